@@ -1,0 +1,185 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildApp } from './http/app.ts';
+import { createDemoWorkspace, type DemoWorkspace } from './demo/load.ts';
+import { DEFAULT_SQLITE_FILE, migrate, openStore, type Store } from './store/db.ts';
+import { createKey, createWorkspace, findWorkspace, listWorkspaces, type KeyKind } from './store/workspaces.ts';
+
+const USAGE = `advocate — NPS program built into a customer data platform
+
+Usage:
+  advocate serve   [--port 3000] [--host 127.0.0.1] [--no-demo]
+  advocate demo    [--customers 5000] [--seed 42] [--name Demo]
+  advocate migrate
+  advocate import  <people|events|answers> <file.csv> [--workspace W] [--map col=field,...] [--date-format iso|dmy|mdy] [--delighted]
+  advocate export  <people|events|answers> [--workspace W] [--out file.csv]
+  advocate workspace create <name>
+  advocate keys create --kind write|secret [--name N] [--workspace W]
+
+Storage: SQLite file ${DEFAULT_SQLITE_FILE} by default (ADVOCATE_DB to move it);
+PostgreSQL when DATABASE_URL=postgres://… is set.`;
+
+function credentialsFile(): string {
+  return resolve(process.env.ADVOCATE_DATA_DIR ?? './data', 'demo-credentials.json');
+}
+
+function saveCredentials(demo: DemoWorkspace) {
+  const file = credentialsFile();
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ workspaceId: demo.workspaceId, name: demo.name, writeKey: demo.writeKey, secretKey: demo.secretKey }, null, 2) + '\n');
+  // The demo secret key is the key to the whole demo workspace: readable by its owner only.
+  chmodSync(file, 0o600);
+}
+
+function readCredentials(workspaceId?: string): DemoWorkspace | null {
+  const file = credentialsFile();
+  if (!existsSync(file)) return null;
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as DemoWorkspace;
+    return !workspaceId || c.workspaceId === workspaceId ? c : null;
+  } catch {
+    return null;
+  }
+}
+
+function open(): Store {
+  return openStore({ file: process.env.ADVOCATE_DB });
+}
+
+export async function resolveWorkspace(store: Store, name?: string): Promise<string> {
+  if (name) {
+    const ws = await findWorkspace(store.db, name);
+    if (!ws) throw new CliError(`No workspace "${name}" (by id or name)`);
+    return ws.id;
+  }
+  const all = await listWorkspaces(store.db);
+  if (all.length === 1) return all[0].id;
+  if (all.length === 0) throw new CliError('No workspace yet: run `advocate demo` or `advocate workspace create <name>`');
+  throw new CliError(`Several workspaces: pick one with --workspace (${all.map((w) => w.name).join(', ')})`);
+}
+
+class CliError extends Error {}
+
+async function serve(args: string[]) {
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, 'no-demo': { type: 'boolean' } } });
+  const port = Number(values.port ?? process.env.PORT ?? 3000);
+  const host = values.host ?? process.env.HOST ?? '127.0.0.1';
+  const store = open();
+  const applied = await migrate(store);
+  if (applied.length) console.log(`Migrations applied: ${applied.join(', ')}`);
+  let demo: DemoWorkspace | null = null;
+  const workspaces = await listWorkspaces(store.db);
+  if (workspaces.length === 0 && !values['no-demo']) {
+    console.log('Empty database: creating the demo workspace…');
+    demo = await createDemoWorkspace(store);
+    saveCredentials(demo);
+  } else if (workspaces.length) {
+    demo = readCredentials(workspaces.find((w) => w.name === 'Demo')?.id);
+  }
+  const { app, writer } = await buildApp({ store, logger: process.env.LOG_LEVEL ? { level: process.env.LOG_LEVEL } : false });
+  await app.listen({ port, host });
+  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+  console.log(`\nAdvocate is running on ${store.backend === 'sqlite' ? `SQLite (${store.location})` : `PostgreSQL (${store.location})`}`);
+  console.log(`  Dashboard:  ${url}/`);
+  console.log(`  API docs:   ${url}/openapi.json`);
+  if (demo) {
+    console.log(`\nDemo workspace "${demo.name}" (${demo.workspaceId}); keys also in ${credentialsFile()}`);
+    console.log(`  Public write key: ${demo.writeKey}`);
+    console.log(`  Secret key:       ${demo.secretKey}`);
+    console.log(`  Try: curl -u ${demo.secretKey}: ${url}/api/v1/metrics/nps`);
+  }
+  const stop = async () => {
+    await app.close();
+    await writer.drain();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function demoCommand(args: string[]) {
+  const { values } = parseArgs({ args, options: { customers: { type: 'string' }, seed: { type: 'string' }, name: { type: 'string' } } });
+  const customers = values.customers ? Number(values.customers) : 5000;
+  if (!Number.isInteger(customers) || customers < 1) throw new CliError('--customers must be a positive integer');
+  const store = open();
+  await migrate(store);
+  const demo = await createDemoWorkspace(store, { customers, seed: values.seed ? Number(values.seed) : undefined, name: values.name ?? 'Demo' });
+  if (!readCredentials()) saveCredentials(demo);
+  console.log(`Workspace "${demo.name}" (${demo.workspaceId}): ${demo.messages.toLocaleString('en')} messages`);
+  console.log(`  Public write key: ${demo.writeKey}\n  Secret key:       ${demo.secretKey}`);
+  await store.close();
+}
+
+async function workspaceCommand(args: string[]) {
+  const [sub, name] = args;
+  if (sub !== 'create' || !name) throw new CliError('usage: advocate workspace create <name>');
+  const store = open();
+  await migrate(store);
+  const ws = await createWorkspace(store.db, name);
+  const write = await createKey(store.db, ws.id, 'write', 'Default write key');
+  const secret = await createKey(store.db, ws.id, 'secret', 'Default secret key');
+  console.log(`Workspace "${name}" (${ws.id})\n  Public write key: ${write.key}\n  Secret key:       ${secret.key}\nKeep the secret key safe: it is shown only now.`);
+  await store.close();
+}
+
+async function keysCommand(args: string[]) {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, name: { type: 'string' }, workspace: { type: 'string' } } });
+  if (positionals[0] !== 'create' || (values.kind !== 'write' && values.kind !== 'secret')) throw new CliError('usage: advocate keys create --kind write|secret [--name N] [--workspace W]');
+  const store = open();
+  await migrate(store);
+  const wsId = await resolveWorkspace(store, values.workspace);
+  const key = await createKey(store.db, wsId, values.kind as KeyKind, values.name ?? `${values.kind} key`);
+  console.log(`${key.kind} key ${key.id}: ${key.key}\nShown only now.`);
+  await store.close();
+}
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'demo':
+      return demoCommand(rest);
+    case 'migrate': {
+      const store = open();
+      const applied = await migrate(store);
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Already up to date');
+      return store.close();
+    }
+    case 'import':
+    case 'export': {
+      const { runCsvCommand } = await import('./csv-cli.ts');
+      const store = open();
+      await migrate(store);
+      try {
+        await runCsvCommand(command, rest, store, (name?: string) => resolveWorkspace(store, name));
+      } finally {
+        await store.close();
+      }
+      return;
+    }
+    case 'workspace':
+      return workspaceCommand(rest);
+    case 'keys':
+      return keysCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      throw new CliError(`Unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  if (err instanceof CliError || (err as NodeJS.ErrnoException)?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    console.error(`advocate: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

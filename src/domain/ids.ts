@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+
+// Time-sortable identifiers (ULID alphabet): ordering by id is ordering by creation time, which
+// makes cursor paging trivial, and ids can be made in the application before a bulk insert.
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+let lastTime = 0;
+let lastRandom = new Uint8Array(10);
+
+function encodeTime(ms: number): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[ms % 32] + out;
+    ms = Math.floor(ms / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) out += ALPHABET[bytes[i] & 31];
+  return out;
+}
+
+/** Monotonic within one process: ids made in the same millisecond still sort in creation order. */
+export function newId(prefix: string, now = Date.now()): string {
+  if (now <= lastTime) {
+    now = lastTime;
+    for (let i = 9; i >= 0; i--) {
+      if (lastRandom[i] < 31) {
+        lastRandom[i]++;
+        break;
+      }
+      lastRandom[i] = 0;
+    }
+  } else {
+    lastTime = now;
+    lastRandom = Uint8Array.from(randomBytes(10), (b) => b & 31);
+  }
+  return `${prefix}_${encodeTime(now)}${encodeRandom(lastRandom)}`;
+}

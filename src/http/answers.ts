@@ -1,0 +1,174 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { newId } from '../domain/ids.ts';
+import type { IngestEvent } from '../ingest/event.ts';
+import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
+import { answerFromProperties, MessageError } from '../ingest/segment.ts';
+import { NPS_RESPONDED } from '../ingest/types.ts';
+import { answerView, getAnswer, listAnswers, updateAnswerComment } from '../store/answers.ts';
+import type { Store } from '../store/db.ts';
+import { signToken, verifyToken } from '../store/workspaces.ts';
+import type { Writer } from '../store/writer.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { HttpError } from './errors.ts';
+import { Cursor, IsoTime, Limit, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
+
+export const Person = Type.Object(
+  {
+    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    anonymousId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+    phone: Type.Optional(Type.String({ minLength: 4, maxLength: 32 })),
+    traits: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false, description: 'Who answered: at least one identifier. A person not seen before is created.' },
+);
+
+const CreateAnswer = Type.Object(
+  {
+    person: Person,
+    score: Type.Integer({ minimum: 0, maximum: 10 }),
+    comment: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
+    channel: Type.Optional(Type.String({ minLength: 1, maxLength: 40, default: 'api', examples: ['web', 'email', 'sms', 'app', 'store'] })),
+    surveyId: Type.Optional(Type.String({ maxLength: 200 })),
+    surveyVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    timestamp: Type.Optional(IsoTime),
+    messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Idempotency key: sending the same messageId again returns the first answer' })),
+    context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+type CreateAnswerBody = Static<typeof CreateAnswer>;
+
+const Answer = Type.Object({
+  id: Type.String(), profileId: Type.String(), eventId: Type.String(), messageId: Type.String(),
+  score: Type.Integer(), category: Type.String(), comment: Type.Union([Type.String(), Type.Null()]), channel: Type.String(),
+  surveyId: Type.Union([Type.String(), Type.Null()]), surveyVersion: Type.Union([Type.Integer(), Type.Null()]),
+  properties: Type.Record(Type.String(), Type.Unknown()),
+  context: Type.Object({
+    journeyStage: Type.Union([Type.String(), Type.Null()]), daysSinceLastOrder: Type.Union([Type.Integer(), Type.Null()]),
+    daysSinceFirstSeen: Type.Union([Type.Integer(), Type.Null()]), campaign: Type.Union([Type.String(), Type.Null()]),
+    utmSource: Type.Union([Type.String(), Type.Null()]), device: Type.Union([Type.String(), Type.Null()]),
+  }),
+  answeredAt: Type.String(), createdAt: Type.String(), updatedAt: Type.String(),
+});
+
+/** The events one answer request becomes: an identify when traits come along, then the answer itself. */
+export function answerEvents(body: CreateAnswerBody, now: number): IngestEvent[] {
+  const p = body.person;
+  const email = p.email != null ? normaliseEmail(p.email) : null;
+  if (p.email != null && !email) throw new HttpError(400, `person.email: "${p.email}" is not an email address`, 'person.email');
+  const phone = p.phone != null ? normalisePhone(p.phone) : null;
+  if (p.phone != null && !phone) throw new HttpError(400, `person.phone: "${p.phone}" is not a phone number`, 'person.phone');
+  if (!p.userId && !p.anonymousId && !email && !phone) {
+    throw new HttpError(400, 'person: give at least one of userId, anonymousId, email, phone', 'person');
+  }
+  const timestamp = parseTimeParam(body.timestamp, 'timestamp') ?? now;
+  const messageId = body.messageId ?? `ans-${newId('m', now)}`;
+  const base = {
+    userId: p.userId ?? null, anonymousId: p.anonymousId ?? null, email, phone, previousId: null, groupId: null,
+    context: body.context ?? null, timestamp, receivedAt: now,
+  };
+  const properties: Record<string, unknown> = {
+    ...(body.properties ?? {}),
+    score: body.score,
+    ...(body.comment != null ? { comment: body.comment } : {}),
+    channel: body.channel ?? 'api',
+    ...(body.surveyId ? { survey_id: body.surveyId } : {}),
+    ...(body.surveyVersion ? { survey_version: body.surveyVersion } : {}),
+  };
+  let answer;
+  try {
+    answer = answerFromProperties(properties, 'body');
+  } catch (err) {
+    if (err instanceof MessageError) throw new HttpError(400, err.message.replace(/^body\./, ''), err.field.replace(/^body\./, ''));
+    throw err;
+  }
+  const events: IngestEvent[] = [];
+  const traits = { ...(p.traits ?? {}), ...(email ? { email } : {}), ...(phone ? { phone } : {}) };
+  if (Object.keys(traits).length) {
+    events.push({ ...base, messageId: `${messageId}:identify`, type: 'identify', name: null, properties: null, traits, answer: null });
+  }
+  events.push({ ...base, messageId, type: 'track', name: NPS_RESPONDED, properties, traits: null, answer });
+  return events;
+}
+
+export async function answerRoutes(app: FastifyInstance, opts: { store: Store; writer: Writer; keys: KeyCache }) {
+  const { store, writer, keys } = opts;
+  const db = store.db;
+  const write = authenticate(keys, 'write');
+  const secret = authenticate(keys, 'secret');
+
+  app.post('/api/v1/answers', {
+    preHandler: write,
+    schema: {
+      tags: ['answers'],
+      summary: 'Record an NPS answer (public write key or secret key). The answer is committed before the reply.',
+      description: 'Also stored as an `NPS Survey Responded` event on the person, with the context at answer time. Returns an updateToken that lets a public-key client add the comment later.',
+      security: secretSecurity,
+      body: CreateAnswer,
+      response: withErrors({ 200: Type.Object({ answer: Answer, updateToken: Type.String(), duplicate: Type.Boolean() }), 201: Type.Object({ answer: Answer, updateToken: Type.String(), duplicate: Type.Boolean() }) }),
+    },
+  }, async (request, reply) => {
+    const ws = request.principal.workspaceId;
+    const events = answerEvents(request.body as CreateAnswerBody, Date.now());
+    const result = await writer.write(ws, events);
+    const item = result.items[result.items.length - 1];
+    if (!item.answerId) throw new HttpError(409, `messageId "${item.messageId}" was already used by an event that is not an answer`, 'messageId');
+    const row = await getAnswer(db, ws, item.answerId);
+    if (!row) throw new Error(`answer ${item.answerId} missing after commit`);
+    reply.status(item.status === 'stored' ? 201 : 200);
+    return { answer: answerView(row), updateToken: await signToken(db, ws, 'answer-update', row.id), duplicate: item.status === 'duplicate' };
+  });
+
+  app.patch('/api/v1/answers/:id', {
+    preHandler: write,
+    schema: {
+      tags: ['answers'],
+      summary: 'Add or edit the comment of an answer: secret key, or the public key with the updateToken the answer came with',
+      security: secretSecurity,
+      params: Type.Object({ id: Type.String() }),
+      body: Type.Object({ comment: Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()]), updateToken: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+      response: withErrors({ 200: Type.Object({ answer: Answer }) }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { id } = request.params as { id: string };
+    const body = request.body as { comment: string | null; updateToken?: string };
+    if (request.principal.kind !== 'secret') {
+      if (!body.updateToken) throw new HttpError(403, 'updateToken: required with a public write key (it came with the answer)', 'updateToken');
+      if (!(await verifyToken(db, ws, 'answer-update', id, body.updateToken))) throw new HttpError(403, 'updateToken: does not match this answer', 'updateToken');
+    }
+    const comment = body.comment != null && body.comment.trim() !== '' ? body.comment : null;
+    const row = await updateAnswerComment(db, ws, id, comment);
+    if (!row) throw new HttpError(404, `No answer ${id} in this workspace`);
+    return { answer: answerView(row) };
+  });
+
+  app.get('/api/v1/answers/:id', {
+    preHandler: secret,
+    schema: { tags: ['answers'], summary: 'One answer', security: secretSecurity, params: Type.Object({ id: Type.String() }), response: withErrors({ 200: Type.Object({ answer: Answer }) }) },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    const row = await getAnswer(db, request.principal.workspaceId, id);
+    if (!row) throw new HttpError(404, `No answer ${id} in this workspace`);
+    return { answer: answerView(row) };
+  });
+
+  app.get('/api/v1/answers', {
+    preHandler: secret,
+    schema: {
+      tags: ['answers'],
+      summary: 'Answers, newest first, with cursor paging',
+      security: secretSecurity,
+      querystring: Type.Object({ profileId: Type.Optional(Type.String()), channel: Type.Optional(Type.String()), from: Type.Optional(IsoTime), to: Type.Optional(IsoTime), limit: Limit, cursor: Cursor }),
+      response: withErrors({ 200: Type.Object({ items: Type.Array(Answer), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
+    },
+  }, async (request) => {
+    const q = request.query as Record<string, string | undefined> & { limit?: number };
+    return listAnswers(db, request.principal.workspaceId, {
+      profileId: q.profileId, channel: q.channel, from: parseTimeParam(q.from, 'from'), to: parseTimeParam(q.to, 'to'), limit: q.limit ?? 50, cursor: q.cursor,
+    });
+  });
+}

@@ -1,0 +1,70 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Store } from '../store/db.ts';
+import { Writer } from '../store/writer.ts';
+import { answerRoutes } from './answers.ts';
+import { KeyCache } from './auth.ts';
+import { errorHandler } from './errors.ts';
+import { metricsRoutes } from './metrics.ts';
+import { profileRoutes } from './profiles.ts';
+import { segmentRoutes } from './segment.ts';
+import { workspaceRoutes } from './workspace.ts';
+import { homePage } from './home.ts';
+
+export interface AppOptions {
+  store: Store;
+  logger?: boolean | object;
+  writer?: Writer;
+}
+
+export interface App {
+  app: FastifyInstance;
+  writer: Writer;
+  keys: KeyCache;
+}
+
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { store } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    // Query lists may be repeated (?channel=a&channel=b); validation coerces types for query strings only.
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const writer = options.writer ?? new Writer(store);
+  const keys = new KeyCache(store);
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Advocate API',
+        version: '0.1.0',
+        description: 'NPS program built into a customer data platform. Segment-spec ingestion under /v1, the Advocate API under /api/v1.',
+      },
+      components: {
+        securitySchemes: {
+          basicAuth: { type: 'http', scheme: 'basic', description: 'Key as the username, empty password' },
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Key as a Bearer token' },
+        },
+      },
+    },
+  });
+
+  app.get('/health', { schema: { tags: ['meta'], summary: 'Liveness and the storage backend' } }, async () => ({ ok: true, backend: store.backend }));
+  app.get('/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document' } }, async () => app.swagger());
+  await app.register(homePage);
+
+  await app.register(segmentRoutes, { writer, keys });
+  await app.register(answerRoutes, { store, writer, keys });
+  await app.register(profileRoutes, { store, keys });
+  await app.register(metricsRoutes, { store, keys });
+  await app.register(workspaceRoutes, { store, keys });
+  return { app, writer, keys };
+}

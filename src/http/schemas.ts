@@ -1,0 +1,33 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+// Shared pieces of route schemas, so the OpenAPI document and the validation say the same thing.
+export const IsoTime = Type.String({ description: 'ISO 8601 date-time, or epoch milliseconds as a string' });
+export const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }));
+export const Cursor = Type.Optional(Type.String({ maxLength: 200 }));
+export const ErrorBody = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) });
+export const secretSecurity: Array<Record<string, string[]>> = [{ basicAuth: [] }, { bearerAuth: [] }];
+
+export function withErrors(responses: Record<number, TSchema>) {
+  return { ...responses, '4xx': ErrorBody };
+}
+
+/** Parses a time query parameter (ISO or epoch ms); the field name goes into the error. */
+export function parseTimeParam(value: string | undefined, field: string): number | undefined {
+  if (value == null || value === '') return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) {
+    const err = new Error(`${field}: "${value}" is not a date (use ISO 8601 or epoch milliseconds)`) as Error & { statusCode: number; field: string };
+    err.statusCode = 400;
+    err.field = field;
+    throw err;
+  }
+  return ms;
+}
+
+/** Query lists may be repeated (?channel=a&channel=b) or comma-separated (?channel=a,b). */
+export function listParam(value: string | string[] | undefined): string[] | undefined {
+  if (value == null) return undefined;
+  const list = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return list.length ? list : undefined;
+}
+export const ListQuery = Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]));

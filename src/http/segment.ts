@@ -1,0 +1,151 @@
+import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment.ts';
+import type { IngestFailure } from '../ingest/event.ts';
+import type { MessageType } from '../ingest/types.ts';
+import type { Writer, WriteResult } from '../store/writer.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { HttpError } from './errors.ts';
+import { secretSecurity } from './schemas.ts';
+
+const SINGLE: Record<string, MessageType> = {
+  identify: 'identify', track: 'track', page: 'page', screen: 'screen', group: 'group', alias: 'alias',
+  // analytics.js (analytics-next) uses one-letter paths.
+  i: 'identify', t: 'track', p: 'page', s: 'screen', g: 'group', a: 'alias',
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    bodyBytes?: number;
+  }
+}
+
+/** Decodes by Content-Encoding and parses JSON whatever Content-Type says (RudderStack sends gzip as form-urlencoded). */
+function decodeBody(request: FastifyRequest, raw: Buffer, limit: number): unknown {
+  const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  let text: Buffer;
+  try {
+    const opts = { maxOutputLength: limit + 1 };
+    text =
+      encoding === 'gzip' || encoding === 'x-gzip' ? gunzipSync(raw, opts)
+      : encoding === 'deflate' ? inflateSync(raw, opts)
+      : encoding === 'br' ? brotliDecompressSync(raw, opts)
+      : encoding === 'identity' || encoding === '' ? raw
+      : (() => { throw new HttpError(415, `Content-Encoding "${encoding}" is not supported (use gzip, deflate, br or none)`); })();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
+    throw new HttpError(400, `Body could not be decompressed as ${encoding}: ${(err as Error).message}`);
+  }
+  if (text.length > limit) throw tooLarge(limit);
+  request.bodyBytes = text.length;
+  if (text.length === 0) throw new HttpError(400, 'Empty body: send a JSON object');
+  try {
+    return JSON.parse(text.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `Malformed JSON body: ${(err as Error).message}`);
+  }
+}
+
+function tooLarge(limit: number) {
+  return new HttpError(413, `Body is larger than ${Math.round(limit / 1024)} KB once decompressed (limits: 32 KB per event, 500 KB per batch)`);
+}
+
+function reply(request: FastifyRequest, result: WriteResult, failures: IngestFailure[] = []) {
+  // Segment answers JSON; RudderStack's SDK expects a bare "OK". JSON only for clients that ask for it.
+  if (String(request.headers.accept ?? '').includes('application/json')) {
+    return {
+      success: true,
+      stored: result.stored,
+      duplicates: result.duplicates,
+      rejected: failures.map((f) => ({ index: f.index, messageId: f.messageId, error: f.error })),
+    };
+  }
+  return 'OK';
+}
+
+export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer; keys: KeyCache }) {
+  const { writer, keys } = opts;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES * 2 }, (request, raw, done) => {
+    try {
+      const limit = request.url.startsWith('/v1/batch') || request.url.startsWith('/v1/b') ? MAX_BATCH_BYTES : MAX_EVENT_BYTES;
+      done(null, decodeBody(request, raw as Buffer, limit));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  const auth = authenticate(keys, 'write');
+  const security = secretSecurity;
+  const ok = { 200: Type.Union([Type.Literal('OK'), Type.Object({ success: Type.Boolean(), stored: Type.Integer(), duplicates: Type.Integer(), rejected: Type.Array(Type.Object({ index: Type.Integer(), messageId: Type.Union([Type.String(), Type.Null()]), error: Type.String() })) })]) };
+
+  for (const path of ['/v1/batch', '/v1/b', '/v1/import']) {
+    app.post(path, {
+      preHandler: auth,
+      schema: {
+        tags: ['ingestion'],
+        summary: 'Segment batch: up to 500 KB of messages; bad messages inside a sound batch go to the ingestion-errors list',
+        security,
+        body: Type.Object({ batch: Type.Array(Type.Any()), sentAt: Type.Optional(Type.String()), writeKey: Type.Optional(Type.String()), context: Type.Optional(Type.Any()) }, { additionalProperties: true }),
+        response: ok,
+      },
+      attachValidation: true,
+    }, async (request) => {
+      const body = request.body as Record<string, any>;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body: must be a JSON object with a "batch" array', 'body');
+      let parsed;
+      try {
+        parsed = parseBatch(body, Date.now(), request.bodyBytes ?? 0);
+      } catch (err) {
+        if (err instanceof MessageError) throw new HttpError(400, err.message, err.field);
+        throw err;
+      }
+      if (parsed.events.length === 0 && parsed.failures.length > 0 && parsed.failures.length === body.batch.length) {
+        // Nothing in it can ever be stored: still keep the failures, then tell the caller plainly.
+        await writer.write(request.principal.workspaceId, [], parsed.failures);
+        throw new HttpError(400, `No message in the batch could be stored; first error: ${parsed.failures[0].error}`, parsed.failures[0].error.split(':')[0]);
+      }
+      const result = await writer.write(request.principal.workspaceId, parsed.events, parsed.failures);
+      return reply(request, result, parsed.failures);
+    });
+  }
+
+  for (const [segment, type] of Object.entries(SINGLE)) {
+    app.post(`/v1/${segment}`, {
+      preHandler: auth,
+      schema: { tags: ['ingestion'], summary: `Segment ${type} call`, security, body: MessageSchemas[type], response: ok },
+      attachValidation: true,
+    }, async (request) => {
+      const body = request.body as Record<string, any>;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body: must be a JSON object', 'body');
+      if (body.type !== undefined && body.type !== type) throw new HttpError(400, `type: "${body.type}" does not match the ${type} endpoint`, 'type');
+      let event;
+      try {
+        event = parseMessage({ ...body, type }, Date.now());
+      } catch (err) {
+        if (err instanceof MessageError) throw new HttpError(400, err.message, err.field);
+        throw err;
+      }
+      const result = await writer.write(request.principal.workspaceId, [event]);
+      return reply(request, result);
+    });
+  }
+
+  // analytics.js asks for its settings before sending anything.
+  app.get('/v1/projects/:writeKey/settings', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Settings for the Segment browser library (analytics.js / analytics-next)',
+      params: Type.Object({ writeKey: Type.String() }),
+    },
+  }, async (request) => {
+    const { writeKey } = request.params as { writeKey: string };
+    const principal = await keys.resolve(writeKey);
+    if (!principal) throw new HttpError(404, 'Unknown write key');
+    if (principal.kind !== 'write') throw new HttpError(403, 'Secret keys must never be used in a browser: create a public write key');
+    const host = request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost';
+    const protocol = String(request.headers['x-forwarded-proto'] ?? request.protocol);
+    return { integrations: { 'Segment.io': { apiKey: writeKey, apiHost: `${host}/v1`, protocol } }, plan: { track: { __default: { enabled: true } } } };
+  });
+}

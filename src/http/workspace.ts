@@ -1,0 +1,104 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { JOURNEY_FIELDS, JOURNEY_OPS, DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
+import type { Store } from '../store/db.ts';
+import { fromJson } from '../store/db.ts';
+import { createKey, listKeys, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { HttpError } from './errors.ts';
+import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';
+
+const Key = Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String(), prefix: Type.String(), createdAt: Type.Number(), revokedAt: Type.Union([Type.Number(), Type.Null()]) });
+const StageRules = Type.Array(
+  Type.Object({
+    stage: Type.String({ minLength: 1, maxLength: 60 }),
+    when: Type.Array(Type.Object({
+      field: Type.Union(JOURNEY_FIELDS.map((f) => Type.Literal(f))),
+      op: Type.Union(JOURNEY_OPS.map((o) => Type.Literal(o))),
+      value: Type.Number(),
+    }, { additionalProperties: false }), { maxItems: 10 }),
+  }, { additionalProperties: false }),
+  { minItems: 1, maxItems: 20, description: 'Checked in order; the first rule whose conditions all hold names the stage. End with a rule without conditions as the catch-all.' },
+);
+
+/** Workspace administration: keys, settings and the ingestion-errors list. Secret keys only. */
+export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache }) {
+  const db = opts.store.db;
+  const secret = authenticate(opts.keys, 'secret');
+
+  app.get('/api/v1/workspace', {
+    preHandler: secret,
+    schema: { tags: ['workspace'], summary: 'The workspace this key belongs to', security: secretSecurity, response: withErrors({ 200: Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.Number() }) }) },
+  }, async (request) => {
+    const row = await db.selectFrom('workspaces').select(['id', 'name', 'created_at']).where('id', '=', request.principal.workspaceId).executeTakeFirstOrThrow();
+    return { id: row.id, name: row.name, createdAt: row.created_at };
+  });
+
+  app.get('/api/v1/keys', {
+    preHandler: secret,
+    schema: { tags: ['workspace'], summary: 'API keys of this workspace (never the keys themselves)', security: secretSecurity, response: withErrors({ 200: Type.Object({ items: Type.Array(Key) }) }) },
+  }, async (request) => ({ items: await listKeys(db, request.principal.workspaceId) }));
+
+  app.post('/api/v1/keys', {
+    preHandler: secret,
+    schema: {
+      tags: ['workspace'],
+      summary: 'Create a key; the full key is in this reply only',
+      security: secretSecurity,
+      body: Type.Object({ kind: Type.Union([Type.Literal('write'), Type.Literal('secret')]), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      response: withErrors({ 201: Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String(), key: Type.String(), prefix: Type.String(), createdAt: Type.Number() }) }),
+    },
+  }, async (request, reply) => {
+    const { kind, name } = request.body as { kind: 'write' | 'secret'; name: string };
+    reply.status(201);
+    return createKey(db, request.principal.workspaceId, kind, name);
+  });
+
+  app.delete('/api/v1/keys/:id', {
+    preHandler: secret,
+    schema: { tags: ['workspace'], summary: 'Revoke a key', security: secretSecurity, params: Type.Object({ id: Type.String() }), response: withErrors({ 200: Type.Object({ revoked: Type.Boolean() }) }) },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    if (id === request.principal.keyId) throw new HttpError(409, 'A key cannot revoke itself: use another secret key');
+    const revoked = await revokeKey(db, request.principal.workspaceId, id);
+    if (!revoked) throw new HttpError(404, `No active key ${id} in this workspace`);
+    opts.keys.forget();
+    return { revoked };
+  });
+
+  app.get('/api/v1/settings/journey-stages', {
+    preHandler: secret,
+    schema: { tags: ['workspace'], summary: 'Journey-stage rules', security: secretSecurity, response: withErrors({ 200: Type.Object({ rules: StageRules, defaults: StageRules }) }) },
+  }, async (request) => ({ rules: await stageRulesOf(db, request.principal.workspaceId), defaults: DEFAULT_STAGE_RULES }));
+
+  app.put('/api/v1/settings/journey-stages', {
+    preHandler: secret,
+    schema: { tags: ['workspace'], summary: 'Replace the journey-stage rules (applies to answers from now on)', security: secretSecurity, body: Type.Object({ rules: StageRules }, { additionalProperties: false }), response: withErrors({ 200: Type.Object({ rules: StageRules }) }) },
+  }, async (request) => {
+    const { rules } = request.body as { rules: StageRule[] };
+    const settings = await updateSettings(db, request.principal.workspaceId, { stageRules: rules });
+    return { rules: settings.stageRules ?? DEFAULT_STAGE_RULES };
+  });
+
+  app.get('/api/v1/ingestion-errors', {
+    preHandler: secret,
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Messages that arrived inside accepted batches but could not be stored, newest first',
+      security: secretSecurity,
+      querystring: Type.Object({ limit: Limit, cursor: Cursor }),
+      response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), receivedAt: Type.String(), messageId: Type.Union([Type.String(), Type.Null()]), type: Type.Union([Type.String(), Type.Null()]), error: Type.String(), payload: Type.Unknown() })), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
+    },
+  }, async (request) => {
+    const q = request.query as { limit?: number; cursor?: string };
+    const limit = q.limit ?? 50;
+    let query = db.selectFrom('ingestion_errors').selectAll().where('workspace_id', '=', request.principal.workspaceId);
+    if (q.cursor) query = query.where('id', '<', q.cursor);
+    const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => ({ id: r.id, receivedAt: new Date(r.received_at).toISOString(), messageId: r.message_id, type: r.type, error: r.error, payload: fromJson(r.payload, r.payload) })),
+      nextCursor: rows.length > limit ? page[page.length - 1].id : null,
+    };
+  });
+}

@@ -1,0 +1,57 @@
+import type { MessageType } from './types.ts';
+
+/** A validated message, ready for the writer: identities resolved to strings, time corrected. */
+export interface IngestEvent {
+  messageId: string;
+  type: MessageType;
+  /** track: event name; page/screen: page name. */
+  name: string | null;
+  userId: string | null;
+  anonymousId: string | null;
+  /** Extra identifiers: identify traits or an answer's person. */
+  email: string | null;
+  phone: string | null;
+  previousId: string | null;
+  groupId: string | null;
+  properties: Record<string, unknown> | null;
+  traits: Record<string, unknown> | null;
+  context: Record<string, unknown> | null;
+  timestamp: number;
+  receivedAt: number;
+  /** Present when the message is an NPS answer (a track `NPS Survey Responded` with a valid score). */
+  answer: AnswerInput | null;
+}
+
+export interface AnswerInput {
+  id: string;
+  score: number;
+  comment: string | null;
+  channel: string;
+  surveyId: string | null;
+  surveyVersion: number | null;
+  /** Answer properties other than the ones with their own column. */
+  properties: Record<string, unknown>;
+}
+
+export interface IngestFailure {
+  index: number;
+  messageId: string | null;
+  type: string | null;
+  error: string;
+  payload: unknown;
+}
+
+export function normaliseEmail(v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  const s = v.trim().toLowerCase();
+  return /^[^\s@]+@[^\s@]+$/.test(s) ? s : null;
+}
+
+/** Phones are kept as digits with a leading + when given, so "+1 (555) 010-2000" and "+15550102000" are one person. */
+export function normalisePhone(v: unknown): string | null {
+  if (typeof v !== 'string' && typeof v !== 'number') return null;
+  const s = String(v).trim();
+  const digits = s.replace(/[^\d]/g, '');
+  if (digits.length < 6 || digits.length > 15) return null;
+  return (s.startsWith('+') ? '+' : '') + digits;
+}

@@ -1,0 +1,187 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { randomUUID } from 'node:crypto';
+import { isValidScore } from '../domain/category.ts';
+import { newId } from '../domain/ids.ts';
+import { normaliseEmail, normalisePhone, type IngestEvent } from './event.ts';
+import { NPS_RESPONDED, type MessageType } from './types.ts';
+
+export const MAX_EVENT_BYTES = 32 * 1024;
+export const MAX_BATCH_BYTES = 500 * 1024;
+export const MESSAGE_TYPES: MessageType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias'];
+
+const Id = Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Number()]);
+const OptId = Type.Optional(Type.Union([Id, Type.Null()]));
+const Obj = Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]));
+const Time = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Number(), Type.Null()]));
+const common = {
+  messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  userId: OptId,
+  anonymousId: OptId,
+  timestamp: Time,
+  originalTimestamp: Time,
+  sentAt: Time,
+  context: Obj,
+  integrations: Obj,
+};
+
+// Schemas per message type: the OpenAPI document shows them and the compiled checkers validate
+// each message, naming the first field that is wrong.
+export const MessageSchemas: Record<MessageType, TSchema> = {
+  identify: Type.Object({ type: Type.Literal('identify'), ...common, traits: Obj }),
+  track: Type.Object({ type: Type.Literal('track'), ...common, event: Type.String({ minLength: 1, maxLength: 200 }), properties: Obj }),
+  page: Type.Object({ type: Type.Literal('page'), ...common, name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])), category: Type.Optional(Type.Union([Type.String(), Type.Null()])), properties: Obj }),
+  screen: Type.Object({ type: Type.Literal('screen'), ...common, name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])), properties: Obj }),
+  group: Type.Object({ type: Type.Literal('group'), ...common, groupId: Id, traits: Obj }),
+  alias: Type.Object({ type: Type.Literal('alias'), ...common, previousId: Id }),
+};
+const checkers = Object.fromEntries(
+  Object.entries(MessageSchemas).map(([k, s]) => [k, TypeCompiler.Compile(s)]),
+) as Record<MessageType, ReturnType<typeof TypeCompiler.Compile>>;
+
+export class MessageError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+function parseTime(value: unknown, field: string): number | null {
+  if (value == null || value === '') return null;
+  const ms = typeof value === 'number' ? value : Date.parse(String(value));
+  if (!Number.isFinite(ms)) throw new MessageError(field, `"${String(value).slice(0, 40)}" is not a date (use ISO 8601)`);
+  return ms;
+}
+
+const idString = (v: unknown): string | null => (v == null || v === '' ? null : String(v));
+
+export interface BatchDefaults {
+  sentAt?: unknown;
+  context?: Record<string, unknown> | null;
+  integrations?: Record<string, unknown> | null;
+}
+
+/**
+ * Validates one Segment message and turns it into what the writer stores.
+ * `path` prefixes field names in errors (e.g. "batch[3]").
+ */
+export function parseMessage(raw: unknown, receivedAt: number, path = '', defaults: BatchDefaults = {}): IngestEvent {
+  const at = (f: string) => (path ? `${path}.${f}` : f);
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw new MessageError(path || 'body', 'must be a JSON object');
+  const m = raw as Record<string, any>;
+  const type = m.type as MessageType;
+  if (!MESSAGE_TYPES.includes(type)) {
+    throw new MessageError(at('type'), `must be one of ${MESSAGE_TYPES.join(', ')}${m.type === undefined ? ' (missing)' : ''}`);
+  }
+  const checker = checkers[type];
+  if (!checker.Check(m)) {
+    const e = checker.Errors(m).First();
+    const field = e?.path ? e.path.slice(1).replace(/\//g, '.') : 'message';
+    throw new MessageError(at(field || 'message'), e?.message?.toLowerCase() ?? 'invalid');
+  }
+  const userId = idString(m.userId);
+  const anonymousId = idString(m.anonymousId);
+  if (type === 'alias') {
+    if (!userId) throw new MessageError(at('userId'), 'alias needs userId (the new id) and previousId');
+  } else if (!userId && !anonymousId) {
+    throw new MessageError(at('userId'), 'userId or anonymousId is required');
+  }
+
+  // Clock skew: a device's clock may be wrong, but the gap between when it recorded the event and
+  // when it sent it is right, so anchor that gap on our clock.
+  const sentAt = parseTime(m.sentAt ?? defaults.sentAt, at('sentAt'));
+  const original = parseTime(m.originalTimestamp, at('originalTimestamp'));
+  const explicit = parseTime(m.timestamp, at('timestamp'));
+  let timestamp: number;
+  if (explicit != null) timestamp = explicit;
+  else if (original != null && sentAt != null) timestamp = receivedAt - (sentAt - original);
+  else timestamp = original ?? receivedAt;
+
+  const context = (m.context ?? defaults.context ?? null) as Record<string, unknown> | null;
+  const properties = (m.properties ?? null) as Record<string, unknown> | null;
+  const traits = (m.traits ?? (type === 'identify' ? null : null)) as Record<string, unknown> | null;
+  const name: string | null = type === 'track' ? m.event : type === 'page' || type === 'screen' ? (m.name ?? null) : null;
+
+  const event: IngestEvent = {
+    messageId: m.messageId ?? `srv-${randomUUID()}`,
+    type,
+    name,
+    userId,
+    anonymousId,
+    email: type === 'identify' ? normaliseEmail(traits?.email) : null,
+    phone: type === 'identify' ? normalisePhone(traits?.phone) : null,
+    previousId: type === 'alias' ? idString(m.previousId) : null,
+    groupId: type === 'group' ? idString(m.groupId) : null,
+    properties,
+    traits,
+    context,
+    timestamp,
+    receivedAt,
+    answer: null,
+  };
+  if (type === 'track' && name === NPS_RESPONDED) event.answer = answerFromProperties(properties ?? {}, at('properties'));
+  return event;
+}
+
+const ANSWER_COLUMNS = new Set(['score', 'comment', 'channel', 'survey_id', 'survey_version', 'category']);
+
+/** An `NPS Survey Responded` track event is an answer: it must carry a valid score. */
+export function answerFromProperties(p: Record<string, unknown>, path: string) {
+  const score = p.score;
+  if (!isValidScore(score)) {
+    throw new MessageError(`${path}.score`, `must be an integer from 0 to 10 (got ${JSON.stringify(score) ?? 'nothing'})`);
+  }
+  if (p.comment != null && typeof p.comment !== 'string') throw new MessageError(`${path}.comment`, 'must be a string');
+  if (typeof p.comment === 'string' && p.comment.length > 10_000) throw new MessageError(`${path}.comment`, 'must be at most 10,000 characters');
+  const properties: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) if (!ANSWER_COLUMNS.has(k)) properties[k] = v;
+  const version = Number(p.survey_version);
+  return {
+    id: newId('ans'),
+    score,
+    comment: typeof p.comment === 'string' && p.comment.trim() !== '' ? p.comment : null,
+    channel: typeof p.channel === 'string' && p.channel ? p.channel.slice(0, 40) : 'api',
+    surveyId: p.survey_id != null ? String(p.survey_id) : null,
+    surveyVersion: Number.isInteger(version) ? version : null,
+    properties,
+  };
+}
+
+export interface ParsedBatch {
+  events: IngestEvent[];
+  failures: import('./event.ts').IngestFailure[];
+}
+
+/**
+ * A batch is accepted as a whole when its envelope is sound; a message inside it that cannot be
+ * stored becomes an ingestion error instead of failing its neighbours (clients drop 400s unretried).
+ */
+export function parseBatch(body: Record<string, any>, receivedAt: number, bodyBytes: number): ParsedBatch {
+  if (!Array.isArray(body.batch)) throw new MessageError('batch', 'must be an array of messages');
+  const defaults: BatchDefaults = { sentAt: body.sentAt, context: body.context, integrations: body.integrations };
+  const events: IngestEvent[] = [];
+  const failures: ParsedBatch['failures'] = [];
+  // No single message can exceed the per-event limit when the whole body is under it.
+  const measure = bodyBytes > MAX_EVENT_BYTES;
+  body.batch.forEach((raw: unknown, index: number) => {
+    try {
+      if (measure && Buffer.byteLength(JSON.stringify(raw)) > MAX_EVENT_BYTES) {
+        throw new MessageError(`batch[${index}]`, `message is larger than ${MAX_EVENT_BYTES / 1024} KB`);
+      }
+      events.push(parseMessage(raw, receivedAt, `batch[${index}]`, defaults));
+    } catch (err) {
+      if (!(err instanceof MessageError)) throw err;
+      const r = raw as Record<string, unknown> | null;
+      failures.push({
+        index,
+        messageId: typeof r?.messageId === 'string' ? r.messageId : null,
+        type: typeof r?.type === 'string' ? r.type : null,
+        error: err.message,
+        payload: raw,
+      });
+    }
+  });
+  return { events, failures };
+}

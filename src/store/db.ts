@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import type { Schema } from './schema.ts';
+import { migrationProvider } from './migrations.ts';
+
+export type Backend = 'sqlite' | 'postgres';
+export type Db = Kysely<Schema>;
+export type Tx = Transaction<Schema>;
+
+export interface Store {
+  db: Db;
+  backend: Backend;
+  /** Where the data lives, for logs: a file path or a URL without its password. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres://… selects PostgreSQL; anything else is a SQLite file path. */
+  url?: string;
+  file?: string;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+export const DEFAULT_SQLITE_FILE = './data/advocate.db';
+
+// pg returns int8 as strings; our bigints are epoch milliseconds, well inside 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+pg.types.setTypeParser(701, (v) => Number(v));
+
+export function openStore(options: OpenOptions = {}): Store {
+  const url = options.url ?? process.env.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      backend: 'postgres',
+      location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
+      close: () => db.destroy(),
+    };
+  }
+  const file = options.file ?? (url && url !== '' ? url.replace(/^sqlite:(\/\/)?/, '') : DEFAULT_SQLITE_FILE);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new Database(file);
+  // WAL lets readers run beside the single writer; synchronous=FULL makes every commit reach
+  // the disk before we acknowledge it (group commit keeps that affordable, see ingest/writer.ts).
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = FULL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  database.pragma('cache_size = -65536');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+  return { db, backend: 'sqlite', location: file, close: () => db.destroy() };
+}
+
+export async function migrate(store: Store): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Serialises writers of one workspace across processes on PostgreSQL (identity resolution reads
+ * then writes); SQLite already has a single writer.
+ */
+export async function lockWorkspace(store: Store, tx: Tx, workspaceId: string): Promise<void> {
+  if (store.backend !== 'postgres') return;
+  await sql`select pg_advisory_xact_lock(hashtext(${workspaceId}))`.execute(tx);
+}
+
+/** JSON helpers: JSON is stored as text on both backends. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+export function fromJson<T = unknown>(text: string | null | undefined, fallback: T): T {
+  if (text == null || text === '') return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}

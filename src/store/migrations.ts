@@ -1,0 +1,178 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+// One list of migrations for both backends. Only types that mean the same on SQLite and
+// PostgreSQL are used: text, integer, bigint (epoch ms) and double precision.
+const initial: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('workspaces')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('signing_secret', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('api_keys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('prefix', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('revoked_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('api_keys_workspace').on('api_keys').columns(['workspace_id']).execute();
+
+    await db.schema
+      .createTable('profiles')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('merged_into', 'text')
+      .addColumn('user_id', 'text')
+      .addColumn('traits', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+      .addColumn('order_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('revenue', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('first_order_at', 'bigint')
+      .addColumn('last_order_at', 'bigint')
+      .addColumn('nps_score', 'integer')
+      .addColumn('nps_category', 'text')
+      .addColumn('nps_answered_at', 'bigint')
+      .addColumn('nps_prev_score', 'integer')
+      .addColumn('last_campaign', 'text')
+      .addColumn('last_utm_source', 'text')
+      .execute();
+    await db.schema.createIndex('profiles_workspace_seen').on('profiles').columns(['workspace_id', 'last_seen_at']).execute();
+
+    await db.schema
+      .createTable('identities')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('profile_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('identities_pk', ['workspace_id', 'kind', 'value'])
+      .execute();
+    await db.schema.createIndex('identities_profile').on('identities').columns(['profile_id']).execute();
+
+    await db.schema
+      .createTable('events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('profile_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('name', 'text')
+      .addColumn('properties', 'text')
+      .addColumn('traits', 'text')
+      .addColumn('context', 'text')
+      .addColumn('user_id', 'text')
+      .addColumn('anonymous_id', 'text')
+      .addColumn('timestamp', 'bigint', (c) => c.notNull())
+      .addColumn('received_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('events_message').unique().on('events').columns(['workspace_id', 'message_id']).execute();
+    await db.schema.createIndex('events_profile_time').on('events').columns(['profile_id', 'timestamp']).execute();
+    await db.schema.createIndex('events_name_time').on('events').columns(['workspace_id', 'name', 'timestamp']).execute();
+
+    await db.schema
+      .createTable('answers')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('profile_id', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('score', 'integer', (c) => c.notNull())
+      .addColumn('category', 'text', (c) => c.notNull())
+      .addColumn('comment', 'text')
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('survey_id', 'text')
+      .addColumn('survey_version', 'integer')
+      .addColumn('properties', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('stage', 'text')
+      .addColumn('days_since_last_order', 'integer')
+      .addColumn('days_since_first_seen', 'integer')
+      .addColumn('campaign', 'text')
+      .addColumn('utm_source', 'text')
+      .addColumn('device', 'text')
+      .addColumn('answered_at', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('answers_message').unique().on('answers').columns(['workspace_id', 'message_id']).execute();
+    await db.schema.createIndex('answers_time').on('answers').columns(['workspace_id', 'answered_at']).execute();
+    await db.schema.createIndex('answers_profile').on('answers').columns(['profile_id', 'answered_at']).execute();
+
+    await db.schema
+      .createTable('trait_changes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('profile_id', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('value', 'text')
+      .addColumn('previous', 'text')
+      .addColumn('changed_at', 'bigint', (c) => c.notNull())
+      .addColumn('event_id', 'text')
+      .execute();
+    await db.schema.createIndex('trait_changes_profile').on('trait_changes').columns(['profile_id', 'changed_at']).execute();
+
+    await db.schema
+      .createTable('merges')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('survivor_id', 'text', (c) => c.notNull())
+      .addColumn('merged_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('details', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('merges_survivor').on('merges').columns(['workspace_id', 'survivor_id']).execute();
+    await db.schema.createIndex('merges_merged').on('merges').columns(['workspace_id', 'merged_id']).execute();
+
+    await db.schema
+      .createTable('ingestion_errors')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'bigint', (c) => c.notNull())
+      .addColumn('message_id', 'text')
+      .addColumn('type', 'text')
+      .addColumn('error', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('ingestion_errors_ws').on('ingestion_errors').columns(['workspace_id', 'id']).execute();
+
+    await db.schema
+      .createTable('groups')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('group_id', 'text', (c) => c.notNull())
+      .addColumn('traits', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('groups_pk', ['workspace_id', 'group_id'])
+      .execute();
+    await db.schema
+      .createTable('profile_groups')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('profile_id', 'text', (c) => c.notNull())
+      .addColumn('group_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('profile_groups_pk', ['profile_id', 'group_id'])
+      .execute();
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

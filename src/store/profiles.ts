@@ -1,0 +1,116 @@
+import { categoryOf } from '../domain/category.ts';
+import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
+import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
+import { fromJson, type Db } from './db.ts';
+import type { ProfileTable } from './schema.ts';
+
+export type IdentifierKind = 'userId' | 'anonymousId' | 'email' | 'phone';
+const KIND: Record<IdentifierKind, 'user' | 'anon' | 'email' | 'phone'> = { userId: 'user', anonymousId: 'anon', email: 'email', phone: 'phone' };
+const LABEL = { user: 'userId', anon: 'anonymousId', email: 'email', phone: 'phone' } as const;
+
+/** Profile id for any identifier, or null. Merged profiles' identifiers already point at the survivor. */
+export async function findProfileId(db: Db, workspaceId: string, kind: IdentifierKind, raw: string): Promise<string | null> {
+  const value = kind === 'email' ? normaliseEmail(raw) : kind === 'phone' ? normalisePhone(raw) : raw;
+  if (!value) return null;
+  const row = await db
+    .selectFrom('identities')
+    .select('profile_id')
+    .where('workspace_id', '=', workspaceId)
+    .where('kind', '=', KIND[kind])
+    .where('value', '=', value)
+    .executeTakeFirst();
+  return row?.profile_id ?? null;
+}
+
+/** A profile row, following a merge to its survivor (bookmarked ids of merged profiles keep working). */
+export async function getProfileRow(db: Db, workspaceId: string, id: string): Promise<ProfileTable | null> {
+  const row = await db.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+  if (!row) return null;
+  if (!row.merged_into) return row;
+  return (await db.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', row.merged_into).executeTakeFirst()) ?? null;
+}
+
+export function computedTraits(p: ProfileTable, now: number, rules: StageRule[]) {
+  return {
+    firstSeen: new Date(p.first_seen_at).toISOString(),
+    lastSeen: new Date(p.last_seen_at).toISOString(),
+    orderCount: p.order_count,
+    lifetimeRevenue: Math.round(p.revenue * 100) / 100,
+    lastOrderAt: p.last_order_at == null ? null : new Date(p.last_order_at).toISOString(),
+    daysSinceLastOrder: p.last_order_at == null ? null : daysBetween(p.last_order_at, now),
+    tenureDays: daysBetween(p.first_seen_at, now),
+    journeyStage: journeyStage({ ...p, lifetime_revenue: p.revenue }, now, rules),
+    latestNps:
+      p.nps_score == null
+        ? null
+        : { score: p.nps_score, category: p.nps_category ?? categoryOf(p.nps_score), answeredAt: new Date(p.nps_answered_at!).toISOString() },
+    previousNpsScore: p.nps_prev_score,
+    npsChange: p.nps_score != null && p.nps_prev_score != null ? p.nps_score - p.nps_prev_score : null,
+    lastCampaign: p.last_campaign,
+    lastUtmSource: p.last_utm_source,
+  };
+}
+
+export async function profileView(db: Db, workspaceId: string, p: ProfileTable, rules: StageRule[], now = Date.now()) {
+  const [identities, merged, groups] = await Promise.all([
+    db.selectFrom('identities').select(['kind', 'value', 'created_at']).where('workspace_id', '=', workspaceId).where('profile_id', '=', p.id).orderBy('created_at').execute(),
+    db.selectFrom('merges').select(['merged_id', 'reason', 'created_at']).where('workspace_id', '=', workspaceId).where('survivor_id', '=', p.id).where('status', '=', 'merged').orderBy('created_at').execute(),
+    db.selectFrom('profile_groups').select('group_id').where('workspace_id', '=', workspaceId).where('profile_id', '=', p.id).execute(),
+  ]);
+  return {
+    id: p.id,
+    userId: p.user_id,
+    createdAt: new Date(p.created_at).toISOString(),
+    identities: identities.map((i) => ({ kind: LABEL[i.kind], value: i.value, since: new Date(i.created_at).toISOString() })),
+    traits: fromJson<Record<string, unknown>>(p.traits, {}),
+    computed: computedTraits(p, now, rules),
+    groups: groups.map((g) => g.group_id),
+    mergedFrom: merged.map((m) => ({ profileId: m.merged_id, reason: m.reason, at: new Date(m.created_at).toISOString() })),
+  };
+}
+
+export interface TimelinePage {
+  items: Array<Record<string, unknown>>;
+  nextCursor: string | null;
+}
+
+/** Newest first; the cursor is "<timestamp>:<event id>" of the last item, so pages never overlap or skip. */
+export async function timeline(db: Db, workspaceId: string, profileId: string, limit: number, cursor?: string, types?: string[]): Promise<TimelinePage> {
+  let q = db
+    .selectFrom('events')
+    .leftJoin('answers', 'answers.event_id', 'events.id')
+    .select([
+      'events.id', 'events.type', 'events.name', 'events.properties', 'events.traits', 'events.context', 'events.timestamp', 'events.message_id',
+      'answers.id as answer_id', 'answers.score', 'answers.comment', 'answers.channel', 'answers.stage',
+    ])
+    .where('events.workspace_id', '=', workspaceId)
+    .where('events.profile_id', '=', profileId);
+  if (types?.length) q = q.where('events.type', 'in', types);
+  if (cursor) {
+    const [ts, id] = [Number(cursor.split(':')[0]), cursor.slice(cursor.indexOf(':') + 1)];
+    q = q.where((eb) => eb.or([eb('events.timestamp', '<', ts), eb.and([eb('events.timestamp', '=', ts), eb('events.id', '<', id)])]));
+  }
+  const rows = await q.orderBy('events.timestamp', 'desc').orderBy('events.id', 'desc').limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((r) => ({
+      id: r.id,
+      type: r.type,
+      name: r.name,
+      timestamp: new Date(r.timestamp).toISOString(),
+      messageId: r.message_id,
+      properties: fromJson(r.properties, null),
+      traits: fromJson(r.traits, null),
+      context: fromJson(r.context, null),
+      answer: r.answer_id ? { id: r.answer_id, score: r.score, comment: r.comment, channel: r.channel, journeyStage: r.stage } : null,
+    })),
+    nextCursor: rows.length > limit ? `${page[page.length - 1].timestamp}:${page[page.length - 1].id}` : null,
+  };
+}
+
+export async function traitHistory(db: Db, workspaceId: string, profileId: string, traitKey?: string) {
+  let q = db.selectFrom('trait_changes').select(['key', 'value', 'previous', 'changed_at', 'event_id']).where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId);
+  if (traitKey) q = q.where('key', '=', traitKey);
+  const rows = await q.orderBy('changed_at', 'desc').orderBy('id', 'desc').limit(500).execute();
+  return rows.map((r) => ({ trait: r.key, value: fromJson(r.value, null), previous: fromJson(r.previous, null), changedAt: new Date(r.changed_at).toISOString(), eventId: r.event_id }));
+}

@@ -1,0 +1,152 @@
+// Times are epoch milliseconds everywhere (bigint on PostgreSQL, integer on SQLite) so that
+// comparisons and arithmetic are identical on both backends. JSON is stored as text for the same reason.
+
+export interface WorkspaceTable {
+  id: string;
+  name: string;
+  settings: string; // JSON: journey-stage rules and other per-workspace settings
+  /** HMAC key for tokens this workspace hands out (answer update tokens, later email links). */
+  signing_secret: string;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  workspace_id: string;
+  kind: 'write' | 'secret';
+  name: string;
+  key_hash: string;
+  prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ProfileTable {
+  id: string;
+  workspace_id: string;
+  merged_into: string | null;
+  user_id: string | null;
+  traits: string; // JSON object
+  created_at: number;
+  updated_at: number;
+  first_seen_at: number;
+  last_seen_at: number;
+  order_count: number;
+  revenue: number;
+  first_order_at: number | null;
+  last_order_at: number | null;
+  nps_score: number | null;
+  nps_category: string | null;
+  nps_answered_at: number | null;
+  nps_prev_score: number | null;
+  last_campaign: string | null;
+  last_utm_source: string | null;
+}
+
+export interface IdentityTable {
+  workspace_id: string;
+  kind: 'user' | 'anon' | 'email' | 'phone';
+  value: string;
+  profile_id: string;
+  created_at: number;
+}
+
+export interface EventTable {
+  id: string;
+  workspace_id: string;
+  profile_id: string;
+  message_id: string;
+  type: string;
+  name: string | null;
+  properties: string | null;
+  traits: string | null;
+  context: string | null;
+  user_id: string | null;
+  anonymous_id: string | null;
+  timestamp: number;
+  received_at: number;
+}
+
+export interface AnswerTable {
+  id: string;
+  workspace_id: string;
+  profile_id: string;
+  event_id: string;
+  message_id: string;
+  score: number;
+  category: 'promoter' | 'passive' | 'detractor';
+  comment: string | null;
+  channel: string;
+  survey_id: string | null;
+  survey_version: number | null;
+  properties: string; // JSON object
+  stage: string | null;
+  days_since_last_order: number | null;
+  days_since_first_seen: number | null;
+  campaign: string | null;
+  utm_source: string | null;
+  device: string | null;
+  answered_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TraitChangeTable {
+  id: string;
+  workspace_id: string;
+  profile_id: string;
+  key: string;
+  value: string | null; // JSON
+  previous: string | null; // JSON
+  changed_at: number;
+  event_id: string | null;
+}
+
+export interface MergeTable {
+  id: string;
+  workspace_id: string;
+  survivor_id: string;
+  merged_id: string;
+  status: 'merged' | 'refused';
+  reason: string;
+  details: string; // JSON: identities moved, traits of the merged profile before the merge
+  created_at: number;
+}
+
+export interface IngestionErrorTable {
+  id: string; // time-sortable, so paging by id is paging by arrival
+  workspace_id: string;
+  received_at: number;
+  message_id: string | null;
+  type: string | null;
+  error: string;
+  payload: string;
+}
+
+export interface GroupTable {
+  workspace_id: string;
+  group_id: string;
+  traits: string;
+  updated_at: number;
+}
+
+export interface ProfileGroupTable {
+  workspace_id: string;
+  profile_id: string;
+  group_id: string;
+  created_at: number;
+}
+
+export interface Schema {
+  workspaces: WorkspaceTable;
+  api_keys: ApiKeyTable;
+  profiles: ProfileTable;
+  identities: IdentityTable;
+  events: EventTable;
+  answers: AnswerTable;
+  trait_changes: TraitChangeTable;
+  merges: MergeTable;
+  ingestion_errors: IngestionErrorTable;
+  groups: GroupTable;
+  profile_groups: ProfileGroupTable;
+}

@@ -1,0 +1,118 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { newId } from '../domain/ids.ts';
+import { DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
+import { fromJson, toJson, type Db, type Tx } from './db.ts';
+
+export type KeyKind = 'write' | 'secret';
+export interface WorkspaceSettings {
+  stageRules?: StageRule[];
+}
+
+// Keys carry 190 bits of randomness, so a fast hash is enough (a slow one protects guessable
+// passwords); lookups by hash then stay one indexed read per request.
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+function randomToken(length: number): string {
+  const bytes = randomBytes(length * 2);
+  let out = '';
+  for (let i = 0; out.length < length && i < bytes.length; i++) if (bytes[i] < 248) out += BASE62[bytes[i] % 62];
+  return out.length === length ? out : randomToken(length);
+}
+
+export const KEY_PREFIX: Record<KeyKind, string> = { write: 'adv_pk_', secret: 'adv_sk_' };
+
+export function keyKindOf(key: string): KeyKind | null {
+  if (key.startsWith(KEY_PREFIX.write)) return 'write';
+  if (key.startsWith(KEY_PREFIX.secret)) return 'secret';
+  return null;
+}
+
+export async function createWorkspace(db: Db | Tx, name: string, now = Date.now()) {
+  const id = newId('ws', now);
+  await db.insertInto('workspaces').values({ id, name, settings: '{}', signing_secret: randomBytes(32).toString('base64url'), created_at: now }).execute();
+  return { id, name, createdAt: now };
+}
+
+export async function listWorkspaces(db: Db) {
+  return db.selectFrom('workspaces').select(['id', 'name', 'created_at']).orderBy('created_at').execute();
+}
+
+export async function findWorkspace(db: Db, idOrName: string) {
+  return db.selectFrom('workspaces').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
+}
+
+/** Creates a key and returns it in full: the only moment it exists outside a hash. */
+export async function createKey(db: Db | Tx, workspaceId: string, kind: KeyKind, name: string, now = Date.now()) {
+  const key = KEY_PREFIX[kind] + randomToken(32);
+  const id = newId('key', now);
+  const prefix = key.slice(0, 12);
+  await db.insertInto('api_keys').values({ id, workspace_id: workspaceId, kind, name, key_hash: hashKey(key), prefix, created_at: now, revoked_at: null }).execute();
+  return { id, kind, name, key, prefix, createdAt: now };
+}
+
+export async function listKeys(db: Db, workspaceId: string) {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select(['id', 'kind', 'name', 'prefix', 'created_at', 'revoked_at'])
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('created_at')
+    .execute();
+  return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, prefix: r.prefix, createdAt: r.created_at, revokedAt: r.revoked_at }));
+}
+
+export async function revokeKey(db: Db, workspaceId: string, id: string, now = Date.now()): Promise<boolean> {
+  const r = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export interface KeyPrincipal {
+  keyId: string;
+  workspaceId: string;
+  kind: KeyKind;
+}
+
+export async function findKey(db: Db, key: string): Promise<KeyPrincipal | null> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select(['id', 'workspace_id', 'kind'])
+    .where('key_hash', '=', hashKey(key))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row ? { keyId: row.id, workspaceId: row.workspace_id, kind: row.kind } : null;
+}
+
+export async function settingsOf(db: Db | Tx, workspaceId: string): Promise<WorkspaceSettings> {
+  const row = await db.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirst();
+  return fromJson<WorkspaceSettings>(row?.settings, {});
+}
+
+export async function stageRulesOf(db: Db | Tx, workspaceId: string): Promise<StageRule[]> {
+  return (await settingsOf(db, workspaceId)).stageRules ?? DEFAULT_STAGE_RULES;
+}
+
+export async function updateSettings(db: Db, workspaceId: string, patch: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
+  const next = { ...(await settingsOf(db, workspaceId)), ...patch };
+  await db.updateTable('workspaces').set({ settings: toJson(next) }).where('id', '=', workspaceId).execute();
+  return next;
+}
+
+/** A token that lets its holder, and only its holder, do one named thing to one object later. */
+export async function signToken(db: Db | Tx, workspaceId: string, purpose: string, subject: string): Promise<string> {
+  const row = await db.selectFrom('workspaces').select('signing_secret').where('id', '=', workspaceId).executeTakeFirstOrThrow();
+  return createHmac('sha256', row.signing_secret).update(`${purpose}:${subject}`).digest('base64url');
+}
+
+export async function verifyToken(db: Db | Tx, workspaceId: string, purpose: string, subject: string, token: string): Promise<boolean> {
+  const expected = Buffer.from(await signToken(db, workspaceId, purpose, subject));
+  const given = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

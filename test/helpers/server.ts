@@ -1,0 +1,66 @@
+import type { AddressInfo } from 'node:net';
+import { buildApp } from '../../src/http/app.ts';
+import type { Store } from '../../src/store/db.ts';
+import { createKey, createWorkspace } from '../../src/store/workspaces.ts';
+
+export interface TestWorkspace {
+  id: string;
+  writeKey: string;
+  secretKey: string;
+}
+
+export interface TestServer {
+  url: string;
+  ws: TestWorkspace;
+  other: TestWorkspace;
+  store: Store;
+  close(): Promise<void>;
+  /** fetch against the server with a key as HTTP Basic username. */
+  call(method: string, path: string, key?: string | null, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+}
+
+export async function workspaceWithKeys(store: Store, name: string): Promise<TestWorkspace> {
+  const ws = await createWorkspace(store.db, name);
+  const write = await createKey(store.db, ws.id, 'write', 'test write');
+  const secret = await createKey(store.db, ws.id, 'secret', 'test secret');
+  return { id: ws.id, writeKey: write.key, secretKey: secret.key };
+}
+
+export const basic = (key: string) => 'Basic ' + Buffer.from(`${key}:`).toString('base64');
+
+/** A real server on a loopback port, with two workspaces so every test can also try the other one's data. */
+export async function startServer(store: Store): Promise<TestServer> {
+  const ws = await workspaceWithKeys(store, 'Test');
+  const other = await workspaceWithKeys(store, 'Other');
+  const { app, writer } = await buildApp({ store });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return {
+    url,
+    ws,
+    other,
+    store,
+    async close() {
+      await app.close();
+      await writer.drain();
+    },
+    async call(method, path, key, body, headers = {}) {
+      const h: Record<string, string> = { ...headers };
+      if (key) h.authorization = basic(key);
+      let payload: string | Buffer | undefined;
+      if (body !== undefined) {
+        payload = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
+        h['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers: h, body: payload });
+      const text = await res.text();
+      let json: any = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        /* not JSON: tests read text */
+      }
+      return { status: res.status, json, text, headers: res.headers };
+    },
+  };
+}
