@@ -30,14 +30,16 @@ export async function loadDemo(store: Store, workspaceId: string, options: DemoO
     messages += list.length;
     done++;
     if (pending.length >= 2000) {
-      inFlight.push(writer.write(workspaceId, pending));
+      inFlight.push(writer.write(workspaceId, pending, [], { wait: 'accepted' }));
       pending = [];
       if (inFlight.length >= 4) await Promise.all(inFlight.splice(0));
       bar.update(done);
     }
   }
-  if (pending.length) inFlight.push(writer.write(workspaceId, pending));
+  if (pending.length) inFlight.push(writer.write(workspaceId, pending, [], { wait: 'accepted' }));
   await Promise.all(inFlight);
+  // Profiles, merges and answers follow from the accepted events; the demo is ready when they are.
+  await writer.settled();
   bar.done(`${messages.toLocaleString('en')} messages`);
   return { customers, messages };
 }

@@ -40,6 +40,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const keys = new KeyCache(store);
 
   app.setErrorHandler(errorHandler);
+  app.addHook('onClose', async () => {
+    await writer.drain();
+    writer.close();
+  });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
   });

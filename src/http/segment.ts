@@ -2,9 +2,9 @@ import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment.ts';
-import type { IngestFailure } from '../ingest/event.ts';
+import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
 import type { MessageType } from '../ingest/types.ts';
-import type { Writer, WriteResult } from '../store/writer.ts';
+import { BackpressureError, type Writer, type WriteResult } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { secretSecurity } from './schemas.ts';
@@ -65,6 +65,17 @@ function reply(request: FastifyRequest, result: WriteResult, failures: IngestFai
   return 'OK';
 }
 
+/** Segment clients need the events durable, not yet on profiles: answer at commit. */
+async function accept(writer: Writer, workspaceId: string, events: IngestEvent[], failures: IngestFailure[]) {
+  try {
+    return await writer.write(workspaceId, events, failures, { wait: 'accepted' });
+  } catch (err) {
+    // The clients retry 429 after Retry-After, so a backlog slows them instead of losing events.
+    if (err instanceof BackpressureError) throw new HttpError(429, err.message, undefined, { 'retry-after': '1' });
+    throw err;
+  }
+}
+
 export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer; keys: KeyCache }) {
   const { writer, keys } = opts;
   app.removeAllContentTypeParsers();
@@ -103,10 +114,10 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
       }
       if (parsed.events.length === 0 && parsed.failures.length > 0 && parsed.failures.length === body.batch.length) {
         // Nothing in it can ever be stored: still keep the failures, then tell the caller plainly.
-        await writer.write(request.principal.workspaceId, [], parsed.failures);
+        await accept(writer, request.principal.workspaceId, [], parsed.failures);
         throw new HttpError(400, `No message in the batch could be stored; first error: ${parsed.failures[0].error}`, parsed.failures[0].error.split(':')[0]);
       }
-      const result = await writer.write(request.principal.workspaceId, parsed.events, parsed.failures);
+      const result = await accept(writer, request.principal.workspaceId, parsed.events, parsed.failures);
       return reply(request, result, parsed.failures);
     });
   }
@@ -127,7 +138,7 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
         if (err instanceof MessageError) throw new HttpError(400, err.message, err.field);
         throw err;
       }
-      const result = await writer.write(request.principal.workspaceId, [event]);
+      const result = await accept(writer, request.principal.workspaceId, [event], []);
       return reply(request, result);
     });
   }

@@ -23,7 +23,6 @@ export interface IngestEvent {
 }
 
 export interface AnswerInput {
-  id: string;
   score: number;
   comment: string | null;
   channel: string;
@@ -31,6 +30,8 @@ export interface AnswerInput {
   surveyVersion: number | null;
   /** Answer properties other than the ones with their own column. */
   properties: Record<string, unknown>;
+  /** The journey stage the source system recorded (imports); when set it wins over the workspace's stage rules. */
+  stage?: string | null;
 }
 
 export interface IngestFailure {

@@ -2,7 +2,6 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { randomUUID } from 'node:crypto';
 import { isValidScore } from '../domain/category.ts';
-import { newId } from '../domain/ids.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from './event.ts';
 import { NPS_RESPONDED, type MessageType } from './types.ts';
 
@@ -125,7 +124,7 @@ export function parseMessage(raw: unknown, receivedAt: number, path = '', defaul
   return event;
 }
 
-const ANSWER_COLUMNS = new Set(['score', 'comment', 'channel', 'survey_id', 'survey_version', 'category']);
+const ANSWER_COLUMNS = new Set(['score', 'comment', 'channel', 'survey_id', 'survey_version', 'category', 'journey_stage']);
 
 /** An `NPS Survey Responded` track event is an answer: it must carry a valid score. */
 export function answerFromProperties(p: Record<string, unknown>, path: string) {
@@ -139,13 +138,14 @@ export function answerFromProperties(p: Record<string, unknown>, path: string) {
   for (const [k, v] of Object.entries(p)) if (!ANSWER_COLUMNS.has(k)) properties[k] = v;
   const version = Number(p.survey_version);
   return {
-    id: newId('ans'),
     score,
     comment: typeof p.comment === 'string' && p.comment.trim() !== '' ? p.comment : null,
     channel: typeof p.channel === 'string' && p.channel ? p.channel.slice(0, 40) : 'api',
     surveyId: p.survey_id != null ? String(p.survey_id) : null,
     surveyVersion: Number.isInteger(version) ? version : null,
     properties,
+    // A source system that knows the stage (an import) states it; otherwise the rules derive it.
+    stage: typeof p.journey_stage === 'string' && p.journey_stage ? p.journey_stage.slice(0, 60) : null,
   };
 }
 

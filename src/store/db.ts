@@ -13,6 +13,8 @@ export type Tx = Transaction<Schema>;
 export interface Store {
   db: Db;
   backend: Backend;
+  /** The SQLite connection itself, for the write path's prepared statements (SQLite only). */
+  sqlite?: Database.Database;
   /** Where the data lives, for logs: a file path or a URL without its password. */
   location: string;
   close(): Promise<void>;
@@ -34,7 +36,8 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 pg.types.setTypeParser(701, (v) => Number(v));
 
 export function openStore(options: OpenOptions = {}): Store {
-  const url = options.url ?? process.env.DATABASE_URL;
+  // An explicit file wins over DATABASE_URL, so tools and tests can open a file beside a configured server.
+  const url = options.url ?? (options.file ? undefined : process.env.DATABASE_URL);
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
@@ -55,8 +58,10 @@ export function openStore(options: OpenOptions = {}): Store {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   database.pragma('cache_size = -65536');
+  // Checkpoint less often: pages rewritten by consecutive commits (busy profiles) are copied back once.
+  database.pragma('wal_autocheckpoint = 16384');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
-  return { db, backend: 'sqlite', location: file, close: () => db.destroy() };
+  return { db, backend: 'sqlite', sqlite: database, location: file, close: () => db.destroy() };
 }
 
 export async function migrate(store: Store): Promise<string[]> {

@@ -54,6 +54,7 @@ export interface IdentityTable {
 export interface EventTable {
   id: string;
   workspace_id: string;
+  /** '' while the event is accepted but not yet projected onto a profile (see store/writer.ts). */
   profile_id: string;
   message_id: string;
   type: string;
@@ -63,6 +64,8 @@ export interface EventTable {
   context: string | null;
   user_id: string | null;
   anonymous_id: string | null;
+  email: string | null;
+  phone: string | null;
   timestamp: number;
   received_at: number;
 }

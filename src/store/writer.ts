@@ -1,19 +1,23 @@
 import type { Insertable } from 'kysely';
-import { categoryOf } from '../domain/category.ts';
 import { newId } from '../domain/ids.ts';
-import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
-import { applyAnswer, applyOrder, applyTraits, mergeStates, newProfileState, touch, type ProfileState } from '../domain/profile.ts';
 import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
-import { ORDER_COMPLETED } from '../ingest/types.ts';
-import { lockWorkspace, toJson, type Store, type Tx } from './db.ts';
-import type { Schema } from './schema.ts';
+import { NPS_RESPONDED } from '../ingest/types.ts';
+import { answerFromProperties } from '../ingest/segment.ts';
+import { lockWorkspace, type Store, type Tx } from './db.ts';
+import { insertRows } from './bulk.ts';
+import { messageWindow } from './dedupe.ts';
+import { answerIdOf, Projection, type PendingEvent, type Projected } from './projector.ts';
+import type { EventTable, Schema } from './schema.ts';
 import { stageRulesOf } from './workspaces.ts';
+
+export const PENDING = '';
 
 export interface ItemResult {
   messageId: string;
   status: 'stored' | 'duplicate';
-  profileId: string;
   eventId: string;
+  /** Known once the event is projected ('' when the caller did not wait for that). */
+  profileId: string;
   answerId: string | null;
 }
 export interface WriteResult {
@@ -22,15 +26,22 @@ export interface WriteResult {
   duplicates: number;
   errors: number;
 }
+export interface WriteOptions {
+  /**
+   * 'accepted': resolve once the events are committed (what a Segment client needs);
+   * 'projected' (default): also wait until they are on their profiles, answers created.
+   */
+  wait?: 'accepted' | 'projected';
+}
 
-type IdentityKind = 'user' | 'anon' | 'email' | 'phone';
-const key = (kind: IdentityKind, value: string) => `${kind}\u0000${value}`;
-const CHUNK = 400;
-// insertChunks is generic over tables, so its conflict clauses are typed loosely.
-type OC = any;
-type EB = any;
+/** Too much accepted but not yet projected: callers should slow down (HTTP 429 with Retry-After). */
+export class BackpressureError extends Error {
+  constructor(readonly pending: number) {
+    super(`Ingestion is ${pending.toLocaleString('en')} events behind; retry in a second`);
+  }
+}
 
-interface Pending {
+interface Request {
   workspaceId: string;
   events: IngestEvent[];
   failures: IngestFailure[];
@@ -38,45 +49,98 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+// Past this backlog the projector runs after every commit even while requests wait; past the
+// second, new events are refused with 429 until it catches up.
+const LAG_HIGH = Number(process.env.ADVOCATE_LAG_HIGH ?? 1_000_000);
+const LAG_MAX = Number(process.env.ADVOCATE_LAG_MAX ?? 5_000_000);
+const PROJECT_CHUNK = 4000;
+
 /**
- * The single write path for events and answers. Requests that arrive together are committed in one
- * transaction (group commit) and each caller is answered only after that commit, so a 2xx always
- * means durable while the per-commit cost is shared.
+ * The single write path for events and answers, in two steps.
+ *
+ * Accept: requests that arrive together are validated, de-duplicated by messageId and appended to
+ * `events` in one transaction (group commit); the caller is answered after that commit, so a 2xx
+ * always means durable. Appending is cheap: nothing per event touches a random page.
+ *
+ * Project: a background loop takes accepted events in large batches and does the per-person work
+ * (identity resolution and merges, computed traits, trait history, answers with their context),
+ * which touches pages all over the profile tables and is far cheaper per event in big batches.
+ * It gives way to accepting while the backlog is small, so bursts are absorbed and then caught up.
  */
 export class Writer {
-  private queue: Pending[] = [];
-  private running = false;
+  private queue: Request[] = [];
+  private accepting = false;
   private scheduled = false;
-  /** Fired after each commit with the workspace ids written, for live views and caches. */
-  onCommit: ((workspaceIds: string[]) => void) | null = null;
+  private projecting: Promise<void> | null = null;
+  private waiters = new Map<string, Array<(p: Projected) => void>>();
+  private pendingCount: number | null = null;
+  /** Fired after events are projected, with the workspace ids touched (live views, caches). */
+  onProjected: ((workspaceIds: string[]) => void) | null = null;
+  private timer: NodeJS.Timeout | null;
 
   constructor(
     private readonly store: Store,
-    private readonly maxGroupEvents = 5000,
-  ) {}
+    private readonly maxGroupEvents = 10_000,
+  ) {
+    // On PostgreSQL another process may accept events this one should help project (or crash with
+    // them pending): look now and then. SQLite has one process, whose own commits start the projector.
+    this.timer = store.backend === 'postgres' ? setInterval(() => this.kick(), 500) : null;
+    this.timer?.unref();
+  }
 
-  write(workspaceId: string, events: IngestEvent[], failures: IngestFailure[] = []): Promise<WriteResult> {
-    return new Promise((resolve, reject) => {
+  write(workspaceId: string, events: IngestEvent[], failures: IngestFailure[] = [], options: WriteOptions = {}): Promise<WriteResult> {
+    const accepted = new Promise<WriteResult>((resolve, reject) => {
       this.queue.push({ workspaceId, events, failures, resolve, reject });
       this.schedule();
     });
+    if (options.wait === 'accepted') return accepted;
+    return accepted.then((r) => this.completed(workspaceId, r));
   }
 
-  /** Resolves once everything queued so far is committed. */
+  /** Everything queued so far accepted and projected. */
+  async settled(): Promise<void> {
+    for (;;) {
+      while (this.queue.length || this.accepting || this.scheduled) await new Promise((r) => setTimeout(r, 2));
+      if (this.projecting) await this.projecting;
+      if ((await this.countPending()) === 0 && !this.queue.length) return;
+      this.kick(true);
+      await this.projecting;
+    }
+  }
+
+  /** Kept for callers that only need the accepted events durable. */
   async drain(): Promise<void> {
-    while (this.queue.length || this.running) await new Promise((r) => setTimeout(r, 2));
+    while (this.queue.length || this.accepting || this.scheduled) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+  private closed = false;
+
+  /** Accepted events not yet on their profiles, in all workspaces (or one). */
+  async pending(workspaceId?: string): Promise<number> {
+    let q = this.store.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('profile_id', '=', PENDING);
+    if (workspaceId) q = q.where('workspace_id', '=', workspaceId);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
+  private async countPending(): Promise<number> {
+    this.pendingCount = await this.pending();
+    return this.pendingCount;
   }
 
   private schedule() {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled || this.accepting) return;
     this.scheduled = true;
     setImmediate(() => void this.flush());
   }
 
   private async flush() {
     this.scheduled = false;
-    this.running = true;
-    const group: Pending[] = [];
+    this.accepting = true;
+    const group: Request[] = [];
     let size = 0;
     while (this.queue.length && (group.length === 0 || size + this.queue[0].events.length <= this.maxGroupEvents)) {
       const p = this.queue.shift()!;
@@ -84,16 +148,17 @@ export class Writer {
       group.push(p);
     }
     try {
-      const results = await this.commit(group);
+      if (this.pendingCount == null) await this.countPending();
+      if (this.pendingCount! > LAG_MAX && size > 0) throw new BackpressureError(this.pendingCount!);
+      const results = await this.accept(group);
       group.forEach((p, i) => p.resolve(results[i]));
-      this.onCommit?.([...new Set(group.map((p) => p.workspaceId))]);
     } catch (err) {
-      if (group.length === 1) group[0].reject(err);
+      if (group.length === 1 || err instanceof BackpressureError) group.forEach((p) => p.reject(err));
       else {
         // One request's failure must not fail the others it happened to share a commit with.
         for (const p of group) {
           try {
-            const [r] = await this.commit([p]);
+            const [r] = await this.accept([p]);
             p.resolve(r);
           } catch (e) {
             p.reject(e);
@@ -101,477 +166,258 @@ export class Writer {
         }
       }
     } finally {
-      this.running = false;
+      this.accepting = false;
       if (this.queue.length) this.schedule();
+      this.kick();
     }
   }
 
-  private async commit(group: Pending[]): Promise<WriteResult[]> {
-    return this.store.db.transaction().execute(async (tx) => {
-      const byWorkspace = new Map<string, Pending[]>();
-      for (const p of group) byWorkspace.set(p.workspaceId, [...(byWorkspace.get(p.workspaceId) ?? []), p]);
-      const results = new Map<Pending, WriteResult>();
-      for (const [workspaceId, pendings] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        await lockWorkspace(this.store, tx, workspaceId);
-        const rules = await stageRulesOf(tx, workspaceId);
-        const batch = new WorkspaceBatch(tx, workspaceId, rules);
-        const perPending = await batch.apply(pendings.map((p) => p.events));
-        await batch.recordFailures(pendings.flatMap((p) => p.failures));
-        pendings.forEach((p, i) => results.set(p, { ...perPending[i], errors: p.failures.length }));
+  private async accept(group: Request[]): Promise<WriteResult[]> {
+    const sqliteWindow = this.store.sqlite ? await messageWindow(this.store) : null;
+    const now = Date.now();
+    const seenNow: Array<[string, string]> = [];
+    const results = await this.store.db.transaction().execute(async (tx) => {
+      const out: WriteResult[] = [];
+      const inGroup = new Set<string>();
+      for (const req of group) {
+        const rows: Insertable<EventTable>[] = [];
+        const items: ItemResult[] = [];
+        for (const e of req.events) {
+          const k = `${req.workspaceId}\u0000${e.messageId}`;
+          if (inGroup.has(k) || sqliteWindow?.has(req.workspaceId, e.messageId)) {
+            items.push({ messageId: e.messageId, status: 'duplicate', eventId: '', profileId: '', answerId: null });
+            continue;
+          }
+          inGroup.add(k);
+          const row = eventRow(req.workspaceId, e, now);
+          rows.push(row);
+          items.push({ messageId: e.messageId, status: 'stored', eventId: row.id, profileId: '', answerId: e.answer ? answerIdOf(row.id) : null });
+        }
+        if (this.store.backend === 'postgres' && rows.length) {
+          // The unique index decides between processes; what it refused was already accepted.
+          const inserted = new Set<string>();
+          for (let i = 0; i < rows.length; i += 2000) {
+            const got = await tx.insertInto('events').values(rows.slice(i, i + 2000)).onConflict((oc) => oc.columns(['workspace_id', 'message_id']).doNothing()).returning('id').execute();
+            for (const g of got) inserted.add(g.id);
+          }
+          for (const item of items) {
+            if (item.status === 'stored' && !inserted.has(item.eventId)) Object.assign(item, { status: 'duplicate', eventId: '', answerId: null });
+          }
+        } else {
+          await insertRows(this.store, tx, 'events', rows);
+        }
+        for (const item of items) if (item.status === 'stored') seenNow.push([req.workspaceId, item.messageId]);
+        await recordFailures(this.store, tx, req.workspaceId, req.failures, now);
+        const stored = items.filter((i) => i.status === 'stored').length;
+        out.push({ items, stored, duplicates: items.length - stored, errors: req.failures.length });
       }
-      return group.map((p) => results.get(p)!);
+      return out;
+    });
+    // Only committed ids enter the window: a rolled-back batch must be accepted when retried.
+    for (const [ws, m] of seenNow) sqliteWindow?.add(ws, m, now);
+    this.pendingCount = (this.pendingCount ?? 0) + seenNow.length;
+    return results;
+  }
+
+  /** Waits for the projection of a write's events and fills in profiles and answers. */
+  private async completed(workspaceId: string, result: WriteResult): Promise<WriteResult> {
+    const stored = result.items.filter((i) => i.status === 'stored');
+    if (stored.length) {
+      const projected = await Promise.all(stored.map((i) => this.projectionOf(i.eventId)));
+      stored.forEach((item, i) => (item.profileId = projected[i].profileId));
+    }
+    // A redelivered answer returns the answer the first delivery created.
+    const dupAnswers = result.items.filter((i) => i.status === 'duplicate');
+    if (dupAnswers.length) {
+      await this.settled();
+      const rows = await this.store.db
+        .selectFrom('answers')
+        .select(['id', 'message_id', 'event_id', 'profile_id'])
+        .where('workspace_id', '=', workspaceId)
+        .where('message_id', 'in', dupAnswers.map((i) => i.messageId))
+        .execute();
+      const by = new Map(rows.map((r) => [r.message_id, r]));
+      for (const item of dupAnswers) {
+        const r = by.get(item.messageId);
+        if (r) Object.assign(item, { answerId: r.id, eventId: r.event_id, profileId: r.profile_id });
+      }
+    }
+    return result;
+  }
+
+  private projectionOf(eventId: string): Promise<Projected> {
+    return new Promise((resolve) => {
+      const list = this.waiters.get(eventId);
+      if (list) list.push(resolve);
+      else this.waiters.set(eventId, [resolve]);
+      this.kick(true);
     });
   }
-}
 
-/** All the work for one workspace inside one transaction. */
-class WorkspaceBatch {
-  private readonly now = Date.now();
-  private readonly identity = new Map<string, string>(); // identity key -> profile id
-  private readonly newIdentities: Insertable<Schema['identities']>[] = [];
-  private readonly states = new Map<string, ProfileState>();
-  private readonly existing = new Set<string>(); // profile ids already in the database
-  private readonly parent = new Map<string, string>(); // merged profile -> survivor
-  private readonly mergedInDb: Array<{ loser: string; survivor: string }> = [];
-  private readonly events: Insertable<Schema['events']>[] = [];
-  private readonly answers: Insertable<Schema['answers']>[] = [];
-  private readonly traitChanges: Insertable<Schema['trait_changes']>[] = [];
-  private readonly merges: Insertable<Schema['merges']>[] = [];
-  private readonly groups = new Map<string, Record<string, unknown>>();
-  private readonly memberships: Array<{ profile: string; group: string }> = [];
-  private readonly recomputeNps = new Set<string>();
-
-  constructor(
-    private readonly tx: Tx,
-    private readonly workspaceId: string,
-    private readonly rules: StageRule[],
-  ) {}
-
-  private find(id: string): string {
-    let p = id;
-    while (this.parent.has(p)) p = this.parent.get(p)!;
-    return p;
+  /** Starts the projector unless it runs already; `urgent` when a caller is waiting on it. */
+  private kick(urgent = false): void {
+    if (this.projecting || this.closed) return;
+    this.projecting = this.projectLoop(urgent).finally(() => {
+      this.projecting = null;
+      // Waiters whose events another process projected are answered from the database.
+      if (this.waiters.size) void this.answerWaitersFromDb();
+    });
   }
 
-  async apply(lists: IngestEvent[][]): Promise<Omit<WriteResult, 'errors'>[]> {
-    const all = lists.flat();
-    const known = await this.existingMessages(all.map((e) => e.messageId));
-    await this.loadIdentities(all);
-    const seen = new Set<string>();
-    const itemResults: ItemResult[][] = lists.map(() => []);
-    for (let li = 0; li < lists.length; li++) {
-      for (const e of lists[li]) {
-        const dup = known.get(e.messageId);
-        if (dup || seen.has(e.messageId)) {
-          itemResults[li].push({ messageId: e.messageId, status: 'duplicate', profileId: dup?.profileId ?? '', eventId: dup?.eventId ?? '', answerId: dup?.answerId ?? null });
-          continue;
+  private async projectLoop(urgent: boolean): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    for (;;) {
+      // Accepting comes first while the backlog is small; the next commit kicks us again.
+      const busy = this.queue.length > 0 || this.accepting;
+      if (busy && !urgent && this.waiters.size === 0 && (this.pendingCount ?? 0) < LAG_HIGH) return;
+      if (Date.now() < this.retryAfter) return;
+      let n: number;
+      try {
+        n = await this.projectChunk();
+        this.failures = 0;
+      } catch (err) {
+        // A store closed under an abandoned writer: nothing left to do.
+        if (/destroyed/.test(String((err as Error)?.message))) {
+          this.close();
+          return;
         }
-        seen.add(e.messageId);
-        itemResults[li].push(this.process(e));
+        // The events stay accepted and pending (visible in the ingestion status); try again later
+        // rather than spin, and say why.
+        this.failures++;
+        this.retryAfter = Date.now() + Math.min(30_000, 250 * 2 ** this.failures);
+        console.error(`advocate: projecting accepted events failed (attempt ${this.failures}); retrying`, err);
+        setTimeout(() => this.kick(true), this.retryAfter - Date.now()).unref();
+        return;
+      }
+      if (n === 0) return;
+      urgent = false;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  private failures = 0;
+  private retryAfter = 0;
+
+  private async projectChunk(): Promise<number> {
+    const touched = new Set<string>();
+    const done = new Map<string, Projected>();
+    const count = await this.store.db.transaction().execute(async (tx) => {
+      let q = tx.selectFrom('events').selectAll().where('profile_id', '=', PENDING).orderBy('timestamp').orderBy('id').limit(PROJECT_CHUNK);
+      if (this.store.backend === 'postgres') q = q.forUpdate().skipLocked();
+      const rows = await q.execute();
+      const byWorkspace = new Map<string, PendingEvent[]>();
+      for (const r of rows) {
+        const list = byWorkspace.get(r.workspace_id) ?? byWorkspace.set(r.workspace_id, []).get(r.workspace_id)!;
+        list.push(pendingFromRow(r));
+      }
+      for (const [workspaceId, events] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        await lockWorkspace(this.store, tx, workspaceId);
+        const projection = new Projection(this.store, tx, workspaceId, await stageRulesOf(tx, workspaceId));
+        for (const [id, p] of await projection.apply(events)) done.set(id, p);
+        touched.add(workspaceId);
+      }
+      return rows.length;
+    });
+    this.pendingCount = Math.max(0, (this.pendingCount ?? count) - count);
+    for (const [eventId, p] of done) {
+      const list = this.waiters.get(eventId);
+      if (list) {
+        this.waiters.delete(eventId);
+        for (const resolve of list) resolve(p);
       }
     }
-    await this.save();
-    // Results name the surviving profile even when a later message in the same commit merged it away.
-    for (const list of itemResults) for (const r of list) if (r.profileId) r.profileId = this.find(r.profileId);
-    // Duplicates point at the profile that now holds the original, which may have been merged since.
-    const missing = itemResults.flat().filter((r) => r.status === 'duplicate' && !r.profileId);
-    if (missing.length) await this.fillDuplicates(missing);
-    return itemResults.map((items) => ({
-      items,
-      stored: items.filter((i) => i.status === 'stored').length,
-      duplicates: items.filter((i) => i.status === 'duplicate').length,
-    }));
+    if (touched.size) this.onProjected?.([...touched]);
+    return count;
   }
 
-  private async existingMessages(ids: string[]) {
-    const found = new Map<string, { profileId: string; eventId: string; answerId: string | null }>();
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const chunk = ids.slice(i, i + CHUNK);
-      const rows = await this.tx
-        .selectFrom('events')
-        .leftJoin('answers', 'answers.event_id', 'events.id')
-        .select(['events.message_id', 'events.id', 'events.profile_id', 'answers.id as answer_id'])
-        .where('events.workspace_id', '=', this.workspaceId)
-        .where('events.message_id', 'in', chunk)
-        .execute();
-      for (const r of rows) found.set(r.message_id, { profileId: r.profile_id, eventId: r.id, answerId: r.answer_id });
-    }
-    return found;
-  }
-
-  private async fillDuplicates(items: ItemResult[]) {
-    const rows = await this.tx
+  private async answerWaitersFromDb(): Promise<void> {
+    const ids = [...this.waiters.keys()];
+    const rows = await this.store.db
       .selectFrom('events')
       .leftJoin('answers', 'answers.event_id', 'events.id')
-      .select(['events.message_id', 'events.id', 'events.profile_id', 'answers.id as answer_id'])
-      .where('events.workspace_id', '=', this.workspaceId)
-      .where('events.message_id', 'in', items.map((i) => i.messageId))
+      .select(['events.id', 'events.profile_id', 'answers.id as answer_id'])
+      .where('events.id', 'in', ids.slice(0, 1000))
+      .where('events.profile_id', '!=', PENDING)
       .execute();
-    const by = new Map(rows.map((r) => [r.message_id, r]));
-    for (const item of items) {
-      const r = by.get(item.messageId);
-      if (r) Object.assign(item, { profileId: r.profile_id, eventId: r.id, answerId: r.answer_id });
+    for (const r of rows) {
+      const list = this.waiters.get(r.id);
+      this.waiters.delete(r.id);
+      for (const resolve of list ?? []) resolve({ profileId: r.profile_id, answerId: r.answer_id });
     }
-  }
-
-  private identifiersOf(e: IngestEvent): Array<[IdentityKind, string]> {
-    const ids: Array<[IdentityKind, string]> = [];
-    if (e.userId) ids.push(['user', e.userId]);
-    if (e.anonymousId) ids.push(['anon', e.anonymousId]);
-    if (e.email) ids.push(['email', e.email]);
-    if (e.phone) ids.push(['phone', e.phone]);
-    return ids;
-  }
-
-  private async loadIdentities(events: IngestEvent[]) {
-    const wanted = new Map<IdentityKind, Set<string>>();
-    const want = (k: IdentityKind, v: string) => (wanted.get(k) ?? wanted.set(k, new Set()).get(k)!).add(v);
-    for (const e of events) {
-      for (const [k, v] of this.identifiersOf(e)) want(k, v);
-      // Segment's previousId is whichever id the person had before: an anonymousId or a userId.
-      if (e.previousId) {
-        want('user', e.previousId);
-        want('anon', e.previousId);
-      }
-    }
-    const profileIds = new Set<string>();
-    for (const [kind, values] of wanted) {
-      const list = [...values];
-      for (let i = 0; i < list.length; i += CHUNK) {
-        const rows = await this.tx
-          .selectFrom('identities')
-          .select(['value', 'profile_id'])
-          .where('workspace_id', '=', this.workspaceId)
-          .where('kind', '=', kind)
-          .where('value', 'in', list.slice(i, i + CHUNK))
-          .execute();
-        for (const r of rows) {
-          this.identity.set(key(kind, r.value), r.profile_id);
-          profileIds.add(r.profile_id);
-        }
-      }
-    }
-    await this.loadProfiles([...profileIds]);
-  }
-
-  private async loadProfiles(ids: string[]) {
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const rows = await this.tx.selectFrom('profiles').selectAll().where('id', 'in', ids.slice(i, i + CHUNK)).execute();
-      for (const r of rows) {
-        const { merged_into: _m, traits, ...rest } = r;
-        this.states.set(r.id, { ...rest, traits: JSON.parse(traits) });
-        this.existing.add(r.id);
-      }
-    }
-  }
-
-  private lookup(kind: IdentityKind, value: string | null): string | undefined {
-    if (!value) return undefined;
-    const id = this.identity.get(key(kind, value));
-    return id ? this.find(id) : undefined;
-  }
-
-  /** Picks the profile for a message, merging the profiles its identifiers point at. */
-  private resolve(e: IngestEvent): string {
-    const candidates: string[] = [];
-    const add = (id: string | undefined) => id && !candidates.includes(id) && candidates.push(id);
-    add(this.lookup('user', e.userId));
-    add(this.lookup('anon', e.anonymousId));
-    add(this.lookup('email', e.email));
-    add(this.lookup('phone', e.phone));
-    if (e.previousId) {
-      add(this.lookup('user', e.previousId));
-      add(this.lookup('anon', e.previousId));
-    }
-    let target = candidates[0];
-    if (!target) {
-      target = newId('prof', this.now);
-      this.states.set(target, newProfileState(target, this.workspaceId, e.timestamp, this.now));
-    }
-    for (const other of candidates.slice(1)) {
-      const a = this.find(target);
-      const b = this.find(other);
-      if (a !== b) target = this.merge(a, b, e);
-    }
-    target = this.find(target);
-    // An alias to an id never seen before still means "this id is that person" from now on.
-    if (e.previousId && !this.identity.has(key('user', e.previousId)) && !this.identity.has(key('anon', e.previousId))) {
-      this.identity.set(key('anon', e.previousId), target);
-      this.newIdentities.push({ workspace_id: this.workspaceId, kind: 'anon', value: e.previousId, profile_id: target, created_at: this.now });
-    }
-    // Attach the identifiers this message carries; one that belongs to a refused merge stays put.
-    for (const [kind, value] of this.identifiersOf(e)) {
-      const k = key(kind, value);
-      if (this.identity.has(k)) continue;
-      this.identity.set(k, target);
-      this.newIdentities.push({ workspace_id: this.workspaceId, kind, value, profile_id: target, created_at: this.now });
-    }
-    if (e.userId) this.states.get(target)!.user_id ??= e.userId;
-    return target;
-  }
-
-  /** Returns the survivor. Two different userIds are two different people: such a merge is refused and recorded. */
-  private merge(a: string, b: string, e: IngestEvent): string {
-    const sa = this.states.get(a)!;
-    const sb = this.states.get(b)!;
-    // alias is the one explicit statement that two ids are one person, so it may join two userIds.
-    if (sa.user_id && sb.user_id && sa.user_id !== sb.user_id && e.type !== 'alias') {
-      this.merges.push({
-        id: newId('mrg', this.now),
-        workspace_id: this.workspaceId,
-        survivor_id: a,
-        merged_id: b,
-        status: 'refused',
-        reason: `${e.type} ${e.messageId} links userId ${sa.user_id} and ${sb.user_id}`,
-        details: toJson({ messageId: e.messageId }),
-        created_at: this.now,
-      });
-      return a;
-    }
-    // The identified profile survives; between equals, the older one, so ids people bookmarked stay valid.
-    const [survivor, loser] =
-      e.type === 'alias' ? [sa, sb] // the new userId's profile (resolved first) survives an alias
-      : (sa.user_id && !sb.user_id) || (!!sa.user_id === !!sb.user_id && sa.created_at <= sb.created_at) ? [sa, sb] : [sb, sa];
-    const loserTraits = { ...loser.traits };
-    mergeStates(survivor, loser);
-    this.parent.set(loser.id, survivor.id);
-    this.states.delete(loser.id);
-    if (this.existing.has(loser.id)) this.mergedInDb.push({ loser: loser.id, survivor: survivor.id });
-    this.recomputeNps.add(survivor.id);
-    const movedIdentities = [...this.identity].filter(([, p]) => p === loser.id).map(([k]) => k.replace('\u0000', ':'));
-    for (const [k, p] of this.identity) if (p === loser.id) this.identity.set(k, survivor.id);
-    this.merges.push({
-      id: newId('mrg', this.now),
-      workspace_id: this.workspaceId,
-      survivor_id: survivor.id,
-      merged_id: loser.id,
-      status: 'merged',
-      reason: `${e.type} ${e.messageId}`,
-      details: toJson({ identities: movedIdentities, traits: loserTraits, userId: loser.user_id }),
-      created_at: this.now,
-    });
-    return survivor.id;
-  }
-
-  private process(e: IngestEvent): ItemResult {
-    const profileId = this.resolve(e);
-    const state = this.states.get(profileId)!;
-    const eventId = newId('evt', this.now);
-    let answerId: string | null = null;
-
-    if (e.answer) {
-      const a = e.answer;
-      const ctx = (e.context ?? {}) as Record<string, any>;
-      const at = e.timestamp;
-      answerId = a.id;
-      this.answers.push({
-        id: a.id,
-        workspace_id: this.workspaceId,
-        profile_id: profileId,
-        event_id: eventId,
-        message_id: e.messageId,
-        score: a.score,
-        category: categoryOf(a.score),
-        comment: a.comment,
-        channel: a.channel,
-        survey_id: a.surveyId,
-        survey_version: a.surveyVersion,
-        properties: toJson(a.properties),
-        // Context as it was when the person answered, before this answer touched the profile.
-        stage: journeyStage({ ...state, lifetime_revenue: state.revenue }, at, this.rules),
-        days_since_last_order: state.last_order_at == null || state.last_order_at > at ? null : daysBetween(state.last_order_at, at),
-        days_since_first_seen: daysBetween(Math.min(state.first_seen_at, at), at),
-        campaign: ctx.campaign?.name ?? state.last_campaign,
-        utm_source: ctx.campaign?.source ?? state.last_utm_source,
-        device: deviceOf(ctx),
-        answered_at: at,
-        created_at: this.now,
-        updated_at: this.now,
-      });
-      if (!applyAnswer(state, a.score, at)) this.recomputeNps.add(profileId);
-    }
-
-    const wasLast = e.timestamp >= state.last_seen_at;
-    touch(state, e.timestamp);
-    state.updated_at = this.now;
-    const campaign = (e.context as Record<string, any> | null)?.campaign;
-    if (campaign && typeof campaign === 'object' && wasLast) {
-      if (campaign.name) state.last_campaign = String(campaign.name).slice(0, 200);
-      if (campaign.source) state.last_utm_source = String(campaign.source).slice(0, 200);
-    }
-    if (e.type === 'track' && e.name === ORDER_COMPLETED) applyOrder(state, e.timestamp, orderRevenue(e.properties));
-    if (e.type === 'identify' && e.traits) {
-      for (const c of applyTraits(state, e.traits)) {
-        this.traitChanges.push({
-          id: newId('trc', this.now),
-          workspace_id: this.workspaceId,
-          profile_id: profileId,
-          key: c.key.slice(0, 200),
-          value: toJson(c.value),
-          previous: c.previous == null ? null : toJson(c.previous),
-          changed_at: e.timestamp,
-          event_id: eventId,
-        });
-      }
-    }
-    if (e.type === 'group' && e.groupId) {
-      this.groups.set(e.groupId, { ...(this.groups.get(e.groupId) ?? {}), ...(e.traits ?? {}) });
-      this.memberships.push({ profile: profileId, group: e.groupId });
-    }
-
-    this.events.push({
-      id: eventId,
-      workspace_id: this.workspaceId,
-      profile_id: profileId,
-      message_id: e.messageId,
-      type: e.type,
-      name: e.type === 'alias' ? e.previousId : e.type === 'group' ? e.groupId : e.name,
-      properties: e.properties ? JSON.stringify(e.properties) : null,
-      traits: e.traits ? JSON.stringify(e.traits) : null,
-      context: e.context ? JSON.stringify(e.context) : null,
-      user_id: e.userId,
-      anonymous_id: e.anonymousId,
-      timestamp: e.timestamp,
-      received_at: e.receivedAt,
-    });
-    return { messageId: e.messageId, status: 'stored', profileId, eventId, answerId };
-  }
-
-  private async save() {
-    const tx = this.tx;
-    const ws = this.workspaceId;
-    const canon = <T extends { profile_id: string }>(rows: T[]) => {
-      for (const r of rows) r.profile_id = this.find(r.profile_id);
-      return rows;
-    };
-    await insertChunks(tx, 'identities', canon(this.newIdentities), (q) => q.onConflict((oc: OC) => oc.doNothing()));
-    const profiles = [...this.states.values()].map((s) => ({ ...s, traits: JSON.stringify(s.traits), merged_into: null }));
-    await insertChunks(tx, 'profiles', profiles, (q) =>
-      q.onConflict((oc: OC) =>
-        oc.column('id').doUpdateSet((eb: EB) => ({
-          user_id: eb.ref('excluded.user_id'),
-          traits: eb.ref('excluded.traits'),
-          created_at: eb.ref('excluded.created_at'),
-          updated_at: eb.ref('excluded.updated_at'),
-          first_seen_at: eb.ref('excluded.first_seen_at'),
-          last_seen_at: eb.ref('excluded.last_seen_at'),
-          order_count: eb.ref('excluded.order_count'),
-          revenue: eb.ref('excluded.revenue'),
-          first_order_at: eb.ref('excluded.first_order_at'),
-          last_order_at: eb.ref('excluded.last_order_at'),
-          nps_score: eb.ref('excluded.nps_score'),
-          nps_category: eb.ref('excluded.nps_category'),
-          nps_answered_at: eb.ref('excluded.nps_answered_at'),
-          nps_prev_score: eb.ref('excluded.nps_prev_score'),
-          last_campaign: eb.ref('excluded.last_campaign'),
-          last_utm_source: eb.ref('excluded.last_utm_source'),
-        })),
-      ),
-    );
-    for (const { loser } of this.mergedInDb) {
-      const survivor = this.find(loser);
-      await tx.updateTable('profiles').set({ merged_into: survivor, updated_at: this.now }).where('id', '=', loser).execute();
-      // Earlier merges into the loser now point at the final survivor, so a lookup needs one hop.
-      await tx.updateTable('profiles').set({ merged_into: survivor }).where('workspace_id', '=', ws).where('merged_into', '=', loser).execute();
-      for (const table of ['events', 'answers', 'trait_changes', 'identities'] as const) {
-        await tx.updateTable(table).set({ profile_id: survivor }).where('workspace_id', '=', ws).where('profile_id', '=', loser).execute();
-      }
-      await tx
-        .deleteFrom('profile_groups')
-        .where('profile_id', '=', loser)
-        .where('group_id', 'in', (qb) => qb.selectFrom('profile_groups').select('group_id').where('profile_id', '=', survivor))
-        .execute();
-      await tx.updateTable('profile_groups').set({ profile_id: survivor }).where('profile_id', '=', loser).execute();
-    }
-    await insertChunks(tx, 'events', canon(this.events), (q) => q.onConflict((oc: OC) => oc.columns(['workspace_id', 'message_id']).doNothing()));
-    await insertChunks(tx, 'answers', canon(this.answers));
-    await insertChunks(tx, 'trait_changes', canon(this.traitChanges));
-    if (this.groups.size) {
-      const rows = [...this.groups].map(([group_id, traits]) => ({ workspace_id: ws, group_id, traits: JSON.stringify(traits), updated_at: this.now }));
-      for (const r of rows) {
-        const old = await tx.selectFrom('groups').select('traits').where('workspace_id', '=', ws).where('group_id', '=', r.group_id).executeTakeFirst();
-        if (old) r.traits = JSON.stringify({ ...JSON.parse(old.traits), ...JSON.parse(r.traits) });
-      }
-      await insertChunks(tx, 'groups', rows, (q) =>
-        q.onConflict((oc: OC) => oc.columns(['workspace_id', 'group_id']).doUpdateSet((eb: EB) => ({ traits: eb.ref('excluded.traits'), updated_at: eb.ref('excluded.updated_at') }))),
-      );
-      const links = new Map(this.memberships.map((m) => [`${this.find(m.profile)}\u0000${m.group}`, { workspace_id: ws, profile_id: this.find(m.profile), group_id: m.group, created_at: this.now }]));
-      await insertChunks(tx, 'profile_groups', [...links.values()], (q) => q.onConflict((oc: OC) => oc.doNothing()));
-    }
-    for (const m of this.merges) {
-      m.survivor_id = this.find(m.survivor_id);
-    }
-    await insertChunks(tx, 'merges', this.merges);
-    for (const id of this.recomputeNps) await recomputeLatestNps(tx, this.find(id));
-  }
-
-  async recordFailures(failures: IngestFailure[]) {
-    const rows = failures.map((f) => ({
-      id: newId('ierr', this.now),
-      workspace_id: this.workspaceId,
-      received_at: this.now,
-      message_id: f.messageId,
-      type: f.type,
-      error: f.error,
-      payload: truncate(JSON.stringify(f.payload) ?? 'null', 40_000),
-    }));
-    await insertChunks(this.tx, 'ingestion_errors', rows);
+    if (this.waiters.size) setTimeout(() => this.kick(true), 50);
   }
 }
 
-/** Latest and previous score from the answers themselves, for late arrivals and merges. */
-export async function recomputeLatestNps(tx: Tx, profileId: string): Promise<void> {
-  const rows = await tx
-    .selectFrom('answers')
-    .select(['score', 'category', 'answered_at'])
-    .where('profile_id', '=', profileId)
-    .orderBy('answered_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(2)
-    .execute();
-  await tx
-    .updateTable('profiles')
-    .set({
-      nps_score: rows[0]?.score ?? null,
-      nps_category: rows[0]?.category ?? null,
-      nps_answered_at: rows[0]?.answered_at ?? null,
-      nps_prev_score: rows[1]?.score ?? null,
-    })
-    .where('id', '=', profileId)
-    .execute();
+function eventRow(workspaceId: string, e: IngestEvent, now: number): Insertable<EventTable> {
+  // An imported answer may carry its source's journey stage; it travels in the properties.
+  const properties = e.answer?.stage ? { ...(e.properties ?? {}), journey_stage: e.answer.stage } : e.properties;
+  return {
+    id: newId('evt', now),
+    workspace_id: workspaceId,
+    profile_id: PENDING,
+    message_id: e.messageId,
+    type: e.type,
+    // alias and group keep their other id where a track keeps its event name.
+    name: e.type === 'alias' ? e.previousId : e.type === 'group' ? e.groupId : e.name,
+    properties: properties ? JSON.stringify(properties) : null,
+    traits: e.traits ? JSON.stringify(e.traits) : null,
+    context: e.context ? JSON.stringify(e.context) : null,
+    user_id: e.userId,
+    anonymous_id: e.anonymousId,
+    email: e.email,
+    phone: e.phone,
+    timestamp: e.timestamp,
+    received_at: e.receivedAt,
+  };
 }
 
-function orderRevenue(p: Record<string, unknown> | null): number {
-  const v = Number(p?.revenue ?? p?.total ?? 0);
-  return Number.isFinite(v) ? v : 0;
+function pendingFromRow(r: EventTable): PendingEvent {
+  const properties = r.properties ? (JSON.parse(r.properties) as Record<string, unknown>) : null;
+  const isAnswer = r.type === 'track' && r.name === NPS_RESPONDED;
+  return {
+    eventId: r.id,
+    messageId: r.message_id,
+    type: r.type as IngestEvent['type'],
+    name: r.type === 'alias' || r.type === 'group' ? null : r.name,
+    userId: r.user_id,
+    anonymousId: r.anonymous_id,
+    email: r.email,
+    phone: r.phone,
+    previousId: r.type === 'alias' ? r.name : null,
+    groupId: r.type === 'group' ? r.name : null,
+    properties,
+    traits: r.traits ? JSON.parse(r.traits) : null,
+    // Context is only read for campaigns and devices: skip parsing the common case without them.
+    context: r.context && (isAnswer || r.context.includes('"campaign"')) ? JSON.parse(r.context) : null,
+    timestamp: r.timestamp,
+    receivedAt: r.received_at,
+    answer: isAnswer ? answerOrNull(properties) : null,
+  };
 }
 
-function deviceOf(ctx: Record<string, any>): string | null {
-  const t = ctx.device?.type;
-  if (typeof t === 'string' && t) return t.slice(0, 40);
-  const ua = typeof ctx.userAgent === 'string' ? ctx.userAgent : '';
-  if (!ua) return null;
-  if (/iPad|Tablet/i.test(ua)) return 'tablet';
-  return /Mobi|Android|iPhone/i.test(ua) ? 'mobile' : 'desktop';
+/** Accepted answers were validated already; should one still not parse, it stays a plain event. */
+function answerOrNull(properties: Record<string, unknown> | null) {
+  try {
+    return answerFromProperties(properties ?? {}, 'properties');
+  } catch {
+    return null;
+  }
+}
+
+async function recordFailures(store: Store, tx: Tx, workspaceId: string, failures: IngestFailure[], now: number) {
+  const rows: Insertable<Schema['ingestion_errors']>[] = failures.map((f) => ({
+    id: newId('ierr', now),
+    workspace_id: workspaceId,
+    received_at: now,
+    message_id: f.messageId,
+    type: f.type,
+    error: f.error,
+    payload: truncate(JSON.stringify(f.payload) ?? 'null', 40_000),
+  }));
+  await insertRows(store, tx, 'ingestion_errors', rows);
 }
 
 function truncate(s: string, n: number) {
   return s.length > n ? s.slice(0, n) + '…' : s;
 }
 
-async function insertChunks<T extends keyof Schema & string>(
-  tx: Tx,
-  table: T,
-  rows: Insertable<Schema[T]>[],
-  decorate?: (q: any) => any,
-): Promise<void> {
-  if (!rows.length) return;
-  const columns = Object.keys(rows[0] as object).length;
-  // Stay under SQLite's and PostgreSQL's bound-parameter limits (32,766 and 65,535).
-  const size = Math.max(1, Math.floor(30_000 / columns));
-  for (let i = 0; i < rows.length; i += size) {
-    let q: any = tx.insertInto(table).values(rows.slice(i, i + size) as any);
-    if (decorate) q = decorate(q);
-    await q.execute();
-  }
-}
+export { recomputeLatestNps } from './projector.ts';

@@ -14,6 +14,8 @@ export interface TestServer {
   ws: TestWorkspace;
   other: TestWorkspace;
   store: Store;
+  /** Waits until every accepted event is projected onto its profile. */
+  settle(): Promise<void>;
   close(): Promise<void>;
   /** fetch against the server with a key as HTTP Basic username. */
   call(method: string, path: string, key?: string | null, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string; headers: Headers }>;
@@ -40,6 +42,7 @@ export async function startServer(store: Store): Promise<TestServer> {
     ws,
     other,
     store,
+    settle: () => writer.settled(),
     async close() {
       await app.close();
       await writer.drain();
@@ -52,7 +55,9 @@ export async function startServer(store: Store): Promise<TestServer> {
         payload = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
         h['content-type'] ??= 'application/json';
       }
-      const res = await fetch(url + path, { method, headers: h, body: payload });
+      // Reads see what was sent before them: events are projected onto profiles in the background.
+      if (method === 'GET' && path.startsWith('/api/')) await writer.settled();
+      const res = await fetch(url + path, { method, headers: h, body: payload as BodyInit | undefined });
       const text = await res.text();
       let json: any = null;
       try {
