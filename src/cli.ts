@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { buildApp } from './http/app.ts';
 import { createDemoWorkspace, type DemoWorkspace } from './demo/load.ts';
@@ -72,14 +73,16 @@ async function serve(args: string[]) {
   const workspaces = await listWorkspaces(store.db);
   if (workspaces.length === 0 && !values['no-demo']) {
     console.log('Empty database: creating the demo workspace…');
-    demo = await createDemoWorkspace(store);
+    const customers = Number(process.env.ADVOCATE_DEMO_CUSTOMERS ?? 5000);
+    demo = await createDemoWorkspace(store, { customers: Number.isInteger(customers) && customers > 0 ? customers : 5000 });
     saveCredentials(demo);
   } else if (workspaces.length) {
     demo = readCredentials(workspaces.find((w) => w.name === 'Demo')?.id);
   }
   const { app, writer } = await buildApp({ store, logger: process.env.LOG_LEVEL ? { level: process.env.LOG_LEVEL } : false });
   await app.listen({ port, host });
-  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+  const bound = (app.server.address() as AddressInfo).port;
+  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`;
   console.log(`\nAdvocate is running on ${store.backend === 'sqlite' ? `SQLite (${store.location})` : `PostgreSQL (${store.location})`}`);
   console.log(`  Dashboard:  ${url}/`);
   console.log(`  API docs:   ${url}/openapi.json`);
@@ -176,7 +179,7 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  if (err instanceof CliError || (err as NodeJS.ErrnoException)?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+  if (err instanceof CliError || (err as Error)?.name === 'UsageError' || String((err as NodeJS.ErrnoException)?.code).startsWith('ERR_PARSE_ARGS')) {
     console.error(`advocate: ${(err as Error).message}`);
     process.exit(2);
   }

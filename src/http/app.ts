@@ -21,6 +21,8 @@ export interface AppOptions {
 
 export interface App {
   app: FastifyInstance;
+  /** Every route as registered, for checking the OpenAPI document against. */
+  routes: Array<{ method: string; url: string; hidden: boolean }>;
   writer: Writer;
   keys: KeyCache;
 }
@@ -39,10 +41,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const writer = options.writer ?? new Writer(store);
   const keys = new KeyCache(store);
 
+  const routes: App['routes'] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, hidden: !!(r.schema as { hide?: boolean } | undefined)?.hide });
+  });
   app.setErrorHandler(errorHandler);
   app.addHook('onClose', async () => {
     await writer.drain();
-    writer.close();
+    await writer.close();
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
@@ -74,5 +80,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(profileRoutes, { store, keys });
   await app.register(metricsRoutes, { store, keys });
   await app.register(workspaceRoutes, { store, keys });
-  return { app, writer, keys };
+  return { app, writer, keys, routes };
 }

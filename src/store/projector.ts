@@ -14,6 +14,9 @@ export type PendingEvent = IngestEvent & { eventId: string };
 export interface Projected {
   profileId: string;
   answerId: string | null;
+  /** Set when the event repeated a messageId already stored: it was dropped; ids are the first delivery's. */
+  duplicate?: boolean;
+  eventId?: string;
 }
 
 /** An answer's id follows from its event's, so the id is known the moment the event is accepted. */

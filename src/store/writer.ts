@@ -5,7 +5,6 @@ import { NPS_RESPONDED } from '../ingest/types.ts';
 import { answerFromProperties } from '../ingest/segment.ts';
 import { lockWorkspace, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
-import { messageWindow } from './dedupe.ts';
 import { answerIdOf, Projection, type PendingEvent, type Projected } from './projector.ts';
 import type { EventTable, Schema } from './schema.ts';
 import { stageRulesOf } from './workspaces.ts';
@@ -54,6 +53,7 @@ interface Request {
 const LAG_HIGH = Number(process.env.ADVOCATE_LAG_HIGH ?? 1_000_000);
 const LAG_MAX = Number(process.env.ADVOCATE_LAG_MAX ?? 5_000_000);
 const PROJECT_CHUNK = 4000;
+const IDLE_MS = 20;
 
 /**
  * The single write path for events and answers, in two steps.
@@ -86,6 +86,8 @@ export class Writer {
     // them pending): look now and then. SQLite has one process, whose own commits start the projector.
     this.timer = store.backend === 'postgres' ? setInterval(() => this.kick(), 500) : null;
     this.timer?.unref();
+    // Events accepted before a stop (or a crash) are projected once the server is back.
+    setImmediate(() => this.kick());
   }
 
   write(workspaceId: string, events: IngestEvent[], failures: IngestFailure[] = [], options: WriteOptions = {}): Promise<WriteResult> {
@@ -113,9 +115,11 @@ export class Writer {
     while (this.queue.length || this.accepting || this.scheduled) await new Promise((r) => setTimeout(r, 2));
   }
 
-  close(): void {
+  /** Stops projecting; waits for a projection under way so the store can be closed after. */
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.projecting) await this.projecting;
   }
   private closed = false;
 
@@ -173,18 +177,18 @@ export class Writer {
   }
 
   private async accept(group: Request[]): Promise<WriteResult[]> {
-    const sqliteWindow = this.store.sqlite ? await messageWindow(this.store) : null;
     const now = Date.now();
-    const seenNow: Array<[string, string]> = [];
+    let accepted = 0;
     const results = await this.store.db.transaction().execute(async (tx) => {
       const out: WriteResult[] = [];
+      // Repeats inside one commit are caught here; any other redelivery when it is projected.
       const inGroup = new Set<string>();
       for (const req of group) {
         const rows: Insertable<EventTable>[] = [];
         const items: ItemResult[] = [];
         for (const e of req.events) {
           const k = `${req.workspaceId}\u0000${e.messageId}`;
-          if (inGroup.has(k) || sqliteWindow?.has(req.workspaceId, e.messageId)) {
+          if (inGroup.has(k)) {
             items.push({ messageId: e.messageId, status: 'duplicate', eventId: '', profileId: '', answerId: null });
             continue;
           }
@@ -193,55 +197,45 @@ export class Writer {
           rows.push(row);
           items.push({ messageId: e.messageId, status: 'stored', eventId: row.id, profileId: '', answerId: e.answer ? answerIdOf(row.id) : null });
         }
-        if (this.store.backend === 'postgres' && rows.length) {
-          // The unique index decides between processes; what it refused was already accepted.
-          const inserted = new Set<string>();
-          for (let i = 0; i < rows.length; i += 2000) {
-            const got = await tx.insertInto('events').values(rows.slice(i, i + 2000)).onConflict((oc) => oc.columns(['workspace_id', 'message_id']).doNothing()).returning('id').execute();
-            for (const g of got) inserted.add(g.id);
-          }
-          for (const item of items) {
-            if (item.status === 'stored' && !inserted.has(item.eventId)) Object.assign(item, { status: 'duplicate', eventId: '', answerId: null });
-          }
-        } else {
-          await insertRows(this.store, tx, 'events', rows);
-        }
-        for (const item of items) if (item.status === 'stored') seenNow.push([req.workspaceId, item.messageId]);
+        await insertRows(this.store, tx, 'events', rows);
         await recordFailures(this.store, tx, req.workspaceId, req.failures, now);
-        const stored = items.filter((i) => i.status === 'stored').length;
-        out.push({ items, stored, duplicates: items.length - stored, errors: req.failures.length });
+        accepted += rows.length;
+        out.push({ items, stored: rows.length, duplicates: items.length - rows.length, errors: req.failures.length });
       }
       return out;
     });
-    // Only committed ids enter the window: a rolled-back batch must be accepted when retried.
-    for (const [ws, m] of seenNow) sqliteWindow?.add(ws, m, now);
-    this.pendingCount = (this.pendingCount ?? 0) + seenNow.length;
+    this.lastAcceptAt = Date.now();
+    this.pendingCount = (this.pendingCount ?? 0) + accepted;
     return results;
   }
 
   /** Waits for the projection of a write's events and fills in profiles and answers. */
   private async completed(workspaceId: string, result: WriteResult): Promise<WriteResult> {
     const stored = result.items.filter((i) => i.status === 'stored');
-    if (stored.length) {
-      const projected = await Promise.all(stored.map((i) => this.projectionOf(i.eventId)));
-      stored.forEach((item, i) => (item.profileId = projected[i].profileId));
-    }
-    // A redelivered answer returns the answer the first delivery created.
-    const dupAnswers = result.items.filter((i) => i.status === 'duplicate');
-    if (dupAnswers.length) {
+    const projected = await Promise.all(stored.map((i) => this.projectionOf(i.eventId)));
+    stored.forEach((item, i) => {
+      const p = projected[i];
+      // A redelivery found at projection: report it as such, with what the first delivery made.
+      if (p.duplicate) Object.assign(item, { status: 'duplicate', eventId: p.eventId ?? '', answerId: p.answerId });
+      item.profileId = p.profileId;
+    });
+    const sameCommit = result.items.filter((i) => i.status === 'duplicate' && !i.eventId);
+    if (sameCommit.length) {
       await this.settled();
       const rows = await this.store.db
         .selectFrom('answers')
         .select(['id', 'message_id', 'event_id', 'profile_id'])
         .where('workspace_id', '=', workspaceId)
-        .where('message_id', 'in', dupAnswers.map((i) => i.messageId))
+        .where('message_id', 'in', sameCommit.map((i) => i.messageId))
         .execute();
       const by = new Map(rows.map((r) => [r.message_id, r]));
-      for (const item of dupAnswers) {
+      for (const item of sameCommit) {
         const r = by.get(item.messageId);
         if (r) Object.assign(item, { answerId: r.id, eventId: r.event_id, profileId: r.profile_id });
       }
     }
+    result.stored = result.items.filter((i) => i.status === 'stored').length;
+    result.duplicates = result.items.length - result.stored;
     return result;
   }
 
@@ -267,9 +261,17 @@ export class Writer {
   private async projectLoop(urgent: boolean): Promise<void> {
     await new Promise((r) => setImmediate(r));
     for (;;) {
-      // Accepting comes first while the backlog is small; the next commit kicks us again.
-      const busy = this.queue.length > 0 || this.accepting;
-      if (busy && !urgent && this.waiters.size === 0 && (this.pendingCount ?? 0) < LAG_HIGH) return;
+      // Accepting comes first while the backlog is small: project in quiet moments (no commit for
+      // IDLE_MS; HTTP requests being parsed are invisible here, so an empty queue is not enough),
+      // or when someone waits for it, or when the backlog passes the high-water mark.
+      const quietFor = Date.now() - this.lastAcceptAt;
+      const busy = this.queue.length > 0 || this.accepting || quietFor < IDLE_MS;
+      if (busy && !urgent && this.waiters.size === 0 && (this.pendingCount ?? 0) < LAG_HIGH) {
+        if (!this.queue.length && !this.accepting) {
+          setTimeout(() => this.kick(), IDLE_MS - quietFor + 1).unref();
+        }
+        return;
+      }
       if (Date.now() < this.retryAfter) return;
       let n: number;
       try {
@@ -278,7 +280,7 @@ export class Writer {
       } catch (err) {
         // A store closed under an abandoned writer: nothing left to do.
         if (/destroyed/.test(String((err as Error)?.message))) {
-          this.close();
+          this.closed = true;
           return;
         }
         // The events stay accepted and pending (visible in the ingestion status); try again later
@@ -296,6 +298,7 @@ export class Writer {
   }
   private failures = 0;
   private retryAfter = 0;
+  private lastAcceptAt = 0;
 
   private async projectChunk(): Promise<number> {
     const touched = new Set<string>();
@@ -311,8 +314,10 @@ export class Writer {
       }
       for (const [workspaceId, events] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
         await lockWorkspace(this.store, tx, workspaceId);
+        const { fresh, repeats } = await splitRedeliveries(this.store, tx, workspaceId, events);
         const projection = new Projection(this.store, tx, workspaceId, await stageRulesOf(tx, workspaceId));
-        for (const [id, p] of await projection.apply(events)) done.set(id, p);
+        for (const [id, p] of await projection.apply(fresh)) done.set(id, p);
+        for (const [id, p] of await dropRedeliveries(this.store, tx, workspaceId, repeats)) done.set(id, p);
         touched.add(workspaceId);
       }
       return rows.length;
@@ -421,3 +426,69 @@ function truncate(s: string, n: number) {
 }
 
 export { recomputeLatestNps } from './projector.ts';
+
+/**
+ * Splits a chunk into first deliveries and redeliveries of a messageId already projected (or
+ * earlier in the same chunk). The partial unique index holds projected events only, so this is
+ * the one place a repeat is recognised, whenever it arrives.
+ */
+async function splitRedeliveries(store: Store, tx: Tx, workspaceId: string, events: PendingEvent[]) {
+  const ids = [...new Set(events.map((e) => e.messageId))];
+  const known = new Map<string, { id: string; profile_id: string }>();
+  if (store.sqlite) {
+    const st = store.sqlite.prepare("select id, profile_id from events where workspace_id = ? and message_id = ? and profile_id <> ''");
+    for (const m of ids) {
+      const r = st.get(workspaceId, m) as { id: string; profile_id: string } | undefined;
+      if (r) known.set(m, r);
+    }
+  } else {
+    for (let i = 0; i < ids.length; i += 5000) {
+      const rows = await tx
+        .selectFrom('events')
+        .select(['id', 'profile_id', 'message_id'])
+        .where('workspace_id', '=', workspaceId)
+        .where('message_id', 'in', ids.slice(i, i + 5000))
+        .where('profile_id', '<>', PENDING)
+        .execute();
+      for (const r of rows) known.set(r.message_id, r);
+    }
+  }
+  const fresh: PendingEvent[] = [];
+  const repeats: Array<{ event: PendingEvent; original?: { id: string; profile_id: string } }> = [];
+  const firstInChunk = new Set<string>();
+  for (const e of events) {
+    const original = known.get(e.messageId);
+    if (original || firstInChunk.has(e.messageId)) repeats.push({ event: e, original });
+    else {
+      firstInChunk.add(e.messageId);
+      fresh.push(e);
+    }
+  }
+  return { fresh, repeats };
+}
+
+/** Removes redelivered events (after the first deliveries of this chunk are projected) and says what they repeat. */
+async function dropRedeliveries(store: Store, tx: Tx, workspaceId: string, repeats: Array<{ event: PendingEvent; original?: { id: string; profile_id: string } }>) {
+  const out = new Map<string, Projected>();
+  if (!repeats.length) return out;
+  const ids = repeats.map((r) => r.event.eventId);
+  for (let i = 0; i < ids.length; i += 1000) await tx.deleteFrom('events').where('id', 'in', ids.slice(i, i + 1000)).execute();
+  const mids = [...new Set(repeats.map((r) => r.event.messageId))];
+  const firsts = new Map<string, { id: string; profile_id: string; answer_id: string | null }>();
+  for (let i = 0; i < mids.length; i += 1000) {
+    const rows = await tx
+      .selectFrom('events')
+      .leftJoin('answers', 'answers.event_id', 'events.id')
+      .select(['events.id', 'events.profile_id', 'events.message_id', 'answers.id as answer_id'])
+      .where('events.workspace_id', '=', workspaceId)
+      .where('events.message_id', 'in', mids.slice(i, i + 1000))
+      .where('events.profile_id', '<>', PENDING)
+      .execute();
+    for (const r of rows) firsts.set(r.message_id, r);
+  }
+  for (const { event } of repeats) {
+    const f = firsts.get(event.messageId);
+    out.set(event.eventId, { profileId: f?.profile_id ?? '', answerId: f?.answer_id ?? null, duplicate: true, eventId: f?.id });
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TIMEOUT_MS = 3 * 60_000;
+
+const EXPECTED_METRICS = [
+  'ingest events/s',
+  'ingest requests/s',
+  'ingest latency p50',
+  'ingest latency p99',
+  'ingest failed requests',
+  'ingest acknowledged events stored',
+  'ingest projection catch-up',
+  'ingest end-to-end events/s',
+  'raw insert events/s (100-row tx)',
+  'raw insert events/s (1,000-row tx)',
+  'ingest / raw (100-row tx)',
+  'lookup profiles seeded',
+  'lookup seed time',
+  'lookup latency p50',
+  'lookup latency p99',
+  'lookup requests/s',
+  'lookup failed requests',
+];
+
+function runQuick(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    // Its own process group, so a timeout takes down npx, tsx, the runner and its servers together.
+    const child = spawn('npx', ['tsx', 'bench/run.ts', '--quick'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      process.kill(-child.pid!, 'SIGKILL');
+      fail(new Error(`bench --quick did not finish within ${TIMEOUT_MS / 1000} s\n${stderr}`));
+    }, TIMEOUT_MS);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+// Speed targets are not asserted: timing belongs to the benchmark report, not to a unit test.
+test('bench --quick runs every benchmark, prints the table and writes latest.json', { timeout: TIMEOUT_MS + 10_000 }, async () => {
+  const started = Date.now();
+  const { code, stdout, stderr } = await runQuick();
+  assert.equal(code, 0, `exit code ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
+
+  assert.match(stdout, /^machine: \d+ cpus .*node v\d+.*SQLite \d/m);
+  assert.match(stdout, /^\| metric +\| +value \| unit +\| target +\| ok +\|$/m);
+  for (const metric of EXPECTED_METRICS) assert.ok(stdout.includes(`| ${metric} `), `table has no row "${metric}"\n${stdout}`);
+
+  const latest = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8'));
+  assert.ok(Date.parse(latest.startedAt) >= started - 1000, 'latest.json is left over from an earlier run');
+  assert.equal(latest.quick, true);
+  assert.equal(typeof latest.machine.cpus, 'number');
+  const names = latest.benchmarks.map((b: { name: string }) => b.name);
+  for (const name of ['ingest', 'lookup']) assert.ok(names.includes(name), `benchmark ${name} did not run (ran ${names.join(', ')})`);
+  for (const b of latest.benchmarks) assert.equal(b.error, undefined, `${b.name} crashed: ${b.error}`);
+  const byMetric = new Map<string, { value: unknown; unit: unknown }>(latest.rows.map((r: { metric: string }) => [r.metric, r]));
+  for (const metric of EXPECTED_METRICS) {
+    const row = byMetric.get(metric);
+    assert.ok(row, `latest.json has no row "${metric}"`);
+    assert.equal(typeof row.value, 'number', `${metric}: value ${row.value}`);
+    assert.ok(Number.isFinite(row.value as number), `${metric}: value ${row.value}`);
+    assert.equal(typeof row.unit, 'string');
+  }
+  // Correctness, not speed: every acknowledged event was found in the database.
+  const stored = latest.rows.find((r: { metric: string }) => r.metric === 'ingest acknowledged events stored');
+  assert.equal(stored.ok, true, `acknowledged events missing: ${stored.value} stored, expected ${stored.target}`);
+});
