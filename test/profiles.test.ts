@@ -194,3 +194,35 @@ forEachBackend('clock skew is corrected from sentAt and originalTimestamp', asyn
     await s.close();
   }
 });
+
+forEachBackend('redelivery is idempotent: in one commit, after projection, and for answers', async (store) => {
+  const s = await startServer(store);
+  try {
+    const batch = {
+      batch: [
+        { type: 'track', userId: 'r1', event: 'Order Completed', messageId: 'dup-order', properties: { revenue: 10 } },
+        { type: 'track', userId: 'r1', event: 'Order Completed', messageId: 'dup-order', properties: { revenue: 10 } },
+        { type: 'track', userId: 'r1', event: 'NPS Survey Responded', messageId: 'dup-answer', properties: { score: 8 } },
+      ],
+    };
+    await s.call('POST', '/v1/batch', s.ws.writeKey, batch);
+    await s.settle();
+    // The client retries the whole batch later (its first reply was lost), then once more at once.
+    await s.call('POST', '/v1/batch', s.ws.writeKey, batch);
+    await s.call('POST', '/v1/batch', s.ws.writeKey, batch);
+    const p = (await s.call('GET', '/api/v1/profiles?userId=r1', s.ws.secretKey)).json;
+    assert.equal(p.computed.orderCount, 1);
+    assert.equal(p.computed.lifetimeRevenue, 10);
+    const t = (await s.call('GET', `/api/v1/profiles/${p.id}/timeline`, s.ws.secretKey)).json;
+    assert.equal(t.items.length, 2);
+    assert.equal((await s.call('GET', '/api/v1/answers', s.ws.secretKey)).json.items.length, 1);
+    // The answers API names the answer the first delivery created.
+    const again = await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: 'r1' }, score: 8, messageId: 'dup-answer' });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.duplicate, true);
+    assert.equal(again.json.answer.id, t.items.find((i: any) => i.answer).answer.id);
+    assert.equal(await s.store.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow().then((r) => Number(r.n)), 2);
+  } finally {
+    await s.close();
+  }
+});
