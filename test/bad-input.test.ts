@@ -88,6 +88,7 @@ forEachBackend('inside an accepted batch, bad messages are kept as ingestion err
     assert.deepEqual(all.map((e: any) => e.messageId).sort(), ['bad-score', 'bad-type', 'too-big']);
     assert.match(all.find((e: any) => e.messageId === 'bad-score').error, /batch\[1\]\.properties\.score/);
     assert.match(all.find((e: any) => e.messageId === 'bad-type').error, /batch\[3\]\.type/);
+    assert.deepEqual((await s.call('GET', '/api/v1/ingestion/status', s.ws.secretKey)).json, { pending: 0, errors: 3 });
     // The other workspace sees none of it.
     assert.equal((await s.call('GET', '/api/v1/ingestion-errors', s.other.secretKey)).json.items.length, 0);
   } finally {

@@ -79,6 +79,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(answerRoutes, { store, writer, keys });
   await app.register(profileRoutes, { store, keys });
   await app.register(metricsRoutes, { store, keys });
-  await app.register(workspaceRoutes, { store, keys });
+  await app.register(workspaceRoutes, { store, keys, writer });
   return { app, writer, keys, routes };
 }

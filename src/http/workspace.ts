@@ -4,6 +4,7 @@ import { JOURNEY_FIELDS, JOURNEY_OPS, DEFAULT_STAGE_RULES, type StageRule } from
 import type { Store } from '../store/db.ts';
 import { fromJson } from '../store/db.ts';
 import { createKey, listKeys, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
+import type { Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';
@@ -22,7 +23,7 @@ const StageRules = Type.Array(
 );
 
 /** Workspace administration: keys, settings and the ingestion-errors list. Secret keys only. */
-export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache }) {
+export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; writer: Writer }) {
   const db = opts.store.db;
   const secret = authenticate(opts.keys, 'secret');
 
@@ -78,6 +79,21 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
     const { rules } = request.body as { rules: StageRule[] };
     const settings = await updateSettings(db, request.principal.workspaceId, { stageRules: rules });
     return { rules: settings.stageRules ?? DEFAULT_STAGE_RULES };
+  });
+
+  app.get('/api/v1/ingestion/status', {
+    preHandler: secret,
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Events accepted but not yet on their profiles, and the number of ingestion errors',
+      description: 'Accepted events are committed at once and projected onto profiles in the background, normally within milliseconds; a burst shows here as a backlog being worked off.',
+      security: secretSecurity,
+      response: withErrors({ 200: Type.Object({ pending: Type.Integer(), errors: Type.Integer() }) }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const errors = await db.selectFrom('ingestion_errors').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).executeTakeFirstOrThrow();
+    return { pending: await opts.writer.pending(ws), errors: Number(errors.n) };
   });
 
   app.get('/api/v1/ingestion-errors', {
