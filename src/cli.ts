@@ -93,8 +93,7 @@ async function serve(args: string[]) {
     console.log(`  Try: curl -u ${demo.secretKey}: ${url}/api/v1/metrics/nps`);
   }
   const stop = async () => {
-    await app.close();
-    await writer.drain();
+    await app.close(); // drains and closes the writer
     await store.close();
     process.exit(0);
   };

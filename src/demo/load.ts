@@ -1,6 +1,7 @@
 import type { Store } from '../store/db.ts';
 import { createKey, createWorkspace } from '../store/workspaces.ts';
-import { Writer } from '../store/writer.ts';
+import type { EventWriter } from '../store/writer.ts';
+import { createWriter } from '../store/writer-thread.ts';
 import { parseMessage } from '../ingest/segment.ts';
 import type { IngestEvent } from '../ingest/event.ts';
 import { generateDemo, type DemoOptions } from './generate.ts';
@@ -17,8 +18,8 @@ export interface DemoWorkspace {
  * Fills a workspace with the generated story through the same write path as live traffic, so the
  * demo exercises identity resolution, merges and answer context exactly as real data would.
  */
-export async function loadDemo(store: Store, workspaceId: string, options: DemoOptions & { writer?: Writer; quiet?: boolean } = {}) {
-  const writer = options.writer ?? new Writer(store);
+export async function loadDemo(store: Store, workspaceId: string, options: DemoOptions & { writer?: EventWriter; quiet?: boolean } = {}) {
+  const writer = options.writer ?? createWriter(store);
   const customers = options.customers ?? 5000;
   const bar = progress(`demo data (${customers.toLocaleString('en')} customers)`, customers, options.quiet);
   let pending: IngestEvent[] = [];
@@ -40,6 +41,7 @@ export async function loadDemo(store: Store, workspaceId: string, options: DemoO
   await Promise.all(inFlight);
   // Profiles, merges and answers follow from the accepted events; the demo is ready when they are.
   await writer.settled();
+  if (!options.writer) await writer.close();
   bar.done(`${messages.toLocaleString('en')} messages`);
   return { customers, messages };
 }

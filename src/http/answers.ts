@@ -8,7 +8,7 @@ import { NPS_RESPONDED } from '../ingest/types.ts';
 import { answerView, getAnswer, listAnswers, updateAnswerComment } from '../store/answers.ts';
 import type { Store } from '../store/db.ts';
 import { signToken, verifyToken } from '../store/workspaces.ts';
-import type { Writer } from '../store/writer.ts';
+import type { EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { Cursor, IsoTime, Limit, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';

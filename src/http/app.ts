@@ -3,7 +3,8 @@ import { Ajv } from 'ajv';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '../store/db.ts';
-import { Writer } from '../store/writer.ts';
+import type { EventWriter } from '../store/writer.ts';
+import { createWriter } from '../store/writer-thread.ts';
 import { answerRoutes } from './answers.ts';
 import { KeyCache } from './auth.ts';
 import { errorHandler } from './errors.ts';
@@ -16,14 +17,14 @@ import { homePage } from './home.ts';
 export interface AppOptions {
   store: Store;
   logger?: boolean | object;
-  writer?: Writer;
+  writer?: EventWriter;
 }
 
 export interface App {
   app: FastifyInstance;
   /** Every route as registered, for checking the OpenAPI document against. */
   routes: Array<{ method: string; url: string; hidden: boolean }>;
-  writer: Writer;
+  writer: EventWriter;
   keys: KeyCache;
 }
 
@@ -38,7 +39,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const lenient = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   const exact = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : lenient).compile(schema) as any);
-  const writer = options.writer ?? new Writer(store);
+  const writer = options.writer ?? createWriter(store);
   const keys = new KeyCache(store);
 
   const routes: App['routes'] = [];

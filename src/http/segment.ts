@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment.ts';
 import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
 import type { MessageType } from '../ingest/types.ts';
-import { BackpressureError, type Writer, type WriteResult } from '../store/writer.ts';
+import { BackpressureError, type EventWriter as Writer, type WriteResult } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { secretSecurity } from './schemas.ts';

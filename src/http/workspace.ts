@@ -4,7 +4,7 @@ import { JOURNEY_FIELDS, JOURNEY_OPS, DEFAULT_STAGE_RULES, type StageRule } from
 import type { Store } from '../store/db.ts';
 import { fromJson } from '../store/db.ts';
 import { createKey, listKeys, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
-import type { Writer } from '../store/writer.ts';
+import type { EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';

@@ -4,7 +4,8 @@ import { parse, type CsvError } from 'csv-parse';
 import { progress } from '../progress.ts';
 import type { Store } from '../store/db.ts';
 import { EXPORT_COLUMNS } from '../store/export.ts';
-import { Writer } from '../store/writer.ts';
+import type { EventWriter } from '../store/writer.ts';
+import { createWriter } from '../store/writer-thread.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from './event.ts';
 import { MAX_EVENT_BYTES, MESSAGE_TYPES, MessageError, parseMessage } from './segment.ts';
 import { NPS_RESPONDED, type MessageType } from './types.ts';
@@ -513,7 +514,7 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
   const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
   const started = performance.now();
   const bar = progress(`Importing ${kind}`, null, options.quiet);
-  const writer = new Writer(store);
+  const writer = createWriter(store);
   const build = BUILDERS[kind];
   const report: ImportReport = { rows: 0, stored: 0, duplicates: 0, skipped: [], skippedCount: 0, seconds: 0 };
   const skip = (line: number, reason: string) => {

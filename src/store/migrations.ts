@@ -91,7 +91,14 @@ const initial: Migration = {
       .where(sql.ref('profile_id'), '<>', sql.lit(''))
       .execute();
     await db.schema.createIndex('events_profile_time').on('events').columns(['profile_id', 'timestamp']).execute();
-    await db.schema.createIndex('events_name_time').on('events').columns(['workspace_id', 'name', 'timestamp']).execute();
+    // Partial for the same reason: event names are many (every page name), so this index takes
+    // inserts all over; pending events are found through events_profile_time's '' region instead.
+    await db.schema
+      .createIndex('events_name_time')
+      .on('events')
+      .columns(['workspace_id', 'name', 'timestamp'])
+      .where(sql.ref('profile_id'), '<>', sql.lit(''))
+      .execute();
 
     await db.schema
       .createTable('answers')

@@ -40,9 +40,29 @@ export class BackpressureError extends Error {
   }
 }
 
+/** An event as it will be stored, built by whichever thread received it. */
+export interface AcceptedEvent {
+  row: Insertable<EventTable>;
+  answer: boolean;
+}
+
+export function toAccepted(workspaceId: string, e: IngestEvent, now: number): AcceptedEvent {
+  return { row: eventRow(workspaceId, e, now), answer: e.answer != null };
+}
+
+/** What the HTTP layer, the demo and imports need from a writer, in this thread or another. */
+export interface EventWriter {
+  write(workspaceId: string, events: IngestEvent[], failures?: IngestFailure[], options?: WriteOptions): Promise<WriteResult>;
+  settled(): Promise<void>;
+  drain(): Promise<void>;
+  pending(workspaceId?: string): Promise<number>;
+  close(): Promise<void>;
+  onProjected: ((workspaceIds: string[]) => void) | null;
+}
+
 interface Request {
   workspaceId: string;
-  events: IngestEvent[];
+  events: AcceptedEvent[];
   failures: IngestFailure[];
   resolve(r: WriteResult): void;
   reject(e: unknown): void;
@@ -67,7 +87,7 @@ const IDLE_MS = 20;
  * which touches pages all over the profile tables and is far cheaper per event in big batches.
  * It gives way to accepting while the backlog is small, so bursts are absorbed and then caught up.
  */
-export class Writer {
+export class Writer implements EventWriter {
   private queue: Request[] = [];
   private accepting = false;
   private scheduled = false;
@@ -91,6 +111,11 @@ export class Writer {
   }
 
   write(workspaceId: string, events: IngestEvent[], failures: IngestFailure[] = [], options: WriteOptions = {}): Promise<WriteResult> {
+    const now = Date.now();
+    return this.writeAccepted(workspaceId, events.map((e) => toAccepted(workspaceId, e, now)), failures, options);
+  }
+
+  writeAccepted(workspaceId: string, events: AcceptedEvent[], failures: IngestFailure[] = [], options: WriteOptions = {}): Promise<WriteResult> {
     const accepted = new Promise<WriteResult>((resolve, reject) => {
       this.queue.push({ workspaceId, events, failures, resolve, reject });
       this.schedule();
@@ -186,16 +211,15 @@ export class Writer {
       for (const req of group) {
         const rows: Insertable<EventTable>[] = [];
         const items: ItemResult[] = [];
-        for (const e of req.events) {
-          const k = `${req.workspaceId}\u0000${e.messageId}`;
+        for (const { row, answer } of req.events) {
+          const k = `${req.workspaceId}\u0000${row.message_id}`;
           if (inGroup.has(k)) {
-            items.push({ messageId: e.messageId, status: 'duplicate', eventId: '', profileId: '', answerId: null });
+            items.push({ messageId: row.message_id, status: 'duplicate', eventId: '', profileId: '', answerId: null });
             continue;
           }
           inGroup.add(k);
-          const row = eventRow(req.workspaceId, e, now);
           rows.push(row);
-          items.push({ messageId: e.messageId, status: 'stored', eventId: row.id, profileId: '', answerId: e.answer ? answerIdOf(row.id) : null });
+          items.push({ messageId: row.message_id, status: 'stored', eventId: row.id, profileId: '', answerId: answer ? answerIdOf(row.id) : null });
         }
         await insertRows(this.store, tx, 'events', rows);
         await recordFailures(this.store, tx, req.workspaceId, req.failures, now);

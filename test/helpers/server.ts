@@ -44,8 +44,7 @@ export async function startServer(store: Store): Promise<TestServer> {
     store,
     settle: () => writer.settled(),
     async close() {
-      await app.close();
-      await writer.drain();
+      await app.close(); // drains and closes the writer
     },
     async call(method, path, key, body, headers = {}) {
       const h: Record<string, string> = { ...headers };

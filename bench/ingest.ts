@@ -1,0 +1,215 @@
+/**
+ * Ingest throughput: events/s through POST /v1/batch (100-event batches) against a server in a
+ * child process, with proof that every acknowledged event was committed, next to the raw limit of
+ * inserting the same rows into the same schema with better-sqlite3.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { newId } from '../src/domain/ids.ts';
+import { parseMessage } from '../src/ingest/segment.ts';
+import type { SegmentMessage } from '../src/ingest/types.ts';
+import { migrate } from '../src/store/db.ts';
+import { basicAuth, failures, fmt, load, openSqlite, withServer, type BenchOptions, type Row } from './lib/harness.ts';
+import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, BatchBodies, MessageMaker, people } from './lib/segment-messages.ts';
+
+export const name = 'ingest';
+
+const PEOPLE = 20_000;
+// 300 templates × 100 messages: enough variety that no run is a replay of a handful of bodies.
+const TEMPLATES = 300;
+// Tried 8, 16, 24 and 32 on 2 cores: events/s stayed within noise of each other (the server is
+// CPU-bound from 8 up, under 6% idle) while latency grew with the queue, so more connections
+// only measure waiting. 16 keeps a full group waiting behind every commit.
+const CONNECTIONS = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 16);
+const TARGET_EVENTS_PER_S = 50_000;
+
+interface Ctx {
+  batch: number;
+}
+
+export async function run(opts: BenchOptions): Promise<Row[]> {
+  const seconds = opts.quick ? 5 : 20;
+  const warmup = opts.quick ? 1 : 3;
+
+  const started = Date.now();
+  const bodies = new BatchBodies(new MessageMaker(people(PEOPLE)), TEMPLATES);
+  opts.log(`${fmt(TEMPLATES)} batch templates for ${fmt(PEOPLE)} people, ${fmt(bodies.averageBytes / 1024, 1)} KB per body on average (${Date.now() - started} ms)`);
+
+  const file = join(opts.dir, 'ingest.db');
+  let nextBatch = 0;
+  // Batches the server acknowledged with a 2xx; indexed by batch number.
+  const acked: boolean[] = [];
+  let ackedCount = 0;
+  const statuses = new Map<number, number>();
+  let firstFailure: string | null = null;
+
+  const drive = (url: string, writeKey: string, duration: number) =>
+    load({
+      url,
+      connections: CONNECTIONS,
+      duration,
+      timeout: 30,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/batch',
+          headers: { 'content-type': 'application/json', authorization: basicAuth(writeKey) },
+          setupRequest(request, context) {
+            // One request in flight per connection (no pipelining), so the connection's context
+            // names the batch its next response answers.
+            const batch = nextBatch++;
+            (context as Ctx).batch = batch;
+            return { ...request, body: bodies.body(batch) };
+          },
+          onResponse(status, body, context) {
+            statuses.set(status, (statuses.get(status) ?? 0) + 1);
+            if (status >= 200 && status < 300) {
+              acked[(context as Ctx).batch] = true;
+              ackedCount++;
+            } else firstFailure ??= `${status} ${body.slice(0, 300)}`;
+          },
+        },
+      ],
+    });
+
+  const { warm, main, catchUpMs } = await withServer(file, { cpuProfDir: opts.cpuProfDir }, async (server) => {
+    opts.log(`server pid ${server.pid} on ${server.url}; warm-up ${warmup} s, then ${seconds} s with ${CONNECTIONS} connections`);
+    const warm = await drive(server.url, server.writeKey, warmup);
+    // The measured run starts with nothing left to project from the warm-up.
+    await server.settle();
+    const main = await drive(server.url, server.writeKey, seconds);
+    // A 2xx means committed, not yet on its profile: what the projector still owes counts too.
+    const catchUpMs = await server.settle();
+    return { warm, main, catchUpMs };
+  });
+  const statusList = [...statuses].map(([s, n]) => `${s}×${fmt(n)}`).join(', ');
+  opts.log(`load done: ${fmt(main['2xx'])} batches acknowledged in ${main.duration} s (statuses: ${statusList}; errors ${main.errors}, timeouts ${main.timeouts})`);
+  if (firstFailure) opts.log(`first failed response: ${firstFailure}`);
+  if (ackedCount !== warm['2xx'] + main['2xx']) {
+    throw new Error(`tracked ${ackedCount} acknowledged batches but autocannon counted ${warm['2xx'] + main['2xx']}`);
+  }
+
+  const check = verify(file, acked, ackedCount);
+  opts.log(
+    `stored: ${fmt(check.ackedStored)} of ${fmt(check.expected)} acknowledged events, ${fmt(check.partial)} acknowledged batches incomplete, ` +
+      `${fmt(check.unackedStored)} more events from requests still in flight when the load stopped, ${check.ingestionErrors} ingestion errors`,
+  );
+  opts.log(`projection caught up ${fmt(catchUpMs / 1000, 1)} s after the load stopped`);
+
+  const rawRows = eventRows(bodies.messages);
+  const raw100 = await rawInsert(join(opts.dir, 'raw-100.db'), rawRows, 100, opts.quick ? 2 : 10);
+  opts.log(`raw insert, 100-row transactions: ${fmt(raw100.events)} events in ${raw100.seconds.toFixed(1)} s`);
+  const raw1000 = await rawInsert(join(opts.dir, 'raw-1000.db'), rawRows, 1000, opts.quick ? 1 : 5);
+  opts.log(`raw insert, 1,000-row transactions: ${fmt(raw1000.events)} events in ${raw1000.seconds.toFixed(1)} s`);
+
+  const eventsPerS = (main['2xx'] * BATCH_SIZE) / main.duration;
+  const endToEndPerS = (main['2xx'] * BATCH_SIZE) / (main.duration + catchUpMs / 1000);
+  const raw100PerS = raw100.events / raw100.seconds;
+  const failed = failures(warm) + failures(main);
+  return [
+    { metric: 'ingest events/s', value: eventsPerS, unit: 'events/s', target: `≥ ${fmt(TARGET_EVENTS_PER_S)}`, ok: eventsPerS >= TARGET_EVENTS_PER_S },
+    { metric: 'ingest requests/s', value: main['2xx'] / main.duration, unit: 'req/s' },
+    { metric: 'ingest latency p50', value: main.latency.p50, unit: 'ms' },
+    { metric: 'ingest latency p99', value: main.latency.p99, unit: 'ms' },
+    { metric: 'ingest failed requests', value: failed, unit: 'requests', target: '0', ok: failed === 0 },
+    {
+      metric: 'ingest acknowledged events stored',
+      value: check.ackedStored,
+      unit: 'events',
+      target: `= ${fmt(check.expected)}`,
+      // Nothing acknowledged proves nothing.
+      ok: check.expected > 0 && check.ackedStored === check.expected && check.partial === 0,
+      check: true,
+    },
+    { metric: 'ingest unacknowledged events stored', value: check.unackedStored, unit: 'events' },
+    { metric: 'ingest projection catch-up', value: catchUpMs / 1000, unit: 's' },
+    { metric: 'ingest end-to-end events/s', value: endToEndPerS, unit: 'events/s' },
+    { metric: 'raw insert events/s (100-row tx)', value: raw100PerS, unit: 'events/s' },
+    { metric: 'raw insert events/s (1,000-row tx)', value: raw1000.events / raw1000.seconds, unit: 'events/s' },
+    { metric: 'ingest / raw (100-row tx)', value: (eventsPerS / raw100PerS) * 100, unit: '%' },
+  ];
+}
+
+/**
+ * Reads the database after the server stopped: each acknowledged batch must be stored whole.
+ * Batches still in flight when autocannon stopped were never acknowledged, yet the server may
+ * well have committed them; those are counted apart rather than treated as a failure.
+ */
+function verify(file: string, acked: boolean[], ackedCount: number) {
+  const db = new Database(file, { readonly: true });
+  try {
+    let ackedStored = 0;
+    let unackedStored = 0;
+    let partial = 0;
+    const seen = new Set<number>();
+    const rows = db.prepare(`select ${BATCH_OF_MESSAGE_SQL} as batch, count(*) as n from events group by batch`).all() as Array<{ batch: number; n: number }>;
+    for (const { batch, n } of rows) {
+      seen.add(batch);
+      if (!acked[batch]) unackedStored += n;
+      else {
+        ackedStored += n;
+        if (n !== BATCH_SIZE) partial++;
+      }
+    }
+    acked.forEach((ok, batch) => ok && !seen.has(batch) && partial++);
+    const { n: ingestionErrors } = db.prepare('select count(*) as n from ingestion_errors').get() as { n: number };
+    return { expected: ackedCount * BATCH_SIZE, ackedStored, unackedStored, partial, ingestionErrors };
+  } finally {
+    db.close();
+  }
+}
+
+type EventRow = [type: string, name: string | null, properties: string | null, traits: string | null, context: string | null, userId: string | null, anonymousId: string | null, timestamp: number, profileId: string];
+
+/** The columns the writer would store for these messages, JSON serialised the same way. */
+function eventRows(messages: SegmentMessage[]): EventRow[] {
+  const now = Date.now();
+  const profiles = new Map<string, string>();
+  return messages.map((m) => {
+    const e = parseMessage({ ...m, messageId: 'x' }, now);
+    const person = e.userId ?? e.anonymousId!;
+    const profileId = profiles.get(person) ?? profiles.set(person, newId('prof', now)).get(person)!;
+    return [
+      e.type,
+      e.name,
+      e.properties ? JSON.stringify(e.properties) : null,
+      e.traits ? JSON.stringify(e.traits) : null,
+      e.context ? JSON.stringify(e.context) : null,
+      e.userId,
+      e.anonymousId,
+      e.timestamp,
+      profileId,
+    ];
+  });
+}
+
+/** Inserts for `seconds` in transactions of `txRows` rows into a freshly migrated file. */
+async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds: number) {
+  const store = openSqlite(file);
+  try {
+    // The store's own connection, so the pragmas (WAL, synchronous=FULL, cache, checkpointing)
+    // are exactly the server's and only the code path differs.
+    const db = store.sqlite;
+    if (!db) throw new Error('openStore() gave no better-sqlite3 handle for a SQLite file');
+    await migrate(store);
+    const insert = db.prepare(
+      `insert into events (id, workspace_id, profile_id, message_id, type, name, properties, traits, context, user_id, anonymous_id, timestamp, received_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const workspaceId = newId('ws');
+    let n = 0;
+    const tx = db.transaction(() => {
+      const now = Date.now();
+      for (let k = 0; k < txRows; k++, n++) {
+        const [type, name, properties, traits, context, userId, anonymousId, timestamp, profileId] = rows[n % rows.length];
+        insert.run(newId('evt', now), workspaceId, profileId, `raw-${n}`, type, name, properties, traits, context, userId, anonymousId, timestamp, now);
+      }
+    });
+    const started = process.hrtime.bigint();
+    const limit = BigInt(seconds * 1e9);
+    while (process.hrtime.bigint() - started < limit) tx();
+    return { events: n, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } finally {
+    await store.close();
+  }
+}

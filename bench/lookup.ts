@@ -1,0 +1,124 @@
+/**
+ * Profile lookup latency: GET /api/v1/profiles?userId=… against 100,000 profiles, seeded through
+ * the Writer in-process (the same path events take) and served by a child-process server.
+ */
+import { join } from 'node:path';
+import type { SegmentMessage } from '../src/ingest/types.ts';
+import { parseMessage } from '../src/ingest/segment.ts';
+import { migrate } from '../src/store/db.ts';
+import { createWorkspace } from '../src/store/workspaces.ts';
+import { Writer } from '../src/store/writer.ts';
+import { basicAuth, failures, fmt, load, openSqlite, withServer, type BenchOptions, type Row } from './lib/harness.ts';
+import { people, type Person } from './lib/segment-messages.ts';
+
+export const name = 'lookup';
+
+const PROFILES = 100_000;
+const CHUNK = 2_000;
+const CONNECTIONS = Number(process.env.BENCH_LOOKUP_CONNECTIONS ?? 4);
+const TARGET_P99_MS = 5;
+
+interface Ctx {
+  userId: string;
+}
+
+export async function run(opts: BenchOptions): Promise<Row[]> {
+  const seconds = opts.quick ? 3 : 10;
+  const file = join(opts.dir, 'lookup.db');
+
+  const store = openSqlite(file);
+  let seedSeconds: number;
+  let profiles: number;
+  let workspaceId: string;
+  try {
+    await migrate(store);
+    workspaceId = (await createWorkspace(store.db, 'Lookup benchmark')).id;
+    const writer = new Writer(store);
+    const pool = people(PROFILES, 23);
+    const started = Date.now();
+    let stored = 0;
+    for (let from = 0; from < PROFILES; from += CHUNK) {
+      const now = Date.now();
+      const events = pool.slice(from, from + CHUNK).map((p, k) => parseMessage(identify(p, from + k, now), now));
+      stored += (await writer.write(workspaceId, events)).stored;
+      if ((from / CHUNK) % 10 === 9 || from + CHUNK >= PROFILES) {
+        opts.log(`seeding: ${fmt(from + events.length)}/${fmt(PROFILES)} profiles (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      }
+    }
+    seedSeconds = (Date.now() - started) / 1000;
+    if (stored !== PROFILES) throw new Error(`seeding stored ${stored} identify events, expected ${PROFILES}`);
+    const row = await store.db
+      .selectFrom('profiles')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirstOrThrow();
+    profiles = Number(row.n);
+  } finally {
+    await store.close();
+  }
+
+  let wrong = 0;
+  const drive = (url: string, secretKey: string, duration: number) =>
+    load({
+      url,
+      connections: CONNECTIONS,
+      duration,
+      requests: [
+        {
+          method: 'GET',
+          headers: { authorization: basicAuth(secretKey) },
+          setupRequest(request, context) {
+            const userId = seedUserId(Math.floor(Math.random() * PROFILES));
+            (context as Ctx).userId = userId;
+            return { ...request, path: `/api/v1/profiles?userId=${userId}` };
+          },
+          onResponse(status, body, context) {
+            // A 200 for somebody else would be a fast wrong answer, not a fast lookup.
+            if (status === 200 && !body.includes(`"userId":"${(context as Ctx).userId}"`)) wrong++;
+          },
+        },
+      ],
+    });
+
+  const result = await withServer(file, { workspaceId, cpuProfDir: opts.cpuProfDir }, async (server) => {
+    opts.log(`server pid ${server.pid} on ${server.url}; warm-up 1 s, then ${seconds} s with ${CONNECTIONS} connections`);
+    await drive(server.url, server.secretKey, 1);
+    wrong = 0;
+    return drive(server.url, server.secretKey, seconds);
+  });
+  const failed = failures(result) + wrong;
+  opts.log(`lookups: ${fmt(result['2xx'])} answered 2xx in ${result.duration} s, ${result.non2xx} non-2xx, ${result.errors} errors, ${wrong} wrong profile`);
+
+  return [
+    { metric: 'lookup profiles seeded', value: profiles, unit: 'profiles', target: `= ${fmt(PROFILES)}`, ok: profiles === PROFILES, check: true },
+    { metric: 'lookup seed time', value: seedSeconds, unit: 's' },
+    { metric: 'lookup latency p50', value: result.latency.p50, unit: 'ms' },
+    { metric: 'lookup latency p99', value: result.latency.p99, unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: result.latency.p99 <= TARGET_P99_MS },
+    { metric: 'lookup requests/s', value: result['2xx'] / result.duration, unit: 'req/s' },
+    { metric: 'lookup failed requests', value: failed, unit: 'requests', target: '0', ok: failed === 0, check: true },
+  ];
+}
+
+function seedUserId(i: number): string {
+  return `seed_${String(i).padStart(6, '0')}`;
+}
+
+/** An identify with the traits and browser context analytics.js would send on sign-up. */
+function identify(p: Person, i: number, now: number): SegmentMessage {
+  return {
+    type: 'identify',
+    messageId: `seed-${i}`,
+    userId: seedUserId(i),
+    anonymousId: p.anonymousId,
+    timestamp: new Date(now - (i % 86_400) * 1000).toISOString(),
+    context: { library: { name: 'analytics.js', version: 'next-1.72.0' }, ip: p.ip, locale: p.locale, timezone: p.timezone, userAgent: p.userAgent },
+    traits: {
+      email: `${p.firstName}.${p.lastName}.${i}@example.com`.toLowerCase(),
+      firstName: p.firstName,
+      lastName: p.lastName,
+      name: `${p.firstName} ${p.lastName}`,
+      plan: p.plan,
+      createdAt: p.createdAt,
+    },
+  };
+}
