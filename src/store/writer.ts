@@ -74,6 +74,7 @@ const LAG_HIGH = Number(process.env.ADVOCATE_LAG_HIGH ?? 1_000_000);
 const LAG_MAX = Number(process.env.ADVOCATE_LAG_MAX ?? 5_000_000);
 const PROJECT_CHUNK = 4000;
 const IDLE_MS = 20;
+const MAX_DEFER_MS = Number(process.env.ADVOCATE_PROJECT_EVERY_MS ?? 1000);
 
 /**
  * The single write path for events and answers, in two steps.
@@ -288,12 +289,15 @@ export class Writer implements EventWriter {
       // Accepting comes first while the backlog is small: project in quiet moments (no commit for
       // IDLE_MS; HTTP requests being parsed are invisible here, so an empty queue is not enough),
       // or when someone waits for it, or when the backlog passes the high-water mark.
-      const quietFor = Date.now() - this.lastAcceptAt;
+      // A steady stream has no quiet moments, so projection also runs at least every MAX_DEFER_MS:
+      // profiles then trail a busy server by a fraction of a second, not by the whole backlog.
+      const now = Date.now();
+      const quietFor = now - this.lastAcceptAt;
       const busy = this.queue.length > 0 || this.accepting || quietFor < IDLE_MS;
-      if (busy && !urgent && this.waiters.size === 0 && (this.pendingCount ?? 0) < LAG_HIGH) {
-        if (!this.queue.length && !this.accepting) {
-          setTimeout(() => this.kick(), IDLE_MS - quietFor + 1).unref();
-        }
+      const overdue = now - this.lastProjectAt >= MAX_DEFER_MS;
+      if (busy && !overdue && !urgent && this.waiters.size === 0 && (this.pendingCount ?? 0) < LAG_HIGH) {
+        const wait = Math.min(Math.max(1, IDLE_MS - quietFor + 1), this.lastProjectAt + MAX_DEFER_MS - now);
+        setTimeout(() => this.kick(), wait).unref();
         return;
       }
       if (Date.now() < this.retryAfter) return;
@@ -315,6 +319,7 @@ export class Writer implements EventWriter {
         setTimeout(() => this.kick(true), this.retryAfter - Date.now()).unref();
         return;
       }
+      this.lastProjectAt = Date.now();
       if (n === 0) return;
       urgent = false;
       await new Promise((r) => setImmediate(r));
@@ -323,6 +328,7 @@ export class Writer implements EventWriter {
   private failures = 0;
   private retryAfter = 0;
   private lastAcceptAt = 0;
+  private lastProjectAt = 0;
 
   private async projectChunk(): Promise<number> {
     const touched = new Set<string>();
