@@ -19,7 +19,7 @@ const EXPECTED_METRICS = [
   'ingest end-to-end events/s',
   'raw insert events/s (100-row tx)',
   'raw insert events/s (1,000-row tx)',
-  'raw insert of accepted rows events/s (100-row tx)',
+  'raw insert of accepted batches events/s (1 batch per tx)',
   'ingest / raw (100-row tx)',
   'lookup profiles seeded',
   'lookup seed time',

@@ -1,7 +1,7 @@
-import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment.ts';
+import { newId } from '../domain/ids.ts';
+import { decodeBody, MAX_BATCH_BYTES, MessageError, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment.ts';
 import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
 import type { MessageType } from '../ingest/types.ts';
 import { BackpressureError, type EventWriter as Writer, type WriteResult } from '../store/writer.ts';
@@ -18,41 +18,12 @@ const SINGLE: Record<string, MessageType> = {
 declare module 'fastify' {
   interface FastifyRequest {
     bodyBytes?: number;
+    /** The decoded JSON text of the body, kept for the writer to store as it is. */
+    bodyText?: string;
   }
 }
 
-/** Decodes by Content-Encoding and parses JSON whatever Content-Type says (RudderStack sends gzip as form-urlencoded). */
-function decodeBody(request: FastifyRequest, raw: Buffer, limit: number): unknown {
-  const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-  let text: Buffer;
-  try {
-    const opts = { maxOutputLength: limit + 1 };
-    text =
-      encoding === 'gzip' || encoding === 'x-gzip' ? gunzipSync(raw, opts)
-      : encoding === 'deflate' ? inflateSync(raw, opts)
-      : encoding === 'br' ? brotliDecompressSync(raw, opts)
-      : encoding === 'identity' || encoding === '' ? raw
-      : (() => { throw new HttpError(415, `Content-Encoding "${encoding}" is not supported (use gzip, deflate, br or none)`); })();
-  } catch (err) {
-    if (err instanceof HttpError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
-    throw new HttpError(400, `Body could not be decompressed as ${encoding}: ${(err as Error).message}`);
-  }
-  if (text.length > limit) throw tooLarge(limit);
-  request.bodyBytes = text.length;
-  if (text.length === 0) throw new HttpError(400, 'Empty body: send a JSON object');
-  try {
-    return JSON.parse(text.toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, `Malformed JSON body: ${(err as Error).message}`);
-  }
-}
-
-function tooLarge(limit: number) {
-  return new HttpError(413, `Body is larger than ${Math.round(limit / 1024)} KB once decompressed (limits: 32 KB per event, 500 KB per batch)`);
-}
-
-function reply(request: FastifyRequest, result: WriteResult, failures: IngestFailure[] = []) {
+function reply(request: FastifyRequest, result: Pick<WriteResult, 'stored' | 'duplicates'>, failures: Array<Pick<IngestFailure, 'index' | 'messageId' | 'error'>> = []) {
   // Segment answers JSON; RudderStack's SDK expects a bare "OK". JSON only for clients that ask for it.
   if (String(request.headers.accept ?? '').includes('application/json')) {
     return {
@@ -65,24 +36,33 @@ function reply(request: FastifyRequest, result: WriteResult, failures: IngestFai
   return 'OK';
 }
 
-/** Segment clients need the events durable, not yet on profiles: answer at commit. */
-async function accept(writer: Writer, workspaceId: string, events: IngestEvent[], failures: IngestFailure[]) {
+/** The clients retry 429 after Retry-After, so a backlog slows them instead of losing events. */
+async function backpressure<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await writer.write(workspaceId, events, failures, { wait: 'accepted' });
+    return await run();
   } catch (err) {
-    // The clients retry 429 after Retry-After, so a backlog slows them instead of losing events.
-    if (err instanceof BackpressureError) throw new HttpError(429, err.message, undefined, { 'retry-after': '1' });
+    if (err instanceof BackpressureError || (err as Error)?.name === 'BackpressureError') {
+      throw new HttpError(429, (err as Error).message, undefined, { 'retry-after': '1' });
+    }
     throw err;
   }
+}
+
+/** Segment clients need the events durable, not yet on profiles: answer at commit. */
+function accept(writer: Writer, workspaceId: string, events: IngestEvent[], failures: IngestFailure[]) {
+  return backpressure(() => writer.write(workspaceId, events, failures, { wait: 'accepted' }));
 }
 
 export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer; keys: KeyCache }) {
   const { writer, keys } = opts;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES * 2 }, (request, raw, done) => {
+    const batch = /^\/v1\/(batch|import|b)(\?|$)/.test(request.url);
     try {
-      const limit = request.url.startsWith('/v1/batch') || request.url.startsWith('/v1/b') ? MAX_BATCH_BYTES : MAX_EVENT_BYTES;
-      done(null, decodeBody(request, raw as Buffer, limit));
+      const decoded = decodeBody(raw as Buffer, String(request.headers['content-encoding'] ?? ''), batch ? 'batch' : 'event');
+      request.bodyBytes = decoded.bytes;
+      request.bodyText = decoded.text;
+      done(null, decoded.value);
     } catch (err) {
       done(err as Error, undefined);
     }
@@ -103,21 +83,25 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
       },
       attachValidation: true,
     }, async (request) => {
-      const body = request.body as Record<string, any>;
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body: must be a JSON object with a "batch" array', 'body');
-      let parsed;
-      try {
-        parsed = parseBatch(body, Date.now(), request.bodyBytes ?? 0);
-      } catch (err) {
-        if (err instanceof MessageError) throw new HttpError(400, err.message, err.field);
-        throw err;
-      }
-      if (parsed.events.length === 0 && parsed.failures.length > 0 && parsed.failures.length === body.batch.length) {
+      const ws = request.principal.workspaceId;
+      const receivedAt = Date.now();
+      const id = newId('inb', receivedAt);
+      const parsed = parseBatch(request.body, receivedAt, request.bodyBytes ?? 0, id);
+      if (parsed.events.length === 0 && parsed.failures.length > 0) {
         // Nothing in it can ever be stored: still keep the failures, then tell the caller plainly.
-        await accept(writer, request.principal.workspaceId, [], parsed.failures);
+        await accept(writer, ws, [], parsed.failures);
         throw new HttpError(400, `No message in the batch could be stored; first error: ${parsed.failures[0].error}`, parsed.failures[0].error.split(':')[0]);
       }
-      const result = await accept(writer, request.principal.workspaceId, parsed.events, parsed.failures);
+      // The batch is stored as the text it came as (the writer's thread need not encode it again).
+      const batch = {
+        id,
+        text: request.bodyText!,
+        receivedAt,
+        size: (request.body as { batch: unknown[] }).batch.length,
+        positions: parsed.positions,
+        messageIds: parsed.events.map((e) => e.messageId),
+      };
+      const result = await backpressure(() => writer.acceptBatch(ws, batch, parsed.failures));
       return reply(request, result, parsed.failures);
     });
   }

@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { randomUUID } from 'node:crypto';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { isValidScore } from '../domain/category.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from './event.ts';
 import { NPS_RESPONDED, type MessageType } from './types.ts';
@@ -66,7 +67,7 @@ export interface BatchDefaults {
  * Validates one Segment message and turns it into what the writer stores.
  * `path` prefixes field names in errors (e.g. "batch[3]").
  */
-export function parseMessage(raw: unknown, receivedAt: number, path = '', defaults: BatchDefaults = {}): IngestEvent {
+export function parseMessage(raw: unknown, receivedAt: number, path = '', defaults: BatchDefaults = {}, fallbackId?: string): IngestEvent {
   const at = (f: string) => (path ? `${path}.${f}` : f);
   if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw new MessageError(path || 'body', 'must be a JSON object');
   const m = raw as Record<string, any>;
@@ -104,7 +105,7 @@ export function parseMessage(raw: unknown, receivedAt: number, path = '', defaul
   const name: string | null = type === 'track' ? m.event : type === 'page' || type === 'screen' ? (m.name ?? null) : null;
 
   const event: IngestEvent = {
-    messageId: m.messageId ?? `srv-${randomUUID()}`,
+    messageId: m.messageId ?? fallbackId ?? `srv-${randomUUID()}`,
     type,
     name,
     userId,
@@ -151,6 +152,8 @@ export function answerFromProperties(p: Record<string, unknown>, path: string) {
 
 export interface ParsedBatch {
   events: IngestEvent[];
+  /** Position in the batch of each event. */
+  positions: number[];
   failures: import('./event.ts').IngestFailure[];
 }
 
@@ -158,10 +161,13 @@ export interface ParsedBatch {
  * A batch is accepted as a whole when its envelope is sound; a message inside it that cannot be
  * stored becomes an ingestion error instead of failing its neighbours (clients drop 400s unretried).
  */
-export function parseBatch(body: Record<string, any>, receivedAt: number, bodyBytes: number): ParsedBatch {
-  if (!Array.isArray(body.batch)) throw new MessageError('batch', 'must be an array of messages');
+/** `idPrefix` makes the ids given to messages without one repeatable: `<prefix>-<position>`. */
+export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number, idPrefix?: string): ParsedBatch {
+  const body = value as Record<string, any>;
+  if (!Array.isArray(body.batch)) throw new IngestError(400, 'batch: must be an array of messages', 'batch');
   const defaults: BatchDefaults = { sentAt: body.sentAt, context: body.context, integrations: body.integrations };
   const events: IngestEvent[] = [];
+  const positions: number[] = [];
   const failures: ParsedBatch['failures'] = [];
   // No single message can exceed the per-event limit when the whole body is under it.
   const measure = bodyBytes > MAX_EVENT_BYTES;
@@ -170,7 +176,8 @@ export function parseBatch(body: Record<string, any>, receivedAt: number, bodyBy
       if (measure && Buffer.byteLength(JSON.stringify(raw)) > MAX_EVENT_BYTES) {
         throw new MessageError(`batch[${index}]`, `message is larger than ${MAX_EVENT_BYTES / 1024} KB`);
       }
-      events.push(parseMessage(raw, receivedAt, `batch[${index}]`, defaults));
+      events.push(parseMessage(raw, receivedAt, `batch[${index}]`, defaults, idPrefix ? `srv-${idPrefix}-${index}` : undefined));
+      positions.push(index);
     } catch (err) {
       if (!(err instanceof MessageError)) throw err;
       const r = raw as Record<string, unknown> | null;
@@ -183,5 +190,56 @@ export function parseBatch(body: Record<string, any>, receivedAt: number, bodyBy
       });
     }
   });
-  return { events, failures };
+  return { events, positions, failures };
+}
+
+/** A request that can never be accepted as sent: HTTP status, message naming the field. */
+export class IngestError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'IngestError';
+  }
+}
+
+function tooLarge(limit: number) {
+  return new IngestError(413, `Body is larger than ${Math.round(limit / 1024)} KB once decompressed (limits: 32 KB per event, 500 KB per batch)`);
+}
+
+/**
+ * Decodes by Content-Encoding and parses JSON whatever the Content-Type said (RudderStack sends
+ * gzip labelled form-urlencoded). Limits apply to the decoded size.
+ */
+export function decodeBody(raw: Buffer, contentEncoding: string, kind: 'batch' | 'event'): { value: unknown; text: string; bytes: number } {
+  const limit = kind === 'batch' ? MAX_BATCH_BYTES : MAX_EVENT_BYTES;
+  const encoding = contentEncoding.toLowerCase().trim() || 'identity';
+  let text: Buffer;
+  try {
+    const opts = { maxOutputLength: limit + 1 };
+    if (encoding === 'gzip' || encoding === 'x-gzip') text = gunzipSync(raw, opts);
+    else if (encoding === 'deflate') text = inflateSync(raw, opts);
+    else if (encoding === 'br') text = brotliDecompressSync(raw, opts);
+    else if (encoding === 'identity') text = raw;
+    else throw new IngestError(415, `Content-Encoding "${encoding}" is not supported (use gzip, deflate, br or none)`);
+  } catch (err) {
+    if (err instanceof IngestError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
+    throw new IngestError(400, `Body could not be decompressed as ${encoding}: ${(err as Error).message}`);
+  }
+  if (text.length > limit) throw tooLarge(limit);
+  if (text.length === 0) throw new IngestError(400, 'Empty body: send a JSON object');
+  let value: unknown;
+  const json = text.toString('utf8');
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new IngestError(400, `Malformed JSON body: ${(err as Error).message}`);
+  }
+  if (kind === 'batch' && (!value || typeof value !== 'object' || Array.isArray(value))) {
+    throw new IngestError(400, 'body: must be a JSON object with a "batch" array', 'body');
+  }
+  return { value, text: json, bytes: text.length };
 }

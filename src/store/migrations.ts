@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 // One list of migrations for both backends. Only types that mean the same on SQLite and
 // PostgreSQL are used: text, integer, bigint (epoch ms) and double precision.
@@ -80,25 +80,25 @@ const initial: Migration = {
       .addColumn('timestamp', 'bigint', (c) => c.notNull())
       .addColumn('received_at', 'bigint', (c) => c.notNull())
       .execute();
-    // Partial: accepted-but-pending events (profile_id '') are not in it, so accepting stays an
-    // append with no random page write (a full unique index on random messageIds halves the ingest
-    // rate, see bench/); projection checks it, drops redeliveries, and enters the rest.
-    await db.schema
-      .createIndex('events_message')
-      .unique()
-      .on('events')
-      .columns(['workspace_id', 'message_id'])
-      .where(sql.ref('profile_id'), '<>', sql.lit(''))
-      .execute();
+    await db.schema.createIndex('events_message').unique().on('events').columns(['workspace_id', 'message_id']).execute();
     await db.schema.createIndex('events_profile_time').on('events').columns(['profile_id', 'timestamp']).execute();
-    // Partial for the same reason: event names are many (every page name), so this index takes
-    // inserts all over; pending events are found through events_profile_time's '' region instead.
+    await db.schema.createIndex('events_name_time').on('events').columns(['workspace_id', 'name', 'timestamp']).execute();
+
+    // Accepted requests, one row each, until projected into events: accepting is then one append
+    // per request, however many events it carries (see store/writer.ts).
     await db.schema
-      .createIndex('events_name_time')
-      .on('events')
-      .columns(['workspace_id', 'name', 'timestamp'])
-      .where(sql.ref('profile_id'), '<>', sql.lit(''))
+      .createTable('inbox')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'bigint', (c) => c.notNull())
+      .addColumn('count', 'integer', (c) => c.notNull())
+      // 'events': a JSON array of validated events; 'segment': a Segment batch body as it came,
+      // with `skip` listing the positions rejected or repeated at acceptance.
+      .addColumn('format', 'text', (c) => c.notNull())
+      .addColumn('skip', 'text')
+      .addColumn('body', 'text', (c) => c.notNull())
       .execute();
+    await db.schema.createIndex('inbox_workspace').on('inbox').columns(['workspace_id']).execute();
 
     await db.schema
       .createTable('answers')

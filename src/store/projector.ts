@@ -1,4 +1,4 @@
-import { sql, type Insertable } from 'kysely';
+import type { Insertable } from 'kysely';
 import { categoryOf } from '../domain/category.ts';
 import { newId } from '../domain/ids.ts';
 import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
@@ -9,14 +9,14 @@ import { toJson, type Store, type Tx } from './db.ts';
 import { insertRows, selectWhereIn } from './bulk.ts';
 import type { Schema } from './schema.ts';
 
-/** An accepted event waiting for its profile: the message as validated, plus the stored row's id. */
-export type PendingEvent = IngestEvent & { eventId: string };
+/** An accepted event waiting for projection; `key` says where it was accepted (inbox row and position). */
+export type PendingEvent = IngestEvent & { key: string };
 export interface Projected {
   profileId: string;
   answerId: string | null;
+  eventId?: string;
   /** Set when the event repeated a messageId already stored: it was dropped; ids are the first delivery's. */
   duplicate?: boolean;
-  eventId?: string;
 }
 
 /** An answer's id follows from its event's, so the id is known the moment the event is accepted. */
@@ -42,7 +42,7 @@ export class Projection {
   private readonly existing = new Set<string>(); // profile ids already in the database
   private readonly parent = new Map<string, string>(); // merged profile -> survivor
   private readonly mergedInDb: Array<{ loser: string; survivor: string }> = [];
-  private readonly assigned: Array<{ id: string; profile_id: string }> = [];
+  private readonly events: Insertable<Schema['events']>[] = [];
   private readonly answers: Insertable<Schema['answers']>[] = [];
   private readonly traitChanges: Insertable<Schema['trait_changes']>[] = [];
   private readonly merges: Insertable<Schema['merges']>[] = [];
@@ -63,11 +63,11 @@ export class Projection {
     return p;
   }
 
-  /** Projects accepted events onto profiles; returns, per event id, its profile and answer. */
+  /** Projects accepted events onto profiles and stores them; returns, per event key, what it became. */
   async apply(events: PendingEvent[]): Promise<Map<string, Projected>> {
     await this.loadIdentities(events);
     const results = new Map<string, Projected>();
-    for (const e of events) results.set(e.eventId, this.process(e));
+    for (const e of events) results.set(e.key, this.process(e));
     await this.save();
     // Results name the surviving profile even when a later message in the same batch merged it away.
     for (const r of results.values()) r.profileId = this.find(r.profileId);
@@ -200,7 +200,7 @@ export class Projection {
   private process(e: PendingEvent): Projected {
     const profileId = this.resolve(e);
     const state = this.states.get(profileId)!;
-    const eventId = e.eventId;
+    const eventId = newId('evt', this.now);
     let answerId: string | null = null;
 
     if (e.answer) {
@@ -263,8 +263,8 @@ export class Projection {
       this.memberships.push({ profile: profileId, group: e.groupId });
     }
 
-    this.assigned.push({ id: eventId, profile_id: profileId });
-    return { profileId, answerId };
+    this.events.push(eventRow(this.workspaceId, e, eventId, profileId));
+    return { profileId, answerId, eventId };
   }
 
   private async save() {
@@ -293,7 +293,7 @@ export class Projection {
         .execute();
       await tx.updateTable('profile_groups').set({ profile_id: survivor }).where('profile_id', '=', loser).execute();
     }
-    await assignProfiles(S, tx, canon(this.assigned));
+    await insertRows(S, tx, 'events', canon(this.events));
     await insertRows(S, tx, 'answers', canon(this.answers));
     await insertRows(S, tx, 'trait_changes', canon(this.traitChanges));
     if (this.groups.size) {
@@ -354,16 +354,23 @@ function truncate(s: string, n: number) {
   return s.length > n ? s.slice(0, n) + '…' : s;
 }
 
-/** Moves accepted events from the pending marker onto their profiles. */
-async function assignProfiles(store: Store, tx: Tx, rows: Array<{ id: string; profile_id: string }>): Promise<void> {
-  if (!rows.length) return;
-  if (store.sqlite) {
-    const st = store.sqlite.prepare('update events set profile_id = ? where id = ?');
-    for (const r of rows) st.run(r.profile_id, r.id);
-    return;
-  }
-  for (let i = 0; i < rows.length; i += 5000) {
-    const chunk = rows.slice(i, i + 5000);
-    await sql`update events set profile_id = v.p from (select unnest(${chunk.map((r) => r.id)}::text[]) as id, unnest(${chunk.map((r) => r.profile_id)}::text[]) as p) as v where events.id = v.id`.execute(tx);
-  }
+export function eventRow(workspaceId: string, e: IngestEvent, id: string, profileId: string): Insertable<Schema['events']> {
+  return {
+    id,
+    workspace_id: workspaceId,
+    profile_id: profileId,
+    message_id: e.messageId,
+    type: e.type,
+    // alias and group keep their other id where a track keeps its event name.
+    name: e.type === 'alias' ? e.previousId : e.type === 'group' ? e.groupId : e.name,
+    properties: e.properties ? JSON.stringify(e.properties) : null,
+    traits: e.traits ? JSON.stringify(e.traits) : null,
+    context: e.context ? JSON.stringify(e.context) : null,
+    user_id: e.userId,
+    anonymous_id: e.anonymousId,
+    email: e.email,
+    phone: e.phone,
+    timestamp: e.timestamp,
+    received_at: e.receivedAt,
+  };
 }

@@ -54,7 +54,6 @@ export interface IdentityTable {
 export interface EventTable {
   id: string;
   workspace_id: string;
-  /** '' while the event is accepted but not yet projected onto a profile (see store/writer.ts). */
   profile_id: string;
   message_id: string;
   type: string;
@@ -140,7 +139,21 @@ export interface ProfileGroupTable {
   created_at: number;
 }
 
+export interface InboxTable {
+  id: string;
+  workspace_id: string;
+  received_at: number;
+  /** Number of events in body. */
+  count: number;
+  format: 'events' | 'segment';
+  /** JSON array of batch positions not to store (format 'segment'). */
+  skip: string | null;
+  /** 'events': JSON array of validated events (IngestEvent); 'segment': the batch body as received. */
+  body: string;
+}
+
 export interface Schema {
+  inbox: InboxTable;
   workspaces: WorkspaceTable;
   api_keys: ApiKeyTable;
   profiles: ProfileTable;

@@ -11,7 +11,9 @@ writer.onProjected = (workspaceIds) => parentPort!.postMessage({ op: 'projected'
 async function handle(m: { id: number; op: string; args: any[] }): Promise<unknown> {
   switch (m.op) {
     case 'write':
-      return writer.writeAccepted(m.args[0], m.args[1], m.args[2], m.args[3]);
+      return writer.writeSerialized(m.args[0], m.args[1], m.args[2], m.args[3]);
+    case 'acceptBatch':
+      return writer.acceptBatch(m.args[0], m.args[1], m.args[2]);
     case 'settled':
       return writer.settled();
     case 'drain':
@@ -34,7 +36,15 @@ parentPort!.on('message', (m: { id: number; op: string; args: any[] }) => {
       parentPort!.postMessage({
         id: m.id,
         ok: false,
-        error: { name: err?.name, message: err?.message ?? String(err), stack: err?.stack, pending: err instanceof BackpressureError ? err.pending : undefined },
+        error: {
+          name: err?.name,
+          message: err?.message ?? String(err),
+          stack: err?.stack,
+          pending: err instanceof BackpressureError ? err.pending : undefined,
+          // An IngestError is the caller's 4xx: keep its status and field across the thread.
+          statusCode: (err as { statusCode?: number })?.statusCode,
+          field: (err as { field?: string })?.field,
+        },
       }),
   );
 });

@@ -1,21 +1,18 @@
 import type { Insertable } from 'kysely';
 import { newId } from '../domain/ids.ts';
 import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
-import { NPS_RESPONDED } from '../ingest/types.ts';
-import { answerFromProperties } from '../ingest/segment.ts';
+import { parseBatch } from '../ingest/segment.ts';
 import { lockWorkspace, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
-import { answerIdOf, Projection, type PendingEvent, type Projected } from './projector.ts';
-import type { EventTable, Schema } from './schema.ts';
+import { Projection, type PendingEvent, type Projected } from './projector.ts';
+import type { Schema } from './schema.ts';
 import { stageRulesOf } from './workspaces.ts';
-
-export const PENDING = '';
 
 export interface ItemResult {
   messageId: string;
   status: 'stored' | 'duplicate';
-  eventId: string;
   /** Known once the event is projected ('' when the caller did not wait for that). */
+  eventId: string;
   profileId: string;
   answerId: string | null;
 }
@@ -33,26 +30,45 @@ export interface WriteOptions {
   wait?: 'accepted' | 'projected';
 }
 
+/**
+ * A validated Segment batch, stored as the text it came as: re-encoding what was just parsed costs
+ * more than anything else in accepting it. Projection parses it again (with the same ids).
+ */
+export interface SegmentBatch {
+  /** The inbox row's id, also the prefix of ids given to messages that came without one. */
+  id: string;
+  text: string;
+  receivedAt: number;
+  /** Number of messages in the batch. */
+  size: number;
+  /** Positions and messageIds of the valid messages. */
+  positions: number[];
+  messageIds: string[];
+}
+
 /** Too much accepted but not yet projected: callers should slow down (HTTP 429 with Retry-After). */
 export class BackpressureError extends Error {
   constructor(readonly pending: number) {
     super(`Ingestion is ${pending.toLocaleString('en')} events behind; retry in a second`);
+    this.name = 'BackpressureError';
   }
 }
 
-/** An event as it will be stored, built by whichever thread received it. */
-export interface AcceptedEvent {
-  row: Insertable<EventTable>;
-  answer: boolean;
+/** Events as the writer takes them: their JSON (built by whichever thread received them) and the ids. */
+export interface SerializedEvents {
+  body: string;
+  messageIds: string[];
 }
 
-export function toAccepted(workspaceId: string, e: IngestEvent, now: number): AcceptedEvent {
-  return { row: eventRow(workspaceId, e, now), answer: e.answer != null };
+export function serialize(events: IngestEvent[]): SerializedEvents {
+  return { body: JSON.stringify(events), messageIds: events.map((e) => e.messageId) };
 }
 
 /** What the HTTP layer, the demo and imports need from a writer, in this thread or another. */
 export interface EventWriter {
   write(workspaceId: string, events: IngestEvent[], failures?: IngestFailure[], options?: WriteOptions): Promise<WriteResult>;
+  /** Accepts a validated Segment batch as its text (resolves at commit). */
+  acceptBatch(workspaceId: string, batch: SegmentBatch, failures: IngestFailure[]): Promise<WriteResult>;
   settled(): Promise<void>;
   drain(): Promise<void>;
   pending(workspaceId?: string): Promise<number>;
@@ -62,48 +78,57 @@ export interface EventWriter {
 
 interface Request {
   workspaceId: string;
-  events: AcceptedEvent[];
+  events: SerializedEvents | (SegmentBatch & { body?: undefined });
   failures: IngestFailure[];
-  resolve(r: WriteResult): void;
+  resolve(r: Accepted): void;
   reject(e: unknown): void;
+}
+interface Accepted {
+  result: WriteResult;
+  inboxId: string | null;
 }
 
 // Past this backlog the projector runs after every commit even while requests wait; past the
 // second, new events are refused with 429 until it catches up.
 const LAG_HIGH = Number(process.env.ADVOCATE_LAG_HIGH ?? 1_000_000);
 const LAG_MAX = Number(process.env.ADVOCATE_LAG_MAX ?? 5_000_000);
-// Larger chunks share one commit and revisit the same profile pages (demo load: 18.2 s at 4,000,
-// 14.4 s at 16,000) but hold the write lock longer, which accepting requests wait for.
-const PROJECT_CHUNK = Number(process.env.ADVOCATE_PROJECT_CHUNK ?? 10_000);
+// Inbox rows per projection transaction (a Segment batch is up to a few hundred events).
+const PROJECT_ROWS = Number(process.env.ADVOCATE_PROJECT_ROWS ?? 100);
 const IDLE_MS = 20;
 const MAX_DEFER_MS = Number(process.env.ADVOCATE_PROJECT_EVERY_MS ?? 1000);
 
 /**
  * The single write path for events and answers, in two steps.
  *
- * Accept: requests that arrive together are validated, de-duplicated by messageId and appended to
- * `events` in one transaction (group commit); the caller is answered after that commit, so a 2xx
- * always means durable. Appending is cheap: nothing per event touches a random page.
+ * Accept: each request's validated events become one row of `inbox`; requests that arrive together
+ * share one transaction (group commit), and each caller is answered after that commit, so a 2xx
+ * always means durable. One row per request, whatever its size: accepting costs the database
+ * almost nothing per event.
  *
- * Project: a background loop takes accepted events in large batches and does the per-person work
- * (identity resolution and merges, computed traits, trait history, answers with their context),
- * which touches pages all over the profile tables and is far cheaper per event in big batches.
- * It gives way to accepting while the backlog is small, so bursts are absorbed and then caught up.
+ * Project: a background loop takes inbox rows in large batches and does the per-person work
+ * (redelivery check, identity resolution and merges, computed traits, trait history, answers with
+ * their context, the events themselves), which touches pages all over the tables and is far
+ * cheaper per event in big batches. It gives way to accepting while the backlog is small, runs at
+ * least once a second under load, and at once for a caller who waits for it.
  */
 export class Writer implements EventWriter {
   private queue: Request[] = [];
   private accepting = false;
   private scheduled = false;
   private projecting: Promise<void> | null = null;
-  private waiters = new Map<string, Array<(p: Projected) => void>>();
+  private waiters = new Map<string, Array<(p: Projected[]) => void>>();
   private pendingCount: number | null = null;
-  /** Fired after events are projected, with the workspace ids touched (live views, caches). */
   onProjected: ((workspaceIds: string[]) => void) | null = null;
   private timer: NodeJS.Timeout | null;
+  private closed = false;
+  private failures = 0;
+  private retryAfter = 0;
+  private lastAcceptAt = 0;
+  private lastProjectAt = 0;
 
   constructor(
     private readonly store: Store,
-    private readonly maxGroupEvents = 10_000,
+    private readonly maxGroupEvents = 20_000,
   ) {
     // On PostgreSQL another process may accept events this one should help project (or crash with
     // them pending): look now and then. SQLite has one process, whose own commits start the projector.
@@ -114,23 +139,30 @@ export class Writer implements EventWriter {
   }
 
   write(workspaceId: string, events: IngestEvent[], failures: IngestFailure[] = [], options: WriteOptions = {}): Promise<WriteResult> {
-    const now = Date.now();
-    return this.writeAccepted(workspaceId, events.map((e) => toAccepted(workspaceId, e, now)), failures, options);
+    return this.writeSerialized(workspaceId, serialize(events), failures, options);
   }
 
-  writeAccepted(workspaceId: string, events: AcceptedEvent[], failures: IngestFailure[] = [], options: WriteOptions = {}): Promise<WriteResult> {
-    const accepted = new Promise<WriteResult>((resolve, reject) => {
+  async writeSerialized(workspaceId: string, events: SerializedEvents, failures: IngestFailure[] = [], options: WriteOptions = {}): Promise<WriteResult> {
+    const accepted = await new Promise<Accepted>((resolve, reject) => {
       this.queue.push({ workspaceId, events, failures, resolve, reject });
       this.schedule();
     });
-    if (options.wait === 'accepted') return accepted;
-    return accepted.then((r) => this.completed(workspaceId, r));
+    if (options.wait === 'accepted') return accepted.result;
+    return this.completed(workspaceId, accepted);
+  }
+
+  async acceptBatch(workspaceId: string, batch: SegmentBatch, failures: IngestFailure[] = []): Promise<WriteResult> {
+    const accepted = await new Promise<Accepted>((resolve, reject) => {
+      this.queue.push({ workspaceId, events: batch, failures, resolve, reject });
+      this.schedule();
+    });
+    return accepted.result;
   }
 
   /** Everything queued so far accepted and projected. */
   async settled(): Promise<void> {
     for (;;) {
-      while (this.queue.length || this.accepting || this.scheduled) await new Promise((r) => setTimeout(r, 2));
+      await this.drain();
       if (this.projecting) await this.projecting;
       if ((await this.countPending()) === 0 && !this.queue.length) return;
       this.kick(true);
@@ -138,7 +170,6 @@ export class Writer implements EventWriter {
     }
   }
 
-  /** Kept for callers that only need the accepted events durable. */
   async drain(): Promise<void> {
     while (this.queue.length || this.accepting || this.scheduled) await new Promise((r) => setTimeout(r, 2));
   }
@@ -149,13 +180,12 @@ export class Writer implements EventWriter {
     if (this.timer) clearInterval(this.timer);
     if (this.projecting) await this.projecting;
   }
-  private closed = false;
 
-  /** Accepted events not yet on their profiles, in all workspaces (or one). */
+  /** Accepted events not yet projected, in all workspaces (or one). */
   async pending(workspaceId?: string): Promise<number> {
-    let q = this.store.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('profile_id', '=', PENDING);
+    let q = this.store.db.selectFrom('inbox').select((eb) => eb.fn.sum<number>('count').as('n'));
     if (workspaceId) q = q.where('workspace_id', '=', workspaceId);
-    return Number((await q.executeTakeFirstOrThrow()).n);
+    return Number((await q.executeTakeFirstOrThrow()).n ?? 0);
   }
 
   private async countPending(): Promise<number> {
@@ -174,9 +204,9 @@ export class Writer implements EventWriter {
     this.accepting = true;
     const group: Request[] = [];
     let size = 0;
-    while (this.queue.length && (group.length === 0 || size + this.queue[0].events.length <= this.maxGroupEvents)) {
+    while (this.queue.length && (group.length === 0 || size + this.queue[0].events.messageIds.length <= this.maxGroupEvents)) {
       const p = this.queue.shift()!;
-      size += p.events.length;
+      size += p.events.messageIds.length;
       group.push(p);
     }
     try {
@@ -204,61 +234,79 @@ export class Writer implements EventWriter {
     }
   }
 
-  private async accept(group: Request[]): Promise<WriteResult[]> {
+  private async accept(group: Request[]): Promise<Accepted[]> {
     const now = Date.now();
     let accepted = 0;
-    const results = await this.store.db.transaction().execute(async (tx) => {
-      const out: WriteResult[] = [];
+    const out = await this.store.db.transaction().execute(async (tx) => {
+      const results: Accepted[] = [];
       // Repeats inside one commit are caught here; any other redelivery when it is projected.
       const inGroup = new Set<string>();
+      const rows: Insertable<Schema['inbox']>[] = [];
       for (const req of group) {
-        const rows: Insertable<EventTable>[] = [];
         const items: ItemResult[] = [];
-        for (const { row, answer } of req.events) {
-          const k = `${req.workspaceId}\u0000${row.message_id}`;
-          if (inGroup.has(k)) {
-            items.push({ messageId: row.message_id, status: 'duplicate', eventId: '', profileId: '', answerId: null });
-            continue;
-          }
+        const keep: boolean[] = [];
+        for (const messageId of req.events.messageIds) {
+          const k = `${req.workspaceId}\u0000${messageId}`;
+          const dup = inGroup.has(k);
           inGroup.add(k);
-          rows.push(row);
-          items.push({ messageId: row.message_id, status: 'stored', eventId: row.id, profileId: '', answerId: answer ? answerIdOf(row.id) : null });
+          keep.push(!dup);
+          items.push({ messageId, status: dup ? 'duplicate' : 'stored', eventId: '', profileId: '', answerId: null });
         }
-        await insertRows(this.store, tx, 'events', rows);
+        const count = keep.filter(Boolean).length;
+        let inboxId: string | null = null;
+        const ev = req.events;
+        if (count && 'text' in ev) {
+          // Positions not to store: rejected at validation, or repeated within this commit.
+          const stored = new Set(ev.positions.filter((_, i) => keep[i]));
+          const skip: number[] = [];
+          for (let p = 0; p < ev.size; p++) if (!stored.has(p)) skip.push(p);
+          inboxId = ev.id;
+          rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: ev.receivedAt, count, format: 'segment', skip: skip.length ? JSON.stringify(skip) : null, body: ev.text });
+        } else if (count && ev.body !== undefined) {
+          // Rare: drop the repeats from the JSON (the common case stores it as it came).
+          const body = count === keep.length ? ev.body : JSON.stringify((JSON.parse(ev.body) as unknown[]).filter((_, i) => keep[i]));
+          inboxId = newId('inb', now);
+          rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: now, count, format: 'events', skip: null, body });
+        }
         await recordFailures(this.store, tx, req.workspaceId, req.failures, now);
-        accepted += rows.length;
-        out.push({ items, stored: rows.length, duplicates: items.length - rows.length, errors: req.failures.length });
+        accepted += count;
+        results.push({ result: { items, stored: count, duplicates: items.length - count, errors: req.failures.length }, inboxId });
       }
-      return out;
+      await insertRows(this.store, tx, 'inbox', rows);
+      return results;
     });
     this.lastAcceptAt = Date.now();
     this.pendingCount = (this.pendingCount ?? 0) + accepted;
-    return results;
+    return out;
   }
 
-  /** Waits for the projection of a write's events and fills in profiles and answers. */
-  private async completed(workspaceId: string, result: WriteResult): Promise<WriteResult> {
+  /** Waits for the projection of a write's events and fills in events, profiles and answers. */
+  private async completed(workspaceId: string, accepted: Accepted): Promise<WriteResult> {
+    const { result, inboxId } = accepted;
     const stored = result.items.filter((i) => i.status === 'stored');
-    const projected = await Promise.all(stored.map((i) => this.projectionOf(i.eventId)));
-    stored.forEach((item, i) => {
-      const p = projected[i];
-      // A redelivery found at projection: report it as such, with what the first delivery made.
-      if (p.duplicate) Object.assign(item, { status: 'duplicate', eventId: p.eventId ?? '', answerId: p.answerId });
-      item.profileId = p.profileId;
-    });
+    if (inboxId) {
+      const projected = await this.projectionOf(inboxId);
+      stored.forEach((item, i) => {
+        const p = projected[i];
+        // A redelivery found at projection: report it as such, with what the first delivery made.
+        if (p.duplicate) item.status = 'duplicate';
+        Object.assign(item, { eventId: p.eventId ?? '', profileId: p.profileId, answerId: p.answerId });
+      });
+    }
     const sameCommit = result.items.filter((i) => i.status === 'duplicate' && !i.eventId);
     if (sameCommit.length) {
       await this.settled();
       const rows = await this.store.db
-        .selectFrom('answers')
-        .select(['id', 'message_id', 'event_id', 'profile_id'])
-        .where('workspace_id', '=', workspaceId)
-        .where('message_id', 'in', sameCommit.map((i) => i.messageId))
+        .selectFrom('events')
+        .leftJoin('answers', 'answers.event_id', 'events.id')
+        .select(['events.id', 'events.message_id', 'events.profile_id', 'answers.id as answer_id'])
+        .where('events.workspace_id', '=', workspaceId)
+        .where('events.message_id', 'in', sameCommit.map((i) => i.messageId))
         .execute();
       const by = new Map(rows.map((r) => [r.message_id, r]));
       for (const item of sameCommit) {
         const r = by.get(item.messageId);
-        if (r) Object.assign(item, { answerId: r.id, eventId: r.event_id, profileId: r.profile_id });
+        if (r) Object.assign(item, { answerId: r.answer_id, eventId: r.id, profileId: r.profile_id });
       }
     }
     result.stored = result.items.filter((i) => i.status === 'stored').length;
@@ -266,11 +314,11 @@ export class Writer implements EventWriter {
     return result;
   }
 
-  private projectionOf(eventId: string): Promise<Projected> {
+  private projectionOf(inboxId: string): Promise<Projected[]> {
     return new Promise((resolve) => {
-      const list = this.waiters.get(eventId);
+      const list = this.waiters.get(inboxId);
       if (list) list.push(resolve);
-      else this.waiters.set(eventId, [resolve]);
+      else this.waiters.set(inboxId, [resolve]);
       this.kick(true);
     });
   }
@@ -278,21 +326,22 @@ export class Writer implements EventWriter {
   /** Starts the projector unless it runs already; `urgent` when a caller is waiting on it. */
   private kick(urgent = false): void {
     if (this.projecting || this.closed) return;
-    this.projecting = this.projectLoop(urgent).finally(() => {
-      this.projecting = null;
-      // Waiters whose events another process projected are answered from the database.
-      if (this.waiters.size) void this.answerWaitersFromDb();
-    });
+    this.projecting = this.projectLoop(urgent)
+      // Waiters whose rows another process projected are answered from the database; inside this
+      // promise, so that close() waits for that query too.
+      .then(() => (this.waiters.size && !this.closed ? this.answerWaitersFromDb() : undefined))
+      .catch((err) => console.error('advocate: answering waiters failed', err))
+      .finally(() => {
+        this.projecting = null;
+      });
   }
 
   private async projectLoop(urgent: boolean): Promise<void> {
     await new Promise((r) => setImmediate(r));
     for (;;) {
       // Accepting comes first while the backlog is small: project in quiet moments (no commit for
-      // IDLE_MS; HTTP requests being parsed are invisible here, so an empty queue is not enough),
-      // or when someone waits for it, or when the backlog passes the high-water mark.
-      // A steady stream has no quiet moments, so projection also runs at least every MAX_DEFER_MS:
-      // profiles then trail a busy server by a fraction of a second, not by the whole backlog.
+      // IDLE_MS; HTTP requests being parsed are invisible here, so an empty queue is not enough).
+      // A steady stream has no quiet moments, so projection also runs at least every MAX_DEFER_MS.
       const now = Date.now();
       const quietFor = now - this.lastAcceptAt;
       const busy = this.queue.length > 0 || this.accepting || quietFor < IDLE_MS;
@@ -313,8 +362,8 @@ export class Writer implements EventWriter {
           this.closed = true;
           return;
         }
-        // The events stay accepted and pending (visible in the ingestion status); try again later
-        // rather than spin, and say why.
+        // The events stay accepted (visible in the ingestion status); try again later rather
+        // than spin, and say why.
         this.failures++;
         this.retryAfter = Date.now() + Math.min(30_000, 250 * 2 ** this.failures);
         console.error(`advocate: projecting accepted events failed (attempt ${this.failures}); retrying`, err);
@@ -327,117 +376,128 @@ export class Writer implements EventWriter {
       await new Promise((r) => setImmediate(r));
     }
   }
-  private failures = 0;
-  private retryAfter = 0;
-  private lastAcceptAt = 0;
-  private lastProjectAt = 0;
 
   private async projectChunk(): Promise<number> {
     const touched = new Set<string>();
-    const done = new Map<string, Projected>();
+    const done = new Map<string, Projected[]>();
     const count = await this.store.db.transaction().execute(async (tx) => {
-      let q = tx.selectFrom('events').selectAll().where('profile_id', '=', PENDING).orderBy('timestamp').orderBy('id').limit(PROJECT_CHUNK);
+      let q = tx.selectFrom('inbox').selectAll().orderBy('id').limit(PROJECT_ROWS);
       if (this.store.backend === 'postgres') q = q.forUpdate().skipLocked();
       const rows = await q.execute();
+      if (!rows.length) return 0;
       const byWorkspace = new Map<string, PendingEvent[]>();
+      let events = 0;
       for (const r of rows) {
         const list = byWorkspace.get(r.workspace_id) ?? byWorkspace.set(r.workspace_id, []).get(r.workspace_id)!;
-        list.push(pendingFromRow(r));
+        const parsed = inboxEvents(r);
+        parsed.forEach((e, i) => list.push({ ...e, key: `${r.id}:${i}` }));
+        done.set(r.id, new Array(parsed.length));
+        events += parsed.length;
       }
-      for (const [workspaceId, events] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      for (const [workspaceId, list] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
         await lockWorkspace(this.store, tx, workspaceId);
-        const { fresh, repeats } = await splitRedeliveries(this.store, tx, workspaceId, events);
+        const { fresh, repeats } = await splitRedeliveries(this.store, tx, workspaceId, list);
         const projection = new Projection(this.store, tx, workspaceId, await stageRulesOf(tx, workspaceId));
-        for (const [id, p] of await projection.apply(fresh)) done.set(id, p);
-        for (const [id, p] of await dropRedeliveries(this.store, tx, workspaceId, repeats)) done.set(id, p);
+        const results = await projection.apply(fresh);
+        for (const [k, p] of await describeRedeliveries(tx, workspaceId, repeats)) results.set(k, p);
+        for (const [k, p] of results) {
+          const [inboxId, index] = [k.slice(0, k.lastIndexOf(':')), Number(k.slice(k.lastIndexOf(':') + 1))];
+          done.get(inboxId)![index] = p;
+        }
         touched.add(workspaceId);
       }
-      return rows.length;
+      const ids = rows.map((r) => r.id);
+      for (let i = 0; i < ids.length; i += 500) await tx.deleteFrom('inbox').where('id', 'in', ids.slice(i, i + 500)).execute();
+      return events;
     });
     this.pendingCount = Math.max(0, (this.pendingCount ?? count) - count);
-    for (const [eventId, p] of done) {
-      const list = this.waiters.get(eventId);
+    for (const [inboxId, projected] of done) {
+      const list = this.waiters.get(inboxId);
       if (list) {
-        this.waiters.delete(eventId);
-        for (const resolve of list) resolve(p);
+        this.waiters.delete(inboxId);
+        for (const resolve of list) resolve(projected);
       }
     }
     if (touched.size) this.onProjected?.([...touched]);
     return count;
   }
 
+  /** For rows projected by another process: their events are found by messageId. */
   private async answerWaitersFromDb(): Promise<void> {
     const ids = [...this.waiters.keys()];
-    const rows = await this.store.db
+    const still = await this.store.db.selectFrom('inbox').select('id').where('id', 'in', ids.slice(0, 500)).execute();
+    const pendingIds = new Set(still.map((r) => r.id));
+    for (const id of ids.slice(0, 500)) {
+      if (pendingIds.has(id)) continue;
+      // Projected elsewhere: callers re-read what they need; report without ids.
+      const list = this.waiters.get(id);
+      this.waiters.delete(id);
+      for (const resolve of list ?? []) resolve([]);
+    }
+    if (this.waiters.size) setTimeout(() => this.kick(true), 50).unref();
+  }
+}
+
+/**
+ * Splits a chunk into first deliveries and redeliveries of a messageId already stored (or earlier
+ * in the same chunk). The unique index on events holds every projected message, so this is the one
+ * place a repeat is recognised, however late it arrives.
+ */
+async function splitRedeliveries(store: Store, tx: Tx, workspaceId: string, events: PendingEvent[]) {
+  const ids = [...new Set(events.map((e) => e.messageId))];
+  const known = new Set<string>();
+  if (store.sqlite) {
+    const st = store.sqlite.prepare('select 1 from events where workspace_id = ? and message_id = ?');
+    for (const m of ids) if (st.get(workspaceId, m)) known.add(m);
+  } else {
+    for (let i = 0; i < ids.length; i += 5000) {
+      const rows = await tx.selectFrom('events').select('message_id').where('workspace_id', '=', workspaceId).where('message_id', 'in', ids.slice(i, i + 5000)).execute();
+      for (const r of rows) known.add(r.message_id);
+    }
+  }
+  const fresh: PendingEvent[] = [];
+  const repeats: PendingEvent[] = [];
+  const firstInChunk = new Set<string>();
+  for (const e of events) {
+    if (known.has(e.messageId) || firstInChunk.has(e.messageId)) repeats.push(e);
+    else {
+      firstInChunk.add(e.messageId);
+      fresh.push(e);
+    }
+  }
+  return { fresh, repeats };
+}
+
+/** What each redelivery repeats (looked up after this chunk's first deliveries are stored). */
+async function describeRedeliveries(tx: Tx, workspaceId: string, repeats: PendingEvent[]) {
+  const out = new Map<string, Projected>();
+  if (!repeats.length) return out;
+  const mids = [...new Set(repeats.map((r) => r.messageId))];
+  const firsts = new Map<string, { id: string; profile_id: string; answer_id: string | null }>();
+  for (let i = 0; i < mids.length; i += 1000) {
+    const rows = await tx
       .selectFrom('events')
       .leftJoin('answers', 'answers.event_id', 'events.id')
-      .select(['events.id', 'events.profile_id', 'answers.id as answer_id'])
-      .where('events.id', 'in', ids.slice(0, 1000))
-      .where('events.profile_id', '!=', PENDING)
+      .select(['events.id', 'events.profile_id', 'events.message_id', 'answers.id as answer_id'])
+      .where('events.workspace_id', '=', workspaceId)
+      .where('events.message_id', 'in', mids.slice(i, i + 1000))
       .execute();
-    for (const r of rows) {
-      const list = this.waiters.get(r.id);
-      this.waiters.delete(r.id);
-      for (const resolve of list ?? []) resolve({ profileId: r.profile_id, answerId: r.answer_id });
-    }
-    if (this.waiters.size) setTimeout(() => this.kick(true), 50);
+    for (const r of rows) firsts.set(r.message_id, r);
   }
-}
-
-function eventRow(workspaceId: string, e: IngestEvent, now: number): Insertable<EventTable> {
-  // An imported answer may carry its source's journey stage; it travels in the properties.
-  const properties = e.answer?.stage ? { ...(e.properties ?? {}), journey_stage: e.answer.stage } : e.properties;
-  return {
-    id: newId('evt', now),
-    workspace_id: workspaceId,
-    profile_id: PENDING,
-    message_id: e.messageId,
-    type: e.type,
-    // alias and group keep their other id where a track keeps its event name.
-    name: e.type === 'alias' ? e.previousId : e.type === 'group' ? e.groupId : e.name,
-    properties: properties ? JSON.stringify(properties) : null,
-    traits: e.traits ? JSON.stringify(e.traits) : null,
-    context: e.context ? JSON.stringify(e.context) : null,
-    user_id: e.userId,
-    anonymous_id: e.anonymousId,
-    email: e.email,
-    phone: e.phone,
-    timestamp: e.timestamp,
-    received_at: e.receivedAt,
-  };
-}
-
-function pendingFromRow(r: EventTable): PendingEvent {
-  const properties = r.properties ? (JSON.parse(r.properties) as Record<string, unknown>) : null;
-  const isAnswer = r.type === 'track' && r.name === NPS_RESPONDED;
-  return {
-    eventId: r.id,
-    messageId: r.message_id,
-    type: r.type as IngestEvent['type'],
-    name: r.type === 'alias' || r.type === 'group' ? null : r.name,
-    userId: r.user_id,
-    anonymousId: r.anonymous_id,
-    email: r.email,
-    phone: r.phone,
-    previousId: r.type === 'alias' ? r.name : null,
-    groupId: r.type === 'group' ? r.name : null,
-    properties,
-    traits: r.traits ? JSON.parse(r.traits) : null,
-    // Context is only read for campaigns and devices: skip parsing the common case without them.
-    context: r.context && (isAnswer || r.context.includes('"campaign"')) ? JSON.parse(r.context) : null,
-    timestamp: r.timestamp,
-    receivedAt: r.received_at,
-    answer: isAnswer ? answerOrNull(properties) : null,
-  };
-}
-
-/** Accepted answers were validated already; should one still not parse, it stays a plain event. */
-function answerOrNull(properties: Record<string, unknown> | null) {
-  try {
-    return answerFromProperties(properties ?? {}, 'properties');
-  } catch {
-    return null;
+  for (const e of repeats) {
+    const f = firsts.get(e.messageId);
+    out.set(e.key, { profileId: f?.profile_id ?? '', answerId: f?.answer_id ?? null, duplicate: true, eventId: f?.id });
   }
+  return out;
+}
+
+/** The events an inbox row holds, in the order they were accepted. */
+function inboxEvents(r: Schema['inbox']): IngestEvent[] {
+  if (r.format === 'events') return JSON.parse(r.body) as IngestEvent[];
+  const skip = new Set<number>(r.skip ? (JSON.parse(r.skip) as number[]) : []);
+  // Same input, same receivedAt, same id prefix: the same events validation accepted.
+  const { events, positions } = parseBatch(JSON.parse(r.body), r.received_at, 0, r.id);
+  return events.filter((_, i) => !skip.has(positions[i]));
 }
 
 async function recordFailures(store: Store, tx: Tx, workspaceId: string, failures: IngestFailure[], now: number) {
@@ -458,69 +518,3 @@ function truncate(s: string, n: number) {
 }
 
 export { recomputeLatestNps } from './projector.ts';
-
-/**
- * Splits a chunk into first deliveries and redeliveries of a messageId already projected (or
- * earlier in the same chunk). The partial unique index holds projected events only, so this is
- * the one place a repeat is recognised, whenever it arrives.
- */
-async function splitRedeliveries(store: Store, tx: Tx, workspaceId: string, events: PendingEvent[]) {
-  const ids = [...new Set(events.map((e) => e.messageId))];
-  const known = new Map<string, { id: string; profile_id: string }>();
-  if (store.sqlite) {
-    const st = store.sqlite.prepare("select id, profile_id from events where workspace_id = ? and message_id = ? and profile_id <> ''");
-    for (const m of ids) {
-      const r = st.get(workspaceId, m) as { id: string; profile_id: string } | undefined;
-      if (r) known.set(m, r);
-    }
-  } else {
-    for (let i = 0; i < ids.length; i += 5000) {
-      const rows = await tx
-        .selectFrom('events')
-        .select(['id', 'profile_id', 'message_id'])
-        .where('workspace_id', '=', workspaceId)
-        .where('message_id', 'in', ids.slice(i, i + 5000))
-        .where('profile_id', '<>', PENDING)
-        .execute();
-      for (const r of rows) known.set(r.message_id, r);
-    }
-  }
-  const fresh: PendingEvent[] = [];
-  const repeats: Array<{ event: PendingEvent; original?: { id: string; profile_id: string } }> = [];
-  const firstInChunk = new Set<string>();
-  for (const e of events) {
-    const original = known.get(e.messageId);
-    if (original || firstInChunk.has(e.messageId)) repeats.push({ event: e, original });
-    else {
-      firstInChunk.add(e.messageId);
-      fresh.push(e);
-    }
-  }
-  return { fresh, repeats };
-}
-
-/** Removes redelivered events (after the first deliveries of this chunk are projected) and says what they repeat. */
-async function dropRedeliveries(store: Store, tx: Tx, workspaceId: string, repeats: Array<{ event: PendingEvent; original?: { id: string; profile_id: string } }>) {
-  const out = new Map<string, Projected>();
-  if (!repeats.length) return out;
-  const ids = repeats.map((r) => r.event.eventId);
-  for (let i = 0; i < ids.length; i += 1000) await tx.deleteFrom('events').where('id', 'in', ids.slice(i, i + 1000)).execute();
-  const mids = [...new Set(repeats.map((r) => r.event.messageId))];
-  const firsts = new Map<string, { id: string; profile_id: string; answer_id: string | null }>();
-  for (let i = 0; i < mids.length; i += 1000) {
-    const rows = await tx
-      .selectFrom('events')
-      .leftJoin('answers', 'answers.event_id', 'events.id')
-      .select(['events.id', 'events.profile_id', 'events.message_id', 'answers.id as answer_id'])
-      .where('events.workspace_id', '=', workspaceId)
-      .where('events.message_id', 'in', mids.slice(i, i + 1000))
-      .where('events.profile_id', '<>', PENDING)
-      .execute();
-    for (const r of rows) firsts.set(r.message_id, r);
-  }
-  for (const { event } of repeats) {
-    const f = firsts.get(event.messageId);
-    out.set(event.eventId, { profileId: f?.profile_id ?? '', answerId: f?.answer_id ?? null, duplicate: true, eventId: f?.id });
-  }
-  return out;
-}
