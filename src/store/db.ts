@@ -40,6 +40,9 @@ export function openStore(options: OpenOptions = {}): Store {
   const url = options.url ?? (options.file ? undefined : process.env.DATABASE_URL);
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // An idle connection the server drops (restart, failover, admin) errors on the pool; without a
+    // listener that error would end the process. The pool replaces the connection on next use.
+    pool.on('error', (err) => console.error(`advocate: an idle PostgreSQL connection failed: ${err.message}`));
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
