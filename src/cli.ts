@@ -79,7 +79,7 @@ async function serve(args: string[]) {
   } else if (workspaces.length) {
     demo = readCredentials(workspaces.find((w) => w.name === 'Demo')?.id);
   }
-  const { app, writer } = await buildApp({ store, logger: process.env.LOG_LEVEL ? { level: process.env.LOG_LEVEL } : false });
+  const { app } = await buildApp({ store, logger: process.env.LOG_LEVEL ? { level: process.env.LOG_LEVEL } : false });
   await app.listen({ port, host });
   const bound = (app.server.address() as AddressInfo).port;
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`;

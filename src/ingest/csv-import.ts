@@ -4,7 +4,6 @@ import { parse, type CsvError } from 'csv-parse';
 import { progress } from '../progress.ts';
 import type { Store } from '../store/db.ts';
 import { EXPORT_COLUMNS } from '../store/export.ts';
-import type { EventWriter } from '../store/writer.ts';
 import { createWriter } from '../store/writer-thread.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from './event.ts';
 import { MAX_EVENT_BYTES, MESSAGE_TYPES, MessageError, parseMessage } from './segment.ts';

@@ -350,10 +350,6 @@ function deviceOf(ctx: Record<string, any>): string | null {
   return /Mobi|Android|iPhone/i.test(ua) ? 'mobile' : 'desktop';
 }
 
-function truncate(s: string, n: number) {
-  return s.length > n ? s.slice(0, n) + '…' : s;
-}
-
 export function eventRow(workspaceId: string, e: IngestEvent, id: string, profileId: string): Insertable<Schema['events']> {
   return {
     id,
