@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely';
-import type { Store, Tx } from './db.ts';
+import { prepared, type Store, type Tx } from './db.ts';
 import type { Schema } from './schema.ts';
 
 /** What to do when a row's key exists: nothing, or overwrite the listed columns. */
@@ -10,18 +10,8 @@ export interface Conflict {
 
 // Bulk writes for the ingest path. PostgreSQL gets multi-row statements (one round trip per
 // chunk); SQLite, in-process, is fastest with one cached prepared statement run per row, since
-// parsing a fresh thousand-row statement costs more than running a prepared one a thousand times.
-const statements = new WeakMap<object, Map<string, import('better-sqlite3').Statement>>();
-
-function sqliteStatement(store: Store, sql: string) {
-  const db = store.sqlite!;
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map()));
-  let st = cache.get(sql);
-  if (!st) cache.set(sql, (st = db.prepare(sql)));
-  return st;
-}
-
+// parsing a fresh thousand-row statement costs more than running a prepared one a thousand times
+// (statements come from the store's one cache, see db.ts).
 const quote = (name: string) => `"${name}"`;
 
 export async function insertRows<T extends keyof Schema & string>(
@@ -39,7 +29,7 @@ export async function insertRows<T extends keyof Schema & string>(
       sql += ` on conflict (${conflict.columns.map(quote).join(', ')}) do `;
       sql += conflict.update?.length ? `update set ${conflict.update.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(', ')}` : 'nothing';
     }
-    const st = sqliteStatement(store, sql);
+    const st = prepared(store, sql);
     const values = new Array(columns.length);
     for (const row of rows) {
       const r = row as Record<string, unknown>;
@@ -78,7 +68,7 @@ export async function selectWhereIn<T extends keyof Schema & string, C extends k
   const out: Array<Pick<Schema[T], C>> = [];
   if (store.sqlite) {
     const sql = `select ${columns.map(quote).join(', ')} from ${quote(table)} where ${[...fixed.map(([c]) => `${quote(c)} = ?`), `${quote(inColumn)} = ?`].join(' and ')}`;
-    const st = sqliteStatement(store, sql);
+    const st = prepared(store, sql);
     const params = [...fixed.map(([, v]) => v), ''];
     for (const v of values) {
       params[params.length - 1] = v;

@@ -2,7 +2,7 @@ import type { Insertable } from 'kysely';
 import { newId } from '../domain/ids.ts';
 import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
 import { parseBatch } from '../ingest/segment.ts';
-import { lockWorkspace, type Store, type Tx } from './db.ts';
+import { lockWorkspace, prepared, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
 import { Projection, type PendingEvent, type Projected } from './projector.ts';
 import type { Schema } from './schema.ts';
@@ -447,7 +447,7 @@ async function splitRedeliveries(store: Store, tx: Tx, workspaceId: string, even
   const ids = [...new Set(events.map((e) => e.messageId))];
   const known = new Set<string>();
   if (store.sqlite) {
-    const st = store.sqlite.prepare('select 1 from events where workspace_id = ? and message_id = ?');
+    const st = prepared(store, 'select 1 from events where workspace_id = ? and message_id = ?');
     for (const m of ids) if (st.get(workspaceId, m)) known.add(m);
   } else {
     for (let i = 0; i < ids.length; i += 5000) {
