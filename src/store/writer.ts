@@ -284,27 +284,31 @@ export class Writer implements EventWriter {
   private async completed(workspaceId: string, accepted: Accepted): Promise<WriteResult> {
     const { result, inboxId } = accepted;
     const stored = result.items.filter((i) => i.status === 'stored');
+    // Items whose stored event is found by messageId below: repeats within one commit, and rows
+    // another process projected (its results did not come back to this one).
+    const lookup = result.items.filter((i) => i.status === 'duplicate');
     if (inboxId) {
       const projected = await this.projectionOf(inboxId);
       stored.forEach((item, i) => {
         const p = projected[i];
+        if (!p) return void lookup.push(item);
         // A redelivery found at projection: report it as such, with what the first delivery made.
         if (p.duplicate) item.status = 'duplicate';
         Object.assign(item, { eventId: p.eventId ?? '', profileId: p.profileId, answerId: p.answerId });
       });
     }
-    const sameCommit = result.items.filter((i) => i.status === 'duplicate' && !i.eventId);
-    if (sameCommit.length) {
+    const unresolved = lookup.filter((i) => !i.eventId);
+    if (unresolved.length) {
       await this.settled();
       const rows = await this.store.db
         .selectFrom('events')
         .leftJoin('answers', 'answers.event_id', 'events.id')
         .select(['events.id', 'events.message_id', 'events.profile_id', 'answers.id as answer_id'])
         .where('events.workspace_id', '=', workspaceId)
-        .where('events.message_id', 'in', sameCommit.map((i) => i.messageId))
+        .where('events.message_id', 'in', unresolved.map((i) => i.messageId))
         .execute();
       const by = new Map(rows.map((r) => [r.message_id, r]));
-      for (const item of sameCommit) {
+      for (const item of unresolved) {
         const r = by.get(item.messageId);
         if (r) Object.assign(item, { answerId: r.answer_id, eventId: r.id, profileId: r.profile_id });
       }
@@ -429,7 +433,7 @@ export class Writer implements EventWriter {
     const pendingIds = new Set(still.map((r) => r.id));
     for (const id of ids.slice(0, 500)) {
       if (pendingIds.has(id)) continue;
-      // Projected elsewhere: callers re-read what they need; report without ids.
+      // Projected elsewhere: no ids to hand over; completed() finds them by messageId.
       const list = this.waiters.get(id);
       this.waiters.delete(id);
       for (const resolve of list ?? []) resolve([]);
