@@ -76,19 +76,23 @@ forEachBackend('inside an accepted batch, bad messages are kept as ingestion err
         { type: 'track', userId: 'ok-1', event: 'Big', messageId: 'too-big', properties: { blob: 'x'.repeat(33 * 1024) } },
         { type: 'wat', userId: 'ok-1', messageId: 'bad-type' },
         { type: 'page', anonymousId: 'ok-2', name: 'Home', messageId: 'good-2' },
+        // The limit is in bytes: 10,000 euro signs are 30 KB as UTF-8, 12,000 are 36 KB.
+        { type: 'track', userId: 'ok-1', event: 'Euro', messageId: 'euro-fits', properties: { blob: '€'.repeat(10_000) } },
+        { type: 'track', userId: 'ok-1', event: 'Euro', messageId: 'euro-big', properties: { blob: '€'.repeat(12_000) } },
       ],
     }, { accept: 'application/json' });
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.json.stored, 2);
-    assert.deepEqual(r.json.rejected.map((x: any) => x.messageId), ['bad-score', 'too-big', 'bad-type']);
+    assert.equal(r.json.stored, 3);
+    assert.deepEqual(r.json.rejected.map((x: any) => x.messageId), ['bad-score', 'too-big', 'bad-type', 'euro-big']);
     const errs = await s.call('GET', '/api/v1/ingestion-errors?limit=2', s.ws.secretKey);
     assert.equal(errs.json.items.length, 2);
     const rest = await s.call('GET', `/api/v1/ingestion-errors?cursor=${errs.json.nextCursor}`, s.ws.secretKey);
     const all = [...errs.json.items, ...rest.json.items];
-    assert.deepEqual(all.map((e: any) => e.messageId).sort(), ['bad-score', 'bad-type', 'too-big']);
+    assert.deepEqual(all.map((e: any) => e.messageId).sort(), ['bad-score', 'bad-type', 'euro-big', 'too-big']);
+    assert.match(all.find((e: any) => e.messageId === 'euro-big').error, /batch\[6\]: message is larger than 32 KB/);
     assert.match(all.find((e: any) => e.messageId === 'bad-score').error, /batch\[1\]\.properties\.score/);
     assert.match(all.find((e: any) => e.messageId === 'bad-type').error, /batch\[3\]\.type/);
-    assert.deepEqual((await s.call('GET', '/api/v1/ingestion/status', s.ws.secretKey)).json, { pending: 0, errors: 3 });
+    assert.deepEqual((await s.call('GET', '/api/v1/ingestion/status', s.ws.secretKey)).json, { pending: 0, errors: 4 });
     // The other workspace sees none of it.
     assert.equal((await s.call('GET', '/api/v1/ingestion-errors', s.other.secretKey)).json.items.length, 0);
   } finally {

@@ -232,7 +232,7 @@ export class MessageMaker {
 export const BATCH_SIZE = 100;
 const SLOT = 'XXXXXXXX';
 const SLOT_WIDTH = SLOT.length;
-const MESSAGE_ID_PREFIX = 'bench-';
+export const MESSAGE_ID_PREFIX = 'bench-';
 
 /** messageId of message `index` in batch `batch`: `bench-<8-digit batch>-<2-digit index>`. */
 export function messageId(batch: number, index: number): string {

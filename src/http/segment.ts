@@ -86,7 +86,7 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
       const ws = request.principal.workspaceId;
       const receivedAt = Date.now();
       const id = newId('inb', receivedAt);
-      const parsed = parseBatch(request.body, receivedAt, request.bodyBytes ?? 0, id);
+      const parsed = parseBatch(request.body, receivedAt, request.bodyBytes ?? 0, id, request.bodyText);
       if (parsed.events.length === 0 && parsed.failures.length > 0) {
         // Nothing in it can ever be stored: still keep the failures, then tell the caller plainly.
         await accept(writer, ws, [], parsed.failures);

@@ -88,14 +88,25 @@ interface Accepted {
   inboxId: string | null;
 }
 
-// Past this backlog the projector runs after every commit even while requests wait; past the
-// second, new events are refused with 429 until it catches up.
+// Past the first backlog projection takes a larger share of the time; past the second, new events
+// are refused with 429 until it catches up.
 const LAG_HIGH = Number(process.env.ADVOCATE_LAG_HIGH ?? 1_000_000);
 const LAG_MAX = Number(process.env.ADVOCATE_LAG_MAX ?? 5_000_000);
-// Inbox rows per projection transaction (a Segment batch is up to a few hundred events).
+// Inbox rows per projection transaction when nothing else waits (a Segment batch is up to a few hundred events).
 const PROJECT_ROWS = Number(process.env.ADVOCATE_PROJECT_ROWS ?? 100);
 const IDLE_MS = 20;
-const MAX_DEFER_MS = Number(process.env.ADVOCATE_PROJECT_EVERY_MS ?? 1000);
+// While requests keep arriving, projection runs in slices of about SLICE_MS and takes at most
+// SHARE of the time (HIGH_SHARE past LAG_HIGH), so a burst is accepted at full speed and still
+// reaches the profiles steadily. Quiet moments are projection's at any share.
+const SLICE_MS = Number(process.env.ADVOCATE_SLICE_MS ?? 40);
+// Quiet moments get longer slices (cheaper per event), still short enough not to hold up a request long.
+const QUIET_SLICE_MS = Number(process.env.ADVOCATE_QUIET_SLICE_MS ?? 250);
+const SHARE = clampShare(Number(process.env.ADVOCATE_PROJECT_SHARE ?? 0.25));
+const HIGH_SHARE = Math.max(SHARE, 0.6);
+
+function clampShare(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0.05, x)) : 0.25;
+}
 
 /**
  * The single write path for events and answers, in two steps.
@@ -108,8 +119,8 @@ const MAX_DEFER_MS = Number(process.env.ADVOCATE_PROJECT_EVERY_MS ?? 1000);
  * Project: a background loop takes inbox rows in large batches and does the per-person work
  * (redelivery check, identity resolution and merges, computed traits, trait history, answers with
  * their context, the events themselves), which touches pages all over the tables and is far
- * cheaper per event in big batches. It gives way to accepting while the backlog is small, runs at
- * least once a second under load, and at once for a caller who waits for it.
+ * cheaper per event in big batches. It runs in quiet moments, in short slices taking a bounded
+ * share of the time while requests keep coming, and at once for a caller who waits for it.
  */
 export class Writer implements EventWriter {
   private queue: Request[] = [];
@@ -124,7 +135,10 @@ export class Writer implements EventWriter {
   private failures = 0;
   private retryAfter = 0;
   private lastAcceptAt = 0;
-  private lastProjectAt = 0;
+  /** When projection may take its next slice while requests keep arriving. */
+  private nextSliceAt = 0;
+  /** Recent milliseconds per inbox row projected, to size slices. */
+  private msPerRow = 5;
 
   constructor(
     private readonly store: Store,
@@ -343,22 +357,23 @@ export class Writer implements EventWriter {
   private async projectLoop(urgent: boolean): Promise<void> {
     await new Promise((r) => setImmediate(r));
     for (;;) {
-      // Accepting comes first while the backlog is small: project in quiet moments (no commit for
-      // IDLE_MS; HTTP requests being parsed are invisible here, so an empty queue is not enough).
-      // A steady stream has no quiet moments, so projection also runs at least every MAX_DEFER_MS.
+      // Accepting comes first: a quiet moment is one with no commit for IDLE_MS (HTTP requests
+      // being parsed are invisible here, so an empty queue is not enough).
       const now = Date.now();
       const quietFor = now - this.lastAcceptAt;
       const busy = this.queue.length > 0 || this.accepting || quietFor < IDLE_MS;
-      const overdue = now - this.lastProjectAt >= MAX_DEFER_MS;
-      if (busy && !overdue && !urgent && this.waiters.size === 0 && (this.pendingCount ?? 0) < LAG_HIGH) {
-        const wait = Math.min(Math.max(1, IDLE_MS - quietFor + 1), this.lastProjectAt + MAX_DEFER_MS - now);
+      const slice = busy && !urgent && this.waiters.size === 0;
+      if (slice && now < this.nextSliceAt) {
+        const wait = Math.max(1, Math.min(IDLE_MS - quietFor + 1, this.nextSliceAt - now));
         setTimeout(() => this.kick(), wait).unref();
         return;
       }
       if (Date.now() < this.retryAfter) return;
-      let n: number;
+      const rows = Math.max(1, Math.min(PROJECT_ROWS, Math.floor((slice ? SLICE_MS : QUIET_SLICE_MS) / this.msPerRow)));
+      const started = performance.now();
+      let n: { rows: number; events: number };
       try {
-        n = await this.projectChunk();
+        n = await this.projectChunk(rows);
         this.failures = 0;
       } catch (err) {
         // A store closed under an abandoned writer: nothing left to do.
@@ -374,20 +389,25 @@ export class Writer implements EventWriter {
         setTimeout(() => this.kick(true), this.retryAfter - Date.now()).unref();
         return;
       }
-      this.lastProjectAt = Date.now();
-      if (n === 0) return;
+      if (n.rows === 0) return;
+      const took = performance.now() - started;
+      this.msPerRow = 0.7 * this.msPerRow + (0.3 * took) / n.rows;
+      const share = (this.pendingCount ?? 0) >= LAG_HIGH ? HIGH_SHARE : SHARE;
+      this.nextSliceAt = Date.now() + (took * (1 - share)) / share;
       urgent = false;
       await new Promise((r) => setImmediate(r));
     }
   }
 
-  private async projectChunk(): Promise<number> {
+  private async projectChunk(limit: number): Promise<{ rows: number; events: number }> {
     const touched = new Set<string>();
     const done = new Map<string, Projected[]>();
+    let rowCount = 0;
     const count = await this.store.db.transaction().execute(async (tx) => {
-      let q = tx.selectFrom('inbox').selectAll().orderBy('id').limit(PROJECT_ROWS);
+      let q = tx.selectFrom('inbox').selectAll().orderBy('id').limit(limit);
       if (this.store.backend === 'postgres') q = q.forUpdate().skipLocked();
       const rows = await q.execute();
+      rowCount = rows.length;
       if (!rows.length) return 0;
       const byWorkspace = new Map<string, PendingEvent[]>();
       let events = 0;
@@ -423,7 +443,7 @@ export class Writer implements EventWriter {
       }
     }
     if (touched.size) this.onProjected?.([...touched]);
-    return count;
+    return { rows: rowCount, events: count };
   }
 
   /** For rows projected by another process: their events are found by messageId. */
