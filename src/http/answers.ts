@@ -32,6 +32,8 @@ const CreateAnswer = Type.Object(
     channel: Type.Optional(Type.String({ minLength: 1, maxLength: 40, default: 'api', examples: ['web', 'email', 'sms', 'app', 'store'] })),
     surveyId: Type.Optional(Type.String({ maxLength: 200 })),
     surveyVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    csat: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'Customer satisfaction, 1–5, reported beside NPS' })),
+    ces: Type.Optional(Type.Integer({ minimum: 1, maximum: 7, description: 'Customer effort, 1–7, reported beside NPS' })),
     properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     timestamp: Type.Optional(IsoTime),
     messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Idempotency key: sending the same messageId again returns the first answer' })),
@@ -41,10 +43,11 @@ const CreateAnswer = Type.Object(
 );
 type CreateAnswerBody = Static<typeof CreateAnswer>;
 
-const Answer = Type.Object({
+export const Answer = Type.Object({
   id: Type.String(), profileId: Type.String(), eventId: Type.String(), messageId: Type.String(),
   score: Type.Integer(), category: Type.String(), comment: Type.Union([Type.String(), Type.Null()]), channel: Type.String(),
   surveyId: Type.Union([Type.String(), Type.Null()]), surveyVersion: Type.Union([Type.Integer(), Type.Null()]),
+  csat: Type.Union([Type.Integer(), Type.Null()]), ces: Type.Union([Type.Integer(), Type.Null()]), contactId: Type.Union([Type.String(), Type.Null()]),
   properties: Type.Record(Type.String(), Type.Unknown()),
   context: Type.Object({
     journeyStage: Type.Union([Type.String(), Type.Null()]), daysSinceLastOrder: Type.Union([Type.Integer(), Type.Null()]),
@@ -77,6 +80,8 @@ export function answerEvents(body: CreateAnswerBody, now: number): IngestEvent[]
     channel: body.channel ?? 'api',
     ...(body.surveyId ? { survey_id: body.surveyId } : {}),
     ...(body.surveyVersion ? { survey_version: body.surveyVersion } : {}),
+    ...(body.csat != null ? { csat: body.csat } : {}),
+    ...(body.ces != null ? { ces: body.ces } : {}),
   };
   let answer;
   try {

@@ -13,6 +13,8 @@ import { profileRoutes } from './profiles.ts';
 import { segmentRoutes } from './segment.ts';
 import { workspaceRoutes } from './workspace.ts';
 import { homePage } from './home.ts';
+import { responseRoutes } from './responses.ts';
+import { surveyRoutes } from './surveys.ts';
 
 export interface AppOptions {
   store: Store;
@@ -33,6 +35,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 1024 * 1024,
+    // Survey tokens travel in paths (/api/v1/responses/:token, emailed links).
+    maxParamLength: 2048,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings and paths are text, so their numbers are coerced; a body's types are the
   // client's own and must be right as sent (a score of "9" is refused, not guessed).
@@ -81,5 +85,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(profileRoutes, { store, keys });
   await app.register(metricsRoutes, { store, keys });
   await app.register(workspaceRoutes, { store, keys, writer });
+  await app.register(surveyRoutes, { store, keys });
+  await app.register(responseRoutes, { store, writer, keys });
   return { app, writer, keys, routes };
 }

@@ -30,6 +30,11 @@ export interface AnswerInput {
   surveyVersion: number | null;
   /** Answer properties other than the ones with their own column. */
   properties: Record<string, unknown>;
+  /** CSAT (1–5) and CES (1–7) asked beside NPS, never mixed into it. */
+  csat?: number | null;
+  ces?: number | null;
+  /** The survey contact (link, email, widget showing) this answers. */
+  contactId?: string | null;
   /** The journey stage the source system recorded (imports); when set it wins over the workspace's stage rules. */
   stage?: string | null;
 }

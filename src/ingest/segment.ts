@@ -127,7 +127,14 @@ export function parseMessage(raw: unknown, receivedAt: number, path = '', defaul
   return event;
 }
 
-const ANSWER_COLUMNS = new Set(['score', 'comment', 'channel', 'survey_id', 'survey_version', 'category', 'journey_stage']);
+const ANSWER_COLUMNS = new Set(['score', 'comment', 'channel', 'survey_id', 'survey_version', 'category', 'journey_stage', 'csat', 'ces', 'contact_id']);
+
+function optionalScale(p: Record<string, unknown>, key: 'csat' | 'ces', max: number, path: string): number | null {
+  const v = p[key];
+  if (v == null) return null;
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw new MessageError(`${path}.${key}`, `must be an integer from 1 to ${max} (got ${JSON.stringify(v)})`);
+  return v as number;
+}
 
 /** An `NPS Survey Responded` track event is an answer: it must carry a valid score. */
 export function answerFromProperties(p: Record<string, unknown>, path: string) {
@@ -146,6 +153,9 @@ export function answerFromProperties(p: Record<string, unknown>, path: string) {
     channel: typeof p.channel === 'string' && p.channel ? p.channel.slice(0, 40) : 'api',
     surveyId: p.survey_id != null ? String(p.survey_id) : null,
     surveyVersion: Number.isInteger(version) ? version : null,
+    csat: optionalScale(p, 'csat', 5, path),
+    ces: optionalScale(p, 'ces', 7, path),
+    contactId: typeof p.contact_id === 'string' && p.contact_id ? p.contact_id.slice(0, 64) : null,
     properties,
     // A source system that knows the stage (an import) states it; otherwise the rules derive it.
     stage: typeof p.journey_stage === 'string' && p.journey_stage ? p.journey_stage.slice(0, 60) : null,

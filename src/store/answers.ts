@@ -1,4 +1,6 @@
+import { categoryOf } from '../domain/category.ts';
 import { fromJson, type Db } from './db.ts';
+import { recomputeLatestNps } from './projector.ts';
 import type { AnswerTable } from './schema.ts';
 
 export function answerView(a: AnswerTable) {
@@ -13,6 +15,9 @@ export function answerView(a: AnswerTable) {
     channel: a.channel,
     surveyId: a.survey_id,
     surveyVersion: a.survey_version,
+    csat: a.csat ?? null,
+    ces: a.ces ?? null,
+    contactId: a.contact_id ?? null,
     properties: fromJson<Record<string, unknown>>(a.properties, {}),
     context: {
       journeyStage: a.stage,
@@ -33,21 +38,48 @@ export async function getAnswer(db: Db, workspaceId: string, id: string): Promis
   return (await db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()) ?? null;
 }
 
-/** Sets or replaces the comment; the answer's `NPS Survey Responded` event follows so both tell the same story. */
-export async function updateAnswerComment(db: Db, workspaceId: string, id: string, comment: string | null, now = Date.now()): Promise<AnswerTable | null> {
+export interface AnswerPatch {
+  score?: number;
+  comment?: string | null;
+  csat?: number | null;
+  ces?: number | null;
+}
+
+/**
+ * Changes an answer after the fact (a comment added, a second click on another score in an email).
+ * The answer's `NPS Survey Responded` event follows so both tell the same story, and the profile's
+ * latest score is worked out again when the score moved.
+ */
+export async function updateAnswer(db: Db, workspaceId: string, id: string, patch: AnswerPatch, now = Date.now()): Promise<AnswerTable | null> {
   return db.transaction().execute(async (tx) => {
     const a = await tx.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
     if (!a) return null;
-    await tx.updateTable('answers').set({ comment, updated_at: now }).where('id', '=', id).execute();
+    const next: AnswerTable = { ...a, updated_at: now };
+    if (patch.score !== undefined) Object.assign(next, { score: patch.score, category: categoryOf(patch.score) });
+    if (patch.comment !== undefined) next.comment = patch.comment;
+    if (patch.csat !== undefined) next.csat = patch.csat;
+    if (patch.ces !== undefined) next.ces = patch.ces;
+    await tx.updateTable('answers').set({ score: next.score, category: next.category, comment: next.comment, csat: next.csat, ces: next.ces, updated_at: now }).where('id', '=', id).execute();
     const ev = await tx.selectFrom('events').select('properties').where('id', '=', a.event_id).executeTakeFirst();
     if (ev) {
       const props = fromJson<Record<string, unknown>>(ev.properties, {});
-      if (comment == null) delete props.comment;
-      else props.comment = comment;
+      for (const [key, value] of [['score', next.score], ['comment', next.comment], ['csat', next.csat], ['ces', next.ces]] as const) {
+        if (value == null) delete props[key];
+        else props[key] = value;
+      }
       await tx.updateTable('events').set({ properties: JSON.stringify(props) }).where('id', '=', a.event_id).execute();
     }
-    return { ...a, comment, updated_at: now };
+    if (next.score !== a.score) await recomputeLatestNps(tx, a.profile_id);
+    return next;
   });
+}
+
+export function updateAnswerComment(db: Db, workspaceId: string, id: string, comment: string | null, now = Date.now()): Promise<AnswerTable | null> {
+  return updateAnswer(db, workspaceId, id, { comment }, now);
+}
+
+export async function answerByMessageId(db: Db, workspaceId: string, messageId: string): Promise<AnswerTable | null> {
+  return (await db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId).where('message_id', '=', messageId).executeTakeFirst()) ?? null;
 }
 
 export interface AnswerListFilter {

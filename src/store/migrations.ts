@@ -186,8 +186,110 @@ const initial: Migration = {
   },
 };
 
+// Surveys and their delivery: definitions with versions, contacts (every time a person is asked,
+// on any channel: the fatigue policy reads them), the job outbox, and suppressions
+// (unsubscribes and bounces).
+const surveys: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('surveys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('surveys_workspace').on('surveys').columns(['workspace_id', 'created_at']).execute();
+
+    await db.schema
+      .createTable('survey_versions')
+      .addColumn('survey_id', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('definition', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('survey_versions_pk', ['survey_id', 'version'])
+      .execute();
+
+    await db.schema
+      .createTable('contacts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('survey_id', 'text', (c) => c.notNull())
+      .addColumn('survey_version', 'integer', (c) => c.notNull())
+      .addColumn('profile_id', 'text')
+      .addColumn('channel', 'text', (c) => c.notNull())
+      // scheduled → sent | failed | cancelled | skipped; shown; answered; dismissed
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addColumn('user_id', 'text')
+      .addColumn('anonymous_id', 'text')
+      .addColumn('email', 'text')
+      .addColumn('phone', 'text')
+      .addColumn('short_code', 'text')
+      .addColumn('properties', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('scheduled_at', 'bigint')
+      .addColumn('contacted_at', 'bigint')
+      .addColumn('answered_at', 'bigint')
+      .addColumn('answer_id', 'text')
+      .addColumn('error', 'text')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('contacts_profile').on('contacts').columns(['workspace_id', 'profile_id', 'created_at']).execute();
+    await db.schema.createIndex('contacts_status').on('contacts').columns(['workspace_id', 'status', 'scheduled_at']).execute();
+    await db.schema.createIndex('contacts_short_code').unique().on('contacts').columns(['short_code']).execute();
+
+    await db.schema
+      .createTable('jobs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text')
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull().defaultTo('{}'))
+      // pending → running → done | failed (retries go back to pending with a later run_at)
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('run_at', 'bigint', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('max_attempts', 'integer', (c) => c.notNull())
+      .addColumn('locked_until', 'bigint')
+      .addColumn('last_error', 'text')
+      .addColumn('dedupe_key', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'run_at']).execute();
+    await db.schema.createIndex('jobs_dedupe').unique().on('jobs').columns(['dedupe_key']).execute();
+    await db.schema.createIndex('jobs_workspace').on('jobs').columns(['workspace_id', 'status', 'created_at']).execute();
+
+    await db.schema
+      .createTable('suppressions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      // 'unsubscribe' (the person opted out of surveys on every channel) or 'bounce' (the address fails)
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('address', 'text', (c) => c.notNull())
+      .addColumn('profile_id', 'text')
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('suppressions_address').unique().on('suppressions').columns(['workspace_id', 'address', 'kind']).execute();
+    await db.schema.createIndex('suppressions_profile').on('suppressions').columns(['workspace_id', 'profile_id']).execute();
+    await db.schema.createIndex('suppressions_time').on('suppressions').columns(['workspace_id', 'kind', 'created_at']).execute();
+
+    await db.schema.alterTable('answers').addColumn('csat', 'integer').execute();
+    await db.schema.alterTable('answers').addColumn('ces', 'integer').execute();
+    await db.schema.alterTable('answers').addColumn('contact_id', 'text').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_surveys': surveys,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -231,6 +231,9 @@ export class Projection {
         answered_at: at,
         created_at: this.now,
         updated_at: this.now,
+        csat: a.csat ?? null,
+        ces: a.ces ?? null,
+        contact_id: a.contactId ?? null,
       });
       if (!applyAnswer(state, a.score, at)) this.recomputeNps.add(profileId);
     }
@@ -283,7 +286,7 @@ export class Projection {
       await tx.updateTable('profiles').set({ merged_into: survivor, updated_at: this.now }).where('id', '=', loser).execute();
       // Earlier merges into the loser now point at the final survivor, so a lookup needs one hop.
       await tx.updateTable('profiles').set({ merged_into: survivor }).where('workspace_id', '=', ws).where('merged_into', '=', loser).execute();
-      for (const table of ['events', 'answers', 'trait_changes', 'identities'] as const) {
+      for (const table of ['events', 'answers', 'trait_changes', 'identities', 'contacts', 'suppressions'] as const) {
         await tx.updateTable(table).set({ profile_id: survivor }).where('workspace_id', '=', ws).where('profile_id', '=', loser).execute();
       }
       await tx

@@ -91,6 +91,82 @@ export interface AnswerTable {
   answered_at: number;
   created_at: number;
   updated_at: number;
+  csat: number | null;
+  ces: number | null;
+  contact_id: string | null;
+}
+
+export interface SurveyTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  status: 'active' | 'paused' | 'archived';
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SurveyVersionTable {
+  survey_id: string;
+  version: number;
+  workspace_id: string;
+  definition: string; // JSON SurveyDefinition
+  created_at: number;
+}
+
+export type ContactStatus = 'scheduled' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped' | 'shown' | 'dismissed' | 'answered';
+
+export interface ContactTable {
+  id: string;
+  workspace_id: string;
+  survey_id: string;
+  survey_version: number;
+  profile_id: string | null;
+  channel: string;
+  status: ContactStatus;
+  reason: string | null;
+  user_id: string | null;
+  anonymous_id: string | null;
+  email: string | null;
+  phone: string | null;
+  short_code: string | null;
+  properties: string;
+  scheduled_at: number | null;
+  contacted_at: number | null;
+  answered_at: number | null;
+  answer_id: string | null;
+  error: string | null;
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface JobTable {
+  id: string;
+  workspace_id: string | null;
+  kind: string;
+  payload: string;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  locked_until: number | null;
+  last_error: string | null;
+  dedupe_key: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SuppressionTable {
+  id: string;
+  workspace_id: string;
+  kind: 'unsubscribe' | 'bounce';
+  channel: string;
+  address: string;
+  profile_id: string | null;
+  source: string;
+  detail: string | null;
+  created_at: number;
 }
 
 export interface TraitChangeTable {
@@ -165,4 +241,9 @@ export interface Schema {
   ingestion_errors: IngestionErrorTable;
   groups: GroupTable;
   profile_groups: ProfileGroupTable;
+  surveys: SurveyTable;
+  survey_versions: SurveyVersionTable;
+  contacts: ContactTable;
+  jobs: JobTable;
+  suppressions: SuppressionTable;
 }

@@ -6,6 +6,12 @@ import { fromJson, toJson, type Db, type Tx } from './db.ts';
 export type KeyKind = 'write' | 'secret';
 export interface WorkspaceSettings {
   stageRules?: StageRule[];
+  /** The fatigue policy: at most maxSurveys surveys per perDays days per person, across channels. */
+  contactPolicy?: { maxSurveys: number; perDays: number };
+  /** Where people reach this server: the base of survey links in emails and texts. */
+  publicUrl?: string;
+  smtp?: { host: string; port: number; secure?: boolean; user?: string | null; pass?: string | null; from: string };
+  sms?: { url: string; accountSid: string; authToken: string; from: string };
 }
 
 // Keys carry 190 bits of randomness, so a fast hash is enough (a slow one protects guessable

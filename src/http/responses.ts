@@ -1,0 +1,175 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { newId } from '../domain/ids.ts';
+import type { Store } from '../store/db.ts';
+import { activeSurveys } from '../store/surveys.ts';
+import type { EventWriter } from '../store/writer.ts';
+import { renderSurvey } from '../surveys/definition.ts';
+import { checkEligibility, resolvePerson } from '../surveys/eligibility.ts';
+import { recordSurveyEvent, respond, ResponseError } from '../surveys/respond.ts';
+import { signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { HttpError } from './errors.ts';
+import { withErrors } from './schemas.ts';
+
+const WEB_TOKEN_HOURS = 24;
+
+const ResponseBody = Type.Object(
+  {
+    score: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+    comment: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
+    csat: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+    ces: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 })),
+  },
+  { additionalProperties: false },
+);
+
+const ResponseView = Type.Object({
+  answerId: Type.String(),
+  score: Type.Integer(),
+  category: Type.String(),
+  followUp: Type.String(),
+  thankYou: Type.String(),
+  promoterLink: Type.Union([Type.Null(), Type.Object({ url: Type.String(), label: Type.String() })]),
+});
+
+export async function verifiedToken(store: Store, token: string): Promise<ContactToken> {
+  try {
+    return await verifyContactToken(store.db, token);
+  } catch (err) {
+    if (err instanceof TokenError) throw new HttpError(err.statusCode, err.message, 'token');
+    throw err;
+  }
+}
+
+/**
+ * What browsers call from customers' sites and hosted survey pages: the widget's "should I ask?",
+ * and answering through a survey token. Open to any origin (the token or the public write key is
+ * the credential, and neither reads anything back), and JSON is accepted as text/plain so a
+ * browser sends it without a preflight.
+ */
+export async function responseRoutes(app: FastifyInstance, opts: { store: Store; writer: EventWriter; keys: KeyCache }) {
+  const { store, writer } = opts;
+  const db = store.db;
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? {} : JSON.parse(body as string));
+    } catch (err) {
+      (err as Error & { statusCode?: number }).statusCode = 400;
+      done(err as Error, undefined);
+    }
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('access-control-allow-origin', '*');
+  });
+  const preflight = async (_request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('access-control-allow-methods', 'POST, OPTIONS').header('access-control-allow-headers', 'content-type, authorization').header('access-control-max-age', '86400').status(204).send();
+  };
+  const tags = ['responses'];
+
+  async function rendered(t: ContactToken) {
+    const surveys = await activeSurveys(db, t.w);
+    const s = surveys.find((x) => x.id === t.s);
+    const ws = await db.selectFrom('workspaces').select('name').where('id', '=', t.w).executeTakeFirstOrThrow();
+    return s ? renderSurvey(s.id, t.v, s.definition, null, ws.name) : null;
+  }
+
+  app.post('/api/v1/widget/check', {
+    preHandler: authenticate(opts.keys, 'write'),
+    schema: {
+      tags: ['widget'],
+      summary: 'Web widget: should this visitor be asked a survey on this page now? (public write key)',
+      body: Type.Object({
+        writeKey: Type.Optional(Type.String()),
+        userId: Type.Optional(Type.String({ maxLength: 256 })),
+        anonymousId: Type.Optional(Type.String({ maxLength: 256 })),
+        url: Type.Optional(Type.String({ maxLength: 4000 })),
+        language: Type.Optional(Type.String({ maxLength: 20 })),
+        event: Type.Optional(Type.String({ maxLength: 200 })),
+      }, { additionalProperties: false }),
+      response: withErrors({
+        200: Type.Object({
+          show: Type.Boolean(),
+          reason: Type.Optional(Type.String()),
+          token: Type.Optional(Type.String()),
+          delayMs: Type.Optional(Type.Integer()),
+          survey: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        }),
+      }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const b = request.body as { userId?: string; anonymousId?: string; url?: string; language?: string; event?: string };
+    if (!b.userId && !b.anonymousId) throw new HttpError(400, 'body: userId or anonymousId is required', 'body.anonymousId');
+    const now = Date.now();
+    const surveys = (await activeSurveys(db, ws, now)).filter((s) => s.definition.channels.web.enabled);
+    if (!surveys.length) return { show: false, reason: 'not asked: no active survey is set up for the web' };
+    const person = await resolvePerson(db, ws, { userId: b.userId, anonymousId: b.anonymousId });
+    let firstReason = '';
+    for (const survey of surveys) {
+      const e = await checkEligibility(db, ws, person, survey, { channel: 'web', url: b.url, event: b.event, now });
+      if (!e.ask) {
+        firstReason ||= e.reason;
+        continue;
+      }
+      const workspace = await db.selectFrom('workspaces').select('name').where('id', '=', ws).executeTakeFirstOrThrow();
+      const token = await signContactToken(db, {
+        w: ws, c: newId('con', now), s: survey.id, v: survey.version, ch: 'web',
+        ...(b.userId ? { u: b.userId } : {}), ...(b.anonymousId ? { a: b.anonymousId } : {}),
+        x: Math.floor(now / 1000) + WEB_TOKEN_HOURS * 3600,
+      });
+      return {
+        show: true, token, delayMs: survey.definition.channels.web.delaySeconds * 1000,
+        survey: renderSurvey(survey.id, survey.version, survey.definition, b.language, workspace.name) as unknown as Record<string, unknown>,
+      };
+    }
+    return { show: false, reason: firstReason };
+  });
+  app.options('/api/v1/widget/check', { schema: { tags: ['widget'], summary: 'CORS preflight' } }, preflight);
+
+  app.post('/api/v1/responses/:token', {
+    schema: {
+      tags,
+      summary: 'Answer through a survey token (widget, email, SMS, link, kiosk): the first call creates the answer and needs the score; later calls update it',
+      params: Type.Object({ token: Type.String({ maxLength: 2000 }) }),
+      body: ResponseBody,
+      response: withErrors({ 200: ResponseView, 201: ResponseView }),
+    },
+  }, async (request, reply) => {
+    const t = await verifiedToken(store, (request.params as { token: string }).token);
+    let result;
+    try {
+      result = await respond(db, writer, t, request.body as { score?: number; comment?: string | null; csat?: number; ces?: number });
+    } catch (err) {
+      if (err instanceof ResponseError) throw new HttpError(err.statusCode, err.message, err.field);
+      throw err;
+    }
+    const survey = await rendered(t);
+    reply.status(result.created ? 201 : 200);
+    return {
+      answerId: result.answerId,
+      score: result.score,
+      category: result.category,
+      followUp: survey?.followUp[result.category] ?? '',
+      thankYou: survey?.thankYou[result.category] ?? 'Thank you!',
+      promoterLink: result.category === 'promoter' ? (survey?.promoterLink ?? null) : null,
+    };
+  });
+  app.options('/api/v1/responses/:token', { schema: { tags, summary: 'CORS preflight' } }, preflight);
+
+  app.post('/api/v1/responses/:token/events', {
+    schema: {
+      tags,
+      summary: 'The widget reports that it showed the survey, or that it was closed unanswered',
+      params: Type.Object({ token: Type.String({ maxLength: 2000 }) }),
+      body: Type.Object({ type: Type.Union([Type.Literal('shown'), Type.Literal('dismissed')]) }, { additionalProperties: false }),
+      response: withErrors({ 204: Type.Null() }),
+    },
+  }, async (request, reply) => {
+    const t = await verifiedToken(store, (request.params as { token: string }).token);
+    await recordSurveyEvent(db, writer, t, (request.body as { type: 'shown' | 'dismissed' }).type);
+    reply.status(204);
+  });
+  app.options('/api/v1/responses/:token/events', { schema: { tags, summary: 'CORS preflight' } }, preflight);
+}

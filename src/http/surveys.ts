@@ -1,0 +1,159 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_CONTACT_POLICY } from '../domain/fatigue.ts';
+import type { Store } from '../store/db.ts';
+import { createSurvey, getSurvey, listSurveys, setSurveyStatus, surveyVersions, updateSurvey, type Survey } from '../store/surveys.ts';
+import { updateSettings, settingsOf } from '../store/workspaces.ts';
+import { renderSurvey, SurveyDefinitionInput } from '../surveys/definition.ts';
+import { checkEligibility, forgetContactPolicy, resolvePerson } from '../surveys/eligibility.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { HttpError } from './errors.ts';
+import { secretSecurity, withErrors } from './schemas.ts';
+
+const SurveyView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  status: Type.String(),
+  version: Type.Integer(),
+  definition: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export function surveyView(s: Survey) {
+  return { id: s.id, name: s.name, status: s.status, version: s.version, definition: s.definition as unknown as Record<string, unknown>, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() };
+}
+
+const ContactPolicy = Type.Object({ maxSurveys: Type.Integer({ minimum: 0, maximum: 100 }), perDays: Type.Integer({ minimum: 1, maximum: 3650 }) }, { additionalProperties: false });
+
+const EligibilityView = Type.Object({
+  ask: Type.Boolean(),
+  code: Type.Optional(Type.String()),
+  reason: Type.String(),
+  nextEligibleAt: Type.Union([Type.String(), Type.Null()]),
+  profileId: Type.Union([Type.String(), Type.Null()]),
+});
+
+export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache }) {
+  const db = opts.store.db;
+  const secret = authenticate(opts.keys, 'secret');
+  const tags = ['surveys'];
+  const security = secretSecurity;
+  const params = Type.Object({ id: Type.String() });
+
+  async function mustGet(ws: string, id: string) {
+    const s = await getSurvey(db, ws, id);
+    if (!s) throw new HttpError(404, `No survey ${id} in this workspace`);
+    return s;
+  }
+
+  app.post('/api/v1/surveys', {
+    preHandler: secret,
+    schema: { tags, security, summary: 'Create a survey (every field but name has a default)', body: SurveyDefinitionInput, response: withErrors({ 201: Type.Object({ survey: SurveyView }) }) },
+  }, async (request, reply) => {
+    const survey = await createSurvey(db, request.principal.workspaceId, request.body as SurveyDefinitionInput);
+    reply.status(201);
+    return { survey: surveyView(survey) };
+  });
+
+  app.get('/api/v1/surveys', {
+    preHandler: secret,
+    schema: { tags, security, summary: 'Surveys, newest first', querystring: Type.Object({ archived: Type.Optional(Type.Boolean({ description: 'Include archived surveys' })) }), response: withErrors({ 200: Type.Object({ items: Type.Array(SurveyView) }) }) },
+  }, async (request) => {
+    const { archived } = request.query as { archived?: boolean };
+    return { items: (await listSurveys(db, request.principal.workspaceId, archived)).map(surveyView) };
+  });
+
+  app.get('/api/v1/surveys/:id', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'One survey with its version history; `?version=` for an older definition',
+      params, querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }),
+      response: withErrors({ 200: Type.Object({ survey: SurveyView, versions: Type.Array(Type.Object({ version: Type.Integer(), createdAt: Type.String() })) }) }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { id } = request.params as { id: string };
+    const { version } = request.query as { version?: number };
+    const s = await getSurvey(db, ws, id, version);
+    if (!s) throw new HttpError(404, version ? `Survey ${id} has no version ${version}` : `No survey ${id} in this workspace`);
+    return { survey: surveyView(s), versions: await surveyVersions(db, ws, id) };
+  });
+
+  app.put('/api/v1/surveys/:id', {
+    preHandler: secret,
+    schema: { tags, security, summary: 'Replace a survey definition; a changed definition becomes a new version', params, body: SurveyDefinitionInput, response: withErrors({ 200: Type.Object({ survey: SurveyView }) }) },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    const s = await updateSurvey(db, request.principal.workspaceId, id, request.body as SurveyDefinitionInput);
+    if (!s) throw new HttpError(404, `No survey ${id} in this workspace`);
+    return { survey: surveyView(s) };
+  });
+
+  app.delete('/api/v1/surveys/:id', {
+    preHandler: secret,
+    schema: { tags, security, summary: 'Archive a survey (its answers stay; it asks no one any more)', params, response: withErrors({ 204: Type.Null() }) },
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!(await setSurveyStatus(db, request.principal.workspaceId, id, 'archived'))) throw new HttpError(404, `No survey ${id} in this workspace`);
+    reply.status(204);
+  });
+
+  app.get('/api/v1/surveys/:id/preview', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'The survey as a respondent sees it, in one language',
+      params, querystring: Type.Object({ language: Type.Optional(Type.String({ maxLength: 20 })) }),
+      response: withErrors({ 200: Type.Object({ survey: Type.Record(Type.String(), Type.Unknown()) }) }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const s = await mustGet(ws, (request.params as { id: string }).id);
+    const workspace = await db.selectFrom('workspaces').select('name').where('id', '=', ws).executeTakeFirstOrThrow();
+    return { survey: renderSurvey(s.id, s.version, s.definition, (request.query as { language?: string }).language, workspace.name) as unknown as Record<string, unknown> };
+  });
+
+  app.get('/api/v1/eligibility', {
+    preHandler: secret,
+    schema: {
+      tags, security,
+      summary: 'Would this person be asked this survey on this channel now? If not, why (e.g. "not asked: answered 12 days ago via email")',
+      querystring: Type.Object({
+        surveyId: Type.String(),
+        channel: Type.Union(['web', 'email', 'sms', 'link', 'kiosk', 'app'].map((c) => Type.Literal(c))),
+        profileId: Type.Optional(Type.String()),
+        userId: Type.Optional(Type.String()),
+        anonymousId: Type.Optional(Type.String()),
+        email: Type.Optional(Type.String()),
+        phone: Type.Optional(Type.String()),
+        url: Type.Optional(Type.String()),
+        event: Type.Optional(Type.String()),
+      }),
+      response: withErrors({ 200: EligibilityView }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const q = request.query as Record<string, string | undefined>;
+    if (!q.profileId && !q.userId && !q.anonymousId && !q.email && !q.phone) throw new HttpError(400, 'querystring: give one of profileId, userId, anonymousId, email, phone', 'querystring');
+    const survey = await mustGet(ws, q.surveyId!);
+    const person = await resolvePerson(db, ws, q);
+    const e = await checkEligibility(db, ws, person, survey, { channel: q.channel!, url: q.url, event: q.event });
+    if (e.ask) return { ask: true, reason: 'asked: eligible now', nextEligibleAt: null, profileId: e.profileId };
+    return { ask: false, code: e.code, reason: e.reason, nextEligibleAt: e.nextEligibleAt == null ? null : new Date(e.nextEligibleAt).toISOString(), profileId: person.profile?.id ?? null };
+  });
+
+  app.get('/api/v1/settings/contact-policy', {
+    preHandler: secret,
+    schema: { tags, security, summary: 'The fatigue policy: at most maxSurveys surveys per perDays days per person, whatever the channel', response: withErrors({ 200: ContactPolicy }) },
+  }, async (request) => (await settingsOf(db, request.principal.workspaceId)).contactPolicy ?? DEFAULT_CONTACT_POLICY);
+
+  app.put('/api/v1/settings/contact-policy', {
+    preHandler: secret,
+    schema: { tags, security, summary: 'Set the fatigue policy', body: ContactPolicy, response: withErrors({ 200: ContactPolicy }) },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const next = await updateSettings(db, ws, { contactPolicy: request.body as { maxSurveys: number; perDays: number } });
+    forgetContactPolicy(ws);
+    return next.contactPolicy!;
+  });
+}

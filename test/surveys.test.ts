@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { addSuppression } from '../src/store/contacts.ts';
+import { signContactToken } from '../src/surveys/tokens.ts';
+import { forEachBackend } from './helpers/backends.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const check = (s: TestServer, body: Record<string, unknown>) =>
+  s.call('POST', '/api/v1/widget/check', null, { writeKey: s.ws.writeKey, url: 'https://shop.example/cart', ...body }, { 'content-type': 'text/plain' });
+
+forEachBackend('surveys: definitions are versioned, rendered per language, and isolated per workspace', async (store) => {
+  const s = await startServer(store);
+  try {
+    const created = await s.call('POST', '/api/v1/surveys', s.ws.secretKey, {
+      name: 'Relationship NPS', companyName: 'Acme', csat: true,
+      texts: { en: { followUp: { detractor: 'What went wrong?' } }, de: { question: 'Würden Sie Acme empfehlen?' } },
+    });
+    assert.equal(created.status, 201, created.text);
+    const { id, version } = created.json.survey;
+    assert.equal(version, 1);
+    assert.equal(created.json.survey.definition.recontactDays, 90);
+
+    const en = await s.call('GET', `/api/v1/surveys/${id}/preview?language=en-GB`, s.ws.secretKey);
+    assert.equal(en.json.survey.language, 'en');
+    assert.equal(en.json.survey.nps.question, 'How likely are you to recommend Acme to a friend or colleague?');
+    assert.equal(en.json.survey.followUp.detractor, 'What went wrong?');
+    assert.ok(en.json.survey.csat);
+    assert.equal(en.json.survey.ces, null);
+    const de = await s.call('GET', `/api/v1/surveys/${id}/preview?language=de-AT`, s.ws.secretKey);
+    assert.equal(de.json.survey.nps.question, 'Würden Sie Acme empfehlen?');
+    assert.equal(de.json.survey.labels.submit, 'Senden');
+
+    const same = await s.call('PUT', `/api/v1/surveys/${id}`, s.ws.secretKey, created.json.survey.definition);
+    assert.equal(same.json.survey.version, 1, 'an unchanged definition is not a new version');
+    const changed = await s.call('PUT', `/api/v1/surveys/${id}`, s.ws.secretKey, { ...created.json.survey.definition, brandColor: '#ff0000' });
+    assert.equal(changed.json.survey.version, 2);
+    const history = await s.call('GET', `/api/v1/surveys/${id}`, s.ws.secretKey);
+    assert.deepEqual(history.json.versions.map((v: any) => v.version), [2, 1]);
+    const old = await s.call('GET', `/api/v1/surveys/${id}?version=1`, s.ws.secretKey);
+    assert.equal(old.json.survey.definition.brandColor, '#4338ca');
+
+    const bad = await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'x', brandColor: 'red' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /brandColor/);
+    assert.equal((await s.call('GET', `/api/v1/surveys/${id}`, s.other.secretKey)).status, 404);
+    assert.equal((await s.call('GET', '/api/v1/surveys', s.ws.writeKey)).status, 403);
+  } finally {
+    await s.close();
+  }
+});
+
+forEachBackend('surveys: a widget token answers once, then only updates its answer', async (store) => {
+  const s = await startServer(store);
+  try {
+    const { json } = await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'Web NPS', csat: true, channels: { web: { delaySeconds: 0 } } });
+    const surveyId = json.survey.id;
+    const offer = await check(s, { anonymousId: 'visitor-1', language: 'en' });
+    assert.equal(offer.status, 200, offer.text);
+    assert.equal(offer.json.show, true, offer.text);
+    assert.equal(offer.headers.get('access-control-allow-origin'), '*');
+    const token = offer.json.token as string;
+
+    assert.equal((await s.call('POST', `/api/v1/responses/${token}/events`, null, { type: 'shown' })).status, 204);
+    const noScore = await s.call('POST', `/api/v1/responses/${token}`, null, { comment: 'hi' });
+    assert.equal(noScore.status, 400);
+    assert.equal(noScore.json.field, 'score');
+    for (const score of [11, -1, 7.5]) {
+      const r = await s.call('POST', `/api/v1/responses/${token}`, null, { score });
+      assert.equal(r.status, 400, `score ${score}`);
+      assert.match(r.json.message, /score/);
+    }
+
+    const first = await s.call('POST', `/api/v1/responses/${token}`, null, JSON.stringify({ score: 9 }), { 'content-type': 'text/plain' });
+    assert.equal(first.status, 201, first.text);
+    assert.equal(first.json.category, 'promoter');
+    assert.match(first.json.followUp, /like most/);
+    const again = await s.call('POST', `/api/v1/responses/${token}`, null, { score: 4, comment: 'Delivery was late <img src=x onerror=alert(1)>', csat: 2 });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.answerId, first.json.answerId);
+    assert.equal(again.json.category, 'detractor');
+
+    const answers = await s.call('GET', '/api/v1/answers', s.ws.secretKey);
+    assert.equal(answers.json.items.length, 1);
+    const a = answers.json.items[0];
+    assert.deepEqual([a.score, a.category, a.csat, a.channel, a.surveyId, a.surveyVersion], [4, 'detractor', 2, 'web', surveyId, 1]);
+    assert.equal(a.comment, 'Delivery was late <img src=x onerror=alert(1)>');
+    const profile = await s.call('GET', '/api/v1/profiles?anonymousId=visitor-1', s.ws.secretKey);
+    assert.equal(profile.json.computed.latestNps.score, 4);
+    const timeline = await s.call('GET', `/api/v1/profiles/${profile.json.id}/timeline`, s.ws.secretKey);
+    const names = timeline.json.items.map((i: any) => i.name ?? i.type);
+    assert.ok(names.includes('NPS Survey Shown'), JSON.stringify(names));
+
+    // Forged, altered and expired tokens.
+    const forged = token.slice(0, -3) + (token.endsWith('AAA') ? 'BBB' : 'AAA');
+    assert.equal((await s.call('POST', `/api/v1/responses/${forged}`, null, { score: 1 })).status, 401);
+    assert.equal((await s.call('POST', '/api/v1/responses/not-a-token', null, { score: 1 })).status, 401);
+    const expired = await signContactToken(store.db, { w: s.ws.id, c: 'con_expired', s: surveyId, v: 1, ch: 'email', em: 'x@example.com', x: Math.floor(Date.now() / 1000) - 60 });
+    const gone = await s.call('POST', `/api/v1/responses/${expired}`, null, { score: 1 });
+    assert.equal(gone.status, 410);
+    assert.match(gone.json.message, /expired/);
+  } finally {
+    await s.close();
+  }
+});
+
+forEachBackend('fatigue: one contact budget across channels, each "no" explained', async (store) => {
+  const s = await startServer(store);
+  try {
+    const { json } = await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'NPS', channels: { web: { delaySeconds: 0 } } });
+    const surveyId = json.survey.id;
+    // Answered by email (through an emailed link)...
+    const emailToken = await signContactToken(store.db, { w: s.ws.id, c: 'con_email_1', s: surveyId, v: 1, ch: 'email', u: 'user-7', em: 'u7@example.com', x: Math.floor(Date.now() / 1000) + 3600 });
+    assert.equal((await s.call('POST', `/api/v1/responses/${emailToken}`, null, { score: 8 })).status, 201);
+    // ...so the web widget does not ask the next page view.
+    const web = await check(s, { userId: 'user-7' });
+    assert.equal(web.json.show, false);
+    assert.match(web.json.reason, /not asked: answered just now via email \(limit: 1 survey per 90 days\)/);
+    const explained = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=web&userId=user-7`, s.ws.secretKey);
+    assert.equal(explained.json.ask, false);
+    assert.equal(explained.json.code, 'contact_budget');
+    assert.ok(explained.json.nextEligibleAt > new Date(Date.now() + 89 * 86_400_000).toISOString());
+
+    // A looser workspace budget still leaves the survey's own recontact days.
+    assert.equal((await s.call('PUT', '/api/v1/settings/contact-policy', s.ws.secretKey, { maxSurveys: 3, perDays: 30 })).status, 200);
+    const recontact = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=email&userId=user-7`, s.ws.secretKey);
+    assert.equal(recontact.json.code, 'recontact');
+    assert.match(recontact.json.reason, /answered this survey just now via email/);
+
+    // Someone never asked is eligible; an unsubscribe stops every channel.
+    const fresh = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=web&anonymousId=new-visitor`, s.ws.secretKey);
+    assert.equal(fresh.json.ask, true);
+    await s.call('POST', '/v1/identify', s.ws.writeKey, { userId: 'user-8', traits: { email: 'u8@example.com', plan: 'free' } });
+    await addSuppression(store.db, s.ws.id, { kind: 'unsubscribe', channel: 'email', address: 'u8@example.com', source: 'email link' });
+    const unsub = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=web&userId=user-8`, s.ws.secretKey);
+    assert.equal(unsub.json.code, 'unsubscribed');
+    assert.match(unsub.json.reason, /unsubscribed on \d{4}-\d\d-\d\d \(email link\)/);
+
+    // Targeting names the field that kept a person out.
+    await s.call('PUT', `/api/v1/surveys/${surveyId}`, s.ws.secretKey, { ...json.survey.definition, targeting: [{ field: 'traits.plan', op: 'eq', value: 'premium' }] });
+    await s.call('POST', '/v1/identify', s.ws.writeKey, { userId: 'user-9', traits: { plan: 'free' } });
+    const target = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=web&userId=user-9`, s.ws.secretKey);
+    assert.equal(target.json.code, 'targeting');
+    assert.match(target.json.reason, /traits\.plan is "free", targeting needs = "premium"/);
+  } finally {
+    await s.close();
+  }
+});
