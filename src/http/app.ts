@@ -36,7 +36,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     logger: options.logger ?? false,
     bodyLimit: 1024 * 1024,
     // Survey tokens travel in paths (/api/v1/responses/:token, emailed links).
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings and paths are text, so their numbers are coerced; a body's types are the
   // client's own and must be right as sent (a score of "9" is refused, not guessed).

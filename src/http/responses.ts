@@ -10,7 +10,10 @@ import { recordSurveyEvent, respond, ResponseError } from '../surveys/respond.ts
 import { signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
-import { withErrors } from './schemas.ts';
+import { secretSecurity, withErrors } from './schemas.ts';
+
+// Token routes need no key: the signed token in the path is the credential.
+const tokenOnly: Array<Record<string, string[]>> = [];
 
 const WEB_TOKEN_HOURS = 24;
 
@@ -80,6 +83,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
     schema: {
       tags: ['widget'],
       summary: 'Web widget: should this visitor be asked a survey on this page now? (public write key)',
+      security: secretSecurity,
       body: Type.Object({
         writeKey: Type.Optional(Type.String()),
         userId: Type.Optional(Type.String({ maxLength: 256 })),
@@ -126,12 +130,13 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
     }
     return { show: false, reason: firstReason };
   });
-  app.options('/api/v1/widget/check', { schema: { tags: ['widget'], summary: 'CORS preflight' } }, preflight);
+  app.options('/api/v1/widget/check', { schema: { tags: ['widget'], summary: 'CORS preflight', security: tokenOnly } }, preflight);
 
   app.post('/api/v1/responses/:token', {
     schema: {
       tags,
       summary: 'Answer through a survey token (widget, email, SMS, link, kiosk): the first call creates the answer and needs the score; later calls update it',
+      security: tokenOnly,
       params: Type.Object({ token: Type.String({ maxLength: 2000 }) }),
       body: ResponseBody,
       response: withErrors({ 200: ResponseView, 201: ResponseView }),
@@ -156,12 +161,13 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
       promoterLink: result.category === 'promoter' ? (survey?.promoterLink ?? null) : null,
     };
   });
-  app.options('/api/v1/responses/:token', { schema: { tags, summary: 'CORS preflight' } }, preflight);
+  app.options('/api/v1/responses/:token', { schema: { tags, summary: 'CORS preflight', security: tokenOnly } }, preflight);
 
   app.post('/api/v1/responses/:token/events', {
     schema: {
       tags,
       summary: 'The widget reports that it showed the survey, or that it was closed unanswered',
+      security: tokenOnly,
       params: Type.Object({ token: Type.String({ maxLength: 2000 }) }),
       body: Type.Object({ type: Type.Union([Type.Literal('shown'), Type.Literal('dismissed')]) }, { additionalProperties: false }),
       response: withErrors({ 204: Type.Null() }),
@@ -171,5 +177,5 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
     await recordSurveyEvent(db, writer, t, (request.body as { type: 'shown' | 'dismissed' }).type);
     reply.status(204);
   });
-  app.options('/api/v1/responses/:token/events', { schema: { tags, summary: 'CORS preflight' } }, preflight);
+  app.options('/api/v1/responses/:token/events', { schema: { tags, summary: 'CORS preflight', security: tokenOnly } }, preflight);
 }

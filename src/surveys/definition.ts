@@ -83,7 +83,7 @@ export const SurveyDefinitionInput = Type.Object(
     schedule: Type.Optional(Type.Union([Type.Null(), Type.Object({
       everyDays: Type.Integer({ minimum: 1, maximum: 3650, description: 'e.g. 91 for a quarterly relationship survey' }),
       channel: Channel,
-      startAt: Type.Optional(Type.String({ format: 'date-time' })),
+      startAt: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date-time of the first send' })),
     }, { additionalProperties: false })])),
     tokenTtlDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'How long an emailed or texted link stays valid' })),
   },
