@@ -15,11 +15,19 @@ import { workspaceRoutes } from './workspace.ts';
 import { homePage } from './home.ts';
 import { responseRoutes } from './responses.ts';
 import { surveyRoutes } from './surveys.ts';
+import { sendRoutes } from './sends.ts';
+import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
+import { SEND_JOB, sendFailed, sendHandler, type DeliveryContext } from '../surveys/delivery.ts';
+import type { AddressInfo } from 'node:net';
 
 export interface AppOptions {
   store: Store;
   logger?: boolean | object;
   writer?: EventWriter;
+  /** Job worker settings; false runs no worker in this process (jobs wait for another). */
+  jobs?: OutboxOptions | false;
+  /** Base of links in emails and texts when a workspace sets none; defaults to ADVOCATE_PUBLIC_URL or the listening address. */
+  publicUrl?: string;
 }
 
 export interface App {
@@ -28,6 +36,7 @@ export interface App {
   routes: Array<{ method: string; url: string; hidden: boolean }>;
   writer: EventWriter;
   keys: KeyCache;
+  outbox: Outbox | null;
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
@@ -51,7 +60,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, hidden: !!(r.schema as { hide?: boolean } | undefined)?.hide });
   });
   app.setErrorHandler(errorHandler);
+  const outbox = options.jobs === false ? null : new Outbox(store, options.jobs || {});
+  const delivery: DeliveryContext = {
+    db: store.db,
+    writer,
+    outbox,
+    get publicUrl() {
+      if (options.publicUrl ?? process.env.ADVOCATE_PUBLIC_URL) return (options.publicUrl ?? process.env.ADVOCATE_PUBLIC_URL)!;
+      const address = app.server.address() as AddressInfo | null;
+      return address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : 'http://localhost:3000';
+    },
+  };
+  outbox?.register(SEND_JOB, sendHandler(delivery), sendFailed(delivery));
+  app.addHook('onReady', async () => outbox?.start());
   app.addHook('onClose', async () => {
+    await outbox?.stop();
     await writer.drain();
     await writer.close();
   });
@@ -87,5 +110,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });
-  return { app, writer, keys, routes };
+  await app.register(sendRoutes, { keys, delivery });
+  return { app, writer, keys, routes, outbox };
 }

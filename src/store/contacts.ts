@@ -82,3 +82,16 @@ export async function removeSuppression(db: Db, workspaceId: string, address: st
   const r = await db.deleteFrom('suppressions').where('workspace_id', '=', workspaceId).where('address', '=', address).where('kind', '=', kind).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
+
+export async function contactByShortCode(db: Db, code: string): Promise<ContactTable | null> {
+  return (await db.selectFrom('contacts').selectAll().where('short_code', '=', code).executeTakeFirst()) ?? null;
+}
+
+export async function listContacts(db: Db, workspaceId: string, f: { surveyId?: string; profileId?: string; status?: string; limit: number; cursor?: string }) {
+  let q = db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId);
+  if (f.surveyId) q = q.where('survey_id', '=', f.surveyId);
+  if (f.profileId) q = q.where('profile_id', '=', f.profileId);
+  if (f.status) q = q.where('status', '=', f.status as ContactStatus);
+  if (f.cursor) q = q.where('id', '<', f.cursor);
+  return q.orderBy('id', 'desc').limit(f.limit).execute();
+}

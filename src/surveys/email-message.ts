@@ -76,12 +76,12 @@ export function renderSurveyEmail(input: SurveyEmailInput): SurveyEmail {
   const high = oneLine(survey.nps.highLabel);
   const unsubscribe = input.unsubscribeUrl;
 
-  // One fixed-layout row: on a phone the cells shrink (to ~24px at 320px) rather than wrap, which
-  // keeps 0 and 10 at the ends where the labels say they are.
+  // One fixed-layout row: on a phone the cells shrink (to ~24px wide at 320px) rather than wrap, which
+  // keeps 0 and 10 at the ends where the labels say they are; paddings are lean for the same reason.
   const buttons = scores
     .map(
       ({ n, url }) =>
-        `<td width="9%" align="center" style="padding:0 2px;">` +
+        `<td width="9%" align="center" style="padding:0 1px;">` +
         `<a href="${e(url)}" target="_blank" style="display:block;background-color:${brand};color:${onBrand};` +
         `font-family:${FONT};font-size:16px;font-weight:bold;line-height:40px;text-align:center;` +
         `text-decoration:none;border-radius:4px;mso-line-height-rule:exactly;">${n}</a></td>`,
@@ -104,13 +104,13 @@ export function renderSurveyEmail(input: SurveyEmailInput): SurveyEmail {
 ${company ? `<tr><td dir="${dir}" style="padding:24px 24px 0;font-family:${FONT};font-size:14px;color:#555555;">${e(company)}</td></tr>\n` : ''}<tr><td dir="${dir}" style="padding:16px 24px 20px;font-family:${FONT};font-size:20px;line-height:28px;color:#111111;">
 ${name ? `${e(name)},<br>` : ''}<a href="${e(input.surveyUrl)}" target="_blank" style="color:#111111;text-decoration:none;">${e(question).replace(/\n/g, '<br>')}</a>
 </td></tr>
-<tr><td style="padding:0 16px;">
+<tr><td style="padding:0 10px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" dir="ltr" style="table-layout:fixed;">
 <tr>${buttons}</tr>
 </table>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" dir="ltr">
-<tr><td align="left" valign="top" style="padding:8px 2px 0;font-family:${FONT};font-size:13px;color:#555555;">${e(low)}</td>
-<td align="right" valign="top" style="padding:8px 2px 0;font-family:${FONT};font-size:13px;color:#555555;">${e(high)}</td></tr>
+<tr><td align="left" valign="top" style="padding:8px 1px 0;font-family:${FONT};font-size:13px;color:#555555;">${e(low)}</td>
+<td align="right" valign="top" style="padding:8px 1px 0;font-family:${FONT};font-size:13px;color:#555555;">${e(high)}</td></tr>
 </table>
 </td></tr>
 <tr><td style="padding:28px 24px 24px;font-family:${FONT};font-size:12px;line-height:18px;color:#888888;">

@@ -108,7 +108,7 @@ export function classifySmtpError(err: NodemailerError, settings: Pick<SmtpSetti
     if (rcptOrData) {
       // x.3 (system, e.g. too big), x.6 (content) and x.7 (policy, e.g. "relaying denied" for a
       // misconfigured relay, or spam) are about us or the message, not about the address.
-      const notTheAddress = /(^|\s)5\.[367]\.\d{1,3}(\s|$)/.test(err.response ?? '');
+      const notTheAddress = /^\d{3}[ -]5\.[367]\./.test(err.response ?? '');
       return fail(true, !notTheAddress, `${text} (${command.startsWith('RCPT') ? 'recipient' : 'message'} rejected)`);
     }
     return fail(true, false, `${text} (server refused ${command || 'the connection'})`);

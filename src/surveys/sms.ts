@@ -35,7 +35,12 @@ const fail = (permanent: boolean, bounce: boolean, error: string): DeliveryFailu
 
 export async function sendSms(settings: SmsSettings, message: SmsMessage, options: SmsOptions = {}): Promise<DeliveryResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const endpoint = `${settings.url.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}/Messages.json`;
+  let endpoint: URL;
+  try {
+    endpoint = new URL(`${settings.url.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}/Messages.json`);
+  } catch {
+    return fail(true, false, `SMS provider URL is invalid: ${settings.url}`);
+  }
   const headers: Record<string, string> = {
     authorization: `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64')}`,
     'content-type': 'application/x-www-form-urlencoded',
@@ -58,7 +63,7 @@ export async function sendSms(settings: SmsSettings, message: SmsMessage, option
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {
       return fail(false, false, `SMS provider did not answer within ${Math.round(timeoutMs / 100) / 10} s`);
     }
-    return fail(false, false, `could not reach the SMS provider at ${new URL(endpoint).host}: ${e.cause?.code ?? e.message}`);
+    return fail(false, false, `could not reach the SMS provider at ${endpoint.host}: ${e.cause?.code ?? e.message}`);
   }
 
   let json: { sid?: unknown; code?: unknown; message?: unknown } = {};
@@ -104,7 +109,8 @@ function gsmFriendly(text: string): string {
 export function renderSurveySms(survey: RenderedSurvey, link: string, companyName: string): string {
   const company = gsmFriendly(companyName);
   let question = gsmFriendly(survey.nps.question);
-  const prefix = company && !question.toLowerCase().startsWith(company.toLowerCase()) ? `${company}: ` : '';
+  // The sender is a bare number, so the text must say who asks; a question naming the company does.
+  const prefix = company && !question.toLowerCase().includes(company.toLowerCase()) ? `${company}: ` : '';
   const fixed = `${prefix} ${link} ${STOP}`.length;
   const room = SMS_LENGTH - fixed;
   if (question.length > room) {

@@ -34,7 +34,7 @@ export interface CapturedEmail {
   subject: string;
   /** Top-level headers, names lower-cased, values unfolded; a repeated header keeps its first value. */
   headers: Record<string, string>;
-  /** Decoded text/plain and text/html bodies, or null when the message has no such part. */
+  /** Decoded text/plain and text/html bodies with \n line ends, or null when the message has no such part. */
   text: string | null;
   html: string | null;
 }
@@ -74,6 +74,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     allowInsecureAuth: true,
     logger: false,
     closeTimeout: 100,
+    disableReverseLookup: true,
     onAuth(auth, _session, callback) {
       if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) callback(null, { user: auth.username });
       else callback(smtpError(535, 'authentication credentials invalid'));
@@ -231,11 +232,11 @@ function decodeBody(body: string, encoding: string, charset: string | null): str
   if (enc === 'base64') bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
   else if (enc === 'quoted-printable') bytes = decodeQuotedPrintable(body);
   else bytes = Buffer.from(body, 'utf8');
-  return new TextDecoder(charset ?? 'utf-8').decode(bytes);
+  return new TextDecoder(charset ?? 'utf-8').decode(bytes).replace(/\r\n/g, '\n');
 }
 
 export function decodeQuotedPrintable(text: string): Buffer {
-  const soft = text.replace(/[ \t]*=\r?\n/g, '');
+  const soft = text.replace(/=\r?\n/g, '');
   const bytes: number[] = [];
   for (let i = 0; i < soft.length; i++) {
     const ch = soft[i];

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { enqueue, PermanentJobError, type Job, type Outbox } from '../automation/outbox.ts';
+import { newId } from '../domain/ids.ts';
+import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
+import { addSuppression, getContact, insertContact, updateContact } from '../store/contacts.ts';
+import type { Db } from '../store/db.ts';
+import type { ContactTable } from '../store/schema.ts';
+import { getSurvey, type Survey } from '../store/surveys.ts';
+import { settingsOf } from '../store/workspaces.ts';
+import type { EventWriter } from '../store/writer.ts';
+import { emailSubjectOf, pickLanguage, renderSurvey } from './definition.ts';
+import { checkEligibility, resolvePerson } from './eligibility.ts';
+import { renderSurveyEmail } from './email-message.ts';
+import { sendEmail, type DeliveryResult } from './mailer.ts';
+import { renderSurveySms, sendSms } from './sms.ts';
+import { signContactToken } from './tokens.ts';
+
+export const SEND_JOB = 'survey.send';
+
+export interface Recipient {
+  userId?: string;
+  email?: string;
+  phone?: string;
+  name?: string;
+  language?: string;
+  properties?: Record<string, unknown>;
+}
+
+export interface SendPlan {
+  channel: 'email' | 'sms';
+  delaySeconds?: number;
+  /** Why this send happened, kept on the contact (api, trigger:Order Delivered, schedule, delighted). */
+  reason?: string;
+}
+
+export interface SendOutcome {
+  index: number;
+  contactId: string | null;
+  profileId: string | null;
+  status: 'scheduled' | 'skipped';
+  reason: string | null;
+  scheduledAt: string | null;
+}
+
+export interface DeliveryContext {
+  db: Db;
+  writer: EventWriter;
+  outbox: Outbox | null;
+  /** Base of links in messages when the workspace sets none, e.g. http://localhost:3000 */
+  publicUrl: string;
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+function shortCode(): string {
+  const bytes = randomBytes(10);
+  let s = '';
+  for (const b of bytes) s += BASE62[b % 62];
+  return s;
+}
+
+/**
+ * Schedules a survey to people by email or SMS. Each recipient becomes (or is found as) a profile,
+ * is checked against the fatigue policy now (and again at send time), and gets a contact row and a
+ * send job in the outbox; a recipient who may not be asked is recorded as skipped, with the reason.
+ */
+export async function scheduleSends(ctx: DeliveryContext, workspaceId: string, survey: Survey, recipients: Recipient[], plan: SendPlan, now = Date.now()): Promise<SendOutcome[]> {
+  const contactIds = recipients.map(() => newId('con', now));
+  // People are created or updated first, so the contact has a profile and the fatigue policy a history.
+  const identifies: IngestEvent[] = [];
+  recipients.forEach((r, i) => {
+    const email = normaliseEmail(r.email);
+    const phone = normalisePhone(r.phone);
+    const traits = { ...(r.properties ?? {}), ...(r.name ? { name: r.name } : {}), ...(email ? { email } : {}), ...(phone ? { phone } : {}) };
+    identifies.push({
+      messageId: `${contactIds[i]}-identify`, type: 'identify', name: null, userId: r.userId ?? null, anonymousId: null, email, phone,
+      previousId: null, groupId: null, properties: null, traits, context: { channel: plan.channel }, timestamp: now, receivedAt: now, answer: null,
+    });
+  });
+  const written = identifies.length ? await ctx.writer.write(workspaceId, identifies) : { items: [] };
+
+  const out: SendOutcome[] = [];
+  const runAt = now + Math.max(0, plan.delaySeconds ?? 0) * 1000;
+  for (let i = 0; i < recipients.length; i++) {
+    const r = recipients[i];
+    const email = normaliseEmail(r.email);
+    const phone = normalisePhone(r.phone);
+    const person = await resolvePerson(ctx.db, workspaceId, { profileId: written.items[i]?.profileId || null, userId: r.userId, email, phone });
+    const decision = await checkEligibility(ctx.db, workspaceId, person, survey, { channel: plan.channel, now });
+    const base: ContactTable = {
+      id: contactIds[i], workspace_id: workspaceId, survey_id: survey.id, survey_version: survey.version, profile_id: person.profile?.id ?? null,
+      channel: plan.channel, status: decision.ask ? 'scheduled' : 'skipped', reason: decision.ask ? (plan.reason ?? 'api') : decision.reason,
+      user_id: r.userId ?? null, anonymous_id: null, email: email ?? person.emails[0] ?? null, phone: phone ?? person.phones[0] ?? null,
+      short_code: plan.channel === 'sms' && decision.ask ? shortCode() : null,
+      properties: JSON.stringify({ ...(r.language ? { language: r.language } : {}), ...(plan.reason ? { trigger: plan.reason } : {}) }),
+      scheduled_at: decision.ask ? runAt : null, contacted_at: null, answered_at: null, answer_id: null, error: null, attempts: 0, created_at: now, updated_at: now,
+    };
+    await ctx.db.transaction().execute(async (tx) => {
+      await insertContact(tx, base);
+      if (decision.ask) await enqueue(tx, { kind: SEND_JOB, workspaceId, payload: { contactId: base.id }, runAt, dedupeKey: `send:${base.id}` }, now);
+    });
+    out.push({
+      index: i, contactId: base.id, profileId: base.profile_id, status: decision.ask ? 'scheduled' : 'skipped',
+      reason: decision.ask ? null : decision.reason, scheduledAt: decision.ask ? new Date(runAt).toISOString() : null,
+    });
+  }
+  if (out.some((o) => o.status === 'scheduled')) ctx.outbox?.kick();
+  return out;
+}
+
+/** Cancels sends not yet made (Delighted's "cancel pending survey requests"). */
+export async function cancelPending(db: Db, workspaceId: string, profileId: string, now = Date.now()): Promise<number> {
+  const r = await db.updateTable('contacts').set({ status: 'cancelled', reason: 'cancelled through the API', updated_at: now })
+    .where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).where('status', '=', 'scheduled').executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+function failureText(r: Extract<DeliveryResult, { ok: false }>) {
+  return r.error.slice(0, 500);
+}
+
+/** The outbox job that sends one contact's email or SMS. */
+export function sendHandler(ctx: DeliveryContext) {
+  return async (job: Job) => {
+    const { db } = ctx;
+    const ws = job.workspaceId!;
+    const contact = await getContact(db, ws, String(job.payload.contactId));
+    // Cancelled, skipped, or already sent by an earlier attempt whose outcome was recorded.
+    if (!contact || (contact.status !== 'scheduled' && contact.status !== 'failed')) return;
+    const now = Date.now();
+    const survey = await getSurvey(db, ws, contact.survey_id, contact.survey_version);
+    const current = await getSurvey(db, ws, contact.survey_id);
+    if (!survey || !current || current.status !== 'active') {
+      await updateContact(db, ws, contact.id, { status: 'cancelled', reason: 'the survey is no longer active' });
+      return;
+    }
+    const person = await resolvePerson(db, ws, { profileId: contact.profile_id, email: contact.email, phone: contact.phone, userId: contact.user_id });
+    const decision = await checkEligibility(db, ws, person, { ...survey, status: current.status }, { channel: contact.channel, now });
+    if (!decision.ask) {
+      await updateContact(db, ws, contact.id, { status: 'skipped', reason: decision.reason });
+      return;
+    }
+    const settings = await settingsOf(db, ws);
+    const workspace = await db.selectFrom('workspaces').select('name').where('id', '=', ws).executeTakeFirstOrThrow();
+    const base = (settings.publicUrl ?? ctx.publicUrl).replace(/\/+$/, '');
+    const props = JSON.parse(contact.properties || '{}') as { language?: string };
+    const rendered = renderSurvey(survey.id, survey.version, survey.definition, props.language, workspace.name);
+    const token = await signContactToken(db, {
+      w: ws, c: contact.id, s: survey.id, v: survey.version, ch: contact.channel,
+      ...(contact.user_id ? { u: contact.user_id } : {}), ...(contact.email ? { em: contact.email } : {}), ...(contact.phone ? { ph: contact.phone } : {}),
+      x: Math.floor(now / 1000) + survey.definition.tokenTtlDays * 86_400,
+    });
+    const company = survey.definition.companyName ?? workspace.name;
+
+    let result: DeliveryResult;
+    if (contact.channel === 'email') {
+      if (!settings.smtp) throw new PermanentJobError('email is not set up for this workspace: PUT /api/v1/settings/delivery with smtp settings');
+      if (!contact.email) throw new PermanentJobError('no email address for this contact');
+      const mail = renderSurveyEmail({
+        survey: rendered, scoreUrl: (n) => `${base}/s/${token}?score=${n}`, surveyUrl: `${base}/s/${token}`, unsubscribeUrl: `${base}/u/${token}`,
+        companyName: company, subject: emailSubjectOf(survey.definition, pickLanguage(survey.definition, props.language), workspace.name),
+      });
+      result = await sendEmail(settings.smtp, { to: contact.email, ...mail, messageId: `${contact.id}@advocate` });
+    } else {
+      if (!settings.sms) throw new PermanentJobError('SMS is not set up for this workspace: PUT /api/v1/settings/delivery with sms settings');
+      if (!contact.phone) throw new PermanentJobError('no phone number for this contact');
+      const link = contact.short_code ? `${base}/r/${contact.short_code}` : `${base}/s/${token}`;
+      result = await sendSms(settings.sms, { to: contact.phone, body: renderSurveySms(rendered, link, company), idempotencyKey: contact.id });
+    }
+
+    if (result.ok) {
+      await updateContact(db, ws, contact.id, { status: 'sent', contacted_at: Date.now(), attempts: job.attempts, error: null });
+      return;
+    }
+    const address = contact.channel === 'email' ? contact.email! : contact.phone!;
+    if (result.bounce) await addSuppression(db, ws, { kind: 'bounce', channel: contact.channel, address, profileId: contact.profile_id, source: `${contact.channel} delivery`, detail: failureText(result) });
+    if (result.unsubscribed) await addSuppression(db, ws, { kind: 'unsubscribe', channel: contact.channel, address, profileId: contact.profile_id, source: 'replied STOP', detail: failureText(result) });
+    await updateContact(db, ws, contact.id, { attempts: job.attempts, error: failureText(result) });
+    if (result.permanent) throw new PermanentJobError(failureText(result));
+    throw new Error(failureText(result));
+  };
+}
+
+/** After the last attempt the contact shows as failed, with the last error. */
+export function sendFailed(ctx: DeliveryContext) {
+  return async (job: Job, error: string) => {
+    if (!job.workspaceId) return;
+    await updateContact(ctx.db, job.workspaceId, String(job.payload.contactId), { status: 'failed', error: error.slice(0, 500), attempts: job.attempts }, ['scheduled', 'failed']);
+  };
+}
