@@ -42,7 +42,7 @@ forEachBackend('email surveys: sent over SMTP once, the score link answers once 
     const [mail] = await smtp.waitFor(1);
     assert.deepEqual(mail.envelope.to, ['ada@example.com']);
     assert.match(mail.subject, /Acme/);
-    const links = [...mail.text.matchAll(/https?:\/\/\S+\?score=(\d+)/g)].map((m) => m[0]);
+    const links = [...(mail.text ?? "").matchAll(/https?:\/\/\S+\?score=(\d+)/g)].map((m) => m[0]);
     assert.equal(links.length, 11);
     assert.ok(mail.headers['list-unsubscribe']);
     const sentContact = await until('contact sent', async () => ((await contactOf(s, contactId))?.status === 'sent' ? contactOf(s, contactId) : null));
