@@ -109,7 +109,13 @@ forEachBackend('keys: unknown, missing, revoked, public-key and secret-key misus
     assert.equal(unknown.status, 401);
     assert.match(unknown.json.message, /Unknown or revoked key/);
     // writeKey in the body works (analytics.js style) ...
-    assert.equal((await s.call('POST', '/v1/t', null, { ...ev, writeKey: s.ws.writeKey }, { 'content-type': 'text/plain' })).status, 200);
+    const fromBrowser = await s.call('POST', '/v1/t', null, { ...ev, writeKey: s.ws.writeKey }, { 'content-type': 'text/plain' });
+    assert.equal(fromBrowser.status, 200);
+    // Browser libraries post from customers' sites: the answer must be readable from any origin.
+    assert.equal(fromBrowser.headers.get('access-control-allow-origin'), '*');
+    const preflight = await s.call('OPTIONS', '/v1/batch', null, undefined, { origin: 'https://shop.example', 'access-control-request-method': 'POST' });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /content-encoding/);
     // ... a public key can write but read nothing
     for (const path of ['/api/v1/profiles?userId=k', '/api/v1/metrics/nps', '/api/v1/answers', '/api/v1/keys', '/api/v1/ingestion-errors', '/api/v1/workspace']) {
       const r = await s.call('GET', path, s.ws.writeKey);

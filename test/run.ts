@@ -87,7 +87,8 @@ function selectTests(args: string[]): [string[], string[]] {
     const matched: string[] = [];
     const asPath = resolve(pattern);
     if (existsSync(asPath) && statSync(asPath).isFile()) matched.push(asPath);
-    else if (existsSync(asPath) && statSync(asPath).isDirectory()) matched.push(...walk(asPath));
+    else if (existsSync(asPath) && statSync(asPath).isDirectory() && walk(asPath).length) matched.push(...walk(asPath));
+    // A word that happens to name a folder without tests (`widget`) still picks test files by name.
     else if (/[*?]/.test(pattern)) {
       const re = globToRegExp(toPosix(pattern).replace(/^\.\//, ''));
       matched.push(...all.filter((file) => re.test(toPosix(relative(ROOT, file)))));

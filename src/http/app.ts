@@ -16,6 +16,7 @@ import { homePage } from './home.ts';
 import { responseRoutes } from './responses.ts';
 import { surveyRoutes } from './surveys.ts';
 import { sendRoutes } from './sends.ts';
+import { widgetAsset } from './widget-asset.ts';
 import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
 import { SEND_JOB, sendFailed, sendHandler, type DeliveryContext } from '../surveys/delivery.ts';
 import type { AddressInfo } from 'node:net';
@@ -111,5 +112,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });
   await app.register(sendRoutes, { keys, delivery });
+  await app.register(widgetAsset);
   return { app, writer, keys, routes, outbox };
 }

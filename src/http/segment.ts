@@ -67,6 +67,15 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
       done(err as Error, undefined);
     }
   });
+  // Browser libraries (analytics.js, the widget) post from customers' sites: any origin may write.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('access-control-allow-origin', '*');
+  });
+  for (const path of ['/v1/batch', '/v1/b', '/v1/import', ...Object.keys(SINGLE).map((k) => `/v1/${k}`)]) {
+    app.options(path, { schema: { tags: ['ingestion'], summary: 'CORS preflight for browser libraries' } }, async (_request, reply) => {
+      reply.header('access-control-allow-methods', 'POST, OPTIONS').header('access-control-allow-headers', 'content-type, authorization, content-encoding').header('access-control-max-age', '86400').status(204).send();
+    });
+  }
   const auth = authenticate(keys, 'write');
   const security = secretSecurity;
   const ok = { 200: Type.Union([Type.Literal('OK'), Type.Object({ success: Type.Boolean(), stored: Type.Integer(), duplicates: Type.Integer(), rejected: Type.Array(Type.Object({ index: Type.Integer(), messageId: Type.Union([Type.String(), Type.Null()]), error: Type.String() })) })]) };
