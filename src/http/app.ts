@@ -17,6 +17,7 @@ import { responseRoutes } from './responses.ts';
 import { surveyRoutes } from './surveys.ts';
 import { sendRoutes } from './sends.ts';
 import { widgetAsset } from './widget-asset.ts';
+import { pageRoutes } from './pages.ts';
 import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
 import { SEND_JOB, sendFailed, sendHandler, type DeliveryContext } from '../surveys/delivery.ts';
 import type { AddressInfo } from 'node:net';
@@ -113,5 +114,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(responseRoutes, { store, writer, keys });
   await app.register(sendRoutes, { keys, delivery });
   await app.register(widgetAsset);
+  await app.register(pageRoutes, { store, writer, keys });
   return { app, writer, keys, routes, outbox };
 }

@@ -38,7 +38,10 @@ const ResponseView = Type.Object({
 
 export async function verifiedToken(store: Store, token: string): Promise<ContactToken> {
   try {
-    return await verifyContactToken(store.db, token);
+    const t = await verifyContactToken(store.db, token);
+    // A kiosk or open link mints a contact token per answer; it is never one person's token itself.
+    if (t.c === 'link') throw new HttpError(401, 'token: this is a kiosk or open link, not a survey response token', 'token');
+    return t;
   } catch (err) {
     if (err instanceof TokenError) throw new HttpError(err.statusCode, err.message, 'token');
     throw err;
