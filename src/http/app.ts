@@ -16,6 +16,7 @@ import { homePage } from './home.ts';
 import { responseRoutes } from './responses.ts';
 import { surveyRoutes } from './surveys.ts';
 import { sendRoutes } from './sends.ts';
+import { delightedRoutes } from './delighted.ts';
 import { widgetAsset } from './widget-asset.ts';
 import { pageRoutes } from './pages.ts';
 import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
@@ -113,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });
   await app.register(sendRoutes, { keys, delivery });
+  await app.register(delightedRoutes, { store, writer, keys, delivery });
   await app.register(widgetAsset);
   await app.register(pageRoutes, { store, writer, keys });
   return { app, writer, keys, routes, outbox };
