@@ -38,3 +38,12 @@ export function newId(prefix: string, now = Date.now()): string {
   }
   return `${prefix}_${encodeTime(now)}${encodeRandom(lastRandom)}`;
 }
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** Uniform random base62 text (bytes ≥ 248 are dropped so no letter is likelier than another). */
+export function randomBase62(length: number): string {
+  const bytes = randomBytes(length * 2);
+  let out = '';
+  for (let i = 0; out.length < length && i < bytes.length; i++) if (bytes[i] < 248) out += BASE62[bytes[i] % 62];
+  return out.length === length ? out : randomBase62(length);
+}

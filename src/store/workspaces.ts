@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { newId } from '../domain/ids.ts';
+import { newId, randomBase62 } from '../domain/ids.ts';
 import { DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
 import { fromJson, toJson, type Db, type Tx } from './db.ts';
 
@@ -20,13 +20,6 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-function randomToken(length: number): string {
-  const bytes = randomBytes(length * 2);
-  let out = '';
-  for (let i = 0; out.length < length && i < bytes.length; i++) if (bytes[i] < 248) out += BASE62[bytes[i] % 62];
-  return out.length === length ? out : randomToken(length);
-}
 
 export const KEY_PREFIX: Record<KeyKind, string> = { write: 'adv_pk_', secret: 'adv_sk_' };
 
@@ -52,7 +45,7 @@ export async function findWorkspace(db: Db, idOrName: string) {
 
 /** Creates a key and returns it in full: the only moment it exists outside a hash. */
 export async function createKey(db: Db | Tx, workspaceId: string, kind: KeyKind, name: string, now = Date.now()) {
-  const key = KEY_PREFIX[kind] + randomToken(32);
+  const key = KEY_PREFIX[kind] + randomBase62(32);
   const id = newId('key', now);
   const prefix = key.slice(0, 12);
   await db.insertInto('api_keys').values({ id, workspace_id: workspaceId, kind, name, key_hash: hashKey(key), prefix, created_at: now, revoked_at: null }).execute();

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { enqueue, PermanentJobError, type Job, type Outbox } from '../automation/outbox.ts';
-import { newId } from '../domain/ids.ts';
+import { newId, randomBase62 } from '../domain/ids.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
 import { addSuppression, getContact, insertContact, updateContact } from '../store/contacts.ts';
 import type { Db } from '../store/db.ts';
@@ -50,14 +49,6 @@ export interface DeliveryContext {
   publicUrl: string;
 }
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-function shortCode(): string {
-  const bytes = randomBytes(10);
-  let s = '';
-  for (const b of bytes) s += BASE62[b % 62];
-  return s;
-}
-
 /**
  * Schedules a survey to people by email or SMS. Each recipient becomes (or is found as) a profile,
  * is checked against the fatigue policy now (and again at send time), and gets a contact row and a
@@ -90,7 +81,7 @@ export async function scheduleSends(ctx: DeliveryContext, workspaceId: string, s
       id: contactIds[i], workspace_id: workspaceId, survey_id: survey.id, survey_version: survey.version, profile_id: person.profile?.id ?? null,
       channel: plan.channel, status: decision.ask ? 'scheduled' : 'skipped', reason: decision.ask ? (plan.reason ?? 'api') : decision.reason,
       user_id: r.userId ?? null, anonymous_id: null, email: email ?? person.emails[0] ?? null, phone: phone ?? person.phones[0] ?? null,
-      short_code: plan.channel === 'sms' && decision.ask ? shortCode() : null,
+      short_code: plan.channel === 'sms' && decision.ask ? randomBase62(10) : null,
       properties: JSON.stringify({ ...(r.language ? { language: r.language } : {}), ...(plan.reason ? { trigger: plan.reason } : {}) }),
       scheduled_at: decision.ask ? runAt : null, contacted_at: null, answered_at: null, answer_id: null, error: null, attempts: 0, created_at: now, updated_at: now,
     };
