@@ -21,13 +21,12 @@ import { pickLanguage, renderSurvey, type SurveyDefinition } from '../surveys/de
 import { messagePage, surveyPage, thankYouPage, unsubscribePage } from '../surveys/pages.ts';
 import { qrPng, qrSvg } from '../surveys/qr.ts';
 import { respond, ResponseError, type ResponseInput } from '../surveys/respond.ts';
-import { signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
+import { LINK_CONTACT, signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { errorHandler, HttpError } from './errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
 
-/** The contact id of kiosk and open link tokens: never a real contact, so never answerable as one. */
-export const LINK_CONTACT = 'link';
+/** Kiosk and open links do not expire (they are printed and mounted). */
 const LINK_EXPIRES = Date.UTC(2100, 0, 1) / 1000;
 /** A kiosk or open-link respondent has a day to finish; nobody is sent the token. */
 const VISIT_SECONDS = 86_400;

@@ -7,7 +7,7 @@ import type { EventWriter } from '../store/writer.ts';
 import { renderSurvey } from '../surveys/definition.ts';
 import { checkEligibility, resolvePerson } from '../surveys/eligibility.ts';
 import { recordSurveyEvent, respond, ResponseError } from '../surveys/respond.ts';
-import { signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
+import { LINK_CONTACT, signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
@@ -40,7 +40,7 @@ export async function verifiedToken(store: Store, token: string): Promise<Contac
   try {
     const t = await verifyContactToken(store.db, token);
     // A kiosk or open link mints a contact token per answer; it is never one person's token itself.
-    if (t.c === 'link') throw new HttpError(401, 'token: this is a kiosk or open link, not a survey response token', 'token');
+    if (t.c === LINK_CONTACT) throw new HttpError(401, 'token: this is a kiosk or open link, not a survey response token', 'token');
     return t;
   } catch (err) {
     if (err instanceof TokenError) throw new HttpError(err.statusCode, err.message, 'token');

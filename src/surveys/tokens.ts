@@ -28,6 +28,12 @@ export interface ContactToken {
   loc?: string;
 }
 
+/**
+ * The contact id of a kiosk or open link: such a token stands for a survey at a place, and each use
+ * mints a per-answer contact token from it; it is never one person's response token itself.
+ */
+export const LINK_CONTACT = 'link';
+
 export class TokenError extends Error {
   constructor(
     readonly statusCode: 401 | 410,
