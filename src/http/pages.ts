@@ -25,6 +25,7 @@ import { LINK_CONTACT, signContactToken, TokenError, verifyContactToken, type Co
 import { authenticate, type KeyCache } from './auth.ts';
 import { errorHandler, HttpError } from './errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
+import { workspaceName } from '../store/workspaces.ts';
 
 /** Kiosk and open links do not expire (they are printed and mounted). */
 const LINK_EXPIRES = Date.UTC(2100, 0, 1) / 1000;
@@ -141,8 +142,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
 
   async function presented(survey: Survey | null, request: FastifyRequest, contactLanguage?: string | null) {
     if (!survey) throw new PageError(404, 'This survey no longer exists', 'The survey this link leads to was deleted.');
-    const ws = await db.selectFrom('workspaces').select('name').where('id', '=', survey.workspaceId).executeTakeFirst();
-    const name = ws?.name ?? '';
+    const name = (await workspaceName(db, survey.workspaceId)) ?? '';
     const language = chooseLanguage(survey.definition, [contactLanguage], request.headers['accept-language']);
     return { rendered: renderSurvey(survey.id, survey.version, survey.definition, language, name), company: survey.definition.companyName ?? name };
   }
@@ -209,8 +209,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
     const address = t.em ?? t.ph;
     if (!address) throw new PageError(400, 'Nothing to unsubscribe', 'This link was not sent to an email address or phone number.');
     const survey = await getSurvey(db, t.w, t.s, t.v);
-    const ws = await db.selectFrom('workspaces').select('name').where('id', '=', t.w).executeTakeFirst();
-    return { t, address, company: survey?.definition.companyName ?? ws?.name ?? '', brandColor: survey?.definition.brandColor };
+    return { t, address, company: survey?.definition.companyName ?? (await workspaceName(db, t.w)) ?? '', brandColor: survey?.definition.brandColor };
   }
 
   app.get('/u/:token', {

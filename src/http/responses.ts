@@ -11,6 +11,7 @@ import { LINK_CONTACT, signContactToken, TokenError, verifyContactToken, type Co
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
+import { workspaceName } from '../store/workspaces.ts';
 
 // Token routes need no key: the signed token in the path is the credential.
 const tokenOnly: Array<Record<string, string[]>> = [];
@@ -77,8 +78,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
   async function rendered(t: ContactToken) {
     const surveys = await activeSurveys(db, t.w);
     const s = surveys.find((x) => x.id === t.s);
-    const ws = await db.selectFrom('workspaces').select('name').where('id', '=', t.w).executeTakeFirstOrThrow();
-    return s ? renderSurvey(s.id, t.v, s.definition, null, ws.name) : null;
+    return s ? renderSurvey(s.id, t.v, s.definition, null, (await workspaceName(db, t.w)) ?? '') : null;
   }
 
   app.post('/api/v1/widget/check', {
@@ -120,7 +120,6 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
         firstReason ||= e.reason;
         continue;
       }
-      const workspace = await db.selectFrom('workspaces').select('name').where('id', '=', ws).executeTakeFirstOrThrow();
       const token = await signContactToken(db, {
         w: ws, c: newId('con', now), s: survey.id, v: survey.version, ch: 'web',
         ...(b.userId ? { u: b.userId } : {}), ...(b.anonymousId ? { a: b.anonymousId } : {}),
@@ -128,7 +127,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
       });
       return {
         show: true, token, delayMs: survey.definition.channels.web.delaySeconds * 1000,
-        survey: renderSurvey(survey.id, survey.version, survey.definition, b.language, workspace.name) as unknown as Record<string, unknown>,
+        survey: renderSurvey(survey.id, survey.version, survey.definition, b.language, (await workspaceName(db, ws)) ?? '') as unknown as Record<string, unknown>,
       };
     }
     return { show: false, reason: firstReason };

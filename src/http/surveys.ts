@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_CONTACT_POLICY } from '../domain/fatigue.ts';
 import type { Store } from '../store/db.ts';
 import { createSurvey, getSurvey, listSurveys, setSurveyStatus, surveyVersions, updateSurvey, type Survey } from '../store/surveys.ts';
-import { updateSettings, settingsOf } from '../store/workspaces.ts';
+import { updateSettings, settingsOf, workspaceName } from '../store/workspaces.ts';
 import { renderSurvey, SurveyDefinitionInput } from '../surveys/definition.ts';
 import { checkEligibility, forgetContactPolicy, resolvePerson } from '../surveys/eligibility.ts';
 import { authenticate, type KeyCache } from './auth.ts';
@@ -109,8 +109,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   }, async (request) => {
     const ws = request.principal.workspaceId;
     const s = await mustGet(ws, (request.params as { id: string }).id);
-    const workspace = await db.selectFrom('workspaces').select('name').where('id', '=', ws).executeTakeFirstOrThrow();
-    return { survey: renderSurvey(s.id, s.version, s.definition, (request.query as { language?: string }).language, workspace.name) as unknown as Record<string, unknown> };
+    return { survey: renderSurvey(s.id, s.version, s.definition, (request.query as { language?: string }).language, (await workspaceName(db, ws)) ?? '') as unknown as Record<string, unknown> };
   });
 
   app.get('/api/v1/eligibility', {

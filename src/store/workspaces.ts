@@ -89,6 +89,12 @@ export async function findKey(db: Db, key: string): Promise<KeyPrincipal | null>
   return row ? { keyId: row.id, workspaceId: row.workspace_id, kind: row.kind } : null;
 }
 
+/** The workspace's display name (the company name in survey wording when a survey sets none). */
+export async function workspaceName(db: Db | Tx, workspaceId: string): Promise<string | null> {
+  const row = await db.selectFrom('workspaces').select('name').where('id', '=', workspaceId).executeTakeFirst();
+  return row?.name ?? null;
+}
+
 export async function settingsOf(db: Db | Tx, workspaceId: string): Promise<WorkspaceSettings> {
   const row = await db.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirst();
   return fromJson<WorkspaceSettings>(row?.settings, {});

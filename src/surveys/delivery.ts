@@ -5,7 +5,7 @@ import { addSuppression, getContact, insertContact, updateContact } from '../sto
 import type { Db } from '../store/db.ts';
 import type { ContactTable } from '../store/schema.ts';
 import { getSurvey, type Survey } from '../store/surveys.ts';
-import { settingsOf } from '../store/workspaces.ts';
+import { settingsOf, workspaceName } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { emailSubjectOf, pickLanguage, renderSurvey } from './definition.ts';
 import { checkEligibility, resolvePerson } from './eligibility.ts';
@@ -131,16 +131,16 @@ export function sendHandler(ctx: DeliveryContext) {
       return;
     }
     const settings = await settingsOf(db, ws);
-    const workspace = await db.selectFrom('workspaces').select('name').where('id', '=', ws).executeTakeFirstOrThrow();
+    const wsName = (await workspaceName(db, ws)) ?? '';
     const base = (settings.publicUrl ?? ctx.publicUrl).replace(/\/+$/, '');
     const props = JSON.parse(contact.properties || '{}') as { language?: string };
-    const rendered = renderSurvey(survey.id, survey.version, survey.definition, props.language, workspace.name);
+    const rendered = renderSurvey(survey.id, survey.version, survey.definition, props.language, wsName);
     const token = await signContactToken(db, {
       w: ws, c: contact.id, s: survey.id, v: survey.version, ch: contact.channel,
       ...(contact.user_id ? { u: contact.user_id } : {}), ...(contact.email ? { em: contact.email } : {}), ...(contact.phone ? { ph: contact.phone } : {}),
       x: Math.floor(now / 1000) + survey.definition.tokenTtlDays * 86_400,
     });
-    const company = survey.definition.companyName ?? workspace.name;
+    const company = survey.definition.companyName ?? wsName;
 
     let result: DeliveryResult;
     if (contact.channel === 'email') {
@@ -148,7 +148,7 @@ export function sendHandler(ctx: DeliveryContext) {
       if (!contact.email) throw new PermanentJobError('no email address for this contact');
       const mail = renderSurveyEmail({
         survey: rendered, scoreUrl: (n) => `${base}/s/${token}?score=${n}`, surveyUrl: `${base}/s/${token}`, unsubscribeUrl: `${base}/u/${token}`,
-        companyName: company, subject: emailSubjectOf(survey.definition, pickLanguage(survey.definition, props.language), workspace.name),
+        companyName: company, subject: emailSubjectOf(survey.definition, pickLanguage(survey.definition, props.language), wsName),
       });
       result = await sendEmail(settings.smtp, { to: contact.email, ...mail, messageId: `${contact.id}@advocate` });
     } else {
