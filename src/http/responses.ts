@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { newId } from '../domain/ids.ts';
 import type { Store } from '../store/db.ts';
 import { activeSurveys } from '../store/surveys.ts';
@@ -9,6 +9,7 @@ import { checkEligibility, resolvePerson } from '../surveys/eligibility.ts';
 import { recordSurveyEvent, respond, ResponseError } from '../surveys/respond.ts';
 import { LINK_CONTACT, signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
 import { authenticate, type KeyCache } from './auth.ts';
+import { openToAnyOrigin } from './cors.ts';
 import { HttpError } from './errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
 import { workspaceName } from '../store/workspaces.ts';
@@ -67,12 +68,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
       done(err as Error, undefined);
     }
   });
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('access-control-allow-origin', '*');
-  });
-  const preflight = async (_request: FastifyRequest, reply: FastifyReply) => {
-    reply.header('access-control-allow-methods', 'POST, OPTIONS').header('access-control-allow-headers', 'content-type, authorization').header('access-control-max-age', '86400').status(204).send();
-  };
+  const preflight = openToAnyOrigin(app, 'content-type, authorization');
   const tags = ['responses'];
 
   async function rendered(t: ContactToken) {

@@ -6,6 +6,7 @@ import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
 import type { MessageType } from '../ingest/types.ts';
 import { BackpressureError, type EventWriter as Writer, type WriteResult } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
+import { openToAnyOrigin } from './cors.ts';
 import { HttpError } from './errors.ts';
 import { secretSecurity } from './schemas.ts';
 
@@ -68,13 +69,9 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
     }
   });
   // Browser libraries (analytics.js, the widget) post from customers' sites: any origin may write.
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('access-control-allow-origin', '*');
-  });
+  const preflight = openToAnyOrigin(app, 'content-type, authorization, content-encoding');
   for (const path of ['/v1/batch', '/v1/b', '/v1/import', ...Object.keys(SINGLE).map((k) => `/v1/${k}`)]) {
-    app.options(path, { schema: { tags: ['ingestion'], summary: 'CORS preflight for browser libraries' } }, async (_request, reply) => {
-      reply.header('access-control-allow-methods', 'POST, OPTIONS').header('access-control-allow-headers', 'content-type, authorization, content-encoding').header('access-control-max-age', '86400').status(204).send();
-    });
+    app.options(path, { schema: { tags: ['ingestion'], summary: 'CORS preflight for browser libraries' } }, preflight);
   }
   const auth = authenticate(keys, 'write');
   const security = secretSecurity;
