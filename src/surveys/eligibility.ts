@@ -1,10 +1,8 @@
 import { evaluate, type Facts } from '../domain/conditions.ts';
 import { decide, DEFAULT_CONTACT_POLICY, sampleKey, type ContactPolicy } from '../domain/fatigue.ts';
-import { categoryOf } from '../domain/category.ts';
-import { daysBetween, journeyStage } from '../domain/journey.ts';
 import { contactHistory, suppressionsFor } from '../store/contacts.ts';
 import { fromJson, type Db } from '../store/db.ts';
-import { findProfileId, getProfileRow } from '../store/profiles.ts';
+import { computedTraits, findProfileId, getProfileRow } from '../store/profiles.ts';
 import type { ProfileTable } from '../store/schema.ts';
 import type { Survey } from '../store/surveys.ts';
 import { settingsOf } from '../store/workspaces.ts';
@@ -71,17 +69,15 @@ export function forgetContactPolicy(workspaceId: string) {
   settingsCache.delete(workspaceId);
 }
 
+/** What targeting conditions read: traits, and the computed traits the profile API shows. */
 export function factsOf(profile: ProfileTable | null, now: number, rules: StageRule[]): Facts {
   if (!profile) return { traits: {}, orderCount: 0, lifetimeRevenue: 0, journeyStage: null };
+  const computed = computedTraits(profile, now, rules);
   return {
     traits: fromJson<Record<string, unknown>>(profile.traits, {}),
-    orderCount: profile.order_count,
-    lifetimeRevenue: profile.revenue,
-    daysSinceLastOrder: profile.last_order_at == null ? null : daysBetween(profile.last_order_at, now),
-    tenureDays: daysBetween(profile.first_seen_at, now),
-    journeyStage: journeyStage({ ...profile, lifetime_revenue: profile.revenue }, now, rules),
-    latestNpsScore: profile.nps_score,
-    latestNpsCategory: profile.nps_score == null ? null : (profile.nps_category ?? categoryOf(profile.nps_score)),
+    ...computed,
+    latestNpsScore: computed.latestNps?.score ?? null,
+    latestNpsCategory: computed.latestNps?.category ?? null,
   };
 }
 
