@@ -6,6 +6,7 @@ import { buildApp } from '../src/http/app.ts';
 import { addSuppression } from '../src/store/contacts.ts';
 import type { Db } from '../src/store/db.ts';
 import { BackpressureError, type EventWriter } from '../src/store/writer.ts';
+import { until } from './helpers/wait.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer, workspaceWithKeys, type TestServer } from './helpers/server.ts';
 import { startSmtpServer } from './helpers/smtp.ts';
@@ -41,15 +42,6 @@ async function failure(thenable: PromiseLike<unknown>): Promise<{ type: string; 
 /** Resources the client materialises carry `client` and `schema`; these are the fields the API sent. */
 const plain = (r: any) => JSON.parse(JSON.stringify(r));
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const nowS = () => Math.floor(Date.now() / 1000);
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { until } from './helpers/wait.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { startSmsProvider } from './helpers/sms-provider.ts';
@@ -8,15 +9,6 @@ import { startSmtpServer } from './helpers/smtp.ts';
 process.env.ADVOCATE_JOB_POLL_MS = '30';
 process.env.ADVOCATE_JOB_BACKOFF_MS = '30';
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function contactOf(s: TestServer, contactId: string) {
   const list = await s.call('GET', '/api/v1/contacts?limit=500', s.ws.secretKey);

@@ -20,6 +20,7 @@
  * `requests` records every authenticated, well-formed request whatever the mode, with the status
  * it got (null for 'slow'); `messages` only the ones accepted.
  */
+import { Received } from './wait.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SmsSettings } from '../../src/surveys/sms.ts';
@@ -62,10 +63,10 @@ export async function startSmsProvider(opts: SmsProviderOptions = {}): Promise<T
   const accountSid = opts.accountSid ?? 'AC00000000000000000000000000000001';
   const authToken = opts.authToken ?? 'test-auth-token';
   const state = { mode: opts.mode ?? ('accept' as SmsMode) };
-  const messages: ReceivedSms[] = [];
+  const accepted = new Received<ReceivedSms>('test SMS provider');
+  const messages = accepted.items;
   const requests: ReceivedSms[] = [];
   const byIdempotencyKey = new Map<string, ReceivedSms>();
-  const waiters = new Set<() => void>();
   let nextSid = 1;
 
   const send = (res: ServerResponse, status: number, body: object) => {
@@ -135,8 +136,7 @@ export async function startSmsProvider(opts: SmsProviderOptions = {}): Promise<T
         }
         received.sid = `SM${String(nextSid++).padStart(32, '0')}`;
         if (received.idempotencyKey) byIdempotencyKey.set(received.idempotencyKey, received);
-        messages.push(received);
-        for (const wake of waiters) wake();
+        accepted.add(received);
         return send(res, 201, messageJson(received));
       }
     }
@@ -165,22 +165,7 @@ export async function startSmsProvider(opts: SmsProviderOptions = {}): Promise<T
     authToken,
     messages,
     requests,
-    waitFor(n, timeoutMs = 5000) {
-      if (messages.length >= n) return Promise.resolve(messages.slice());
-      return new Promise((resolve, reject) => {
-        const wake = () => {
-          if (messages.length < n) return;
-          clearTimeout(timer);
-          waiters.delete(wake);
-          resolve(messages.slice());
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(wake);
-          reject(new Error(`test SMS provider: waited ${timeoutMs} ms for ${n} message(s), got ${messages.length}`));
-        }, timeoutMs);
-        waiters.add(wake);
-      });
-    },
+    waitFor: (n, timeoutMs) => accepted.waitFor(n, timeoutMs),
     settings(overrides = {}) {
       return { url, accountSid, authToken, from: opts.from ?? '+15005550006', ...overrides };
     },

@@ -20,6 +20,7 @@
  * Plain text only (no STARTTLS). Authentication is optional unless `auth` is given, in which
  * case those credentials are required and others get 535.
  */
+import { Received } from './wait.ts';
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { SmtpSettings } from '../../src/surveys/mailer.ts';
@@ -61,9 +62,9 @@ export interface SmtpServerOptions {
 const smtpError = (responseCode: number, message: string) => Object.assign(new Error(message), { responseCode });
 
 export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<TestSmtpServer> {
-  const messages: CapturedEmail[] = [];
+  const received = new Received<CapturedEmail>('test SMTP server');
+  const messages = received.items;
   const dropped: CapturedEmail[] = [];
-  const waiters = new Set<() => void>();
   // session.remotePort -> socket, so 'drop' can cut the very connection the message came on.
   const sockets = new Map<number, Socket>();
   const state = { mode: opts.mode ?? ('accept' as SmtpMode) };
@@ -104,8 +105,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
           sockets.get(session.remotePort)?.destroy();
           return;
         }
-        messages.push(message);
-        for (const wake of waiters) wake();
+        received.add(message);
         callback(null, 'queued');
       });
     },
@@ -134,22 +134,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     port,
     messages,
     dropped,
-    waitFor(n, timeoutMs = 5000) {
-      if (messages.length >= n) return Promise.resolve(messages.slice());
-      return new Promise((resolve, reject) => {
-        const wake = () => {
-          if (messages.length < n) return;
-          clearTimeout(timer);
-          waiters.delete(wake);
-          resolve(messages.slice());
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(wake);
-          reject(new Error(`test SMTP server: waited ${timeoutMs} ms for ${n} message(s), got ${messages.length}`));
-        }, timeoutMs);
-        waiters.add(wake);
-      });
-    },
+    waitFor: (n, timeoutMs) => received.waitFor(n, timeoutMs),
     settings(overrides = {}) {
       return {
         host: '127.0.0.1',
