@@ -15,8 +15,6 @@ async function contactOf(s: TestServer, contactId: string) {
   return list.json.items.find((c: any) => c.id === contactId);
 }
 
-const tokenFrom = (link: string) => new URL(link).pathname.split('/').pop()!;
-
 forEachBackend('email surveys: sent over SMTP once, the score link answers once and then updates', async (store) => {
   const smtp = await startSmtpServer();
   const s = await startServer(store);
@@ -40,15 +38,22 @@ forEachBackend('email surveys: sent over SMTP once, the score link answers once 
     const sentContact = await until('contact sent', async () => ((await contactOf(s, contactId))?.status === 'sent' ? contactOf(s, contactId) : null));
     assert.ok(sentContact.contactedAt);
 
-    // The score link of 9, then a second click on 6: one answer, updated.
-    const token = tokenFrom(links[9]);
-    const first = await s.call('POST', `/api/v1/responses/${token}`, null, { score: 9 });
-    assert.equal(first.status, 201, first.text);
-    const second = await s.call('POST', `/api/v1/responses/${token}`, null, { score: 6 });
+    // Following the emailed link of 9, then a second click on the link of 6: one answer, updated.
+    assert.ok(links[9].startsWith(s.url), `${links[9]} points at this server`);
+    const head = await fetch(links[9], { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal((await s.call('GET', '/api/v1/answers', s.ws.secretKey)).json.items.length, 0, 'a HEAD request (link scanner) records nothing');
+    const first = await fetch(links[9]);
+    assert.equal(first.status, 200);
+    assert.match(await first.text(), /What do you like most about Acme\?/, 'a promoter is asked the promoter follow-up');
+    const second = await fetch(links[6]);
     assert.equal(second.status, 200);
+    // The page's comment form posts to the same link.
+    const comment = await fetch(links[6].split('?')[0], { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'comment=Slow+delivery' });
+    assert.equal(comment.status, 200);
     const answers = await s.call('GET', '/api/v1/answers', s.ws.secretKey);
     assert.equal(answers.json.items.length, 1);
-    assert.deepEqual([answers.json.items[0].score, answers.json.items[0].channel, answers.json.items[0].contactId], [6, 'email', contactId]);
+    assert.deepEqual([answers.json.items[0].score, answers.json.items[0].channel, answers.json.items[0].contactId, answers.json.items[0].comment], [6, 'email', contactId, 'Slow delivery']);
     assert.equal((await contactOf(s, contactId)).status, 'answered');
 
     // No second email, and the web widget does not ask her the next day.
