@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import test from 'node:test';
+import { sampleKey } from '../src/domain/fatigue.ts';
+import { newId } from '../src/domain/ids.ts';
 import { addSuppression } from '../src/store/contacts.ts';
 import { signContactToken } from '../src/surveys/tokens.ts';
 import { forEachBackend } from './helpers/backends.ts';
@@ -143,4 +146,15 @@ forEachBackend('fatigue: one contact budget across channels, each "no" explained
   } finally {
     await s.close();
   }
+});
+
+test('sampling: a rate holds for profiles created in the same millisecond', () => {
+  const survey = newId('srv');
+  // Ids made together differ only in their last characters: the sample must still be the rate.
+  const ids = Array.from({ length: 20_000 }, () => newId('prof'));
+  for (const rate of [0.1, 0.25, 0.5]) {
+    const share = ids.filter((id) => sampleKey(id, survey) < rate).length / ids.length;
+    assert.ok(Math.abs(share - rate) < 0.02, `rate ${rate}: sampled ${share}`);
+  }
+  assert.equal(sampleKey(ids[0], survey), sampleKey(ids[0], survey), 'stable per person');
 });

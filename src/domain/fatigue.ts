@@ -101,5 +101,13 @@ export function sampleKey(personKey: string, surveyId: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  // FNV-1a leaves the high bits barely touched by the last characters, and ids made in the same
+  // millisecond differ only there: without this final mix (MurmurHash3's), a 25% sample of
+  // profiles created together came out as 0% or 50%.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return (h >>> 0) / 2 ** 32;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 // Time-sortable identifiers (ULID alphabet): ordering by id is ordering by creation time, which
 // makes cursor paging trivial, and ids can be made in the application before a bulk insert.
@@ -46,4 +46,18 @@ export function randomBase62(length: number): string {
   let out = '';
   for (let i = 0; out.length < length && i < bytes.length; i++) if (bytes[i] < 248) out += BASE62[bytes[i] % 62];
   return out.length === length ? out : randomBase62(length);
+}
+
+/** The smallest id of that prefix made at `ms`: `id > idFloor(p, t)` selects ids made from t on. */
+export function idFloor(prefix: string, ms: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)))}0000000000`;
+}
+
+/**
+ * An id that sorts by `ms` like newId's but is the same every time for the same key, so work that
+ * may be done twice (a trigger scan after a crash, two processes) creates one row, not two.
+ */
+export function derivedId(prefix: string, ms: number, key: string): string {
+  const digest = createHash('sha256').update(key).digest();
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)))}${encodeRandom(digest)}`;
 }

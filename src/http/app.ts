@@ -21,6 +21,10 @@ import { widgetAsset } from './widget-asset.ts';
 import { pageRoutes } from './pages.ts';
 import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
 import { SEND_JOB, sendFailed, sendHandler, type DeliveryContext } from '../surveys/delivery.ts';
+import { AUDIENCE_JOB, audienceHandler, startDueSchedules } from '../surveys/audience.ts';
+import { scanTriggers } from '../surveys/triggers.ts';
+import { Clock } from '../automation/clock.ts';
+import { closeMailTransports } from '../surveys/mailer.ts';
 import type { AddressInfo } from 'node:net';
 
 export interface AppOptions {
@@ -40,6 +44,7 @@ export interface App {
   writer: EventWriter;
   keys: KeyCache;
   outbox: Outbox | null;
+  clock: Clock | null;
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
@@ -75,9 +80,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
   };
   outbox?.register(SEND_JOB, sendHandler(delivery), sendFailed(delivery));
-  app.addHook('onReady', async () => outbox?.start());
+  outbox?.register(AUDIENCE_JOB, audienceHandler(delivery));
+  // A process that works no jobs runs no clock either: what the clock starts are jobs.
+  const clock = outbox ? new Clock([
+    { name: 'survey triggers', run: (now) => scanTriggers(delivery, now) },
+    { name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) },
+  ]) : null;
+  app.addHook('onReady', async () => {
+    outbox?.start();
+    clock?.start();
+  });
   app.addHook('onClose', async () => {
+    await clock?.stop();
     await outbox?.stop();
+    closeMailTransports();
     await writer.drain();
     await writer.close();
   });
@@ -117,5 +133,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(delightedRoutes, { store, writer, keys, delivery });
   await app.register(widgetAsset);
   await app.register(pageRoutes, { store, writer, keys });
-  return { app, writer, keys, routes, outbox };
+  return { app, writer, keys, routes, outbox, clock };
 }

@@ -6,6 +6,9 @@ import type { ContactTable } from '../store/schema.ts';
 import { getSurvey } from '../store/surveys.ts';
 import { settingsOf, updateSettings, type WorkspaceSettings } from '../store/workspaces.ts';
 import { scheduleSends, type DeliveryContext, type Recipient } from '../surveys/delivery.ts';
+import { runView, startRun } from '../surveys/audience.ts';
+import { Condition } from '../surveys/definition.ts';
+import { cancelRun, getRun, listRuns } from '../store/survey-runs.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';
@@ -95,6 +98,75 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
     if (survey.status !== 'active') throw new HttpError(409, `Survey ${id} is ${survey.status}: activate it before sending`);
     reply.status(202);
     return { results: await scheduleSends(delivery, ws, survey, body.people, { channel: body.channel, delaySeconds: body.delaySeconds, reason: 'api' }) };
+  });
+
+  const RunView = Type.Object({
+    id: Type.String(), surveyId: Type.String(), kind: Type.String(), period: Type.Union([Type.Integer(), Type.Null()]), channel: Type.String(), status: Type.String(),
+    conditions: Type.Array(Type.Record(Type.String(), Type.Unknown())), delaySeconds: Type.Integer(),
+    progress: Type.Object({ total: Type.Integer(), scanned: Type.Integer(), percent: Type.Number() }),
+    scheduled: Type.Integer(), skipped: Type.Record(Type.String(), Type.Integer()),
+    createdAt: Type.String(), updatedAt: Type.String(), finishedAt: Type.Union([Type.String(), Type.Null()]),
+  });
+  const runParams = Type.Object({ id: Type.String(), runId: Type.String() });
+
+  app.post('/api/v1/surveys/:id/runs', {
+    preHandler: secret,
+    schema: {
+      tags: ['surveys'], security,
+      summary: 'Send a survey to everyone who matches its targeting and these conditions (within its sample and the fatigue policy); runs in the background, see its progress',
+      params: Type.Object({ id: Type.String() }),
+      body: Type.Object({
+        channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
+        conditions: Type.Optional(Type.Array(Condition, { maxItems: 50, description: 'On top of the survey\'s targeting, e.g. [{ field: "orderCount", op: "gte", value: 1 }]' })),
+        delaySeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 * 86_400 })),
+      }, { additionalProperties: false }),
+      response: withErrors({ 202: Type.Object({ run: RunView }) }),
+    },
+  }, async (request, reply) => {
+    const ws = request.principal.workspaceId;
+    const { id } = request.params as { id: string };
+    const body = request.body as { channel: 'email' | 'sms'; conditions?: Condition[]; delaySeconds?: number };
+    const survey = await getSurvey(db, ws, id);
+    if (!survey) throw new HttpError(404, `No survey ${id} in this workspace`);
+    if (survey.status !== 'active') throw new HttpError(409, `Survey ${id} is ${survey.status}: activate it before sending`);
+    const { run } = await startRun(delivery, ws, survey, { kind: 'audience', channel: body.channel, conditions: body.conditions, delaySeconds: body.delaySeconds });
+    reply.status(202);
+    return { run: runView(run) };
+  });
+
+  app.get('/api/v1/surveys/:id/runs', {
+    preHandler: secret,
+    schema: {
+      tags: ['surveys'], security, summary: 'Audience and scheduled runs of a survey, newest first, with progress and who was skipped why',
+      params: Type.Object({ id: Type.String() }), querystring: Type.Object({ limit: Limit }),
+      response: withErrors({ 200: Type.Object({ items: Type.Array(RunView) }) }),
+    },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    return { items: (await listRuns(db, request.principal.workspaceId, id, (request.query as { limit?: number }).limit ?? 50)).map(runView) };
+  });
+
+  app.get('/api/v1/surveys/:id/runs/:runId', {
+    preHandler: secret,
+    schema: { tags: ['surveys'], security, summary: 'One run and its progress', params: runParams, response: withErrors({ 200: Type.Object({ run: RunView }) }) },
+  }, async (request) => {
+    const { id, runId } = request.params as { id: string; runId: string };
+    const run = await getRun(db, request.principal.workspaceId, runId);
+    if (!run || run.survey_id !== id) throw new HttpError(404, `No run ${runId} of survey ${id} in this workspace`);
+    return { run: runView(run) };
+  });
+
+  app.delete('/api/v1/surveys/:id/runs/:runId', {
+    preHandler: secret,
+    schema: { tags: ['surveys'], security, summary: 'Stop a run: no further people are scheduled (sends already scheduled stay; cancel them per person)', params: runParams, response: withErrors({ 200: Type.Object({ run: RunView }) }) },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { id, runId } = request.params as { id: string; runId: string };
+    const run = await getRun(db, ws, runId);
+    if (!run || run.survey_id !== id) throw new HttpError(404, `No run ${runId} of survey ${id} in this workspace`);
+    if (run.status !== 'running') throw new HttpError(409, `Run ${runId} is already ${run.status}`);
+    await cancelRun(db, ws, runId);
+    return { run: runView((await getRun(db, ws, runId))!) };
   });
 
   app.get('/api/v1/contacts', {

@@ -4,7 +4,7 @@ import { DEFAULT_CONTACT_POLICY } from '../domain/fatigue.ts';
 import type { Store } from '../store/db.ts';
 import { createSurvey, getSurvey, listSurveys, setSurveyStatus, surveyVersions, updateSurvey, type Survey } from '../store/surveys.ts';
 import { updateSettings, settingsOf, workspaceName } from '../store/workspaces.ts';
-import { renderSurvey, SurveyDefinitionInput } from '../surveys/definition.ts';
+import { definitionProblem, renderSurvey, SurveyDefinitionInput } from '../surveys/definition.ts';
 import { checkEligibility, forgetContactPolicy, resolvePerson } from '../surveys/eligibility.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
@@ -41,6 +41,12 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   const security = secretSecurity;
   const params = Type.Object({ id: Type.String() });
 
+  function validDefinition(body: unknown): SurveyDefinitionInput {
+    const problem = definitionProblem(body as SurveyDefinitionInput);
+    if (problem) throw new HttpError(400, problem.message, problem.field);
+    return body as SurveyDefinitionInput;
+  }
+
   async function mustGet(ws: string, id: string) {
     const s = await getSurvey(db, ws, id);
     if (!s) throw new HttpError(404, `No survey ${id} in this workspace`);
@@ -51,7 +57,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
     preHandler: secret,
     schema: { tags, security, summary: 'Create a survey (every field but name has a default)', body: SurveyDefinitionInput, response: withErrors({ 201: Type.Object({ survey: SurveyView }) }) },
   }, async (request, reply) => {
-    const survey = await createSurvey(db, request.principal.workspaceId, request.body as SurveyDefinitionInput);
+    const survey = await createSurvey(db, request.principal.workspaceId, validDefinition(request.body));
     reply.status(201);
     return { survey: surveyView(survey) };
   });
@@ -85,7 +91,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
     schema: { tags, security, summary: 'Replace a survey definition; a changed definition becomes a new version', params, body: SurveyDefinitionInput, response: withErrors({ 200: Type.Object({ survey: SurveyView }) }) },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    const s = await updateSurvey(db, request.principal.workspaceId, id, request.body as SurveyDefinitionInput);
+    const s = await updateSurvey(db, request.principal.workspaceId, id, validDefinition(request.body));
     if (!s) throw new HttpError(404, `No survey ${id} in this workspace`);
     return { survey: surveyView(s) };
   });

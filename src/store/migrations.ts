@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 // One list of migrations for both backends. Only types that mean the same on SQLite and
 // PostgreSQL are used: text, integer, bigint (epoch ms) and double precision.
@@ -287,9 +287,56 @@ const surveys: Migration = {
   },
 };
 
+
+// Sends that nobody asks for one by one: after an event (triggers read new events from a cursor)
+// and to a whole audience, once or on a schedule (runs page through profiles and keep their progress).
+const automatedSends: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('survey_cursors')
+      .addColumn('survey_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('position', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('survey_cursors_pk', ['survey_id', 'name'])
+      .execute();
+
+    await db.schema
+      .createTable('survey_runs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('survey_id', 'text', (c) => c.notNull())
+      // 'audience' (started through the API) or 'schedule' (one per period of the survey's schedule)
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('period', 'integer')
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('conditions', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('delay_seconds', 'integer', (c) => c.notNull().defaultTo(0))
+      // running → done | cancelled
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('cursor', 'text')
+      .addColumn('total', 'integer', (c) => c.notNull())
+      .addColumn('scanned', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('scheduled', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('skipped', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('finished_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('survey_runs_survey').on('survey_runs').columns(['workspace_id', 'survey_id', 'created_at']).execute();
+    await db.schema.createIndex('survey_runs_period').unique().on('survey_runs').columns(['survey_id', 'kind', 'period']).execute();
+
+    // Triggers read track events by name in arrival order; partial, so page views and identifies
+    // (most of the volume) do not pay for it on insert.
+    await db.schema.createIndex('events_track_arrival').on('events').columns(['workspace_id', 'name', 'id']).where(sql.ref('type'), '=', sql.lit('track')).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
+  '0003_automated_sends': automatedSends,
 };
 
 export const migrationProvider: MigrationProvider = {

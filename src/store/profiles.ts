@@ -114,3 +114,15 @@ export async function traitHistory(db: Db, workspaceId: string, profileId: strin
   const rows = await q.orderBy('changed_at', 'desc').orderBy('id', 'desc').limit(500).execute();
   return rows.map((r) => ({ trait: r.key, value: fromJson(r.value, null), previous: fromJson(r.previous, null), changedAt: new Date(r.changed_at).toISOString(), eventId: r.event_id }));
 }
+
+/** Live (not merged) profiles in id order, a page at a time: how an audience run walks a workspace. */
+export async function profilesAfter(db: Db, workspaceId: string, afterId: string | null, limit: number): Promise<ProfileTable[]> {
+  let q = db.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('merged_into', 'is', null);
+  if (afterId) q = q.where('id', '>', afterId);
+  return q.orderBy('id').limit(limit).execute();
+}
+
+export async function countProfiles(db: Db, workspaceId: string): Promise<number> {
+  const row = await db.selectFrom('profiles').select((eb) => eb.fn.countAll().as('n')).where('workspace_id', '=', workspaceId).where('merged_into', 'is', null).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -246,4 +246,38 @@ export interface Schema {
   contacts: ContactTable;
   jobs: JobTable;
   suppressions: SuppressionTable;
+  survey_cursors: SurveyCursorTable;
+  survey_runs: SurveyRunTable;
+}
+
+export interface SurveyCursorTable {
+  survey_id: string;
+  /** What the cursor follows, e.g. "trigger:Order Delivered" */
+  name: string;
+  workspace_id: string;
+  /** The last event id read */
+  position: string;
+  updated_at: number;
+}
+
+export interface SurveyRunTable {
+  id: string;
+  workspace_id: string;
+  survey_id: string;
+  kind: 'audience' | 'schedule';
+  period: number | null;
+  channel: 'email' | 'sms';
+  conditions: string; // JSON Condition[]: extra conditions on top of the survey's targeting
+  delay_seconds: number;
+  status: 'running' | 'done' | 'cancelled';
+  /** The last profile id looked at */
+  cursor: string | null;
+  /** Profiles in the workspace when the run started (for progress) */
+  total: number;
+  scanned: number;
+  scheduled: number;
+  skipped: string; // JSON: count per reason code
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
 }

@@ -102,3 +102,15 @@ export async function activeSurveys(db: Db, workspaceId: string, now = Date.now(
   surveyCache.set(workspaceId, { at: now, surveys });
   return surveys;
 }
+
+/** Active surveys of every workspace that send on their own (after events or on a schedule). */
+export async function automatedSurveys(db: Db): Promise<Survey[]> {
+  const rows = await db
+    .selectFrom('surveys')
+    .innerJoin('survey_versions', (j) => j.onRef('survey_versions.survey_id', '=', 'surveys.id').onRef('survey_versions.version', '=', 'surveys.version'))
+    .selectAll('surveys')
+    .select('survey_versions.definition')
+    .where('surveys.status', '=', 'active')
+    .execute();
+  return rows.map((r) => toSurvey(r, r.definition)).filter((s) => s.definition.triggers.length > 0 || s.definition.schedule != null);
+}

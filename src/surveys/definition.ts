@@ -281,3 +281,12 @@ export function emailSubjectOf(def: SurveyDefinition, language: string, workspac
   const base = (BUILT_IN[language] ?? BUILT_IN.en).emailSubject;
   return (own ?? base).replaceAll('{company}', def.companyName ?? workspaceName);
 }
+
+/** What the schema cannot say: a field that is well-formed but meaningless. */
+export function definitionProblem(input: SurveyDefinitionInput): { field: string; message: string } | null {
+  const startAt = input.schedule?.startAt;
+  if (startAt != null && !Number.isFinite(Date.parse(startAt))) {
+    return { field: 'body.schedule.startAt', message: `body.schedule.startAt: "${startAt}" is not an ISO 8601 date-time (e.g. 2027-01-01T09:00:00Z)` };
+  }
+  return null;
+}

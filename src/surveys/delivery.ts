@@ -1,4 +1,5 @@
 import { enqueue, PermanentJobError, type Job, type Outbox } from '../automation/outbox.ts';
+import type { FieldCondition } from '../domain/conditions.ts';
 import { newId, randomBase62 } from '../domain/ids.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
 import { addSuppression, getContact, insertContact, updateContact } from '../store/contacts.ts';
@@ -8,7 +9,7 @@ import { getSurvey, type Survey } from '../store/surveys.ts';
 import { settingsOf, workspaceName } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { emailSubjectOf, pickLanguage, renderSurvey } from './definition.ts';
-import { checkEligibility, resolvePerson } from './eligibility.ts';
+import { checkEligibility, resolvePerson, type Person } from './eligibility.ts';
 import { renderSurveyEmail } from './email-message.ts';
 import { sendEmail, type DeliveryResult } from './mailer.ts';
 import { renderSurveySms, sendSms } from './sms.ts';
@@ -73,29 +74,52 @@ export async function scheduleSends(ctx: DeliveryContext, workspaceId: string, s
   const runAt = now + Math.max(0, plan.delaySeconds ?? 0) * 1000;
   for (let i = 0; i < recipients.length; i++) {
     const r = recipients[i];
-    const email = normaliseEmail(r.email);
-    const phone = normalisePhone(r.phone);
-    const person = await resolvePerson(ctx.db, workspaceId, { profileId: written.items[i]?.profileId || null, userId: r.userId, email, phone });
-    const decision = await checkEligibility(ctx.db, workspaceId, person, survey, { channel: plan.channel, now });
-    const base: ContactTable = {
-      id: contactIds[i], workspace_id: workspaceId, survey_id: survey.id, survey_version: survey.version, profile_id: person.profile?.id ?? null,
-      channel: plan.channel, status: decision.ask ? 'scheduled' : 'skipped', reason: decision.ask ? (plan.reason ?? 'api') : decision.reason,
-      user_id: r.userId ?? null, anonymous_id: null, email: email ?? person.emails[0] ?? null, phone: phone ?? person.phones[0] ?? null,
-      short_code: plan.channel === 'sms' && decision.ask ? randomBase62(10) : null,
-      properties: JSON.stringify({ ...(r.language ? { language: r.language } : {}), ...(plan.reason ? { trigger: plan.reason } : {}) }),
-      scheduled_at: decision.ask ? runAt : null, contacted_at: null, answered_at: null, answer_id: null, error: null, attempts: 0, created_at: now, updated_at: now,
-    };
-    await ctx.db.transaction().execute(async (tx) => {
-      await insertContact(tx, base);
-      if (decision.ask) await enqueue(tx, { kind: SEND_JOB, workspaceId, payload: { contactId: base.id }, runAt, dedupeKey: `send:${base.id}` }, now);
-    });
-    out.push({
-      index: i, contactId: base.id, profileId: base.profile_id, status: decision.ask ? 'scheduled' : 'skipped',
-      reason: decision.ask ? null : decision.reason, scheduledAt: decision.ask ? new Date(runAt).toISOString() : null,
-    });
+    const person = await resolvePerson(ctx.db, workspaceId, { profileId: written.items[i]?.profileId || null, userId: r.userId, email: normaliseEmail(r.email), phone: normalisePhone(r.phone) });
+    const result = await scheduleContact(ctx, workspaceId, survey, person, {
+      ...plan, contactId: contactIds[i], runAt, properties: r.language ? { language: r.language } : {}, recordSkipped: true,
+    }, now);
+    out.push({ index: i, ...result.outcome });
   }
   if (out.some((o) => o.status === 'scheduled')) ctx.outbox?.kick();
   return out;
+}
+
+export interface ContactPlan extends SendPlan {
+  /** A derived id makes scheduling idempotent: the same id twice schedules once. */
+  contactId: string;
+  runAt: number;
+  properties?: Record<string, unknown>;
+  /** Keep a contact row for a person not asked, with the reason (an audience run only counts them). */
+  recordSkipped: boolean;
+  conditions?: FieldCondition[];
+}
+
+/**
+ * Checks one person against the fatigue policy and, if they may be asked, stores the contact and its
+ * send job in one transaction. The person's own addresses are used when the request named none.
+ */
+export async function scheduleContact(ctx: DeliveryContext, workspaceId: string, survey: Survey, person: Person, plan: ContactPlan, now = Date.now()) {
+  const decision = await checkEligibility(ctx.db, workspaceId, person, survey, { channel: plan.channel, now, conditions: plan.conditions });
+  const outcome: Omit<SendOutcome, 'index'> = {
+    contactId: plan.contactId, profileId: person.profile?.id ?? null, status: decision.ask ? 'scheduled' : 'skipped',
+    reason: decision.ask ? null : decision.reason, scheduledAt: decision.ask ? new Date(plan.runAt).toISOString() : null,
+  };
+  if (!decision.ask && !plan.recordSkipped) return { decision, outcome: { ...outcome, contactId: null }, created: false };
+  const row: ContactTable = {
+    id: plan.contactId, workspace_id: workspaceId, survey_id: survey.id, survey_version: survey.version, profile_id: person.profile?.id ?? null,
+    channel: plan.channel, status: decision.ask ? 'scheduled' : 'skipped', reason: decision.ask ? (plan.reason ?? 'api') : decision.reason,
+    user_id: person.ref.userId ?? person.profile?.user_id ?? null, anonymous_id: null,
+    email: person.ref.email ?? person.emails[0] ?? null, phone: person.ref.phone ?? person.phones[0] ?? null,
+    short_code: plan.channel === 'sms' && decision.ask ? randomBase62(10) : null,
+    properties: JSON.stringify({ ...(plan.properties ?? {}), ...(plan.reason ? { trigger: plan.reason } : {}) }),
+    scheduled_at: decision.ask ? plan.runAt : null, contacted_at: null, answered_at: null, answer_id: null, error: null, attempts: 0, created_at: now, updated_at: now,
+  };
+  const created = await ctx.db.transaction().execute(async (tx) => {
+    if (!(await insertContact(tx, row))) return false;
+    if (decision.ask) await enqueue(tx, { kind: SEND_JOB, workspaceId, payload: { contactId: row.id }, runAt: plan.runAt, dedupeKey: `send:${row.id}` }, now);
+    return true;
+  });
+  return { decision, outcome, created };
 }
 
 /** Cancels sends not yet made (Delighted's "cancel pending survey requests"). */

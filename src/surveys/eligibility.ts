@@ -1,4 +1,4 @@
-import { evaluate, type Facts } from '../domain/conditions.ts';
+import { evaluate, type Facts, type FieldCondition } from '../domain/conditions.ts';
 import { decide, DEFAULT_CONTACT_POLICY, sampleKey, type ContactPolicy } from '../domain/fatigue.ts';
 import { contactHistory, suppressionsFor } from '../store/contacts.ts';
 import { fromJson, type Db } from '../store/db.ts';
@@ -33,6 +33,8 @@ export interface CheckContext {
   url?: string | null;
   event?: string | null;
   now?: number;
+  /** Conditions of this send on top of the survey's targeting (an audience run's filter). */
+  conditions?: FieldCondition[];
 }
 
 /** Finds the profile behind any of the identifiers given (the first that is known wins). */
@@ -115,12 +117,22 @@ export async function checkEligibility(db: Db, workspaceId: string, person: Pers
   const fatigue = decide({ policy, survey: { id: survey.id, recontactDays: def.recontactDays }, channel: ctx.channel, history, suppressions, now });
   if (!fatigue.ask) return fatigue;
 
-  const target = evaluate(def.targeting, factsOf(person.profile, now, rules));
-  if (!target.ok) return no('targeting', `not asked: ${target.reason}`);
-
-  if (def.sampleRate < 1) {
-    const key = person.profile?.id ?? person.ref.userId ?? person.ref.anonymousId ?? person.ref.email ?? person.ref.phone ?? '';
-    if (sampleKey(key, survey.id) >= def.sampleRate) return no('sample', `not asked: not in the survey's ${Math.round(def.sampleRate * 100)}% sample`);
-  }
+  const key = person.profile?.id ?? person.ref.userId ?? person.ref.anonymousId ?? person.ref.email ?? person.ref.phone ?? '';
+  const audience = audienceCheck(survey, factsOf(person.profile, now, rules), key, ctx.conditions);
+  if (audience) return audience;
   return { ask: true, profileId: person.profile?.id ?? null };
+}
+
+/**
+ * Whether a person is in the survey's audience (targeting, the send's own conditions, the sample):
+ * no I/O, so an audience run can pass over the many who are not before looking up anyone's history.
+ */
+export function audienceCheck(survey: Survey, facts: Facts, personKey: string, conditions: FieldCondition[] = []): Eligibility | null {
+  const def = survey.definition;
+  const target = evaluate(conditions.length ? [...def.targeting, ...conditions] : def.targeting, facts);
+  if (!target.ok) return no('targeting', `not asked: ${target.reason}`);
+  if (def.sampleRate < 1 && sampleKey(personKey, survey.id) >= def.sampleRate) {
+    return no('sample', `not asked: not in the survey's ${Math.round(def.sampleRate * 100)}% sample`);
+  }
+  return null;
 }

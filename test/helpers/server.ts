@@ -16,6 +16,8 @@ export interface TestServer {
   store: Store;
   /** Waits until every accepted event is projected onto its profile. */
   settle(): Promise<void>;
+  /** Runs the clock's tasks (trigger scan, due schedules) once now, or as if it were `now`. */
+  tick(now?: number): Promise<void>;
   close(): Promise<void>;
   /** fetch against the server with a key as HTTP Basic username. */
   call(method: string, path: string, key?: string | null, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string; headers: Headers }>;
@@ -34,7 +36,7 @@ export const basic = (key: string) => 'Basic ' + Buffer.from(`${key}:`).toString
 export async function startServer(store: Store): Promise<TestServer> {
   const ws = await workspaceWithKeys(store, 'Test');
   const other = await workspaceWithKeys(store, 'Other');
-  const { app, writer } = await buildApp({ store });
+  const { app, writer, clock } = await buildApp({ store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
@@ -43,6 +45,7 @@ export async function startServer(store: Store): Promise<TestServer> {
     other,
     store,
     settle: () => writer.settled(),
+    tick: (now) => clock!.tick(now),
     async close() {
       await app.close(); // drains and closes the writer
     },

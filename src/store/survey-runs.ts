@@ -1,0 +1,65 @@
+import { sql } from 'kysely';
+import type { Db, Tx } from './db.ts';
+import type { SurveyRunTable } from './schema.ts';
+
+/** Where a survey's reading of something (e.g. "trigger:Order Delivered") has got to, if it has started. */
+export async function cursorPosition(db: Db, surveyId: string, name: string): Promise<string | null> {
+  const row = await db.selectFrom('survey_cursors').select('position').where('survey_id', '=', surveyId).where('name', '=', name).executeTakeFirst();
+  return row?.position ?? null;
+}
+
+/** Moves a cursor forward, never back (two processes reading the same events both end at the furthest). */
+export async function advanceCursor(db: Db | Tx, workspaceId: string, surveyId: string, name: string, position: string, now = Date.now()): Promise<void> {
+  await db.insertInto('survey_cursors').values({ survey_id: surveyId, name, workspace_id: workspaceId, position, updated_at: now })
+    .onConflict((oc) => oc.columns(['survey_id', 'name']).doUpdateSet({ position: sql`case when excluded.position > survey_cursors.position then excluded.position else survey_cursors.position end`, updated_at: now }))
+    .execute();
+}
+
+/** Creates a run unless one exists for that survey, kind and period; returns the run either way. */
+export async function insertRun(db: Db | Tx, row: SurveyRunTable): Promise<{ run: SurveyRunTable; created: boolean }> {
+  const r = await db.insertInto('survey_runs').values(row).onConflict((oc) => oc.columns(['survey_id', 'kind', 'period']).doNothing()).executeTakeFirst();
+  if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) return { run: row, created: true };
+  const existing = await db.selectFrom('survey_runs').selectAll().where('survey_id', '=', row.survey_id).where('kind', '=', row.kind).where('period', '=', row.period).executeTakeFirstOrThrow();
+  return { run: existing, created: false };
+}
+
+const numeric = (r: SurveyRunTable): SurveyRunTable => ({
+  ...r, total: Number(r.total), scanned: Number(r.scanned), scheduled: Number(r.scheduled), delay_seconds: Number(r.delay_seconds),
+  period: r.period == null ? null : Number(r.period), created_at: Number(r.created_at), updated_at: Number(r.updated_at), finished_at: r.finished_at == null ? null : Number(r.finished_at),
+});
+
+export async function getRun(db: Db | Tx, workspaceId: string, id: string): Promise<SurveyRunTable | null> {
+  const row = await db.selectFrom('survey_runs').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+  return row ? numeric(row) : null;
+}
+
+export async function listRuns(db: Db, workspaceId: string, surveyId: string, limit: number): Promise<SurveyRunTable[]> {
+  const rows = await db.selectFrom('survey_runs').selectAll().where('workspace_id', '=', workspaceId).where('survey_id', '=', surveyId).orderBy('created_at', 'desc').limit(limit).execute();
+  return rows.map(numeric);
+}
+
+/** The latest period a schedule has run for, or null before its first. */
+export async function lastPeriod(db: Db, surveyId: string): Promise<number | null> {
+  const row = await db.selectFrom('survey_runs').select((eb) => eb.fn.max('period').as('p')).where('survey_id', '=', surveyId).where('kind', '=', 'schedule').executeTakeFirst();
+  return row?.p == null ? null : Number(row.p);
+}
+
+/** Records one page of progress, only while the run is still running and at the position expected (a page is counted once). */
+export async function recordRunPage(
+  db: Db | Tx, run: SurveyRunTable, page: { cursor: string | null; scanned: number; scheduled: number; skipped: Record<string, number>; done: boolean }, now = Date.now(),
+): Promise<boolean> {
+  const skipped = JSON.parse(run.skipped || '{}') as Record<string, number>;
+  for (const [k, n] of Object.entries(page.skipped)) skipped[k] = (skipped[k] ?? 0) + n;
+  let q = db.updateTable('survey_runs').set({
+    cursor: page.cursor, scanned: run.scanned + page.scanned, scheduled: run.scheduled + page.scheduled, skipped: JSON.stringify(skipped),
+    status: page.done ? 'done' : 'running', finished_at: page.done ? now : null, updated_at: now,
+  }).where('id', '=', run.id).where('status', '=', 'running');
+  q = run.cursor == null ? q.where('cursor', 'is', null) : q.where('cursor', '=', run.cursor);
+  return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
+}
+
+export async function cancelRun(db: Db, workspaceId: string, id: string, now = Date.now()): Promise<boolean> {
+  const r = await db.updateTable('survey_runs').set({ status: 'cancelled', finished_at: now, updated_at: now })
+    .where('workspace_id', '=', workspaceId).where('id', '=', id).where('status', '=', 'running').executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

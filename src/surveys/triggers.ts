@@ -1,0 +1,78 @@
+import { derivedId, idFloor } from '../domain/ids.ts';
+import { trackEventsAfter } from '../store/events.ts';
+import { advanceCursor, cursorPosition } from '../store/survey-runs.ts';
+import { automatedSurveys, type Survey } from '../store/surveys.ts';
+import { scheduleContact, type DeliveryContext } from './delivery.ts';
+import { resolvePerson } from './eligibility.ts';
+
+/**
+ * "Send 72 hours after Order Delivered": each trigger of an active survey reads the new track
+ * events of its name from a cursor and schedules a send for the event's time plus the delay.
+ *
+ * - Events count from when the trigger's survey was last saved; history imported later, whose
+ *   send time passed more than STALE_MS ago, is passed over (nobody wants a survey about last
+ *   year's order).
+ * - A contact's id is derived from the survey, event and channel, so reading an event twice
+ *   (a crash before the cursor moved, two processes) schedules one send.
+ * - Event ids are made when an event is stored; another process's projection may commit ids a
+ *   few seconds older than ones already visible, so the cursor stays SETTLE_MS behind now
+ *   (ADVOCATE_TRIGGER_SETTLE_MS; a single process could use 0).
+ */
+const settleMs = () => Number(process.env.ADVOCATE_TRIGGER_SETTLE_MS ?? 10_000);
+const STALE_MS = 24 * 3_600_000;
+const PAGE = 500;
+
+export interface TriggerScan {
+  scheduled: number;
+  skipped: number;
+  stale: number;
+}
+
+export async function scanTriggers(ctx: DeliveryContext, now = Date.now()): Promise<TriggerScan> {
+  const totals: TriggerScan = { scheduled: 0, skipped: 0, stale: 0 };
+  for (const survey of await automatedSurveys(ctx.db)) {
+    for (const trigger of survey.definition.triggers) {
+      const r = await scanTrigger(ctx, survey, trigger, now);
+      totals.scheduled += r.scheduled;
+      totals.skipped += r.skipped;
+      totals.stale += r.stale;
+    }
+  }
+  if (totals.scheduled) ctx.outbox?.kick();
+  return totals;
+}
+
+async function scanTrigger(ctx: DeliveryContext, survey: Survey, trigger: Survey['definition']['triggers'][number], now: number): Promise<TriggerScan> {
+  const { db } = ctx;
+  const ws = survey.workspaceId;
+  const name = `trigger:${trigger.event}`;
+  const out: TriggerScan = { scheduled: 0, skipped: 0, stale: 0 };
+  let position = await cursorPosition(db, survey.id, name);
+  if (position == null) {
+    position = idFloor('evt', survey.updatedAt);
+    await advanceCursor(db, ws, survey.id, name, position, now);
+  }
+  const until = idFloor('evt', now - settleMs());
+  const delayMs = trigger.delayHours * 3_600_000;
+  for (;;) {
+    const events = await trackEventsAfter(db, ws, trigger.event, position, until, PAGE);
+    for (const e of events) {
+      const due = e.timestamp + delayMs;
+      if (due < now - STALE_MS) {
+        out.stale++;
+        continue;
+      }
+      const person = await resolvePerson(db, ws, { profileId: e.profileId });
+      const r = await scheduleContact(ctx, ws, survey, person, {
+        channel: trigger.channel, reason: name, contactId: derivedId('con', e.timestamp, `${survey.id}\u0000${e.id}\u0000${trigger.channel}`),
+        runAt: Math.max(now, due), properties: { eventId: e.id }, recordSkipped: true,
+      }, now);
+      if (r.created) r.decision.ask ? out.scheduled++ : out.skipped++;
+    }
+    if (events.length) {
+      position = events[events.length - 1].id;
+      await advanceCursor(db, ws, survey.id, name, position, now);
+    }
+    if (events.length < PAGE) return out;
+  }
+}
