@@ -158,3 +158,42 @@ test('sampling: a rate holds for profiles created in the same millisecond', () =
   }
   assert.equal(sampleKey(ids[0], survey), sampleKey(ids[0], survey), 'stable per person');
 });
+
+forEachBackend('in-app surveys: an app asks per screen with its write key, answers with the token, and the policy spans channels', async (store) => {
+  const s = await startServer(store);
+  try {
+    const created = await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'App NPS', channels: { app: { screens: ['Order confirmation'] } } });
+    assert.equal(created.status, 201, created.text);
+    const ask = (body: Record<string, unknown>, key: string | null = s.ws.writeKey) => s.call('POST', '/api/v1/in-app/check', key, body);
+
+    const home = await ask({ userId: 'app-user', screen: 'Home' });
+    assert.equal(home.status, 200, home.text);
+    assert.equal(home.json.show, false);
+    assert.match(home.json.reason, /screen is not one the survey targets \(Order confirmation\)/);
+
+    const offered = await ask({ userId: 'app-user', screen: 'Order confirmation', language: 'de' });
+    assert.equal(offered.json.show, true, offered.text);
+    assert.equal(offered.json.delayMs, 0);
+    assert.match(offered.json.survey.nps.question, /Wie wahrscheinlich/);
+    const token = offered.json.token as string;
+    assert.equal((await s.call('POST', `/api/v1/responses/${token}/events`, null, { type: 'shown' })).status, 204);
+    const answered = await s.call('POST', `/api/v1/responses/${token}`, null, { score: 8, comment: 'Checkout was quick' });
+    assert.equal(answered.status, 201, answered.text);
+    const answers = await s.call('GET', '/api/v1/answers', s.ws.secretKey);
+    assert.deepEqual(answers.json.items.map((a: { score: number; channel: string; comment: string }) => [a.score, a.channel, a.comment]), [[8, 'app', 'Checkout was quick']]);
+
+    // Asked in the app, so neither the app nor the web widget asks again.
+    const again = await ask({ userId: 'app-user', screen: 'Order confirmation' });
+    assert.equal(again.json.show, false);
+    assert.match(again.json.reason, /answered just now via app/);
+    const web = await check(s, { userId: 'app-user' });
+    assert.equal(web.json.show, false);
+    assert.match(web.json.reason, /via app/);
+
+    assert.equal((await ask({ screen: 'Order confirmation' })).status, 400);
+    assert.equal((await ask({ userId: 'x' }, null)).status, 401);
+    assert.equal((await ask({ userId: 'x', screen: 'Order confirmation' }, s.other.writeKey)).json.show, false, 'another workspace has no such survey');
+  } finally {
+    await s.close();
+  }
+});

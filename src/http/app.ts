@@ -19,6 +19,7 @@ import { sendRoutes } from './sends.ts';
 import { delightedRoutes } from './delighted.ts';
 import { widgetAsset } from './widget-asset.ts';
 import { pageRoutes } from './pages.ts';
+import { smsInboundRoutes } from './sms-inbound.ts';
 import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
 import { SEND_JOB, sendFailed, sendHandler, type DeliveryContext } from '../surveys/delivery.ts';
 import { AUDIENCE_JOB, audienceHandler, startDueSchedules } from '../surveys/audience.ts';
@@ -133,5 +134,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(delightedRoutes, { store, writer, keys, delivery });
   await app.register(widgetAsset);
   await app.register(pageRoutes, { store, writer, keys });
+  await app.register(smsInboundRoutes, { delivery });
   return { app, writer, keys, routes, outbox, clock };
 }

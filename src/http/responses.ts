@@ -17,7 +17,8 @@ import { workspaceName } from '../store/workspaces.ts';
 // Token routes need no key: the signed token in the path is the credential.
 const tokenOnly: Array<Record<string, string[]>> = [];
 
-const WEB_TOKEN_HOURS = 24;
+/** How long a widget or in-app survey, once offered, can be answered. */
+const OFFER_TOKEN_HOURS = 24;
 
 const ResponseBody = Type.Object(
   {
@@ -77,57 +78,74 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
     return s ? renderSurvey(s.id, t.v, s.definition, null, (await workspaceName(db, t.w)) ?? '') : null;
   }
 
+  type Visitor = { userId?: string; anonymousId?: string; url?: string; screen?: string; language?: string; event?: string };
+
+  /**
+   * The first active survey this person may be asked here and now, with a token to answer it, or
+   * the reason for not asking. The widget asks this for web pages, apps for their screens.
+   */
+  async function offer(ws: string, channel: 'web' | 'app', b: Visitor) {
+    if (!b.userId && !b.anonymousId) throw new HttpError(400, 'body: userId or anonymousId is required', 'body.anonymousId');
+    const now = Date.now();
+    const surveys = (await activeSurveys(db, ws, now)).filter((s) => s.definition.channels[channel].enabled);
+    if (!surveys.length) return { show: false, reason: `not asked: no active survey is set up for ${channel === 'web' ? 'the web' : 'apps'}` };
+    const person = await resolvePerson(db, ws, { userId: b.userId, anonymousId: b.anonymousId });
+    let firstReason = '';
+    for (const survey of surveys) {
+      const e = await checkEligibility(db, ws, person, survey, { channel, url: b.url, screen: b.screen, event: b.event, now });
+      if (!e.ask) {
+        firstReason ||= e.reason;
+        continue;
+      }
+      const token = await signContactToken(db, {
+        w: ws, c: newId('con', now), s: survey.id, v: survey.version, ch: channel,
+        ...(b.userId ? { u: b.userId } : {}), ...(b.anonymousId ? { a: b.anonymousId } : {}),
+        x: Math.floor(now / 1000) + OFFER_TOKEN_HOURS * 3600,
+      });
+      return {
+        show: true, token, delayMs: channel === 'web' ? survey.definition.channels.web.delaySeconds * 1000 : 0,
+        survey: renderSurvey(survey.id, survey.version, survey.definition, b.language, (await workspaceName(db, ws)) ?? '') as unknown as Record<string, unknown>,
+      };
+    }
+    return { show: false, reason: firstReason };
+  }
+
+  const Offer = Type.Object({
+    show: Type.Boolean(),
+    reason: Type.Optional(Type.String()),
+    token: Type.Optional(Type.String({ description: 'Answer with POST /api/v1/responses/{token}; report shown/dismissed at /api/v1/responses/{token}/events' })),
+    delayMs: Type.Optional(Type.Integer()),
+    survey: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The survey in the visitor\'s language: question, scale labels, follow-up and thank-you per category' })),
+  });
+  const Person = {
+    writeKey: Type.Optional(Type.String()),
+    userId: Type.Optional(Type.String({ maxLength: 256 })),
+    anonymousId: Type.Optional(Type.String({ maxLength: 256 })),
+    language: Type.Optional(Type.String({ maxLength: 20 })),
+    event: Type.Optional(Type.String({ maxLength: 200, description: 'The event just tracked, for surveys shown right after one' })),
+  };
+
   app.post('/api/v1/widget/check', {
     preHandler: authenticate(opts.keys, 'write'),
     schema: {
       tags: ['widget'],
       summary: 'Web widget: should this visitor be asked a survey on this page now? (public write key)',
       security: secretSecurity,
-      body: Type.Object({
-        writeKey: Type.Optional(Type.String()),
-        userId: Type.Optional(Type.String({ maxLength: 256 })),
-        anonymousId: Type.Optional(Type.String({ maxLength: 256 })),
-        url: Type.Optional(Type.String({ maxLength: 4000 })),
-        language: Type.Optional(Type.String({ maxLength: 20 })),
-        event: Type.Optional(Type.String({ maxLength: 200 })),
-      }, { additionalProperties: false }),
-      response: withErrors({
-        200: Type.Object({
-          show: Type.Boolean(),
-          reason: Type.Optional(Type.String()),
-          token: Type.Optional(Type.String()),
-          delayMs: Type.Optional(Type.Integer()),
-          survey: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-        }),
-      }),
+      body: Type.Object({ ...Person, url: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
+      response: withErrors({ 200: Offer }),
     },
-  }, async (request) => {
-    const ws = request.principal.workspaceId;
-    const b = request.body as { userId?: string; anonymousId?: string; url?: string; language?: string; event?: string };
-    if (!b.userId && !b.anonymousId) throw new HttpError(400, 'body: userId or anonymousId is required', 'body.anonymousId');
-    const now = Date.now();
-    const surveys = (await activeSurveys(db, ws, now)).filter((s) => s.definition.channels.web.enabled);
-    if (!surveys.length) return { show: false, reason: 'not asked: no active survey is set up for the web' };
-    const person = await resolvePerson(db, ws, { userId: b.userId, anonymousId: b.anonymousId });
-    let firstReason = '';
-    for (const survey of surveys) {
-      const e = await checkEligibility(db, ws, person, survey, { channel: 'web', url: b.url, event: b.event, now });
-      if (!e.ask) {
-        firstReason ||= e.reason;
-        continue;
-      }
-      const token = await signContactToken(db, {
-        w: ws, c: newId('con', now), s: survey.id, v: survey.version, ch: 'web',
-        ...(b.userId ? { u: b.userId } : {}), ...(b.anonymousId ? { a: b.anonymousId } : {}),
-        x: Math.floor(now / 1000) + WEB_TOKEN_HOURS * 3600,
-      });
-      return {
-        show: true, token, delayMs: survey.definition.channels.web.delaySeconds * 1000,
-        survey: renderSurvey(survey.id, survey.version, survey.definition, b.language, (await workspaceName(db, ws)) ?? '') as unknown as Record<string, unknown>,
-      };
-    }
-    return { show: false, reason: firstReason };
-  });
+  }, async (request) => offer(request.principal.workspaceId, 'web', request.body as Visitor));
+
+  app.post('/api/v1/in-app/check', {
+    preHandler: authenticate(opts.keys, 'write'),
+    schema: {
+      tags: ['widget'],
+      summary: 'In-app surveys: should this user be asked a survey on this app screen now? The app renders the survey natively and answers with the token (public write key)',
+      security: secretSecurity,
+      body: Type.Object({ ...Person, screen: Type.Optional(Type.String({ maxLength: 200, description: 'The screen the user is on, e.g. "Order confirmation"' })) }, { additionalProperties: false }),
+      response: withErrors({ 200: Offer }),
+    },
+  }, async (request) => offer(request.principal.workspaceId, 'app', request.body as Visitor));
   app.options('/api/v1/widget/check', { schema: { tags: ['widget'], summary: 'CORS preflight', security: tokenOnly } }, preflight);
 
   app.post('/api/v1/responses/:token', {

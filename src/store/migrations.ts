@@ -326,6 +326,8 @@ const automatedSends: Migration = {
       .execute();
     await db.schema.createIndex('survey_runs_survey').on('survey_runs').columns(['workspace_id', 'survey_id', 'created_at']).execute();
     await db.schema.createIndex('survey_runs_period').unique().on('survey_runs').columns(['survey_id', 'kind', 'period']).execute();
+    // A texted reply is matched to the contact last texted to that number.
+    await db.schema.createIndex('contacts_phone').on('contacts').columns(['workspace_id', 'phone']).execute();
 
     // Triggers read track events by name in arrival order; partial, so page views and identifies
     // (most of the volume) do not pay for it on insert.

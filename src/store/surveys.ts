@@ -21,7 +21,8 @@ function toSurvey(row: SurveyTable, definition: string): Survey {
     name: row.name,
     status: row.status,
     version: row.version,
-    definition: fromJson<SurveyDefinition>(definition, null as unknown as SurveyDefinition),
+    // Normalised again on reading, so a definition stored before a field existed gets its default.
+    definition: normaliseDefinition(fromJson<SurveyDefinitionInput>(definition, null as unknown as SurveyDefinitionInput)),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

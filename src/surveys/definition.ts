@@ -64,6 +64,11 @@ export const SurveyDefinitionInput = Type.Object(
             urlExcludes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 50 })),
             onEvent: Type.Optional(Type.Union([Type.Null(), Text(200)], { description: 'Show only right after this event is tracked on the page' })),
           }, { additionalProperties: false })),
+          app: Type.Optional(Type.Object({
+            enabled: Type.Optional(Type.Boolean()),
+            screens: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50, description: 'Show only on these screens of a mobile or desktop app (empty: any)' })),
+            onEvent: Type.Optional(Type.Union([Type.Null(), Text(200)], { description: 'Show only right after this event' })),
+          }, { additionalProperties: false })),
           email: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
           sms: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
           link: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
@@ -103,6 +108,7 @@ export interface SurveyDefinition {
   brandColor: string;
   channels: {
     web: { enabled: boolean; delaySeconds: number; urlContains: string[]; urlExcludes: string[]; onEvent: string | null };
+    app: { enabled: boolean; screens: string[]; onEvent: string | null };
     email: { enabled: boolean };
     sms: { enabled: boolean };
     link: { enabled: boolean };
@@ -135,6 +141,7 @@ export function normaliseDefinition(input: SurveyDefinitionInput): SurveyDefinit
         urlExcludes: c.web?.urlExcludes ?? [],
         onEvent: c.web?.onEvent ?? null,
       },
+      app: { enabled: c.app?.enabled ?? true, screens: c.app?.screens ?? [], onEvent: c.app?.onEvent ?? null },
       email: { enabled: c.email?.enabled ?? true },
       sms: { enabled: c.sms?.enabled ?? true },
       link: { enabled: c.link?.enabled ?? true },

@@ -13,7 +13,7 @@ import { checkEligibility, resolvePerson, type Person } from './eligibility.ts';
 import { renderSurveyEmail } from './email-message.ts';
 import { sendEmail, type DeliveryResult } from './mailer.ts';
 import { renderSurveySms, sendSms } from './sms.ts';
-import { signContactToken } from './tokens.ts';
+import { contactTokenOf, signContactToken } from './tokens.ts';
 
 export const SEND_JOB = 'survey.send';
 
@@ -159,11 +159,7 @@ export function sendHandler(ctx: DeliveryContext) {
     const base = (settings.publicUrl ?? ctx.publicUrl).replace(/\/+$/, '');
     const props = JSON.parse(contact.properties || '{}') as { language?: string };
     const rendered = renderSurvey(survey.id, survey.version, survey.definition, props.language, wsName);
-    const token = await signContactToken(db, {
-      w: ws, c: contact.id, s: survey.id, v: survey.version, ch: contact.channel,
-      ...(contact.user_id ? { u: contact.user_id } : {}), ...(contact.email ? { em: contact.email } : {}), ...(contact.phone ? { ph: contact.phone } : {}),
-      x: Math.floor(now / 1000) + survey.definition.tokenTtlDays * 86_400,
-    });
+    const token = await signContactToken(db, contactTokenOf(contact, now + survey.definition.tokenTtlDays * 86_400_000));
     const company = survey.definition.companyName ?? wsName;
 
     let result: DeliveryResult;

@@ -31,6 +31,8 @@ export type Eligibility =
 export interface CheckContext {
   channel: string;
   url?: string | null;
+  /** The app screen the person is on (in-app surveys). */
+  screen?: string | null;
   event?: string | null;
   now?: number;
   /** Conditions of this send on top of the survey's targeting (an audience run's filter). */
@@ -104,6 +106,11 @@ export async function checkEligibility(db: Db, workspaceId: string, person: Pers
     const excluded = web.urlExcludes.find((p) => url.includes(p));
     if (excluded) return no('url', `not asked: pages containing "${excluded}" are excluded`);
     if (web.onEvent && ctx.event !== web.onEvent) return no('event', `not asked: the survey shows right after "${web.onEvent}"`);
+  }
+  if (ctx.channel === 'app') {
+    const app = def.channels.app;
+    if (app.screens.length && !app.screens.includes(ctx.screen ?? '')) return no('screen', `not asked: this screen is not one the survey targets (${app.screens.join(', ')})`);
+    if (app.onEvent && ctx.event !== app.onEvent) return no('event', `not asked: the survey shows right after "${app.onEvent}"`);
   }
   if (ctx.channel === 'email' && !person.emails.length) return no('no_address', 'not asked: no email address known for this person');
   if (ctx.channel === 'sms' && !person.phones.length) return no('no_address', 'not asked: no phone number known for this person');

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../store/db.ts';
+import type { ContactTable } from '../store/schema.ts';
 
 /**
  * Survey links carry everything needed to answer: which workspace, contact, survey and person,
@@ -80,4 +81,13 @@ export async function verifyContactToken(db: Db, token: string, now = Date.now()
   if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new TokenError(401, 'token: signature does not match (forged or altered link)');
   if (t.x * 1000 < now) throw new TokenError(410, `token: this survey link expired on ${new Date(t.x * 1000).toISOString().slice(0, 10)}`);
   return t;
+}
+
+/** What the link of a sent contact carries (email and SMS links, and a texted reply to one), valid until `expiresAt` (ms). */
+export function contactTokenOf(contact: ContactTable, expiresAt: number): ContactToken {
+  return {
+    w: contact.workspace_id, c: contact.id, s: contact.survey_id, v: contact.survey_version, ch: contact.channel,
+    ...(contact.user_id ? { u: contact.user_id } : {}), ...(contact.email ? { em: contact.email } : {}), ...(contact.phone ? { ph: contact.phone } : {}),
+    x: Math.floor(expiresAt / 1000),
+  };
 }
