@@ -9,6 +9,7 @@ import { answerRoutes } from './answers.ts';
 import { KeyCache } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { metricsRoutes } from './metrics.ts';
+import { InsightEngine } from '../analytics/engine.ts';
 import { profileRoutes } from './profiles.ts';
 import { segmentRoutes } from './segment.ts';
 import { workspaceRoutes } from './workspace.ts';
@@ -46,6 +47,7 @@ export interface App {
   keys: KeyCache;
   outbox: Outbox | null;
   clock: Clock | null;
+  engine: InsightEngine;
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
@@ -63,6 +65,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : lenient).compile(schema) as any);
   const writer = options.writer ?? createWriter(store);
   const keys = new KeyCache(store);
+  const engine = new InsightEngine(store.db);
 
   const routes: App['routes'] = [];
   app.addHook('onRoute', (r) => {
@@ -126,7 +129,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(segmentRoutes, { writer, keys });
   await app.register(answerRoutes, { store, writer, keys });
   await app.register(profileRoutes, { store, keys });
-  await app.register(metricsRoutes, { store, keys });
+  await app.register(metricsRoutes, { keys, engine });
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });
@@ -135,5 +138,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(widgetAsset);
   await app.register(pageRoutes, { store, writer, keys });
   await app.register(smsInboundRoutes, { delivery });
-  return { app, writer, keys, routes, outbox, clock };
+  return { app, writer, keys, routes, outbox, clock, engine };
 }

@@ -26,9 +26,11 @@ export function errorHandler(err: FastifyError & { field?: string; headers?: Rec
     const v = err.validation[0];
     const where = err.validationContext ?? 'body';
     const path = (v?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const missing = (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
-    field = [where, path, missing].filter(Boolean).join('.');
-    message = `${field}: ${missing ? 'is required' : (v?.message ?? 'is invalid')}`;
+    const params = v?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const missing = params?.missingProperty;
+    const extra = params?.additionalProperty;
+    field = [where, path, missing ?? extra].filter(Boolean).join('.');
+    message = `${field}: ${missing ? 'is required' : extra ? 'is not a field this request takes' : (v?.message ?? 'is invalid')}`;
   } else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
     status = 400;
     message = `Malformed JSON body: ${err.message}`;

@@ -1,41 +1,205 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
-import { npsMetrics } from '../analytics/nps-metrics.ts';
-import type { Store } from '../store/db.ts';
+import { stringify } from 'csv-stringify/sync';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { InsightEngine } from '../analytics/engine.ts';
+import { DIMENSIONS, dimension, UnknownDimension } from '../analytics/dimensions.ts';
+import { breakdown, countBy, overview, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
+import { npsDifference } from '../domain/nps.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
-import { IsoTime, listParam, ListQuery, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
+import { IsoTime, ListQuery, listParam, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
 
-const Interval = Type.Object({ se: Type.Union([Type.Number(), Type.Null()]), low: Type.Union([Type.Number(), Type.Null()]), high: Type.Union([Type.Number(), Type.Null()]) });
-const Nullable = Type.Union([Type.Number(), Type.Null()]);
+const Num = Type.Union([Type.Number(), Type.Null()]);
+const Interval95 = Type.Object({ se: Num, low: Num, high: Num });
 export const NpsFigure = Type.Object({
   n: Type.Integer(), promoters: Type.Integer(), passives: Type.Integer(), detractors: Type.Integer(),
-  promoterShare: Nullable, passiveShare: Nullable, detractorShare: Nullable,
+  promoterShare: Num, passiveShare: Num, detractorShare: Num,
   nps: Type.Union([Type.Number(), Type.Null()], { description: 'Points, −100..100, unrounded' }),
-  wald: Interval,
-  adjusted: Type.Object({ nps: Nullable, se: Nullable, low: Nullable, high: Nullable }, { description: 'Adjusted-Wald 95% interval (recommended; STATS.md)' }),
+  wald: Interval95,
+  adjusted: Type.Object({ nps: Num, se: Num, low: Num, high: Num }, { description: 'Adjusted-Wald 95% interval (recommended; STATS.md)' }),
   lowSample: Type.Boolean({ description: 'True when the interval is wider than ±10 points' }),
-  margin: Nullable,
+  margin: Num,
 });
+const Difference = Type.Object({
+  diff: Num, se: Num, z: Num, p: Num, low: Num, high: Num, significant: Type.Boolean(),
+}, { description: 'Difference in points with its 95% interval and two-sided p-value' });
 
-export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache }) {
+// Filters every insight query takes; the dashboard keeps them in its URL.
+const FILTERS = {
+  from: Type.Optional(IsoTime),
+  to: Type.Optional(IsoTime),
+  channel: ListQuery, surveyId: ListQuery, stage: ListQuery, campaign: ListQuery, device: ListQuery, utmSource: ListQuery,
+  hour: ListQuery, weekday: ListQuery, daysSinceOrder: ListQuery, tenure: ListQuery,
+};
+const FILTER_DIMS: Record<string, string> = {
+  channel: 'channel', surveyId: 'survey', stage: 'stage', campaign: 'campaign', device: 'device', utmSource: 'utmSource',
+  hour: 'hour', weekday: 'weekday', daysSinceOrder: 'daysSinceOrder', tenure: 'tenure',
+};
+const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, and property.<name> for any answer property; each list may be repeated or comma-separated.';
+const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' }));
+
+type Query = Record<string, string | string[] | undefined>;
+
+function filterOf(q: Query): AnswerFilter & { from?: number; to?: number } {
+  const from = parseTimeParam(q.from as string | undefined, 'from');
+  const to = parseTimeParam(q.to as string | undefined, 'to');
+  if (from != null && to != null && from >= to) throw new HttpError(400, 'to: must be after from', 'to');
+  const where: Record<string, string[]> = {};
+  for (const [param, dim] of Object.entries(FILTER_DIMS)) {
+    const values = listParam(q[param]);
+    if (values) where[dim] = values;
+  }
+  for (const [key, value] of Object.entries(q)) {
+    if (!key.startsWith('property.')) continue;
+    if (key.length <= 9 || key.length > 209) throw new HttpError(400, `${key}: name the property, e.g. property.plan=pro`, key);
+    const values = listParam(value);
+    if (values) where[key] = values;
+  }
+  return { from, to, where };
+}
+
+const filtersEcho = (f: AnswerFilter) => ({ from: f.from != null ? new Date(f.from).toISOString() : null, to: f.to != null ? new Date(f.to).toISOString() : null, where: f.where ?? {} });
+
+function wantsCsv(request: FastifyRequest, format: string | undefined) {
+  return format === 'csv' || (format == null && /\btext\/csv\b/.test(String(request.headers.accept ?? '')));
+}
+
+function sendCsv(reply: FastifyReply, name: string, rows: Array<Record<string, unknown>>) {
+  const body = stringify(rows, { header: true, columns: rows.length ? Object.keys(rows[0]) : ['empty'] });
+  return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(body);
+}
+
+const round = (x: number | null, digits = 3) => (x == null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+
+export async function metricsRoutes(app: FastifyInstance, opts: { keys: KeyCache; engine: InsightEngine }) {
+  const { engine } = opts;
+  const secret = authenticate(opts.keys, 'secret');
+  const tags = ['insight'];
+  const security = secretSecurity;
+  // Named filters, plus property.<name> for any answer property; anything else is refused by name.
+  const open = (schema: Record<string, unknown>) => Type.Object(schema as never, {
+    additionalProperties: false,
+    patternProperties: { '^property\\.': Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }))]) },
+  });
+
   app.get('/api/v1/metrics/nps', {
-    preHandler: authenticate(opts.keys, 'secret'),
+    preHandler: secret,
     schema: {
-      tags: ['metrics'],
-      summary: 'NPS with its 95% interval, counts and shares for a time range',
-      description: 'Filters: from (inclusive), to (exclusive), channel, surveyId, stage (journey stage at answer time); lists may be repeated or comma-separated.',
-      security: secretSecurity,
-      querystring: Type.Object({ from: Type.Optional(IsoTime), to: Type.Optional(IsoTime), channel: ListQuery, surveyId: ListQuery, stage: ListQuery }, { additionalProperties: false }),
-      response: withErrors({ 200: Type.Composite([NpsFigure, Type.Object({ from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]), filters: Type.Record(Type.String(), Type.Unknown()) })]) }),
+      tags, security, summary: 'NPS with its 95% interval, counts, shares and the 0–10 distribution; with from and to, the change from the period just before',
+      description: FILTER_HELP,
+      querystring: open(FILTERS),
+      response: withErrors({
+        200: Type.Composite([NpsFigure, Type.Object({
+          distribution: Type.Array(Type.Integer(), { description: 'Answers per score 0..10' }),
+          previous: Type.Union([NpsFigure, Type.Null()], { description: 'The same filter over the same length of time just before from' }),
+          change: Type.Union([Difference, Type.Null()]),
+          from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]),
+          filters: Type.Record(Type.String(), Type.Unknown()),
+        })]),
+      }),
     },
   }, async (request) => {
-    const q = request.query as Record<string, string | string[] | undefined>;
-    const from = parseTimeParam(q.from as string | undefined, 'from');
-    const to = parseTimeParam(q.to as string | undefined, 'to');
-    if (from != null && to != null && from >= to) throw new HttpError(400, 'to: must be after from', 'to');
-    return npsMetrics(opts.store.db, request.principal.workspaceId, {
-      from, to, channel: listParam(q.channel), surveyId: listParam(q.surveyId), stage: listParam(q.stage),
-    });
+    const filter = filterOf(request.query as Query);
+    const cols = await engine.answers(request.principal.workspaceId);
+    const figure = overview(cols, filter);
+    const byScore = countBy(cols, filter, 11, (i) => cols.score[i]);
+    const distribution = Array.from({ length: 11 }, (_, s) => byScore[s * 3] + byScore[s * 3 + 1] + byScore[s * 3 + 2]);
+    let previous = null;
+    let change = null;
+    if (filter.from != null && filter.to != null) {
+      const length = filter.to - filter.from;
+      previous = overview(cols, { ...filter, from: filter.from - length, to: filter.from });
+      change = npsDifference(figure, previous);
+    }
+    const echo = filtersEcho(filter);
+    return { ...figure, distribution, previous, change, from: echo.from, to: echo.to, filters: echo.where };
+  });
+
+  app.get('/api/v1/metrics/breakdown', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'NPS per value of a dimension, each with its interval and a mark where it differs significantly from the other answers',
+      description: `by: ${DIMENSIONS.join(', ')}. ${FILTER_HELP}`,
+      querystring: open({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan' }), format: Format }),
+      response: withErrors({
+        200: Type.Object({
+          by: Type.String(), total: NpsFigure,
+          rows: Type.Array(Type.Composite([NpsFigure, Type.Object({ value: Type.Union([Type.String(), Type.Null()]), vsRest: Difference, mark: Type.Union([Type.Literal('higher'), Type.Literal('lower'), Type.Null()]) })])),
+          filters: Type.Record(Type.String(), Type.Unknown()),
+        }),
+      }),
+    },
+  }, async (request, reply) => {
+    const q = request.query as Query;
+    const filter = filterOf(q);
+    const cols = await engine.answers(request.principal.workspaceId);
+    let result;
+    try {
+      result = breakdown(cols, filter, String(q.by));
+    } catch (err) {
+      if (err instanceof UnknownDimension) throw new HttpError(400, `by: ${err.message}`, 'by');
+      throw err;
+    }
+    if (wantsCsv(request, q.format as string | undefined)) {
+      return sendCsv(reply, `nps-by-${result.by}`, result.rows.map((r) => ({
+        [result.by]: r.value ?? '(not set)', answers: r.n, promoters: r.promoters, passives: r.passives, detractors: r.detractors,
+        nps: round(r.nps, 1), low: round(r.adjusted.low, 1), high: round(r.adjusted.high, 1), low_sample: r.lowSample,
+        vs_rest: round(r.vsRest.diff, 1), p_value: round(r.vsRest.p, 4), significant: r.mark ?? '',
+      })));
+    }
+    return { ...result, filters: filtersEcho(filter) };
+  });
+
+  app.get('/api/v1/metrics/trend', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'NPS per day, week or month (or over rolling 30/90-day windows), each point with its interval',
+      description: `interval: day, week (from Monday, UTC) or month; rolling: a window in days ending at each point. Without from, the last 30 days, 26 weeks or 12 months. ${FILTER_HELP}`,
+      querystring: open({
+        ...FILTERS,
+        interval: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')], { default: 'week' })),
+        rolling: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'e.g. 30 or 90' })),
+        format: Format,
+      }),
+      response: withErrors({
+        200: Type.Object({
+          interval: Type.String(), rolling: Type.Union([Type.Integer(), Type.Null()]),
+          points: Type.Array(Type.Composite([NpsFigure, Type.Object({ start: Type.String(), end: Type.String(), change: Type.Union([Difference, Type.Null()]) })])),
+          filters: Type.Record(Type.String(), Type.Unknown()),
+        }),
+      }),
+    },
+  }, async (request, reply) => {
+    const q = request.query as Query & { interval?: Interval; rolling?: number };
+    const filter = filterOf(q);
+    const interval = q.interval ?? 'week';
+    const to = filter.to ?? Date.now();
+    const span = { day: 30, week: 26 * 7, month: 365 }[interval] * 86_400_000;
+    const from = filter.from ?? to - span;
+    const buckets = (to - from) / ({ day: 1, week: 7, month: 28 }[interval] * 86_400_000);
+    if (buckets > 5000) throw new HttpError(400, `from: ${Math.round(buckets)} ${interval}s is too many points; use a longer interval or a shorter range`, 'from');
+    const cols = await engine.answers(request.principal.workspaceId);
+    // from and to place the points; a rolling window reaches back before from.
+    const points = trend(cols, { ...filter, from: undefined, to: undefined }, interval, { from, to }, q.rolling);
+    if (wantsCsv(request, q.format as string | undefined)) {
+      return sendCsv(reply, `nps-${interval}`, points.map((p) => ({
+        start: p.start, end: p.end, answers: p.n, nps: round(p.nps, 1), low: round(p.adjusted.low, 1), high: round(p.adjusted.high, 1), low_sample: p.lowSample,
+      })));
+    }
+    return { interval, rolling: q.rolling ?? null, points, filters: filtersEcho({ ...filter, from, to }) };
+  });
+
+  app.get('/api/v1/metrics/dimensions', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'What answers can be broken down and filtered by, with the values seen for each',
+      response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), values: Type.Array(Type.String()) })) }) }),
+    },
+  }, async (request) => {
+    const cols = await engine.answers(request.principal.workspaceId);
+    const items = DIMENSIONS.filter((d) => !d.includes('<')).map((name) => ({
+      name, values: dimension(cols, name).labels.filter((l): l is string => l != null).slice(0, 500),
+    }));
+    return { items };
   });
 }

@@ -83,6 +83,12 @@ export async function deleteProfile(db: Db, workspaceId: string, profileId: stri
     }
 
     for (const part of slices(ids)) {
+      const answerIds = await tx.selectFrom('answers').select('id').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).execute();
+      if (answerIds.length) {
+        const at = Date.now();
+        await tx.insertInto('answer_deletions').values(answerIds.map((a) => ({ answer_id: a.id, workspace_id: workspaceId, deleted_at: at })))
+          .onConflict((oc) => oc.column('answer_id').doNothing()).execute();
+      }
       deleted.answers += n(await tx.deleteFrom('answers').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
       deleted.events += n(await tx.deleteFrom('events').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
       deleted.trait_changes += n(await tx.deleteFrom('trait_changes').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());

@@ -335,10 +335,26 @@ const automatedSends: Migration = {
   },
 };
 
+// The insight engine keeps answers in memory and follows changes: answers by when they last
+// changed, and erasures (which leave no row behind to notice) in their own log.
+const insightFeed: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('answers_changed').on('answers').columns(['workspace_id', 'updated_at']).execute();
+    await db.schema
+      .createTable('answer_deletions')
+      .addColumn('answer_id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('deleted_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('answer_deletions_time').on('answer_deletions').columns(['workspace_id', 'deleted_at']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
   '0003_automated_sends': automatedSends,
+  '0004_insight_feed': insightFeed,
 };
 
 export const migrationProvider: MigrationProvider = {

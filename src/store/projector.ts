@@ -286,9 +286,11 @@ export class Projection {
       await tx.updateTable('profiles').set({ merged_into: survivor, updated_at: this.now }).where('id', '=', loser).execute();
       // Earlier merges into the loser now point at the final survivor, so a lookup needs one hop.
       await tx.updateTable('profiles').set({ merged_into: survivor }).where('workspace_id', '=', ws).where('merged_into', '=', loser).execute();
-      for (const table of ['events', 'answers', 'trait_changes', 'identities', 'contacts', 'suppressions'] as const) {
+      for (const table of ['events', 'trait_changes', 'identities', 'contacts', 'suppressions'] as const) {
         await tx.updateTable(table).set({ profile_id: survivor }).where('workspace_id', '=', ws).where('profile_id', '=', loser).execute();
       }
+      // An answer changing hands is a change the insight engine must see.
+      await tx.updateTable('answers').set({ profile_id: survivor, updated_at: this.now }).where('workspace_id', '=', ws).where('profile_id', '=', loser).execute();
       await tx
         .deleteFrom('profile_groups')
         .where('profile_id', '=', loser)

@@ -248,6 +248,7 @@ export interface Schema {
   suppressions: SuppressionTable;
   survey_cursors: SurveyCursorTable;
   survey_runs: SurveyRunTable;
+  answer_deletions: AnswerDeletionTable;
 }
 
 export interface SurveyCursorTable {
@@ -280,4 +281,11 @@ export interface SurveyRunTable {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+}
+
+/** Answers erased (a deletion request): ids only, so readers that keep answers in memory drop them too. */
+export interface AnswerDeletionTable {
+  answer_id: string;
+  workspace_id: string;
+  deleted_at: number;
 }

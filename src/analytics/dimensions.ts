@@ -1,0 +1,121 @@
+import { AnswerColumns, Dict, type CodedColumn } from './columns.ts';
+
+/**
+ * What answers can be filtered and broken down by. Each dimension gives every row a code and
+ * each code a label; derived ones (hour, weekday, bands, answer properties) are computed once per
+ * row and extended as answers arrive.
+ */
+export interface DimensionColumn {
+  codes: ArrayLike<number>;
+  labels: ReadonlyArray<string | null>;
+  /** Labels in their natural order (hours, weekdays, bands), else ordered by answer count. */
+  ordered: boolean;
+}
+
+const DAY = 86_400_000;
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const HOURS = Array.from({ length: 24 }, (_, h) => `${String(h).padStart(2, '0')}:00`);
+export const ORDER_BANDS: Array<[number, string]> = [[7, '0–7 days'], [30, '8–30 days'], [90, '31–90 days'], [180, '91–180 days'], [365, '181–365 days'], [Infinity, 'over a year']];
+export const TENURE_BANDS: Array<[number, string]> = [[30, 'under 30 days'], [90, '30–90 days'], [180, '91–180 days'], [365, '181–365 days'], [730, '1–2 years'], [Infinity, 'over 2 years']];
+
+const CODED: Record<string, CodedColumn> = { channel: 'channel', stage: 'stage', survey: 'survey', campaign: 'campaign', utmSource: 'utmSource', device: 'device' };
+
+export const DIMENSIONS = [
+  ...Object.keys(CODED),
+  'hour', 'weekday', 'daysSinceOrder', 'tenure', 'property.<name>',
+] as const;
+
+export class UnknownDimension extends Error {}
+
+interface Derived {
+  codes: Uint32Array;
+  labels: Array<string | null>;
+  upTo: number;
+  fill: (from: number, to: number, codes: Uint32Array) => void;
+}
+
+function band(bands: Array<[number, string]>, none: string | null) {
+  const labels: Array<string | null> = [none, ...bands.map(([, l]) => l)];
+  const code = (days: number) => {
+    if (Number.isNaN(days)) return 0;
+    for (let b = 0; b < bands.length; b++) if (days <= bands[b][0]) return b + 1;
+    return bands.length;
+  };
+  return { labels, code };
+}
+
+// Derived columns per AnswerColumns instance, extended when rows are added.
+const derivedCache = new WeakMap<AnswerColumns, Map<string, Derived>>();
+
+function derived(cols: AnswerColumns, name: string, make: () => Omit<Derived, 'codes' | 'upTo'>): DimensionColumn {
+  let cache = derivedCache.get(cols);
+  if (!cache) derivedCache.set(cols, (cache = new Map()));
+  let d = cache.get(name);
+  if (!d) {
+    d = { ...make(), codes: new Uint32Array(0), upTo: 0 };
+    cache.set(name, d);
+  }
+  if (d.upTo < cols.n) {
+    if (d.codes.length < cols.n) {
+      const bigger = new Uint32Array(Math.max(cols.n, d.codes.length * 2, 1024));
+      bigger.set(d.codes.subarray(0, d.upTo));
+      d.codes = bigger;
+    }
+    d.fill(d.upTo, cols.n, d.codes);
+    d.upTo = cols.n;
+  }
+  return { codes: d.codes, labels: d.labels, ordered: name !== 'property' && !name.startsWith('property.') };
+}
+
+/** The column of a dimension by name, e.g. "stage", "hour", "property.plan". */
+export function dimension(cols: AnswerColumns, name: string): DimensionColumn {
+  const coded = CODED[name];
+  if (coded) return { codes: cols.coded[coded], labels: cols.dicts[coded].labels, ordered: false };
+  switch (name) {
+    case 'hour':
+      return derived(cols, name, () => ({
+        labels: HOURS,
+        fill: (from, to, codes) => {
+          for (let i = from; i < to; i++) codes[i] = Math.floor((cols.at[i] % DAY) / 3_600_000);
+        },
+      }));
+    case 'weekday':
+      return derived(cols, name, () => ({
+        labels: WEEKDAYS,
+        // 1 January 1970 was a Thursday (index 3 from Monday).
+        fill: (from, to, codes) => {
+          for (let i = from; i < to; i++) codes[i] = (Math.floor(cols.at[i] / DAY) + 3) % 7;
+        },
+      }));
+    case 'daysSinceOrder': {
+      const b = band(ORDER_BANDS, 'no order yet');
+      return derived(cols, name, () => ({ labels: b.labels, fill: (from, to, codes) => { for (let i = from; i < to; i++) codes[i] = b.code(cols.daysSinceOrder[i]); } }));
+    }
+    case 'tenure': {
+      const b = band(TENURE_BANDS, null);
+      return derived(cols, name, () => ({ labels: b.labels, fill: (from, to, codes) => { for (let i = from; i < to; i++) codes[i] = b.code(cols.daysSinceFirstSeen[i]); } }));
+    }
+  }
+  if (name.startsWith('property.') && name.length > 9) {
+    const key = name.slice(9);
+    const dict = new Dict();
+    return derived(cols, name, () => ({
+      labels: dict.labels,
+      fill: (from, to, codes) => {
+        for (let i = from; i < to; i++) {
+          const raw = cols.props[i];
+          let v: unknown = null;
+          if (raw && raw.includes(`"${key}"`)) {
+            try {
+              v = (JSON.parse(raw) as Record<string, unknown>)[key];
+            } catch {
+              v = null;
+            }
+          }
+          codes[i] = dict.code(v == null || typeof v === 'object' ? null : String(v));
+        }
+      },
+    }));
+  }
+  throw new UnknownDimension(`unknown dimension "${name}": use one of ${DIMENSIONS.join(', ')}`);
+}

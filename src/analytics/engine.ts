@@ -1,0 +1,109 @@
+import { answerDeletionsSince, answersAfter, answersChangedSince } from '../store/answer-feed.ts';
+import type { Db } from '../store/db.ts';
+import { AnswerColumns } from './columns.ts';
+
+/**
+ * Keeps each workspace's answers in memory as columns and up to date by reading what changed.
+ *
+ * A read first catches up (one indexed query when nothing changed; reads at the same moment share
+ * it), so a figure includes every answer stored before it was asked for, with no timer running for idle workspaces; any number of processes can
+ * do this against one database. Change times are stamped when a writer's transaction starts, so a
+ * transaction that commits late can carry times older than ones already read: the feed is re-read
+ * from OVERLAP_MS back, and rows already held at that version are skipped.
+ */
+const OVERLAP_MS = 5_000;
+const LOAD_PAGE = 20_000;
+const FEED_PAGE = 10_000;
+
+interface WorkspaceAnswers {
+  columns: AnswerColumns;
+  /** Change times read up to (ms) */
+  changedUpTo: number;
+  deletedUpTo: number;
+  refreshedAt: number;
+  refreshing: Promise<void> | null;
+}
+
+export interface EngineOptions {
+  /** How stale a read may be before it catches up first; default 0: every read sees every answer stored before it. */
+  freshMs?: number;
+  /** Called after each page of a first load (for a progress line). */
+  onLoadProgress?: (workspaceId: string, rows: number) => void;
+}
+
+export class InsightEngine {
+  private readonly workspaces = new Map<string, Promise<WorkspaceAnswers>>();
+  readonly freshMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: EngineOptions = {},
+  ) {
+    this.freshMs = options.freshMs ?? 0;
+  }
+
+  /** The workspace's answers, caught up with the database. */
+  async answers(workspaceId: string): Promise<AnswerColumns> {
+    let entry = this.workspaces.get(workspaceId);
+    if (!entry) {
+      entry = this.load(workspaceId);
+      this.workspaces.set(workspaceId, entry);
+      entry.catch(() => this.workspaces.delete(workspaceId));
+    }
+    const w = await entry;
+    if (Date.now() - w.refreshedAt >= this.freshMs) {
+      w.refreshing ??= this.catchUp(workspaceId, w).finally(() => {
+        w.refreshing = null;
+      });
+      await w.refreshing;
+    }
+    return w.columns;
+  }
+
+  /** Drops what is held (a workspace deleted, or tests); the next read loads again. */
+  forget(workspaceId?: string): void {
+    if (workspaceId) this.workspaces.delete(workspaceId);
+    else this.workspaces.clear();
+  }
+
+  private async load(workspaceId: string): Promise<WorkspaceAnswers> {
+    // Changes from here on are read by the feed; those during the load are read twice, harmlessly.
+    const started = Date.now();
+    const columns = new AnswerColumns();
+    let after: string | null = null;
+    for (;;) {
+      const page = await answersAfter(this.db, workspaceId, after, LOAD_PAGE);
+      for (const row of page) columns.upsert(row);
+      this.options.onLoadProgress?.(workspaceId, columns.n);
+      if (page.length < LOAD_PAGE) break;
+      after = page[page.length - 1].id;
+      // Let requests in between pages: a first load of a million answers takes seconds.
+      await new Promise((r) => setImmediate(r));
+    }
+    return { columns, changedUpTo: started, deletedUpTo: started, refreshedAt: 0, refreshing: null };
+  }
+
+  private async catchUp(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
+    const startedAt = Date.now();
+    let after: { at: number; id: string } | null = null;
+    let latest = w.changedUpTo;
+    for (;;) {
+      const page = await answersChangedSince(this.db, workspaceId, w.changedUpTo - OVERLAP_MS, after, FEED_PAGE);
+      for (const row of page) {
+        w.columns.upsert(row);
+        latest = Math.max(latest, Number(row.updated_at));
+      }
+      if (page.length < FEED_PAGE) break;
+      const last = page[page.length - 1];
+      after = { at: Number(last.updated_at), id: last.id };
+    }
+    let deletedLatest = w.deletedUpTo;
+    for (const d of await answerDeletionsSince(this.db, workspaceId, w.deletedUpTo - OVERLAP_MS)) {
+      w.columns.remove(d.answer_id);
+      deletedLatest = Math.max(deletedLatest, Number(d.deleted_at));
+    }
+    w.changedUpTo = latest;
+    w.deletedUpTo = deletedLatest;
+    w.refreshedAt = startedAt;
+  }
+}

@@ -1,0 +1,182 @@
+import { npsDifference, npsSummary, type NpsCounts, type NpsDifference, type NpsSummary } from '../domain/nps.ts';
+import { ERASED, type AnswerColumns } from './columns.ts';
+import { dimension } from './dimensions.ts';
+
+/** Which answers a figure counts. `to` is exclusive. */
+export interface AnswerFilter {
+  from?: number;
+  to?: number;
+  /** dimension name → accepted labels (any of them) */
+  where?: Record<string, string[]>;
+  /** Accepted people, by profile code (see AnswerColumns.profiles); a segment. */
+  people?: Uint8Array | null;
+}
+
+// Category index per score + 1 (index 0 is an erased row): 0 promoter, 1 passive, 2 detractor, 3 skip.
+const CAT = new Uint8Array([3, 2, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0]);
+
+interface Compiled {
+  from: number;
+  to: number;
+  tests: Array<{ codes: ArrayLike<number>; allowed: Uint8Array }>;
+  people: Uint8Array | null;
+  /** Nothing can match (a filter value never seen). */
+  empty: boolean;
+}
+
+function compile(cols: AnswerColumns, f: AnswerFilter): Compiled {
+  const tests: Compiled['tests'] = [];
+  let empty = false;
+  for (const [name, values] of Object.entries(f.where ?? {})) {
+    if (!values.length) continue;
+    const dim = dimension(cols, name);
+    const allowed = new Uint8Array(dim.labels.length + 1);
+    let any = false;
+    dim.labels.forEach((label, code) => {
+      if (label != null && values.includes(label)) {
+        allowed[code] = 1;
+        any = true;
+      }
+    });
+    if (!any) empty = true;
+    tests.push({ codes: dim.codes, allowed });
+  }
+  return { from: f.from ?? -Infinity, to: f.to ?? Infinity, tests, people: f.people ?? null, empty };
+}
+
+/**
+ * Counts answers per key and category in one pass: counts[key * 3 + category]. `keyOf` gives a
+ * row's key (or -1 to leave it out); without it everything is key 0.
+ */
+export function countBy(cols: AnswerColumns, filter: AnswerFilter, keys: number, keyOf?: (row: number) => number): Int32Array {
+  const counts = new Int32Array(Math.max(1, keys) * 3);
+  const c = compile(cols, filter);
+  if (c.empty) return counts;
+  const { from, to, tests, people } = c;
+  const { score, at, profile } = cols;
+  const nTests = tests.length;
+  const t0 = tests[0];
+  const n = cols.n;
+  rows: for (let i = 0; i < n; i++) {
+    const cat = CAT[score[i] + 1];
+    if (cat === 3) continue;
+    const t = at[i];
+    if (t < from || t >= to) continue;
+    if (nTests === 1) {
+      if (!t0.allowed[t0.codes[i]]) continue;
+    } else {
+      for (let k = 0; k < nTests; k++) if (!tests[k].allowed[tests[k].codes[i]]) continue rows;
+    }
+    if (people !== null && !people[profile[i]]) continue;
+    const key = keyOf === undefined ? 0 : keyOf(i);
+    if (key < 0) continue;
+    counts[key * 3 + cat]++;
+  }
+  return counts;
+}
+
+export const countsAt = (counts: Int32Array, key: number): NpsCounts => ({ promoters: counts[key * 3], passives: counts[key * 3 + 1], detractors: counts[key * 3 + 2] });
+
+const minus = (a: NpsCounts, b: NpsCounts): NpsCounts => ({ promoters: a.promoters - b.promoters, passives: a.passives - b.passives, detractors: a.detractors - b.detractors });
+
+export function overview(cols: AnswerColumns, filter: AnswerFilter): NpsSummary {
+  return npsSummary(countsAt(countBy(cols, filter, 1), 0));
+}
+
+export interface BreakdownRow extends NpsSummary {
+  value: string | null;
+  /** This group against all other answers in the filter. */
+  vsRest: NpsDifference;
+  /** 'higher' or 'lower' when the difference from the rest is significant (p < 0.05). */
+  mark: 'higher' | 'lower' | null;
+}
+
+export interface Breakdown {
+  by: string;
+  total: NpsSummary;
+  rows: BreakdownRow[];
+}
+
+export function breakdown(cols: AnswerColumns, filter: AnswerFilter, by: string): Breakdown {
+  const dim = dimension(cols, by);
+  const codes = dim.codes;
+  const counts = countBy(cols, filter, dim.labels.length, (i) => codes[i]);
+  const total: NpsCounts = { promoters: 0, passives: 0, detractors: 0 };
+  for (let k = 0; k < dim.labels.length; k++) {
+    total.promoters += counts[k * 3];
+    total.passives += counts[k * 3 + 1];
+    total.detractors += counts[k * 3 + 2];
+  }
+  const rows: BreakdownRow[] = [];
+  dim.labels.forEach((label, k) => {
+    const group = countsAt(counts, k);
+    if (group.promoters + group.passives + group.detractors === 0) return;
+    const vsRest = npsDifference(group, minus(total, group));
+    rows.push({ value: label, ...npsSummary(group), vsRest, mark: vsRest.significant ? (vsRest.diff! > 0 ? 'higher' : 'lower') : null });
+  });
+  if (!dim.ordered) rows.sort((a, b) => b.n - a.n || String(a.value).localeCompare(String(b.value)));
+  return { by, total: npsSummary(total), rows };
+}
+
+export type Interval = 'day' | 'week' | 'month';
+const DAY = 86_400_000;
+
+/** Start (ms, UTC) of the day, ISO week (Monday) or month holding t. */
+export function bucketStart(t: number, interval: Interval): number {
+  const day = Math.floor(t / DAY);
+  if (interval === 'day') return day * DAY;
+  if (interval === 'week') return (day - ((day + 3) % 7)) * DAY;
+  const d = new Date(day * DAY);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+function nextBucket(start: number, interval: Interval): number {
+  if (interval === 'day') return start + DAY;
+  if (interval === 'week') return start + 7 * DAY;
+  const d = new Date(start);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+export interface TrendPoint extends NpsSummary {
+  start: string;
+  end: string;
+  /** Change from the previous point, with its significance. */
+  change: NpsDifference | null;
+}
+
+/**
+ * NPS per day, week or month; with `rollingDays`, each point counts the answers of the window of
+ * that many days ending with the point (a smoother line with honest, narrower intervals).
+ */
+export function trend(cols: AnswerColumns, filter: AnswerFilter, interval: Interval, range: { from: number; to: number }, rollingDays?: number): TrendPoint[] {
+  const starts: number[] = [];
+  for (let s = bucketStart(range.from, interval); s < range.to; s = nextBucket(s, interval)) starts.push(s);
+  if (!starts.length) return [];
+  const firstDay = Math.floor((rollingDays ? Math.min(starts[0], nextBucket(starts[0], interval) - rollingDays * DAY) : starts[0]) / DAY);
+  const lastEnd = nextBucket(starts[starts.length - 1], interval);
+  const days = Math.ceil(lastEnd / DAY) - firstDay;
+  // Count per day once; buckets and rolling windows are sums of days.
+  const at = cols.at;
+  const daily = countBy(cols, { ...filter, from: Math.max(filter.from ?? -Infinity, firstDay * DAY), to: Math.min(filter.to ?? Infinity, lastEnd) }, days, (i) => Math.floor(at[i] / DAY) - firstDay);
+  const prefix = new Float64Array((days + 1) * 3);
+  for (let d = 0; d < days; d++) for (let c = 0; c < 3; c++) prefix[(d + 1) * 3 + c] = prefix[d * 3 + c] + daily[d * 3 + c];
+  const sum = (fromDay: number, toDay: number): NpsCounts => {
+    const a = Math.max(0, Math.min(days, fromDay - firstDay));
+    const b = Math.max(0, Math.min(days, toDay - firstDay));
+    return { promoters: prefix[b * 3] - prefix[a * 3], passives: prefix[b * 3 + 1] - prefix[a * 3 + 1], detractors: prefix[b * 3 + 2] - prefix[a * 3 + 2] };
+  };
+  const points: TrendPoint[] = [];
+  let previous: NpsCounts | null = null;
+  for (const s of starts) {
+    const end = nextBucket(s, interval);
+    const counts = rollingDays ? sum(Math.floor(end / DAY) - rollingDays, Math.floor(end / DAY)) : sum(Math.floor(s / DAY), Math.floor(end / DAY));
+    const summary = npsSummary(counts);
+    points.push({
+      start: new Date(rollingDays ? end - rollingDays * DAY : s).toISOString(), end: new Date(end).toISOString(), ...summary,
+      // Rolling windows overlap, so consecutive points are not independent samples.
+      change: previous && !rollingDays ? npsDifference(counts, previous) : null,
+    });
+    previous = counts;
+  }
+  return points;
+}

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { importCsv } from '../src/ingest/csv-import.ts';
+import { forEachBackend } from './helpers/backends.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const BT_FILE = resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'bt_nps_verbatims_textsummary.csv');
+const DAY = 86_400_000;
+
+/** NPS by hand: share of 9–10 minus share of 0–6, in points. */
+function handNps(scores: number[]) {
+  const p = scores.filter((s) => s >= 9).length;
+  const d = scores.filter((s) => s <= 6).length;
+  return { n: scores.length, nps: (100 * (p - d)) / scores.length };
+}
+
+async function answer(s: TestServer, body: Record<string, unknown>) {
+  const r = await s.call('POST', '/api/v1/answers', s.ws.writeKey, body);
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+if (!existsSync(BT_FILE)) {
+  it('insight: the BT data set by stage', (t) => t.skip(`../shared/data absent: ${BT_FILE} not found`));
+} else {
+  forEachBackend('insight: the BT data set broken down by stage matches a hand computation, as JSON and CSV', async (store) => {
+    const s = await startServer(store);
+    try {
+      await importCsv(store, s.ws.id, 'answers', createReadStream(BT_FILE), {
+        map: { NPS_SCORE: 'score', text: 'comment', CUSTOMER_RESPONSE_DATE: 'timestamp', SURVEY_SUB_TYPE: 'stage' }, dateFormat: 'dmy', quiet: true,
+      });
+      // The hand computation, from the file itself.
+      const rows = parse(readFileSync(BT_FILE), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+      const byStage = new Map<string, number[]>();
+      for (const r of rows) {
+        if (r.NPS_SCORE === '') continue;
+        byStage.set(r.SURVEY_SUB_TYPE, [...(byStage.get(r.SURVEY_SUB_TYPE) ?? []), Number(r.NPS_SCORE)]);
+      }
+
+      const res = await s.call('GET', '/api/v1/metrics/breakdown?by=stage', s.ws.secretKey);
+      assert.equal(res.status, 200, res.text);
+      const got = new Map(res.json.rows.map((r: { value: string; n: number; nps: number }) => [r.value, r]));
+      for (const [stage, n, nps] of [['Order', 962, '-10.0'], ['First Payment', 1130, '-29.3'], ['Equipment Received', 231, '-56.7'], ['Service in Use', 30, '-76.7']] as const) {
+        const row = got.get(stage) as { n: number; nps: number; adjusted: { low: number; high: number }; lowSample: boolean };
+        const hand = handNps(byStage.get(stage)!);
+        assert.equal(row.n, n, stage);
+        assert.equal(hand.n, n, `${stage} by hand`);
+        assert.equal(row.nps.toFixed(1), nps, stage);
+        assert.ok(Math.abs(row.nps - hand.nps) < 1e-9, `${stage}: ${row.nps} vs ${hand.nps} by hand`);
+        assert.ok(row.adjusted.low < row.nps && row.nps < row.adjusted.high + 1e-9);
+      }
+      assert.equal(res.json.total.n, 2353);
+      assert.ok(Math.abs(res.json.total.nps - -24.692) < 0.01);
+      // Order is far above the rest, Service in Use (30 answers) far below but a low sample.
+      assert.equal((got.get('Order') as { mark: string }).mark, 'higher');
+      assert.equal((got.get('Equipment Received') as { mark: string }).mark, 'lower');
+      assert.equal((got.get('Service in Use') as { lowSample: boolean }).lowSample, true);
+
+      const csv = await s.call('GET', '/api/v1/metrics/breakdown?by=stage&format=csv', s.ws.secretKey);
+      assert.equal(csv.status, 200);
+      assert.match(csv.headers.get('content-type')!, /text\/csv/);
+      const table = parse(csv.text, { columns: true }) as Array<Record<string, string>>;
+      const order = table.find((r) => r.stage === 'Order')!;
+      assert.deepEqual([order.answers, order.nps, order.significant], ['962', '-10', 'higher']);
+      const viaAccept = await s.call('GET', '/api/v1/metrics/breakdown?by=stage', s.ws.secretKey, undefined, { accept: 'text/csv' });
+      assert.equal(viaAccept.text, csv.text);
+
+      // Filters combine: the Order stage in April 2018 only.
+      const april = await s.call('GET', '/api/v1/metrics/nps?stage=Order&from=2018-04-01&to=2018-05-01', s.ws.secretKey);
+      const aprilHand = handNps(rows.filter((r) => r.NPS_SCORE !== '' && r.SURVEY_SUB_TYPE === 'Order' && /^\d\d\/04\/2018/.test(r.CUSTOMER_RESPONSE_DATE)).map((r) => Number(r.NPS_SCORE)));
+      assert.equal(april.json.n, aprilHand.n);
+      assert.ok(Math.abs(april.json.nps - aprilHand.nps) < 1e-9);
+      assert.equal(april.json.distribution.reduce((a: number, b: number) => a + b, 0), aprilHand.n);
+      assert.ok(april.json.previous, 'the month before is the comparison period');
+    } finally {
+      await s.close();
+    }
+  });
+}
+
+forEachBackend('insight: figures follow new answers, changed scores and erasures at once; trends, filters and bad input', async (store) => {
+  const s = await startServer(store);
+  try {
+    const now = Date.now();
+    const base = now - 20 * DAY;
+    // Three weeks of answers: email promoters, web detractors, one app passive.
+    for (let i = 0; i < 30; i++) {
+      await answer(s, {
+        person: { userId: `p${i}` }, score: i % 3 === 0 ? 3 : i % 3 === 1 ? 10 : 9, channel: i % 3 === 0 ? 'web' : 'email',
+        timestamp: new Date(base + i * 12 * 3_600_000).toISOString(), properties: { plan: i % 2 ? 'pro' : 'free' },
+      });
+    }
+    const first = await s.call('GET', '/api/v1/metrics/nps', s.ws.secretKey);
+    assert.equal(first.json.n, 30);
+    assert.ok(Math.abs(first.json.nps - (100 * (20 - 10)) / 30) < 1e-9);
+
+    // A new answer counts in the next read: here through the web widget's token.
+    await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'Web NPS' });
+    const offer = await s.call('POST', '/api/v1/widget/check', s.ws.writeKey, { userId: 'late', url: 'https://shop.example/' });
+    assert.equal(offer.json.show, true, offer.text);
+    assert.equal((await s.call('POST', `/api/v1/responses/${offer.json.token}`, null, { score: 8 })).status, 201);
+    const second = await s.call('GET', '/api/v1/metrics/nps', s.ws.secretKey);
+    assert.equal(second.json.n, 31);
+    assert.equal(second.json.passives, 1);
+    // A second click on another score changes the answer: passive becomes promoter.
+    assert.equal((await s.call('POST', `/api/v1/responses/${offer.json.token}`, null, { score: 10 })).status, 200);
+    const third = await s.call('GET', '/api/v1/metrics/nps', s.ws.secretKey);
+    assert.deepEqual([third.json.n, third.json.passives, third.json.promoters], [31, 0, 21]);
+
+    // Breakdowns by channel and by an answer property, each row against the rest.
+    const channels = await s.call('GET', '/api/v1/metrics/breakdown?by=channel', s.ws.secretKey);
+    const web = channels.json.rows.find((r: { value: string }) => r.value === 'web');
+    assert.deepEqual([web.n, web.nps, web.mark], [11, 100 * (1 - 10) / 11, 'lower']);
+    const plans = await s.call('GET', '/api/v1/metrics/breakdown?by=property.plan&channel=email', s.ws.secretKey);
+    assert.equal(plans.status, 200, plans.text);
+    assert.deepEqual(plans.json.rows.map((r: { value: string; n: number }) => [r.value, r.n]).sort(), [['free', 10], ['pro', 10]]);
+    const filtered = await s.call('GET', '/api/v1/metrics/nps?property.plan=pro&channel=web', s.ws.secretKey);
+    assert.equal(filtered.json.n, 5);
+
+    // Weekly trend: points add up to the total; rolling windows are wider than a week.
+    const weekly = await s.call('GET', `/api/v1/metrics/trend?interval=week&from=${new Date(base).toISOString()}`, s.ws.secretKey);
+    assert.equal(weekly.status, 200, weekly.text);
+    assert.equal(weekly.json.points.reduce((a: number, p: { n: number }) => a + p.n, 0), 31);
+    for (const p of weekly.json.points) assert.equal(new Date(p.start).getUTCDay(), 1, 'weeks start on Monday');
+    const rolling = await s.call('GET', `/api/v1/metrics/trend?interval=day&rolling=30&from=${new Date(now - 2 * DAY).toISOString()}`, s.ws.secretKey);
+    assert.equal(rolling.json.points.at(-1).n, 31, 'the last 30-day window holds every answer');
+    const csv = await s.call('GET', '/api/v1/metrics/trend?interval=week&format=csv', s.ws.secretKey);
+    assert.match(csv.text.split('\n')[0], /^start,end,answers,nps,low,high,low_sample/);
+
+    // Erasing a person takes their answers out of every figure.
+    const profile = await s.call('GET', '/api/v1/profiles?userId=late', s.ws.secretKey);
+    assert.equal((await s.call('DELETE', `/v1/people/${profile.json.id}`, s.ws.secretKey)).status, 202);
+    assert.equal((await s.call('GET', '/api/v1/metrics/nps', s.ws.secretKey)).json.n, 30);
+
+    // Another workspace sees none of it.
+    assert.equal((await s.call('GET', '/api/v1/metrics/nps', s.other.secretKey)).json.n, 0);
+    assert.deepEqual((await s.call('GET', '/api/v1/metrics/breakdown?by=channel', s.other.secretKey)).json.rows, []);
+
+    for (const [path, field] of [
+      ['/api/v1/metrics/breakdown?by=colour', /by/],
+      ['/api/v1/metrics/breakdown', /by/],
+      ['/api/v1/metrics/nps?colour=red', /colour/],
+      ['/api/v1/metrics/trend?interval=year', /interval/],
+      ['/api/v1/metrics/trend?interval=day&from=2000-01-01', /from/],
+      ['/api/v1/metrics/nps?from=2026-02-01&to=2026-01-01', /to/],
+    ] as const) {
+      const r = await s.call('GET', path, s.ws.secretKey);
+      assert.equal(r.status, 400, `${path}: ${r.text}`);
+      assert.match(r.json.message, field, path);
+    }
+    assert.equal((await s.call('GET', '/api/v1/metrics/nps', s.ws.writeKey)).status, 403, 'a public write key cannot read figures');
+  } finally {
+    await s.close();
+  }
+});
