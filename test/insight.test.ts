@@ -156,3 +156,42 @@ forEachBackend('insight: figures follow new answers, changed scores and erasures
     await s.close();
   }
 });
+
+forEachBackend('insight: saved segments over traits and NPS filter every figure', async (store) => {
+  const s = await startServer(store);
+  try {
+    const batch = Array.from({ length: 40 }, (_, i) => ({ type: 'identify', userId: `s${i}`, messageId: `id-s${i}`, traits: { plan: i % 4 === 0 ? 'pro' : 'free' } }));
+    assert.equal((await s.call('POST', '/v1/batch', s.ws.writeKey, { batch })).status, 200);
+    for (let i = 0; i < 40; i++) await answer(s, { person: { userId: `s${i}` }, score: i % 4 === 0 ? 10 : i % 2 ? 4 : 8, channel: i % 3 ? 'email' : 'web' });
+
+    const pro = await s.call('POST', '/api/v1/segments', s.ws.secretKey, { name: 'Pro plan', conditions: [{ field: 'traits.plan', op: 'eq', value: 'pro' }] });
+    assert.equal(pro.status, 201, pro.text);
+    assert.deepEqual([pro.json.segment.people, pro.json.segment.answers], [10, 10]);
+    const figure = await s.call('GET', `/api/v1/metrics/nps?segment=${pro.json.segment.id}`, s.ws.secretKey);
+    assert.deepEqual([figure.json.n, figure.json.nps], [10, 100]);
+    const byChannel = await s.call('GET', `/api/v1/metrics/breakdown?by=channel&segment=${pro.json.segment.id}`, s.ws.secretKey);
+    assert.equal(byChannel.json.total.n, 10);
+
+    // A segment on NPS itself: the detractors, by their latest answer.
+    const detractors = await s.call('POST', '/api/v1/segments', s.ws.secretKey, { name: 'Detractors', conditions: [{ field: 'latestNpsCategory', op: 'eq', value: 'detractor' }] });
+    assert.equal(detractors.json.segment.people, 20);
+    const trend = await s.call('GET', `/api/v1/metrics/trend?interval=day&segment=${detractors.json.segment.id}`, s.ws.secretKey);
+    assert.equal(trend.json.points.at(-1).detractors, 20);
+    assert.equal(trend.json.points.at(-1).n, 20);
+
+    const changed = await s.call('PUT', `/api/v1/segments/${pro.json.segment.id}`, s.ws.secretKey, { name: 'Free plan', conditions: [{ field: 'traits.plan', op: 'eq', value: 'free' }] });
+    assert.equal(changed.json.segment.people, 30);
+    assert.equal((await s.call('GET', `/api/v1/metrics/nps?segment=${pro.json.segment.id}`, s.ws.secretKey)).json.n, 30);
+    assert.equal((await s.call('GET', '/api/v1/segments', s.ws.secretKey)).json.items.length, 2);
+
+    assert.equal((await s.call('GET', `/api/v1/metrics/nps?segment=${pro.json.segment.id}`, s.other.secretKey)).status, 404, 'another workspace cannot use it');
+    assert.equal((await s.call('GET', `/api/v1/segments/${pro.json.segment.id}`, s.other.secretKey)).status, 404);
+    const bad = await s.call('POST', '/api/v1/segments', s.ws.secretKey, { name: 'Bad', conditions: [{ field: 'traits.plan', op: 'like', value: 'p%' }] });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /conditions\.0\.op/);
+    assert.equal((await s.call('DELETE', `/api/v1/segments/${pro.json.segment.id}`, s.ws.secretKey)).status, 204);
+    assert.equal((await s.call('GET', `/api/v1/metrics/nps?segment=${pro.json.segment.id}`, s.ws.secretKey)).status, 404);
+  } finally {
+    await s.close();
+  }
+});

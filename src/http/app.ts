@@ -10,6 +10,8 @@ import { KeyCache } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { metricsRoutes } from './metrics.ts';
 import { InsightEngine } from '../analytics/engine.ts';
+import { SegmentMembers } from '../analytics/segments.ts';
+import { savedSegmentRoutes } from './segments.ts';
 import { profileRoutes } from './profiles.ts';
 import { segmentRoutes } from './segment.ts';
 import { workspaceRoutes } from './workspace.ts';
@@ -66,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const writer = options.writer ?? createWriter(store);
   const keys = new KeyCache(store);
   const engine = new InsightEngine(store.db);
+  const members = new SegmentMembers(store.db);
 
   const routes: App['routes'] = [];
   app.addHook('onRoute', (r) => {
@@ -129,7 +132,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(segmentRoutes, { writer, keys });
   await app.register(answerRoutes, { store, writer, keys });
   await app.register(profileRoutes, { store, keys });
-  await app.register(metricsRoutes, { keys, engine });
+  await app.register(metricsRoutes, { store, keys, engine, members });
+  await app.register(savedSegmentRoutes, { store, keys, engine, members });
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });

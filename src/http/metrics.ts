@@ -5,6 +5,9 @@ import type { InsightEngine } from '../analytics/engine.ts';
 import { DIMENSIONS, dimension, UnknownDimension } from '../analytics/dimensions.ts';
 import { breakdown, countBy, overview, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
 import { npsDifference } from '../domain/nps.ts';
+import type { SegmentMembers } from '../analytics/segments.ts';
+import type { Store } from '../store/db.ts';
+import { getSegment } from '../store/segments.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { IsoTime, ListQuery, listParam, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
@@ -30,17 +33,18 @@ const FILTERS = {
   to: Type.Optional(IsoTime),
   channel: ListQuery, surveyId: ListQuery, stage: ListQuery, campaign: ListQuery, device: ListQuery, utmSource: ListQuery,
   hour: ListQuery, weekday: ListQuery, daysSinceOrder: ListQuery, tenure: ListQuery,
+  segment: Type.Optional(Type.String({ maxLength: 100, description: 'A saved segment id: only answers of its people' })),
 };
 const FILTER_DIMS: Record<string, string> = {
   channel: 'channel', surveyId: 'survey', stage: 'stage', campaign: 'campaign', device: 'device', utmSource: 'utmSource',
   hour: 'hour', weekday: 'weekday', daysSinceOrder: 'daysSinceOrder', tenure: 'tenure',
 };
-const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, and property.<name> for any answer property; each list may be repeated or comma-separated.';
+const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, and property.<name> for any answer property; each list may be repeated or comma-separated.';
 const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' }));
 
 type Query = Record<string, string | string[] | undefined>;
 
-function filterOf(q: Query): AnswerFilter & { from?: number; to?: number } {
+function parseFilter(q: Query): AnswerFilter & { from?: number; to?: number } {
   const from = parseTimeParam(q.from as string | undefined, 'from');
   const to = parseTimeParam(q.to as string | undefined, 'to');
   if (from != null && to != null && from >= to) throw new HttpError(400, 'to: must be after from', 'to');
@@ -58,7 +62,7 @@ function filterOf(q: Query): AnswerFilter & { from?: number; to?: number } {
   return { from, to, where };
 }
 
-const filtersEcho = (f: AnswerFilter) => ({ from: f.from != null ? new Date(f.from).toISOString() : null, to: f.to != null ? new Date(f.to).toISOString() : null, where: f.where ?? {} });
+const filtersEcho = (f: AnswerFilter) => ({ from: f.from != null ? new Date(f.from).toISOString() : null, to: f.to != null ? new Date(f.to).toISOString() : null, where: f.where ?? {}, segment: f.people ? true : undefined });
 
 function wantsCsv(request: FastifyRequest, format: string | undefined) {
   return format === 'csv' || (format == null && /\btext\/csv\b/.test(String(request.headers.accept ?? '')));
@@ -71,8 +75,20 @@ function sendCsv(reply: FastifyReply, name: string, rows: Array<Record<string, u
 
 const round = (x: number | null, digits = 3) => (x == null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
-export async function metricsRoutes(app: FastifyInstance, opts: { keys: KeyCache; engine: InsightEngine }) {
+export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; engine: InsightEngine; members: SegmentMembers }) {
   const { engine } = opts;
+
+  /** The workspace's answers and the filter a request asks for (a segment resolved to its people). */
+  async function load(workspaceId: string, q: Query) {
+    const filter = parseFilter(q);
+    const cols = await engine.answers(workspaceId);
+    if (q.segment) {
+      const segment = await getSegment(opts.store.db, workspaceId, String(q.segment));
+      if (!segment) throw new HttpError(404, `segment: no segment ${q.segment} in this workspace`, 'segment');
+      filter.people = (await opts.members.of(segment, cols)).people;
+    }
+    return { cols, filter };
+  }
   const secret = authenticate(opts.keys, 'secret');
   const tags = ['insight'];
   const security = secretSecurity;
@@ -99,8 +115,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { keys: KeyCache
       }),
     },
   }, async (request) => {
-    const filter = filterOf(request.query as Query);
-    const cols = await engine.answers(request.principal.workspaceId);
+    const { cols, filter } = await load(request.principal.workspaceId, request.query as Query);
     const figure = overview(cols, filter);
     const byScore = countBy(cols, filter, 11, (i) => cols.score[i]);
     const distribution = Array.from({ length: 11 }, (_, s) => byScore[s * 3] + byScore[s * 3 + 1] + byScore[s * 3 + 2]);
@@ -131,8 +146,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { keys: KeyCache
     },
   }, async (request, reply) => {
     const q = request.query as Query;
-    const filter = filterOf(q);
-    const cols = await engine.answers(request.principal.workspaceId);
+    const { cols, filter } = await load(request.principal.workspaceId, q);
     let result;
     try {
       result = breakdown(cols, filter, String(q.by));
@@ -171,14 +185,15 @@ export async function metricsRoutes(app: FastifyInstance, opts: { keys: KeyCache
     },
   }, async (request, reply) => {
     const q = request.query as Query & { interval?: Interval; rolling?: number };
-    const filter = filterOf(q);
+    const filter = parseFilter(q);
     const interval = q.interval ?? 'week';
     const to = filter.to ?? Date.now();
     const span = { day: 30, week: 26 * 7, month: 365 }[interval] * 86_400_000;
     const from = filter.from ?? to - span;
     const buckets = (to - from) / ({ day: 1, week: 7, month: 28 }[interval] * 86_400_000);
     if (buckets > 5000) throw new HttpError(400, `from: ${Math.round(buckets)} ${interval}s is too many points; use a longer interval or a shorter range`, 'from');
-    const cols = await engine.answers(request.principal.workspaceId);
+    const { cols, filter: withPeople } = await load(request.principal.workspaceId, q);
+    filter.people = withPeople.people;
     // from and to place the points; a rolling window reaches back before from.
     const points = trend(cols, { ...filter, from: undefined, to: undefined }, interval, { from, to }, q.rolling);
     if (wantsCsv(request, q.format as string | undefined)) {

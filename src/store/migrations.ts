@@ -336,7 +336,7 @@ const automatedSends: Migration = {
 };
 
 // The insight engine keeps answers in memory and follows changes: answers by when they last
-// changed, and erasures (which leave no row behind to notice) in their own log.
+// changed, and erasures (which leave no row behind to notice) in their own log. Segments filter it.
 const insightFeed: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.createIndex('answers_changed').on('answers').columns(['workspace_id', 'updated_at']).execute();
@@ -347,6 +347,18 @@ const insightFeed: Migration = {
       .addColumn('deleted_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('answer_deletions_time').on('answer_deletions').columns(['workspace_id', 'deleted_at']).execute();
+
+    // Saved condition sets over traits, computed traits and NPS, used to filter figures.
+    await db.schema
+      .createTable('segments')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('conditions', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('segments_workspace').on('segments').columns(['workspace_id', 'created_at']).execute();
   },
 };
 

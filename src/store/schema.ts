@@ -249,6 +249,7 @@ export interface Schema {
   survey_cursors: SurveyCursorTable;
   survey_runs: SurveyRunTable;
   answer_deletions: AnswerDeletionTable;
+  segments: SegmentTable;
 }
 
 export interface SurveyCursorTable {
@@ -288,4 +289,13 @@ export interface AnswerDeletionTable {
   answer_id: string;
   workspace_id: string;
   deleted_at: number;
+}
+
+export interface SegmentTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  conditions: string; // JSON Condition[]
+  created_at: number;
+  updated_at: number;
 }
