@@ -130,6 +130,21 @@ forEachBackend('insight: figures follow new answers, changed scores and erasures
     const csv = await s.call('GET', '/api/v1/metrics/trend?interval=week&format=csv', s.ws.secretKey);
     assert.match(csv.text.split('\n')[0], /^start,end,answers,nps,low,high,low_sample/);
 
+    // Against published figures, each with its source, and against the previous 90 days.
+    const bench = await s.call('GET', '/api/v1/metrics/benchmarks?industry=Retail', s.ws.secretKey);
+    assert.equal(bench.status, 200, bench.text);
+    assert.equal(bench.json.workspace.n, 31);
+    assert.equal(bench.json.previous.n, 0);
+    assert.deepEqual(bench.json.benchmarks.map((b: { nps: number; year: number }) => [b.nps, b.year]), [[28, 2023], [50, 2016], [50, 2025]]);
+    for (const b of bench.json.benchmarks) {
+      assert.ok(b.source && b.region, 'every figure names its source and region');
+      const { low, high } = bench.json.workspace.adjusted;
+      assert.equal(b.position, low > b.nps ? 'above' : high < b.nps ? 'below' : 'within');
+    }
+    const unknown = await s.call('GET', '/api/v1/metrics/benchmarks?industry=space%20travel', s.ws.secretKey);
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.json.message, /industry.*retail/);
+
     // Erasing a person takes their answers out of every figure.
     const profile = await s.call('GET', '/api/v1/profiles?userId=late', s.ws.secretKey);
     assert.equal((await s.call('DELETE', `/v1/people/${profile.json.id}`, s.ws.secretKey)).status, 202);

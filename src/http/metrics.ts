@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { DIMENSIONS, dimension, UnknownDimension } from '../analytics/dimensions.ts';
 import { breakdown, countBy, overview, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
+import { BENCHMARKS, compareToBenchmark, INDUSTRIES } from '../domain/benchmarks.ts';
 import { npsDifference } from '../domain/nps.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
 import type { Store } from '../store/db.ts';
@@ -202,6 +203,38 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       })));
     }
     return { interval, rolling: q.rolling ?? null, points, filters: filtersEcho({ ...filter, from, to }) };
+  });
+
+  app.get('/api/v1/metrics/benchmarks', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'The workspace NPS (with its interval) against published industry figures, each with its source, year and region, and against its own previous period',
+      description: `industry: ${INDUSTRIES.join(', ')} (without it, every published figure). From and to default to the last 90 days. ${FILTER_HELP}`,
+      querystring: open({ ...FILTERS, industry: Type.Optional(Type.String({ maxLength: 100 })) }),
+      response: withErrors({
+        200: Type.Object({
+          workspace: NpsFigure, previous: NpsFigure, change: Difference,
+          benchmarks: Type.Array(Type.Object({
+            industry: Type.String(), nps: Type.Number(), kind: Type.String(), source: Type.String(), year: Type.Integer(), region: Type.String(),
+            position: Type.Union([Type.Literal('above'), Type.Literal('below'), Type.Literal('within'), Type.Null()], { description: 'Where the workspace\'s 95% interval lies against the figure' }),
+          })),
+          filters: Type.Record(Type.String(), Type.Unknown()),
+        }),
+      }),
+    },
+  }, async (request) => {
+    const q = request.query as Query & { industry?: string };
+    const industry = q.industry?.trim().toLowerCase();
+    if (industry && !INDUSTRIES.includes(industry)) throw new HttpError(400, `industry: "${q.industry}" has no published figure here; one of ${INDUSTRIES.join(', ')}`, 'industry');
+    const { cols, filter } = await load(request.principal.workspaceId, q);
+    filter.to ??= Date.now();
+    filter.from ??= filter.to - 90 * 86_400_000;
+    const workspace = overview(cols, filter);
+    const previous = overview(cols, { ...filter, from: filter.from - (filter.to - filter.from), to: filter.from });
+    const benchmarks = BENCHMARKS.filter((b) => !industry || b.industry === industry).map((b) => ({
+      ...b, position: workspace.adjusted.low == null ? null : compareToBenchmark(workspace.adjusted.low, workspace.adjusted.high!, b),
+    }));
+    return { workspace, previous, change: npsDifference(workspace, previous), benchmarks, filters: filtersEcho(filter) };
   });
 
   app.get('/api/v1/metrics/dimensions', {
