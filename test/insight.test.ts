@@ -9,6 +9,9 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const BT_FILE = resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'bt_nps_verbatims_textsummary.csv');
 const DAY = 86_400_000;
+// One process here, and the clock is ticked by hand.
+process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
+process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 /** NPS by hand: share of 9–10 minus share of 0–6, in points. */
 function handNps(scores: number[]) {
@@ -129,6 +132,30 @@ forEachBackend('insight: figures follow new answers, changed scores and erasures
     assert.equal(rolling.json.points.at(-1).n, 31, 'the last 30-day window holds every answer');
     const csv = await s.call('GET', '/api/v1/metrics/trend?interval=week&format=csv', s.ws.secretKey);
     assert.match(csv.text.split('\n')[0], /^start,end,answers,nps,low,high,low_sample/);
+
+    // Annotations: one made through the API, and a campaign sent as events to two people, marked once at its first.
+    const note = await s.call('POST', '/api/v1/annotations', s.ws.secretKey, { at: new Date(base + 3 * DAY).toISOString(), kind: 'release', label: 'App 2.0' });
+    assert.equal(note.status, 201, note.text);
+    await s.call('POST', '/v1/batch', s.ws.writeKey, { batch: [
+      { type: 'track', event: 'Campaign Email Opened', userId: 'p1', timestamp: new Date(base + 5 * DAY).toISOString(), properties: { campaign: 'Spring Sale' } },
+      { type: 'track', event: 'Campaign Email Opened', userId: 'p2', timestamp: new Date(base + 5 * DAY + 3_600_000).toISOString(), properties: { campaign: 'Spring Sale' } },
+    ] });
+    await s.settle();
+    await s.tick();
+    await s.tick();
+    const annotated = await s.call('GET', `/api/v1/metrics/trend?interval=week&from=${new Date(base).toISOString()}`, s.ws.secretKey);
+    assert.deepEqual(annotated.json.annotations.map((a: { kind: string; label: string; at: string; source: string }) => [a.kind, a.label, a.at, a.source]), [
+      ['release', 'App 2.0', new Date(base + 3 * DAY).toISOString(), 'api'],
+      ['campaign', 'Spring Sale', new Date(base + 5 * DAY).toISOString(), 'Campaign Email Opened'],
+    ]);
+    const badKind = await s.call('POST', '/api/v1/annotations', s.ws.secretKey, { at: new Date().toISOString(), kind: 'party', label: 'x' });
+    assert.equal(badKind.status, 400);
+    assert.match(badKind.json.message, /kind/);
+    const badAt = await s.call('POST', '/api/v1/annotations', s.ws.secretKey, { at: 'yesterday', kind: 'note', label: 'x' });
+    assert.equal(badAt.status, 400);
+    assert.match(badAt.json.message, /body\.at/);
+    assert.equal((await s.call('DELETE', `/api/v1/annotations/${note.json.annotation.id}`, s.other.secretKey)).status, 404);
+    assert.equal((await s.call('GET', '/api/v1/annotations', s.other.secretKey)).json.items.length, 0);
 
     // Against published figures, each with its source, and against the previous 90 days.
     const bench = await s.call('GET', '/api/v1/metrics/benchmarks?industry=Retail', s.ws.secretKey);

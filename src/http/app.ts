@@ -10,6 +10,7 @@ import { KeyCache } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { metricsRoutes } from './metrics.ts';
 import { InsightEngine } from '../analytics/engine.ts';
+import { scanAnnotationEvents } from '../analytics/annotations.ts';
 import { SegmentMembers } from '../analytics/segments.ts';
 import { savedSegmentRoutes } from './segments.ts';
 import { profileRoutes } from './profiles.ts';
@@ -92,6 +93,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const clock = outbox ? new Clock([
     { name: 'survey triggers', run: (now) => scanTriggers(delivery, now) },
     { name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) },
+    { name: 'annotations from events', run: (now) => scanAnnotationEvents(store.db, now) },
   ]) : null;
   app.addHook('onReady', async () => {
     outbox?.start();

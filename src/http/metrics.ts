@@ -9,6 +9,8 @@ import { npsDifference } from '../domain/nps.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
 import type { Store } from '../store/db.ts';
 import { getSegment } from '../store/segments.ts';
+import { addAnnotation, annotationsBetween, deleteAnnotation } from '../store/annotations.ts';
+import type { AnnotationTable } from '../store/schema.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { IsoTime, ListQuery, listParam, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
@@ -41,6 +43,8 @@ const FILTER_DIMS: Record<string, string> = {
   hour: 'hour', weekday: 'weekday', daysSinceOrder: 'daysSinceOrder', tenure: 'tenure',
 };
 const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, and property.<name> for any answer property; each list may be repeated or comma-separated.';
+const AnnotationView = Type.Object({ id: Type.String(), at: Type.String(), kind: Type.String(), label: Type.String(), source: Type.String() });
+const annotationView = (a: AnnotationTable) => ({ id: a.id, at: new Date(Number(a.at)).toISOString(), kind: a.kind, label: a.label, source: a.source });
 const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' }));
 
 type Query = Record<string, string | string[] | undefined>;
@@ -180,6 +184,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
         200: Type.Object({
           interval: Type.String(), rolling: Type.Union([Type.Integer(), Type.Null()]),
           points: Type.Array(Type.Composite([NpsFigure, Type.Object({ start: Type.String(), end: Type.String(), change: Type.Union([Difference, Type.Null()]) })])),
+          annotations: Type.Array(AnnotationView, { description: 'Campaigns, releases and notes in the range, to draw on the chart' }),
           filters: Type.Record(Type.String(), Type.Unknown()),
         }),
       }),
@@ -202,7 +207,8 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
         start: p.start, end: p.end, answers: p.n, nps: round(p.nps, 1), low: round(p.adjusted.low, 1), high: round(p.adjusted.high, 1), low_sample: p.lowSample,
       })));
     }
-    return { interval, rolling: q.rolling ?? null, points, filters: filtersEcho({ ...filter, from, to }) };
+    const annotations = (await annotationsBetween(opts.store.db, request.principal.workspaceId, from, to)).map(annotationView);
+    return { interval, rolling: q.rolling ?? null, points, annotations, filters: filtersEcho({ ...filter, from, to }) };
   });
 
   app.get('/api/v1/metrics/benchmarks', {
@@ -235,6 +241,45 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       ...b, position: workspace.adjusted.low == null ? null : compareToBenchmark(workspace.adjusted.low, workspace.adjusted.high!, b),
     }));
     return { workspace, previous, change: npsDifference(workspace, previous), benchmarks, filters: filtersEcho(filter) };
+  });
+
+  app.post('/api/v1/annotations', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'Mark a campaign, release or note on trend charts (track events named Campaign Sent or Release Deployed make them too)',
+      body: Type.Object({
+        at: IsoTime, kind: Type.Union([Type.Literal('campaign'), Type.Literal('release'), Type.Literal('note')]), label: Type.String({ minLength: 1, maxLength: 200 }),
+      }, { additionalProperties: false }),
+      response: withErrors({ 201: Type.Object({ annotation: AnnotationView }) }),
+    },
+  }, async (request, reply) => {
+    const b = request.body as { at: string; kind: 'campaign' | 'release' | 'note'; label: string };
+    const at = parseTimeParam(b.at, 'body.at')!;
+    reply.status(201);
+    return { annotation: annotationView(await addAnnotation(opts.store.db, request.principal.workspaceId, { at, kind: b.kind, label: b.label.trim(), source: 'api' })) };
+  });
+
+  app.get('/api/v1/annotations', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'Annotations in a time range (default: the last year)',
+      querystring: Type.Object({ from: Type.Optional(IsoTime), to: Type.Optional(IsoTime) }, { additionalProperties: false }),
+      response: withErrors({ 200: Type.Object({ items: Type.Array(AnnotationView) }) }),
+    },
+  }, async (request) => {
+    const q = request.query as { from?: string; to?: string };
+    const to = parseTimeParam(q.to, 'to') ?? Date.now() + 1;
+    const from = parseTimeParam(q.from, 'from') ?? to - 366 * 86_400_000;
+    return { items: (await annotationsBetween(opts.store.db, request.principal.workspaceId, from, to)).map(annotationView) };
+  });
+
+  app.delete('/api/v1/annotations/:id', {
+    preHandler: secret,
+    schema: { tags, security, summary: 'Remove an annotation', params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: withErrors({ 204: Type.Null() }) },
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!(await deleteAnnotation(opts.store.db, request.principal.workspaceId, id))) throw new HttpError(404, `No annotation ${id} in this workspace`);
+    reply.status(204);
   });
 
   app.get('/api/v1/metrics/dimensions', {

@@ -1,3 +1,4 @@
+import { idFloor } from '../domain/ids.ts';
 import type { Db } from './db.ts';
 
 export interface TrackedEvent {
@@ -14,4 +15,13 @@ export async function trackEventsAfter(db: Db, workspaceId: string, name: string
     .where('id', '>', afterId).where('id', '<=', untilId)
     .orderBy('id').limit(limit).execute();
   return rows.map((r) => ({ id: r.id, profileId: r.profile_id, timestamp: Number(r.timestamp), properties: r.properties }));
+}
+
+/**
+ * The newest event id a reader may rely on: event ids are made when a projection slice starts, and
+ * another process's slice may commit ids a few seconds older than ones already visible, so readers
+ * following events by id stay ADVOCATE_EVENT_SETTLE_MS (default 10 s) behind (a single process could use 0).
+ */
+export function settledEventId(now: number): string {
+  return idFloor('evt', now - Number(process.env.ADVOCATE_EVENT_SETTLE_MS ?? 10_000));
 }

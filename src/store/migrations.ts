@@ -293,13 +293,14 @@ const surveys: Migration = {
 const automatedSends: Migration = {
   async up(db: Kysely<any>) {
     await db.schema
-      .createTable('survey_cursors')
-      .addColumn('survey_id', 'text', (c) => c.notNull())
+      .createTable('read_cursors')
+      // The survey (or workspace) that reads, and what it reads, e.g. "trigger:Order Delivered"
+      .addColumn('owner_id', 'text', (c) => c.notNull())
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('workspace_id', 'text', (c) => c.notNull())
       .addColumn('position', 'text', (c) => c.notNull())
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('survey_cursors_pk', ['survey_id', 'name'])
+      .addPrimaryKeyConstraint('read_cursors_pk', ['owner_id', 'name'])
       .execute();
 
     await db.schema
@@ -359,6 +360,20 @@ const insightFeed: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('segments_workspace').on('segments').columns(['workspace_id', 'created_at']).execute();
+
+    // Campaigns, releases and notes shown on trend charts.
+    await db.schema
+      .createTable('annotations')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('label', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('annotations_time').on('annotations').columns(['workspace_id', 'at']).execute();
+    await db.schema.createIndex('annotations_label').unique().on('annotations').columns(['workspace_id', 'kind', 'label']).execute();
   },
 };
 

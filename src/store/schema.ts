@@ -246,14 +246,16 @@ export interface Schema {
   contacts: ContactTable;
   jobs: JobTable;
   suppressions: SuppressionTable;
-  survey_cursors: SurveyCursorTable;
+  read_cursors: ReadCursorTable;
   survey_runs: SurveyRunTable;
   answer_deletions: AnswerDeletionTable;
   segments: SegmentTable;
+  annotations: AnnotationTable;
 }
 
-export interface SurveyCursorTable {
-  survey_id: string;
+export interface ReadCursorTable {
+  /** The survey (or workspace) reading */
+  owner_id: string;
   /** What the cursor follows, e.g. "trigger:Order Delivered" */
   name: string;
   workspace_id: string;
@@ -298,4 +300,15 @@ export interface SegmentTable {
   conditions: string; // JSON Condition[]
   created_at: number;
   updated_at: number;
+}
+
+export interface AnnotationTable {
+  id: string;
+  workspace_id: string;
+  at: number;
+  kind: 'campaign' | 'release' | 'note';
+  label: string;
+  /** 'api', or the event name it came from */
+  source: string;
+  created_at: number;
 }

@@ -2,16 +2,16 @@ import { sql } from 'kysely';
 import type { Db, Tx } from './db.ts';
 import type { SurveyRunTable } from './schema.ts';
 
-/** Where a survey's reading of something (e.g. "trigger:Order Delivered") has got to, if it has started. */
-export async function cursorPosition(db: Db, surveyId: string, name: string): Promise<string | null> {
-  const row = await db.selectFrom('survey_cursors').select('position').where('survey_id', '=', surveyId).where('name', '=', name).executeTakeFirst();
+/** Where a survey's (or workspace's) reading of something (e.g. "trigger:Order Delivered") has got to, if it has started. */
+export async function cursorPosition(db: Db, ownerId: string, name: string): Promise<string | null> {
+  const row = await db.selectFrom('read_cursors').select('position').where('owner_id', '=', ownerId).where('name', '=', name).executeTakeFirst();
   return row?.position ?? null;
 }
 
 /** Moves a cursor forward, never back (two processes reading the same events both end at the furthest). */
-export async function advanceCursor(db: Db | Tx, workspaceId: string, surveyId: string, name: string, position: string, now = Date.now()): Promise<void> {
-  await db.insertInto('survey_cursors').values({ survey_id: surveyId, name, workspace_id: workspaceId, position, updated_at: now })
-    .onConflict((oc) => oc.columns(['survey_id', 'name']).doUpdateSet({ position: sql`case when excluded.position > survey_cursors.position then excluded.position else survey_cursors.position end`, updated_at: now }))
+export async function advanceCursor(db: Db | Tx, workspaceId: string, ownerId: string, name: string, position: string, now = Date.now()): Promise<void> {
+  await db.insertInto('read_cursors').values({ owner_id: ownerId, name, workspace_id: workspaceId, position, updated_at: now })
+    .onConflict((oc) => oc.columns(['owner_id', 'name']).doUpdateSet({ position: sql`case when excluded.position > read_cursors.position then excluded.position else read_cursors.position end`, updated_at: now }))
     .execute();
 }
 

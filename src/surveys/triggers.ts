@@ -1,5 +1,5 @@
 import { derivedId, idFloor } from '../domain/ids.ts';
-import { trackEventsAfter } from '../store/events.ts';
+import { settledEventId, trackEventsAfter } from '../store/events.ts';
 import { advanceCursor, cursorPosition } from '../store/survey-runs.ts';
 import { automatedSurveys, type Survey } from '../store/surveys.ts';
 import { scheduleContact, type DeliveryContext } from './delivery.ts';
@@ -14,11 +14,8 @@ import { resolvePerson } from './eligibility.ts';
  *   year's order).
  * - A contact's id is derived from the survey, event and channel, so reading an event twice
  *   (a crash before the cursor moved, two processes) schedules one send.
- * - Event ids are made when an event is stored; another process's projection may commit ids a
- *   few seconds older than ones already visible, so the cursor stays SETTLE_MS behind now
- *   (ADVOCATE_TRIGGER_SETTLE_MS; a single process could use 0).
+ * - The cursor stays a few seconds behind the newest events (see settledEventId).
  */
-const settleMs = () => Number(process.env.ADVOCATE_TRIGGER_SETTLE_MS ?? 10_000);
 const STALE_MS = 24 * 3_600_000;
 const PAGE = 500;
 
@@ -52,7 +49,7 @@ async function scanTrigger(ctx: DeliveryContext, survey: Survey, trigger: Survey
     position = idFloor('evt', survey.updatedAt);
     await advanceCursor(db, ws, survey.id, name, position, now);
   }
-  const until = idFloor('evt', now - settleMs());
+  const until = settledEventId(now);
   const delayMs = trigger.delayHours * 3_600_000;
   for (;;) {
     const events = await trackEventsAfter(db, ws, trigger.event, position, until, PAGE);

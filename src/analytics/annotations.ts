@@ -1,0 +1,62 @@
+import { idFloor } from '../domain/ids.ts';
+import { addAnnotation } from '../store/annotations.ts';
+import type { Db } from '../store/db.ts';
+import { settledEventId, trackEventsAfter } from '../store/events.ts';
+import type { AnnotationTable } from '../store/schema.ts';
+import { advanceCursor, cursorPosition } from '../store/survey-runs.ts';
+import { listWorkspaces } from '../store/workspaces.ts';
+
+/**
+ * Campaigns and releases sent as track events become trend annotations, marked once per campaign
+ * (or version) at its first event. An email platform sends one event per recipient, so the first
+ * open of a campaign's email stands for its send when no "Campaign Sent" comes.
+ */
+export const ANNOTATION_EVENTS: Record<string, AnnotationTable['kind']> = {
+  'Campaign Sent': 'campaign',
+  'Campaign Launched': 'campaign',
+  'Campaign Email Opened': 'campaign',
+  'Release Deployed': 'release',
+  'Release Published': 'release',
+};
+const PAGE = 2_000;
+
+function labelOf(name: string, properties: string | null): string {
+  try {
+    const p = JSON.parse(properties ?? '{}') as Record<string, unknown>;
+    for (const key of ['campaign', 'campaign_name', 'name', 'version', 'release']) {
+      if (typeof p[key] === 'string' && p[key]) return (p[key] as string).slice(0, 200);
+    }
+  } catch {
+    /* a label from the name alone */
+  }
+  return name;
+}
+
+export async function scanAnnotationEvents(db: Db, now = Date.now()): Promise<number> {
+  let added = 0;
+  const until = settledEventId(now);
+  for (const ws of await listWorkspaces(db)) {
+    for (const [name, kind] of Object.entries(ANNOTATION_EVENTS)) {
+      const cursor = `annotation:${name}`;
+      let position = (await cursorPosition(db, ws.id, cursor)) ?? idFloor('evt', 0);
+      for (;;) {
+        const events = await trackEventsAfter(db, ws.id, name, position, until, PAGE);
+        const first = new Map<string, number>();
+        for (const e of events) {
+          const label = labelOf(name, e.properties);
+          first.set(label, Math.min(first.get(label) ?? Infinity, e.timestamp));
+        }
+        for (const [label, at] of first) {
+          await addAnnotation(db, ws.id, { at, kind, label, source: name }, now);
+          added++;
+        }
+        if (events.length) {
+          position = events[events.length - 1].id;
+          await advanceCursor(db, ws.id, ws.id, cursor, position, now);
+        }
+        if (events.length < PAGE) break;
+      }
+    }
+  }
+  return added;
+}
