@@ -11,6 +11,7 @@ import type { SegmentMessage } from '../src/ingest/types.ts';
 import { migrate } from '../src/store/db.ts';
 import { basicAuth, failures, fmt, load, openSqlite, withServer, type BenchOptions, type Row } from './lib/harness.ts';
 import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, MESSAGE_ID_PREFIX, BatchBodies, MessageMaker, people } from './lib/segment-messages.ts';
+import { percentile } from './lib/stats.ts';
 
 export const name = 'ingest';
 
@@ -174,12 +175,6 @@ async function probeFreshness(url: string, writeKey: string, secretKey: string, 
     await new Promise((r) => setTimeout(r, 100));
   }
   return out;
-}
-
-function percentile(values: number[], q: number): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /**

@@ -27,6 +27,12 @@ const EXPECTED_METRICS = [
   'lookup latency p99',
   'lookup requests/s',
   'lookup failed requests',
+  'insight overview p99',
+  'insight weekly trend p99',
+  'insight breakdown by stage p99',
+  'insight breakdown by stage, VIP segment p99',
+  'insight figures differing from DuckDB',
+  'insight fresh: ack → in figures p99',
 ];
 
 function runQuick(): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -64,7 +70,7 @@ test('bench --quick runs every benchmark, prints the table and writes latest.jso
   assert.equal(latest.quick, true);
   assert.equal(typeof latest.machine.cpus, 'number');
   const names = latest.benchmarks.map((b: { name: string }) => b.name);
-  for (const name of ['ingest', 'lookup']) assert.ok(names.includes(name), `benchmark ${name} did not run (ran ${names.join(', ')})`);
+  for (const name of ['ingest', 'lookup', 'insight']) assert.ok(names.includes(name), `benchmark ${name} did not run (ran ${names.join(', ')})`);
   for (const b of latest.benchmarks) assert.equal(b.error, undefined, `${b.name} crashed: ${b.error}`);
   const byMetric = new Map<string, { value: unknown; unit: unknown }>(latest.rows.map((r: { metric: string }) => [r.metric, r]));
   for (const metric of EXPECTED_METRICS) {
@@ -77,4 +83,6 @@ test('bench --quick runs every benchmark, prints the table and writes latest.jso
   // Correctness, not speed: every acknowledged event was found in the database.
   const stored = latest.rows.find((r: { metric: string }) => r.metric === 'ingest acknowledged events stored');
   assert.equal(stored.ok, true, `acknowledged events missing: ${stored.value} stored, expected ${stored.target}`);
+  // And every figure the insight API gave equals DuckDB's count of the same rows.
+  assert.equal(byMetric.get('insight figures differing from DuckDB')!.value, 0);
 });

@@ -29,8 +29,9 @@ export class Dict {
   }
 }
 
-/** Erased answers keep their row (so row numbers stay valid) with this score. */
+/** Erased answers keep their row (so row numbers stay valid) with this score, and category 3. */
 export const ERASED = -1;
+const CATEGORY_OF_SCORE = new Uint8Array([2, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0]);
 
 export type CodedColumn = 'channel' | 'stage' | 'survey' | 'campaign' | 'utmSource' | 'device';
 
@@ -45,6 +46,10 @@ export class AnswerColumns {
   at = new Float64Array(0);
   updated = new Float64Array(0);
   score = new Int8Array(0);
+  /** 0 promoter, 1 passive, 2 detractor, 3 erased: what every count reads, one byte per answer. */
+  category = new Uint8Array(0);
+  /** The score as a count key (the 0–10 distribution); kept beside `score` because a score can change. */
+  scoreKey = new Uint32Array(0);
   /** Days since the last order and since first seen, at answer time; NaN when unknown. */
   daysSinceOrder = new Float32Array(0);
   daysSinceFirstSeen = new Float32Array(0);
@@ -65,7 +70,7 @@ export class AnswerColumns {
     let cap = Math.max(1024, this.cap);
     while (cap < min) cap *= 2;
     if (cap === this.cap) return;
-    const copy = <T extends Float64Array | Float32Array | Int8Array | Int32Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+    const copy = <T extends Float64Array | Float32Array | Int8Array | Uint8Array | Int32Array | Uint32Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a.subarray(0, this.n) as never);
       return b;
@@ -73,6 +78,8 @@ export class AnswerColumns {
     this.at = copy(this.at, (k) => new Float64Array(k));
     this.updated = copy(this.updated, (k) => new Float64Array(k));
     this.score = copy(this.score, (k) => new Int8Array(k));
+    this.category = copy(this.category, (k) => new Uint8Array(k));
+    this.scoreKey = copy(this.scoreKey, (k) => new Uint32Array(k));
     this.daysSinceOrder = copy(this.daysSinceOrder, (k) => new Float32Array(k));
     this.daysSinceFirstSeen = copy(this.daysSinceFirstSeen, (k) => new Float32Array(k));
     this.profile = copy(this.profile, (k) => new Int32Array(k));
@@ -104,6 +111,8 @@ export class AnswerColumns {
     }
     this.updated[i] = updatedAt;
     this.score[i] = Number(f.score);
+    this.category[i] = CATEGORY_OF_SCORE[Number(f.score)];
+    this.scoreKey[i] = Number(f.score);
     this.profile[i] = this.profiles.code(f.profile_id);
     this.version++;
     return true;
@@ -113,6 +122,7 @@ export class AnswerColumns {
     const i = this.rowOf.get(id);
     if (i === undefined || this.score[i] === ERASED) return false;
     this.score[i] = ERASED;
+    this.category[i] = 3;
     this.version++;
     return true;
   }

@@ -6,7 +6,8 @@ import { AnswerColumns, Dict, type CodedColumn } from './columns.ts';
  * row and extended as answers arrive.
  */
 export interface DimensionColumn {
-  codes: ArrayLike<number>;
+  /** Every column is a Uint32Array, so the counting loop sees one array type. */
+  codes: Uint32Array;
   labels: ReadonlyArray<string | null>;
   /** Labels in their natural order (hours, weekdays, bands), else ordered by answer count. */
   ordered: boolean;
@@ -72,6 +73,14 @@ export function dimension(cols: AnswerColumns, name: string): DimensionColumn {
   const coded = CODED[name];
   if (coded) return { codes: cols.coded[coded], labels: cols.dicts[coded].labels, ordered: false };
   switch (name) {
+    case 'day':
+      // Days since 1970 (UTC): what trends count by. Not offered as a breakdown.
+      return derived(cols, name, () => ({
+        labels: [],
+        fill: (from, to, codes) => {
+          for (let i = from; i < to; i++) codes[i] = Math.floor(cols.at[i] / DAY);
+        },
+      }));
     case 'hour':
       return derived(cols, name, () => ({
         labels: HOURS,

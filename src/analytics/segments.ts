@@ -14,7 +14,8 @@ import type { AnswerColumns } from './columns.ts';
  * while a fresh one is computed, so no dashboard request waits for a whole workspace to be read.
  */
 const REFRESH_MS = 60_000;
-const PAGE = 5_000;
+// Small pages: on SQLite each page is read synchronously on the server's one thread.
+const PAGE = 1_000;
 
 interface Membership {
   computedAt: number;

@@ -5,7 +5,7 @@ import type { InsightEngine } from '../analytics/engine.ts';
 import { DIMENSIONS, dimension, UnknownDimension } from '../analytics/dimensions.ts';
 import { breakdown, countBy, overview, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
 import { BENCHMARKS, compareToBenchmark, INDUSTRIES } from '../domain/benchmarks.ts';
-import { npsDifference } from '../domain/nps.ts';
+import { npsDifference, npsSummary } from '../domain/nps.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
 import type { Store } from '../store/db.ts';
 import { getSegment } from '../store/segments.ts';
@@ -121,9 +121,13 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     },
   }, async (request) => {
     const { cols, filter } = await load(request.principal.workspaceId, request.query as Query);
-    const figure = overview(cols, filter);
-    const byScore = countBy(cols, filter, 11, (i) => cols.score[i]);
+    // One pass by score gives both the distribution and the figure.
+    const byScore = countBy(cols, filter, 11, cols.scoreKey);
     const distribution = Array.from({ length: 11 }, (_, s) => byScore[s * 3] + byScore[s * 3 + 1] + byScore[s * 3 + 2]);
+    const figure = npsSummary({
+      promoters: distribution[9] + distribution[10], passives: distribution[7] + distribution[8],
+      detractors: distribution.slice(0, 7).reduce((a, b) => a + b, 0),
+    });
     let previous = null;
     let change = null;
     if (filter.from != null && filter.to != null) {

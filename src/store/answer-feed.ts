@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import { workspaceColumn, type Db } from './db.ts';
 
 /** The answer columns the insight engine keeps in memory. */
 export interface AnswerFact {
@@ -22,7 +22,7 @@ const COLUMNS = ['id', 'profile_id', 'score', 'channel', 'survey_id', 'stage', '
 
 /** Every answer of a workspace, a page at a time in id order (the first load). */
 export async function answersAfter(db: Db, workspaceId: string, afterId: string | null, limit: number): Promise<AnswerFact[]> {
-  let q = db.selectFrom('answers').select(COLUMNS).where('workspace_id', '=', workspaceId);
+  let q = db.selectFrom('answers').select(COLUMNS).where(workspaceColumn(db), '=', workspaceId);
   if (afterId) q = q.where('id', '>', afterId);
   return (await q.orderBy('id').limit(limit).execute()) as AnswerFact[];
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { Schema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 
@@ -125,4 +125,14 @@ export function fromJson<T = unknown>(text: string | null | undefined, fallback:
   } catch {
     return fallback;
   }
+}
+
+/**
+ * `workspace_id` for a WHERE clause that should not choose the workspace index: SQLite's planner
+ * otherwise pages `workspace_id = ? and id > ? order by id` through the (workspace_id, time) index
+ * and sorts, reading every row per page (20 s instead of 7 s to read a million answers). The unary
+ * plus makes it walk the id index instead; PostgreSQL plans this well as it is.
+ */
+export function workspaceColumn(db: Db) {
+  return db.getExecutor().adapter instanceof SqliteAdapter ? sql<string>`+workspace_id` : sql<string>`workspace_id`;
 }

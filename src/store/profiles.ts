@@ -1,7 +1,7 @@
 import { categoryOf } from '../domain/category.ts';
 import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
 import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
-import { fromJson, type Db } from './db.ts';
+import { fromJson, workspaceColumn, type Db } from './db.ts';
 import type { ProfileTable } from './schema.ts';
 
 export type IdentifierKind = 'userId' | 'anonymousId' | 'email' | 'phone';
@@ -117,7 +117,7 @@ export async function traitHistory(db: Db, workspaceId: string, profileId: strin
 
 /** Live (not merged) profiles in id order, a page at a time: how an audience run walks a workspace. */
 export async function profilesAfter(db: Db, workspaceId: string, afterId: string | null, limit: number): Promise<ProfileTable[]> {
-  let q = db.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('merged_into', 'is', null);
+  let q = db.selectFrom('profiles').selectAll().where(workspaceColumn(db), '=', workspaceId).where('merged_into', 'is', null);
   if (afterId) q = q.where('id', '>', afterId);
   return q.orderBy('id').limit(limit).execute();
 }
