@@ -29,8 +29,8 @@ export class Dict {
   }
 }
 
-/** Erased answers keep their row (so row numbers stay valid) with this score, and category 3. */
-export const ERASED = -1;
+/** Erased answers keep their row (so row numbers stay valid) with this category. */
+const ERASED = 3;
 const CATEGORY_OF_SCORE = new Uint8Array([2, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0]);
 
 export type CodedColumn = 'channel' | 'stage' | 'survey' | 'campaign' | 'utmSource' | 'device';
@@ -45,11 +45,10 @@ export class AnswerColumns {
   private readonly rowOf = new Map<string, number>();
   at = new Float64Array(0);
   updated = new Float64Array(0);
-  score = new Int8Array(0);
   /** 0 promoter, 1 passive, 2 detractor, 3 erased: what every count reads, one byte per answer. */
   category = new Uint8Array(0);
-  /** The score as a count key (the 0–10 distribution); kept beside `score` because a score can change. */
-  scoreKey = new Uint32Array(0);
+  /** 0–10, as a count key (the distribution), so it is a Uint32Array like every other key column. */
+  score = new Uint32Array(0);
   /** Days since the last order and since first seen, at answer time; NaN when unknown. */
   daysSinceOrder = new Float32Array(0);
   daysSinceFirstSeen = new Float32Array(0);
@@ -59,8 +58,6 @@ export class AnswerColumns {
   readonly profiles = new Dict();
   /** Answer properties as stored (JSON), null when empty: read only by property breakdowns. */
   readonly props: Array<string | null> = [];
-  /** Bumped whenever a row changes or is added: derived columns and caches compare it. */
-  version = 0;
 
   constructor(capacity = 1024) {
     this.grow(capacity);
@@ -70,16 +67,15 @@ export class AnswerColumns {
     let cap = Math.max(1024, this.cap);
     while (cap < min) cap *= 2;
     if (cap === this.cap) return;
-    const copy = <T extends Float64Array | Float32Array | Int8Array | Uint8Array | Int32Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+    const copy = <T extends Float64Array | Float32Array | Uint8Array | Int32Array | Uint32Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a.subarray(0, this.n) as never);
       return b;
     };
     this.at = copy(this.at, (k) => new Float64Array(k));
     this.updated = copy(this.updated, (k) => new Float64Array(k));
-    this.score = copy(this.score, (k) => new Int8Array(k));
     this.category = copy(this.category, (k) => new Uint8Array(k));
-    this.scoreKey = copy(this.scoreKey, (k) => new Uint32Array(k));
+    this.score = copy(this.score, (k) => new Uint32Array(k));
     this.daysSinceOrder = copy(this.daysSinceOrder, (k) => new Float32Array(k));
     this.daysSinceFirstSeen = copy(this.daysSinceFirstSeen, (k) => new Float32Array(k));
     this.profile = copy(this.profile, (k) => new Int32Array(k));
@@ -106,31 +102,20 @@ export class AnswerColumns {
       this.daysSinceOrder[i] = f.days_since_last_order == null ? NaN : Number(f.days_since_last_order);
       this.daysSinceFirstSeen[i] = f.days_since_first_seen == null ? NaN : Number(f.days_since_first_seen);
       this.props[i] = f.properties && f.properties !== '{}' ? f.properties : null;
-    } else if (this.updated[i] === updatedAt && this.score[i] !== ERASED) {
+    } else if (this.updated[i] === updatedAt && this.category[i] !== ERASED) {
       return false;
     }
     this.updated[i] = updatedAt;
     this.score[i] = Number(f.score);
     this.category[i] = CATEGORY_OF_SCORE[Number(f.score)];
-    this.scoreKey[i] = Number(f.score);
     this.profile[i] = this.profiles.code(f.profile_id);
-    this.version++;
     return true;
   }
 
   remove(id: string): boolean {
     const i = this.rowOf.get(id);
-    if (i === undefined || this.score[i] === ERASED) return false;
-    this.score[i] = ERASED;
-    this.category[i] = 3;
-    this.version++;
+    if (i === undefined || this.category[i] === ERASED) return false;
+    this.category[i] = ERASED;
     return true;
-  }
-
-  /** Answers held (erased ones excluded). */
-  count(): number {
-    let c = 0;
-    for (let i = 0; i < this.n; i++) if (this.score[i] !== ERASED) c++;
-    return c;
   }
 }

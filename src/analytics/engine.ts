@@ -20,27 +20,13 @@ interface WorkspaceAnswers {
   /** Change times read up to (ms) */
   changedUpTo: number;
   deletedUpTo: number;
-  refreshedAt: number;
   refreshing: Promise<void> | null;
-}
-
-export interface EngineOptions {
-  /** How stale a read may be before it catches up first; default 0: every read sees every answer stored before it. */
-  freshMs?: number;
-  /** Called after each page of a first load (for a progress line). */
-  onLoadProgress?: (workspaceId: string, rows: number) => void;
 }
 
 export class InsightEngine {
   private readonly workspaces = new Map<string, Promise<WorkspaceAnswers>>();
-  readonly freshMs: number;
 
-  constructor(
-    private readonly db: Db,
-    private readonly options: EngineOptions = {},
-  ) {
-    this.freshMs = options.freshMs ?? 0;
-  }
+  constructor(private readonly db: Db) {}
 
   /** The workspace's answers, caught up with the database. */
   async answers(workspaceId: string): Promise<AnswerColumns> {
@@ -51,12 +37,10 @@ export class InsightEngine {
       entry.catch(() => this.workspaces.delete(workspaceId));
     }
     const w = await entry;
-    if (Date.now() - w.refreshedAt >= this.freshMs) {
-      w.refreshing ??= this.catchUp(workspaceId, w).finally(() => {
-        w.refreshing = null;
-      });
-      await w.refreshing;
-    }
+    w.refreshing ??= this.catchUp(workspaceId, w).finally(() => {
+      w.refreshing = null;
+    });
+    await w.refreshing;
     return w.columns;
   }
 
@@ -74,17 +58,15 @@ export class InsightEngine {
     for (;;) {
       const page = await answersAfter(this.db, workspaceId, after, LOAD_PAGE);
       for (const row of page) columns.upsert(row);
-      this.options.onLoadProgress?.(workspaceId, columns.n);
       if (page.length < LOAD_PAGE) break;
       after = page[page.length - 1].id;
       // Let requests in between pages: a first load of a million answers takes seconds.
       await new Promise((r) => setImmediate(r));
     }
-    return { columns, changedUpTo: started, deletedUpTo: started, refreshedAt: 0, refreshing: null };
+    return { columns, changedUpTo: started, deletedUpTo: started, refreshing: null };
   }
 
   private async catchUp(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
-    const startedAt = Date.now();
     let after: { at: number; id: string } | null = null;
     let latest = w.changedUpTo;
     for (;;) {
@@ -104,6 +86,5 @@ export class InsightEngine {
     }
     w.changedUpTo = latest;
     w.deletedUpTo = deletedLatest;
-    w.refreshedAt = startedAt;
   }
 }

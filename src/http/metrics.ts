@@ -122,7 +122,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   }, async (request) => {
     const { cols, filter } = await load(request.principal.workspaceId, request.query as Query);
     // One pass by score gives both the distribution and the figure.
-    const byScore = countBy(cols, filter, 11, cols.scoreKey);
+    const byScore = countBy(cols, filter, 11, cols.score);
     const distribution = Array.from({ length: 11 }, (_, s) => byScore[s * 3] + byScore[s * 3 + 1] + byScore[s * 3 + 2]);
     const figure = npsSummary({
       promoters: distribution[9] + distribution[10], passives: distribution[7] + distribution[8],
