@@ -30,17 +30,16 @@ const Difference = Type.Object({
   diff: Num, se: Num, z: Num, p: Num, low: Num, high: Num, significant: Type.Boolean(),
 }, { description: 'Difference in points with its 95% interval and two-sided p-value' });
 
-// Filters every insight query takes; the dashboard keeps them in its URL.
-const FILTERS = {
-  from: Type.Optional(IsoTime),
-  to: Type.Optional(IsoTime),
-  channel: ListQuery, surveyId: ListQuery, stage: ListQuery, campaign: ListQuery, device: ListQuery, utmSource: ListQuery,
-  hour: ListQuery, weekday: ListQuery, daysSinceOrder: ListQuery, tenure: ListQuery,
-  segment: Type.Optional(Type.String({ maxLength: 100, description: 'A saved segment id: only answers of its people' })),
-};
+// Filters every insight query takes (the dashboard keeps them in its URL): query parameter → dimension.
 const FILTER_DIMS: Record<string, string> = {
   channel: 'channel', surveyId: 'survey', stage: 'stage', campaign: 'campaign', device: 'device', utmSource: 'utmSource',
   hour: 'hour', weekday: 'weekday', daysSinceOrder: 'daysSinceOrder', tenure: 'tenure',
+};
+const FILTERS = {
+  from: Type.Optional(IsoTime),
+  to: Type.Optional(IsoTime),
+  ...Object.fromEntries(Object.keys(FILTER_DIMS).map((param) => [param, ListQuery])),
+  segment: Type.Optional(Type.String({ maxLength: 100, description: 'A saved segment id: only answers of its people' })),
 };
 const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, and property.<name> for any answer property; each list may be repeated or comma-separated.';
 const AnnotationView = Type.Object({ id: Type.String(), at: Type.String(), kind: Type.String(), label: Type.String(), source: Type.String() });
@@ -84,8 +83,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   const { engine } = opts;
 
   /** The workspace's answers and the filter a request asks for (a segment resolved to its people). */
-  async function load(workspaceId: string, q: Query) {
-    const filter = parseFilter(q);
+  async function load(workspaceId: string, q: Query, filter = parseFilter(q)) {
     const cols = await engine.answers(workspaceId);
     if (q.segment) {
       const segment = await getSegment(opts.store.db, workspaceId, String(q.segment));
@@ -202,8 +200,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     const from = filter.from ?? to - span;
     const buckets = (to - from) / ({ day: 1, week: 7, month: 28 }[interval] * 86_400_000);
     if (buckets > 5000) throw new HttpError(400, `from: ${Math.round(buckets)} ${interval}s is too many points; use a longer interval or a shorter range`, 'from');
-    const { cols, filter: withPeople } = await load(request.principal.workspaceId, q);
-    filter.people = withPeople.people;
+    const { cols } = await load(request.principal.workspaceId, q, filter);
     // from and to place the points; a rolling window reaches back before from.
     const points = trend(cols, { ...filter, from: undefined, to: undefined }, interval, { from, to }, q.rolling);
     if (wantsCsv(request, q.format as string | undefined)) {
