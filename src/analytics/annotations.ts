@@ -1,9 +1,7 @@
-import { idFloor } from '../domain/ids.ts';
 import { addAnnotation } from '../store/annotations.ts';
 import type { Db } from '../store/db.ts';
-import { settledEventId, trackEventsAfter } from '../store/events.ts';
+import { followTrackEvents } from '../store/events.ts';
 import type { AnnotationTable } from '../store/schema.ts';
-import { advanceCursor, cursorPosition } from '../store/survey-runs.ts';
 import { listWorkspaces } from '../store/workspaces.ts';
 
 /**
@@ -34,13 +32,10 @@ function labelOf(name: string, properties: string | null): string {
 
 export async function scanAnnotationEvents(db: Db, now = Date.now()): Promise<number> {
   let added = 0;
-  const until = settledEventId(now);
   for (const ws of await listWorkspaces(db)) {
     for (const [name, kind] of Object.entries(ANNOTATION_EVENTS)) {
-      const cursor = `annotation:${name}`;
-      let position = (await cursorPosition(db, ws.id, cursor)) ?? idFloor('evt', 0);
-      for (;;) {
-        const events = await trackEventsAfter(db, ws.id, name, position, until, PAGE);
+      const follower = { workspaceId: ws.id, ownerId: ws.id, cursor: `annotation:${name}`, event: name, startAt: 0, now, pageSize: PAGE };
+      await followTrackEvents(db, follower, async (events) => {
         const first = new Map<string, number>();
         for (const e of events) {
           const label = labelOf(name, e.properties);
@@ -50,12 +45,7 @@ export async function scanAnnotationEvents(db: Db, now = Date.now()): Promise<nu
           await addAnnotation(db, ws.id, { at, kind, label, source: name }, now);
           added++;
         }
-        if (events.length) {
-          position = events[events.length - 1].id;
-          await advanceCursor(db, ws.id, ws.id, cursor, position, now);
-        }
-        if (events.length < PAGE) break;
-      }
+      });
     }
   }
   return added;

@@ -1,19 +1,5 @@
-import { sql } from 'kysely';
 import type { Db, Tx } from './db.ts';
 import type { SurveyRunTable } from './schema.ts';
-
-/** Where a survey's (or workspace's) reading of something (e.g. "trigger:Order Delivered") has got to, if it has started. */
-export async function cursorPosition(db: Db, ownerId: string, name: string): Promise<string | null> {
-  const row = await db.selectFrom('read_cursors').select('position').where('owner_id', '=', ownerId).where('name', '=', name).executeTakeFirst();
-  return row?.position ?? null;
-}
-
-/** Moves a cursor forward, never back (two processes reading the same events both end at the furthest). */
-export async function advanceCursor(db: Db | Tx, workspaceId: string, ownerId: string, name: string, position: string, now = Date.now()): Promise<void> {
-  await db.insertInto('read_cursors').values({ owner_id: ownerId, name, workspace_id: workspaceId, position, updated_at: now })
-    .onConflict((oc) => oc.columns(['owner_id', 'name']).doUpdateSet({ position: sql`case when excluded.position > read_cursors.position then excluded.position else read_cursors.position end`, updated_at: now }))
-    .execute();
-}
 
 /** Creates a run unless one exists for that survey, kind and period; returns the run either way. */
 export async function insertRun(db: Db | Tx, row: SurveyRunTable): Promise<{ run: SurveyRunTable; created: boolean }> {

@@ -1,6 +1,5 @@
-import { derivedId, idFloor } from '../domain/ids.ts';
-import { settledEventId, trackEventsAfter } from '../store/events.ts';
-import { advanceCursor, cursorPosition } from '../store/survey-runs.ts';
+import { derivedId } from '../domain/ids.ts';
+import { followTrackEvents } from '../store/events.ts';
 import { automatedSurveys, type Survey } from '../store/surveys.ts';
 import { scheduleContact, type DeliveryContext } from './delivery.ts';
 import { resolvePerson } from './eligibility.ts';
@@ -14,7 +13,7 @@ import { resolvePerson } from './eligibility.ts';
  *   year's order).
  * - A contact's id is derived from the survey, event and channel, so reading an event twice
  *   (a crash before the cursor moved, two processes) schedules one send.
- * - The cursor stays a few seconds behind the newest events (see settledEventId).
+ * - The cursor stays a few seconds behind the newest events (see followTrackEvents).
  */
 const STALE_MS = 24 * 3_600_000;
 const PAGE = 500;
@@ -44,15 +43,8 @@ async function scanTrigger(ctx: DeliveryContext, survey: Survey, trigger: Survey
   const ws = survey.workspaceId;
   const name = `trigger:${trigger.event}`;
   const out: TriggerScan = { scheduled: 0, skipped: 0, stale: 0 };
-  let position = await cursorPosition(db, survey.id, name);
-  if (position == null) {
-    position = idFloor('evt', survey.updatedAt);
-    await advanceCursor(db, ws, survey.id, name, position, now);
-  }
-  const until = settledEventId(now);
   const delayMs = trigger.delayHours * 3_600_000;
-  for (;;) {
-    const events = await trackEventsAfter(db, ws, trigger.event, position, until, PAGE);
+  await followTrackEvents(db, { workspaceId: ws, ownerId: survey.id, cursor: name, event: trigger.event, startAt: survey.updatedAt, now, pageSize: PAGE }, async (events) => {
     for (const e of events) {
       const due = e.timestamp + delayMs;
       if (due < now - STALE_MS) {
@@ -66,10 +58,6 @@ async function scanTrigger(ctx: DeliveryContext, survey: Survey, trigger: Survey
       }, now);
       if (r.created) r.decision.ask ? out.scheduled++ : out.skipped++;
     }
-    if (events.length) {
-      position = events[events.length - 1].id;
-      await advanceCursor(db, ws, survey.id, name, position, now);
-    }
-    if (events.length < PAGE) return out;
-  }
+  });
+  return out;
 }
