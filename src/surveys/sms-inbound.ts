@@ -16,6 +16,7 @@ import { getSurvey, type Survey } from '../store/surveys.ts';
 import { workspaceName } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { renderSurvey } from './definition.ts';
+import { escapeHtml } from './email-message.ts';
 import { contactMessageId, respond, ResponseError } from './respond.ts';
 import { contactTokenOf } from './tokens.ts';
 
@@ -112,14 +113,10 @@ export function verifyTwilioSignature(authToken: string, url: string, params: Fo
 // XML 1.0 cannot carry these even escaped; a survey text could hold one.
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-export function escapeXml(text: string): string {
-  return text.replace(NOT_XML, '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
-
-/** A TwiML document: an empty Response sends nothing back, a Message sends one text. */
+/** A TwiML document: an empty Response sends nothing back, a Message sends one text (escaped as HTML is, which is valid XML). */
 export function twiml(message?: string | null): string {
   const text = message?.replace(NOT_XML, '').trim();
-  return `<?xml version="1.0" encoding="UTF-8"?><Response>${text ? `<Message>${escapeXml(text)}</Message>` : ''}</Response>`;
+  return `<?xml version="1.0" encoding="UTF-8"?><Response>${text ? `<Message>${escapeHtml(text)}</Message>` : ''}</Response>`;
 }
 
 // ---------------------------------------------------------------------------------------------
