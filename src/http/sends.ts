@@ -12,6 +12,7 @@ import { cancelRun, getRun, listRuns } from '../store/survey-runs.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';
+import { isoOrNull } from '../domain/time.ts';
 
 const Recipient = Type.Object({
   userId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
@@ -27,12 +28,11 @@ const Outcome = Type.Object({
   status: Type.String(), reason: Type.Union([Type.String(), Type.Null()]), scheduledAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(Number(ms)).toISOString());
 export function contactView(c: ContactTable) {
   return {
     id: c.id, surveyId: c.survey_id, surveyVersion: c.survey_version, profileId: c.profile_id, channel: c.channel, status: c.status,
     reason: c.reason, error: c.error, attempts: Number(c.attempts), email: c.email, phone: c.phone,
-    scheduledAt: iso(c.scheduled_at), contactedAt: iso(c.contacted_at), answeredAt: iso(c.answered_at), answerId: c.answer_id, createdAt: iso(c.created_at)!,
+    scheduledAt: isoOrNull(c.scheduled_at), contactedAt: isoOrNull(c.contacted_at), answeredAt: isoOrNull(c.answered_at), answerId: c.answer_id, createdAt: isoOrNull(c.created_at)!,
   };
 }
 const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);

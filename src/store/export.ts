@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { progress } from '../progress.ts';
 import type { Store } from './db.ts';
+import { isoOrNull } from '../domain/time.ts';
 
 export type ExportKind = 'people' | 'events' | 'answers';
 export const EXPORT_KINDS: readonly ExportKind[] = ['people', 'events', 'answers'];
@@ -33,7 +34,6 @@ export interface ExportOptions {
   quiet?: boolean;
 }
 
-const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(Number(ms)).toISOString());
 
 type Row = Record<string, unknown>;
 
@@ -82,11 +82,11 @@ async function page(store: Store, workspaceId: string, kind: ExportKind, after: 
         phone: i?.phone ?? null,
         anonymous_ids: i?.anon.length ? JSON.stringify(i.anon) : null,
         traits: p.traits,
-        first_seen: iso(p.first_seen_at),
-        last_seen: iso(p.last_seen_at),
+        first_seen: isoOrNull(p.first_seen_at),
+        last_seen: isoOrNull(p.last_seen_at),
         order_count: p.order_count,
         revenue: p.revenue,
-        last_order_at: iso(p.last_order_at),
+        last_order_at: isoOrNull(p.last_order_at),
         nps_score: p.nps_score,
         nps_category: p.nps_category,
       };
@@ -110,7 +110,7 @@ async function page(store: Store, workspaceId: string, kind: ExportKind, after: 
       name: e.name,
       user_id: e.user_id,
       anonymous_id: e.anonymous_id,
-      timestamp: iso(e.timestamp),
+      timestamp: isoOrNull(e.timestamp),
       properties: e.properties,
       traits: e.traits,
       context: e.context,
@@ -148,7 +148,7 @@ async function page(store: Store, workspaceId: string, kind: ExportKind, after: 
     days_since_first_seen: a.days_since_first_seen,
     campaign: a.campaign,
     utm_source: a.utm_source,
-    timestamp: iso(a.answered_at),
+    timestamp: isoOrNull(a.answered_at),
     properties: a.properties,
   }));
   return { rows, last: answers.at(-1)?.id ?? null };

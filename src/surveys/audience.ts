@@ -8,6 +8,7 @@ import { cancelRun, getRun, insertRun, lastPeriod, recordRunPage } from '../stor
 import { automatedSurveys, getSurvey, type Survey } from '../store/surveys.ts';
 import { scheduleContact, type DeliveryContext } from './delivery.ts';
 import { audienceCheck, contactPolicyOf, factsOf, resolvePerson } from './eligibility.ts';
+import { isoOrNull } from '../domain/time.ts';
 
 /**
  * Sending a survey to everyone who matches (its targeting, plus the run's own conditions, within
@@ -114,12 +115,11 @@ export async function startDueSchedules(ctx: DeliveryContext, now = Date.now()):
 }
 
 export function runView(r: SurveyRunTable) {
-  const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
   return {
     id: r.id, surveyId: r.survey_id, kind: r.kind, period: r.period, channel: r.channel, status: r.status,
     conditions: fromJson<FieldCondition[]>(r.conditions, []), delaySeconds: r.delay_seconds,
     progress: { total: r.total, scanned: r.scanned, percent: r.total ? Math.min(100, Math.round((r.scanned / r.total) * 1000) / 10) : 100 },
     scheduled: r.scheduled, skipped: fromJson<Record<string, number>>(r.skipped, {}),
-    createdAt: iso(r.created_at)!, updatedAt: iso(r.updated_at)!, finishedAt: iso(r.finished_at),
+    createdAt: isoOrNull(r.created_at)!, updatedAt: isoOrNull(r.updated_at)!, finishedAt: isoOrNull(r.finished_at),
   };
 }
