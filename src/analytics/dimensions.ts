@@ -65,7 +65,7 @@ function derived(cols: AnswerColumns, name: string, make: () => Omit<Derived, 'c
     d.fill(d.upTo, cols.n, d.codes);
     d.upTo = cols.n;
   }
-  return { codes: d.codes, labels: d.labels, ordered: name !== 'property' && !name.startsWith('property.') };
+  return { codes: d.codes, labels: d.labels, ordered: !name.startsWith('property.') };
 }
 
 /** The column of a dimension by name, e.g. "stage", "hour", "property.plan". */
