@@ -54,6 +54,12 @@ export function touch(state: ProfileState, at: number): void {
   if (at > state.last_seen_at) state.last_seen_at = at;
 }
 
+/** An order's value: Segment's `revenue`, else `total` (the e-commerce spec), else nothing. */
+export function orderRevenue(p: Record<string, unknown> | null): number {
+  const v = Number(p?.revenue ?? p?.total ?? 0);
+  return Number.isFinite(v) ? v : 0;
+}
+
 export function applyOrder(state: ProfileState, at: number, revenue: number): void {
   state.order_count += 1;
   state.revenue += revenue;

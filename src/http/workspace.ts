@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { JOURNEY_FIELDS, JOURNEY_OPS, DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
 import type { Store } from '../store/db.ts';
 import { fromJson } from '../store/db.ts';
-import { createKey, listKeys, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
+import { createKey, churnDefinitionOf, listKeys, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
+import { DEFAULT_CHURN, MAX_CHURN_DAYS, type ChurnDefinition } from '../domain/churn.ts';
 import type { EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
@@ -79,6 +80,26 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
     const { rules } = request.body as { rules: StageRule[] };
     const settings = await updateSettings(db, request.principal.workspaceId, { stageRules: rules });
     return { rules: settings.stageRules ?? DEFAULT_STAGE_RULES };
+  });
+
+  const Churn = Type.Object({
+    inactiveDays: Type.Integer({ minimum: 1, maximum: MAX_CHURN_DAYS, description: 'No order for this many days counts as churned' }),
+    event: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], { description: 'A track event that means the customer left (e.g. Subscription Cancelled), or null' }),
+  }, { additionalProperties: false });
+
+  app.get('/api/v1/settings/churn', {
+    preHandler: secret,
+    schema: { tags: ['workspace'], summary: 'Who counts as churned, for behaviour analyses and the churn-risk model', security: secretSecurity, response: withErrors({ 200: Type.Object({ churn: Churn, defaults: Churn }) }) },
+  }, async (request) => ({ churn: await churnDefinitionOf(db, request.principal.workspaceId), defaults: DEFAULT_CHURN }));
+
+  app.put('/api/v1/settings/churn', {
+    preHandler: secret,
+    schema: { tags: ['workspace'], summary: 'Set the churn definition', security: secretSecurity, body: Churn, response: withErrors({ 200: Type.Object({ churn: Churn }) }) },
+  }, async (request) => {
+    const b = request.body as ChurnDefinition;
+    const churn = { inactiveDays: b.inactiveDays, event: b.event?.trim() || null };
+    await updateSettings(db, request.principal.workspaceId, { churn });
+    return { churn };
   });
 
   app.get('/api/v1/ingestion/status', {

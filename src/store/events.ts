@@ -75,3 +75,50 @@ export async function followTrackEvents(db: Db, f: EventFollower, handle: (event
     if (events.length < f.pageSize) return;
   }
 }
+
+export interface NamedEvent {
+  id: string;
+  profileId: string;
+  timestamp: number;
+  properties: Record<string, unknown> | null;
+}
+
+/**
+ * Every track event of one name whose time lies in [from, to), in (timestamp, id) order, a page at
+ * a time (the events_name_time index). For analyses over history, not for following new events.
+ */
+export async function forEachNamedEvent(
+  db: Db,
+  workspaceId: string,
+  name: string,
+  range: { from?: number; to?: number },
+  handle: (events: NamedEvent[]) => void | Promise<void>,
+  pageSize = 5_000,
+): Promise<void> {
+  let after: { at: number; id: string } | null = null;
+  for (;;) {
+    let q = db.selectFrom('events').select(['id', 'profile_id', 'timestamp', 'properties'])
+      .where('workspace_id', '=', workspaceId).where('name', '=', name).where('type', '=', 'track');
+    if (range.from != null) q = q.where('timestamp', '>=', range.from);
+    if (range.to != null) q = q.where('timestamp', '<', range.to);
+    if (after) {
+      const a = after;
+      q = q.where((eb) => eb.or([eb('timestamp', '>', a.at), eb.and([eb('timestamp', '=', a.at), eb('id', '>', a.id)])]));
+    }
+    const rows = await q.orderBy('timestamp').orderBy('id').limit(pageSize).execute();
+    await handle(rows.map((r) => ({ id: r.id, profileId: r.profile_id, timestamp: Number(r.timestamp), properties: parseObject(r.properties) })));
+    if (rows.length < pageSize) return;
+    const last = rows[rows.length - 1];
+    after = { at: Number(last.timestamp), id: last.id };
+  }
+}
+
+function parseObject(text: string | null): Record<string, unknown> | null {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}

@@ -2,7 +2,7 @@ import type { Insertable } from 'kysely';
 import { categoryOf } from '../domain/category.ts';
 import { newId } from '../domain/ids.ts';
 import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
-import { applyAnswer, applyOrder, applyTraits, mergeStates, newProfileState, touch, type ProfileState } from '../domain/profile.ts';
+import { applyAnswer, applyOrder, applyTraits, orderRevenue, mergeStates, newProfileState, touch, type ProfileState } from '../domain/profile.ts';
 import type { IngestEvent } from '../ingest/event.ts';
 import { ORDER_COMPLETED } from '../ingest/types.ts';
 import { toJson, type Store, type Tx } from './db.ts';
@@ -339,11 +339,6 @@ export async function recomputeLatestNps(tx: Tx, profileId: string): Promise<voi
     })
     .where('id', '=', profileId)
     .execute();
-}
-
-function orderRevenue(p: Record<string, unknown> | null): number {
-  const v = Number(p?.revenue ?? p?.total ?? 0);
-  return Number.isFinite(v) ? v : 0;
 }
 
 function deviceOf(ctx: Record<string, any>): string | null {

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId, randomBase62 } from '../domain/ids.ts';
+import { DEFAULT_CHURN, type ChurnDefinition } from '../domain/churn.ts';
 import { DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
 import { fromJson, toJson, type Db, type Tx } from './db.ts';
 
@@ -12,6 +13,8 @@ export interface WorkspaceSettings {
   publicUrl?: string;
   smtp?: { host: string; port: number; secure?: boolean; user?: string | null; pass?: string | null; from: string };
   sms?: { url: string; accountSid: string; authToken: string; from: string };
+  /** Who counts as churned in behaviour analyses and the churn-risk model. */
+  churn?: ChurnDefinition;
 }
 
 // Keys carry 190 bits of randomness, so a fast hash is enough (a slow one protects guessable
@@ -102,6 +105,10 @@ export async function settingsOf(db: Db | Tx, workspaceId: string): Promise<Work
 
 export async function stageRulesOf(db: Db | Tx, workspaceId: string): Promise<StageRule[]> {
   return (await settingsOf(db, workspaceId)).stageRules ?? DEFAULT_STAGE_RULES;
+}
+
+export async function churnDefinitionOf(db: Db | Tx, workspaceId: string): Promise<ChurnDefinition> {
+  return { ...DEFAULT_CHURN, ...(await settingsOf(db, workspaceId)).churn };
 }
 
 export async function updateSettings(db: Db, workspaceId: string, patch: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
