@@ -199,7 +199,7 @@ forEachBackend('insight: figures follow new answers, changed scores and erasures
   }
 });
 
-forEachBackend('insight: saved segments over traits and NPS filter every figure', async (store) => {
+forEachBackend('insight: saved segments over traits and NPS filter every figure; traits break down and filter like any dimension', async (store) => {
   const s = await startServer(store);
   try {
     const batch = Array.from({ length: 40 }, (_, i) => ({ type: 'identify', userId: `s${i}`, messageId: `id-s${i}`, traits: { plan: i % 4 === 0 ? 'pro' : 'free' } }));
@@ -213,6 +213,19 @@ forEachBackend('insight: saved segments over traits and NPS filter every figure'
     assert.deepEqual([figure.json.n, figure.json.nps], [10, 100]);
     const byChannel = await s.call('GET', `/api/v1/metrics/breakdown?by=channel&segment=${pro.json.segment.id}`, s.ws.secretKey);
     assert.equal(byChannel.json.total.n, 10);
+
+    // Any trait is a dimension: pro people all gave 10; free ones half 4 (detractors) and half 8.
+    const byPlan = await s.call('GET', '/api/v1/metrics/breakdown?by=trait.plan', s.ws.secretKey);
+    assert.equal(byPlan.status, 200, byPlan.text);
+    const plans = Object.fromEntries(byPlan.json.rows.map((r: { value: string; n: number; nps: number; mark: string }) => [r.value, r]));
+    assert.deepEqual([plans.pro.n, plans.pro.nps, plans.pro.mark], [10, 100, 'higher']);
+    assert.deepEqual([plans.free.n, plans.free.nps.toFixed(3), plans.free.mark], [30, (-200 / 3).toFixed(3), 'lower']);
+    const freeByChannel = await s.call('GET', '/api/v1/metrics/breakdown?by=channel&trait.plan=free', s.ws.secretKey);
+    assert.equal(freeByChannel.json.total.n, 30);
+    const freeWeb = await s.call('GET', '/api/v1/metrics/nps?trait.plan=free&channel=web', s.ws.secretKey);
+    assert.equal(freeWeb.json.n, [...Array(40).keys()].filter((i) => i % 4 !== 0 && i % 3 === 0).length);
+    assert.equal((await s.call('GET', '/api/v1/metrics/breakdown?by=trait.', s.ws.secretKey)).status, 400);
+    assert.equal((await s.call('GET', '/api/v1/metrics/breakdown?by=trait.plan', s.other.secretKey)).json.total.n, 0, 'another workspace sees none of it');
 
     // A segment on NPS itself: the detractors, by their latest answer.
     const detractors = await s.call('POST', '/api/v1/segments', s.ws.secretKey, { name: 'Detractors', conditions: [{ field: 'latestNpsCategory', op: 'eq', value: 'detractor' }] });

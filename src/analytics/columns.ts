@@ -31,7 +31,11 @@ export class Dict {
 
 /** Erased answers keep their row (so row numbers stay valid) with this category. */
 const ERASED = 3;
-const CATEGORY_OF_SCORE = new Uint8Array([2, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0]);
+/** A row's state in the journal: its score 0–10, or this when erased. */
+export const ERASED_STATE = 11;
+const JOURNAL_MAX = 3 * 1_000_000;
+/** Category by state (score 0–10, then ERASED_STATE). */
+export const CATEGORY_OF_STATE = new Uint8Array([2, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0, ERASED]);
 
 export type CodedColumn = 'channel' | 'stage' | 'survey' | 'campaign' | 'utmSource' | 'device';
 
@@ -58,8 +62,17 @@ export class AnswerColumns {
   readonly profiles = new Dict();
   /** Answer properties as stored (JSON), null when empty: read only by property breakdowns. */
   readonly props: Array<string | null> = [];
+  /**
+   * Changes to rows already held, as triples (row, state before, state after), where a state is
+   * the score or ERASED_STATE: what incremental counts (cube.ts) replay to stay exact. When it
+   * would outgrow JOURNAL_MAX it starts again under a new epoch and those counts are rebuilt.
+   */
+  journal = new Int32Array(3 * 1024);
+  journalLength = 0;
+  journalEpoch = 0;
 
-  constructor(capacity = 1024) {
+  /** journalMax: how many changes (× 3) to keep before starting a new epoch (small in tests). */
+  constructor(capacity = 1024, private readonly journalMax = JOURNAL_MAX) {
     this.grow(capacity);
   }
 
@@ -104,10 +117,12 @@ export class AnswerColumns {
       this.props[i] = f.properties && f.properties !== '{}' ? f.properties : null;
     } else if (this.updated[i] === updatedAt && this.category[i] !== ERASED) {
       return false;
+    } else {
+      this.log(i, this.stateOf(i), Number(f.score));
     }
     this.updated[i] = updatedAt;
     this.score[i] = Number(f.score);
-    this.category[i] = CATEGORY_OF_SCORE[Number(f.score)];
+    this.category[i] = CATEGORY_OF_STATE[Number(f.score)];
     this.profile[i] = this.profiles.code(f.profile_id);
     return true;
   }
@@ -115,7 +130,29 @@ export class AnswerColumns {
   remove(id: string): boolean {
     const i = this.rowOf.get(id);
     if (i === undefined || this.category[i] === ERASED) return false;
+    this.log(i, this.stateOf(i), ERASED_STATE);
     this.category[i] = ERASED;
     return true;
+  }
+
+  stateOf(i: number): number {
+    return this.category[i] === ERASED ? ERASED_STATE : this.score[i];
+  }
+
+  private log(row: number, before: number, after: number): void {
+    if (before === after) return;
+    if (this.journalLength + 3 > this.journalMax) {
+      this.journalLength = 0;
+      this.journalEpoch++;
+      return;
+    }
+    if (this.journalLength + 3 > this.journal.length) {
+      const bigger = new Int32Array(this.journal.length * 2);
+      bigger.set(this.journal);
+      this.journal = bigger;
+    }
+    this.journal[this.journalLength++] = row;
+    this.journal[this.journalLength++] = before;
+    this.journal[this.journalLength++] = after;
   }
 }

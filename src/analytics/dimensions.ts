@@ -23,7 +23,7 @@ const CODED: Record<string, CodedColumn> = { channel: 'channel', stage: 'stage',
 
 export const DIMENSIONS = [
   ...Object.keys(CODED),
-  'hour', 'weekday', 'daysSinceOrder', 'tenure', 'property.<name>',
+  'hour', 'weekday', 'daysSinceOrder', 'tenure', 'property.<name>', 'trait.<name>',
 ] as const;
 
 export class UnknownDimension extends Error {}

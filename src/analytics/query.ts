@@ -1,6 +1,7 @@
 import { npsDifference, npsSummary, type NpsCounts, type NpsDifference, type NpsSummary } from '../domain/nps.ts';
 import type { AnswerColumns } from './columns.ts';
-import { dimension, UnknownDimension } from './dimensions.ts';
+import { cubeOf } from './cube.ts';
+import { dimension, UnknownDimension, type DimensionColumn } from './dimensions.ts';
 
 /** Which answers a figure counts. `to` is exclusive. */
 export interface AnswerFilter {
@@ -10,7 +11,11 @@ export interface AnswerFilter {
   where?: Record<string, string[]>;
   /** Accepted people, by profile code (see AnswerColumns.profiles); a segment. */
   people?: Uint8Array | null;
+  /** Dimensions the caller resolved itself (traits, read from profiles), by name. */
+  columns?: Record<string, DimensionColumn>;
 }
+
+const dimOf = (cols: AnswerColumns, filter: AnswerFilter, name: string): DimensionColumn => filter.columns?.[name] ?? dimension(cols, name);
 
 interface Compiled {
   from: number;
@@ -26,7 +31,7 @@ function compile(cols: AnswerColumns, f: AnswerFilter): Compiled {
   let empty = false;
   for (const [name, values] of Object.entries(f.where ?? {})) {
     if (!values.length) continue;
-    const dim = dimension(cols, name);
+    const dim = dimOf(cols, f, name);
     const allowed = new Uint8Array(dim.labels.length + 1);
     let any = false;
     dim.labels.forEach((label, code) => {
@@ -75,12 +80,34 @@ export function countBy(cols: AnswerColumns, filter: AnswerFilter, keys: number,
   return counts;
 }
 
+/** Whether a filter is only about time, so the day cubes can answer it. */
+function timeOnly(filter: AnswerFilter): boolean {
+  return !filter.people && !Object.values(filter.where ?? {}).some((values) => values.length > 0);
+}
+
+/**
+ * Counts per value of a dimension and category, counts[key * 3 + category], with the number of
+ * keys: `by` null counts all answers as one key, "score" by score (11 keys). A filter on time only
+ * is summed from that dimension's day cube; any other filter scans.
+ */
+export function countDim(cols: AnswerColumns, filter: AnswerFilter, by: string | null): { counts: Int32Array; keys: number } {
+  const codes = by === null || by === 'score' ? null : () => dimOf(cols, filter, by).codes;
+  const keys = () => (by === null ? 1 : by === 'score' ? 11 : dimOf(cols, filter, by).labels.length);
+  // A resolved column (a trait) can change for an answer, which a cube cannot follow.
+  if (timeOnly(filter) && !(by && filter.columns?.[by])) {
+    const cube = cubeOf(cols, by ?? '', codes ?? (by === 'score' ? 'score' : 'none'));
+    if (cube) return { counts: cube.sum(filter.from ?? -Infinity, filter.to ?? Infinity, keys()), keys: keys() };
+  }
+  const column = by === null ? null : by === 'score' ? cols.score : codes!();
+  return { counts: countBy(cols, filter, keys(), column), keys: keys() };
+}
+
 export const countsAt = (counts: Int32Array, key: number): NpsCounts => ({ promoters: counts[key * 3], passives: counts[key * 3 + 1], detractors: counts[key * 3 + 2] });
 
 const minus = (a: NpsCounts, b: NpsCounts): NpsCounts => ({ promoters: a.promoters - b.promoters, passives: a.passives - b.passives, detractors: a.detractors - b.detractors });
 
 export function overview(cols: AnswerColumns, filter: AnswerFilter): NpsSummary {
-  return npsSummary(countsAt(countBy(cols, filter, 1), 0));
+  return npsSummary(countsAt(countDim(cols, filter, null).counts, 0));
 }
 
 export interface BreakdownRow extends NpsSummary {
@@ -98,10 +125,9 @@ export interface Breakdown {
 }
 
 export function breakdown(cols: AnswerColumns, filter: AnswerFilter, by: string): Breakdown {
-  const dim = dimension(cols, by);
-  if (!dim.labels.length) throw new UnknownDimension(`"${by}" is not a dimension to break down by`);
-  const codes = dim.codes;
-  const counts = countBy(cols, filter, dim.labels.length, codes);
+  if (by === 'day' || by === 'score') throw new UnknownDimension(`"${by}" is not a dimension to break down by`);
+  const { counts } = countDim(cols, filter, by);
+  const dim = dimOf(cols, filter, by);
   const total: NpsCounts = { promoters: 0, passives: 0, detractors: 0 };
   for (let k = 0; k < dim.labels.length; k++) {
     total.promoters += counts[k * 3];
@@ -157,7 +183,9 @@ export function trend(cols: AnswerColumns, filter: AnswerFilter, interval: Inter
   const lastEnd = nextBucket(starts[starts.length - 1], interval);
   const days = Math.ceil(lastEnd / DAY) - firstDay;
   // Count per day once; buckets and rolling windows are sums of days.
-  const daily = countBy(cols, { ...filter, from: Math.max(filter.from ?? -Infinity, firstDay * DAY), to: Math.min(filter.to ?? Infinity, lastEnd) }, days, dimension(cols, 'day').codes, -firstDay);
+  const dayFilter = { ...filter, from: Math.max(filter.from ?? -Infinity, firstDay * DAY), to: Math.min(filter.to ?? Infinity, lastEnd) };
+  const cube = timeOnly(filter) && dayFilter.from === firstDay * DAY && dayFilter.to === lastEnd ? cubeOf(cols, '', 'none') : null;
+  const daily = cube ? cube.daily(firstDay, days) : countBy(cols, dayFilter, days, dimension(cols, 'day').codes, -firstDay);
   const prefix = new Float64Array((days + 1) * 3);
   for (let d = 0; d < days; d++) for (let c = 0; c < 3; c++) prefix[(d + 1) * 3 + c] = prefix[d * 3 + c] + daily[d * 3 + c];
   const sum = (fromDay: number, toDay: number): NpsCounts => {

@@ -11,7 +11,9 @@ import { errorHandler } from './errors.ts';
 import { metricsRoutes } from './metrics.ts';
 import { InsightEngine } from '../analytics/engine.ts';
 import { scanAnnotationEvents } from '../analytics/annotations.ts';
+import { ProfileScan } from '../analytics/profile-scan.ts';
 import { SegmentMembers } from '../analytics/segments.ts';
+import { TraitColumns } from '../analytics/traits.ts';
 import { savedSegmentRoutes } from './segments.ts';
 import { profileRoutes } from './profiles.ts';
 import { segmentRoutes } from './segment.ts';
@@ -69,7 +71,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const writer = options.writer ?? createWriter(store);
   const keys = new KeyCache(store);
   const engine = new InsightEngine(store.db);
-  const members = new SegmentMembers(store.db);
+  const profileScan = new ProfileScan(store.db);
+  const members = new SegmentMembers(profileScan);
+  const traits = new TraitColumns(profileScan);
 
   const routes: App['routes'] = [];
   app.addHook('onRoute', (r) => {
@@ -134,7 +138,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(segmentRoutes, { writer, keys });
   await app.register(answerRoutes, { store, writer, keys });
   await app.register(profileRoutes, { store, keys });
-  await app.register(metricsRoutes, { store, keys, engine, members });
+  await app.register(metricsRoutes, { store, keys, engine, members, traits });
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(surveyRoutes, { store, keys });

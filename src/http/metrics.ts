@@ -3,10 +3,11 @@ import { stringify } from 'csv-stringify/sync';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { DIMENSIONS, dimension, UnknownDimension } from '../analytics/dimensions.ts';
-import { breakdown, countBy, overview, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
+import { breakdown, countDim, overview, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
 import { BENCHMARKS, compareToBenchmark, INDUSTRIES } from '../domain/benchmarks.ts';
 import { npsDifference, npsSummary } from '../domain/nps.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
+import type { TraitColumns } from '../analytics/traits.ts';
 import type { Store } from '../store/db.ts';
 import { getSegment } from '../store/segments.ts';
 import { addAnnotation, annotationsBetween, deleteAnnotation } from '../store/annotations.ts';
@@ -41,7 +42,7 @@ const FILTERS = {
   ...Object.fromEntries(Object.keys(FILTER_DIMS).map((param) => [param, ListQuery])),
   segment: Type.Optional(Type.String({ maxLength: 100, description: 'A saved segment id: only answers of its people' })),
 };
-const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, and property.<name> for any answer property; each list may be repeated or comma-separated.';
+const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, property.<name> for any answer property, and trait.<name> for any profile trait (its current value; nested with dots); each list may be repeated or comma-separated.';
 const AnnotationView = Type.Object({ id: Type.String(), at: Type.String(), kind: Type.String(), label: Type.String(), source: Type.String() });
 const annotationView = (a: AnnotationTable) => ({ id: a.id, at: new Date(Number(a.at)).toISOString(), kind: a.kind, label: a.label, source: a.source });
 const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' }));
@@ -58,8 +59,9 @@ function parseFilter(q: Query): AnswerFilter & { from?: number; to?: number } {
     if (values) where[dim] = values;
   }
   for (const [key, value] of Object.entries(q)) {
-    if (!key.startsWith('property.')) continue;
-    if (key.length <= 9 || key.length > 209) throw new HttpError(400, `${key}: name the property, e.g. property.plan=pro`, key);
+    const kind = key.startsWith('property.') ? 'property' : key.startsWith('trait.') ? 'trait' : null;
+    if (!kind) continue;
+    if (key.length <= kind.length + 1 || key.length > 209) throw new HttpError(400, `${key}: name the ${kind}, e.g. ${kind}.plan=pro`, key);
     const values = listParam(value);
     if (values) where[key] = values;
   }
@@ -79,10 +81,10 @@ function sendCsv(reply: FastifyReply, name: string, rows: Array<Record<string, u
 
 const round = (x: number | null, digits = 3) => (x == null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
-export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; engine: InsightEngine; members: SegmentMembers }) {
+export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; engine: InsightEngine; members: SegmentMembers; traits: TraitColumns }) {
   const { engine } = opts;
 
-  /** The workspace's answers and the filter a request asks for (a segment resolved to its people). */
+  /** The workspace's answers and the filter a request asks for (a segment resolved to its people, traits to columns). */
   async function load(workspaceId: string, q: Query, filter = parseFilter(q)) {
     const cols = await engine.answers(workspaceId);
     if (q.segment) {
@@ -90,15 +92,18 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       if (!segment) throw new HttpError(404, `segment: no segment ${q.segment} in this workspace`, 'segment');
       filter.people = (await opts.members.of(segment, cols)).people;
     }
+    const traits = new Set(Object.keys(filter.where ?? {}).filter((k) => k.startsWith('trait.')));
+    if (typeof q.by === 'string' && q.by.startsWith('trait.') && q.by.length > 6) traits.add(q.by);
+    for (const name of traits) (filter.columns ??= {})[name] = await opts.traits.column(workspaceId, name.slice(6), cols);
     return { cols, filter };
   }
   const secret = authenticate(opts.keys, 'secret');
   const tags = ['insight'];
   const security = secretSecurity;
-  // Named filters, plus property.<name> for any answer property; anything else is refused by name.
+  // Named filters, plus property.<name> and trait.<name>; anything else is refused by name.
   const open = (schema: Record<string, unknown>) => Type.Object(schema as never, {
     additionalProperties: false,
-    patternProperties: { '^property\\.': Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }))]) },
+    patternProperties: { '^(property|trait)\\.': Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }))]) },
   });
 
   app.get('/api/v1/metrics/nps', {
@@ -120,7 +125,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   }, async (request) => {
     const { cols, filter } = await load(request.principal.workspaceId, request.query as Query);
     // One pass by score gives both the distribution and the figure.
-    const byScore = countBy(cols, filter, 11, cols.score);
+    const byScore = countDim(cols, filter, 'score').counts;
     const distribution = Array.from({ length: 11 }, (_, s) => byScore[s * 3] + byScore[s * 3 + 1] + byScore[s * 3 + 2]);
     const figure = npsSummary({
       promoters: distribution[9] + distribution[10], passives: distribution[7] + distribution[8],
@@ -142,7 +147,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     schema: {
       tags, security, summary: 'NPS per value of a dimension, each with its interval and a mark where it differs significantly from the other answers',
       description: `by: ${DIMENSIONS.join(', ')}. ${FILTER_HELP}`,
-      querystring: open({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan' }), format: Format }),
+      querystring: open({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan, trait.plan' }), format: Format }),
       response: withErrors({
         200: Type.Object({
           by: Type.String(), total: NpsFigure,
