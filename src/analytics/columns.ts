@@ -70,6 +70,8 @@ export class AnswerColumns {
   journal = new Int32Array(3 * 1024);
   journalLength = 0;
   journalEpoch = 0;
+  /** How many times an answer held changed hands (a merge): indexes by person are rebuilt after. */
+  moves = 0;
 
   /** journalMax: how many changes (× 3) to keep before starting a new epoch (small in tests). */
   constructor(capacity = 1024, private readonly journalMax = JOURNAL_MAX) {
@@ -100,6 +102,7 @@ export class AnswerColumns {
   upsert(f: AnswerFact): boolean {
     const updatedAt = Number(f.updated_at);
     let i = this.rowOf.get(f.id);
+    const added = i === undefined;
     if (i === undefined) {
       if (this.n === this.cap) this.grow(this.n + 1);
       i = this.n++;
@@ -123,7 +126,9 @@ export class AnswerColumns {
     this.updated[i] = updatedAt;
     this.score[i] = Number(f.score);
     this.category[i] = CATEGORY_OF_STATE[Number(f.score)];
-    this.profile[i] = this.profiles.code(f.profile_id);
+    const person = this.profiles.code(f.profile_id);
+    if (!added && this.profile[i] !== person) this.moves++;
+    this.profile[i] = person;
     return true;
   }
 
