@@ -1,3 +1,4 @@
+import { campaignOf } from './exposures.ts';
 import { addAnnotation } from '../store/annotations.ts';
 import type { Db } from '../store/db.ts';
 import { followTrackEvents } from '../store/events.ts';
@@ -19,15 +20,14 @@ export const ANNOTATION_EVENTS: Record<string, AnnotationTable['kind']> = {
 const PAGE = 2_000;
 
 function labelOf(name: string, properties: string | null): string {
+  let p: Record<string, unknown> | null = null;
   try {
-    const p = JSON.parse(properties ?? '{}') as Record<string, unknown>;
-    for (const key of ['campaign', 'campaign_name', 'name', 'version', 'release']) {
-      if (typeof p[key] === 'string' && p[key]) return (p[key] as string).slice(0, 200);
-    }
+    p = JSON.parse(properties ?? '{}') as Record<string, unknown>;
   } catch {
     /* a label from the name alone */
   }
-  return name;
+  const release = [p?.version, p?.release].find((v): v is string => typeof v === 'string' && v.trim() !== '');
+  return (campaignOf(p) ?? release?.trim() ?? name).slice(0, 200);
 }
 
 export async function scanAnnotationEvents(db: Db, now = Date.now()): Promise<number> {

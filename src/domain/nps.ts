@@ -268,23 +268,28 @@ function interval(nps: number, se: number, z: number): NpsInterval {
   return { se, low: 100 * (nps - z * se), high: 100 * (nps + z * se) };
 }
 
-function differenceResult(diff: number, se: number): NpsDifference {
+/**
+ * A difference with its normal-theory interval and two-sided p-value. `diff` and `se` are on the
+ * 0..1 scale and the result in points (scale 100); other analyses of differences (rates, the
+ * difference of two changes, money) pass their own scale so every test in the product is this one.
+ */
+export function differenceResult(diff: number, se: number, scale = 100): NpsDifference {
   // With zero variance on both sides the difference is known exactly: any non-zero gap is
   // certain and a zero gap is no evidence at all.
   const z = se > 0 ? diff / se : diff === 0 ? 0 : Math.sign(diff) * Infinity;
   const p = se > 0 ? twoSidedP(z) : diff === 0 ? 1 : 0;
   return {
-    diff: 100 * diff,
+    diff: scale * diff,
     se,
     z,
     p,
-    low: 100 * (diff - Z95 * se),
-    high: 100 * (diff + Z95 * se),
+    low: scale * (diff - Z95 * se),
+    high: scale * (diff + Z95 * se),
     significant: p < 0.05,
   };
 }
 
-function emptyDifference(): NpsDifference {
+export function emptyDifference(): NpsDifference {
   return { diff: null, se: null, z: null, p: null, low: null, high: null, significant: false };
 }
 

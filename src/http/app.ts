@@ -9,6 +9,7 @@ import { answerRoutes } from './answers.ts';
 import { KeyCache } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { metricsRoutes } from './metrics.ts';
+import { impactRoutes } from './impact.ts';
 import { InsightEngine } from '../analytics/engine.ts';
 import { scanAnnotationEvents } from '../analytics/annotations.ts';
 import { ProfileScan } from '../analytics/profile-scan.ts';
@@ -139,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(answerRoutes, { store, writer, keys });
   await app.register(profileRoutes, { store, keys });
   await app.register(metricsRoutes, { store, keys, engine, members, traits });
+  await app.register(impactRoutes, { store, keys, engine });
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(surveyRoutes, { store, keys });

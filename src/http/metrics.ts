@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { stringify } from 'csv-stringify/sync';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { DIMENSIONS, dimension, UnknownDimension } from '../analytics/dimensions.ts';
 import { breakdown, countDim, overview, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
@@ -14,22 +13,10 @@ import { addAnnotation, annotationsBetween, deleteAnnotation } from '../store/an
 import type { AnnotationTable } from '../store/schema.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
+import { round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { Difference, NpsFigure } from './figures.ts';
 import { IsoTime, ListQuery, listParam, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
 
-const Num = Type.Union([Type.Number(), Type.Null()]);
-const Interval95 = Type.Object({ se: Num, low: Num, high: Num });
-export const NpsFigure = Type.Object({
-  n: Type.Integer(), promoters: Type.Integer(), passives: Type.Integer(), detractors: Type.Integer(),
-  promoterShare: Num, passiveShare: Num, detractorShare: Num,
-  nps: Type.Union([Type.Number(), Type.Null()], { description: 'Points, −100..100, unrounded' }),
-  wald: Interval95,
-  adjusted: Type.Object({ nps: Num, se: Num, low: Num, high: Num }, { description: 'Adjusted-Wald 95% interval (recommended; STATS.md)' }),
-  lowSample: Type.Boolean({ description: 'True when the interval is wider than ±10 points' }),
-  margin: Num,
-});
-const Difference = Type.Object({
-  diff: Num, se: Num, z: Num, p: Num, low: Num, high: Num, significant: Type.Boolean(),
-}, { description: 'Difference in points with its 95% interval and two-sided p-value' });
 
 // Filters every insight query takes (the dashboard keeps them in its URL): query parameter → dimension.
 const FILTER_DIMS: Record<string, string> = {
@@ -70,16 +57,6 @@ function parseFilter(q: Query): AnswerFilter & { from?: number; to?: number } {
 
 const filtersEcho = (f: AnswerFilter) => ({ from: f.from != null ? new Date(f.from).toISOString() : null, to: f.to != null ? new Date(f.to).toISOString() : null, where: f.where ?? {}, segment: f.people ? true : undefined });
 
-function wantsCsv(request: FastifyRequest, format: string | undefined) {
-  return format === 'csv' || (format == null && /\btext\/csv\b/.test(String(request.headers.accept ?? '')));
-}
-
-function sendCsv(reply: FastifyReply, name: string, rows: Array<Record<string, unknown>>) {
-  const body = stringify(rows, { header: true, columns: rows.length ? Object.keys(rows[0]) : ['empty'] });
-  return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(body);
-}
-
-const round = (x: number | null, digits = 3) => (x == null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
 export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; engine: InsightEngine; members: SegmentMembers; traits: TraitColumns }) {
   const { engine } = opts;
@@ -168,7 +145,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     }
     if (wantsCsv(request, q.format as string | undefined)) {
       return sendCsv(reply, `nps-by-${result.by}`, result.rows.map((r) => ({
-        [result.by]: r.value ?? '(not set)', answers: r.n, promoters: r.promoters, passives: r.passives, detractors: r.detractors,
+        [result.by]: spreadsheetSafe(r.value) ?? '(not set)', answers: r.n, promoters: r.promoters, passives: r.passives, detractors: r.detractors,
         nps: round(r.nps, 1), low: round(r.adjusted.low, 1), high: round(r.adjusted.high, 1), low_sample: r.lowSample,
         vs_rest: round(r.vsRest.diff, 1), p_value: round(r.vsRest.p, 4), significant: r.mark ?? '',
       })));

@@ -1,0 +1,261 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { behaviourByCategory, type Behaviour } from '../analytics/behaviour.ts';
+import type { InsightEngine } from '../analytics/engine.ts';
+import { campaignsSeen, EXPOSURE_EVENTS, firstExposures } from '../analytics/exposures.ts';
+import { campaignImpact, IMPACT_CAVEAT, type Baseline, type CampaignImpact } from '../analytics/impact.ts';
+import { loadOrders } from '../analytics/orders.ts';
+import { eventTimesByProfile } from '../analytics/profile-events.ts';
+import { checkChurnDefinition, MAX_CHURN_DAYS, type ChurnDefinition } from '../domain/churn.ts';
+import { isoOrNull } from '../domain/time.ts';
+import type { Store } from '../store/db.ts';
+import { churnDefinitionOf } from '../store/workspaces.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { HttpError } from './errors.ts';
+import { Difference, NpsFigure, Proportion, Verdict } from './figures.ts';
+import { IsoTime, listParam, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
+
+const DAY = 86_400_000;
+const MAX_WINDOW_DAYS = 730;
+const MAX_EVENTS = 20;
+const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' }));
+const Time = Type.Union([Type.String(), Type.Null()]);
+const Events = Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }))], {
+  description: `Track event names that count as exposure, repeated or comma-separated. Default: ${EXPOSURE_EVENTS.join(', ')} (opens and clicks; an unopened send is not exposure)`,
+}));
+
+const Paired = Type.Object({
+  pairs: Type.Integer({ description: 'People with an answer in the window before and one in the window after' }),
+  before: NpsFigure, after: NpsFigure,
+  change: Difference,
+});
+
+const ImpactView = Type.Object({
+  campaign: Type.Union([Type.String(), Type.Null()]),
+  events: Type.Array(Type.String()),
+  windowDays: Type.Integer(),
+  baseline: Type.Union([Type.Literal('existing'), Type.Literal('all')]),
+  exposure: Type.Object({
+    people: Type.Integer({ description: 'People with an exposure event' }),
+    answering: Type.Integer({ description: 'Exposed people who have answered an NPS survey at any time' }),
+    firstAt: Time, medianAt: Time, lastAt: Time,
+  }),
+  beforeAfter: Type.Composite([Paired, Type.Object({ verdict: Verdict })], {
+    description: 'Each exposed person\'s last answer in the window before their first exposure against their first answer in the window after it, paired',
+  }),
+  unexposedBeforeAfter: Type.Composite([Paired, Type.Object({ around: Time })], {
+    description: 'The same for people never exposed, around the median exposure time: how much answers change without exposure',
+  }),
+  netChange: Type.Object({ difference: Difference, verdict: Verdict }, {
+    description: 'The exposed people\'s change minus the unexposed people\'s (difference in differences): the before/after estimate to read',
+  }),
+  exposedVsNot: Type.Object({
+    from: Time, to: Time,
+    exposed: NpsFigure, unexposed: NpsFigure, difference: Difference, verdict: Verdict,
+  }, { description: 'Answers in the period by people exposed within the window before answering, against answers by people not exposed by then' }),
+  summary: Type.String(),
+  caveat: Type.String(),
+});
+
+const CategoryRow = Type.Object({
+  category: Type.Union([Type.Literal('promoter'), Type.Literal('passive'), Type.Literal('detractor')]),
+  customers: Type.Integer(),
+  orders: Type.Integer({ description: 'Orders in the days after the answer' }),
+  revenue: Type.Number({ description: 'Revenue of those orders' }),
+  ordersPerCustomer: Type.Union([Type.Number(), Type.Null()]),
+  revenuePerCustomer: Type.Union([Type.Number(), Type.Null()]),
+  buying: Type.Composite([Proportion], { description: 'Share who ordered at least once in the days after the answer' }),
+  repeat: Type.Composite([Proportion], { description: 'Repeat-purchase rate: of the customers who had ordered before answering (n), the share who ordered again in the days after' }),
+  churned: Type.Composite([Proportion], { description: 'Churn rate: no order in the churn definition\'s days from the answer, or its churn event in them' }),
+});
+
+const BehaviourView = Type.Object({
+  days: Type.Integer(),
+  churn: Type.Object({ inactiveDays: Type.Integer(), event: Type.Union([Type.String(), Type.Null()]) }),
+  asOf: Type.String(),
+  answeredBy: Type.String({ description: 'Answers after this have windows still open and are left out' }),
+  from: Time, to: Time,
+  customers: Type.Integer(),
+  categories: Type.Array(CategoryRow),
+  revenueWeighted: Type.Object({
+    nps: Type.Union([Type.Number(), Type.Null()]), low: Type.Union([Type.Number(), Type.Null()]), high: Type.Union([Type.Number(), Type.Null()]),
+    unweightedNps: Type.Union([Type.Number(), Type.Null()], { description: 'NPS of the same customers, each counted once' }),
+    revenue: Type.Number(), customersWithRevenue: Type.Integer(),
+  }, { description: 'NPS with each customer weighted by their revenue in the 365 days before answering, with its 95% interval; customers who spent nothing weigh nothing' }),
+  detractorsStillBuying: Type.Composite([Proportion], { description: 'Detractors who ordered in the days after answering' }),
+  detractorsVsPromoters: Type.Object({
+    churnRate: Difference, buyingRate: Difference, revenuePerCustomer: Difference, ordersPerCustomer: Difference,
+  }, { description: 'Detractors minus promoters: rates in percentage points, revenue and orders per customer in their own units' }),
+  findings: Type.Array(Type.String()),
+});
+
+type Query = Record<string, string | string[] | number | undefined>;
+
+function timeRange(q: Query) {
+  const from = parseTimeParam(q.from as string | undefined, 'from');
+  const to = parseTimeParam(q.to as string | undefined, 'to');
+  if (from != null && to != null && from >= to) throw new HttpError(400, 'to: must be after from', 'to');
+  return { from, to };
+}
+
+function eventList(q: Query): string[] | undefined {
+  const events = listParam(q.event as string | string[] | undefined);
+  if (events && events.length > MAX_EVENTS) throw new HttpError(400, `event: at most ${MAX_EVENTS} event names`, 'event');
+  if (events?.some((e) => e.length > 200)) throw new HttpError(400, 'event: an event name is at most 200 characters', 'event');
+  return events;
+}
+
+/** The workspace's churn definition with the request's overrides, checked by the same rule as the setting. */
+function churnOverride(saved: ChurnDefinition, q: { churnDays?: number; churnEvent?: string }): ChurnDefinition {
+  const def: ChurnDefinition = {
+    inactiveDays: q.churnDays ?? saved.inactiveDays,
+    // An empty churnEvent asks for inactivity alone, whatever the workspace setting says.
+    event: q.churnEvent === undefined ? saved.event : q.churnEvent.trim() || null,
+  };
+  for (const [param, part] of [['churnDays', { inactiveDays: q.churnDays }], ['churnEvent', { event: q.churnEvent === '' ? undefined : q.churnEvent }]] as const) {
+    const problem = checkChurnDefinition(part, 'churn');
+    if (problem) throw new HttpError(400, `${param}: ${problem.slice(problem.indexOf(': ') + 2)}`, param);
+  }
+  return def;
+}
+
+function impactCsv(r: CampaignImpact) {
+  const row = (comparison: string, a: string, fa: { n: number; nps: number | null }, b: string, fb: { n: number; nps: number | null }, d: { diff: number | null; low: number | null; high: number | null; p: number | null }, verdict: string) => ({
+    comparison, group_a: a, n_a: fa.n, nps_a: round(fa.nps, 1), group_b: b, n_b: fb.n, nps_b: round(fb.nps, 1),
+    diff: round(d.diff, 1), low: round(d.low, 1), high: round(d.high, 1), p_value: round(d.p, 4), verdict,
+  });
+  return [
+    row('before_after', 'after', r.beforeAfter.after, 'before', r.beforeAfter.before, r.beforeAfter.change, r.beforeAfter.verdict.text),
+    row('unexposed_before_after', 'after', r.unexposedBeforeAfter.after, 'before', r.unexposedBeforeAfter.before, r.unexposedBeforeAfter.change, ''),
+    { ...row('net_change', 'exposed change', { n: r.beforeAfter.pairs, nps: r.beforeAfter.change.diff }, 'unexposed change', { n: r.unexposedBeforeAfter.pairs, nps: r.unexposedBeforeAfter.change.diff }, r.netChange.difference, r.netChange.verdict.text) },
+    row('exposed_vs_not', 'exposed', r.exposedVsNot.exposed, 'unexposed', r.exposedVsNot.unexposed, r.exposedVsNot.difference, r.exposedVsNot.verdict.text),
+  ];
+}
+
+function behaviourCsv(b: Behaviour) {
+  const pct = (x: number | null) => round(x == null ? null : 100 * x, 1);
+  return b.categories.map((c) => ({
+    category: c.category, customers: c.customers, orders: c.orders, revenue: round(c.revenue, 2),
+    orders_per_customer: round(c.ordersPerCustomer, 3), revenue_per_customer: round(c.revenuePerCustomer, 2),
+    buying_pct: pct(c.buying.share), repeat_base: c.repeat.n, repeat_pct: pct(c.repeat.share), churn_pct: pct(c.churned.share),
+    churn_low_pct: pct(c.churned.low), churn_high_pct: pct(c.churned.high),
+  }));
+}
+
+/** Campaign and interaction impact on NPS, and what customers of each category did after answering. */
+export async function impactRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; engine: InsightEngine }) {
+  const db = opts.store.db;
+  const secret = authenticate(opts.keys, 'secret');
+  const tags = ['insight'];
+  const security = secretSecurity;
+
+  app.get('/api/v1/impact/campaigns', {
+    preHandler: secret,
+    schema: {
+      tags, security, summary: 'Campaigns named in exposure events, with how many people saw each and when',
+      description: 'The campaign is read from the event properties campaign, campaign_name or name. Pick one for GET /api/v1/impact/campaign.',
+      querystring: Type.Object({ event: Events, format: Format }, { additionalProperties: false }),
+      response: withErrors({
+        200: Type.Object({
+          events: Type.Array(Type.String()),
+          items: Type.Array(Type.Object({ campaign: Type.String(), people: Type.Integer(), events: Type.Integer(), firstAt: Type.String(), lastAt: Type.String() })),
+        }),
+      }),
+    },
+  }, async (request, reply) => {
+    const q = request.query as Query;
+    const events = eventList(q) ?? [...EXPOSURE_EVENTS];
+    const items = (await campaignsSeen(db, request.principal.workspaceId, events)).map((c) => ({ ...c, firstAt: isoOrNull(c.firstAt)!, lastAt: isoOrNull(c.lastAt)! }));
+    if (wantsCsv(request, q.format as string | undefined)) {
+      return sendCsv(reply, 'campaigns', items.map((c) => ({ campaign: spreadsheetSafe(c.campaign), people: c.people, events: c.events, first_at: c.firstAt, last_at: c.lastAt })));
+    }
+    return { events, items };
+  });
+
+  app.get('/api/v1/impact/campaign', {
+    preHandler: secret,
+    schema: {
+      tags, security,
+      summary: 'NPS impact of a campaign or any interaction: the same people before vs after exposure (net of unexposed people\'s change), and exposed vs not exposed in the same period, each with its interval, p-value and a verdict in words',
+      description: 'Give campaign (matched against the event properties campaign, campaign_name or name), event (track event names that count as exposure), or both. With only an event, every event of that name is exposure (e.g. "Support Ticket Closed"). '
+        + 'A person\'s exposure is their first such event. windowDays bounds how far before and after exposure an answer may lie. '
+        + 'from and to set the period of the exposed-vs-not comparison (default: first exposure to last exposure plus the window). '
+        + 'baseline=existing (default) compares only people already known at the first exposure, so newcomers, who have not yet been through churn, do not make the unexposed side look worse; baseline=all is the naive comparison. '
+        + 'Nobody exposed is not an error: the verdicts say so.',
+      querystring: Type.Object({
+        campaign: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        event: Events,
+        windowDays: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_WINDOW_DAYS, default: 180, description: 'Days before and after exposure an answer may lie' })),
+        from: Type.Optional(IsoTime), to: Type.Optional(IsoTime),
+        baseline: Type.Optional(Type.Union([Type.Literal('existing'), Type.Literal('all')], { default: 'existing' })),
+        format: Format,
+      }, { additionalProperties: false }),
+      response: withErrors({ 200: ImpactView }),
+    },
+  }, async (request, reply) => {
+    const q = request.query as Query & { campaign?: string; windowDays?: number; baseline?: Baseline };
+    const campaign = q.campaign?.trim() || null;
+    const given = eventList(q);
+    if (!campaign && !given) throw new HttpError(400, 'campaign: give a campaign name, an event name (event), or both', 'campaign');
+    const { from, to } = timeRange(q);
+    const events = given ?? [...EXPOSURE_EVENTS];
+    const windowDays = q.windowDays ?? 180;
+    const baseline = q.baseline ?? 'existing';
+    const ws = request.principal.workspaceId;
+    const [cols, exposures] = await Promise.all([opts.engine.answers(ws), firstExposures(db, ws, { events, campaign })]);
+    const exposureLabel = `${events.map((e) => `"${e}"`).join(' or ')} events${campaign ? ` naming campaign "${campaign}"` : ''}`;
+    const result = campaignImpact(cols, exposures, { windowDays, from, to, baseline, exposureLabel });
+    if (wantsCsv(request, q.format as string | undefined)) return sendCsv(reply, 'campaign-impact', impactCsv(result));
+    const e = result.exposure;
+    return {
+      campaign, events, windowDays, baseline,
+      ...result,
+      exposure: { ...e, firstAt: isoOrNull(e.firstAt), medianAt: isoOrNull(e.medianAt), lastAt: isoOrNull(e.lastAt) },
+      unexposedBeforeAfter: { ...result.unexposedBeforeAfter, around: isoOrNull(result.unexposedBeforeAfter.around) },
+      exposedVsNot: { ...result.exposedVsNot, from: isoOrNull(result.exposedVsNot.from), to: isoOrNull(result.exposedVsNot.to) },
+      caveat: IMPACT_CAVEAT,
+    };
+  });
+
+  app.get('/api/v1/metrics/behaviour', {
+    preHandler: secret,
+    schema: {
+      tags, security,
+      summary: 'What promoters, passives and detractors did after answering: revenue and orders per customer, repeat-purchase and churn rates, revenue-weighted NPS, and how many detractors are still buying',
+      description: 'One answer per customer: their latest that is at least max(days, churn days) old at asOf, so every window is complete. '
+        + 'Orders and revenue count in the days after the answer. Churn follows the workspace\'s churn definition (GET /api/v1/settings/churn) unless churnDays or churnEvent override it; churnEvent= (empty) means inactivity only. '
+        + 'from and to bound the answer times. Rates carry Wilson 95% intervals; detractors are tested against promoters.',
+      querystring: Type.Object({
+        days: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CHURN_DAYS, default: 90, description: 'Days after the answer in which behaviour is counted' })),
+        churnDays: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CHURN_DAYS, description: 'Override: no order for this many days from the answer is churn' })),
+        churnEvent: Type.Optional(Type.String({ maxLength: 200, description: 'Override: a track event that means the customer left; empty for none' })),
+        from: Type.Optional(IsoTime), to: Type.Optional(IsoTime),
+        asOf: Type.Optional(Type.String({ description: 'ISO 8601 or epoch milliseconds: the moment the analysis stands at (default now), for data that ends in the past' })),
+        format: Format,
+      }, { additionalProperties: false }),
+      response: withErrors({ 200: BehaviourView }),
+    },
+  }, async (request, reply) => {
+    const q = request.query as Query & { days?: number; churnDays?: number; churnEvent?: string };
+    const ws = request.principal.workspaceId;
+    const { from, to } = timeRange(q);
+    const asOf = parseTimeParam(q.asOf as string | undefined, 'asOf') ?? Date.now();
+    const days = q.days ?? 90;
+    const churn = churnOverride(await churnDefinitionOf(db, ws), q);
+    // Orders from a year before the earliest answer that can count (revenue weights look back that far).
+    const ordersFrom = from != null ? from - 365 * DAY : undefined;
+    const [cols, orders, churnEvents] = await Promise.all([
+      opts.engine.answers(ws),
+      loadOrders(db, ws, { from: ordersFrom, to: asOf }),
+      churn.event ? eventTimesByProfile(db, ws, churn.event) : Promise.resolve(null),
+    ]);
+    const result = behaviourByCategory(cols, orders, churnEvents, { days, churn, asOf, from, to });
+    if (wantsCsv(request, q.format as string | undefined)) return sendCsv(reply, 'behaviour-by-category', behaviourCsv(result));
+    return {
+      days, churn, asOf: isoOrNull(asOf)!, from: isoOrNull(from), to: isoOrNull(to),
+      ...result,
+      answeredBy: isoOrNull(result.answeredBy)!,
+    };
+  });
+}
