@@ -16,6 +16,8 @@ import { ProfileScan } from '../analytics/profile-scan.ts';
 import { SegmentMembers } from '../analytics/segments.ts';
 import { TraitColumns } from '../analytics/traits.ts';
 import { savedSegmentRoutes } from './segments.ts';
+import { churnRoutes } from './churn.ts';
+import { CHURN_TRAIN_JOB, churnRetrainTask, churnTrainHandler } from '../analytics/churn-training.ts';
 import { profileRoutes } from './profiles.ts';
 import { segmentRoutes } from './segment.ts';
 import { workspaceRoutes } from './workspace.ts';
@@ -94,11 +96,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   };
   outbox?.register(SEND_JOB, sendHandler(delivery), sendFailed(delivery));
   outbox?.register(AUDIENCE_JOB, audienceHandler(delivery));
+  outbox?.register(CHURN_TRAIN_JOB, churnTrainHandler(store.db, engine));
   // A process that works no jobs runs no clock either: what the clock starts are jobs.
   const clock = outbox ? new Clock([
     { name: 'survey triggers', run: (now) => scanTriggers(delivery, now) },
     { name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) },
     { name: 'annotations from events', run: (now) => scanAnnotationEvents(store.db, now) },
+    churnRetrainTask(store.db),
   ]) : null;
   app.addHook('onReady', async () => {
     outbox?.start();
@@ -142,6 +146,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(metricsRoutes, { store, keys, engine, members, traits });
   await app.register(impactRoutes, { store, keys, engine });
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
+  await app.register(churnRoutes, { store, keys, engine });
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });

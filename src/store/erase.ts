@@ -7,7 +7,7 @@ export interface Erasure {
   profileId: string;
   /** The profile and every profile that was merged into it. */
   profileIds: string[];
-  deleted: Record<'profiles' | 'identities' | 'events' | 'answers' | 'trait_changes' | 'merges' | 'contacts' | 'jobs' | 'profile_groups' | 'suppressions', number>;
+  deleted: Record<'profiles' | 'identities' | 'events' | 'answers' | 'trait_changes' | 'merges' | 'contacts' | 'jobs' | 'profile_groups' | 'suppressions' | 'churn_scores', number>;
   /** Unsubscribes kept with their link to the person removed. */
   unsubscribesKept: number;
 }
@@ -25,7 +25,7 @@ const n = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }) => Number(r.
 /**
  * Deletes a person everywhere (a GDPR erasure request), in one transaction: the profile and any
  * profiles merged into it, their identities, events, answers, trait history, merge records (which
- * hold the traits a merged profile had), group memberships, survey contacts (by profile, and
+ * hold the traits a merged profile had), group memberships, churn-risk scores, survey contacts (by profile, and
  * unlinked contacts sent to one of the person's addresses) with their send jobs, and bounces.
  *
  * Unsubscribes are kept on purpose: an opt-out must survive the deletion, or a person who asked to
@@ -58,7 +58,7 @@ export async function deleteProfile(db: Db, workspaceId: string, profileId: stri
     const emails = addresses.filter((a) => a.kind === 'email').map((a) => a.value);
     const phones = addresses.filter((a) => a.kind === 'phone').map((a) => a.value);
 
-    const deleted: Erasure['deleted'] = { profiles: 0, identities: 0, events: 0, answers: 0, trait_changes: 0, merges: 0, contacts: 0, jobs: 0, profile_groups: 0, suppressions: 0 };
+    const deleted: Erasure['deleted'] = { profiles: 0, identities: 0, events: 0, answers: 0, trait_changes: 0, merges: 0, contacts: 0, jobs: 0, profile_groups: 0, suppressions: 0, churn_scores: 0 };
 
     // Contacts: the person's, and any sent to one of their addresses without a profile link.
     const contactIds = new Set<string>();
@@ -93,6 +93,7 @@ export async function deleteProfile(db: Db, workspaceId: string, profileId: stri
       deleted.events += n(await tx.deleteFrom('events').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
       deleted.trait_changes += n(await tx.deleteFrom('trait_changes').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
       deleted.profile_groups += n(await tx.deleteFrom('profile_groups').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
+      deleted.churn_scores += n(await tx.deleteFrom('churn_scores').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
       // Merged and refused merges alike name the person (and keep traits of the merged profile).
       deleted.merges += n(await tx.deleteFrom('merges').where('workspace_id', '=', workspaceId)
         .where((eb) => eb.or([eb('survivor_id', 'in', part), eb('merged_id', 'in', part)])).executeTakeFirst());

@@ -122,3 +122,11 @@ function parseObject(text: string | null): Record<string, unknown> | null {
     return null;
   }
 }
+
+/** Whether the workspace has ever stored a track event of this name (one index probe). */
+export async function hasTrackEvent(db: Db, workspaceId: string, name: string): Promise<boolean> {
+  const row = await db.selectFrom('events').select('id')
+    .where('workspace_id', '=', workspaceId).where('name', '=', name).where('type', '=', 'track')
+    .limit(1).executeTakeFirst();
+  return !!row;
+}

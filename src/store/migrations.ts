@@ -377,11 +377,46 @@ const insightFeed: Migration = {
   },
 };
 
+// The churn-risk model: every trained model is kept (its definition, cross-validated accuracy and
+// coefficients), and the latest one's risk per customer, so the at-risk list is one index range
+// read in risk order rather than a retraining-sized computation on every request.
+const churnModels: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('churn_models')
+      // Time-sortable: the newest id is the current model.
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('trained_at', 'bigint', (c) => c.notNull())
+      .addColumn('definition', 'text', (c) => c.notNull())
+      .addColumn('metrics', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('churn_models_workspace').on('churn_models').columns(['workspace_id', 'id']).execute();
+
+    await db.schema
+      .createTable('churn_scores')
+      .addColumn('model_id', 'text', (c) => c.notNull())
+      .addColumn('profile_id', 'text', (c) => c.notNull())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('risk', 'double precision', (c) => c.notNull())
+      .addColumn('factors', 'text', (c) => c.notNull())
+      .addColumn('scored_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('churn_scores_pk', ['model_id', 'profile_id'])
+      .execute();
+    // The at-risk list: one model's scores by risk, highest first (read backwards), ties by profile.
+    await db.schema.createIndex('churn_scores_risk').on('churn_scores').columns(['model_id', 'risk', 'profile_id']).execute();
+    // Erasure and clean-up by workspace.
+    await db.schema.createIndex('churn_scores_profile').on('churn_scores').columns(['workspace_id', 'profile_id']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
   '0003_automated_sends': automatedSends,
   '0004_insight_feed': insightFeed,
+  '0005_churn_models': churnModels,
 };
 
 export const migrationProvider: MigrationProvider = {

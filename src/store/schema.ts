@@ -251,6 +251,8 @@ export interface Schema {
   answer_deletions: AnswerDeletionTable;
   segments: SegmentTable;
   annotations: AnnotationTable;
+  churn_models: ChurnModelTable;
+  churn_scores: ChurnScoreTable;
 }
 
 export interface ReadCursorTable {
@@ -311,4 +313,23 @@ export interface AnnotationTable {
   /** 'api', or the event name it came from */
   source: string;
   created_at: number;
+}
+
+export interface ChurnModelTable {
+  id: string;
+  workspace_id: string;
+  trained_at: number;
+  definition: string; // JSON ChurnDefinition the labels were made with
+  metrics: string; // JSON: cross-validated AUC with its interval, base rate, counts, timings
+  model: string; // JSON: feature names, means, standard deviations, intercept and coefficients
+}
+
+export interface ChurnScoreTable {
+  model_id: string;
+  profile_id: string;
+  workspace_id: string;
+  /** Probability of churning within the definition's window, 0–1 */
+  risk: number;
+  factors: string; // JSON: the top reasons, in words and log-odds
+  scored_at: number;
 }

@@ -1,0 +1,215 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { NotEnoughHistory, plainName } from '../analytics/churn-model.ts';
+import { retrainChurnModel, sameDefinition } from '../analytics/churn-training.ts';
+import type { InsightEngine } from '../analytics/engine.ts';
+import { atRisk, churnModelHistory, latestChurnModel, scoreOf, type StoredChurnModel } from '../store/churn-models.ts';
+import type { Store } from '../store/db.ts';
+import { getProfileRow } from '../store/profiles.ts';
+import { churnDefinitionOf } from '../store/workspaces.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { HttpError } from './errors.ts';
+import { Cursor, secretSecurity, withErrors } from './schemas.ts';
+
+const DAY = 86_400_000;
+const Num = Type.Union([Type.Number(), Type.Null()]);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const Definition = Type.Object({ inactiveDays: Type.Integer(), event: Type.Union([Type.String(), Type.Null()]) });
+const Coefficient = Type.Object({
+  feature: Type.String(),
+  name: Type.String({ description: 'The feature in plain words' }),
+  coefficient: Type.Number({ description: 'Log-odds of churning per standard deviation of the feature (positive raises risk)' }),
+  oddsRatio: Type.Number({ description: 'e^coefficient: how the odds of churning multiply per standard deviation' }),
+  mean: Type.Number(), sd: Type.Number(),
+});
+const ModelView = Type.Object({
+  id: Type.String(),
+  trainedAt: Type.String(),
+  definition: Definition,
+  definitionChanged: Type.Boolean({ description: 'The workspace\'s churn definition changed since this model was trained: retrain to follow it' }),
+  auc: Type.Union([Type.Number(), Type.Null()], {
+    description: 'Out-of-sample area under the ROC curve (0.5 is chance, 1 perfect): each customer scored by a model trained without them (4-fold cross-validation); null when no fold had both outcomes',
+  }),
+  aucInterval: Type.Union([Type.Object({ se: Type.Number(), low: Type.Number(), high: Type.Number() }), Type.Null()], { description: '95% interval of the AUC (Hanley–McNeil)' }),
+  folds: Type.Array(Type.Object({ n: Type.Integer(), churned: Type.Integer(), auc: Num }), { description: 'Each held-out quarter (by a hash of the userId, else the profile id), tested on a model trained on the other three' }),
+  baseRate: Type.Number({ description: 'Share of the labelled customers who churned' }),
+  customers: Type.Integer({ description: 'Customers active at the cutoff, each labelled churned or stayed; the model is fitted on all of them' }),
+  churned: Type.Integer(),
+  cutoff: Type.String({ description: 'Features are as of this time; labels come from the inactiveDays after it' }),
+  scored: Type.Integer({ description: 'Customers active at training time, each given a risk' }),
+  trainingMs: Type.Integer(),
+  converged: Type.Boolean(),
+  intercept: Type.Number(),
+  coefficients: Type.Array(Coefficient, { description: 'Largest effect first' }),
+});
+const ModelRef = Type.Object({ id: Type.String(), trainedAt: Type.String(), auc: Num });
+const FactorView = Type.Object({ text: Type.String(), feature: Type.String(), contribution: Type.Number({ description: 'Log-odds added compared with the average customer' }) });
+const AtRiskItem = Type.Object({
+  profileId: Type.String(), email: Type.Union([Type.String(), Type.Null()]), name: Type.Union([Type.String(), Type.Null()]),
+  risk: Type.Number({ description: 'Probability of churning in the next inactiveDays, 0–1' }),
+  factors: Type.Array(FactorView, { description: 'Up to three things that raise this person\'s risk most' }),
+  scoredAt: Type.String(),
+});
+
+function modelView(m: StoredChurnModel, current: { inactiveDays: number; event: string | null }) {
+  const coefficients = m.model.features.map((feature, j) => ({
+    feature, name: plainName(feature), coefficient: m.model.coefficients[j], oddsRatio: Math.exp(m.model.coefficients[j]),
+    mean: m.model.means[j], sd: m.model.sds[j],
+  })).sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient));
+  const x = m.metrics;
+  return {
+    id: m.id, trainedAt: iso(m.trainedAt), definition: { inactiveDays: m.definition.inactiveDays, event: m.definition.event ?? null },
+    definitionChanged: !sameDefinition(m.definition, current),
+    auc: x.auc, aucInterval: x.aucInterval, folds: x.folds, baseRate: x.baseRate, customers: x.customers, churned: x.churned,
+    cutoff: iso(x.cutoff), scored: x.scored, trainingMs: x.trainingMs, converged: x.converged, intercept: m.model.intercept, coefficients,
+  };
+}
+
+const modelRef = (m: StoredChurnModel) => ({ id: m.id, trainedAt: iso(m.trainedAt), auc: m.metrics.auc });
+
+/** A trait shown beside a person: only text, and not much of it (traits are whatever was sent). */
+function traitText(traits: Record<string, unknown>, key: string): string | null {
+  const v = traits[key];
+  return typeof v === 'string' && v ? v.slice(0, 200) : null;
+}
+
+function parseCursor(cursor: string | undefined): { risk: number; profileId: string } | undefined {
+  if (!cursor) return undefined;
+  const at = cursor.indexOf(':');
+  const risk = Number(cursor.slice(0, at));
+  if (at <= 0 || !Number.isFinite(risk) || at === cursor.length - 1) throw new HttpError(400, 'cursor: pass back nextCursor from the previous page', 'cursor');
+  return { risk, profileId: cursor.slice(at + 1) };
+}
+
+const NO_MODEL = 'No churn model yet in this workspace: POST /api/v1/churn/model trains one (the clock also trains one each day once there are orders)';
+
+export async function churnRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; engine: InsightEngine }) {
+  const db = opts.store.db;
+  const secret = authenticate(opts.keys, 'secret');
+  const tags = ['churn'];
+  const security = secretSecurity;
+
+  async function current(workspaceId: string): Promise<StoredChurnModel> {
+    const m = await latestChurnModel(db, workspaceId);
+    if (!m) throw new HttpError(404, NO_MODEL);
+    return m;
+  }
+
+  app.post('/api/v1/churn/model', {
+    // The usual call has no body; it means the same as {} and is validated as that.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
+    preHandler: secret,
+    schema: {
+      tags, security,
+      summary: 'Retrain the churn-risk model now on this workspace\'s history and score every active customer; answers with its cross-validated accuracy (409 when there is too little history)',
+      body: Type.Object({}, { additionalProperties: false, description: 'Nothing to send: the workspace\'s churn definition (PUT /api/v1/settings/churn) is used' }),
+      response: withErrors({ 201: Type.Object({ model: ModelView }) }),
+    },
+  }, async (request, reply) => {
+    const ws = request.principal.workspaceId;
+    try {
+      const m = await retrainChurnModel(db, opts.engine, ws);
+      reply.status(201);
+      return { model: modelView(m, m.definition) };
+    } catch (err) {
+      if (err instanceof NotEnoughHistory) throw new HttpError(409, err.message);
+      throw err;
+    }
+  });
+
+  app.get('/api/v1/churn/model', {
+    preHandler: secret,
+    schema: {
+      tags, security,
+      summary: 'The current churn-risk model: held-out AUC, base rate, counts, the churn definition it learnt, its coefficients, and earlier models\' accuracy',
+      response: withErrors({ 200: Type.Object({ model: ModelView, history: Type.Array(Type.Object({ id: Type.String(), trainedAt: Type.String(), auc: Num, baseRate: Type.Number(), customers: Type.Integer() })) }) }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const m = await current(ws);
+    const history = await churnModelHistory(db, ws, 20);
+    return {
+      model: modelView(m, await churnDefinitionOf(db, ws)),
+      history: history.map((h) => ({ id: h.id, trainedAt: iso(h.trainedAt), auc: h.metrics.auc, baseRate: h.metrics.baseRate, customers: h.metrics.customers })),
+    };
+  });
+
+  app.get('/api/v1/churn/at-risk', {
+    preHandler: secret,
+    schema: {
+      tags, security,
+      summary: 'Active customers by churn risk, highest first, each with the top reasons in words; JSON or CSV',
+      querystring: Type.Object({
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 50 })),
+        minRisk: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Only risks at or above this (0–1)' })),
+        cursor: Cursor,
+        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' })),
+      }, { additionalProperties: false }),
+      response: withErrors({ 200: Type.Object({ model: ModelRef, items: Type.Array(AtRiskItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
+    },
+  }, async (request, reply) => {
+    const ws = request.principal.workspaceId;
+    const q = request.query as { limit: number; minRisk?: number; cursor?: string; format?: 'json' | 'csv' };
+    const after = parseCursor(q.cursor);
+    const m = await current(ws);
+    const rows = await atRisk(db, ws, m.id, { limit: q.limit + 1, minRisk: q.minRisk, after });
+    const page = rows.slice(0, q.limit);
+    const items = page.map((r) => ({
+      profileId: r.profileId, email: traitText(r.traits, 'email'), name: traitText(r.traits, 'name'), risk: r.risk,
+      factors: r.factors.map((f) => ({ text: f.text, feature: f.feature, contribution: f.contribution })), scoredAt: iso(r.scoredAt),
+    }));
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > q.limit ? `${last.risk}:${last.profileId}` : null;
+    if (wantsCsv(request, q.format)) {
+      return sendCsv(reply, 'churn-at-risk', items.map((i) => ({
+        profile_id: i.profileId, email: spreadsheetSafe(i.email), name: spreadsheetSafe(i.name), risk: round(i.risk, 4),
+        reason_1: i.factors[0]?.text ?? '', reason_2: i.factors[1]?.text ?? '', reason_3: i.factors[2]?.text ?? '', scored_at: i.scoredAt,
+      })));
+    }
+    return { model: modelRef(m), items, nextCursor };
+  });
+
+  app.get('/api/v1/profiles/:id/churn-risk', {
+    preHandler: secret,
+    schema: {
+      tags: ['churn', 'profiles'], security,
+      summary: 'One person\'s churn risk from the current model with its top reasons, or why they have none (not a customer yet, already churned)',
+      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+      response: withErrors({
+        200: Type.Object({
+          profileId: Type.String(), model: ModelRef,
+          risk: Type.Union([Type.Number(), Type.Null()]), factors: Type.Array(FactorView), scoredAt: Type.String(),
+          status: Type.Union([Type.Literal('scored'), Type.Literal('not-scored')]),
+          reason: Type.Union([Type.String(), Type.Null()], { description: 'Why a person has no risk' }),
+        }),
+      }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { id } = request.params as { id: string };
+    const profile = await getProfileRow(db, ws, id);
+    if (!profile) throw new HttpError(404, `No profile ${id} in this workspace`);
+    const m = await current(ws);
+    const score = await scoreOf(db, ws, m.id, profile.id);
+    const base = { profileId: profile.id, model: modelRef(m), scoredAt: iso(m.trainedAt) };
+    if (score) {
+      return { ...base, risk: score.risk, factors: score.factors.map((f) => ({ text: f.text, feature: f.feature, contribution: f.contribution })), status: 'scored' as const, reason: null };
+    }
+    return { ...base, risk: null, factors: [], status: 'not-scored' as const, reason: unscoredReason(profile, m) };
+  });
+}
+
+/** Why the model gave someone no risk, from what their profile says now. */
+function unscoredReason(p: { first_seen_at: number; last_order_at: number | null }, m: StoredChurnModel): string {
+  const days = m.definition.inactiveDays;
+  if (Number(p.first_seen_at) >= m.trainedAt) return 'first seen after the model was trained; the next training scores them';
+  if (p.last_order_at == null) return 'no order yet: only customers are scored';
+  const lastOrder = Number(p.last_order_at);
+  if (lastOrder >= m.trainedAt) return 'ordered again after the model was trained; the next training scores them';
+  if (m.trainedAt - lastOrder >= days * DAY) return `already churned when the model was trained: no order for ${Math.floor((m.trainedAt - lastOrder) / DAY)} days (the definition is ${days})`;
+  return m.definition.event ? `already churned when the model was trained: "${m.definition.event}" since their last order` : 'not active when the model was trained';
+}
