@@ -1,6 +1,6 @@
 import { churnedAfter, type ChurnDefinition } from '../domain/churn.ts';
 import type { Db } from '../store/db.ts';
-import { forEachNamedEvent } from '../store/events.ts';
+import { eventTimesByProfile } from './profile-events.ts';
 import { profilesAfter } from '../store/profiles.ts';
 import type { AnswerColumns } from './columns.ts';
 import { firstOrderFrom, loadOrders, ordersBetween, type OrderHistory } from './orders.ts';
@@ -65,16 +65,7 @@ export interface Snapshot {
 export async function loadChurnHistory(db: Db, workspaceId: string, definition: ChurnDefinition, answers: AnswerColumns, now: number): Promise<ChurnHistory> {
   const from = now - (definition.inactiveDays + YEAR_DAYS) * DAY;
   const orders = await loadOrders(db, workspaceId, { from, to: now });
-  const churnEvents = new Map<string, number[]>();
-  if (definition.event) {
-    await forEachNamedEvent(db, workspaceId, definition.event, { from, to: now }, (events) => {
-      for (const e of events) {
-        const list = churnEvents.get(e.profileId);
-        if (list) list.push(e.timestamp);
-        else churnEvents.set(e.profileId, [e.timestamp]);
-      }
-    });
-  }
+  const churnEvents = definition.event ? await eventTimesByProfile(db, workspaceId, definition.event, { from, to: now }) : new Map<string, number[]>();
   const profiles: ChurnHistory['profiles'] = [];
   for (let after: string | null = null; ;) {
     const page = await profilesAfter(db, workspaceId, after, PROFILE_PAGE);
