@@ -151,7 +151,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });
   await app.register(sendRoutes, { keys, delivery });
-  await app.register(delightedRoutes, { store, writer, keys, delivery });
+  await app.register(delightedRoutes, { store, writer, keys, delivery, engine });
   await app.register(widgetAsset);
   await app.register(pageRoutes, { store, writer, keys });
   await app.register(smsInboundRoutes, { delivery });

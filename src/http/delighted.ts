@@ -14,7 +14,8 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { npsCounts } from '../analytics/nps-metrics.ts';
+import type { InsightEngine } from '../analytics/engine.ts';
+import { countsAt, countDim } from '../analytics/query.ts';
 import { newId } from '../domain/ids.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
 import { getAnswer } from '../store/answers.ts';
@@ -35,6 +36,7 @@ export interface DelightedOptions {
   writer: EventWriter;
   keys: KeyCache;
   delivery: DeliveryContext;
+  engine: InsightEngine;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -716,7 +718,9 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
       const survey = await db.selectFrom('surveys').select('id').where('workspace_id', '=', ws).where('id', '=', q.trend).executeTakeFirst();
       if (!survey) invalid('trend', 'is not a survey of this account (Advocate reads trend as a survey id)');
     }
-    const c = await npsCounts(db, ws, { ...timeRange(q.since, q.until), surveyId: q.trend ? [q.trend] : undefined });
+    // The same in-memory figures as /api/v1/metrics/nps, so the two APIs never disagree.
+    const cols = await opts.engine.answers(ws);
+    const c = countsAt(countDim(cols, { ...timeRange(q.since, q.until), where: q.trend ? { survey: [q.trend] } : undefined }, null).counts, 0);
     const n = c.promoters + c.passives + c.detractors;
     return {
       nps: n ? roundHalfAway(((c.promoters - c.detractors) * 100) / n) : null,
