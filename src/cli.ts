@@ -4,6 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { buildApp } from './http/app.ts';
 import { createDemoWorkspace, type DemoWorkspace } from './demo/load.ts';
+import { ensureDemoLogin } from './demo/demo-login.ts';
+import { MIN_PASSWORD, randomPassword } from './domain/passwords.ts';
+import { ROLES, type Role } from './domain/roles.ts';
+import { normaliseEmail } from './ingest/event.ts';
+import { addMember } from './store/accounts.ts';
 import { DEFAULT_SQLITE_FILE, migrate, openStore, type Store } from './store/db.ts';
 import { createKey, createWorkspace, findWorkspace, listWorkspaces, type KeyKind } from './store/workspaces.ts';
 
@@ -17,6 +22,7 @@ Usage:
   advocate export  <people|events|answers> [--workspace W] [--out file.csv]
   advocate workspace create <name>
   advocate keys create --kind write|secret [--name N] [--workspace W]
+  advocate user create --email E [--name N] --role admin|analyst|viewer [--workspace W] [--password P]
 
 Storage: SQLite file ${DEFAULT_SQLITE_FILE} by default (ADVOCATE_DB to move it);
 PostgreSQL when DATABASE_URL=postgres://… is set.`;
@@ -25,19 +31,34 @@ function credentialsFile(): string {
   return resolve(process.env.ADVOCATE_DATA_DIR ?? './data', 'demo-credentials.json');
 }
 
-function saveCredentials(demo: DemoWorkspace) {
+/** The demo's keys, and the dashboard login when this installation made it. */
+interface DemoCredentials extends DemoWorkspace {
+  login?: { email: string; password: string };
+}
+
+function saveCredentials(demo: DemoCredentials) {
   const file = credentialsFile();
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ workspaceId: demo.workspaceId, name: demo.name, writeKey: demo.writeKey, secretKey: demo.secretKey }, null, 2) + '\n');
-  // The demo secret key is the key to the whole demo workspace: readable by its owner only.
+  writeFileSync(file, JSON.stringify({ workspaceId: demo.workspaceId, name: demo.name, writeKey: demo.writeKey, secretKey: demo.secretKey, ...(demo.login ? { login: demo.login } : {}) }, null, 2) + '\n');
+  // The demo secret key and login are the keys to the whole demo workspace: readable by their owner only.
   chmodSync(file, 0o600);
 }
 
-function readCredentials(workspaceId?: string): DemoWorkspace | null {
+/** The demo with its dashboard login; a demo made before logins existed gets one now. */
+async function withDemoLogin(store: Store, demo: DemoCredentials): Promise<DemoCredentials> {
+  if (demo.login) return demo;
+  const login = await ensureDemoLogin(store, demo.workspaceId);
+  if (!login.password) return demo;
+  const withLogin = { ...demo, login: { email: login.email, password: login.password } };
+  saveCredentials(withLogin);
+  return withLogin;
+}
+
+function readCredentials(workspaceId?: string): DemoCredentials | null {
   const file = credentialsFile();
   if (!existsSync(file)) return null;
   try {
-    const c = JSON.parse(readFileSync(file, 'utf8')) as DemoWorkspace;
+    const c = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
     return !workspaceId || c.workspaceId === workspaceId ? c : null;
   } catch {
     return null;
@@ -69,22 +90,24 @@ async function serve(args: string[]) {
   const store = open();
   const applied = await migrate(store);
   if (applied.length) console.log(`Migrations applied: ${applied.join(', ')}`);
-  let demo: DemoWorkspace | null = null;
+  let demo: DemoCredentials | null = null;
   const workspaces = await listWorkspaces(store.db);
   if (workspaces.length === 0 && !values['no-demo']) {
     console.log('Empty database: creating the demo workspace…');
     const customers = Number(process.env.ADVOCATE_DEMO_CUSTOMERS ?? 5000);
-    demo = await createDemoWorkspace(store, { customers: Number.isInteger(customers) && customers > 0 ? customers : 5000 });
-    saveCredentials(demo);
+    const created = await createDemoWorkspace(store, { customers: Number.isInteger(customers) && customers > 0 ? customers : 5000 });
+    saveCredentials(created);
+    demo = await withDemoLogin(store, created);
   } else if (workspaces.length) {
-    demo = readCredentials(workspaces.find((w) => w.name === 'Demo')?.id);
+    const saved = readCredentials(workspaces.find((w) => w.name === 'Demo')?.id);
+    demo = saved && (await withDemoLogin(store, saved));
   }
   const { app } = await buildApp({ store, logger: process.env.LOG_LEVEL ? { level: process.env.LOG_LEVEL } : false });
   await app.listen({ port, host });
   const bound = (app.server.address() as AddressInfo).port;
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`;
   console.log(`\nAdvocate is running on ${store.backend === 'sqlite' ? `SQLite (${store.location})` : `PostgreSQL (${store.location})`}`);
-  console.log(`  Dashboard:  ${url}/`);
+  console.log(`  Dashboard:  ${url}/app${demo?.login ? `  (sign in as ${demo.login.email} / ${demo.login.password})` : ''}`);
   console.log(`  API docs:   ${url}/openapi.json`);
   if (demo) {
     console.log(`\nDemo workspace "${demo.name}" (${demo.workspaceId}); keys also in ${credentialsFile()}`);
@@ -108,9 +131,14 @@ async function demoCommand(args: string[]) {
   const store = open();
   await migrate(store);
   const demo = await createDemoWorkspace(store, { customers, seed: values.seed ? Number(values.seed) : undefined, name: values.name ?? 'Demo' });
-  if (!readCredentials()) saveCredentials(demo);
+  let login: DemoCredentials['login'];
+  if (!readCredentials()) {
+    saveCredentials(demo);
+    login = (await withDemoLogin(store, demo)).login;
+  }
   console.log(`Workspace "${demo.name}" (${demo.workspaceId}): ${demo.messages.toLocaleString('en')} messages`);
   console.log(`  Public write key: ${demo.writeKey}\n  Secret key:       ${demo.secretKey}`);
+  if (login) console.log(`  Dashboard login:  ${login.email} / ${login.password}`);
   await store.close();
 }
 
@@ -135,6 +163,29 @@ async function keysCommand(args: string[]) {
   const key = await createKey(store.db, wsId, values.kind as KeyKind, values.name ?? `${values.kind} key`);
   console.log(`${key.kind} key ${key.id}: ${key.key}\nShown only now.`);
   await store.close();
+}
+
+async function userCommand(args: string[]) {
+  const usage = 'usage: advocate user create --email E [--name N] --role admin|analyst|viewer [--workspace W] [--password P]';
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, workspace: { type: 'string' }, password: { type: 'string' } } });
+  if (positionals[0] !== 'create' || !values.email || !values.role) throw new CliError(usage);
+  const email = normaliseEmail(values.email);
+  if (!email) throw new CliError(`--email: "${values.email}" is not an email address`);
+  if (!(ROLES as readonly string[]).includes(values.role)) throw new CliError(`--role: "${values.role}" is not one of ${ROLES.join(', ')}`);
+  if (values.password != null && values.password.length < MIN_PASSWORD) throw new CliError(`--password: at least ${MIN_PASSWORD} characters`);
+  const store = open();
+  try {
+    await migrate(store);
+    const wsId = await resolveWorkspace(store, values.workspace);
+    const password = values.password ?? randomPassword();
+    const r = await addMember(store.db, wsId, { email, name: values.name ?? email.split('@')[0], role: values.role as Role, password });
+    if (r.status === 'password-required') throw new Error('unreachable: a password was given');
+    if (r.status === 'already-member') throw new CliError(`${email} is already in this workspace as ${r.member.role}`);
+    if (r.status === 'added') console.log(`${email} (${r.member.id}) added as ${r.member.role}; the account already existed and keeps its password`);
+    else console.log(`${email} (${r.member.id}) created as ${r.member.role}${values.password ? '' : `\n  Password: ${password}\nShown only now.`}`);
+  } finally {
+    await store.close();
+  }
 }
 
 async function main(argv: string[]) {
@@ -166,6 +217,8 @@ async function main(argv: string[]) {
       return workspaceCommand(rest);
     case 'keys':
       return keysCommand(rest);
+    case 'user':
+      return userCommand(rest);
     case undefined:
     case 'help':
     case '--help':

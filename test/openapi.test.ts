@@ -23,13 +23,19 @@ test('the OpenAPI document covers every route, with a summary and the security i
       assert.ok(op, `${r.method} ${r.url} is missing from /openapi.json`);
       assert.ok(op.summary, `${r.method} ${r.url} has no summary`);
       // Everything under /api needs a key and says so, but for survey-token routes, which say
-      // explicitly that they need none (the signed token in the path is the credential).
+      // explicitly that they need none (the signed token in the path is the credential), and
+      // signing in, which is how one gets a session.
       if (path.startsWith('/api/')) {
-        const tokenRoute = path.includes('{token}') || r.method === 'OPTIONS';
+        const tokenRoute = path.includes('{token}') || r.method === 'OPTIONS' || (r.method === 'POST' && path === '/api/v1/session');
         assert.ok(tokenRoute ? Array.isArray(op.security) : op.security?.length, `${r.method} ${r.url} does not declare its security`);
       }
     }
     assert.ok(doc.components.securitySchemes.basicAuth);
+    // Routes a dashboard session may call document the cookie; key-only ones (Delighted, ingestion) do not.
+    assert.ok(doc.components.securitySchemes.sessionCookie);
+    assert.ok(doc.paths['/api/v1/metrics/nps'].get.security.some((s: object) => 'sessionCookie' in s));
+    assert.ok(!doc.paths['/v1/people'].get.security.some((s: object) => 'sessionCookie' in s));
+    assert.ok(!doc.paths['/v1/batch'].post.security.some((s: object) => 'sessionCookie' in s));
   } finally {
     await app.close();
     await store.close();

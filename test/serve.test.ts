@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { verifyPassword } from '../src/domain/passwords.ts';
+import { openStore } from '../src/store/db.ts';
 import { tmpDir } from './helpers/backends.ts';
 import { basic } from './helpers/server.ts';
 
@@ -37,13 +40,37 @@ async function stop(child: ChildProcess) {
   await exited;
 }
 
-test('npm start: first start creates the demo workspace and prints the URL and keys; the API serves it', { timeout: 240_000 }, async () => {
+const DASHBOARD = /Dashboard:\s+(http:\/\/\S+?)\/app {2}\(sign in as (demo@advocate\.local) \/ (\S+)\)\n/;
+
+/** Signs in with the printed demo login and reads a figure with the session. */
+async function signInAndRead(url: string, email: string, password: string) {
+  const res = await fetch(`${url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  assert.equal(res.status, 200, await res.clone().text());
+  const body = await res.json();
+  assert.equal(body.role, 'admin');
+  assert.equal(body.workspaces[0].name, 'Demo');
+  const cookie = res.headers.get('set-cookie')!.split(';')[0];
+  const nps = await fetch(`${url}/api/v1/metrics/nps`, { headers: { cookie } }).then((r) => r.json());
+  assert.ok(nps.n > 150, `answers: ${nps.n}`);
+}
+
+test('npm start: first start creates the demo workspace and prints the URL, demo login and keys; the API serves it', { timeout: 240_000 }, async () => {
   const dir = tmpDir('advocate-serve-');
   const first = await serve(dir);
   let url = '';
   let secret = '';
+  let password = '';
   try {
-    url = first.out.match(/Dashboard:\s+(http:\/\/\S+?)\/\s/)![1];
+    const dashboard = first.out.match(DASHBOARD);
+    assert.ok(dashboard, first.out);
+    url = dashboard[1];
+    password = dashboard[3];
+    assert.match(password, /^[A-Za-z0-9]{20}$/);
+    await signInAndRead(url, dashboard[2], password);
+    // The login is saved beside the keys, readable by its owner only.
+    const saved = JSON.parse(readFileSync(join(dir, 'demo-credentials.json'), 'utf8'));
+    assert.deepEqual(saved.login, { email: 'demo@advocate.local', password });
+    assert.equal(statSync(join(dir, 'demo-credentials.json')).mode & 0o777, 0o600);
     secret = first.out.match(/Secret key:\s+(adv_sk_\S+)/)![1];
     const write = first.out.match(/Public write key:\s+(adv_pk_\S+)/)![1];
     assert.match(first.out, /Empty database: creating the demo workspace/);
@@ -75,12 +102,43 @@ test('npm start: first start creates the demo workspace and prints the URL and k
     await stop(first.child);
   }
 
-  // A second start on the same database keeps the workspace and prints the same keys again.
+  // A second start on the same database keeps the workspace and prints the same keys and login again.
   const second = await serve(dir);
   try {
     assert.doesNotMatch(second.out, /creating the demo workspace/);
     assert.equal(second.out.match(/Secret key:\s+(adv_sk_\S+)/)![1], secret);
+    const dashboard = second.out.match(DASHBOARD);
+    assert.ok(dashboard, second.out);
+    assert.equal(dashboard[3], password);
+    await signInAndRead(dashboard[1], dashboard[2], password);
   } finally {
     await stop(second.child);
+  }
+});
+
+test('advocate user create: adds a dashboard user to a workspace, with a random password when none is given', { timeout: 60_000 }, async () => {
+  const dir = tmpDir('advocate-user-');
+  const env = { ...process.env, DATABASE_URL: '', ADVOCATE_DB: join(dir, 'advocate.db'), ADVOCATE_DATA_DIR: dir };
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, encoding: 'utf8' });
+  assert.equal(run('workspace', 'create', 'Acme').status, 0);
+  const created = run('user', 'create', '--email', 'Vi@Example.com', '--name', 'Vi', '--role', 'viewer', '--workspace', 'Acme');
+  assert.equal(created.status, 0, created.stderr);
+  const password = created.stdout.match(/Password: (\S+)/)![1];
+  assert.match(created.stdout, /vi@example\.com \(usr_\w+\) created as viewer/);
+  const again = run('user', 'create', '--email', 'vi@example.com', '--role', 'admin', '--workspace', 'Acme');
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /already in this workspace as viewer/);
+  const badRole = run('user', 'create', '--email', 'x@example.com', '--role', 'owner', '--workspace', 'Acme');
+  assert.equal(badRole.status, 2);
+  assert.match(badRole.stderr, /--role: "owner" is not one of viewer, analyst, admin/);
+
+  const store = openStore({ file: join(dir, 'advocate.db') });
+  try {
+    const user = await store.db.selectFrom('users').selectAll().where('email', '=', 'vi@example.com').executeTakeFirstOrThrow();
+    assert.equal(await verifyPassword(password, user.password_hash), true);
+    const membership = await store.db.selectFrom('memberships').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    assert.equal(membership.role, 'viewer');
+  } finally {
+    await store.close();
   }
 });

@@ -102,11 +102,12 @@ export function answerEvents(body: CreateAnswerBody, now: number): IngestEvent[]
 export async function answerRoutes(app: FastifyInstance, opts: { store: Store; writer: Writer; keys: KeyCache }) {
   const { store, writer, keys } = opts;
   const db = store.db;
-  const write = authenticate(keys, 'write');
+  // A signed-in analyst may record an answer or edit a comment as a secret key would.
+  const write = authenticate(keys, 'write', { sessions: 'also' });
   const secret = authenticate(keys, 'secret');
 
   app.post('/api/v1/answers', {
-    preHandler: write,
+    preValidation: write,
     schema: {
       tags: ['answers'],
       summary: 'Record an NPS answer (public write key or secret key). The answer is committed before the reply.',
@@ -128,7 +129,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
   });
 
   app.patch('/api/v1/answers/:id', {
-    preHandler: write,
+    preValidation: write,
     schema: {
       tags: ['answers'],
       summary: 'Add or edit the comment of an answer: secret key, or the public key with the updateToken the answer came with',
@@ -152,7 +153,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
   });
 
   app.get('/api/v1/answers/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['answers'], summary: 'One answer', security: secretSecurity, params: Type.Object({ id: Type.String() }), response: withErrors({ 200: Type.Object({ answer: Answer }) }) },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -162,7 +163,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
   });
 
   app.get('/api/v1/answers', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['answers'],
       summary: 'Answers, newest first, with cursor paging',

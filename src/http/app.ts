@@ -6,7 +6,11 @@ import type { Store } from '../store/db.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { createWriter } from '../store/writer-thread.ts';
 import { answerRoutes } from './answers.ts';
-import { KeyCache } from './auth.ts';
+import { accessOf, KeyCache, neededRole, type Access } from './auth.ts';
+import { signInRoutes } from './sign-in.ts';
+import { userRoutes } from './users.ts';
+import { liveRoutes } from './live.ts';
+import type { Role } from '../domain/roles.ts';
 import { errorHandler } from './errors.ts';
 import { metricsRoutes } from './metrics.ts';
 import { impactRoutes } from './impact.ts';
@@ -45,12 +49,28 @@ export interface AppOptions {
   jobs?: OutboxOptions | false;
   /** Base of links in emails and texts when a workspace sets none; defaults to ADVOCATE_PUBLIC_URL or the listening address. */
   publicUrl?: string;
+  /** Which proxies to believe about the client (X-Forwarded-For/-Proto); defaults to ADVOCATE_TRUST_PROXY. */
+  trustProxy?: boolean | string | ((address: string, hop: number) => boolean);
+}
+
+/**
+ * ADVOCATE_TRUST_PROXY: a number is how many proxies stand in front (1: believe the one that
+ * connects), "true" believes every hop, anything else is a list of proxy addresses or ranges.
+ * Unset, forwarded headers are ignored: anyone could send them.
+ */
+export function trustProxyFrom(value: string | undefined): NonNullable<AppOptions['trustProxy']> {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === '0' || v.toLowerCase() === 'false') return false;
+  if (v.toLowerCase() === 'true') return true;
+  if (!/^\d+$/.test(v)) return v;
+  const hops = Number(v);
+  return (_address: string, hop: number) => hop < hops;
 }
 
 export interface App {
   app: FastifyInstance;
   /** Every route as registered, for checking the OpenAPI document against. */
-  routes: Array<{ method: string; url: string; hidden: boolean }>;
+  routes: Array<{ method: string; url: string; hidden: boolean; auth?: { kind: Access['kind']; sessions: Access['sessions']; role: Role } }>;
   writer: EventWriter;
   keys: KeyCache;
   outbox: Outbox | null;
@@ -65,6 +85,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     bodyLimit: 1024 * 1024,
     // Survey tokens travel in paths (/api/v1/responses/:token, emailed links).
     routerOptions: { maxParamLength: 2048 },
+    trustProxy: options.trustProxy ?? trustProxyFrom(process.env.ADVOCATE_TRUST_PROXY),
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings and paths are text, so their numbers are coerced; a body's types are the
   // client's own and must be right as sent (a score of "9" is refused, not guessed).
@@ -80,7 +101,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const routes: App['routes'] = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, hidden: !!(r.schema as { hide?: boolean } | undefined)?.hide });
+    const access = accessOf(r.preValidation);
+    const schema = r.schema as { hide?: boolean; security?: Array<Record<string, string[]>> } | undefined;
+    // Routes a dashboard session may call say so in the OpenAPI document, from the rule they carry.
+    if (access && access.sessions !== 'never' && schema?.security?.length && !schema.security.some((s) => 'sessionCookie' in s)) {
+      schema.security = access.sessions === 'only' ? [{ sessionCookie: [] }] : [...schema.security, { sessionCookie: [] }];
+    }
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD') continue;
+      routes.push({ method, url: r.url, hidden: !!schema?.hide, ...(access ? { auth: { kind: access.kind, sessions: access.sessions, role: neededRole(access, method) } } : {}) });
+    }
   });
   app.setErrorHandler(errorHandler);
   const outbox = options.jobs === false ? null : new Outbox(store, options.jobs || {});
@@ -131,6 +161,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         securitySchemes: {
           basicAuth: { type: 'http', scheme: 'basic', description: 'Key as the username, empty password' },
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'Key as a Bearer token' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'adv_session', description: 'Dashboard sign-in (POST /api/v1/session). Changes also need the X-CSRF-Token header; X-Advocate-Workspace picks one of the user\'s workspaces.' },
         },
       },
     },
@@ -148,6 +179,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
   await app.register(churnRoutes, { store, keys, engine });
   await app.register(workspaceRoutes, { store, keys, writer });
+  await app.register(signInRoutes, { store, keys });
+  await app.register(userRoutes, { store, keys });
+  await app.register(liveRoutes, { store, keys });
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });
   await app.register(sendRoutes, { keys, delivery });

@@ -98,11 +98,10 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
   }
 
   app.post('/api/v1/churn/model', {
-    // The usual call has no body; it means the same as {} and is validated as that.
-    preValidation: async (request) => {
+    preValidation: [secret, async (request) => {
+      // The usual call has no body; it means the same as {} and is validated as that.
       request.body ??= {};
-    },
-    preHandler: secret,
+    }],
     schema: {
       tags, security,
       summary: 'Retrain the churn-risk model now on this workspace\'s history and score every active customer; answers with its cross-validated accuracy (409 when there is too little history)',
@@ -122,7 +121,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
   });
 
   app.get('/api/v1/churn/model', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security,
       summary: 'The current churn-risk model: held-out AUC, base rate, counts, the churn definition it learnt, its coefficients, and earlier models\' accuracy',
@@ -139,7 +138,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
   });
 
   app.get('/api/v1/churn/at-risk', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security,
       summary: 'Active customers by churn risk, highest first, each with the top reasons in words; JSON or CSV',
@@ -174,7 +173,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
   });
 
   app.get('/api/v1/profiles/:id/churn-risk', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['churn', 'profiles'], security,
       summary: 'One person\'s churn risk from the current model with its top reasons, or why they have none (not a customer yet, already churned)',

@@ -293,7 +293,9 @@ function parseForm(text: string): Record<string, unknown> {
 export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptions) {
   const { store, writer, keys, delivery } = opts;
   const db = store.db;
-  const secret = authenticate(keys, 'secret');
+  // Delighted's clients hold API keys; a dashboard session here would only widen what a forged
+  // request could reach. Keys act as admins, so erasing people stays an admin's (or key's) right.
+  const secret = authenticate(keys, 'secret', { sessions: 'never' });
 
   app.setErrorHandler(delightedErrors);
   // The client sends Content-Type: application/json on DELETE too, with no body: not an error here.
@@ -310,7 +312,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
   /** Registers a route at its path and at the path with `.json`, as Delighted answers both. */
   function route(method: 'GET' | 'POST' | 'DELETE', path: string, schema: Record<string, unknown>, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
     for (const url of [path, `${path}.json`]) {
-      app.route({ method, url, preHandler: secret, schema: { tags, security, ...schema }, handler });
+      app.route({ method, url, preValidation: secret, schema: { tags, security, ...schema }, handler });
     }
   }
 

@@ -151,7 +151,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
   const security = secretSecurity;
 
   app.get('/api/v1/impact/campaigns', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'Campaigns named in exposure events, with how many people saw each and when',
       description: 'The campaign is read from the event properties campaign, campaign_name or name. Pick one for GET /api/v1/impact/campaign.',
@@ -174,7 +174,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.get('/api/v1/impact/campaign', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security,
       summary: 'NPS impact of a campaign or any interaction: the same people before vs after exposure (net of unexposed people\'s change), and exposed vs not exposed in the same period, each with its interval, p-value and a verdict in words',
@@ -219,7 +219,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.get('/api/v1/metrics/behaviour', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security,
       summary: 'What promoters, passives and detractors did after answering: revenue and orders per customer, repeat-purchase and churn rates, revenue-weighted NPS, and how many detractors are still buying',

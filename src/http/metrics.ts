@@ -84,7 +84,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/metrics/nps', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'NPS with its 95% interval, counts, shares and the 0–10 distribution; with from and to, the change from the period just before',
       description: FILTER_HELP,
@@ -120,7 +120,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/metrics/breakdown', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'NPS per value of a dimension, each with its interval and a mark where it differs significantly from the other answers',
       description: `by: ${DIMENSIONS.join(', ')}. ${FILTER_HELP}`,
@@ -154,7 +154,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/metrics/trend', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'NPS per day, week or month (or over rolling 30/90-day windows), each point with its interval',
       description: `interval: day, week (from Monday, UTC) or month; rolling: a window in days ending at each point. Without from, the last 30 days, 26 weeks or 12 months. ${FILTER_HELP}`,
@@ -195,7 +195,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/metrics/benchmarks', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'The workspace NPS (with its interval) against published industry figures, each with its source, year and region, and against its own previous period',
       description: `industry: ${INDUSTRIES.join(', ')} (without it, every published figure). From and to default to the last 90 days. ${FILTER_HELP}`,
@@ -227,7 +227,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.post('/api/v1/annotations', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'Mark a campaign, release or note on trend charts (track events named Campaign Sent or Release Deployed make them too)',
       body: Type.Object({
@@ -243,7 +243,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/annotations', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'Annotations in a time range (default: the last year)',
       querystring: Type.Object({ from: Type.Optional(IsoTime), to: Type.Optional(IsoTime) }, { additionalProperties: false }),
@@ -257,7 +257,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.delete('/api/v1/annotations/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Remove an annotation', params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: withErrors({ 204: Type.Null() }) },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
@@ -266,7 +266,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/metrics/dimensions', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'What answers can be broken down and filtered by, with the values seen for each',
       response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), values: Type.Array(Type.String()) })) }) }),

@@ -325,7 +325,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
   }
 
   app.post('/api/v1/surveys/:id/links', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['surveys'], security: secretSecurity,
       summary: 'A kiosk link or an open link (for receipts, posters, QR codes) to a survey; it does not expire, every use is a new anonymous respondent',
@@ -339,7 +339,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
   });
 
   app.get('/api/v1/surveys/:id/qr', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['surveys'], security: secretSecurity,
       summary: 'QR code (SVG or PNG) of a survey\'s open or kiosk link; the link itself is in the X-Survey-Url header',

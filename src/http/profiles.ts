@@ -31,7 +31,7 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
   }
 
   app.get('/api/v1/profiles', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['profiles'],
       summary: 'Find a profile by any identifier: userId, anonymousId, email or phone (exactly one)',
@@ -50,7 +50,7 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/profiles/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['profiles'], summary: 'A profile with identities, traits and computed traits; a merged id answers with its survivor', security: secretSecurity, params: Type.Object({ id: Type.String() }), response: withErrors({ 200: Profile }) },
   }, async (request) => {
     const ws = request.principal.workspaceId;
@@ -59,7 +59,7 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/profiles/:id/timeline', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['profiles'],
       summary: 'Events and answers of a profile, newest first, with cursor paging',
@@ -78,7 +78,7 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
   });
 
   app.get('/api/v1/profiles/:id/traits/history', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['profiles'],
       summary: 'How traits changed over time (newest first)',

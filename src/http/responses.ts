@@ -126,7 +126,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
   };
 
   app.post('/api/v1/widget/check', {
-    preHandler: authenticate(opts.keys, 'write'),
+    preValidation: authenticate(opts.keys, 'write'),
     schema: {
       tags: ['widget'],
       summary: 'Web widget: should this visitor be asked a survey on this page now? (public write key)',
@@ -137,7 +137,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
   }, async (request) => offer(request.principal.workspaceId, 'web', request.body as Visitor));
 
   app.post('/api/v1/in-app/check', {
-    preHandler: authenticate(opts.keys, 'write'),
+    preValidation: authenticate(opts.keys, 'write'),
     schema: {
       tags: ['widget'],
       summary: 'In-app surveys: should this user be asked a survey on this app screen now? The app renders the survey natively and answers with the token (public write key)',

@@ -79,7 +79,7 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
 
   for (const path of ['/v1/batch', '/v1/b', '/v1/import']) {
     app.post(path, {
-      preHandler: auth,
+      preValidation: auth,
       schema: {
         tags: ['ingestion'],
         summary: 'Segment batch: up to 500 KB of messages; bad messages inside a sound batch go to the ingestion-errors list',
@@ -114,7 +114,7 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
 
   for (const [segment, type] of Object.entries(SINGLE)) {
     app.post(`/v1/${segment}`, {
-      preHandler: auth,
+      preValidation: auth,
       schema: { tags: ['ingestion'], summary: `Segment ${type} call`, security, body: MessageSchemas[type], response: ok },
       attachValidation: true,
     }, async (request) => {

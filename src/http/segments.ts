@@ -39,7 +39,7 @@ export async function savedSegmentRoutes(app: FastifyInstance, opts: { store: St
   }
 
   app.post('/api/v1/segments', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Save a segment: a set of conditions over traits, computed traits and NPS; figures can then be filtered with segment=<id>', body: SegmentBody, response: withErrors({ 201: Type.Object({ segment: SegmentView }) }) },
   }, async (request, reply) => {
     const b = request.body as { name: string; conditions: FieldCondition[] };
@@ -49,12 +49,12 @@ export async function savedSegmentRoutes(app: FastifyInstance, opts: { store: St
   });
 
   app.get('/api/v1/segments', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Saved segments', response: withErrors({ 200: Type.Object({ items: Type.Array(SegmentView) }) }) },
   }, async (request) => ({ items: await Promise.all((await listSegments(db, request.principal.workspaceId)).map((s) => view(s, false))) }));
 
   app.get('/api/v1/segments/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'One segment with how many people and answers are in it', params, response: withErrors({ 200: Type.Object({ segment: SegmentView }) }) },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -64,7 +64,7 @@ export async function savedSegmentRoutes(app: FastifyInstance, opts: { store: St
   });
 
   app.put('/api/v1/segments/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Change a segment\'s name and conditions', params, body: SegmentBody, response: withErrors({ 200: Type.Object({ segment: SegmentView }) }) },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -75,7 +75,7 @@ export async function savedSegmentRoutes(app: FastifyInstance, opts: { store: St
   });
 
   app.delete('/api/v1/segments/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Delete a segment', params, response: withErrors({ 204: Type.Null() }) },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };

@@ -73,7 +73,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   const security = secretSecurity;
 
   app.post('/api/v1/surveys/:id/send', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['surveys'], security,
       summary: 'Send a survey by email or SMS to up to 1,000 people now or after a delay; each person is checked against the fatigue policy',
@@ -110,7 +110,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   const runParams = Type.Object({ id: Type.String(), runId: Type.String() });
 
   app.post('/api/v1/surveys/:id/runs', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['surveys'], security,
       summary: 'Send a survey to everyone who matches its targeting and these conditions (within its sample and the fatigue policy); runs in the background, see its progress',
@@ -135,7 +135,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   });
 
   app.get('/api/v1/surveys/:id/runs', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['surveys'], security, summary: 'Audience and scheduled runs of a survey, newest first, with progress and who was skipped why',
       params: Type.Object({ id: Type.String() }), querystring: Type.Object({ limit: Limit }),
@@ -147,7 +147,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   });
 
   app.get('/api/v1/surveys/:id/runs/:runId', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['surveys'], security, summary: 'One run and its progress', params: runParams, response: withErrors({ 200: Type.Object({ run: RunView }) }) },
   }, async (request) => {
     const { id, runId } = request.params as { id: string; runId: string };
@@ -157,7 +157,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   });
 
   app.delete('/api/v1/surveys/:id/runs/:runId', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['surveys'], security, summary: 'Stop a run: no further people are scheduled (sends already scheduled stay; cancel them per person)', params: runParams, response: withErrors({ 200: Type.Object({ run: RunView }) }) },
   }, async (request) => {
     const ws = request.principal.workspaceId;
@@ -170,7 +170,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   });
 
   app.get('/api/v1/contacts', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['surveys'], security, summary: 'Who was asked what, when and how it went (sent, skipped with the reason, failed with the error, answered)',
       querystring: Type.Object({ surveyId: Type.Optional(Type.String()), profileId: Type.Optional(Type.String()), status: Type.Optional(Type.String()), limit: Limit, cursor: Cursor }),
@@ -184,12 +184,12 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   });
 
   app.get('/api/v1/settings/delivery', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['surveys'], security, summary: 'SMTP and SMS provider settings and the public URL used in links (secrets masked)', response: withErrors({ 200: Type.Record(Type.String(), Type.Unknown()) }) },
   }, async (request) => deliveryView(await settingsOf(db, request.principal.workspaceId)));
 
   app.put('/api/v1/settings/delivery', {
-    preHandler: secret,
+    preValidation: authenticate(opts.keys, 'secret', { role: 'admin' }),
     schema: { tags: ['surveys'], security, summary: 'Set SMTP and SMS provider settings (null removes one)', body: Delivery, response: withErrors({ 200: Type.Record(Type.String(), Type.Unknown()) }) },
   }, async (request) => {
     const b = request.body as { smtp?: WorkspaceSettings['smtp'] | null; sms?: WorkspaceSettings['sms'] | null; publicUrl?: string | null };
@@ -201,7 +201,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   });
 
   app.get('/api/v1/jobs', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['surveys'], security, summary: 'Outbox jobs (sends, webhooks); status=failed is the dead-letter list',
       querystring: Type.Object({ status: Type.Optional(Type.Union(['pending', 'running', 'done', 'failed'].map((s) => Type.Literal(s)))), limit: Limit }),
@@ -213,7 +213,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   });
 
   app.post('/api/v1/jobs/:id/retry', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['surveys'], security, summary: 'Replay a failed job from its first attempt', params: Type.Object({ id: Type.String() }), response: withErrors({ 202: Type.Object({ retried: Type.Boolean() }) }) },
   }, async (request, reply) => {
     if (!(await retryJob(db, request.principal.workspaceId, (request.params as { id: string }).id))) throw new HttpError(404, 'No failed job with that id in this workspace');

@@ -54,7 +54,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   }
 
   app.post('/api/v1/surveys', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Create a survey (every field but name has a default)', body: SurveyDefinitionInput, response: withErrors({ 201: Type.Object({ survey: SurveyView }) }) },
   }, async (request, reply) => {
     const survey = await createSurvey(db, request.principal.workspaceId, validDefinition(request.body));
@@ -63,7 +63,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.get('/api/v1/surveys', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Surveys, newest first', querystring: Type.Object({ archived: Type.Optional(Type.Boolean({ description: 'Include archived surveys' })) }), response: withErrors({ 200: Type.Object({ items: Type.Array(SurveyView) }) }) },
   }, async (request) => {
     const { archived } = request.query as { archived?: boolean };
@@ -71,7 +71,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.get('/api/v1/surveys/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'One survey with its version history; `?version=` for an older definition',
       params, querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }),
@@ -87,7 +87,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.put('/api/v1/surveys/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Replace a survey definition; a changed definition becomes a new version', params, body: SurveyDefinitionInput, response: withErrors({ 200: Type.Object({ survey: SurveyView }) }) },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -97,7 +97,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.delete('/api/v1/surveys/:id', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'Archive a survey (its answers stay; it asks no one any more)', params, response: withErrors({ 204: Type.Null() }) },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
@@ -106,7 +106,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.get('/api/v1/surveys/:id/preview', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security, summary: 'The survey as a respondent sees it, in one language',
       params, querystring: Type.Object({ language: Type.Optional(Type.String({ maxLength: 20 })) }),
@@ -119,7 +119,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.get('/api/v1/eligibility', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags, security,
       summary: 'Would this person be asked this survey on this channel now? If not, why (e.g. "not asked: answered 12 days ago via email")',
@@ -148,12 +148,12 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   });
 
   app.get('/api/v1/settings/contact-policy', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags, security, summary: 'The fatigue policy: at most maxSurveys surveys per perDays days per person, whatever the channel', response: withErrors({ 200: ContactPolicy }) },
   }, async (request) => (await settingsOf(db, request.principal.workspaceId)).contactPolicy ?? DEFAULT_CONTACT_POLICY);
 
   app.put('/api/v1/settings/contact-policy', {
-    preHandler: secret,
+    preValidation: authenticate(opts.keys, 'secret', { role: 'admin' }),
     schema: { tags, security, summary: 'Set the fatigue policy', body: ContactPolicy, response: withErrors({ 200: ContactPolicy }) },
   }, async (request) => {
     const ws = request.principal.workspaceId;

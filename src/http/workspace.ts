@@ -27,9 +27,11 @@ const StageRules = Type.Array(
 export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; writer: Writer }) {
   const db = opts.store.db;
   const secret = authenticate(opts.keys, 'secret');
+  // Who and what gets in, and how the workspace works, is for admins (and secret keys).
+  const admin = authenticate(opts.keys, 'secret', { role: 'admin' });
 
   app.get('/api/v1/workspace', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['workspace'], summary: 'The workspace this key belongs to', security: secretSecurity, response: withErrors({ 200: Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.Number() }) }) },
   }, async (request) => {
     const row = await db.selectFrom('workspaces').select(['id', 'name', 'created_at']).where('id', '=', request.principal.workspaceId).executeTakeFirstOrThrow();
@@ -37,12 +39,12 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
   });
 
   app.get('/api/v1/keys', {
-    preHandler: secret,
+    preValidation: admin,
     schema: { tags: ['workspace'], summary: 'API keys of this workspace (never the keys themselves)', security: secretSecurity, response: withErrors({ 200: Type.Object({ items: Type.Array(Key) }) }) },
   }, async (request) => ({ items: await listKeys(db, request.principal.workspaceId) }));
 
   app.post('/api/v1/keys', {
-    preHandler: secret,
+    preValidation: admin,
     schema: {
       tags: ['workspace'],
       summary: 'Create a key; the full key is in this reply only',
@@ -57,7 +59,7 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
   });
 
   app.delete('/api/v1/keys/:id', {
-    preHandler: secret,
+    preValidation: admin,
     schema: { tags: ['workspace'], summary: 'Revoke a key', security: secretSecurity, params: Type.Object({ id: Type.String() }), response: withErrors({ 200: Type.Object({ revoked: Type.Boolean() }) }) },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -69,12 +71,12 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
   });
 
   app.get('/api/v1/settings/journey-stages', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['workspace'], summary: 'Journey-stage rules', security: secretSecurity, response: withErrors({ 200: Type.Object({ rules: StageRules, defaults: StageRules }) }) },
   }, async (request) => ({ rules: await stageRulesOf(db, request.principal.workspaceId), defaults: DEFAULT_STAGE_RULES }));
 
   app.put('/api/v1/settings/journey-stages', {
-    preHandler: secret,
+    preValidation: admin,
     schema: { tags: ['workspace'], summary: 'Replace the journey-stage rules (applies to answers from now on)', security: secretSecurity, body: Type.Object({ rules: StageRules }, { additionalProperties: false }), response: withErrors({ 200: Type.Object({ rules: StageRules }) }) },
   }, async (request) => {
     const { rules } = request.body as { rules: StageRule[] };
@@ -88,12 +90,12 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
   }, { additionalProperties: false });
 
   app.get('/api/v1/settings/churn', {
-    preHandler: secret,
+    preValidation: secret,
     schema: { tags: ['workspace'], summary: 'Who counts as churned, for behaviour analyses and the churn-risk model', security: secretSecurity, response: withErrors({ 200: Type.Object({ churn: Churn, defaults: Churn }) }) },
   }, async (request) => ({ churn: await churnDefinitionOf(db, request.principal.workspaceId), defaults: DEFAULT_CHURN }));
 
   app.put('/api/v1/settings/churn', {
-    preHandler: secret,
+    preValidation: admin,
     schema: { tags: ['workspace'], summary: 'Set the churn definition', security: secretSecurity, body: Churn, response: withErrors({ 200: Type.Object({ churn: Churn }) }) },
   }, async (request) => {
     const b = request.body as ChurnDefinition;
@@ -103,7 +105,7 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
   });
 
   app.get('/api/v1/ingestion/status', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['ingestion'],
       summary: 'Events accepted but not yet on their profiles, and the number of ingestion errors',
@@ -118,7 +120,7 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
   });
 
   app.get('/api/v1/ingestion-errors', {
-    preHandler: secret,
+    preValidation: secret,
     schema: {
       tags: ['ingestion'],
       summary: 'Messages that arrived inside accepted batches but could not be stored, newest first',

@@ -1,4 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import { workspaceColumn, type Db } from './db.ts';
+import type { Schema } from './schema.ts';
 
 /** The answer columns the insight engine keeps in memory. */
 export interface AnswerFact {
@@ -31,12 +33,50 @@ export async function answersAfter(db: Db, workspaceId: string, afterId: string 
  * Answers created or changed at or after `since` (ms), in (updated_at, id) order; `after` continues
  * a page (a projection slice stamps all its answers with one time, so time alone cannot page).
  */
-export async function answersChangedSince(db: Db, workspaceId: string, since: number, after: { at: number; id: string } | null, limit: number): Promise<AnswerFact[]> {
-  let q = db.selectFrom('answers').select(COLUMNS).where('workspace_id', '=', workspaceId);
-  q = after
-    ? q.where((eb) => eb.or([eb('updated_at', '>', after.at), eb.and([eb('updated_at', '=', after.at), eb('id', '>', after.id)])]))
-    : q.where('updated_at', '>=', since);
+export async function answersChangedSince(db: Db, workspaceId: string, since: number, after: FeedPosition | null, limit: number): Promise<AnswerFact[]> {
+  const q = db.selectFrom('answers').select(COLUMNS).where('workspace_id', '=', workspaceId).where(changedAfter(since, after));
   return (await q.orderBy('updated_at').orderBy('id').limit(limit).execute()) as AnswerFact[];
+}
+
+/** A place in the feed: the change time and id of the last answer read. */
+export interface FeedPosition {
+  at: number;
+  id: string;
+}
+
+function changedAfter(since: number, after: FeedPosition | null) {
+  return (eb: ExpressionBuilder<Schema, 'answers'>) => after
+    ? eb.or([eb('answers.updated_at', '>', after.at), eb.and([eb('answers.updated_at', '=', after.at), eb('answers.id', '>', after.id)])])
+    : eb('answers.updated_at', '>=', since);
+}
+
+/** What the live feed shows of an answer: the answer and who gave it. */
+export interface LiveAnswerRow {
+  id: string;
+  profile_id: string;
+  score: number;
+  category: string;
+  comment: string | null;
+  channel: string;
+  survey_id: string | null;
+  answered_at: number;
+  updated_at: number;
+  /** The person's traits (JSON), for their name and email */
+  traits: string | null;
+}
+
+/** The same feed as answersChangedSince, with what a person watching answers arrive wants to see. */
+export async function liveAnswersChangedSince(db: Db, workspaceId: string, since: number, after: FeedPosition | null, limit: number): Promise<LiveAnswerRow[]> {
+  return db
+    .selectFrom('answers')
+    .leftJoin('profiles', (j) => j.onRef('profiles.id', '=', 'answers.profile_id').on('profiles.workspace_id', '=', workspaceId))
+    .select(['answers.id', 'answers.profile_id', 'answers.score', 'answers.category', 'answers.comment', 'answers.channel', 'answers.survey_id', 'answers.answered_at', 'answers.updated_at', 'profiles.traits'])
+    .where('answers.workspace_id', '=', workspaceId)
+    .where(changedAfter(since, after))
+    .orderBy('answers.updated_at')
+    .orderBy('answers.id')
+    .limit(limit)
+    .execute();
 }
 
 /** The latest change time of any answer in the workspace (where the first load's feed starts). */

@@ -1,3 +1,5 @@
+import type { Role } from '../domain/roles.ts';
+
 // Times are epoch milliseconds everywhere (bigint on PostgreSQL, integer on SQLite) so that
 // comparisons and arithmetic are identical on both backends. JSON is stored as text for the same reason.
 
@@ -253,6 +255,9 @@ export interface Schema {
   annotations: AnnotationTable;
   churn_models: ChurnModelTable;
   churn_scores: ChurnScoreTable;
+  users: UserTable;
+  memberships: MembershipTable;
+  sessions: SessionTable;
 }
 
 export interface ReadCursorTable {
@@ -332,4 +337,36 @@ export interface ChurnScoreTable {
   risk: number;
   factors: string; // JSON: the top reasons, in words and log-odds
   scored_at: number;
+}
+
+/** A person who signs in to the dashboard; one account may belong to several workspaces. */
+export interface UserTable {
+  id: string;
+  /** Lower-cased, unique */
+  email: string;
+  name: string;
+  /** scrypt$N$r$p$salt$hash (src/domain/passwords.ts) */
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MembershipTable {
+  user_id: string;
+  workspace_id: string;
+  role: Role;
+  created_at: number;
+}
+
+export interface SessionTable {
+  id: string;
+  user_id: string;
+  /** sha256 of the cookie's token: a database leak does not hand out live sessions */
+  token_hash: string;
+  /** Sent back in X-CSRF-Token on every change; a cross-site page can send the cookie but cannot read this */
+  csrf_token: string;
+  created_at: number;
+  last_used_at: number;
+  /** The earlier of the idle and the absolute limit, moved on use */
+  expires_at: number;
 }

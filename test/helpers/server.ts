@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { buildApp } from '../../src/http/app.ts';
+import { buildApp, type App } from '../../src/http/app.ts';
 import type { Store } from '../../src/store/db.ts';
 import { createKey, createWorkspace } from '../../src/store/workspaces.ts';
 
@@ -14,6 +14,8 @@ export interface TestServer {
   ws: TestWorkspace;
   other: TestWorkspace;
   store: Store;
+  /** Every route of the app, with the access rule it declares. */
+  routes: App['routes'];
   /** Waits until every accepted event is projected onto its profile. */
   settle(): Promise<void>;
   /** Runs the clock's tasks (trigger scan, due schedules) once now, or as if it were `now`. */
@@ -36,7 +38,7 @@ export const basic = (key: string) => 'Basic ' + Buffer.from(`${key}:`).toString
 export async function startServer(store: Store): Promise<TestServer> {
   const ws = await workspaceWithKeys(store, 'Test');
   const other = await workspaceWithKeys(store, 'Other');
-  const { app, writer, clock } = await buildApp({ store });
+  const { app, writer, clock, routes } = await buildApp({ store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
@@ -44,6 +46,7 @@ export async function startServer(store: Store): Promise<TestServer> {
     ws,
     other,
     store,
+    routes,
     settle: () => writer.settled(),
     tick: (now) => clock!.tick(now),
     async close() {

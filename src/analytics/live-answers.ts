@@ -1,0 +1,188 @@
+import { liveAnswersChangedSince, type FeedPosition, type LiveAnswerRow } from '../store/answer-feed.ts';
+import { fromJson, type Db } from '../store/db.ts';
+
+/** One answer as the live feed sends it. */
+export interface LiveAnswer {
+  /** Where it sits in the feed (change time and id), for resuming after it */
+  position: FeedPosition;
+  data: {
+    id: string;
+    at: string;
+    score: number;
+    category: string;
+    comment: string | null;
+    channel: string;
+    surveyId: string | null;
+    profileId: string;
+    name: string | null;
+    email: string | null;
+  };
+}
+
+export type LiveListener = (answers: LiveAnswer[]) => void;
+
+// As in the insight engine: change times are stamped when a writer's transaction starts, so one that
+// commits late carries a time older than answers already read. Each poll re-reads this far back and
+// skips what it has already sent at that version.
+const OVERLAP_MS = 5_000;
+const PAGE = 1_000;
+
+function text(v: unknown): string | null {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
+}
+
+function toLive(row: LiveAnswerRow): LiveAnswer {
+  const traits = fromJson<Record<string, unknown>>(row.traits, {});
+  const first = text(traits.firstName) ?? text(traits.first_name);
+  const last = text(traits.lastName) ?? text(traits.last_name);
+  const joined = [first, last].filter(Boolean).join(' ');
+  return {
+    position: { at: Number(row.updated_at), id: row.id },
+    data: {
+      id: row.id,
+      at: new Date(Number(row.answered_at)).toISOString(),
+      score: row.score,
+      category: row.category,
+      comment: row.comment,
+      channel: row.channel,
+      surveyId: row.survey_id,
+      profileId: row.profile_id,
+      name: text(traits.name) ?? (joined || null),
+      email: text(traits.email),
+    },
+  };
+}
+
+/**
+ * Follows one workspace's answers for whoever is watching: one poll of the (workspace_id,
+ * updated_at) index every pollMs however many dashboards are open, and none once the last leaves.
+ * Polling rather than an in-process signal, so answers stored by any process sharing the database
+ * arrive the same way.
+ */
+class WorkspaceFeed {
+  readonly listeners = new Set<LiveListener>();
+  /** Versions sent recently (answer id → change time), so the overlap is not sent twice. */
+  private readonly seen = new Map<string, number>();
+  private upTo = Date.now();
+  /** Set while a burst is being read a page at a time. */
+  private resume: FeedPosition | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  readonly ready: Promise<void>;
+
+  constructor(private readonly db: Db, private readonly workspaceId: string, private readonly pollMs: number, private readonly onError: (err: unknown) => void) {
+    this.ready = this.prime();
+  }
+
+  /** Marks what is already there as sent: watchers get what changes from now on. */
+  private async prime(): Promise<void> {
+    let after: FeedPosition | null = null;
+    for (;;) {
+      const rows = await liveAnswersChangedSince(this.db, this.workspaceId, this.upTo - OVERLAP_MS, after, PAGE);
+      for (const r of rows) this.note(r);
+      if (rows.length < PAGE) break;
+      after = { at: Number(rows[rows.length - 1].updated_at), id: rows[rows.length - 1].id };
+    }
+    this.schedule(this.pollMs);
+  }
+
+  private note(row: LiveAnswerRow): boolean {
+    const at = Number(row.updated_at);
+    if (this.seen.get(row.id) === at) return false;
+    this.seen.delete(row.id); // re-inserted at the end, keeping the map roughly in time order
+    this.seen.set(row.id, at);
+    if (at > this.upTo) this.upTo = at;
+    return true;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.poll(), ms).unref();
+  }
+
+  private async poll(): Promise<void> {
+    let delay = this.pollMs;
+    try {
+      const rows = await liveAnswersChangedSince(this.db, this.workspaceId, this.upTo - OVERLAP_MS, this.resume, PAGE);
+      const fresh = rows.filter((r) => this.note(r)).map(toLive);
+      this.resume = rows.length === PAGE ? { at: Number(rows[rows.length - 1].updated_at), id: rows[rows.length - 1].id } : null;
+      if (this.resume) delay = 0; // a burst: read on without waiting
+      this.forgetBefore(this.upTo - OVERLAP_MS);
+      if (fresh.length && !this.stopped) for (const listener of this.listeners) listener(fresh);
+    } catch (err) {
+      this.onError(err);
+    }
+    this.schedule(delay);
+  }
+
+  private forgetBefore(cutoff: number): void {
+    for (const [id, at] of this.seen) {
+      if (at >= cutoff) break;
+      this.seen.delete(id);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.listeners.clear();
+  }
+}
+
+export class LiveAnswers {
+  private readonly feeds = new Map<string, WorkspaceFeed>();
+
+  constructor(private readonly db: Db, private readonly options: { pollMs?: number; onError?: (err: unknown) => void } = {}) {}
+
+  /**
+   * Calls `listener` with every answer of the workspace stored or changed after this resolves.
+   * Returns the function that stops it; the workspace's poll stops with its last listener.
+   */
+  async subscribe(workspaceId: string, listener: LiveListener): Promise<() => void> {
+    let feed = this.feeds.get(workspaceId);
+    if (!feed) {
+      feed = new WorkspaceFeed(this.db, workspaceId, this.options.pollMs ?? Number(process.env.ADVOCATE_LIVE_POLL_MS ?? 250), this.options.onError ?? (() => {}));
+      this.feeds.set(workspaceId, feed);
+    }
+    const f = feed;
+    f.listeners.add(listener);
+    try {
+      await f.ready;
+    } catch (err) {
+      this.drop(workspaceId, f);
+      throw err;
+    }
+    return () => {
+      f.listeners.delete(listener);
+      if (f.listeners.size === 0) this.drop(workspaceId, f);
+    };
+  }
+
+  /** Answers stored or changed after `position`, in feed order: what a reconnecting watcher missed. */
+  async after(workspaceId: string, position: FeedPosition, limit: number): Promise<LiveAnswer[]> {
+    const out: LiveAnswer[] = [];
+    let after = position;
+    while (out.length < limit) {
+      const want = Math.min(PAGE, limit - out.length);
+      const rows = await liveAnswersChangedSince(this.db, workspaceId, 0, after, want);
+      out.push(...rows.map(toLive));
+      if (rows.length < want) break;
+      after = out[out.length - 1].position;
+    }
+    return out;
+  }
+
+  /** Workspaces being watched now (for tests and diagnostics). */
+  get watched(): number {
+    return this.feeds.size;
+  }
+
+  close(): void {
+    for (const [id, feed] of this.feeds) this.drop(id, feed);
+  }
+
+  private drop(workspaceId: string, feed: WorkspaceFeed): void {
+    feed.stop();
+    if (this.feeds.get(workspaceId) === feed) this.feeds.delete(workspaceId);
+  }
+}

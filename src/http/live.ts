@@ -1,0 +1,104 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { LiveAnswers, type LiveAnswer } from '../analytics/live-answers.ts';
+import type { FeedPosition } from '../store/answer-feed.ts';
+import type { Store } from '../store/db.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { HttpError } from './errors.ts';
+import { secretSecurity, withErrors } from './schemas.ts';
+
+const PING_MS = 15_000;
+/** At most this many missed answers are replayed on reconnecting; the feed is for watching, not for export. */
+const CATCH_UP = 5_000;
+// A watcher this far behind (a stalled tab, a slow link) is let go; its browser reconnects with
+// Last-Event-ID and picks up where it was, instead of the server buffering without bound.
+const MAX_BUFFERED = 1024 * 1024;
+
+const formatId = (p: FeedPosition) => `${p.at}-${p.id}`;
+const later = (a: FeedPosition, b: FeedPosition) => a.at > b.at || (a.at === b.at && a.id > b.id);
+
+function parseLastEventId(value: string | undefined): FeedPosition | null {
+  if (value == null || value.trim() === '') return null;
+  const m = /^(\d{1,15})-([A-Za-z0-9_]{1,100})$/.exec(value.trim());
+  if (!m) throw new HttpError(400, `Last-Event-ID: "${value.slice(0, 60)}" is not an id this feed sent`, 'Last-Event-ID');
+  return { at: Number(m[1]), id: m[2] };
+}
+
+/** Server-sent events for every answer stored or changed in the workspace, for the dashboard's live feed. */
+export async function liveRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache }) {
+  const live = new LiveAnswers(opts.store.db, { onError: (err) => app.log.error(err, 'live answer feed') });
+  const streams = new Set<() => void>();
+  // Open streams would keep app.close() waiting for ever: end them first; browsers reconnect elsewhere.
+  app.addHook('preClose', async () => {
+    for (const end of [...streams]) end();
+    live.close();
+  });
+
+  app.get('/api/v1/live/answers', {
+    // A HEAD would hold a stream open that can carry no events.
+    exposeHeadRoute: false,
+    preValidation: authenticate(opts.keys, 'secret'),
+    schema: {
+      tags: ['answers'],
+      summary: 'Live feed of new and changed answers (server-sent events), within a second of being stored',
+      description: 'Each answer is an `answer` event whose data is JSON: id, at (when answered, ISO), score, category, comment, channel, surveyId, profileId, and name and email from the person\'s traits when known. '
+        + 'The comment is the respondent\'s own text: show it as text. A `: ping` comment every 15 s keeps proxies from closing the stream. '
+        + 'Reconnecting with Last-Event-ID (browsers do so by themselves) replays what was missed, up to 5,000 answers.',
+      security: secretSecurity,
+      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 200 })) }),
+      // Fastify's per-content-type form (the stream is not JSON), which TypeBox's route types do not describe.
+      response: withErrors({ 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: Type.String() } } } as never }),
+    },
+  }, async (request, reply) => {
+    const ws = request.principal.workspaceId;
+    const from = parseLastEventId(request.headers['last-event-id'] as string | undefined);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write('retry: 2000\n\n');
+
+    // Ids only move forward: an answer whose transaction committed late (an older change time)
+    // goes out under the newest id already sent, so resuming from it never repeats anything.
+    let high = from;
+    let ended = false;
+    let unsubscribe = () => {};
+    const ping = setInterval(() => res.write(': ping\n\n'), PING_MS).unref();
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(ping);
+      unsubscribe();
+      streams.delete(end);
+      res.end();
+    };
+    streams.add(end);
+    res.on('close', end);
+
+    const send = (answers: LiveAnswer[]) => {
+      if (ended) return;
+      for (const a of answers) {
+        if (!high || later(a.position, high)) high = a.position;
+        // JSON.stringify escapes line breaks, so a comment can never end the data line or forge a field.
+        res.write(`id: ${formatId(high)}\nevent: answer\ndata: ${JSON.stringify(a.data)}\n\n`);
+      }
+      if (res.writableLength > MAX_BUFFERED) end();
+    };
+    // While the missed answers are read, new ones wait, so the stream stays in order without repeats.
+    let waiting: LiveAnswer[] | null = from ? [] : null;
+    try {
+      unsubscribe = await live.subscribe(ws, (answers) => (waiting ? waiting.push(...answers) : send(answers)));
+      if (ended) return unsubscribe();
+      if (from) {
+        const missed = await live.after(ws, from, CATCH_UP);
+        const sent = new Set(missed.map((a) => formatId(a.position)));
+        send(missed);
+        const queued = waiting!.filter((a) => !sent.has(formatId(a.position)));
+        waiting = null;
+        send(queued);
+      }
+    } catch (err) {
+      request.log.error(err, 'live answer feed');
+      end();
+    }
+  });
+}
