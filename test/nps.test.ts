@@ -278,3 +278,11 @@ describe('normal distribution', () => {
     assert.equal(twoSidedP(Infinity), 0);
   });
 });
+
+it('a difference between two groups without variance is certain, with no z to report (JSON cannot carry an infinite one)', () => {
+  const d = npsDifference({ promoters: 1, passives: 0, detractors: 0 }, { promoters: 0, passives: 0, detractors: 1 });
+  assert.deepEqual([d.diff, d.se, d.z, d.p, d.significant], [200, 0, null, 0, true]);
+  assert.equal(JSON.parse(JSON.stringify(d)).z, null);
+  const same = npsDifference({ promoters: 2, passives: 0, detractors: 0 }, { promoters: 1, passives: 0, detractors: 0 });
+  assert.deepEqual([same.diff, same.z, same.p, same.significant], [0, null, 1, false]);
+});

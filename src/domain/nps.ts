@@ -275,9 +275,10 @@ function interval(nps: number, se: number, z: number): NpsInterval {
  */
 export function differenceResult(diff: number, se: number, scale = 100): NpsDifference {
   // With zero variance on both sides the difference is known exactly: any non-zero gap is
-  // certain and a zero gap is no evidence at all.
-  const z = se > 0 ? diff / se : diff === 0 ? 0 : Math.sign(diff) * Infinity;
-  const p = se > 0 ? twoSidedP(z) : diff === 0 ? 1 : 0;
+  // certain and a zero gap is no evidence at all. z is then left out (null): it would be infinite,
+  // which JSON cannot carry.
+  const z = se > 0 ? diff / se : null;
+  const p = z !== null ? twoSidedP(z) : diff === 0 ? 1 : 0;
   return {
     diff: scale * diff,
     se,

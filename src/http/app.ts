@@ -31,6 +31,7 @@ import { surveyRoutes } from './surveys.ts';
 import { sendRoutes } from './sends.ts';
 import { delightedRoutes } from './delighted.ts';
 import { widgetAsset } from './widget-asset.ts';
+import { webApp } from './web-app.ts';
 import { pageRoutes } from './pages.ts';
 import { smsInboundRoutes } from './sms-inbound.ts';
 import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
@@ -187,6 +188,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(sendRoutes, { keys, delivery });
   await app.register(delightedRoutes, { store, writer, keys, delivery, engine });
   await app.register(widgetAsset);
+  await app.register(webApp);
   await app.register(pageRoutes, { store, writer, keys });
   await app.register(smsInboundRoutes, { delivery });
   return { app, writer, keys, routes, outbox, clock, engine };

@@ -1,0 +1,100 @@
+import { useState } from 'preact/hooks';
+import { activeFilterCount, RANGES, useFilters } from '../filters.ts';
+import type { Dimension, Segment, SurveyView } from '../types.ts';
+import { useShared } from '../use-api.ts';
+
+/**
+ * Time, survey, channel, journey stage, segment and trait: the filters every insight page takes.
+ * They live in the URL (see filters.ts); this only edits them.
+ */
+export function FilterBar({ time = true }: { time?: boolean }) {
+  const { filters, set } = useFilters();
+  const dims = useShared<{ items: Dimension[] }>('/api/v1/metrics/dimensions');
+  const surveys = useShared<{ items: SurveyView[] }>('/api/v1/surveys');
+  const segments = useShared<{ items: Segment[] }>('/api/v1/segments');
+  const values = (name: string) => dims.data?.items.find((d) => d.name === name)?.values ?? [];
+  // Survey ids seen on answers (imports, the demo) as well as the surveys defined here.
+  const surveyOptions = new Map<string, string>();
+  for (const s of surveys.data?.items ?? []) surveyOptions.set(s.id, s.name);
+  for (const v of values('survey')) if (!surveyOptions.has(v)) surveyOptions.set(v, v);
+  const [open, setOpen] = useState(false);
+  const [traitName, setTraitName] = useState('');
+  const [traitValue, setTraitValue] = useState('');
+
+  const select = (id: string, label: string, key: string, current: string | null, options: Array<[string, string]>) => (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={current ?? ''} onChange={(e) => set({ [key]: e.currentTarget.value || null })}>
+        <option value="">All</option>
+        {current && !options.some(([v]) => v === current) && <option value={current}>{current}</option>}
+        {options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+      </select>
+    </div>
+  );
+
+  const count = activeFilterCount(filters);
+  return (
+    <>
+    {/* On a phone the filters fold away behind one button, which says how many are on. */}
+    <button type="button" class="filters-toggle" aria-expanded={open} aria-controls="filters" onClick={() => setOpen(!open)}>
+      Filters{count ? ` (${count} on)` : ''} · {filters.range === 'custom' ? `${filters.from ?? '…'} to ${filters.to ?? '…'}` : RANGES.find((r) => r.id === filters.range)?.label}
+    </button>
+    <form id="filters" class={`filters${open ? ' open' : ''}`} aria-label="Filters" onSubmit={(e) => {
+      e.preventDefault();
+      if (traitName.trim() && traitValue.trim()) {
+        set({ [`trait.${traitName.trim()}`]: traitValue.trim() });
+        setTraitName('');
+        setTraitValue('');
+      }
+    }}>
+      {time && (
+        <div class="field">
+          <label for="f-range">Time</label>
+          <select id="f-range" value={filters.range} onChange={(e) => {
+            const v = e.currentTarget.value;
+            if (v === 'custom') {
+              const today = new Date().toISOString().slice(0, 10);
+              const start = new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10);
+              set({ range: null, from: filters.from ?? start, to: filters.to ?? today });
+            } else set({ range: v, from: null, to: null });
+          }}>
+            {RANGES.map((r) => <option key={r.id} value={r.id}>{r.label}</option>)}
+            <option value="custom">Dates…</option>
+          </select>
+        </div>
+      )}
+      {time && filters.range === 'custom' && (
+        <>
+          <div class="field">
+            <label for="f-from">From</label>
+            <input id="f-from" type="date" value={filters.from ?? ''} onChange={(e) => set({ from: e.currentTarget.value || null })} />
+          </div>
+          <div class="field">
+            <label for="f-to">To (inclusive)</label>
+            <input id="f-to" type="date" value={filters.to ?? ''} onChange={(e) => set({ to: e.currentTarget.value || null })} />
+          </div>
+        </>
+      )}
+      {select('f-survey', 'Survey', 'surveyId', filters.surveyId, [...surveyOptions])}
+      {select('f-channel', 'Channel', 'channel', filters.channel, values('channel').map((v) => [v, v]))}
+      {select('f-stage', 'Journey stage', 'stage', filters.stage, values('stage').map((v) => [v, v]))}
+      {select('f-segment', 'Segment', 'segment', filters.segment, (segments.data?.items ?? []).map((s) => [s.id, s.name]))}
+      <div class="field">
+        <label for="f-trait">Trait</label>
+        <input id="f-trait" size={8} placeholder="plan" value={traitName} onInput={(e) => setTraitName(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="f-trait-value">equals</label>
+        <input id="f-trait-value" size={8} placeholder="pro" value={traitValue} onInput={(e) => setTraitValue(e.currentTarget.value)} />
+      </div>
+      <button type="submit" disabled={!traitName.trim() || !traitValue.trim()}>Add trait filter</button>
+      {Object.entries(filters.traits).map(([k, v]) => (
+        <span class="chip" key={k}>
+          {k} = {v}
+          <button type="button" aria-label={`Remove filter ${k} = ${v}`} onClick={() => set({ [`trait.${k}`]: null })}>×</button>
+        </span>
+      ))}
+    </form>
+    </>
+  );
+}

@@ -1,0 +1,91 @@
+import { useState } from 'preact/hooks';
+import { api, explain } from '../api.ts';
+import { fmtDateTime, fmtInt } from '../format.ts';
+import { useCan } from '../session.ts';
+import type { Condition, SurveyView } from '../types.ts';
+import { useApi } from '../use-api.ts';
+import { ConditionsEditor } from './conditions.tsx';
+import { Async } from './states.tsx';
+
+interface Run {
+  id: string; kind: string; channel: string; status: string; conditions: Condition[];
+  progress: { total: number; scanned: number; percent: number }; scheduled: number; skipped: Record<string, number>;
+  createdAt: string; finishedAt: string | null;
+}
+
+/** Sending a survey to an audience by email or SMS, and what became of earlier sends. */
+export function SurveyRuns({ survey }: { survey: SurveyView }) {
+  const canEdit = useCan('analyst');
+  const runs = useApi<{ items: Run[] }>(`/api/v1/surveys/${encodeURIComponent(survey.id)}/runs`);
+  const [channel, setChannel] = useState<'email' | 'sms'>('email');
+  const [conditions, setConditions] = useState<Condition[]>([]);
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function start(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setMessage(null);
+    try {
+      await api(`/api/v1/surveys/${encodeURIComponent(survey.id)}/runs`, { method: 'POST', body: { channel, conditions } });
+      setMessage('Started: people are being scheduled in the background.');
+      runs.reload();
+    } catch (err) {
+      setMessage(explain(err, 'analyst'));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="stack">
+      {canEdit && (
+        <form class="panel" onSubmit={start} aria-labelledby="h-send">
+          <h2 id="h-send">Send to an audience</h2>
+          <p class="small muted">Everyone who matches the survey's targeting and these conditions, within its sample and the fatigue policy. Email and SMS need delivery settings (<code>PUT /api/v1/settings/delivery</code>).</p>
+          <div class="field">
+            <label for="run-channel">By</label>
+            <select id="run-channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value as 'email' | 'sms')}>
+              <option value="email">email</option><option value="sms">SMS</option>
+            </select>
+          </div>
+          <ConditionsEditor idPrefix="run" value={conditions} onChange={setConditions} />
+          <p style={{ marginTop: '.75rem' }}><button class="primary" type="submit" disabled={busy || survey.status !== 'active'}>Send</button>{survey.status !== 'active' && <span class="small muted"> Activate the survey to send it.</span>}</p>
+          {message && <p role="status">{message}</p>}
+        </form>
+      )}
+      <section class="panel" aria-labelledby="h-runs">
+        <h2 id="h-runs">Sends</h2>
+        <Async state={runs}>
+          {(r) => r.items.length === 0 ? <p class="muted">Not sent to an audience yet.</p> : (
+            <div class="table-wrap">
+              <table>
+                <thead><tr><th scope="col">Started</th><th scope="col">By</th><th scope="col">Status</th><th scope="col" class="num">Progress</th><th scope="col" class="num">Scheduled</th><th scope="col">Skipped</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+                <tbody>
+                  {r.items.map((run) => (
+                    <tr key={run.id}>
+                      <td>{fmtDateTime(run.createdAt)}</td>
+                      <td>{run.channel}{run.kind !== 'audience' ? ` (${run.kind})` : ''}</td>
+                      <td>{run.status}</td>
+                      <td class="num">{Math.round(run.progress.percent)}%</td>
+                      <td class="num">{fmtInt(run.scheduled)}</td>
+                      <td class="small">{Object.entries(run.skipped).map(([why, n]) => `${why}: ${n}`).join(', ') || '–'}</td>
+                      <td>{canEdit && run.status === 'running' && <button type="button" onClick={async () => {
+                        try {
+                          await api(`/api/v1/surveys/${encodeURIComponent(survey.id)}/runs/${encodeURIComponent(run.id)}`, { method: 'DELETE' });
+                          runs.reload();
+                        } catch (err) {
+                          setMessage(explain(err, 'analyst'));
+                        }
+                      }}>Stop</button>}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Async>
+      </section>
+    </div>
+  );
+}

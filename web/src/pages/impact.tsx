@@ -1,0 +1,249 @@
+import { useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { api, ApiError, explain } from '../api.ts';
+import { IntervalPlot } from '../components/interval-plot.tsx';
+import { useTitle } from '../components/shell.tsx';
+import { Async, Empty } from '../components/states.tsx';
+import { fmtDate, fmtInt, fmtInterval, fmtMoney, fmtNps, fmtPct, fmtSigned } from '../format.ts';
+import { profileHref } from '../routes.ts';
+import { useCan } from '../session.ts';
+import type { Difference, NpsFigure } from '../types.ts';
+import { useApi } from '../use-api.ts';
+
+interface Verdict { finding: string; text: string }
+interface CampaignList { events: string[]; items: Array<{ campaign: string; people: number; events: number; firstAt: string; lastAt: string }> }
+interface CampaignImpact {
+  campaign: string | null; windowDays: number;
+  exposure: { people: number; answering: number; firstAt: string | null; medianAt: string | null; lastAt: string | null };
+  beforeAfter: { pairs: number; before: NpsFigure; after: NpsFigure; change: Difference; verdict: Verdict };
+  unexposedBeforeAfter: { pairs: number; before: NpsFigure; after: NpsFigure; change: Difference } | null;
+  netChange: { difference: Difference; verdict: Verdict } | null;
+  exposedVsNot: { from: string; to: string; exposed: NpsFigure; unexposed: NpsFigure; difference: Difference; verdict: Verdict };
+  summary: string; caveat: string;
+}
+interface Rate { count: number; n: number; share: number | null; low: number | null; high: number | null }
+interface Behaviour {
+  days: number; customers: number; asOf: string; answeredBy: string; churn: { inactiveDays: number; event: string | null };
+  categories: Array<{ category: string; customers: number; revenuePerCustomer: number; ordersPerCustomer: number; buying: Rate; repeat: Rate; churned: Rate }>;
+  revenueWeighted: { nps: number | null; low: number | null; high: number | null; unweightedNps: number | null };
+  detractorsStillBuying: Rate;
+  findings: string[];
+}
+interface ChurnModel {
+  model: null | {
+    trainedAt: string; auc: number; aucInterval: { low: number; high: number }; baseRate: number; customers: number; churned: number;
+    definition: { inactiveDays: number; event: string | null };
+    coefficients: Array<{ feature: string; name: string; coefficient: number; oddsRatio: number }>;
+  };
+  reason?: string;
+}
+interface AtRisk { model: { auc: number } | null; items: Array<{ profileId: string; email: string | null; name: string | null; risk: number; factors: Array<{ text: string }> }>; nextCursor: string | null }
+
+export default function Impact() {
+  useTitle('Impact');
+  return (
+    <>
+      <div class="page-head">
+        <div>
+          <h1>Impact</h1>
+          <p>What campaigns do to NPS, what each kind of customer does after answering, and who is likely to leave.</p>
+        </div>
+        <nav class="row small" aria-label="On this page"><a href="#campaigns">Campaigns</a><a href="#behaviour">Behaviour</a><a href="#churn">Churn risk</a></nav>
+      </div>
+      <Campaigns />
+      <BehaviourPanel />
+      <Churn />
+    </>
+  );
+}
+
+function Campaigns() {
+  const loc = useLocation();
+  const list = useApi<CampaignList>('/api/v1/impact/campaigns');
+  const chosen = loc.query.campaign || list.data?.items[0]?.campaign || null;
+  const impact = useApi<CampaignImpact>(chosen ? '/api/v1/impact/campaign' : null, { campaign: chosen });
+  const pick = (c: string) => {
+    const params = new URLSearchParams(loc.query);
+    params.set('campaign', c);
+    loc.route(`${loc.path}?${params}`, true);
+  };
+  return (
+    <section class="panel" id="campaigns" aria-labelledby="h-campaigns">
+      <h2 id="h-campaigns">Campaign impact</h2>
+      <Async state={list}>
+        {(l) => l.items.length === 0 ? (
+          <Empty title="No campaigns seen yet">
+            <p>Campaigns are read from opens and clicks: track events such as <code>{l.events.slice(0, 2).join('</code> or <code>')}</code> with a <code>campaign</code> property.</p>
+          </Empty>
+        ) : (
+          <>
+            <div class="field" style={{ maxWidth: '28rem' }}>
+              <label for="campaign">Campaign</label>
+              <select id="campaign" value={chosen ?? ''} onChange={(e) => pick(e.currentTarget.value)}>
+                {l.items.map((c) => <option key={c.campaign} value={c.campaign}>{c.campaign} ({fmtInt(c.people)} people, {fmtDate(c.firstAt)})</option>)}
+              </select>
+            </div>
+            <Async state={impact} what="Comparing">
+              {(r) => (
+                <>
+                  <p><strong>{r.summary.split(': ')[0]}.</strong> {fmtInt(r.exposure.people)} people saw it ({fmtInt(r.exposure.answering)} of them answered a survey), from {fmtDate(r.exposure.firstAt)} to {fmtDate(r.exposure.lastAt)}.</p>
+                  <div class="grid">
+                    <div>
+                      <h3>Same people, before and after</h3>
+                      <p class="small">{fmtNps(r.beforeAfter.before.nps)} → {fmtNps(r.beforeAfter.after.nps)} ({fmtInt(r.beforeAfter.pairs)} people answered both): {r.beforeAfter.verdict.text}</p>
+                      {r.netChange && <p class="small"><strong>Net of people who did not see it:</strong> {r.netChange.verdict.text}</p>}
+                    </div>
+                    <div>
+                      <h3>Saw it vs did not, same period</h3>
+                      <p class="small">{fmtNps(r.exposedVsNot.exposed.nps)} ({fmtInt(r.exposedVsNot.exposed.n)} answers) vs {fmtNps(r.exposedVsNot.unexposed.nps)} ({fmtInt(r.exposedVsNot.unexposed.n)}): {r.exposedVsNot.verdict.text}</p>
+                    </div>
+                  </div>
+                  <IntervalPlot
+                    title="NPS of the comparisons"
+                    rows={[
+                      { label: 'Exposed, before', value: r.beforeAfter.before.nps, low: r.beforeAfter.before.adjusted.low, high: r.beforeAfter.before.adjusted.high, muted: true },
+                      { label: 'Exposed, after', value: r.beforeAfter.after.nps, low: r.beforeAfter.after.adjusted.low, high: r.beforeAfter.after.adjusted.high },
+                      ...(r.unexposedBeforeAfter ? [
+                        { label: 'Not exposed, before', value: r.unexposedBeforeAfter.before.nps, low: r.unexposedBeforeAfter.before.adjusted.low, high: r.unexposedBeforeAfter.before.adjusted.high, muted: true },
+                        { label: 'Not exposed, after', value: r.unexposedBeforeAfter.after.nps, low: r.unexposedBeforeAfter.after.adjusted.low, high: r.unexposedBeforeAfter.after.adjusted.high, muted: true },
+                      ] : []),
+                      { label: 'Saw it (same period)', value: r.exposedVsNot.exposed.nps, low: r.exposedVsNot.exposed.adjusted.low, high: r.exposedVsNot.exposed.adjusted.high },
+                      { label: 'Did not (same period)', value: r.exposedVsNot.unexposed.nps, low: r.exposedVsNot.unexposed.adjusted.low, high: r.exposedVsNot.unexposed.adjusted.high, muted: true },
+                    ]}
+                  />
+                  <details><summary class="small">How to read this</summary><p class="small">{r.caveat}</p></details>
+                </>
+              )}
+            </Async>
+          </>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+function BehaviourPanel() {
+  const [days, setDays] = useState(90);
+  const b = useApi<Behaviour>('/api/v1/metrics/behaviour', { days });
+  const rate = (r: Rate) => `${fmtPct(r.share)} (${fmtPct(r.low)}–${fmtPct(r.high)})`;
+  return (
+    <section class="panel" id="behaviour" aria-labelledby="h-behaviour">
+      <div class="row" style={{ justifyContent: 'space-between' }}>
+        <h2 id="h-behaviour">Sentiment and behaviour</h2>
+        <div class="row">
+          <label for="days" class="small" style={{ margin: 0 }}>Days after the answer</label>
+          <select id="days" value={days} onChange={(e) => setDays(Number(e.currentTarget.value))}>
+            {[30, 60, 90, 180].map((d) => <option key={d} value={d}>{d}</option>)}
+          </select>
+        </div>
+      </div>
+      <Async state={b} what="Reading what customers did">
+        {(r) => r.customers === 0 ? <Empty title="Not enough history yet"><p>This compares what customers did in the {r.days} days after their latest answer; it needs answers older than that and orders (track <code>Order Completed</code> with <code>revenue</code>).</p></Empty> : (
+          <>
+            <ul>{r.findings.map((f, i) => <li key={i}>{f}</li>)}</ul>
+            <div class="table-wrap">
+              <table>
+                <thead><tr><th scope="col">Category</th><th scope="col" class="num">Customers</th><th scope="col" class="num">Revenue per customer</th><th scope="col" class="num">Orders per customer</th><th scope="col" class="num">Bought again</th><th scope="col" class="num hide-narrow">Repeat purchase</th><th scope="col" class="num">Churned</th></tr></thead>
+                <tbody>
+                  {r.categories.map((c) => (
+                    <tr key={c.category}>
+                      <th scope="row"><span class={`badge ${c.category}`}>{c.category}s</span></th>
+                      <td class="num">{fmtInt(c.customers)}</td>
+                      <td class="num">{fmtMoney(c.revenuePerCustomer)}</td>
+                      <td class="num">{c.ordersPerCustomer.toFixed(2)}</td>
+                      <td class="num">{rate(c.buying)}</td>
+                      <td class="num hide-narrow">{rate(c.repeat)}</td>
+                      <td class="num">{rate(c.churned)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <p class="small" style={{ marginTop: '.75rem' }}>
+              Revenue-weighted NPS {fmtNps(r.revenueWeighted.nps)} ({fmtInterval(r.revenueWeighted.low, r.revenueWeighted.high)}) against {fmtNps(r.revenueWeighted.unweightedNps)} unweighted.
+              Churn: no order for {r.churn.inactiveDays} days{r.churn.event ? ` or ${r.churn.event}` : ''}. Answers up to {fmtDate(r.answeredBy)}.
+            </p>
+          </>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+function Churn() {
+  const canRetrain = useCan('analyst');
+  const model = useApi<ChurnModel>('/api/v1/churn/model');
+  const [pages, setPages] = useState<Array<string | null>>([null]);
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <section class="panel" id="churn" aria-labelledby="h-churn">
+      <div class="row" style={{ justifyContent: 'space-between' }}>
+        <h2 id="h-churn">Churn risk</h2>
+        {canRetrain && <button type="button" disabled={busy} onClick={async () => {
+          setBusy(true);
+          setMessage(null);
+          try {
+            await api('/api/v1/churn/model', { method: 'POST' });
+            setMessage('Retrained.');
+            model.reload();
+            setPages([null]);
+          } catch (err) {
+            setMessage(explain(err, 'analyst'));
+          } finally {
+            setBusy(false);
+          }
+        }}>{busy ? 'Training…' : 'Retrain now'}</button>}
+      </div>
+      {message && <p role="status" class="small">{message}</p>}
+      {model.error instanceof ApiError && model.error.status === 404 ? <Empty title="No churn model yet"><p>{model.error.message}</p></Empty> : (
+      <Async state={model}>
+        {(m) => !m.model ? <Empty title="No churn model yet"><p>{m.reason ?? 'The model learns from the workspace’s own history of orders and answers; it needs customers who were active 90 days ago.'}</p></Empty> : (
+          <>
+            <p>
+              Out-of-sample AUC <strong>{m.model.auc.toFixed(2)}</strong> (95% interval {m.model.aucInterval.low.toFixed(2)} to {m.model.aucInterval.high.toFixed(2)}; 0.5 is a coin toss),
+              learnt from {fmtInt(m.model.customers)} customers of whom {fmtPct(m.model.baseRate)} churned; trained {fmtDate(m.model.trainedAt)}.
+            </p>
+            <details>
+              <summary class="small">What raises and lowers the risk</summary>
+              <ul class="small">{m.model.coefficients.slice(0, 8).map((c) => <li key={c.feature}>{c.name}: odds × {c.oddsRatio.toFixed(2)} per standard deviation ({fmtSigned(c.coefficient, 2)})</li>)}</ul>
+            </details>
+            <h3 style={{ marginTop: '.75rem' }}>Most at risk</h3>
+            {pages.map((cursor, i) => <AtRiskPage key={cursor ?? 'first'} cursor={cursor} last={i === pages.length - 1} more={(c) => setPages([...pages, c])} />)}
+          </>
+        )}
+      </Async>
+      )}
+    </section>
+  );
+}
+
+function AtRiskPage({ cursor, last, more }: { cursor: string | null; last: boolean; more(c: string): void }) {
+  const page = useApi<AtRisk>('/api/v1/churn/at-risk', { limit: 15, cursor });
+  return (
+    <Async state={page}>
+      {(p) => (
+        <>
+          {p.items.length === 0 && !cursor ? <p class="muted">Nobody scored yet.</p> : (
+            <div class="table-wrap">
+              <table>
+                {!cursor && <thead><tr><th scope="col">Customer</th><th scope="col" class="num">Risk</th><th scope="col">Why</th></tr></thead>}
+                <tbody>
+                  {p.items.map((x) => (
+                    <tr key={x.profileId}>
+                      <td style={{ width: '35%' }}><a href={profileHref(x.profileId)}>{x.name || x.email || x.profileId}</a>{x.name && x.email && <div class="small muted">{x.email}</div>}</td>
+                      <td class="num" style={{ width: '10%' }}>{fmtPct(x.risk)}</td>
+                      <td class="small">{x.factors.map((f) => f.text).join('; ')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {last && p.nextCursor && <button type="button" onClick={() => more(p.nextCursor!)}>Show more</button>}
+        </>
+      )}
+    </Async>
+  );
+}
+

@@ -1,0 +1,72 @@
+import { useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { api, ApiError, explain } from '../api.ts';
+import { AnswerList } from '../components/answer-list.tsx';
+import { useTitle } from '../components/shell.tsx';
+import { ErrorNotice, Loading } from '../components/states.tsx';
+import { profileHref } from '../routes.ts';
+import type { Answer, Profile } from '../types.ts';
+import { useApi } from '../use-api.ts';
+
+const KINDS = [
+  { id: 'email', label: 'Email', placeholder: 'ada@example.com' },
+  { id: 'userId', label: 'User id', placeholder: 'cust_00042' },
+  { id: 'phone', label: 'Phone', placeholder: '+15551234567' },
+  { id: 'anonymousId', label: 'Anonymous id', placeholder: 'a browser\'s anonymousId' },
+];
+
+export default function People() {
+  useTitle('People');
+  const loc = useLocation();
+  const [kind, setKind] = useState('email');
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const recent = useApi<{ items: Answer[] }>('/api/v1/answers', { limit: 15 });
+
+  async function find(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const p = await api<Profile>('/api/v1/profiles', { query: { [kind]: value.trim() } });
+      loc.route(profileHref(p.id));
+    } catch (err) {
+      setError(err instanceof ApiError && err.status === 404 ? `Nobody with ${KINDS.find((k) => k.id === kind)?.label.toLowerCase()} "${value.trim()}" in this workspace. Check the spelling, or try another identifier.` : explain(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const k = KINDS.find((x) => x.id === kind)!;
+  return (
+    <>
+      <div class="page-head">
+        <div>
+          <h1>People</h1>
+          <p>Find a customer by any identifier to see their profile, answers and history.</p>
+        </div>
+      </div>
+      <form class="panel row" style={{ alignItems: 'flex-end' }} onSubmit={find} role="search">
+        <div class="field" style={{ margin: 0 }}>
+          <label for="kind">Find by</label>
+          <select id="kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
+            {KINDS.map((x) => <option key={x.id} value={x.id}>{x.label}</option>)}
+          </select>
+        </div>
+        <div class="field" style={{ margin: 0, flex: '1 1 220px' }}>
+          <label for="who">{k.label}</label>
+          <input id="who" value={value} placeholder={k.placeholder} onInput={(e) => setValue(e.currentTarget.value)} style={{ width: '100%' }} />
+        </div>
+        <button class="primary" type="submit" disabled={busy || !value.trim()}>Find</button>
+      </form>
+      {error && <div class="notice error" role="alert"><p>{error}</p></div>}
+      <section class="panel" aria-labelledby="h-recent">
+        <h2 id="h-recent">People who answered lately</h2>
+        {recent.error ? <ErrorNotice error={recent.error} retry={recent.reload} /> : !recent.data ? <Loading /> : recent.data.items.length === 0 ? <p class="muted">Nobody has answered yet.</p> : (
+          <AnswerList label="Recent answers" items={recent.data.items.map((a) => ({ id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt, profileId: a.profileId, surveyId: a.surveyId }))} />
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,120 @@
+import { useLocation, useRoute } from 'preact-iso';
+import { CategoryBar, Distribution, NpsHeadline } from '../components/figures.tsx';
+import { FilterBar } from '../components/filter-bar.tsx';
+import { IntervalPlot } from '../components/interval-plot.tsx';
+import { useTitle } from '../components/shell.tsx';
+import { Async, Empty, ErrorNotice, Loading } from '../components/states.tsx';
+import { SurveyEditor } from '../components/survey-editor.tsx';
+import { SurveyRuns } from '../components/survey-runs.tsx';
+import { SurveyShare } from '../components/survey-share.tsx';
+import { TrendChart } from '../components/trend-chart.tsx';
+import { trendQuery, useFilters } from '../filters.ts';
+import { BASE, surveyHref } from '../routes.ts';
+import { useCan } from '../session.ts';
+import { draftOf } from '../survey-draft.ts';
+import type { BreakdownReply, NpsReply, SurveyView, TrendReply } from '../types.ts';
+import { forgetShared, useApi } from '../use-api.ts';
+
+const TABS = [['results', 'Results'], ['edit', 'Edit'], ['share', 'Share'], ['runs', 'Send']] as const;
+
+export default function SurveyPage() {
+  const { params } = useRoute();
+  return params.id ? <Existing id={params.id} /> : <New />;
+}
+
+function New() {
+  useTitle('New survey');
+  const loc = useLocation();
+  const canEdit = useCan('analyst');
+  return (
+    <>
+      <div class="page-head">
+        <div>
+          <h1>New survey</h1>
+          <p><a href={`${BASE}/surveys`}>Surveys</a> / new</p>
+        </div>
+      </div>
+      {canEdit ? (
+        <SurveyEditor initial={draftOf(null)} onSaved={(s) => {
+          forgetShared('/api/v1/surveys');
+          loc.route(surveyHref(s.id, 'share'));
+        }} />
+      ) : <ErrorNotice title="Not allowed with your role" error={new Error('Creating a survey needs the analyst or admin role. Ask an admin of this workspace to change your role.')} />}
+    </>
+  );
+}
+
+function Existing({ id }: { id: string }) {
+  const loc = useLocation();
+  const tab = TABS.some(([t]) => t === loc.query.tab) ? loc.query.tab : 'results';
+  const survey = useApi<{ survey: SurveyView; versions: Array<{ version: number; createdAt: string }> }>(`/api/v1/surveys/${encodeURIComponent(id)}`);
+  useTitle(survey.data?.survey.name ?? 'Survey');
+  const tabHref = (t: string) => {
+    const params = new URLSearchParams(loc.query);
+    params.set('tab', t);
+    return `${loc.path}?${params}`;
+  };
+  return (
+    <Async state={survey} what="Loading the survey">
+      {({ survey: s, versions }) => (
+        <>
+          <div class="page-head">
+            <div>
+              <h1>{s.name}</h1>
+              <p><a href={`${BASE}/surveys`}>Surveys</a> / {s.status} · version {s.version} of {versions.length}</p>
+            </div>
+          </div>
+          <nav class="tabs" aria-label="Survey">
+            {TABS.map(([t, label]) => <a key={t} href={tabHref(t)} aria-current={tab === t ? 'page' : undefined}>{label}</a>)}
+          </nav>
+          {tab === 'results' && <Results survey={s} />}
+          {tab === 'edit' && (
+            <SurveyEditor key={`${s.id}:${s.version}:${s.status}`} initial={draftOf(s.definition, s.status)} surveyId={s.id} onSaved={() => {
+              forgetShared('/api/v1/surveys');
+              survey.reload();
+            }} />
+          )}
+          {tab === 'share' && <SurveyShare survey={s} />}
+          {tab === 'runs' && <SurveyRuns survey={s} />}
+        </>
+      )}
+    </Async>
+  );
+}
+
+function Results({ survey }: { survey: SurveyView }) {
+  const { filters, api: base } = useFilters();
+  const q = { ...base, surveyId: survey.id };
+  const nps = useApi<NpsReply>('/api/v1/metrics/nps', q);
+  const trend = useApi<TrendReply>('/api/v1/metrics/trend', { ...q, ...trendQuery(filters) });
+  const byChannel = useApi<BreakdownReply>('/api/v1/metrics/breakdown', { ...q, by: 'channel' });
+  return (
+    <>
+      <FilterBar />
+      {nps.error ? <ErrorNotice error={nps.error} retry={nps.reload} /> : !nps.data ? <Loading /> : nps.data.n === 0 ? (
+        <Empty title="No answers to this survey in this time range">
+          <p>Answers appear here once people answer it. See <a href={surveyHref(survey.id, 'share')}>Share</a> for the widget tag, a link and a QR code, or <a href={surveyHref(survey.id, 'runs')}>Send</a> to email an audience. A wider time range may help too.</p>
+        </Empty>
+      ) : (
+        <>
+          <div class="grid">
+            <section class="panel"><NpsHeadline figure={nps.data} change={nps.data.change} previous={nps.data.previous} label={`NPS of ${survey.name}`} /></section>
+            <section class="panel" aria-labelledby="h-s-cat"><h2 id="h-s-cat">Promoters, passives and detractors</h2><CategoryBar figure={nps.data} /></section>
+            <section class="panel" aria-labelledby="h-s-dist"><h2 id="h-s-dist">Scores</h2><Distribution counts={nps.data.distribution} /></section>
+          </div>
+          <section class="panel" aria-labelledby="h-s-trend" style={{ marginTop: '1rem' }}>
+            <h2 id="h-s-trend">Over time</h2>
+            {trend.data ? <TrendChart points={trend.data.points} annotations={trend.data.annotations} height={240} /> : trend.error ? <ErrorNotice error={trend.error} /> : <Loading />}
+          </section>
+          <section class="panel" aria-labelledby="h-s-channel">
+            <h2 id="h-s-channel">By channel</h2>
+            {byChannel.data ? (
+              <IntervalPlot title="NPS by channel" rows={byChannel.data.rows.map((r) => ({ label: `${r.value ?? '(not set)'} (${r.n})`, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))} reference={byChannel.data.total.nps} referenceLabel="This survey" />
+            ) : byChannel.error ? <ErrorNotice error={byChannel.error} /> : <Loading />}
+          </section>
+        </>
+      )}
+    </>
+  );
+}
+

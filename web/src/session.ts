@@ -1,0 +1,66 @@
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+
+export type Role = 'viewer' | 'analyst' | 'admin';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export interface Session {
+  user: { id: string; email: string; name: string | null };
+  workspaces: Workspace[];
+  workspaceId: string;
+  role: Role;
+  csrfToken: string;
+}
+
+export interface SessionState {
+  session: Session;
+  workspace: Workspace;
+  switchWorkspace(id: string): void;
+  signOut(): Promise<void>;
+}
+
+const RANK: Record<Role, number> = { viewer: 0, analyst: 1, admin: 2 };
+
+/** Whether a role may do what `need` may: the server checks again, this only hides what would fail. */
+export const allows = (role: Role, need: Role) => RANK[role] >= RANK[need];
+
+export const SessionContext = createContext<SessionState | null>(null);
+
+export function useSession(): SessionState {
+  const s = useContext(SessionContext);
+  if (!s) throw new Error('useSession outside a signed-in app');
+  return s;
+}
+
+export function useCan(need: Role): boolean {
+  return allows(useSession().workspace.role, need);
+}
+
+const WORKSPACE_KEY = 'advocate.workspace';
+
+/** The workspace this browser last chose, if the session still has it; else the session's own. */
+export function pickWorkspace(session: Session): Workspace {
+  let saved: string | null = null;
+  try {
+    saved = localStorage.getItem(WORKSPACE_KEY);
+  } catch {
+    // Storage blocked: the session's workspace it is.
+  }
+  return session.workspaces.find((w) => w.id === saved)
+    ?? session.workspaces.find((w) => w.id === session.workspaceId)
+    ?? session.workspaces[0]
+    ?? { id: session.workspaceId, name: 'Workspace', role: session.role };
+}
+
+export function rememberWorkspace(id: string) {
+  try {
+    localStorage.setItem(WORKSPACE_KEY, id);
+  } catch {
+    // Not remembered: the next visit starts in the session's workspace.
+  }
+}
