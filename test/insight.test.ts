@@ -98,6 +98,7 @@ forEachBackend('insight: figures follow new answers, changed scores and erasures
     }
     const first = await s.call('GET', '/api/v1/metrics/nps', s.ws.secretKey);
     assert.equal(first.json.n, 30);
+
     assert.ok(Math.abs(first.json.nps - (100 * (20 - 10)) / 30) < 1e-9);
 
     // A new answer counts in the next read: here through the web widget's token.
@@ -246,6 +247,37 @@ forEachBackend('insight: saved segments over traits and NPS filter every figure;
     assert.match(bad.json.message, /conditions\.0\.op/);
     assert.equal((await s.call('DELETE', `/api/v1/segments/${pro.json.segment.id}`, s.ws.secretKey)).status, 204);
     assert.equal((await s.call('GET', `/api/v1/metrics/nps?segment=${pro.json.segment.id}`, s.ws.secretKey)).status, 404);
+  } finally {
+    await s.close();
+  }
+});
+
+forEachBackend('answers list: most recently answered first, whatever the order they were stored in; filters and cursor', async (store) => {
+  const s = await startServer(store);
+  try {
+    const base = Date.now() - 10 * DAY;
+    for (let i = 0; i < 12; i++) {
+      await answer(s, { person: { userId: `l${i}` }, score: i % 11, channel: i % 2 ? 'web' : 'email', timestamp: new Date(base + i * DAY).toISOString() });
+    }
+    // Stored last, answered first: an import of an old answer.
+    await answer(s, { person: { userId: 'old' }, score: 5, channel: 'web', timestamp: new Date(base - 30 * DAY).toISOString() });
+    const seen: Array<{ id: string; answeredAt: string; channel: string }> = [];
+    for (let cursor: string | null = null, pages = 0; ; pages++) {
+      const r = await s.call('GET', `/api/v1/answers?limit=5${cursor ? `&cursor=${cursor}` : ''}`, s.ws.secretKey);
+      assert.equal(r.status, 200, r.text);
+      seen.push(...r.json.items);
+      cursor = r.json.nextCursor;
+      if (!cursor) break;
+      assert.ok(pages < 5, 'paging ends');
+    }
+    assert.equal(seen.length, 13);
+    assert.equal(new Set(seen.map((a) => a.id)).size, 13, 'nothing twice');
+    assert.deepEqual(seen.map((a) => a.answeredAt), seen.map((a) => a.answeredAt).sort().reverse());
+    assert.equal(seen.at(-1)!.answeredAt, new Date(base - 30 * DAY).toISOString());
+    assert.equal((await s.call('GET', '/api/v1/answers?channel=web&limit=100', s.ws.secretKey)).json.items.length, 7);
+    assert.equal((await s.call('GET', '/api/v1/answers?cursor=nonsense', s.ws.secretKey)).status, 400);
+    assert.equal((await s.call('GET', '/api/v1/answers?colour=red', s.ws.secretKey)).status, 400);
+    assert.equal((await s.call('GET', '/api/v1/answers', s.other.secretKey)).json.items.length, 0);
   } finally {
     await s.close();
   }

@@ -166,15 +166,21 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     preValidation: secret,
     schema: {
       tags: ['answers'],
-      summary: 'Answers, newest first, with cursor paging',
+      summary: 'Answers, most recently answered first, with cursor paging',
       security: secretSecurity,
-      querystring: Type.Object({ profileId: Type.Optional(Type.String()), channel: Type.Optional(Type.String()), from: Type.Optional(IsoTime), to: Type.Optional(IsoTime), limit: Limit, cursor: Cursor }),
+      querystring: Type.Object({
+        profileId: Type.Optional(Type.String()), channel: Type.Optional(Type.String()), surveyId: Type.Optional(Type.String()), stage: Type.Optional(Type.String()),
+        from: Type.Optional(IsoTime), to: Type.Optional(IsoTime), limit: Limit, cursor: Cursor,
+      }, { additionalProperties: false }),
       response: withErrors({ 200: Type.Object({ items: Type.Array(Answer), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
     },
   }, async (request) => {
     const q = request.query as Record<string, string | undefined> & { limit?: number };
-    return listAnswers(db, request.principal.workspaceId, {
-      profileId: q.profileId, channel: q.channel, from: parseTimeParam(q.from, 'from'), to: parseTimeParam(q.to, 'to'), limit: q.limit ?? 50, cursor: q.cursor,
+    const page = await listAnswers(db, request.principal.workspaceId, {
+      profileId: q.profileId, channel: q.channel, surveyId: q.surveyId, stage: q.stage,
+      from: parseTimeParam(q.from, 'from'), to: parseTimeParam(q.to, 'to'), limit: q.limit ?? 50, cursor: q.cursor,
     });
+    if (!page) throw new HttpError(400, 'cursor: not a cursor from this list; start again without it', 'cursor');
+    return page;
   });
 }

@@ -87,19 +87,44 @@ export interface AnswerListFilter {
   from?: number;
   to?: number;
   channel?: string;
+  surveyId?: string;
+  stage?: string;
   limit: number;
   cursor?: string;
 }
 
-/** Newest first; the cursor is the id of the last item (ids sort by creation). */
+/** A page position: the answer time and id of the last item, opaque to clients. */
+function encodeAnswerCursor(at: number, id: string): string {
+  return Buffer.from(`${at}:${id}`).toString('base64url');
+}
+
+function decodeAnswerCursor(cursor: string): { at: number; id: string } | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const colon = text.indexOf(':');
+  const at = Number(text.slice(0, colon));
+  return colon > 0 && Number.isFinite(at) ? { at, id: text.slice(colon + 1) } : null;
+}
+
+/**
+ * Newest answered first (imports and late deliveries are stored long after they were given, so
+ * storage order is not time order), paged by (answered_at, id). Null when the cursor is not one
+ * this function made.
+ */
 export async function listAnswers(db: Db, workspaceId: string, f: AnswerListFilter) {
   let q = db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId);
   if (f.profileId) q = q.where('profile_id', '=', f.profileId);
   if (f.from != null) q = q.where('answered_at', '>=', f.from);
   if (f.to != null) q = q.where('answered_at', '<', f.to);
   if (f.channel) q = q.where('channel', '=', f.channel);
-  if (f.cursor) q = q.where('id', '<', f.cursor);
-  const rows = await q.orderBy('id', 'desc').limit(f.limit + 1).execute();
+  if (f.surveyId) q = q.where('survey_id', '=', f.surveyId);
+  if (f.stage) q = q.where('stage', '=', f.stage);
+  if (f.cursor) {
+    const c = decodeAnswerCursor(f.cursor);
+    if (!c) return null;
+    q = q.where((eb) => eb.or([eb('answered_at', '<', c.at), eb.and([eb('answered_at', '=', c.at), eb('id', '<', c.id)])]));
+  }
+  const rows = await q.orderBy('answered_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
   const page = rows.slice(0, f.limit);
-  return { items: page.map(answerView), nextCursor: rows.length > f.limit ? page[page.length - 1].id : null };
+  const last = page[page.length - 1];
+  return { items: page.map(answerView), nextCursor: rows.length > f.limit ? encodeAnswerCursor(Number(last.answered_at), last.id) : null };
 }

@@ -88,6 +88,20 @@ export function activeFilterCount(f: Filters): number {
   return [f.surveyId, f.channel, f.stage, f.segment].filter(Boolean).length + Object.keys(f.traits).length;
 }
 
+/** GET /api/v1/answers parameters for the filters it takes: time, survey, channel and stage. */
+export function answersQuery(f: Filters, limit: number): Record<string, string | number | null> {
+  const w = timeWindow(f);
+  return {
+    limit, channel: f.channel, surveyId: f.surveyId, stage: f.stage,
+    from: w.from == null ? null : new Date(w.from).toISOString(), to: w.to == null ? null : new Date(w.to).toISOString(),
+  };
+}
+
+/** Whether filters are on that the answers list cannot apply (a segment, traits). */
+export function answersListIgnoresSome(f: Filters): boolean {
+  return !!f.segment || Object.keys(f.traits).length > 0;
+}
+
 export function useFilters() {
   const loc = useLocation();
   const filters = parseFilters(loc.query);

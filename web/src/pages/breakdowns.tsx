@@ -6,7 +6,7 @@ import { FilterBar } from '../components/filter-bar.tsx';
 import { IntervalPlot } from '../components/interval-plot.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
-import { activeFilterCount, timeWindow, useFilters } from '../filters.ts';
+import { activeFilterCount, answersListIgnoresSome, answersQuery, useFilters } from '../filters.ts';
 import { fmtInt, fmtInterval, fmtNps, fmtP, fmtSigned } from '../format.ts';
 import type { Answer, BreakdownReply, Dimension } from '../types.ts';
 import { useApi, useShared } from '../use-api.ts';
@@ -27,11 +27,7 @@ export default function Breakdowns() {
   const [customKind, setCustomKind] = useState<'trait' | 'property'>(by.startsWith('property.') ? 'property' : 'trait');
   const [customName, setCustomName] = useState(custom ? by.slice(by.indexOf('.') + 1) : '');
   const result = useApi<BreakdownReply>('/api/v1/metrics/breakdown', { ...q, by });
-  const w = timeWindow(filters);
-  const answers = useApi<{ items: Answer[] }>('/api/v1/answers', {
-    limit: 20, channel: filters.channel,
-    from: w.from == null ? null : new Date(w.from).toISOString(), to: w.to == null ? null : new Date(w.to).toISOString(),
-  });
+  const answers = useApi<{ items: Answer[] }>('/api/v1/answers', answersQuery(filters, 20));
   const names = dims.data?.items.map((d) => d.name) ?? Object.keys(LABELS);
   const label = LABELS[by] ?? by;
 
@@ -134,7 +130,7 @@ export default function Breakdowns() {
       )}
       <section class="panel" aria-labelledby="h-answers">
         <h2 id="h-answers">Answers</h2>
-        {activeFilterCount(filters) > (filters.channel ? 1 : 0) && <p class="small muted">Listed by time and channel only: the answers list does not take the other filters.</p>}
+        {answersListIgnoresSome(filters) && <p class="small muted">Listed by time, survey, channel and stage only: the answers list does not take segments or traits.</p>}
         {answers.error ? <ErrorNotice error={answers.error} retry={answers.reload} /> : !answers.data ? <Loading /> : answers.data.items.length === 0 ? <p class="muted">No answers in this time range.</p> : (
           <AnswerList label="Answers" items={answers.data.items.map((a) => ({ id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt, profileId: a.profileId, surveyId: a.surveyId }))} />
         )}

@@ -7,7 +7,7 @@ import { InstallGuide } from '../components/install-guide.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
 import { TrendChart } from '../components/trend-chart.tsx';
-import { activeFilterCount, timeWindow, trendInterval, trendQuery, useFilters } from '../filters.ts';
+import { activeFilterCount, answersListIgnoresSome, answersQuery, trendInterval, trendQuery, useFilters } from '../filters.ts';
 import { fmtNps } from '../format.ts';
 import { useCan } from '../session.ts';
 import type { Answer, BenchmarksReply, NpsReply, TrendReply } from '../types.ts';
@@ -25,12 +25,8 @@ export default function Overview() {
   const nps = useApi<NpsReply>('/api/v1/metrics/nps', q);
   const trend = useApi<TrendReply>('/api/v1/metrics/trend', { ...q, ...trendQuery(filters) });
   const bench = useApi<BenchmarksReply>('/api/v1/metrics/benchmarks', { ...q, industry });
-  const w = timeWindow(filters);
-  // The answers API filters by time and channel only; the note below says so when other filters are on.
-  const recent = useApi<{ items: Answer[] }>('/api/v1/answers', {
-    limit: 8, channel: filters.channel,
-    from: w.from == null ? null : new Date(w.from).toISOString(), to: w.to == null ? null : new Date(w.to).toISOString(),
-  });
+  // The answers API takes time, survey, channel and stage; the note below says when other filters are on.
+  const recent = useApi<{ items: Answer[] }>('/api/v1/answers', answersQuery(filters, 8));
   const any = useApi<{ items: Answer[] }>('/api/v1/answers', { limit: 1 });
 
   const benchmarks = bench.data?.benchmarks ?? [];
@@ -95,7 +91,7 @@ export default function Overview() {
       </section>
       <section class="panel" aria-labelledby="h-recent">
         <h2 id="h-recent">Latest answers</h2>
-        {activeFilterCount(filters) > (filters.channel ? 1 : 0) && <p class="small muted">Filtered by time and channel only.</p>}
+        {answersListIgnoresSome(filters) && <p class="small muted">Filtered by time, survey, channel and stage only.</p>}
         {recent.error ? <ErrorNotice error={recent.error} retry={recent.reload} /> : !recent.data ? <Loading /> : recent.data.items.length === 0 ? <p class="muted">No answers in this time range.</p> : (
           <AnswerList label="Latest answers" items={recent.data.items.map((a) => ({ id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt, profileId: a.profileId, surveyId: a.surveyId }))} />
         )}
