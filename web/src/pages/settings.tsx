@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, explain } from '../api.ts';
+import { ConfirmButton } from '../components/confirm-button.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Async } from '../components/states.tsx';
@@ -40,7 +41,6 @@ function Keys() {
   const [kind, setKind] = useState<'write' | 'secret'>('write');
   const [name, setName] = useState('');
   const [created, setCreated] = useState<{ key: string; name: string; kind: string } | null>(null);
-  const [confirm, setConfirm] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
   async function create(e: Event) {
@@ -60,7 +60,6 @@ function Keys() {
     setMessage(null);
     try {
       await api(`/api/v1/keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
-      setConfirm(null);
       keys.reload();
     } catch (err) {
       setMessage(explain(err, 'admin'));
@@ -107,12 +106,7 @@ function Keys() {
                     <td class="hide-narrow">{fmtDate(key.createdAt)}</td>
                     <td>{key.revokedAt ? `revoked ${fmtDate(key.revokedAt)}` : 'active'}</td>
                     <td>
-                      {!key.revokedAt && (confirm === key.id ? (
-                        <span class="row">
-                          <button type="button" class="danger" onClick={() => void revoke(key.id)}>Revoke {key.name}</button>
-                          <button type="button" onClick={() => setConfirm(null)}>Keep it</button>
-                        </span>
-                      ) : <button type="button" onClick={() => setConfirm(key.id)}>Revoke…</button>)}
+                      {!key.revokedAt && <ConfirmButton label="Revoke…" confirm={`Revoke ${key.name}`} keep="Keep it" onConfirm={() => revoke(key.id)} />}
                     </td>
                   </tr>
                 ))}
@@ -132,7 +126,6 @@ function Users() {
   const users = useApi<{ items: User[] }>('/api/v1/users');
   const [form, setForm] = useState({ email: '', name: '', role: 'viewer' as Role, password: '' });
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
-  const [confirm, setConfirm] = useState<string | null>(null);
 
   async function add(e: Event) {
     e.preventDefault();
@@ -151,7 +144,6 @@ function Users() {
     setMessage(null);
     try {
       await api(`/api/v1/users/${encodeURIComponent(id)}`, body ? { method: 'PATCH', body } : { method: 'DELETE' });
-      setConfirm(null);
       users.reload();
     } catch (err) {
       setMessage({ text: explain(err, 'admin'), error: true });
@@ -179,12 +171,7 @@ function Users() {
                       </select>
                     </td>
                     <td>
-                      {confirm === user.id ? (
-                        <span class="row">
-                          <button type="button" class="danger" onClick={() => void change(user.id, null)}>Remove {user.email}</button>
-                          <button type="button" onClick={() => setConfirm(null)}>Keep</button>
-                        </span>
-                      ) : <button type="button" onClick={() => setConfirm(user.id)}>Remove…</button>}
+                      <ConfirmButton label="Remove…" confirm={`Remove ${user.email}`} keep="Keep" onConfirm={() => change(user.id, null)} />
                     </td>
                   </tr>
                 ))}
