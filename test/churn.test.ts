@@ -207,11 +207,18 @@ forEachBackend('churn model: the API trains, reports accuracy, lists people at r
     const empty = await s.call('POST', '/api/v1/churn/model', key);
     assert.equal(empty.status, 409, empty.text);
     assert.match(empty.json.message, /Not enough history.*0 customers were active/);
-    assert.equal((await s.call('GET', '/api/v1/churn/model', key)).status, 404);
-    assert.match((await s.call('GET', '/api/v1/churn/at-risk', key)).json.message, /POST \/api\/v1\/churn\/model/);
+    // No model yet is a state, said with 200 and a reason, so a dashboard shows it without an error.
+    const none = await s.call('GET', '/api/v1/churn/model', key);
+    assert.deepEqual([none.status, none.json.model, none.json.history], [200, null, []]);
+    assert.match(none.json.reason, /POST \/api\/v1\/churn\/model/);
+    const noneAtRisk = await s.call('GET', '/api/v1/churn/at-risk', key);
+    assert.deepEqual([noneAtRisk.status, noneAtRisk.json.model, noneAtRisk.json.items], [200, null, []]);
+    assert.match(noneAtRisk.json.reason, /POST \/api\/v1\/churn\/model/);
 
     const stays = await customersWhoseScoreMatters(s, Date.now());
     const churned = stays.filter((x) => !x).length;
+    const before = await s.call('GET', `/api/v1/profiles/${await profileId(s, 'c0')}/churn-risk`, key);
+    assert.deepEqual([before.status, before.json.model, before.json.status], [200, null, 'not-scored']);
     const trained = await s.call('POST', '/api/v1/churn/model', key);
     assert.equal(trained.status, 201, trained.text);
     const m = trained.json.model;
@@ -305,8 +312,8 @@ forEachBackend('churn model: the API trains, reports accuracy, lists people at r
     assert.equal((await s.call('GET', '/api/v1/churn/model', null)).status, 401);
 
     // The other workspace sees none of it, not even by profile id.
-    assert.equal((await s.call('GET', '/api/v1/churn/model', s.other.secretKey)).status, 404);
-    assert.equal((await s.call('GET', '/api/v1/churn/at-risk', s.other.secretKey)).status, 404);
+    assert.equal((await s.call('GET', '/api/v1/churn/model', s.other.secretKey)).json.model, null);
+    assert.deepEqual((await s.call('GET', '/api/v1/churn/at-risk', s.other.secretKey)).json.items, []);
     assert.equal((await s.call('GET', `/api/v1/profiles/${top.profileId}/churn-risk`, s.other.secretKey)).status, 404);
     assert.equal((await s.call('POST', '/api/v1/churn/model', s.other.secretKey)).status, 409);
 

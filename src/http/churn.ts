@@ -91,11 +91,10 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
   const tags = ['churn'];
   const security = secretSecurity;
 
-  async function current(workspaceId: string): Promise<StoredChurnModel> {
-    const m = await latestChurnModel(db, workspaceId);
-    if (!m) throw new HttpError(404, NO_MODEL);
-    return m;
-  }
+  // No model yet is a state of the workspace, not a missing resource: each read answers 200 with
+  // model null and the reason, so a dashboard shows it without an error.
+  const current = (workspaceId: string) => latestChurnModel(db, workspaceId);
+  const reason = Type.Optional(Type.String({ description: 'When model is null: why there is no model yet, and how to get one' }));
 
   app.post('/api/v1/churn/model', {
     preValidation: [secret, async (request) => {
@@ -125,11 +124,17 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
     schema: {
       tags, security,
       summary: 'The current churn-risk model: held-out AUC, base rate, counts, the churn definition it learnt, its coefficients, and earlier models\' accuracy',
-      response: withErrors({ 200: Type.Object({ model: ModelView, history: Type.Array(Type.Object({ id: Type.String(), trainedAt: Type.String(), auc: Num, baseRate: Type.Number(), customers: Type.Integer() })) }) }),
+      response: withErrors({
+        200: Type.Object({
+          model: Type.Union([ModelView, Type.Null()]), reason,
+          history: Type.Array(Type.Object({ id: Type.String(), trainedAt: Type.String(), auc: Num, baseRate: Type.Number(), customers: Type.Integer() })),
+        }),
+      }),
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;
     const m = await current(ws);
+    if (!m) return { model: null, reason: NO_MODEL, history: [] };
     const history = await churnModelHistory(db, ws, 20);
     return {
       model: modelView(m, await churnDefinitionOf(db, ws)),
@@ -148,14 +153,16 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
         cursor: Cursor,
         format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' })),
       }, { additionalProperties: false }),
-      response: withErrors({ 200: Type.Object({ model: ModelRef, items: Type.Array(AtRiskItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
+      response: withErrors({
+        200: Type.Object({ model: Type.Union([ModelRef, Type.Null()]), reason, items: Type.Array(AtRiskItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+      }),
     },
   }, async (request, reply) => {
     const ws = request.principal.workspaceId;
     const q = request.query as { limit: number; minRisk?: number; cursor?: string; format?: 'json' | 'csv' };
     const after = parseCursor(q.cursor);
     const m = await current(ws);
-    const rows = await atRisk(db, ws, m.id, { limit: q.limit + 1, minRisk: q.minRisk, after });
+    const rows = m ? await atRisk(db, ws, m.id, { limit: q.limit + 1, minRisk: q.minRisk, after }) : [];
     const page = rows.slice(0, q.limit);
     const items = page.map((r) => ({
       profileId: r.profileId, email: traitText(r.traits, 'email'), name: traitText(r.traits, 'name'), risk: r.risk,
@@ -169,7 +176,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
         reason_1: i.factors[0]?.text ?? '', reason_2: i.factors[1]?.text ?? '', reason_3: i.factors[2]?.text ?? '', scored_at: i.scoredAt,
       })));
     }
-    return { model: modelRef(m), items, nextCursor };
+    return m ? { model: modelRef(m), items, nextCursor } : { model: null, reason: NO_MODEL, items: [], nextCursor: null };
   });
 
   app.get('/api/v1/profiles/:id/churn-risk', {
@@ -180,8 +187,8 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
       response: withErrors({
         200: Type.Object({
-          profileId: Type.String(), model: ModelRef,
-          risk: Type.Union([Type.Number(), Type.Null()]), factors: Type.Array(FactorView), scoredAt: Type.String(),
+          profileId: Type.String(), model: Type.Union([ModelRef, Type.Null()], { description: 'Null while the workspace has no model yet' }),
+          risk: Type.Union([Type.Number(), Type.Null()]), factors: Type.Array(FactorView), scoredAt: Type.Union([Type.String(), Type.Null()]),
           status: Type.Union([Type.Literal('scored'), Type.Literal('not-scored')]),
           reason: Type.Union([Type.String(), Type.Null()], { description: 'Why a person has no risk' }),
         }),
@@ -193,6 +200,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
     const profile = await getProfileRow(db, ws, id);
     if (!profile) throw new HttpError(404, `No profile ${id} in this workspace`);
     const m = await current(ws);
+    if (!m) return { profileId: profile.id, model: null, risk: null, factors: [], scoredAt: null, status: 'not-scored' as const, reason: NO_MODEL };
     const score = await scoreOf(db, ws, m.id, profile.id);
     const base = { profileId: profile.id, model: modelRef(m), scoredAt: iso(m.trainedAt) };
     if (score) {

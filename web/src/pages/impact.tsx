@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { api, ApiError, explain } from '../api.ts';
+import { api, explain } from '../api.ts';
 import { IntervalPlot } from '../components/interval-plot.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Async, Empty } from '../components/states.tsx';
@@ -196,7 +196,6 @@ function Churn() {
         }}>{busy ? 'Training…' : 'Retrain now'}</button>}
       </div>
       {message && <p role="status" class="small">{message}</p>}
-      {model.error instanceof ApiError && model.error.status === 404 ? <Empty title="No churn model yet"><p>{model.error.message}</p></Empty> : (
       <Async state={model}>
         {(m) => !m.model ? <Empty title="No churn model yet"><p>{m.reason ?? 'The model learns from the workspace’s own history of orders and answers; it needs customers who were active 90 days ago.'}</p></Empty> : (
           <>
@@ -213,7 +212,6 @@ function Churn() {
           </>
         )}
       </Async>
-      )}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { evaluate, type Facts, type FieldCondition } from '../../../src/domain/conditions.ts';
-import { api, ApiError } from '../api.ts';
+import { api } from '../api.ts';
 import { AnswerList } from '../components/answer-list.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Async, ErrorNotice, Loading } from '../components/states.tsx';
@@ -100,7 +100,6 @@ function ChurnPanel({ id }: { id: string }) {
   return (
     <section class="panel" aria-labelledby="h-churn">
       <h2 id="h-churn">Churn risk</h2>
-      {risk.error instanceof ApiError && risk.error.status === 404 ? <p class="muted">{risk.error.message}</p> : (
       <Async state={risk}>
         {(r) => r.risk == null ? <p class="muted">{r.reason ?? 'No churn risk for this person.'}</p> : (
           <>
@@ -110,7 +109,6 @@ function ChurnPanel({ id }: { id: string }) {
           </>
         )}
       </Async>
-      )}
     </section>
   );
 }
