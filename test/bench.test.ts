@@ -9,6 +9,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TIMEOUT_MS = 3 * 60_000;
 
 const EXPECTED_METRICS = [
+  'dashboard first page JS gzipped',
+  'dashboard overview chart drawn, first visit',
   'ingest events/s',
   'ingest requests/s',
   'ingest latency p50',
@@ -70,7 +72,7 @@ test('bench --quick runs every benchmark, prints the table and writes latest.jso
   assert.equal(latest.quick, true);
   assert.equal(typeof latest.machine.cpus, 'number');
   const names = latest.benchmarks.map((b: { name: string }) => b.name);
-  for (const name of ['ingest', 'lookup', 'insight']) assert.ok(names.includes(name), `benchmark ${name} did not run (ran ${names.join(', ')})`);
+  for (const name of ['ingest', 'lookup', 'insight', 'dashboard']) assert.ok(names.includes(name), `benchmark ${name} did not run (ran ${names.join(', ')})`);
   for (const b of latest.benchmarks) assert.equal(b.error, undefined, `${b.name} crashed: ${b.error}`);
   const byMetric = new Map<string, { value: unknown; unit: unknown }>(latest.rows.map((r: { metric: string }) => [r.metric, r]));
   for (const metric of EXPECTED_METRICS) {
