@@ -184,6 +184,8 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     const survey = await server.call('POST', '/api/v1/surveys', server.demo.secretKey, { name: 'Relationship NPS', companyName: 'Acme' });
     assert.equal(survey.status, 201, survey.text);
     surveyId = survey.json.survey.id;
+    const segment = await server.call('POST', '/api/v1/segments', server.demo.secretKey, { name: 'Everyone with a profile', conditions: [{ field: 'orderCount', op: 'gte', value: 0 }] });
+    assert.equal(segment.status, 201, segment.text);
   });
 
   after(async () => {
@@ -226,7 +228,10 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
         ['breakdowns', '/app/breakdowns', (p) => p.getByRole('table').first().waitFor()],
         ['live', '/app/live', (p) => p.getByText('Live: new answers appear here').waitFor()],
         ['people', '/app/people', (p) => p.getByRole('heading', { name: 'People who answered lately' }).waitFor()],
-        ['profile', `/app/people/${profileId}`, (p) => p.getByRole('heading', { name: 'Timeline' }).waitFor().then(() => p.locator('ol.timeline li').first().waitFor())],
+        ['profile', `/app/people/${profileId}`, (p) => Promise.all([
+          p.getByRole('heading', { name: 'Timeline' }).waitFor().then(() => p.locator('ol.timeline li').first().waitFor()),
+          p.locator('section[aria-labelledby=h-segments] li', { hasText: 'Everyone with a profile' }).waitFor(),
+        ])],
         ['surveys', '/app/surveys', (p) => p.getByRole('link', { name: 'Relationship NPS' }).waitFor()],
         ['survey-results', `/app/surveys/${surveyId}`, (p) => p.getByText('No answers to this survey in this time range').waitFor()],
         ['survey-edit', `/app/surveys/${surveyId}?tab=edit`, (p) => p.frameLocator('iframe[title="Widget preview"]').getByText('How likely are you to recommend Acme').waitFor()],

@@ -215,6 +215,13 @@ forEachBackend('insight: saved segments over traits and NPS filter every figure;
     const byChannel = await s.call('GET', `/api/v1/metrics/breakdown?by=channel&segment=${pro.json.segment.id}`, s.ws.secretKey);
     assert.equal(byChannel.json.total.n, 10);
 
+    // A person's own segments, evaluated now: s0 is on the pro plan (and a promoter), s1 is not.
+    const s0 = (await s.call('GET', '/api/v1/profiles?userId=s0', s.ws.secretKey)).json.id;
+    const s1 = (await s.call('GET', '/api/v1/profiles?userId=s1', s.ws.secretKey)).json.id;
+    assert.deepEqual((await s.call('GET', `/api/v1/profiles/${s0}/segments`, s.ws.secretKey)).json, { items: [{ id: pro.json.segment.id, name: 'Pro plan' }], of: 1 });
+    assert.deepEqual((await s.call('GET', `/api/v1/profiles/${s1}/segments`, s.ws.secretKey)).json, { items: [], of: 1 });
+    assert.equal((await s.call('GET', `/api/v1/profiles/${s0}/segments`, s.other.secretKey)).status, 404);
+
     // Any trait is a dimension: pro people all gave 10; free ones half 4 (detractors) and half 8.
     const byPlan = await s.call('GET', '/api/v1/metrics/breakdown?by=trait.plan', s.ws.secretKey);
     assert.equal(byPlan.status, 200, byPlan.text);

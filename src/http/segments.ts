@@ -3,10 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { overview } from '../analytics/query.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
-import type { FieldCondition } from '../domain/conditions.ts';
+import { evaluate, type FieldCondition } from '../domain/conditions.ts';
 import type { Store } from '../store/db.ts';
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment, type Segment } from '../store/segments.ts';
 import { Condition } from '../surveys/definition.ts';
+import { factsOf } from '../surveys/eligibility.ts';
+import { getProfileRow } from '../store/profiles.ts';
+import { stageRulesOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
@@ -52,6 +55,24 @@ export async function savedSegmentRoutes(app: FastifyInstance, opts: { store: St
     preValidation: secret,
     schema: { tags, security, summary: 'Saved segments', response: withErrors({ 200: Type.Object({ items: Type.Array(SegmentView) }) }) },
   }, async (request) => ({ items: await Promise.all((await listSegments(db, request.principal.workspaceId)).map((s) => view(s, false))) }));
+
+  app.get('/api/v1/profiles/:id/segments', {
+    preValidation: secret,
+    schema: {
+      tags: [...tags, 'profiles'], security,
+      summary: 'The saved segments a person is in now, by the same conditions and facts as every segment figure',
+      params, response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })), of: Type.Integer({ description: 'Saved segments in the workspace' }) }) }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { id } = request.params as { id: string };
+    const profile = await getProfileRow(db, ws, id);
+    if (!profile) throw new HttpError(404, `No profile ${id} in this workspace`);
+    // Evaluated now, for this one person: figures use membership kept for up to a minute.
+    const facts = factsOf(profile, Date.now(), await stageRulesOf(db, ws));
+    const segments = await listSegments(db, ws);
+    return { items: segments.filter((seg) => evaluate(seg.conditions, facts).ok).map((seg) => ({ id: seg.id, name: seg.name })), of: segments.length };
+  });
 
   app.get('/api/v1/segments/:id', {
     preValidation: secret,

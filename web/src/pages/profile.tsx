@@ -1,13 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
-import { evaluate, type Facts, type FieldCondition } from '../../../src/domain/conditions.ts';
 import { api } from '../api.ts';
 import { AnswerList } from '../components/answer-list.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Async, ErrorNotice, Loading } from '../components/states.tsx';
 import { categoryOf, fmtDate, fmtDateTime, fmtMoney, fmtPct, fmtValue } from '../format.ts';
-import type { Answer, ChurnRisk, Profile, Segment, TimelineItem } from '../types.ts';
-import { useApi, useShared } from '../use-api.ts';
+import type { Answer, ChurnRisk, Profile, TimelineItem } from '../types.ts';
+import { useApi } from '../use-api.ts';
 
 const COMPUTED_LABELS: Record<string, string> = {
   firstSeen: 'First seen', lastSeen: 'Last seen', orderCount: 'Orders', lifetimeRevenue: 'Lifetime revenue', lastOrderAt: 'Last order',
@@ -113,26 +112,16 @@ function ChurnPanel({ id }: { id: string }) {
   );
 }
 
-/** Saved segments this person is in now, by the same conditions the server evaluates. */
+/** Saved segments this person is in now, as the server evaluates them. */
 function Segments({ profile }: { profile: Profile }) {
-  const segments = useShared<{ items: Segment[] }>('/api/v1/segments');
-  const facts: Facts = {
-    traits: profile.traits,
-    ...profile.computed,
-    latestNpsScore: profile.computed.latestNps?.score ?? null,
-    latestNpsCategory: profile.computed.latestNps?.category ?? null,
-  };
+  const segments = useApi<{ items: Array<{ id: string; name: string }>; of: number }>(`/api/v1/profiles/${encodeURIComponent(profile.id)}/segments`);
   return (
     <section class="panel" aria-labelledby="h-segments">
       <h2 id="h-segments">Segments</h2>
       <Async state={segments}>
-        {(s) => {
-          if (s.items.length === 0) return <p class="muted">This workspace has no saved segments yet.</p>;
-          const inside = s.items.filter((seg) => evaluate(seg.conditions as FieldCondition[], facts).ok);
-          return inside.length === 0 ? <p class="muted">In none of the {s.items.length} saved segments.</p> : (
-            <ul style={{ paddingLeft: '1.1rem', margin: 0 }}>{inside.map((seg) => <li key={seg.id}>{seg.name}</li>)}</ul>
-          );
-        }}
+        {(s) => s.of === 0 ? <p class="muted">This workspace has no saved segments yet.</p>
+          : s.items.length === 0 ? <p class="muted">In none of the {s.of} saved segments.</p>
+          : <ul style={{ paddingLeft: '1.1rem', margin: 0 }}>{s.items.map((seg) => <li key={seg.id}>{seg.name}</li>)}</ul>}
       </Async>
     </section>
   );

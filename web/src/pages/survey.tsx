@@ -1,4 +1,5 @@
 import { useLocation, useRoute } from 'preact-iso';
+import { AnswerList } from '../components/answer-list.tsx';
 import { CategoryBar, Distribution, NpsHeadline } from '../components/figures.tsx';
 import { FilterBar } from '../components/filter-bar.tsx';
 import { IntervalPlot } from '../components/interval-plot.tsx';
@@ -8,11 +9,11 @@ import { SurveyEditor } from '../components/survey-editor.tsx';
 import { SurveyRuns } from '../components/survey-runs.tsx';
 import { SurveyShare } from '../components/survey-share.tsx';
 import { TrendChart } from '../components/trend-chart.tsx';
-import { trendQuery, useFilters } from '../filters.ts';
+import { answersListIgnoresSome, answersQuery, trendQuery, useFilters } from '../filters.ts';
 import { BASE, surveyHref } from '../routes.ts';
 import { useCan } from '../session.ts';
 import { draftOf } from '../survey-draft.ts';
-import type { BreakdownReply, NpsReply, SurveyView, TrendReply } from '../types.ts';
+import type { Answer, BreakdownReply, NpsReply, SurveyView, TrendReply } from '../types.ts';
 import { forgetShared, useApi } from '../use-api.ts';
 
 const TABS = [['results', 'Results'], ['edit', 'Edit'], ['share', 'Share'], ['runs', 'Send']] as const;
@@ -88,6 +89,7 @@ function Results({ survey }: { survey: SurveyView }) {
   const nps = useApi<NpsReply>('/api/v1/metrics/nps', q);
   const trend = useApi<TrendReply>('/api/v1/metrics/trend', { ...q, ...trendQuery(filters) });
   const byChannel = useApi<BreakdownReply>('/api/v1/metrics/breakdown', { ...q, by: 'channel' });
+  const answers = useApi<{ items: Answer[] }>('/api/v1/answers', { ...answersQuery(filters, 20), surveyId: survey.id });
   return (
     <>
       <FilterBar />
@@ -111,6 +113,13 @@ function Results({ survey }: { survey: SurveyView }) {
             {byChannel.data ? (
               <IntervalPlot title="NPS by channel" rows={byChannel.data.rows.map((r) => ({ label: `${r.value ?? '(not set)'} (${r.n})`, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))} reference={byChannel.data.total.nps} referenceLabel="This survey" />
             ) : byChannel.error ? <ErrorNotice error={byChannel.error} /> : <Loading />}
+          </section>
+          <section class="panel" aria-labelledby="h-s-answers">
+            <h2 id="h-s-answers">Latest answers</h2>
+            {answersListIgnoresSome(filters) && <p class="small muted">Listed by time, channel and stage only: the answers list does not take segments or traits.</p>}
+            {answers.error ? <ErrorNotice error={answers.error} retry={answers.reload} /> : !answers.data ? <Loading /> : (
+              <AnswerList label={`Latest answers to ${survey.name}`} items={answers.data.items.map((a) => ({ id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt, profileId: a.profileId }))} />
+            )}
           </section>
         </>
       )}
