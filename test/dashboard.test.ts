@@ -412,6 +412,15 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     await row.getByText(/^revoked/).waitFor();
     const sent = await server.call('POST', '/api/v1/answers', String(key), { person: { email: 'x@example.com' }, score: 5 });
     assert.equal(sent.status, 401, 'the revoked key no longer works');
+
+    // The churn definition, read by behaviour analyses and the churn model alike.
+    await page.getByLabel('No order for (days)').fill('120');
+    await page.getByLabel('Or this event (optional)').fill('Subscription Cancelled');
+    await page.getByRole('button', { name: 'Save churn definition' }).click();
+    await page.getByText(/^Saved\. The churn-risk model retrains/).waitFor();
+    const churn = await server.call('GET', '/api/v1/settings/churn', server.demo.secretKey);
+    assert.deepEqual(churn.json.churn, { inactiveDays: 120, event: 'Subscription Cancelled' });
+    await server.call('PUT', '/api/v1/settings/churn', server.demo.secretKey, churn.json.defaults);
     assert.deepEqual(problems, []);
   });
 

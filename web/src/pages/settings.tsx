@@ -18,7 +18,7 @@ export default function Settings() {
       <div class="page-head">
         <div>
           <h1>Settings</h1>
-          <p>Keys and people of the workspace {workspace.name}.</p>
+          <p>Keys, people and the churn definition of the workspace {workspace.name}.</p>
         </div>
       </div>
       {!admin ? (
@@ -30,6 +30,7 @@ export default function Settings() {
         <>
           <Keys />
           <Users />
+          <Churn />
         </>
       )}
     </>
@@ -199,6 +200,60 @@ function Users() {
         </div>
         <button class="primary" type="submit" disabled={!form.email.trim() || !form.name.trim()}>Add user</button>
       </form>
+    </section>
+  );
+}
+
+interface ChurnDefinition {
+  inactiveDays: number;
+  event: string | null;
+}
+
+/** Who counts as churned: read by the behaviour analysis and the churn-risk model alike. */
+function Churn() {
+  const setting = useApi<{ churn: ChurnDefinition; defaults: ChurnDefinition }>('/api/v1/settings/churn');
+  const [draft, setDraft] = useState<{ days: string; event: string } | null>(null);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const current = setting.data?.churn;
+  const form = draft ?? (current ? { days: String(current.inactiveDays), event: current.event ?? '' } : null);
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (!form) return;
+    setMessage(null);
+    try {
+      await api('/api/v1/settings/churn', { method: 'PUT', body: { inactiveDays: Number(form.days), event: form.event.trim() || null } });
+      setMessage({ text: 'Saved. The churn-risk model retrains with it on its next daily run, or now from Impact.', error: false });
+      setDraft(null);
+      setting.reload();
+    } catch (err) {
+      setMessage({ text: explain(err, 'admin'), error: true });
+    }
+  }
+
+  return (
+    <section class="panel" aria-labelledby="h-churn-def" style={{ marginTop: '1rem' }}>
+      <h2 id="h-churn-def">Churn definition</h2>
+      <p class="small muted">Who counts as churned in the behaviour analysis and the churn-risk model.</p>
+      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <Async state={setting}>
+        {() => form && (
+          <form onSubmit={save}>
+            <div class="form-grid">
+              <div class="field">
+                <label for="c-days">No order for (days)</label>
+                <input id="c-days" type="number" min={1} max={730} required value={form.days} onInput={(e) => setDraft({ ...form, days: e.currentTarget.value })} />
+              </div>
+              <div class="field">
+                <label for="c-event">Or this event (optional)</label>
+                <input id="c-event" maxLength={200} placeholder="e.g. Subscription Cancelled" value={form.event} onInput={(e) => setDraft({ ...form, event: e.currentTarget.value })} />
+                <div class="hint">A track event that means the customer left.</div>
+              </div>
+            </div>
+            <button class="primary" type="submit" disabled={!draft}>Save churn definition</button>
+          </form>
+        )}
+      </Async>
     </section>
   );
 }
