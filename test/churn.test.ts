@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { activeAt, churnedFrom, loadChurnHistory, snapshotAt, FEATURE_INDEX, FEATURES } from '../src/analytics/churn-features.ts';
 import { explainRisk, FOLDS, foldOf } from '../src/analytics/churn-model.ts';
-import { retrainChurnModel } from '../src/analytics/churn-training.ts';
 import { InsightEngine } from '../src/analytics/engine.ts';
-import { createDemoWorkspace } from '../src/demo/load.ts';
 import { auc, aucInterval } from '../src/domain/auc.ts';
 import type { ChurnDefinition } from '../src/domain/churn.ts';
 import { fitLogistic, sigmoid } from '../src/domain/logistic.ts';
-import { atRisk } from '../src/store/churn-models.ts';
-import { migrate, openStore } from '../src/store/db.ts';
 import { deleteProfile } from '../src/store/erase.ts';
-import { forEachBackend, tmpDir } from './helpers/backends.ts';
+import { forEachBackend } from './helpers/backends.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
 
@@ -357,46 +352,4 @@ forEachBackend('churn model: the API trains, reports accuracy, lists people at r
   } finally {
     await s.close();
   }
-});
-
-describe('churn model on the demo data', () => {
-  // A year of 5,000 simulated customers whose churn the generator ties to satisfaction (detractors
-  // churn three times as often after answering): the model must find that, out of sample.
-  const DEMO_NOW = Date.UTC(2026, 5, 1);
-  it('finds score as a risk factor, with a held-out AUC well above chance, and ranks those who then churn first', async () => {
-    const store = openStore({ file: join(tmpDir('advocate-churn-demo-'), 'demo.db') });
-    try {
-      await migrate(store);
-      const demo = await createDemoWorkspace(store, { customers: 5000, seed: 42, now: DEMO_NOW, quiet: true });
-      const engine = new InsightEngine(store.db);
-      const t0 = performance.now();
-      const model = await retrainChurnModel(store.db, engine, demo.workspaceId, DEMO_NOW);
-      const ms = performance.now() - t0;
-      const coefficient = (f: string) => model.model.coefficients[model.model.features.indexOf(f)];
-      console.log(`demo churn model: AUC ${model.metrics.auc?.toFixed(3)} [${model.metrics.aucInterval?.low.toFixed(3)}, ${model.metrics.aucInterval?.high.toFixed(3)}] (folds ${model.metrics.folds.map((f) => f.auc?.toFixed(3)).join(', ')}), base rate ${model.metrics.baseRate.toFixed(3)}, ${model.metrics.customers} customers, scored ${model.metrics.scored}, trained in ${Math.round(ms)} ms; latest score ${coefficient('latestScore').toFixed(3)}`);
-      // Orders are rare (about one in a hundred days), so whether someone orders in the next 90 days is
-      // partly chance whatever is known: about 0.65 is what this label allows (adding visit activity
-      // as a feature moved it by 0.016). The interval shows it is far from chance.
-      assert.ok(model.metrics.auc! >= 0.62, `AUC ${model.metrics.auc}`);
-      assert.ok(model.metrics.aucInterval!.low > 0.58, JSON.stringify(model.metrics.aucInterval));
-      assert.ok(coefficient('latestScore') < -0.3, 'a lower score, a higher risk');
-      // The strongest single effect is the score.
-      const strongest = model.model.features[model.model.coefficients.reduce((best, c, j, all) => (Math.abs(c) > Math.abs(all[best]) ? j : best), 0)];
-      assert.equal(strongest, 'latestScore');
-
-      // Out of time: a model trained 90 days ago ranks people then; those it put on top did churn more.
-      const then = DEMO_NOW - 90 * DAY;
-      const past = await retrainChurnModel(store.db, engine, demo.workspaceId, then);
-      const ranked = await atRisk(store.db, demo.workspaceId, past.id, { limit: 100_000 });
-      const h = await loadChurnHistory(store.db, demo.workspaceId, past.definition, await engine.answers(demo.workspaceId), DEMO_NOW);
-      const fifth = Math.floor(ranked.length / 5);
-      const rate = (xs: typeof ranked) => xs.filter((x) => churnedFrom(h, x.profileId, then)).length / xs.length;
-      const [topRate, bottomRate] = [rate(ranked.slice(0, fifth)), rate(ranked.slice(-fifth))];
-      console.log(`demo at-risk list 90 days ago: ${ranked.length} customers; churned since: top fifth ${topRate.toFixed(3)}, bottom fifth ${bottomRate.toFixed(3)}`);
-      assert.ok(topRate > bottomRate + 0.2, `top ${topRate} vs bottom ${bottomRate}`);
-      assert.ok(ranked[0].factors.some((f) => /\(detractor\)/.test(f.text)), JSON.stringify(ranked[0].factors));
-    } finally {
-      await store.close();
-    }
-  });
 });
