@@ -248,3 +248,32 @@ forEachBackend('inbound SMS: an expired link takes no score; the latest valid co
     await sms.close();
   }
 });
+
+forEachBackend('delivery settings: secrets are never shown, and a change that leaves them out keeps them', async (store) => {
+  const s = await startServer(store);
+  try {
+    const key = s.ws.secretKey;
+    const put = (body: unknown) => s.call('PUT', '/api/v1/settings/delivery', key, body);
+    // The first SMS settings need the token.
+    const first = await put({ sms: { url: 'https://sms.example.com', accountSid: 'AC1', from: '+15550001' } });
+    assert.equal(first.status, 400);
+    assert.equal(first.json.field, 'body.sms.authToken');
+    assert.equal((await put({ sms: { url: 'https://sms.example.com', accountSid: 'AC1', authToken: 'tok-1', from: '+15550001' }, smtp: { host: 'smtp.example.com', port: 587, user: 'u', pass: 'secret-1', from: 'nps@example.com' } })).status, 200);
+    const shown = (await s.call('GET', '/api/v1/settings/delivery', key)).json;
+    assert.equal(shown.smtp.pass, '••••••');
+    assert.equal(shown.sms.authToken, '••••••');
+    assert.doesNotMatch(JSON.stringify(shown), /secret-1|tok-1/);
+
+    // A form edits the host and sender without the secrets: they stay as they were.
+    assert.equal((await put({ smtp: { host: 'mail.example.com', port: 465, secure: true, user: 'u', from: 'NPS <nps@example.com>' }, sms: { url: 'https://sms.example.com', accountSid: 'AC2', from: '+15550002' } })).status, 200);
+    const row = await store.db.selectFrom('workspaces').select('settings').where('id', '=', s.ws.id).executeTakeFirstOrThrow();
+    const saved = JSON.parse(row.settings);
+    assert.deepEqual([saved.smtp.host, saved.smtp.pass, saved.sms.accountSid, saved.sms.authToken], ['mail.example.com', 'secret-1', 'AC2', 'tok-1']);
+    // null removes the password; null removes a whole provider.
+    await put({ smtp: { host: 'mail.example.com', port: 465, user: null, pass: null, from: 'nps@example.com' }, sms: null });
+    const after = JSON.parse((await store.db.selectFrom('workspaces').select('settings').where('id', '=', s.ws.id).executeTakeFirstOrThrow()).settings);
+    assert.deepEqual([after.smtp.pass, after.sms], [null, undefined]);
+  } finally {
+    await s.close();
+  }
+});

@@ -44,12 +44,14 @@ const ContactView = Type.Object({
 
 const Smtp = Type.Object({
   host: Type.String({ minLength: 1, maxLength: 255 }), port: Type.Integer({ minimum: 1, maximum: 65535 }), secure: Type.Optional(Type.Boolean()),
-  user: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])), pass: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+  user: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+  pass: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()], { description: 'Left out: the stored password is kept (it is never shown); null: none' })),
   from: Type.String({ minLength: 3, maxLength: 320, description: 'Sender, e.g. "Acme" <nps@acme.example>' }),
 }, { additionalProperties: false });
 const Sms = Type.Object({
   url: Type.String({ pattern: '^https?://', maxLength: 500, description: 'Base URL of a Twilio-compatible API, e.g. https://api.twilio.com' }),
-  accountSid: Type.String({ minLength: 1, maxLength: 100 }), authToken: Type.String({ minLength: 1, maxLength: 200 }), from: Type.String({ minLength: 2, maxLength: 40 }),
+  accountSid: Type.String({ minLength: 1, maxLength: 100 }), from: Type.String({ minLength: 2, maxLength: 40 }),
+  authToken: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Left out: the stored token is kept (it is never shown); needed the first time' })),
 }, { additionalProperties: false });
 const Delivery = Type.Object({
   smtp: Type.Optional(Type.Union([Smtp, Type.Null()])),
@@ -192,10 +194,17 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
     preValidation: authenticate(opts.keys, 'secret', { role: 'admin' }),
     schema: { tags: ['surveys'], security, summary: 'Set SMTP and SMS provider settings (null removes one)', body: Delivery, response: withErrors({ 200: Type.Record(Type.String(), Type.Unknown()) }) },
   }, async (request) => {
-    const b = request.body as { smtp?: WorkspaceSettings['smtp'] | null; sms?: WorkspaceSettings['sms'] | null; publicUrl?: string | null };
+    type SmsBody = Omit<NonNullable<WorkspaceSettings['sms']>, 'authToken'> & { authToken?: string };
+    const b = request.body as { smtp?: WorkspaceSettings['smtp'] | null; sms?: SmsBody | null; publicUrl?: string | null };
+    // Secrets are never shown, so a form that edits the rest sends them only when they change.
+    const current = await settingsOf(db, request.principal.workspaceId);
     const patch: Partial<WorkspaceSettings> = {};
-    if (b.smtp !== undefined) patch.smtp = b.smtp ?? undefined;
-    if (b.sms !== undefined) patch.sms = b.sms ?? undefined;
+    if (b.smtp !== undefined) patch.smtp = b.smtp ? { ...b.smtp, pass: b.smtp.pass === undefined ? current.smtp?.pass ?? null : b.smtp.pass } : undefined;
+    if (b.sms !== undefined) {
+      const authToken = b.sms?.authToken ?? current.sms?.authToken;
+      if (b.sms && !authToken) throw new HttpError(400, 'body.sms.authToken: the provider\'s auth token is needed the first time', 'body.sms.authToken');
+      patch.sms = b.sms ? { ...b.sms, authToken: authToken! } : undefined;
+    }
     if (b.publicUrl !== undefined) patch.publicUrl = b.publicUrl ?? undefined;
     return deliveryView(await updateSettings(db, request.principal.workspaceId, patch));
   });
