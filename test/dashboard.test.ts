@@ -421,6 +421,21 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     const churn = await server.call('GET', '/api/v1/settings/churn', server.demo.secretKey);
     assert.deepEqual(churn.json.churn, { inactiveDays: 120, event: 'Subscription Cancelled' });
     await server.call('PUT', '/api/v1/settings/churn', server.demo.secretKey, churn.json.defaults);
+
+    // Delivery: the password is sent once and never shown; editing the sender keeps it.
+    await page.getByLabel('Server', { exact: true }).fill('smtp.example.com');
+    await page.getByLabel('User', { exact: true }).fill('mailer');
+    await page.getByLabel('Password', { exact: true }).fill('smtp-secret');
+    await page.getByLabel('Sender', { exact: true }).fill('Demo <nps@example.com>');
+    await page.getByRole('button', { name: 'Save delivery settings' }).click();
+    await page.getByText(/^Saved\. Email and text surveys use these settings/).waitFor();
+    assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '', 'the password is not shown again');
+    await page.getByLabel('Sender', { exact: true }).fill('Demo Shop <nps@example.com>');
+    await page.getByRole('button', { name: 'Save delivery settings' }).click();
+    await page.getByText(/^Saved\. Email and text surveys use these settings/).waitFor();
+    const delivery = await server.call('GET', '/api/v1/settings/delivery', server.demo.secretKey);
+    assert.deepEqual([delivery.json.smtp.host, delivery.json.smtp.from, delivery.json.smtp.pass], ['smtp.example.com', 'Demo Shop <nps@example.com>', '••••••']);
+    assert.equal((await server.call('PUT', '/api/v1/settings/delivery', server.demo.secretKey, { smtp: null })).status, 200);
     assert.deepEqual(problems, []);
   });
 

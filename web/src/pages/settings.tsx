@@ -18,7 +18,7 @@ export default function Settings() {
       <div class="page-head">
         <div>
           <h1>Settings</h1>
-          <p>Keys, people and the churn definition of the workspace {workspace.name}.</p>
+          <p>Keys, people, delivery and the churn definition of the workspace {workspace.name}.</p>
         </div>
       </div>
       {!admin ? (
@@ -30,6 +30,7 @@ export default function Settings() {
         <>
           <Keys />
           <Users />
+          <Delivery />
           <Churn />
         </>
       )}
@@ -251,6 +252,102 @@ function Churn() {
               </div>
             </div>
             <button class="primary" type="submit" disabled={!draft}>Save churn definition</button>
+          </form>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+interface DeliverySettings {
+  smtp: { host: string; port: number; secure?: boolean; user?: string | null; pass: string | null; from: string } | null;
+  sms: { url: string; accountSid: string; authToken: string; from: string } | null;
+  publicUrl: string | null;
+}
+
+const EMPTY_DELIVERY = { host: '', port: '587', secure: false, user: '', pass: '', from: '', smsUrl: '', sid: '', token: '', smsFrom: '', publicUrl: '' };
+
+/**
+ * Where email and text surveys go out from, and the address their links use. Passwords and tokens
+ * are never shown: left blank, the stored one is kept.
+ */
+function Delivery() {
+  const setting = useApi<DeliverySettings>('/api/v1/settings/delivery');
+  const [draft, setDraft] = useState<typeof EMPTY_DELIVERY | null>(null);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const d = setting.data;
+  const form = draft ?? (d ? {
+    host: d.smtp?.host ?? '', port: String(d.smtp?.port ?? 587), secure: !!d.smtp?.secure, user: d.smtp?.user ?? '', pass: '', from: d.smtp?.from ?? '',
+    smsUrl: d.sms?.url ?? '', sid: d.sms?.accountSid ?? '', token: '', smsFrom: d.sms?.from ?? '', publicUrl: d.publicUrl ?? '',
+  } : null);
+  const edit = (patch: Partial<typeof EMPTY_DELIVERY>) => form && setDraft({ ...form, ...patch });
+
+  async function save(body: Record<string, unknown>, done: string) {
+    setMessage(null);
+    try {
+      await api('/api/v1/settings/delivery', { method: 'PUT', body });
+      setMessage({ text: done, error: false });
+      setDraft(null);
+      setting.reload();
+    } catch (err) {
+      setMessage({ text: explain(err, 'admin'), error: true });
+    }
+  }
+
+  function submit(e: Event) {
+    e.preventDefault();
+    if (!form) return;
+    const body: Record<string, unknown> = { publicUrl: form.publicUrl.trim() || null };
+    if (form.host.trim()) {
+      body.smtp = { host: form.host.trim(), port: Number(form.port), secure: form.secure, user: form.user.trim() || null, from: form.from.trim(), ...(form.pass ? { pass: form.pass } : {}) };
+    }
+    if (form.smsUrl.trim()) {
+      body.sms = { url: form.smsUrl.trim(), accountSid: form.sid.trim(), from: form.smsFrom.trim(), ...(form.token ? { authToken: form.token } : {}) };
+    }
+    void save(body, 'Saved. Email and text surveys use these settings from the next send.');
+  }
+
+  const field = (id: string, label: string, value: string, onInput: (v: string) => void, extra: Record<string, unknown> = {}, hint?: string) => (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input id={id} value={value} onInput={(e) => onInput(e.currentTarget.value)} {...extra} />
+      {hint && <div class="hint">{hint}</div>}
+    </div>
+  );
+
+  return (
+    <section class="panel" aria-labelledby="h-delivery" style={{ marginTop: '1rem' }}>
+      <h2 id="h-delivery">Email and text delivery</h2>
+      <p class="small muted">Needed for email and SMS surveys. Passwords and tokens are never shown: leave them blank to keep the saved one.</p>
+      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <Async state={setting}>
+        {() => form && (
+          <form onSubmit={submit}>
+            <h3>Email (SMTP)</h3>
+            <div class="form-grid">
+              {field('d-host', 'Server', form.host, (v) => edit({ host: v }), { placeholder: 'smtp.example.com', maxLength: 255 })}
+              {field('d-port', 'Port', form.port, (v) => edit({ port: v }), { type: 'number', min: 1, max: 65535 })}
+              {field('d-user', 'User', form.user, (v) => edit({ user: v }), { autocomplete: 'off', maxLength: 255 })}
+              {field('d-pass', 'Password', form.pass, (v) => edit({ pass: v }), { type: 'password', autocomplete: 'new-password', placeholder: d?.smtp?.pass ? 'saved' : '' })}
+              {field('d-from', 'Sender', form.from, (v) => edit({ from: v }), { placeholder: 'Acme <nps@acme.example>', maxLength: 320 })}
+              <div class="field">
+                <label><input type="checkbox" checked={form.secure} onChange={(e) => edit({ secure: e.currentTarget.checked })} /> TLS from the start (port 465)</label>
+              </div>
+            </div>
+            <h3>Text messages (Twilio-compatible)</h3>
+            <div class="form-grid">
+              {field('d-sms-url', 'API base URL', form.smsUrl, (v) => edit({ smsUrl: v }), { placeholder: 'https://api.twilio.com', maxLength: 500 })}
+              {field('d-sid', 'Account SID', form.sid, (v) => edit({ sid: v }), { maxLength: 100 })}
+              {field('d-token', 'Auth token', form.token, (v) => edit({ token: v }), { type: 'password', autocomplete: 'new-password', placeholder: d?.sms ? 'saved' : '' })}
+              {field('d-sms-from', 'Sender number', form.smsFrom, (v) => edit({ smsFrom: v }), { placeholder: '+15550001234', maxLength: 40 })}
+            </div>
+            <h3>Links</h3>
+            {field('d-public', 'Public address of this server', form.publicUrl, (v) => edit({ publicUrl: v }), { placeholder: 'https://nps.acme.example', maxLength: 500 }, 'The start of every survey link in emails and texts.')}
+            <div class="row">
+              <button class="primary" type="submit" disabled={!draft}>Save delivery settings</button>
+              {d?.smtp && <ConfirmButton label="Remove email settings…" confirm="Remove the SMTP settings" keep="Keep" onConfirm={() => save({ smtp: null }, 'Email settings removed.')} />}
+              {d?.sms && <ConfirmButton label="Remove text settings…" confirm="Remove the SMS settings" keep="Keep" onConfirm={() => save({ sms: null }, 'Text settings removed.')} />}
+            </div>
           </form>
         )}
       </Async>
