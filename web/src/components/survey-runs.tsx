@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, explain } from '../api.ts';
 import { fmtDateTime, fmtInt } from '../format.ts';
+import { BASE } from '../routes.ts';
 import { useCan } from '../session.ts';
 import type { Condition, SurveyView } from '../types.ts';
 import { useApi } from '../use-api.ts';
@@ -42,7 +43,7 @@ export function SurveyRuns({ survey }: { survey: SurveyView }) {
       {canEdit && (
         <form class="panel" onSubmit={start} aria-labelledby="h-send">
           <h2 id="h-send">Send to an audience</h2>
-          <p class="small muted">Everyone who matches the survey's targeting and these conditions, within its sample and the fatigue policy. Email and SMS need delivery settings (<code>PUT /api/v1/settings/delivery</code>).</p>
+          <p class="small muted">Everyone who matches the survey's targeting and these conditions, within its sample and the fatigue policy. Email and SMS need delivery settings: an admin sets them under <a href={`${BASE}/settings`}>Settings → Email and text delivery</a>.</p>
           <div class="field">
             <label for="run-channel">By</label>
             <select id="run-channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value as 'email' | 'sms')}>
