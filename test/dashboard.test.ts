@@ -21,7 +21,7 @@ import type { Store } from '../src/store/db.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { buildWeb, FIRST_PAGE_GZIP_BUDGET, type WebBuild } from '../web/build.ts';
 import { artifactsDir, backends, tmpDir } from './helpers/backends.ts';
-import { basic } from './helpers/server.ts';
+import { keyedCaller, type Call } from './helpers/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
@@ -38,7 +38,7 @@ interface Server {
   admin: { email: string; password: string };
   viewer: { email: string; password: string };
   close(): Promise<void>;
-  call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  call: Call;
 }
 
 let build: WebBuild;
@@ -65,22 +65,7 @@ async function startServer(): Promise<Server> {
       await app.close();
       await store.close();
     },
-    async call(method, path, key, body) {
-      if (method === 'GET') await writer.settled();
-      const res = await fetch(url + path, {
-        method,
-        headers: { authorization: basic(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json: any = null;
-      try {
-        json = text ? JSON.parse(text) : null;
-      } catch {
-        // Not JSON: the text is there for the assertion message.
-      }
-      return { status: res.status, json, text, headers: res.headers };
-    },
+    call: keyedCaller(url, writer),
   };
 }
 

@@ -18,7 +18,7 @@ import { widgetAsset } from '../src/http/widget-asset.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildWidget, WIDGET_GZIP_BUDGET } from '../widget/build.ts';
 import { artifactsDir, backends } from './helpers/backends.ts';
-import { basic, workspaceWithKeys, type TestWorkspace } from './helpers/server.ts';
+import { keyedCaller, workspaceWithKeys, type TestWorkspace } from './helpers/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
@@ -111,17 +111,7 @@ async function startWidgetServer(store: Store): Promise<Server> {
   const { app, writer } = await buildApp({ store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const request = async (method: string, path: string, key: string, body?: unknown) => {
-    // Reads see what was sent before them: events reach profiles in the background.
-    if (method === 'GET') await writer.settled();
-    const res = await fetch(url + path, {
-      method,
-      headers: { authorization: basic(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null, text };
-  };
+  const request = keyedCaller(url, writer);
   return {
     url, ws, other,
     close: () => app.close(),

@@ -34,6 +34,34 @@ export async function workspaceWithKeys(store: Store, name: string): Promise<Tes
 
 export const basic = (key: string) => 'Basic ' + Buffer.from(`${key}:`).toString('base64');
 
+export type Call = TestServer['call'];
+
+/**
+ * fetch against a server with a key as HTTP Basic username and a JSON body. Reads of the API wait
+ * for the writer first, so they see what was sent before them (events reach profiles in the background).
+ */
+export function keyedCaller(url: string, writer: { settled(): Promise<void> }): Call {
+  return async (method, path, key, body, headers = {}) => {
+    const h: Record<string, string> = { ...headers };
+    if (key) h.authorization = basic(key);
+    let payload: string | Buffer | undefined;
+    if (body !== undefined) {
+      payload = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    if (method === 'GET' && path.startsWith('/api/')) await writer.settled();
+    const res = await fetch(url + path, { method, headers: h, body: payload as BodyInit | undefined });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* not JSON: tests read text */
+    }
+    return { status: res.status, json, text, headers: res.headers };
+  };
+}
+
 /** A real server on a loopback port, with two workspaces so every test can also try the other one's data. */
 export async function startServer(store: Store): Promise<TestServer> {
   const ws = await workspaceWithKeys(store, 'Test');
@@ -52,25 +80,6 @@ export async function startServer(store: Store): Promise<TestServer> {
     async close() {
       await app.close(); // drains and closes the writer
     },
-    async call(method, path, key, body, headers = {}) {
-      const h: Record<string, string> = { ...headers };
-      if (key) h.authorization = basic(key);
-      let payload: string | Buffer | undefined;
-      if (body !== undefined) {
-        payload = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
-        h['content-type'] ??= 'application/json';
-      }
-      // Reads see what was sent before them: events are projected onto profiles in the background.
-      if (method === 'GET' && path.startsWith('/api/')) await writer.settled();
-      const res = await fetch(url + path, { method, headers: h, body: payload as BodyInit | undefined });
-      const text = await res.text();
-      let json: any = null;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        /* not JSON: tests read text */
-      }
-      return { status: res.status, json, text, headers: res.headers };
-    },
+    call: keyedCaller(url, writer),
   };
 }
