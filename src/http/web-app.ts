@@ -10,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notModified, pickEncoding } from './encoding.ts';
 
 /** Where web/build.ts puts the app. */
 export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
@@ -45,23 +46,6 @@ interface Asset {
   gz: Buffer | null;
   type: string;
   etag: string;
-}
-
-type Encoding = 'br' | 'gzip' | null;
-
-/** The best encoding both sides have: brotli, then gzip; q=0 refuses one. */
-export function pickEncoding(header: string | undefined, have: { br: boolean; gz: boolean }): Encoding {
-  const accepted = new Map<string, number>();
-  for (const part of (header ?? '').toLowerCase().split(',')) {
-    const [coding, ...params] = part.split(';').map((s) => s.trim());
-    if (!coding) continue;
-    const q = params.find((p) => p.startsWith('q='));
-    accepted.set(coding, q ? Number(q.slice(2)) : 1);
-  }
-  const ok = (c: string) => (accepted.get(c) ?? accepted.get('*') ?? 0) > 0;
-  if (have.br && ok('br')) return 'br';
-  if (have.gz && ok('gzip')) return 'gzip';
-  return null;
 }
 
 async function load(file: string): Promise<Asset | null> {
@@ -111,8 +95,7 @@ export async function webApp(app: FastifyInstance, opts: { dir?: string } = {}) 
       .header('vary', 'Accept-Encoding')
       .header('x-content-type-options', 'nosniff')
       .header('etag', etag);
-    const inm = request.headers['if-none-match'];
-    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send();
+    if (notModified(request.headers['if-none-match'], etag)) return reply.code(304).send();
     if (encoding) reply.header('content-encoding', encoding);
     return reply.send(encoding === 'br' ? asset.br : encoding === 'gzip' ? asset.gz : asset.body);
   }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { notModified, pickEncoding } from './encoding.ts';
 
 const FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'widget', 'dist', 'widget.js');
 
@@ -52,26 +53,6 @@ function sameGunzip(gz: Buffer, js: Buffer): boolean {
   }
 }
 
-/** gzip listed in Accept-Encoding (directly or as *) with a non-zero q. */
-export function acceptsGzip(header: string | undefined): boolean {
-  for (const part of (header ?? '').toLowerCase().split(',')) {
-    const [coding, ...params] = part.split(';').map((s) => s.trim());
-    if (coding !== 'gzip' && coding !== '*') continue;
-    const q = params.find((p) => p.startsWith('q='));
-    if (!q || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
-}
-
-/** If-None-Match with weak comparison (a proxy may have weakened our tag), or "*". */
-function notModified(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((t) => {
-    const tag = t.trim().replace(/^W\//, '');
-    return tag === '*' || tag === etag;
-  });
-}
-
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function demoPage(q: { key?: string; userId?: string; language?: string }): string {
@@ -109,7 +90,7 @@ export async function widgetAsset(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const b = await bundle();
-    const gzip = acceptsGzip(request.headers['accept-encoding']);
+    const gzip = pickEncoding(request.headers['accept-encoding'], { br: false, gz: true }) === 'gzip';
     const etag = gzip ? b.gzEtag : b.etag;
     reply
       .header('content-type', 'application/javascript; charset=utf-8')
