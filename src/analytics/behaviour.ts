@@ -2,13 +2,11 @@ import { CATEGORIES, type Category } from '../domain/category.ts';
 import { churnedAfter, type ChurnDefinition } from '../domain/churn.ts';
 import { npsSummary, Z95, type NpsDifference } from '../domain/nps.ts';
 import { addValue, emptyMoments, meanDifference, meanOf, proportion, proportionDifference, type Moments, type Proportion } from '../domain/proportions.ts';
-import type { AnswerColumns } from './columns.ts';
+import { ERASED, type AnswerColumns } from './columns.ts';
 import { firstOrderFrom, ordersBetween, type OrderHistory } from './orders.ts';
 import { formatP, MIN_ANSWERS, signed } from './verdict.ts';
 
 const DAY = 86_400_000;
-/** The category of an erased answer's row in AnswerColumns. */
-const ERASED = 3;
 /** Revenue-weighted NPS weighs each customer by what they spent in the year before answering. */
 const WEIGHT_DAYS = 365;
 

@@ -2,7 +2,7 @@ import { churnedAfter, type ChurnDefinition } from '../domain/churn.ts';
 import type { Db } from '../store/db.ts';
 import { eventTimesByProfile } from './profile-events.ts';
 import { profilesAfter } from '../store/profiles.ts';
-import type { AnswerColumns } from './columns.ts';
+import { ERASED, type AnswerColumns } from './columns.ts';
 import { firstOrderFrom, loadOrders, ordersBetween, type OrderHistory } from './orders.ts';
 
 const DAY = 86_400_000;
@@ -81,7 +81,7 @@ export async function answersByProfile(cols: AnswerColumns): Promise<Map<string,
   const rows = new Map<string, number[]>();
   for (let i = 0; i < cols.n; i++) {
     if (i % ANSWER_YIELD_EVERY === ANSWER_YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
-    if (cols.category[i] === 3) continue;
+    if (cols.category[i] === ERASED) continue;
     const id = cols.profiles.labels[cols.profile[i]];
     if (!id) continue;
     const list = rows.get(id);

@@ -30,7 +30,7 @@ export class Dict {
 }
 
 /** Erased answers keep their row (so row numbers stay valid) with this category. */
-const ERASED = 3;
+export const ERASED = 3;
 /** A row's state in the journal: its score 0–10, or this when erased. */
 export const ERASED_STATE = 11;
 const JOURNAL_MAX = 3 * 1_000_000;

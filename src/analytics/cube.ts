@@ -1,4 +1,4 @@
-import { AnswerColumns, CATEGORY_OF_STATE, ERASED_STATE } from './columns.ts';
+import { AnswerColumns, CATEGORY_OF_STATE, ERASED, ERASED_STATE } from './columns.ts';
 
 /**
  * Answer counts per UTC day, per value of one dimension, per category, kept up to date as answers
@@ -60,7 +60,7 @@ export class DayCube {
     const { category } = cols;
     for (let i = this.upTo; i < cols.n; i++) {
       const cat = category[i];
-      if (cat === 3) continue;
+      if (cat === ERASED) continue;
       const day = Math.floor(at[i] / DAY);
       const k = byScore ? cols.score[i] : codes ? codes[i] : 0;
       if (!this.fit(day, k)) return false;
@@ -132,7 +132,7 @@ export class DayCube {
           const i = rows[r];
           const cat = category[i];
           const t = at[i];
-          if (cat === 3 || t < from || t >= to) continue;
+          if (cat === ERASED || t < from || t >= to) continue;
           const k = byScore ? this.cols.score[i] : codes ? codes[i] : 0;
           if (k < keys) out[k * 3 + cat]++;
         }

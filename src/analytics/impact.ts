@@ -1,10 +1,8 @@
 import { differenceResult, emptyDifference, npsDifference, npsSummary, pairedDifference, type NpsCounts, type NpsDifference, type NpsSummary } from '../domain/nps.ts';
-import type { AnswerColumns } from './columns.ts';
+import { ERASED, type AnswerColumns } from './columns.ts';
 import { differenceVerdict, type Verdict } from './verdict.ts';
 
 const DAY = 86_400_000;
-/** The category of an erased answer's row in AnswerColumns. */
-const ERASED = 3;
 
 /**
  * Who the exposed are compared with. "existing": only people already known when the campaign

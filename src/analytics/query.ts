@@ -1,5 +1,5 @@
 import { npsDifference, npsSummary, type NpsCounts, type NpsDifference, type NpsSummary } from '../domain/nps.ts';
-import type { AnswerColumns } from './columns.ts';
+import { ERASED, type AnswerColumns } from './columns.ts';
 import { cubeOf } from './cube.ts';
 import { dimension, UnknownDimension, type DimensionColumn } from './dimensions.ts';
 import { rowIndex, type RowIndex } from './row-index.ts';
@@ -84,7 +84,7 @@ function countRows(cols: AnswerColumns, c: Compiled, counts: Int32Array, keys: n
   next: for (let j = from; j < to; j++) {
     const i = rows === null ? j : rows[j];
     const cat = category[i];
-    if (cat === 3) continue;
+    if (cat === ERASED) continue;
     if (timed) {
       const t = at[i];
       if (t < c.from || t >= c.to) continue;
@@ -173,14 +173,19 @@ function timeOnly(filter: AnswerFilter): boolean {
  */
 export function countDim(cols: AnswerColumns, filter: AnswerFilter, by: string | null): { counts: Int32Array; keys: number } {
   const codes = by === null || by === 'score' ? null : () => dimOf(cols, filter, by).codes;
-  const keys = () => (by === null ? 1 : by === 'score' ? 11 : dimOf(cols, filter, by).labels.length);
+  // Read after the cube's sync or the scan's column, which extend a derived dimension's labels.
+  const keyCount = () => (by === null ? 1 : by === 'score' ? 11 : dimOf(cols, filter, by).labels.length);
   // A resolved column (a trait) can change for an answer, which a cube cannot follow.
   if (timeOnly(filter) && !(by && filter.columns?.[by])) {
     const cube = cubeOf(cols, by ?? '', codes ?? (by === 'score' ? 'score' : 'none'));
-    if (cube) return { counts: cube.sum(filter.from ?? -Infinity, filter.to ?? Infinity, keys()), keys: keys() };
+    if (cube) {
+      const keys = keyCount();
+      return { counts: cube.sum(filter.from ?? -Infinity, filter.to ?? Infinity, keys), keys };
+    }
   }
   const column = by === null ? null : by === 'score' ? cols.score : codes!();
-  return { counts: countBy(cols, filter, keys(), column), keys: keys() };
+  const keys = keyCount();
+  return { counts: countBy(cols, filter, keys, column), keys };
 }
 
 export const countsAt = (counts: Int32Array, key: number): NpsCounts => ({ promoters: counts[key * 3], passives: counts[key * 3 + 1], detractors: counts[key * 3 + 2] });
