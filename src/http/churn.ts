@@ -8,7 +8,7 @@ import type { Store } from '../store/db.ts';
 import { getProfileRow } from '../store/profiles.ts';
 import { churnDefinitionOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { CsvFormat, round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
 import { HttpError } from './errors.ts';
 import { Cursor, secretSecurity, withErrors } from './schemas.ts';
 
@@ -151,7 +151,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 50 })),
         minRisk: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Only risks at or above this (0–1)' })),
         cursor: Cursor,
-        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' })),
+        format: CsvFormat,
       }, { additionalProperties: false }),
       response: withErrors({
         200: Type.Object({ model: Type.Union([ModelRef, Type.Null()]), reason, items: Type.Array(AtRiskItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }),

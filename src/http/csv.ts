@@ -1,5 +1,9 @@
+import { Type } from '@sinclair/typebox';
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** The `format` query parameter of every route that also answers in CSV. */
+export const CsvFormat = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' }));
 
 /** format=csv, or no format and an Accept header asking for CSV. */
 export function wantsCsv(request: FastifyRequest, format: string | undefined): boolean {

@@ -11,15 +11,14 @@ import { isoOrNull } from '../domain/time.ts';
 import type { Store } from '../store/db.ts';
 import { churnDefinitionOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { CsvFormat, round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
 import { HttpError } from './errors.ts';
 import { Difference, NpsFigure, Proportion, Verdict } from './figures.ts';
-import { IsoTime, listParam, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
+import { IsoTime, listParam, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
 
 const DAY = 86_400_000;
 const MAX_WINDOW_DAYS = 730;
 const MAX_EVENTS = 20;
-const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' }));
 const Time = Type.Union([Type.String(), Type.Null()]);
 const Events = Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }))], {
   description: `Track event names that count as exposure, repeated or comma-separated. Default: ${EXPOSURE_EVENTS.join(', ')} (opens and clicks; an unopened send is not exposure)`,
@@ -92,13 +91,6 @@ const BehaviourView = Type.Object({
 
 type Query = Record<string, string | string[] | number | undefined>;
 
-function timeRange(q: Query) {
-  const from = parseTimeParam(q.from as string | undefined, 'from');
-  const to = parseTimeParam(q.to as string | undefined, 'to');
-  if (from != null && to != null && from >= to) throw new HttpError(400, 'to: must be after from', 'to');
-  return { from, to };
-}
-
 function eventList(q: Query): string[] | undefined {
   const events = listParam(q.event as string | string[] | undefined);
   if (events && events.length > MAX_EVENTS) throw new HttpError(400, `event: at most ${MAX_EVENTS} event names`, 'event');
@@ -155,7 +147,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
     schema: {
       tags, security, summary: 'Campaigns named in exposure events, with how many people saw each and when',
       description: 'The campaign is read from the event properties campaign, campaign_name or name. Pick one for GET /api/v1/impact/campaign.',
-      querystring: Type.Object({ event: Events, format: Format }, { additionalProperties: false }),
+      querystring: Type.Object({ event: Events, format: CsvFormat }, { additionalProperties: false }),
       response: withErrors({
         200: Type.Object({
           events: Type.Array(Type.String()),
@@ -189,7 +181,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
         windowDays: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_WINDOW_DAYS, default: 180, description: 'Days before and after exposure an answer may lie' })),
         from: Type.Optional(IsoTime), to: Type.Optional(IsoTime),
         baseline: Type.Optional(Type.Union([Type.Literal('existing'), Type.Literal('all')], { default: 'existing' })),
-        format: Format,
+        format: CsvFormat,
       }, { additionalProperties: false }),
       response: withErrors({ 200: ImpactView }),
     },
@@ -198,7 +190,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
     const campaign = q.campaign?.trim() || null;
     const given = eventList(q);
     if (!campaign && !given) throw new HttpError(400, 'campaign: give a campaign name, an event name (event), or both', 'campaign');
-    const { from, to } = timeRange(q);
+    const { from, to } = parseTimeRange(q);
     const events = given ?? [...EXPOSURE_EVENTS];
     const windowDays = q.windowDays ?? 180;
     const baseline = q.baseline ?? 'existing';
@@ -232,14 +224,14 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
         churnEvent: Type.Optional(Type.String({ maxLength: 200, description: 'Override: a track event that means the customer left; empty for none' })),
         from: Type.Optional(IsoTime), to: Type.Optional(IsoTime),
         asOf: Type.Optional(Type.String({ description: 'ISO 8601 or epoch milliseconds: the moment the analysis stands at (default now), for data that ends in the past' })),
-        format: Format,
+        format: CsvFormat,
       }, { additionalProperties: false }),
       response: withErrors({ 200: BehaviourView }),
     },
   }, async (request, reply) => {
     const q = request.query as Query & { days?: number; churnDays?: number; churnEvent?: string };
     const ws = request.principal.workspaceId;
-    const { from, to } = timeRange(q);
+    const { from, to } = parseTimeRange(q);
     const asOf = parseTimeParam(q.asOf as string | undefined, 'asOf') ?? Date.now();
     const days = q.days ?? 90;
     const churn = churnOverride(await churnDefinitionOf(db, ws), q);

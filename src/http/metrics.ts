@@ -13,9 +13,9 @@ import { addAnnotation, annotationsBetween, deleteAnnotation } from '../store/an
 import type { AnnotationTable } from '../store/schema.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
-import { round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { CsvFormat, round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
 import { Difference, NpsFigure } from './figures.ts';
-import { IsoTime, ListQuery, listParam, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
+import { IsoTime, ListQuery, listParam, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
 
 
 // Filters every insight query takes (the dashboard keeps them in its URL): query parameter → dimension.
@@ -32,14 +32,11 @@ const FILTERS = {
 const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, property.<name> for any answer property, and trait.<name> for any profile trait (its current value; nested with dots); each list may be repeated or comma-separated.';
 const AnnotationView = Type.Object({ id: Type.String(), at: Type.String(), kind: Type.String(), label: Type.String(), source: Type.String() });
 const annotationView = (a: AnnotationTable) => ({ id: a.id, at: new Date(Number(a.at)).toISOString(), kind: a.kind, label: a.label, source: a.source });
-const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv for a spreadsheet (also Accept: text/csv)' }));
 
 type Query = Record<string, string | string[] | undefined>;
 
 function parseFilter(q: Query): AnswerFilter & { from?: number; to?: number } {
-  const from = parseTimeParam(q.from as string | undefined, 'from');
-  const to = parseTimeParam(q.to as string | undefined, 'to');
-  if (from != null && to != null && from >= to) throw new HttpError(400, 'to: must be after from', 'to');
+  const { from, to } = parseTimeRange(q);
   const where: Record<string, string[]> = {};
   for (const [param, dim] of Object.entries(FILTER_DIMS)) {
     const values = listParam(q[param]);
@@ -124,7 +121,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     schema: {
       tags, security, summary: 'NPS per value of a dimension, each with its interval and a mark where it differs significantly from the other answers',
       description: `by: ${DIMENSIONS.join(', ')}. ${FILTER_HELP}`,
-      querystring: open({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan, trait.plan' }), format: Format }),
+      querystring: open({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan, trait.plan' }), format: CsvFormat }),
       response: withErrors({
         200: Type.Object({
           by: Type.String(), total: NpsFigure,
@@ -162,7 +159,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
         ...FILTERS,
         interval: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')], { default: 'week' })),
         rolling: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'e.g. 30 or 90' })),
-        format: Format,
+        format: CsvFormat,
       }),
       response: withErrors({
         200: Type.Object({

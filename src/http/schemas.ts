@@ -24,6 +24,19 @@ export function parseTimeParam(value: string | undefined, field: string): number
   return ms;
 }
 
+/** `from` and `to` of a query (to exclusive), each ISO 8601 or epoch ms; 400 naming `to` when it is not after `from`. */
+export function parseTimeRange(q: Readonly<Record<string, unknown>>): { from: number | undefined; to: number | undefined } {
+  const from = parseTimeParam(q.from as string | undefined, 'from');
+  const to = parseTimeParam(q.to as string | undefined, 'to');
+  if (from != null && to != null && from >= to) {
+    const err = new Error('to: must be after from') as Error & { statusCode: number; field: string };
+    err.statusCode = 400;
+    err.field = 'to';
+    throw err;
+  }
+  return { from, to };
+}
+
 /** Query lists may be repeated (?channel=a&channel=b) or comma-separated (?channel=a,b). */
 export function listParam(value: string | string[] | undefined): string[] | undefined {
   if (value == null) return undefined;
