@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { NotEnoughHistory, plainName } from '../analytics/churn-model.ts';
 import { retrainChurnModel, sameDefinition } from '../analytics/churn-training.ts';
 import type { InsightEngine } from '../analytics/engine.ts';
+import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { atRisk, churnModelHistory, latestChurnModel, scoreOf, type StoredChurnModel } from '../store/churn-models.ts';
 import type { Store } from '../store/db.ts';
 import { getProfileRow } from '../store/profiles.ts';
@@ -77,10 +78,9 @@ function traitText(traits: Record<string, unknown>, key: string): string | null 
 
 function parseCursor(cursor: string | undefined): { risk: number; profileId: string } | undefined {
   if (!cursor) return undefined;
-  const at = cursor.indexOf(':');
-  const risk = Number(cursor.slice(0, at));
-  if (at <= 0 || !Number.isFinite(risk) || at === cursor.length - 1) throw new HttpError(400, 'cursor: pass back nextCursor from the previous page', 'cursor');
-  return { risk, profileId: cursor.slice(at + 1) };
+  const c = decodeCursor(cursor);
+  if (!c) throw new HttpError(400, 'cursor: pass back nextCursor from the previous page', 'cursor');
+  return { risk: c.n, profileId: c.id };
 }
 
 const NO_MODEL = 'No churn model yet in this workspace: POST /api/v1/churn/model trains one (the clock also trains one each day once there are orders)';
@@ -169,7 +169,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
       factors: r.factors.map((f) => ({ text: f.text, feature: f.feature, contribution: f.contribution })), scoredAt: iso(r.scoredAt),
     }));
     const last = page[page.length - 1];
-    const nextCursor = rows.length > q.limit ? `${last.risk}:${last.profileId}` : null;
+    const nextCursor = rows.length > q.limit ? encodeCursor(last.risk, last.profileId) : null;
     if (wantsCsv(request, q.format)) {
       return sendCsv(reply, 'churn-at-risk', items.map((i) => ({
         profile_id: i.profileId, email: spreadsheetSafe(i.email), name: spreadsheetSafe(i.name), risk: round(i.risk, 4),

@@ -16,6 +16,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { countsAt, countDim } from '../analytics/query.ts';
+import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { newId } from '../domain/ids.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
 import { getAnswer } from '../store/answers.ts';
@@ -262,15 +263,11 @@ function timeRange(since?: number, until?: number): { from?: number; to?: number
   return { from: since != null ? since * 1000 : undefined, to: until != null ? (until + 1) * 1000 : undefined };
 }
 
-function encodeCursor(createdAt: number, id: string) {
-  return Buffer.from(`${createdAt}:${id}`).toString('base64url');
-}
-function decodeCursor(value: string): { createdAt: number; id: string } {
-  const text = Buffer.from(value, 'base64url').toString('utf8');
-  const i = text.indexOf(':');
-  const createdAt = Number(text.slice(0, i));
-  if (i < 1 || !Number.isInteger(createdAt)) invalid('page_info', 'is invalid: use the link in the Link header of the previous page');
-  return { createdAt, id: text.slice(i + 1) };
+/** page_info: the created time and id of the last answer on the previous page. */
+function pageInfo(value: string): { createdAt: number; id: string } {
+  const c = decodeCursor(value);
+  if (!c || !Number.isInteger(c.n)) invalid('page_info', 'is invalid: use the link in the Link header of the previous page');
+  return { createdAt: c.n, id: c.id };
 }
 
 /** Form bodies (curl -d, older clients): bracketed keys nest, and the numbers and booleans Delighted takes are read as such. */
@@ -514,7 +511,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     if (from != null) query = query.where('created_at', '>=', from);
     if (to != null) query = query.where('created_at', '<', to);
     if (q.page_info) {
-      const c = decodeCursor(q.page_info);
+      const c = pageInfo(q.page_info);
       query = query.where((eb) => eb.or([eb('created_at', '>', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '>', c.id)])]));
     }
     const rows = await query.orderBy('created_at').orderBy('id').limit(perPage + 1).execute();

@@ -1,4 +1,5 @@
 import { categoryOf } from '../domain/category.ts';
+import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { fromJson, type Db } from './db.ts';
 import { recomputeLatestNps } from './projector.ts';
 import type { AnswerTable } from './schema.ts';
@@ -93,18 +94,6 @@ export interface AnswerListFilter {
   cursor?: string;
 }
 
-/** A page position: the answer time and id of the last item, opaque to clients. */
-function encodeAnswerCursor(at: number, id: string): string {
-  return Buffer.from(`${at}:${id}`).toString('base64url');
-}
-
-function decodeAnswerCursor(cursor: string): { at: number; id: string } | null {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const colon = text.indexOf(':');
-  const at = Number(text.slice(0, colon));
-  return colon > 0 && Number.isFinite(at) ? { at, id: text.slice(colon + 1) } : null;
-}
-
 /**
  * Newest answered first (imports and late deliveries are stored long after they were given, so
  * storage order is not time order), paged by (answered_at, id). Null when the cursor is not one
@@ -119,12 +108,12 @@ export async function listAnswers(db: Db, workspaceId: string, f: AnswerListFilt
   if (f.surveyId) q = q.where('survey_id', '=', f.surveyId);
   if (f.stage) q = q.where('stage', '=', f.stage);
   if (f.cursor) {
-    const c = decodeAnswerCursor(f.cursor);
+    const c = decodeCursor(f.cursor);
     if (!c) return null;
-    q = q.where((eb) => eb.or([eb('answered_at', '<', c.at), eb.and([eb('answered_at', '=', c.at), eb('id', '<', c.id)])]));
+    q = q.where((eb) => eb.or([eb('answered_at', '<', c.n), eb.and([eb('answered_at', '=', c.n), eb('id', '<', c.id)])]));
   }
   const rows = await q.orderBy('answered_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
-  return { items: page.map(answerView), nextCursor: rows.length > f.limit ? encodeAnswerCursor(Number(last.answered_at), last.id) : null };
+  return { items: page.map(answerView), nextCursor: rows.length > f.limit ? encodeCursor(Number(last.answered_at), last.id) : null };
 }
