@@ -26,6 +26,8 @@ export type LiveListener = (answers: LiveAnswer[]) => void;
 // skips what it has already sent at that version.
 const OVERLAP_MS = 5_000;
 const PAGE = 1_000;
+/** While polls fail (the database restarting or away), the longest wait before the next try. */
+const RETRY_MAX_MS = 2_000;
 
 function text(v: unknown): string | null {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
@@ -68,6 +70,8 @@ class WorkspaceFeed {
   private resume: FeedPosition | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** Polls failed in a row. */
+  private failing = 0;
   readonly ready: Promise<void>;
 
   constructor(private readonly db: Db, private readonly workspaceId: string, private readonly pollMs: number, private readonly onError: (err: unknown) => void) {
@@ -108,9 +112,13 @@ class WorkspaceFeed {
       this.resume = rows.length === PAGE ? { at: Number(rows[rows.length - 1].updated_at), id: rows[rows.length - 1].id } : null;
       if (this.resume) delay = 0; // a burst: read on without waiting
       this.forgetBefore(this.upTo - OVERLAP_MS);
+      this.failing = 0;
       if (fresh.length && !this.stopped) for (const listener of this.listeners) listener(fresh);
     } catch (err) {
-      this.onError(err);
+      // Watchers stay connected through an outage and get what changed once the database is back
+      // (nothing is marked as read until it has been read). Said once, and asked less often meanwhile.
+      if (this.failing++ === 0) this.onError(err);
+      delay = Math.min(RETRY_MAX_MS, this.pollMs * 2 ** this.failing);
     }
     this.schedule(delay);
   }

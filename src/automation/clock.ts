@@ -1,3 +1,5 @@
+import { isTransientDbError } from '../store/transient.ts';
+
 /**
  * Work that is due by the clock rather than by a request: scanning for trigger events, starting
  * scheduled survey runs. Every task is safe to run in several processes at once (its writes are
@@ -11,6 +13,8 @@ export interface ClockTask {
 export class Clock {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** Tasks whose last run failed because the database was unavailable. */
+  private readonly unavailable = new Set<string>();
   readonly everyMs: number;
 
   constructor(
@@ -38,8 +42,12 @@ export class Clock {
       for (const task of this.tasks) {
         try {
           await task.run(now);
+          this.unavailable.delete(task.name);
         } catch (err) {
-          console.error(`advocate: ${task.name}`, err);
+          // The next tick tries again whatever failed; an outage of the database is said once per task.
+          if (!isTransientDbError(err)) console.error(`advocate: ${task.name}`, err);
+          else if (!this.unavailable.has(task.name)) console.error(`advocate: ${task.name}: the database is unavailable (${(err as Error).message}); retrying`);
+          if (isTransientDbError(err)) this.unavailable.add(task.name);
         }
       }
     })().finally(() => {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { newId } from '../domain/ids.ts';
 import { fromJson, toJson, type Db, type Store, type Tx } from '../store/db.ts';
 import type { JobTable } from '../store/schema.ts';
+import { isTransientDbError } from '../store/transient.ts';
 
 /**
  * Durable jobs (survey sends, webhooks) in a table of the same database: a job enqueued in a
@@ -64,6 +65,8 @@ export class Outbox {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
   private stopped = false;
+  /** Polls failed in a row because the database was unavailable. */
+  private unavailable = 0;
   private readonly handlers = new Map<string, { run: JobHandler; failed?: FailureHandler }>();
   readonly pollMs: number;
   readonly leaseMs: number;
@@ -108,8 +111,14 @@ export class Outbox {
     this.running = this.runDue();
     try {
       await this.running;
+      if (this.unavailable) console.error(`advocate: job worker: the database is back after ${this.unavailable} failed polls`);
+      this.unavailable = 0;
     } catch (err) {
-      console.error('advocate: job worker', err);
+      // Polling goes on regardless; while the database is away (restarting, failing over) that is
+      // said once rather than twice a second. Jobs claimed when it went keep their lease and are
+      // taken again when it expires.
+      if (!isTransientDbError(err)) console.error('advocate: job worker', err);
+      else if (this.unavailable++ === 0) console.error(`advocate: job worker: the database is unavailable (${(err as Error).message}); retrying`);
     } finally {
       this.running = null;
     }

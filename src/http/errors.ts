@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isTransientDbError } from '../store/transient.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -14,7 +15,21 @@ export class HttpError extends Error {
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
   413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
+  503: 'Service Unavailable',
 };
+
+/**
+ * The database failed for a moment rather than over this request: restarting, failing over,
+ * unreachable, out of connections, a deadlock. The request may simply be sent again, so it gets a
+ * 503 with Retry-After (which Segment's and Delighted's clients honour), not a 500. Looks through
+ * `cause`, where pg puts the socket error under its own "connection timeout".
+ */
+export function databaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isTransientDbError(e)) return true;
+  }
+  return false;
+}
 
 /** One error shape for every route: { statusCode, error, message, field? }; the message names the field. */
 export function errorHandler(err: FastifyError & { field?: string; headers?: Record<string, string> }, request: FastifyRequest, reply: FastifyReply) {
@@ -36,10 +51,16 @@ export function errorHandler(err: FastifyError & { field?: string; headers?: Rec
     message = `Malformed JSON body: ${err.message}`;
   } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     status = 413;
-  } else if (status >= 500) {
-    request.log.error(err);
-    message = 'Internal error; it has been logged';
+  } else if (status === 500 && databaseUnavailable(err)) {
+    status = 503;
+    message = 'The database is not available at the moment (it may be restarting); retry in a second';
+  } else if (status >= 500 && status !== 503) {
+    // A 503 thrown as such (the writer while the database is away) keeps its message: it says what happened.
+    // app.ts logs every 5xx with this error and the request id (X-Request-Id of the reply).
+    // Errors that say what happened in words meant for the client (`expose`) keep their message.
+    if (!(err as { expose?: boolean }).expose) message = 'Internal error; it has been logged';
   }
   if (err.headers) reply.headers(err.headers);
+  if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   reply.status(status).send({ statusCode: status, error: REASONS[status] ?? 'Error', message, ...(field ? { field } : {}) });
 }

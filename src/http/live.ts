@@ -28,8 +28,10 @@ function parseLastEventId(value: string | undefined): FeedPosition | null {
 export async function liveRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache }) {
   const live = new LiveAnswers(opts.store.db, { onError: (err) => app.log.error(err, 'live answer feed') });
   const streams = new Set<() => void>();
+  let closing = false;
   // Open streams would keep app.close() waiting for ever: end them first; browsers reconnect elsewhere.
   app.addHook('preClose', async () => {
+    closing = true;
     for (const end of [...streams]) end();
     live.close();
   });
@@ -52,6 +54,23 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
   }, async (request, reply) => {
     const ws = request.principal.workspaceId;
     const from = parseLastEventId(request.headers['last-event-id'] as string | undefined);
+    // Subscribed, and what was missed read, before the 200: while the database is unavailable the
+    // request is answered 503 with Retry-After (the dashboard tries again) rather than with a stream
+    // that ends at once. An open stream outlives an outage: the feed's polls fail, then resume.
+    let deliver: ((answers: LiveAnswer[]) => void) | null = null;
+    const arrived: LiveAnswer[] = [];
+    const unsubscribe = await live.subscribe(ws, (answers) => (deliver ? deliver(answers) : arrived.push(...answers)));
+    let missed: LiveAnswer[] = [];
+    try {
+      if (from) missed = await live.after(ws, from, CATCH_UP);
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    if (closing) {
+      unsubscribe();
+      throw new HttpError(503, 'The server is shutting down; connect again', undefined, { 'retry-after': '1' });
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -61,7 +80,6 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
     // goes out under the newest id already sent, so resuming from it never repeats anything.
     let high = from;
     let ended = false;
-    let unsubscribe = () => {};
     const ping = setInterval(() => res.write(': ping\n\n'), PING_MS).unref();
     const end = () => {
       if (ended) return;
@@ -73,6 +91,8 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
     };
     streams.add(end);
     res.on('close', end);
+    // The watcher may have gone while the feed was being read.
+    if (res.destroyed || request.raw.destroyed) return end();
 
     const send = (answers: LiveAnswer[]) => {
       if (ended) return;
@@ -83,22 +103,10 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
       }
       if (res.writableLength > MAX_BUFFERED) end();
     };
-    // While the missed answers are read, new ones wait, so the stream stays in order without repeats.
-    let waiting: LiveAnswer[] | null = from ? [] : null;
-    try {
-      unsubscribe = await live.subscribe(ws, (answers) => (waiting ? waiting.push(...answers) : send(answers)));
-      if (ended) return unsubscribe();
-      if (from) {
-        const missed = await live.after(ws, from, CATCH_UP);
-        const sent = new Set(missed.map((a) => formatId(a.position)));
-        send(missed);
-        const queued = waiting!.filter((a) => !sent.has(formatId(a.position)));
-        waiting = null;
-        send(queued);
-      }
-    } catch (err) {
-      request.log.error(err, 'live answer feed');
-      end();
-    }
+    // The missed answers first, then what arrived meanwhile, so the stream stays in order without repeats.
+    const sent = new Set(missed.map((a) => formatId(a.position)));
+    send(missed);
+    send(arrived.filter((a) => !sent.has(formatId(a.position))));
+    deliver = send;
   });
 }

@@ -26,7 +26,18 @@ export interface OpenOptions {
   file?: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** PostgreSQL: how long to wait for a connection (a new one, or a free one of the pool) before failing. */
+  connectTimeoutMs?: number;
 }
+
+/**
+ * Long enough for a TLS handshake to a distant server or a moment's queue for a free connection
+ * under load; short enough that a request on an unreachable server ends in a 503 (http/errors.ts)
+ * well before clients give up, instead of waiting on the operating system's TCP timeouts (minutes).
+ * No statement or query timeout: a dead server breaks the socket at once, and the long statements
+ * we run (migrations, imports, first loads) must not be cut off.
+ */
+const PG_CONNECT_TIMEOUT_MS = 10_000;
 
 export const DEFAULT_SQLITE_FILE = './data/advocate.db';
 
@@ -39,10 +50,20 @@ export function openStore(options: OpenOptions = {}): Store {
   // An explicit file wins over DATABASE_URL, so tools and tests can open a file beside a configured server.
   const url = options.url ?? (options.file ? undefined : process.env.DATABASE_URL);
   if (url && /^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
-    // An idle connection the server drops (restart, failover, admin) errors on the pool; without a
-    // listener that error would end the process. The pool replaces the connection on next use.
-    pool.on('error', (err) => console.error(`advocate: an idle PostgreSQL connection failed: ${err.message}`));
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS });
+    // A connection the server drops (restart, failover, admin) emits 'error' on its client, and an
+    // 'error' with no listener ends the process. The pool listens only while a client is idle (and
+    // then re-emits on the pool); a client that is checked out (a query or transaction under way)
+    // had none. Its query fails on its own and the pool discards the client when it is released.
+    pool.on('connect', (client) => {
+      let told = false;
+      client.on('error', (err) => {
+        // A dropped connection reports twice (the server's message, then the socket's end): once is enough.
+        if (!told) console.error(`advocate: a PostgreSQL connection failed: ${err.message}`);
+        told = true;
+      });
+    });
+    pool.on('error', () => {}); // the client's own listener above has said so
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
@@ -60,6 +81,9 @@ export function openStore(options: OpenOptions = {}): Store {
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  // Deleted and overwritten content is zeroed rather than left in free space, so an erased person
+  // (or a projected inbox batch) leaves no bytes in the file; erase.ts empties the WAL after an erasure.
+  database.pragma('secure_delete = ON');
   database.pragma('cache_size = -65536');
   // Checkpoint less often: pages rewritten by consecutive commits (busy profiles) are copied back once.
   database.pragma('wal_autocheckpoint = 16384');
