@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { buildApp } from './http/app.ts';
+import { buildApp, loggerFrom } from './http/app.ts';
 import { createDemoWorkspace, type DemoWorkspace } from './demo/load.ts';
 import { ensureDemoLogin } from './demo/demo-login.ts';
 import { MIN_PASSWORD, randomPassword } from './domain/passwords.ts';
@@ -102,9 +102,10 @@ async function serve(args: string[]) {
     const saved = readCredentials(workspaces.find((w) => w.name === 'Demo')?.id);
     demo = saved && (await withDemoLogin(store, saved));
   }
-  const { app } = await buildApp({ store, logger: process.env.LOG_LEVEL ? { level: process.env.LOG_LEVEL } : false });
+  const { app, publicUrl } = await buildApp({ store, logger: loggerFrom(process.env.LOG_LEVEL) });
   await app.listen({ port, host });
   const bound = (app.server.address() as AddressInfo).port;
+  app.log.info({ event: 'start', backend: store.backend, port: bound, publicUrl: publicUrl(), pid: process.pid }, 'Advocate started');
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`;
   console.log(`\nAdvocate is running on ${store.backend === 'sqlite' ? `SQLite (${store.location})` : `PostgreSQL (${store.location})`}`);
   console.log(`  Dashboard:  ${url}/app${demo?.login ? `  (sign in as ${demo.login.email} / ${demo.login.password})` : ''}`);
@@ -115,9 +116,11 @@ async function serve(args: string[]) {
     console.log(`  Secret key:       ${demo.secretKey}`);
     console.log(`  Try: curl -u ${demo.secretKey}: ${url}/api/v1/metrics/nps`);
   }
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals) => {
+    app.log.info({ event: 'stopping', signal }, `Advocate stopping (${signal})`);
     await app.close(); // drains and closes the writer
     await store.close();
+    app.log.info({ event: 'stop', signal }, 'Advocate stopped');
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -12,6 +13,7 @@ import { userRoutes } from './users.ts';
 import { liveRoutes } from './live.ts';
 import type { Role } from '../domain/roles.ts';
 import { errorHandler } from './errors.ts';
+import { checkRequestText, useStrictJson } from './request-text.ts';
 import { metricsRoutes } from './metrics.ts';
 import { impactRoutes } from './impact.ts';
 import { InsightEngine } from '../analytics/engine.ts';
@@ -44,7 +46,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface AppOptions {
   store: Store;
-  logger?: boolean | object;
+  /** pino options (see loggerFrom); false (the default, for tests) logs nothing. */
+  logger?: false | { level: string };
   writer?: EventWriter;
   /** Job worker settings; false runs no worker in this process (jobs wait for another). */
   jobs?: OutboxOptions | false;
@@ -68,6 +71,29 @@ export function trustProxyFrom(value: string | undefined): NonNullable<AppOption
   return (_address: string, hop: number) => hop < hops;
 }
 
+/**
+ * LOG_LEVEL, default info: one JSON line per start and stop, and per 5xx with its request id. Each
+ * request gets a line of its own only at debug or trace: at info they would drown the errors.
+ */
+export function loggerFrom(level: string | undefined): { level: string } {
+  return { level: level?.trim() || 'info' };
+}
+
+/** ADVOCATE_PUBLIC_URL as a base for links, or a clear error at start rather than broken links later. */
+function configuredPublicUrl(value: string | undefined): string | null {
+  if (!value?.trim()) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    /* reported below */
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new Error(`ADVOCATE_PUBLIC_URL: "${value}" is not an http(s) URL such as https://nps.example.com`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 export interface App {
   app: FastifyInstance;
   /** Every route as registered, for checking the OpenAPI document against. */
@@ -77,12 +103,19 @@ export interface App {
   outbox: Outbox | null;
   clock: Clock | null;
   engine: InsightEngine;
+  /** The server's base for links (ADVOCATE_PUBLIC_URL, else the listening address). */
+  publicUrl(): string;
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const { store } = options;
+  const configuredUrl = configuredPublicUrl(options.publicUrl ?? process.env.ADVOCATE_PUBLIC_URL);
+  const logLevel = options.logger ? options.logger.level : 'silent';
   const app = Fastify({
     logger: options.logger ?? false,
+    logController: new LogController({ disableRequestLogging: logLevel !== 'debug' && logLevel !== 'trace' }),
+    // Unique across processes and restarts, so a reported id finds one line in merged logs.
+    genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
     // Survey tokens travel in paths (/api/v1/responses/:token, emailed links).
     routerOptions: { maxParamLength: 2048 },
@@ -114,15 +147,44 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
   });
   app.setErrorHandler(errorHandler);
+  useStrictJson(app);
+  app.addHook('preValidation', checkRequestText);
+  // Every 5xx is logged here, once, with the error that caused it when one was thrown (whichever
+  // error handler turned it into a reply), and the route pattern rather than the URL: paths carry survey tokens.
+  const failures = new WeakMap<FastifyRequest, Error>();
+  app.addHook('onError', async (request, _reply, error) => {
+    failures.set(request, error);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode < 500) return;
+    const route = request.routeOptions.url ?? null;
+    request.log.error(
+      { err: failures.get(request), statusCode: reply.statusCode, method: request.method, route, responseTime: Math.round(reply.elapsedTime) },
+      `${request.method} ${route ?? '(no route)'} answered ${reply.statusCode}`,
+    );
+  });
+  // Browsers must take JSON, CSV and the rest as the type they are sent as, never sniff them into HTML.
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
   const outbox = options.jobs === false ? null : new Outbox(store, options.jobs || {});
+  // The one source of absolute links (emails, texts, QR codes, permalinks, analytics.js settings):
+  // never the request's Host or X-Forwarded-Host, which any client can set.
+  const publicUrl = () => {
+    if (configuredUrl) return configuredUrl;
+    const address = app.server.address() as AddressInfo | null;
+    if (!address) return 'http://localhost:3000';
+    const host = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  };
   const delivery: DeliveryContext = {
     db: store.db,
     writer,
     outbox,
     get publicUrl() {
-      if (options.publicUrl ?? process.env.ADVOCATE_PUBLIC_URL) return (options.publicUrl ?? process.env.ADVOCATE_PUBLIC_URL)!;
-      const address = app.server.address() as AddressInfo | null;
-      return address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : 'http://localhost:3000';
+      return publicUrl();
     },
   };
   outbox?.register(SEND_JOB, sendHandler(delivery), sendFailed(delivery));
@@ -172,9 +234,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.get('/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document' } }, async () => app.swagger());
   await app.register(homePage);
 
-  await app.register(segmentRoutes, { writer, keys });
+  await app.register(segmentRoutes, { writer, keys, delivery });
   await app.register(answerRoutes, { store, writer, keys });
-  await app.register(profileRoutes, { store, keys });
+  await app.register(profileRoutes, { store, keys, writer });
   await app.register(metricsRoutes, { store, keys, engine, members, traits });
   await app.register(impactRoutes, { store, keys, engine });
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
@@ -189,7 +251,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(delightedRoutes, { store, writer, keys, delivery, engine });
   await app.register(widgetAsset);
   await app.register(webApp);
-  await app.register(pageRoutes, { store, writer, keys });
+  await app.register(pageRoutes, { store, writer, keys, delivery });
   await app.register(smsInboundRoutes, { delivery });
-  return { app, writer, keys, routes, outbox, clock, engine };
+  return { app, writer, keys, routes, outbox, clock, engine, publicUrl };
 }

@@ -9,7 +9,7 @@ import type { Store } from '../store/db.ts';
 import { getProfileRow } from '../store/profiles.ts';
 import { churnDefinitionOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { CsvFormat, round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
 import { HttpError } from './errors.ts';
 import { Cursor, secretSecurity, withErrors } from './schemas.ts';
 
@@ -172,7 +172,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
     const nextCursor = rows.length > q.limit ? encodeCursor(last.risk, last.profileId) : null;
     if (wantsCsv(request, q.format)) {
       return sendCsv(reply, 'churn-at-risk', items.map((i) => ({
-        profile_id: i.profileId, email: spreadsheetSafe(i.email), name: spreadsheetSafe(i.name), risk: round(i.risk, 4),
+        profile_id: i.profileId, email: i.email, name: i.name, risk: round(i.risk, 4),
         reason_1: i.factors[0]?.text ?? '', reason_2: i.factors[1]?.text ?? '', reason_3: i.factors[2]?.text ?? '', scored_at: i.scoredAt,
       })));
     }

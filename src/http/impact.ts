@@ -11,7 +11,7 @@ import { isoOrNull } from '../domain/time.ts';
 import type { Store } from '../store/db.ts';
 import { churnDefinitionOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { CsvFormat, round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
 import { HttpError } from './errors.ts';
 import { Difference, NpsFigure, Proportion, Verdict } from './figures.ts';
 import { IsoTime, listParam, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
@@ -160,7 +160,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
     const events = eventList(q) ?? [...EXPOSURE_EVENTS];
     const items = (await campaignsSeen(db, request.principal.workspaceId, events)).map((c) => ({ ...c, firstAt: isoOrNull(c.firstAt)!, lastAt: isoOrNull(c.lastAt)! }));
     if (wantsCsv(request, q.format as string | undefined)) {
-      return sendCsv(reply, 'campaigns', items.map((c) => ({ campaign: spreadsheetSafe(c.campaign), people: c.people, events: c.events, first_at: c.firstAt, last_at: c.lastAt })));
+      return sendCsv(reply, 'campaigns', items.map((c) => ({ campaign: c.campaign, people: c.people, events: c.events, first_at: c.firstAt, last_at: c.lastAt })));
     }
     return { events, items };
   });

@@ -18,6 +18,7 @@ import type { Store } from '../store/db.ts';
 import { getSurvey, type Survey } from '../store/surveys.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { pickLanguage, renderSurvey, type SurveyDefinition } from '../surveys/definition.ts';
+import { publicBase, type DeliveryContext } from '../surveys/delivery.ts';
 import { messagePage, surveyPage, thankYouPage, unsubscribePage } from '../surveys/pages.ts';
 import { qrPng, qrSvg } from '../surveys/qr.ts';
 import { respond, ResponseError, type ResponseInput } from '../surveys/respond.ts';
@@ -85,14 +86,7 @@ function wholeNumber(value: unknown, field: string, min: number, max: number): n
   return n;
 }
 
-function baseUrl(request: FastifyRequest): string {
-  const first = (v: string | string[] | undefined) => String((Array.isArray(v) ? v[0] : v) ?? '').split(',')[0].trim();
-  const proto = first(request.headers['x-forwarded-proto']);
-  const host = first(request.headers['x-forwarded-host']);
-  return `${proto === 'http' || proto === 'https' ? proto : request.protocol}://${/^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : request.host}`;
-}
-
-export async function pageRoutes(app: FastifyInstance, opts: { store: Store; writer: EventWriter; keys: KeyCache }) {
+export async function pageRoutes(app: FastifyInstance, opts: { store: Store; writer: EventWriter; keys: KeyCache; delivery: Pick<DeliveryContext, 'db' | 'publicUrl'> }) {
   const db = opts.store.db;
   const secret = authenticate(opts.keys, 'secret');
   const tokenOnly: Array<Record<string, string[]>> = [];
@@ -115,7 +109,6 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
       title = TITLES[400];
       message = `${err.validationContext ?? 'request'}${err.validation[0]?.instancePath.replace(/\//g, '.') ?? ''}: ${err.validation[0]?.message ?? 'is invalid'}`;
     } else if (status >= 500) {
-      request.log.error(err);
       title = 'Something went wrong';
       message = 'Please try again in a moment.';
     }
@@ -321,7 +314,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
     if (!survey) throw new HttpError(404, `No survey ${id} in this workspace`);
     const loc = location?.trim() || undefined;
     const linkToken = await signContactToken(db, { w: ws, c: LINK_CONTACT, s: survey.id, v: survey.version, ch: CHANNEL[kind], x: LINK_EXPIRES, ...(loc ? { loc } : {}) });
-    return { url: `${baseUrl(request)}/${PATH[kind]}/${linkToken}`, kind, location: loc ?? null };
+    return { url: `${await publicBase(opts.delivery, ws)}/${PATH[kind]}/${linkToken}`, kind, location: loc ?? null };
   }
 
   app.post('/api/v1/surveys/:id/links', {

@@ -5,6 +5,7 @@ import { decodeBody, MAX_BATCH_BYTES, MessageError, MessageSchemas, parseBatch, 
 import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
 import type { MessageType } from '../ingest/types.ts';
 import { BackpressureError, type EventWriter as Writer, type WriteResult } from '../store/writer.ts';
+import { publicBase, type DeliveryContext } from '../surveys/delivery.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { openToAnyOrigin } from './cors.ts';
 import { HttpError } from './errors.ts';
@@ -54,7 +55,7 @@ function accept(writer: Writer, workspaceId: string, events: IngestEvent[], fail
   return backpressure(() => writer.write(workspaceId, events, failures, { wait: 'accepted' }));
 }
 
-export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer; keys: KeyCache }) {
+export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer; keys: KeyCache; delivery: Pick<DeliveryContext, 'db' | 'publicUrl'> }) {
   const { writer, keys } = opts;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES * 2 }, (request, raw, done) => {
@@ -88,14 +89,15 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
         response: ok,
       },
       attachValidation: true,
+      // Each message is checked on its own in parseBatch: one bad message must not fail the batch.
+      config: { perMessageCheck: true },
     }, async (request) => {
       const ws = request.principal.workspaceId;
       const receivedAt = Date.now();
       const id = newId('inb', receivedAt);
       const parsed = parseBatch(request.body, receivedAt, request.bodyBytes ?? 0, id, request.bodyText);
       if (parsed.events.length === 0 && parsed.failures.length > 0) {
-        // Nothing in it can ever be stored: still keep the failures, then tell the caller plainly.
-        await accept(writer, ws, [], parsed.failures);
+        // Nothing in it can ever be stored: the caller is told, and a refused request leaves nothing behind.
         throw new HttpError(400, `No message in the batch could be stored; first error: ${parsed.failures[0].error}`, parsed.failures[0].error.split(':')[0]);
       }
       // The batch is stored as the text it came as (the writer's thread need not encode it again).
@@ -145,8 +147,8 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
     const principal = await keys.resolve(writeKey);
     if (!principal) throw new HttpError(404, 'Unknown write key');
     if (principal.kind !== 'write') throw new HttpError(403, 'Secret keys must never be used in a browser: create a public write key');
-    const host = request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost';
-    const protocol = String(request.headers['x-forwarded-proto'] ?? request.protocol);
-    return { integrations: { 'Segment.io': { apiKey: writeKey, apiHost: `${host}/v1`, protocol } }, plan: { track: { __default: { enabled: true } } } };
+    // analytics.js sends to protocol://apiHost: this server as the public reaches it, not the Host it was asked by.
+    const [protocol, rest] = (await publicBase(opts.delivery, principal.workspaceId)).split('://');
+    return { integrations: { 'Segment.io': { apiKey: writeKey, apiHost: `${rest}/v1`, protocol } }, plan: { track: { __default: { enabled: true } } } };
   });
 }

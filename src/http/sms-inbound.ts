@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { settingsOf } from '../store/workspaces.ts';
-import type { DeliveryContext } from '../surveys/delivery.ts';
+import { linkBase, type DeliveryContext } from '../surveys/delivery.ts';
 import { handleInboundSms, parseForm, twiml, verifyTwilioSignature, type FormParams } from '../surveys/sms-inbound.ts';
 import { HttpError } from './errors.ts';
 import { ErrorBody } from './schemas.ts';
@@ -46,7 +46,7 @@ export async function smsInboundRoutes(app: FastifyInstance, opts: { delivery: D
 
     const params = request.body as FormParams;
     // The URL Twilio was given, which is what it signed: this server as the outside world reaches it.
-    const url = (settings.publicUrl ?? opts.delivery.publicUrl).replace(/\/+$/, '') + request.url;
+    const url = linkBase(settings, opts.delivery.publicUrl) + request.url;
     const signature = request.headers['x-twilio-signature'] as string | undefined;
     if (!signature) throw new HttpError(403, 'X-Twilio-Signature header missing: this webhook only takes requests signed by the SMS provider');
     if (!verifyTwilioSignature(settings.sms.authToken, url, params, signature)) {

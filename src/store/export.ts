@@ -1,10 +1,10 @@
 import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import { progress } from '../progress.ts';
 import type { Store } from './db.ts';
 import { isoOrNull } from '../domain/time.ts';
+import { csvWriter } from '../domain/csv.ts';
 
 export type ExportKind = 'people' | 'events' | 'answers';
 export const EXPORT_KINDS: readonly ExportKind[] = ['people', 'events', 'answers'];
@@ -163,7 +163,7 @@ export async function exportCsv(store: Store, workspaceId: string, kind: ExportK
   if (!EXPORT_KINDS.includes(kind)) throw new Error(`unknown kind "${kind}": use ${EXPORT_KINDS.join(', ')}`);
   const started = performance.now();
   const bar = progress(`Exporting ${kind}`, null, options.quiet);
-  const csv = stringify({ header: true, columns: [...EXPORT_COLUMNS[kind]] });
+  const csv = csvWriter(EXPORT_COLUMNS[kind]);
   const done = pipeline(csv, output, { end: options.end ?? true });
   // A failing output (disk full, closed pipe) also destroys `csv`, which ends the wait below.
   done.catch(() => {});

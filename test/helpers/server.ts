@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { buildApp, type App } from '../../src/http/app.ts';
+import { buildApp, loggerFrom, type App, type AppOptions } from '../../src/http/app.ts';
 import type { Store } from '../../src/store/db.ts';
 import { createKey, createWorkspace } from '../../src/store/workspaces.ts';
 
@@ -63,10 +63,12 @@ export function keyedCaller(url: string, writer: { settled(): Promise<void> }): 
 }
 
 /** A real server on a loopback port, with two workspaces so every test can also try the other one's data. */
-export async function startServer(store: Store): Promise<TestServer> {
+export async function startServer(store: Store, options: Omit<AppOptions, 'store'> = {}): Promise<TestServer> {
   const ws = await workspaceWithKeys(store, 'Test');
   const other = await workspaceWithKeys(store, 'Other');
-  const { app, writer, clock, routes } = await buildApp({ store });
+  // Quiet unless a developer asks with ADVOCATE_TEST_LOG=1 (then at LOG_LEVEL, default info).
+  const logger = process.env.ADVOCATE_TEST_LOG && process.env.ADVOCATE_TEST_LOG !== '0' ? loggerFrom(process.env.LOG_LEVEL) : false;
+  const { app, writer, clock, routes } = await buildApp({ store, logger, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
