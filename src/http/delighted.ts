@@ -20,17 +20,19 @@ import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { newId } from '../domain/ids.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
 import { getAnswer } from '../store/answers.ts';
-import { addSuppression, insertContact } from '../store/contacts.ts';
+import { addSuppression, insertContact, isErasedAddress } from '../store/contacts.ts';
 import { fromJson, lockWorkspace, type Store } from '../store/db.ts';
-import { deleteProfile } from '../store/erase.ts';
+import { erasePerson } from '../store/erase.ts';
 import { findProfileId, getProfileRow } from '../store/profiles.ts';
 import type { AnswerTable, ProfileTable, SuppressionTable } from '../store/schema.ts';
 import { createSurvey, listSurveys, type Survey } from '../store/surveys.ts';
-import type { EventWriter } from '../store/writer.ts';
-import { cancelPending, scheduleSends, type DeliveryContext } from '../surveys/delivery.ts';
+import { projectedItems, type EventWriter } from '../store/writer.ts';
+import { cancelPending, publicBase, scheduleSends, type DeliveryContext } from '../surveys/delivery.ts';
 import { answerEvents } from './answers.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
+import { databaseUnavailable, HttpError } from './errors.ts';
+import { timeProblem } from '../domain/limits.ts';
+import { useStrictJson } from './request-text.ts';
 
 export interface DelightedOptions {
   store: Store;
@@ -121,8 +123,11 @@ function delightedErrors(err: FastifyError & { field?: string; headers?: Record<
   } else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
     status = 400;
     message = `Malformed JSON body: ${err.message}`;
-  } else if (status >= 500) {
-    request.log.error(err);
+  } else if (status >= 500 && databaseUnavailable(err)) {
+    status = 503;
+    message = 'The database is not available at the moment (it may be restarting); retry in a second';
+    reply.header('retry-after', '1');
+  } else if (status >= 500 && !(err as { expose?: boolean }).expose) {
     status = 500;
     message = 'Internal error; it has been logged';
   }
@@ -134,10 +139,18 @@ function delightedErrors(err: FastifyError & { field?: string; headers?: Record<
 // Schemas (for validation and the OpenAPI document)
 
 const tags = ['delighted'];
-const SETTLE_BEFORE_ERASE_MS = 5_000;
 const security: Array<Record<string, string[]>> = [{ basicAuth: [] }];
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const UnixTime = Type.Integer({ minimum: 0, description: 'Unix timestamp in seconds' });
+// Past 8.64e12 seconds a number is no longer a date (JavaScript's range): refused by the schema.
+const UnixTime = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000, description: 'Unix timestamp in seconds' });
+
+/** Unix seconds of something that happened, as epoch ms inside the accepted window (domain/limits.ts), else 422 naming the field. */
+function eventSeconds(value: number, field: string, now = Date.now()): number {
+  const ms = value * 1000;
+  const problem = timeProblem(ms, now);
+  if (problem) invalid(field, `${Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : value} ${problem}`);
+  return ms;
+}
 const PerPage = Type.Optional(Type.Integer({ minimum: 1, default: 20, description: 'Items per page, default 20; more than 100 is read as 100' }));
 const Page = Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Page number, from 1' }));
 const StringList = Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]));
@@ -251,13 +264,6 @@ const list = (v: string | string[] | undefined) => (v == null ? [] : (Array.isAr
 const roundHalfAway = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
 const percent = (count: number, n: number) => (n ? Math.round((count * 1000) / n) / 10 : 0);
 
-/** The server as the client reached it, for absolute links. */
-function origin(request: FastifyRequest): string {
-  const proto = String(request.headers['x-forwarded-proto'] ?? request.protocol).split(',')[0].trim();
-  const host = String(request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost').split(',')[0].trim();
-  return `${proto}://${host}`;
-}
-
 /** `since`/`until` are inclusive, to the second. */
 function timeRange(since?: number, until?: number): { from?: number; to?: number } {
   return { from: since != null ? since * 1000 : undefined, to: until != null ? (until + 1) * 1000 : undefined };
@@ -296,12 +302,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
 
   app.setErrorHandler(delightedErrors);
   // The client sends Content-Type: application/json on DELETE too, with no body: not an error here.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') return done(null, undefined);
-    json(request, body as string, done);
-  });
+  useStrictJson(app, { emptyIsNothing: true });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, parseForm(String(body)));
   });
@@ -401,7 +402,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
       previousId: null, groupId: null, properties: null, traits, context: { source: 'delighted api' }, timestamp: now, receivedAt: now, answer: null,
     };
     const result = await writer.write(ws, [event]);
-    return result.items[0].profileId;
+    return projectedItems(result)[0].profileId;
   }
 
   /** A survey sent elsewhere before (Delighted's last_sent_at) is a sent contact, so the fatigue policy counts it. */
@@ -465,7 +466,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
 
     let profileId: string | null = null;
     if (!send || b.last_sent_at != null) profileId = await identify(ws, person);
-    if (b.last_sent_at != null) await recordLastSent(ws, profileId!, await implicitSurvey(ws), channel, b.last_sent_at * 1000, sendTo, phone);
+    if (b.last_sent_at != null) await recordLastSent(ws, profileId!, await implicitSurvey(ws), channel, eventSeconds(b.last_sent_at, 'last_sent_at'), sendTo, phone);
     let scheduledAt: number | null = null;
     if (send) {
       const survey = await implicitSurvey(ws);
@@ -518,7 +519,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const page = rows.slice(0, perPage);
     if (rows.length > perPage) {
       const last = page[page.length - 1];
-      const next = new URL(request.url, origin(request));
+      const next = new URL((await publicBase(delivery, ws)) + request.url);
       next.searchParams.set('page_info', encodeCursor(Number(last.created_at), last.id));
       reply.header('link', `<${next.href}>; rel="next"`);
     }
@@ -536,17 +537,16 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
   });
 
   route('DELETE', '/v1/people/:id', {
-    summary: 'Delighted: delete a person and everything about them (GDPR); an unsubscribe is kept, unlinked, so the opt-out survives',
-    description: 'The person (and any profiles merged into it), identities, events, answers, trait history, merge records, group memberships, survey contacts with their pending sends, and bounces are deleted in one transaction.',
+    summary: 'Delighted: delete a person and everything about them (GDPR); an unsubscribe is kept as a keyed hash of the address, so the opt-out survives',
+    description: 'The same erasure as DELETE /api/v1/profiles/{id}: the person (and any profiles merged into it), identities, events, answers, trait history, merge records, group memberships, survey contacts with their sends, bounces, and ingestion errors naming them. See the README, "Privacy and erasure".',
     params: PersonRef,
     response: responses({ 202: Ok }),
   }, async (request, reply) => {
     const ws = request.principal.workspaceId;
-    // Events accepted but not yet projected would bring the person back after the deletion: let
-    // them land first (briefly; a deep ingestion backlog is not waited out).
-    await Promise.race([writer.settled(), new Promise((r) => setTimeout(r, SETTLE_BEFORE_ERASE_MS).unref())]);
-    const person = await mustFindPerson(ws, (request.params as { id: string }).id);
-    await deleteProfile(db, ws, person.id);
+    const ref = (request.params as { id: string }).id;
+    // erasePerson lets accepted events land first, so they cannot bring the person back.
+    const erased = await erasePerson(store, writer, ws, async () => (await findPerson(ws, ref))?.id ?? null);
+    if (!erased) throw new HttpError(404, `No person ${ref.replace(/\.json$/, '')} in this account`);
     reply.status(202);
     return { ok: true };
   });
@@ -565,7 +565,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
   // --- survey responses ----------------------------------------------------------------------
 
   async function responseViews(ws: string, request: FastifyRequest, rows: AnswerTable[], expandPerson: boolean) {
-    const base = origin(request);
+    const base = await publicBase(delivery, ws);
     let people = new Map<string, PersonView>();
     if (expandPerson && rows.length) {
       const ids = [...new Set(rows.map((r) => r.profile_id))];
@@ -624,10 +624,11 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
       surveyId: survey.id,
       surveyVersion: survey.version,
       properties: { ...(b.properties ?? {}), ...(b.person_properties ?? {}) },
-      ...(b.created_at != null ? { timestamp: String(b.created_at * 1000) } : {}),
+      ...(b.created_at != null ? { timestamp: String(eventSeconds(b.created_at, 'created_at')) } : {}),
     }, Date.now());
     const result = await writer.write(ws, events);
-    const item = result.items[result.items.length - 1];
+    const items = projectedItems(result);
+    const item = items[items.length - 1];
     const row = item.answerId ? await getAnswer(db, ws, item.answerId) : null;
     if (!row) throw new Error('answer missing after commit');
     reply.status(201);
@@ -757,7 +758,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     if (to != null) query = query.where('created_at', '<', to);
     const rows = await query.orderBy('created_at').orderBy('id').limit(perPage).offset(((q.page ?? 1) - 1) * perPage).execute();
     // The person: the profile it was recorded for, else whoever has the address now.
-    const unlinked = rows.filter((r) => !r.profile_id).map((r) => r.address);
+    const unlinked = rows.filter((r) => !r.profile_id && !isErasedAddress(r.address)).map((r) => r.address);
     const owners = unlinked.length
       ? await db.selectFrom('identities').select(['value', 'profile_id']).where('workspace_id', '=', ws).where('kind', 'in', ['email', 'phone']).where('value', 'in', unlinked).execute()
       : [];
@@ -771,8 +772,9 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
       const name = p ? fromJson<Record<string, unknown>>(p.traits, {}).name : null;
       return {
         person_id: p ? (p.merged_into ?? p.id) : null,
-        email: r.channel === 'sms' ? null : r.address,
-        phone_number: r.channel === 'sms' ? r.address : null,
+        // An erased person's opt-out keeps only a hash of the address: there is none to show.
+        email: r.channel === 'sms' || isErasedAddress(r.address) ? null : r.address,
+        phone_number: r.channel === 'sms' && !isErasedAddress(r.address) ? r.address : null,
         name: typeof name === 'string' ? name : null,
         at: seconds(r.created_at)!,
       };

@@ -1,8 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
 import type { Store } from '../store/db.ts';
+import { erasePerson } from '../store/erase.ts';
 import { findProfileId, getProfileRow, profileView, timeline, traitHistory, type IdentifierKind } from '../store/profiles.ts';
 import { stageRulesOf } from '../store/workspaces.ts';
+import type { EventWriter } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { Cursor, Limit, listParam, ListQuery, secretSecurity, withErrors } from './schemas.ts';
@@ -19,10 +22,42 @@ const Profile = Type.Object({
 });
 
 const IDENTIFIERS: IdentifierKind[] = ['userId', 'anonymousId', 'email', 'phone'];
+const IdentifierQuery = Type.Object({ userId: Type.Optional(Type.String()), anonymousId: Type.Optional(Type.String()), email: Type.Optional(Type.String()), phone: Type.Optional(Type.String()) }, { additionalProperties: false });
 
-export async function profileRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache }) {
+const Erased = Type.Object({
+  profileId: Type.String({ description: 'The profile erased (the survivor when a merged id was given)' }),
+  profileIds: Type.Array(Type.String(), { description: 'It and every profile merged into it' }),
+  deleted: Type.Record(Type.String(), Type.Integer(), { description: 'Rows deleted per table: profiles, identities, events, answers, trait_changes, merges, contacts, jobs, profile_groups, suppressions (bounces), churn_scores, ingestion_errors' }),
+  unsubscribesKept: Type.Integer({ description: 'Opt-outs kept with the address replaced by a keyed hash, so the person is not surveyed again if they come back' }),
+  walTruncated: Type.Union([Type.Boolean(), Type.Null()], { description: 'SQLite: whether the write-ahead log was emptied after the erasure; null on PostgreSQL' }),
+});
+
+const ERASE_DESCRIPTION = 'Deletes the person everywhere (GDPR erasure) and answers with the rows deleted per table. '
+  + 'Events accepted before the request are stored first so they cannot bring the person back (429 with Retry-After if they take too long). '
+  + 'Their unsubscribes are kept as a keyed hash of the address only. Admins only on the dashboard. See the README, "Privacy and erasure".';
+
+export async function profileRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; writer: EventWriter }) {
   const db = opts.store.db;
   const secret = authenticate(opts.keys, 'secret');
+  // Erasure cannot be undone: on the dashboard it is an admin's decision.
+  const admin = authenticate(opts.keys, 'secret', { role: 'admin' });
+
+  /** The one identifier a query names; 400 naming the field when there is not exactly one, or it cannot be an address. */
+  function identifierOf(q: Partial<Record<IdentifierKind, string>>): { kind: IdentifierKind; value: string } {
+    const given = IDENTIFIERS.filter((k) => q[k] != null && q[k] !== '');
+    if (given.length !== 1) throw new HttpError(400, 'querystring: give exactly one of userId, anonymousId, email, phone', 'querystring');
+    const kind = given[0];
+    const raw = q[kind]!;
+    if (kind === 'email' && !normaliseEmail(raw)) throw new HttpError(400, `email: "${raw.slice(0, 80)}" is not an email address`, 'email');
+    if (kind === 'phone' && !normalisePhone(raw)) throw new HttpError(400, `phone: "${raw.slice(0, 80)}" is not a phone number (6 to 15 digits)`, 'phone');
+    return { kind, value: raw };
+  }
+
+  async function erase(workspaceId: string, locate: () => Promise<string | null>, missing: string) {
+    const erasure = await erasePerson(opts.store, opts.writer, workspaceId, locate);
+    if (!erasure) throw new HttpError(404, missing);
+    return erasure;
+  }
 
   async function load(workspaceId: string, id: string) {
     const row = await getProfileRow(db, workspaceId, id);
@@ -36,7 +71,7 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
       tags: ['profiles'],
       summary: 'Find a profile by any identifier: userId, anonymousId, email or phone (exactly one)',
       security: secretSecurity,
-      querystring: Type.Object({ userId: Type.Optional(Type.String()), anonymousId: Type.Optional(Type.String()), email: Type.Optional(Type.String()), phone: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      querystring: IdentifierQuery,
       response: withErrors({ 200: Profile }),
     },
   }, async (request) => {
@@ -56,6 +91,31 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
     const ws = request.principal.workspaceId;
     const { id } = request.params as { id: string };
     return profileView(db, ws, await load(ws, id), await stageRulesOf(db, ws));
+  });
+
+  app.delete('/api/v1/profiles', {
+    preValidation: admin,
+    schema: {
+      tags: ['profiles'],
+      summary: 'Erase a person found by any identifier: userId, anonymousId, email or phone (exactly one)',
+      description: ERASE_DESCRIPTION,
+      security: secretSecurity,
+      querystring: IdentifierQuery,
+      response: withErrors({ 200: Erased }),
+    },
+  }, async (request) => {
+    const { kind, value } = identifierOf(request.query as Partial<Record<IdentifierKind, string>>);
+    const ws = request.principal.workspaceId;
+    return erase(ws, () => findProfileId(db, ws, kind, value), `No profile with ${kind} "${value.slice(0, 80)}"`);
+  });
+
+  app.delete('/api/v1/profiles/:id', {
+    preValidation: admin,
+    schema: { tags: ['profiles'], summary: 'Erase a person by profile id (a merged id erases its survivor)', description: ERASE_DESCRIPTION, security: secretSecurity, params: Type.Object({ id: Type.String() }), response: withErrors({ 200: Erased }) },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { id } = request.params as { id: string };
+    return erase(ws, async () => (await getProfileRow(db, ws, id))?.id ?? null, `No profile ${id} in this workspace`);
   });
 
   app.get('/api/v1/profiles/:id/timeline', {

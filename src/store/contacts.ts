@@ -1,10 +1,15 @@
+import { createHmac } from 'node:crypto';
 import { newId } from '../domain/ids.ts';
+import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
 import type { PastContact, Suppression } from '../domain/fatigue.ts';
 import type { Db, Tx } from './db.ts';
 import type { ContactStatus, ContactTable, SuppressionTable } from './schema.ts';
 
-/** Statuses that mean the person was actually asked (a scheduled send has not asked anyone yet). */
-const ASKED: ContactStatus[] = ['sent', 'shown', 'dismissed', 'answered'];
+/**
+ * Statuses that mean the person was actually asked (a scheduled send has not asked anyone yet). A
+ * send being made ('sending', see contact-claims.ts) counts, so a second send at the same moment sees it.
+ */
+const ASKED: ContactStatus[] = ['sending', 'sent', 'shown', 'dismissed', 'answered'];
 
 export async function insertContact(db: Db | Tx, row: ContactTable): Promise<boolean> {
   const r = await db.insertInto('contacts').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
@@ -25,7 +30,9 @@ export async function updateContact(db: Db | Tx, workspaceId: string, id: string
 export async function contactHistory(db: Db, workspaceId: string, profileId: string, since: number): Promise<PastContact[]> {
   const [contacts, answers] = await Promise.all([
     db.selectFrom('contacts').select(['id', 'survey_id', 'channel', 'status', 'contacted_at', 'created_at'])
-      .where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).where('created_at', '>', since).where('status', 'in', ASKED).execute(),
+      .where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).where('status', 'in', ASKED)
+      // A contact counts from when it asked: a send delayed for weeks was created long before that.
+      .where((eb) => eb.or([eb('contacted_at', '>', since), eb.and([eb('contacted_at', 'is', null), eb('created_at', '>', since)])])).execute(),
     db.selectFrom('answers').select(['survey_id', 'channel', 'answered_at', 'contact_id'])
       .where('profile_id', '=', profileId).where('answered_at', '>', since).execute(),
   ]);
@@ -39,18 +46,50 @@ export async function contactHistory(db: Db, workspaceId: string, profileId: str
   return out;
 }
 
+const ERASED = 'erased:';
+
+/**
+ * An erased person's address in the only form kept: a keyed hash (HMAC-SHA256 with the workspace's
+ * signing secret) that recognises the address when it is given again but cannot be read back, nor
+ * be confirmed by hashing guesses without the secret. Addresses are stored normalised, so the
+ * hash of what identity resolution stores matches the hash made at erasure.
+ */
+export function erasedAddress(secret: string, address: string): string {
+  return ERASED + createHmac('sha256', secret).update(`suppression:${address}`).digest('base64url');
+}
+/** Whether a suppression's address is an erased person's hash (no address to show). */
+export const isErasedAddress = (address: string) => address.startsWith(ERASED);
+
+// The signing secret never changes once a workspace exists.
+const secrets = new Map<string, string>();
+export async function addressSecret(db: Db | Tx, workspaceId: string): Promise<string> {
+  const hit = secrets.get(workspaceId);
+  if (hit) return hit;
+  const row = await db.selectFrom('workspaces').select('signing_secret').where('id', '=', workspaceId).executeTakeFirst();
+  // No such workspace: it has no suppressions either, so any key finds nothing.
+  if (!row) return '';
+  secrets.set(workspaceId, row.signing_secret);
+  return row.signing_secret;
+}
+
+/**
+ * Unsubscribes and bounces that apply to a person: by profile, by address, and by an erased person's
+ * hashed address. Addresses are compared as stored (normalised), however the caller wrote them.
+ */
 export async function suppressionsFor(db: Db, workspaceId: string, profileId: string | null, addresses: string[]): Promise<Suppression[]> {
-  const list = addresses.filter(Boolean);
+  const list = [...new Set(addresses.filter(Boolean).map((a) => normaliseEmail(a) ?? normalisePhone(a) ?? a))];
   if (!profileId && !list.length) return [];
+  const secret = list.length ? await addressSecret(db, workspaceId) : '';
+  const hashed = new Map(list.map((a) => [erasedAddress(secret, a), a]));
   const rows = await db.selectFrom('suppressions').selectAll().where('workspace_id', '=', workspaceId)
     .where((eb) => {
       const ors = [];
       if (profileId) ors.push(eb('profile_id', '=', profileId));
-      if (list.length) ors.push(eb('address', 'in', list));
+      if (list.length) ors.push(eb('address', 'in', [...list, ...hashed.keys()]));
       return eb.or(ors);
     })
     .execute();
-  return rows.map((r) => ({ kind: r.kind, channel: r.channel, address: r.address, at: r.created_at, source: r.source }));
+  return rows.map((r) => ({ kind: r.kind, channel: r.channel, address: hashed.get(r.address) ?? r.address, at: r.created_at, source: r.source }));
 }
 
 export interface NewSuppression {
@@ -70,6 +109,7 @@ export async function addSuppression(db: Db | Tx, workspaceId: string, s: NewSup
   }).onConflict((oc) => oc.columns(['workspace_id', 'address', 'kind']).doNothing()).execute();
 }
 
+/** Rows as stored: an erased person's carry the hashed address (isErasedAddress). */
 export async function listSuppressions(db: Db, workspaceId: string, kind: SuppressionTable['kind'], opts: { limit: number; since?: number; until?: number; cursor?: string }) {
   let q = db.selectFrom('suppressions').selectAll().where('workspace_id', '=', workspaceId).where('kind', '=', kind);
   if (opts.since != null) q = q.where('created_at', '>=', opts.since);
@@ -78,8 +118,10 @@ export async function listSuppressions(db: Db, workspaceId: string, kind: Suppre
   return q.orderBy('id').limit(opts.limit).execute();
 }
 
+/** Removes the suppression of an address, also where it is kept as an erased person's hash (START after an erasure). */
 export async function removeSuppression(db: Db, workspaceId: string, address: string, kind: SuppressionTable['kind']): Promise<boolean> {
-  const r = await db.deleteFrom('suppressions').where('workspace_id', '=', workspaceId).where('address', '=', address).where('kind', '=', kind).executeTakeFirst();
+  const forms = [address, erasedAddress(await addressSecret(db, workspaceId), address)];
+  const r = await db.deleteFrom('suppressions').where('workspace_id', '=', workspaceId).where('address', 'in', forms).where('kind', '=', kind).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
 
