@@ -120,7 +120,9 @@ forEachBackend('fatigue: one contact budget across channels, each "no" explained
     const explained = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=web&userId=user-7`, s.ws.secretKey);
     assert.equal(explained.json.ask, false);
     assert.equal(explained.json.code, 'contact_budget');
-    assert.ok(explained.json.nextEligibleAt > new Date(Date.now() + 89 * 86_400_000).toISOString());
+    // The limit says 90 days, so she is free again 90 days after her answer, not a day more or less.
+    const [answer] = (await s.call('GET', '/api/v1/answers', s.ws.secretKey)).json.items;
+    assert.equal(explained.json.nextEligibleAt, new Date(Date.parse(answer.answeredAt) + 90 * 86_400_000).toISOString());
 
     // A looser workspace budget still leaves the survey's own recontact days.
     assert.equal((await s.call('PUT', '/api/v1/settings/contact-policy', s.ws.secretKey, { maxSurveys: 3, perDays: 30 })).status, 200);
@@ -133,9 +135,11 @@ forEachBackend('fatigue: one contact budget across channels, each "no" explained
     assert.equal(fresh.json.ask, true);
     await s.call('POST', '/v1/identify', s.ws.writeKey, { userId: 'user-8', traits: { email: 'u8@example.com', plan: 'free' } });
     await addSuppression(store.db, s.ws.id, { kind: 'unsubscribe', channel: 'email', address: 'u8@example.com', source: 'email link' });
-    const unsub = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=web&userId=user-8`, s.ws.secretKey);
-    assert.equal(unsub.json.code, 'unsubscribed');
-    assert.match(unsub.json.reason, /unsubscribed on \d{4}-\d\d-\d\d \(email link\)/);
+    for (const channel of ['web', 'email', 'app']) {
+      const unsub = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=${channel}&userId=user-8`, s.ws.secretKey);
+      assert.equal(unsub.json.code, 'unsubscribed', channel);
+      assert.match(unsub.json.reason, /unsubscribed on \d{4}-\d\d-\d\d \(email link\)/);
+    }
 
     // Targeting names the field that kept a person out.
     await s.call('PUT', `/api/v1/surveys/${surveyId}`, s.ws.secretKey, { ...json.survey.definition, targeting: [{ field: 'traits.plan', op: 'eq', value: 'premium' }] });

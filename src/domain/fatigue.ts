@@ -65,8 +65,10 @@ export function decide(input: FatigueInput): Decision {
     return { ask: false, code: 'bounced', reason: `not asked: ${channel === 'sms' ? 'phone number' : 'email address'} ${bounce.address} bounced on ${day(bounce.at)}`, nextEligibleAt: null };
   }
 
+  // The window is the last perDays days, to the millisecond: a contact exactly perDays days old no
+  // longer counts. A contact stamped after `now` counts too: another process's clock may run ahead.
   const windowStart = now - policy.perDays * DAY;
-  const recent = history.filter((h) => h.at > windowStart && h.at <= now).sort((a, b) => b.at - a.at);
+  const recent = history.filter((h) => h.at > windowStart).sort((a, b) => b.at - a.at);
   if (policy.maxSurveys <= 0 || recent.length >= policy.maxSurveys) {
     // The contact that frees a slot is the oldest of the last maxSurveys.
     const freeing = recent[Math.max(0, policy.maxSurveys - 1)] ?? recent[0];
@@ -81,7 +83,7 @@ export function decide(input: FatigueInput): Decision {
     };
   }
 
-  const same = history.filter((h) => h.surveyId === survey.id && h.at <= now).sort((a, b) => b.at - a.at)[0];
+  const same = history.filter((h) => h.surveyId === survey.id).sort((a, b) => b.at - a.at)[0];
   if (same && now - same.at < survey.recontactDays * DAY) {
     return {
       ask: false,

@@ -2,6 +2,7 @@ import { enqueue, PermanentJobError, type Job, type Outbox } from '../automation
 import type { FieldCondition } from '../domain/conditions.ts';
 import { newId, randomBase62 } from '../domain/ids.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
+import { claimContact } from '../store/contact-claims.ts';
 import { addSuppression, getContact, insertContact, updateContact } from '../store/contacts.ts';
 import type { Db } from '../store/db.ts';
 import type { ContactTable } from '../store/schema.ts';
@@ -51,6 +52,19 @@ export interface DeliveryContext {
 }
 
 /**
+ * The base of every absolute link for a workspace (messages, survey links, QR codes, permalinks):
+ * its own public URL setting, else the server's. Never taken from a request's Host or
+ * X-Forwarded-Host, which any client can set.
+ */
+export function linkBase(settings: { publicUrl?: string }, serverUrl: string): string {
+  return (settings.publicUrl ?? serverUrl).replace(/\/+$/, '');
+}
+
+export async function publicBase(ctx: Pick<DeliveryContext, 'db' | 'publicUrl'>, workspaceId: string): Promise<string> {
+  return linkBase(await settingsOf(ctx.db, workspaceId), ctx.publicUrl);
+}
+
+/**
  * Schedules a survey to people by email or SMS. Each recipient becomes (or is found as) a profile,
  * is checked against the fatigue policy now (and again at send time), and gets a contact row and a
  * send job in the outbox; a recipient who may not be asked is recorded as skipped, with the reason.
@@ -97,6 +111,7 @@ export interface ContactPlan extends SendPlan {
 /**
  * Checks one person against the fatigue policy and, if they may be asked, stores the contact and its
  * send job in one transaction. The person's own addresses are used when the request named none.
+ * This check claims nothing: the send checks again and claims the person (sendHandler says why).
  */
 export async function scheduleContact(ctx: DeliveryContext, workspaceId: string, survey: Survey, person: Person, plan: ContactPlan, now = Date.now()) {
   const decision = await checkEligibility(ctx.db, workspaceId, person, survey, { channel: plan.channel, now, conditions: plan.conditions });
@@ -133,68 +148,100 @@ function failureText(r: Extract<DeliveryResult, { ok: false }>) {
   return r.error.slice(0, 500);
 }
 
-/** The outbox job that sends one contact's email or SMS. */
+/** Contact statuses a send job may still act on; 'sending' is this job's own claim (see below). */
+const WAITING: ContactTable['status'][] = ['scheduled', 'failed', 'sending'];
+
+/**
+ * The outbox job that sends one contact's email or SMS.
+ *
+ * The fatigue check that counts is this one, made while claiming the person (claimContact): the
+ * check, and marking the contact 'sending' so that it counts as asked, commit together, serialised
+ * per person (see contact-claims.ts), so two sends to one person at the same moment (two runs, two
+ * processes) cannot both pass. The check at scheduling only spares a job and tells the caller early; it claims nothing,
+ * because scheduling asks nobody: a send may wait days (a trigger's delay), be cancelled or fail,
+ * and a claim held all that time would turn away surveys that would in fact have been the only one.
+ * The message goes out after the claim commits (no network I/O holds the lock); a failed attempt
+ * gives the claim back, so a failure never uses up the person's budget.
+ */
 export function sendHandler(ctx: DeliveryContext) {
   return async (job: Job) => {
     const { db } = ctx;
     const ws = job.workspaceId!;
     const contact = await getContact(db, ws, String(job.payload.contactId));
     // Cancelled, skipped, or already sent by an earlier attempt whose outcome was recorded.
-    if (!contact || (contact.status !== 'scheduled' && contact.status !== 'failed')) return;
-    const now = Date.now();
+    if (!contact || !WAITING.includes(contact.status)) return;
     const survey = await getSurvey(db, ws, contact.survey_id, contact.survey_version);
     const current = await getSurvey(db, ws, contact.survey_id);
     if (!survey || !current || current.status !== 'active') {
-      await updateContact(db, ws, contact.id, { status: 'cancelled', reason: 'the survey is no longer active' });
+      await updateContact(db, ws, contact.id, { status: 'cancelled', reason: 'the survey is no longer active', contacted_at: null }, WAITING);
       return;
     }
-    const person = await resolvePerson(db, ws, { profileId: contact.profile_id, email: contact.email, phone: contact.phone, userId: contact.user_id });
-    const decision = await checkEligibility(db, ws, person, { ...survey, status: current.status }, { channel: contact.channel, now });
-    if (!decision.ask) {
-      await updateContact(db, ws, contact.id, { status: 'skipped', reason: decision.reason });
-      return;
-    }
-    const settings = await settingsOf(db, ws);
-    const wsName = (await workspaceName(db, ws)) ?? '';
-    const base = (settings.publicUrl ?? ctx.publicUrl).replace(/\/+$/, '');
-    const props = JSON.parse(contact.properties || '{}') as { language?: string };
-    const rendered = renderSurvey(survey.id, survey.version, survey.definition, props.language, wsName);
-    const token = await signContactToken(db, contactTokenOf(contact, now + survey.definition.tokenTtlDays * 86_400_000));
-    const company = survey.definition.companyName ?? wsName;
-
-    let result: DeliveryResult;
-    if (contact.channel === 'email') {
-      if (!settings.smtp) throw new PermanentJobError('email is not set up for this workspace: PUT /api/v1/settings/delivery with smtp settings');
-      if (!contact.email) throw new PermanentJobError('no email address for this contact');
-      const mail = renderSurveyEmail({
-        survey: rendered, scoreUrl: (n) => `${base}/s/${token}?score=${n}`, surveyUrl: `${base}/s/${token}`, unsubscribeUrl: `${base}/u/${token}`,
-        companyName: company, subject: emailSubjectOf(survey.definition, pickLanguage(survey.definition, props.language), wsName),
+    // A contact already 'sending' was claimed by an attempt that died before recording its outcome
+    // (its job's lease ran out): the claim was granted, so this attempt sends under it.
+    if (contact.status !== 'sending') {
+      const person = await resolvePerson(db, ws, { profileId: contact.profile_id, email: contact.email, phone: contact.phone, userId: contact.user_id });
+      const personKey = person.profile?.id ?? contact.email ?? contact.phone ?? contact.id;
+      const claim = await claimContact(db, ws, contact.id, personKey, async (tx, now) => {
+        const decision = await checkEligibility(tx, ws, person, { ...survey, status: current.status }, { channel: contact.channel, now });
+        return decision.ask ? null : decision.reason;
       });
-      result = await sendEmail(settings.smtp, { to: contact.email, ...mail, messageId: `${contact.id}@advocate` });
-    } else {
-      if (!settings.sms) throw new PermanentJobError('SMS is not set up for this workspace: PUT /api/v1/settings/delivery with sms settings');
-      if (!contact.phone) throw new PermanentJobError('no phone number for this contact');
-      const link = contact.short_code ? `${base}/r/${contact.short_code}` : `${base}/s/${token}`;
-      result = await sendSms(settings.sms, { to: contact.phone, body: renderSurveySms(rendered, link, company), idempotencyKey: contact.id });
+      if (!claim.claimed) return;
     }
-
-    if (result.ok) {
-      await updateContact(db, ws, contact.id, { status: 'sent', contacted_at: Date.now(), attempts: job.attempts, error: null });
-      return;
+    try {
+      await deliver(ctx, job, contact, survey);
+    } catch (err) {
+      // Not sent: the person's budget is free again until the next attempt claims it anew.
+      await updateContact(db, ws, contact.id, { status: 'scheduled', contacted_at: null }, ['sending']);
+      throw err;
     }
-    const address = contact.channel === 'email' ? contact.email! : contact.phone!;
-    if (result.bounce) await addSuppression(db, ws, { kind: 'bounce', channel: contact.channel, address, profileId: contact.profile_id, source: `${contact.channel} delivery`, detail: failureText(result) });
-    if (result.unsubscribed) await addSuppression(db, ws, { kind: 'unsubscribe', channel: contact.channel, address, profileId: contact.profile_id, source: 'replied STOP', detail: failureText(result) });
-    await updateContact(db, ws, contact.id, { attempts: job.attempts, error: failureText(result) });
-    if (result.permanent) throw new PermanentJobError(failureText(result));
-    throw new Error(failureText(result));
   };
+}
+
+async function deliver(ctx: DeliveryContext, job: Job, contact: ContactTable, survey: Survey) {
+  const { db } = ctx;
+  const ws = contact.workspace_id;
+  const now = Date.now();
+  const settings = await settingsOf(db, ws);
+  const wsName = (await workspaceName(db, ws)) ?? '';
+  const base = linkBase(settings, ctx.publicUrl);
+  const props = JSON.parse(contact.properties || '{}') as { language?: string };
+  const rendered = renderSurvey(survey.id, survey.version, survey.definition, props.language, wsName);
+  const token = await signContactToken(db, contactTokenOf(contact, now + survey.definition.tokenTtlDays * 86_400_000));
+  const company = survey.definition.companyName ?? wsName;
+
+  let result: DeliveryResult;
+  if (contact.channel === 'email') {
+    if (!settings.smtp) throw new PermanentJobError('email is not set up for this workspace: PUT /api/v1/settings/delivery with smtp settings');
+    if (!contact.email) throw new PermanentJobError('no email address for this contact');
+    const mail = renderSurveyEmail({
+      survey: rendered, scoreUrl: (n) => `${base}/s/${token}?score=${n}`, surveyUrl: `${base}/s/${token}`, unsubscribeUrl: `${base}/u/${token}`,
+      companyName: company, subject: emailSubjectOf(survey.definition, pickLanguage(survey.definition, props.language), wsName),
+    });
+    result = await sendEmail(settings.smtp, { to: contact.email, ...mail, messageId: `${contact.id}@advocate` });
+  } else {
+    if (!settings.sms) throw new PermanentJobError('SMS is not set up for this workspace: PUT /api/v1/settings/delivery with sms settings');
+    if (!contact.phone) throw new PermanentJobError('no phone number for this contact');
+    const link = contact.short_code ? `${base}/r/${contact.short_code}` : `${base}/s/${token}`;
+    result = await sendSms(settings.sms, { to: contact.phone, body: renderSurveySms(rendered, link, company), idempotencyKey: contact.id });
+  }
+
+  if (result.ok) {
+    // Only from 'sending': a recipient quick enough to answer first keeps 'answered'.
+    await updateContact(db, ws, contact.id, { status: 'sent', contacted_at: Date.now(), attempts: job.attempts, error: null }, ['sending']);
+    return;
+  }
+  const address = contact.channel === 'email' ? contact.email! : contact.phone!;
+  if (result.bounce) await addSuppression(db, ws, { kind: 'bounce', channel: contact.channel, address, profileId: contact.profile_id, source: `${contact.channel} delivery`, detail: failureText(result) });
+  if (result.unsubscribed) await addSuppression(db, ws, { kind: 'unsubscribe', channel: contact.channel, address, profileId: contact.profile_id, source: 'replied STOP', detail: failureText(result) });
+  await updateContact(db, ws, contact.id, { attempts: job.attempts, error: failureText(result) });
+  if (result.permanent) throw new PermanentJobError(failureText(result));
+  throw new Error(failureText(result));
 }
 
 /** After the last attempt the contact shows as failed, with the last error. */
 export function sendFailed(ctx: DeliveryContext) {
   return async (job: Job, error: string) => {
     if (!job.workspaceId) return;
-    await updateContact(ctx.db, job.workspaceId, String(job.payload.contactId), { status: 'failed', error: error.slice(0, 500), attempts: job.attempts }, ['scheduled', 'failed']);
+    await updateContact(ctx.db, job.workspaceId, String(job.payload.contactId), { status: 'failed', error: error.slice(0, 500), attempts: job.attempts, contacted_at: null }, WAITING);
   };
 }
