@@ -41,9 +41,11 @@ forEachBackend('live feed: each new answer arrives within a second, over a sessi
     assert.equal((await openSse(`${s.url}/api/v1/live/answers`)).status, 401);
     assert.equal((await openSse(`${s.url}/api/v1/live/answers`, { authorization: basic(s.ws.writeKey) })).status, 403, 'a public key reads nothing');
 
+    // An answer names a survey of its own workspace (a made-up surveyId is refused).
+    const surveyId = (await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'NPS' })).json.survey.id;
     const { answer: a, at } = await answer(s, s.ws.writeKey, {
       person: { userId: 'ada', email: 'ada@example.com', traits: { name: 'Ada Lovelace' } },
-      score: 3, channel: 'web', comment: XSS, surveyId: 'srv_1',
+      score: 3, channel: 'web', comment: XSS, surveyId,
     });
     for (const stream of [bySession, byKey]) {
       const e = await stream.next(1000);
@@ -53,7 +55,7 @@ forEachBackend('live feed: each new answer arrives within a second, over a sessi
       const data = JSON.parse(e.data!);
       assert.deepEqual(data, {
         id: a.id, at: a.answeredAt, score: 3, category: 'detractor', comment: XSS, channel: 'web',
-        surveyId: 'srv_1', profileId: a.profileId, name: 'Ada Lovelace', email: 'ada@example.com',
+        surveyId, profileId: a.profileId, name: 'Ada Lovelace', email: 'ada@example.com',
       });
       // The comment travels as JSON text, byte for byte: nothing escaped into entities, nothing dropped.
       assert.ok(e.raw.includes(`"comment":${JSON.stringify(XSS)}`), e.raw);

@@ -89,7 +89,7 @@ forEachBackend('answers: context at answer time, comment update with token, idem
         { type: 'page', userId: 'c1', name: 'Offer', messageId: 'c1-p', timestamp: iso(now - 2 * DAY), context: { campaign: { name: 'spring-promo', source: 'newsletter' }, userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile' } },
       ],
     });
-    const first = await s.call('POST', '/api/v1/answers', w, { person: { userId: 'c1' }, score: 6, channel: 'email', surveyId: 'rel', timestamp: iso(now - DAY), messageId: 'ans-1' });
+    const first = await s.call('POST', '/api/v1/answers', w, { person: { userId: 'c1' }, score: 6, channel: 'email', timestamp: iso(now - DAY), messageId: 'ans-1' });
     assert.equal(first.status, 201, first.text);
     const a = first.json.answer;
     assert.equal(a.category, 'detractor');

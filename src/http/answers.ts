@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LIMITS } from '../domain/limits.ts';
 import type { FastifyInstance } from 'fastify';
 import { newId } from '../domain/ids.ts';
 import type { IngestEvent } from '../ingest/event.ts';
@@ -8,16 +9,17 @@ import { NPS_RESPONDED } from '../ingest/types.ts';
 import { answerView, getAnswer, listAnswers, updateAnswerComment } from '../store/answers.ts';
 import type { Store } from '../store/db.ts';
 import { signToken, verifyToken } from '../store/workspaces.ts';
-import type { EventWriter as Writer } from '../store/writer.ts';
+import { projectedItems, type EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
-import { Cursor, IsoTime, Limit, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
+import { mustExistSurvey } from './must-exist.ts';
+import { Cursor, IsoTime, Limit, parseEventTime, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
 
 export const Person = Type.Object(
   {
-    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    anonymousId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+    userId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.identifier })),
+    anonymousId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.identifier })),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: LIMITS.email })),
     phone: Type.Optional(Type.String({ minLength: 4, maxLength: 32 })),
     traits: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
@@ -30,13 +32,13 @@ const CreateAnswer = Type.Object(
     score: Type.Integer({ minimum: 0, maximum: 10 }),
     comment: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
     channel: Type.Optional(Type.String({ minLength: 1, maxLength: 40, default: 'api', examples: ['web', 'email', 'sms', 'app', 'store'] })),
-    surveyId: Type.Optional(Type.String({ maxLength: 200 })),
-    surveyVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    surveyId: Type.Optional(Type.String({ maxLength: LIMITS.identifier, description: 'A survey of this workspace (422 naming surveyId otherwise)' })),
+    surveyVersion: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.int32, description: 'A version of that survey (needs surveyId)' })),
     csat: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'Customer satisfaction, 1–5, reported beside NPS' })),
     ces: Type.Optional(Type.Integer({ minimum: 1, maximum: 7, description: 'Customer effort, 1–7, reported beside NPS' })),
     properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     timestamp: Type.Optional(IsoTime),
-    messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Idempotency key: sending the same messageId again returns the first answer' })),
+    messageId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.identifier, description: 'Idempotency key: sending the same messageId again returns the first answer' })),
     context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false },
@@ -67,7 +69,7 @@ export function answerEvents(body: CreateAnswerBody, now: number): IngestEvent[]
   if (!p.userId && !p.anonymousId && !email && !phone) {
     throw new HttpError(400, 'person: give at least one of userId, anonymousId, email, phone', 'person');
   }
-  const timestamp = parseTimeParam(body.timestamp, 'timestamp') ?? now;
+  const timestamp = parseEventTime(body.timestamp, 'timestamp', now) ?? now;
   const messageId = body.messageId ?? `ans-${newId('m', now)}`;
   const base = {
     userId: p.userId ?? null, anonymousId: p.anonymousId ?? null, email, phone, previousId: null, groupId: null,
@@ -118,9 +120,12 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     },
   }, async (request, reply) => {
     const ws = request.principal.workspaceId;
-    const events = answerEvents(request.body as CreateAnswerBody, Date.now());
+    const body = request.body as CreateAnswerBody;
+    const events = answerEvents(body, Date.now());
+    await mustExistSurvey(db, ws, body.surveyId, body.surveyVersion);
     const result = await writer.write(ws, events);
-    const item = result.items[result.items.length - 1];
+    const items = projectedItems(result);
+    const item = items[items.length - 1];
     if (!item.answerId) throw new HttpError(409, `messageId "${item.messageId}" was already used by an event that is not an answer`, 'messageId');
     const row = await getAnswer(db, ws, item.answerId);
     if (!row) throw new Error(`answer ${item.answerId} missing after commit`);

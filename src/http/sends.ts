@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { listJobs, retryJob } from '../automation/outbox.ts';
 import { listContacts } from '../store/contacts.ts';
 import type { ContactTable } from '../store/schema.ts';
-import { getSurvey } from '../store/surveys.ts';
+import { getSurvey, surveyExists } from '../store/surveys.ts';
 import { settingsOf, updateSettings, type WorkspaceSettings } from '../store/workspaces.ts';
 import { scheduleSends, type DeliveryContext, type Recipient } from '../surveys/delivery.ts';
 import { runView, startRun } from '../surveys/audience.ts';
@@ -11,6 +11,7 @@ import { Condition } from '../surveys/definition.ts';
 import { cancelRun, getRun, listRuns } from '../store/survey-runs.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
+import { mustExist } from './must-exist.ts';
 import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';
 import { isoOrNull } from '../domain/time.ts';
 
@@ -144,8 +145,10 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
       response: withErrors({ 200: Type.Object({ items: Type.Array(RunView) }) }),
     },
   }, async (request) => {
+    const ws = request.principal.workspaceId;
     const { id } = request.params as { id: string };
-    return { items: (await listRuns(db, request.principal.workspaceId, id, (request.query as { limit?: number }).limit ?? 50)).map(runView) };
+    mustExist(await surveyExists(db, ws, id), { kind: 'survey', id });
+    return { items: (await listRuns(db, ws, id, (request.query as { limit?: number }).limit ?? 50)).map(runView) };
   });
 
   app.get('/api/v1/surveys/:id/runs/:runId', {

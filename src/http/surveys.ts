@@ -2,12 +2,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_CONTACT_POLICY } from '../domain/fatigue.ts';
 import type { Store } from '../store/db.ts';
+import { getProfileRow } from '../store/profiles.ts';
 import { createSurvey, getSurvey, listSurveys, setSurveyStatus, surveyVersions, updateSurvey, type Survey } from '../store/surveys.ts';
 import { updateSettings, settingsOf, workspaceName } from '../store/workspaces.ts';
 import { definitionProblem, renderSurvey, SurveyDefinitionInput } from '../surveys/definition.ts';
 import { checkEligibility, forgetContactPolicy, resolvePerson } from '../surveys/eligibility.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
+import { mustExist } from './must-exist.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
 
 const SurveyView = Type.Object({
@@ -140,7 +142,10 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
     const ws = request.principal.workspaceId;
     const q = request.query as Record<string, string | undefined>;
     if (!q.profileId && !q.userId && !q.anonymousId && !q.email && !q.phone) throw new HttpError(400, 'querystring: give one of profileId, userId, anonymousId, email, phone', 'querystring');
-    const survey = await mustGet(ws, q.surveyId!);
+    const survey = await getSurvey(db, ws, q.surveyId!);
+    mustExist(survey, { kind: 'survey', id: q.surveyId!, field: 'surveyId', status: 404 });
+    // Asked about one person by id, the answer must be about that person, not whoever else the other identifiers find.
+    if (q.profileId) mustExist(await getProfileRow(db, ws, q.profileId), { kind: 'profile', id: q.profileId, field: 'profileId', status: 404 });
     const person = await resolvePerson(db, ws, q);
     const e = await checkEligibility(db, ws, person, survey, { channel: q.channel!, url: q.url, event: q.event });
     if (e.ask) return { ask: true, reason: 'asked: eligible now', nextEligibleAt: null, profileId: e.profileId };

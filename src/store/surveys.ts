@@ -115,3 +115,12 @@ export async function automatedSurveys(db: Db): Promise<Survey[]> {
     .execute();
   return rows.map((r) => toSurvey(r, r.definition)).filter((s) => s.definition.triggers.length > 0 || s.definition.schedule != null);
 }
+
+/** Whether the workspace has this survey (and, when given, this version of it): a reference in a request must name one. */
+export async function surveyExists(db: Db, workspaceId: string, id: string, version?: number): Promise<boolean> {
+  let q = db.selectFrom('surveys').select('surveys.id').where('surveys.workspace_id', '=', workspaceId).where('surveys.id', '=', id);
+  if (version != null) {
+    q = q.innerJoin('survey_versions', 'survey_versions.survey_id', 'surveys.id').where('survey_versions.version', '=', version);
+  }
+  return (await q.executeTakeFirst()) != null;
+}
