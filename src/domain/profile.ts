@@ -1,4 +1,5 @@
 import { categoryOf } from './category.ts';
+import { LIMITS } from './limits.ts';
 
 // The computed part of a profile, updated event by event in memory during a write and then
 // saved in one statement. Kept pure so that ingestion, merges and tests share one definition.
@@ -57,7 +58,8 @@ export function touch(state: ProfileState, at: number): void {
 /** An order's value: Segment's `revenue`, else `total` (the e-commerce spec), else nothing. */
 export function orderRevenue(p: Record<string, unknown> | null): number {
   const v = Number(p?.revenue ?? p?.total ?? 0);
-  return Number.isFinite(v) ? v : 0;
+  // The door refuses larger values; this keeps sums finite for anything stored before it did.
+  return Number.isFinite(v) && Math.abs(v) <= LIMITS.money ? v : 0;
 }
 
 export function applyOrder(state: ProfileState, at: number, revenue: number): void {

@@ -13,9 +13,9 @@ import { addAnnotation, annotationsBetween, deleteAnnotation } from '../store/an
 import type { AnnotationTable } from '../store/schema.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
-import { CsvFormat, round, sendCsv, spreadsheetSafe, wantsCsv } from './csv.ts';
+import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
 import { Difference, NpsFigure } from './figures.ts';
-import { IsoTime, ListQuery, listParam, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
+import { IsoTime, ListQuery, listParam, parseEventTime, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
 
 
 // Filters every insight query takes (the dashboard keeps them in its URL): query parameter → dimension.
@@ -142,7 +142,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     }
     if (wantsCsv(request, q.format as string | undefined)) {
       return sendCsv(reply, `nps-by-${result.by}`, result.rows.map((r) => ({
-        [result.by]: spreadsheetSafe(r.value) ?? '(not set)', answers: r.n, promoters: r.promoters, passives: r.passives, detractors: r.detractors,
+        [result.by]: r.value ?? '(not set)', answers: r.n, promoters: r.promoters, passives: r.passives, detractors: r.detractors,
         nps: round(r.nps, 1), low: round(r.adjusted.low, 1), high: round(r.adjusted.high, 1), low_sample: r.lowSample,
         vs_rest: round(r.vsRest.diff, 1), p_value: round(r.vsRest.p, 4), significant: r.mark ?? '',
       })));
@@ -234,7 +234,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     },
   }, async (request, reply) => {
     const b = request.body as { at: string; kind: 'campaign' | 'release' | 'note'; label: string };
-    const at = parseTimeParam(b.at, 'body.at')!;
+    const at = parseEventTime(b.at, 'body.at')!;
     reply.status(201);
     return { annotation: annotationView(await addAnnotation(opts.store.db, request.principal.workspaceId, { at, kind: b.kind, label: b.label.trim(), source: 'api' })) };
   });

@@ -1,7 +1,10 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { timeProblem } from '../domain/limits.ts';
+import { parseIsoTime } from '../domain/time.ts';
+import { HttpError } from './errors.ts';
 
 // Shared pieces of route schemas, so the OpenAPI document and the validation say the same thing.
-export const IsoTime = Type.String({ description: 'ISO 8601 date-time, or epoch milliseconds as a string' });
+export const IsoTime = Type.String({ maxLength: 64, description: 'ISO 8601 date-time, or epoch milliseconds as a string' });
 export const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }));
 export const Cursor = Type.Optional(Type.String({ maxLength: 200 }));
 export const ErrorBody = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) });
@@ -14,13 +17,20 @@ export function withErrors(responses: Record<number, TSchema>) {
 /** Parses a time query parameter (ISO or epoch ms); the field name goes into the error. */
 export function parseTimeParam(value: string | undefined, field: string): number | undefined {
   if (value == null || value === '') return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) {
-    const err = new Error(`${field}: "${value}" is not a date (use ISO 8601 or epoch milliseconds)`) as Error & { statusCode: number; field: string };
-    err.statusCode = 400;
-    err.field = field;
-    throw err;
+  const ms = /^\d+$/.test(value) ? Number(value) : parseIsoTime(value);
+  // Past ±8.64e15 ms a number is no longer a date anywhere (JavaScript, ISO output, bigint columns).
+  if (ms == null || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
+    throw new HttpError(400, `${field}: "${value.slice(0, 40)}" is not a date (use ISO 8601, e.g. 2026-03-01T12:00:00Z, or epoch milliseconds)`, field);
   }
+  return ms;
+}
+
+/** The time of something that happened (an answer, an annotation): a date inside the accepted window (domain/limits.ts). */
+export function parseEventTime(value: string | undefined, field: string, now = Date.now()): number | undefined {
+  const ms = parseTimeParam(value, field);
+  if (ms === undefined) return undefined;
+  const problem = timeProblem(ms, now);
+  if (problem) throw new HttpError(400, `${field}: ${new Date(ms).toISOString()} ${problem}`, field);
   return ms;
 }
 

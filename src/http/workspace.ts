@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { JOURNEY_FIELDS, JOURNEY_OPS, DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
 import type { Store } from '../store/db.ts';
-import { fromJson } from '../store/db.ts';
+import { countIngestionErrors, deleteIngestionError, listIngestionErrors, setAsideEvent } from '../store/ingestion-errors.ts';
 import { createKey, churnDefinitionOf, listKeys, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
 import { DEFAULT_CHURN, MAX_CHURN_DAYS, type ChurnDefinition } from '../domain/churn.ts';
 import type { EventWriter as Writer } from '../store/writer.ts';
@@ -115,29 +115,47 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;
-    const errors = await db.selectFrom('ingestion_errors').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).executeTakeFirstOrThrow();
-    return { pending: await opts.writer.pending(ws), errors: Number(errors.n) };
+    return { pending: await opts.writer.pending(ws), errors: await countIngestionErrors(db, ws) };
+  });
+
+  const IngestionError = Type.Object({
+    id: Type.String(), receivedAt: Type.String(),
+    kind: Type.Union([Type.Literal('rejected'), Type.Literal('projection')], { description: 'rejected: refused by validation inside an accepted batch (an excerpt is kept); projection: accepted, but putting it on its profile failed (kept whole, replayable)' }),
+    messageId: Type.Union([Type.String(), Type.Null()]), type: Type.Union([Type.String(), Type.Null()]), error: Type.String(), payload: Type.Unknown(), replayable: Type.Boolean(),
   });
 
   app.get('/api/v1/ingestion-errors', {
     preValidation: secret,
     schema: {
       tags: ['ingestion'],
-      summary: 'Messages that arrived inside accepted batches but could not be stored, newest first',
+      summary: 'Messages that could not be stored, newest first: refused inside accepted batches, or set aside when projecting them failed',
       security: secretSecurity,
-      querystring: Type.Object({ limit: Limit, cursor: Cursor }),
-      response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), receivedAt: Type.String(), messageId: Type.Union([Type.String(), Type.Null()]), type: Type.Union([Type.String(), Type.Null()]), error: Type.String(), payload: Type.Unknown() })), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
+      querystring: Type.Object({ limit: Limit, cursor: Cursor, kind: Type.Optional(Type.Union([Type.Literal('rejected'), Type.Literal('projection')])) }),
+      response: withErrors({ 200: Type.Object({ items: Type.Array(IngestionError), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
     },
   }, async (request) => {
-    const q = request.query as { limit?: number; cursor?: string };
-    const limit = q.limit ?? 50;
-    let query = db.selectFrom('ingestion_errors').selectAll().where('workspace_id', '=', request.principal.workspaceId);
-    if (q.cursor) query = query.where('id', '<', q.cursor);
-    const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map((r) => ({ id: r.id, receivedAt: new Date(r.received_at).toISOString(), messageId: r.message_id, type: r.type, error: r.error, payload: fromJson(r.payload, r.payload) })),
-      nextCursor: rows.length > limit ? page[page.length - 1].id : null,
-    };
+    const q = request.query as { limit?: number; cursor?: string; kind?: 'rejected' | 'projection' };
+    return listIngestionErrors(db, request.principal.workspaceId, { limit: q.limit ?? 50, cursor: q.cursor, kind: q.kind });
+  });
+
+  app.post('/api/v1/ingestion-errors/:id/replay', {
+    preValidation: admin,
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Project a set-aside message again (after the cause is fixed); the error is removed, or replaced by a new one if it fails again',
+      security: secretSecurity,
+      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      response: withErrors({ 200: Type.Object({ status: Type.String(), eventId: Type.String(), profileId: Type.String(), answerId: Type.Union([Type.String(), Type.Null()]), error: Type.Optional(Type.String()) }) }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { id } = request.params as { id: string };
+    const found = await setAsideEvent(db, ws, id);
+    if (!found) throw new HttpError(404, `No ingestion error ${id} in this workspace`);
+    if (!found.event) throw new HttpError(409, `Ingestion error ${id} was refused by validation, not set aside: send the message again, corrected`);
+    const result = await opts.writer.write(ws, [found.event]);
+    await deleteIngestionError(db, ws, id);
+    const item = result.items[0];
+    return { status: item.status, eventId: item.eventId, profileId: item.profileId, answerId: item.answerId, ...(item.error ? { error: item.error } : {}) };
   });
 }

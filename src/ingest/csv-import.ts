@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
+import { fromSpreadsheetSafe } from '../domain/csv.ts';
+import { parseIsoTime, utcTime as utc } from '../domain/time.ts';
 import { progress } from '../progress.ts';
 import type { Store } from '../store/db.ts';
 import { EXPORT_COLUMNS } from '../store/export.ts';
@@ -30,6 +32,8 @@ export interface ImportReport {
   rows: number;
   stored: number;
   duplicates: number;
+  /** Accepted but set aside at projection (see the ingestion errors). */
+  setAside: number;
   /** Up to MAX_REASONS skipped rows (the first met), in file order. */
   skipped: Array<{ line: number; reason: string }>;
   /** All skipped rows, also those beyond the reasons kept. */
@@ -215,16 +219,6 @@ const DATE_SHAPES: Record<DateFormat, string> = {
   mdy: 'mm/dd/yyyy[ HH:MM[:SS]]',
 };
 
-function utc(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): number | null {
-  if (h > 23 || mi > 59 || s > 59) return null;
-  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  const date = new Date(t);
-  // Date.UTC rolls 31/02 over into March; a date that does not round-trip does not exist.
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
-  return t;
-}
-
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
 const SLASHED = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?$/i;
 
 /**
@@ -237,19 +231,7 @@ export function parseDate(text: string, format: DateFormat): number | null {
   // 9–10 digits are epoch seconds (1973–2286), 12–13 milliseconds; yyyymmdd (8) is neither.
   if (/^\d{9,10}(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
   if (/^\d{12,13}$/.test(s)) return Number(s);
-  if (format === 'iso') {
-    const m = ISO.exec(s);
-    if (!m) return null;
-    const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
-    const t = utc(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), ms);
-    if (t == null) return null;
-    const zone = m[8]?.toUpperCase();
-    if (!zone || zone === 'Z' || zone === 'UTC' || zone === 'GMT') return t;
-    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
-    const offset = (+z[2] * 60 + +(z[3] ?? 0)) * 60_000;
-    if (+z[2] > 14 || +(z[3] ?? 0) > 59) return null;
-    return z[1] === '+' ? t - offset : t + offset;
-  }
+  if (format === 'iso') return parseIsoTime(s);
   const m = SLASHED.exec(s);
   if (!m) return null;
   const [a, b] = [+m[1], +m[2]];
@@ -515,7 +497,7 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
   const bar = progress(`Importing ${kind}`, null, options.quiet);
   const writer = createWriter(store);
   const build = BUILDERS[kind];
-  const report: ImportReport = { rows: 0, stored: 0, duplicates: 0, skipped: [], skippedCount: 0, seconds: 0 };
+  const report: ImportReport = { rows: 0, stored: 0, duplicates: 0, setAside: 0, skipped: [], skippedCount: 0, seconds: 0 };
   const skip = (line: number, reason: string) => {
     report.skippedCount++;
     if (report.skipped.length < MAX_REASONS) report.skipped.push({ line, reason });
@@ -582,7 +564,8 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
     result.items.forEach((item, i) => {
       if (!primary[i]) return;
       if (item.status === 'stored') report.stored++;
-      else report.duplicates++;
+      else if (item.status === 'duplicate') report.duplicates++;
+      else report.setAside++;
     });
   };
 
@@ -598,7 +581,8 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
       const hash = createHash('sha1').update(`${kind}\u0000${line}\u0000${values.join('\u001f')}`).digest('hex');
       try {
         if (values.every((v) => v.trim() === '')) throw new SkipRow('the row is empty');
-        const built = build(new Row(p, values, dateFormat, hash));
+        // Cells as written before our exports made them spreadsheet-safe, so an export reads back unchanged.
+        const built = build(new Row(p, values.map(fromSpreadsheetSafe), dateFormat, hash));
         const receivedAt = Date.now();
         // Only long rows are measured: the JSON of a short row cannot reach the limit.
         const long = values.reduce((n, v) => n + v.length, 0) > MAX_EVENT_BYTES / 8;
@@ -635,6 +619,6 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
   // Parse errors arrive as events ahead of the records before them, so sort the reasons back into file order.
   report.skipped.sort((a, b) => a.line - b.line);
   report.seconds = (performance.now() - started) / 1000;
-  bar.done(`${report.rows.toLocaleString('en')} rows, ${report.stored.toLocaleString('en')} stored, ${report.duplicates.toLocaleString('en')} duplicates, ${report.skippedCount.toLocaleString('en')} skipped`);
+  bar.done(`${report.rows.toLocaleString('en')} rows, ${report.stored.toLocaleString('en')} stored, ${report.duplicates.toLocaleString('en')} duplicates, ${report.setAside ? `${report.setAside.toLocaleString('en')} set aside (see the ingestion errors), ` : ''}${report.skippedCount.toLocaleString('en')} skipped`);
   return report;
 }

@@ -1,3 +1,4 @@
+import { LIMITS } from '../domain/limits.ts';
 import type { MessageType } from './types.ts';
 
 /** A validated message, ready for the writer: identities resolved to strings, time corrected. */
@@ -50,7 +51,8 @@ export interface IngestFailure {
 export function normaliseEmail(v: unknown): string | null {
   if (typeof v !== 'string') return null;
   const s = v.trim().toLowerCase();
-  return /^[^\s@]+@[^\s@]+$/.test(s) ? s : null;
+  // Longer than an address can be (RFC 5321): not an address, so not an identity either.
+  return s.length <= LIMITS.email && /^[^\s@]+@[^\s@]+$/.test(s) ? s : null;
 }
 
 /** Phones are kept as digits with a leading + when given, so "+1 (555) 010-2000" and "+15550102000" are one person. */

@@ -3,21 +3,24 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { randomUUID } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { isValidScore } from '../domain/category.ts';
+import { isInt32, LIMITS, timeProblem } from '../domain/limits.ts';
+import { decodeUtf8, jsonExcerpt, jsonProblem } from '../domain/text.ts';
+import { parseIsoTime } from '../domain/time.ts';
 import { batchMessageLengths } from './batch-spans.ts';
 import { normaliseEmail, normalisePhone, type IngestEvent } from './event.ts';
-import { NPS_RESPONDED, type MessageType } from './types.ts';
+import { NPS_RESPONDED, ORDER_COMPLETED, type MessageType } from './types.ts';
 
 export const MAX_EVENT_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
 export const MESSAGE_TYPES: MessageType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias'];
 
-const Id = Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Number()]);
+const Id = Type.Union([Type.String({ minLength: 1, maxLength: LIMITS.identifier }), Type.Number()]);
 const OptId = Type.Optional(Type.Union([Id, Type.Null()]));
 // An open object rather than Type.Record: the compiled check then does not walk every key.
 const Obj = Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]));
 const Time = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Number(), Type.Null()]));
 const common = {
-  messageId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  messageId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.identifier })),
   userId: OptId,
   anonymousId: OptId,
   timestamp: Time,
@@ -31,9 +34,9 @@ const common = {
 // each message, naming the first field that is wrong.
 export const MessageSchemas: Record<MessageType, TSchema> = {
   identify: Type.Object({ type: Type.Literal('identify'), ...common, traits: Obj }),
-  track: Type.Object({ type: Type.Literal('track'), ...common, event: Type.String({ minLength: 1, maxLength: 200 }), properties: Obj }),
-  page: Type.Object({ type: Type.Literal('page'), ...common, name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])), category: Type.Optional(Type.Union([Type.String(), Type.Null()])), properties: Obj }),
-  screen: Type.Object({ type: Type.Literal('screen'), ...common, name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])), properties: Obj }),
+  track: Type.Object({ type: Type.Literal('track'), ...common, event: Type.String({ minLength: 1, maxLength: LIMITS.eventName }), properties: Obj }),
+  page: Type.Object({ type: Type.Literal('page'), ...common, name: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.eventName }), Type.Null()])), category: Type.Optional(Type.Union([Type.String(), Type.Null()])), properties: Obj }),
+  screen: Type.Object({ type: Type.Literal('screen'), ...common, name: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.eventName }), Type.Null()])), properties: Obj }),
   group: Type.Object({ type: Type.Literal('group'), ...common, groupId: Id, traits: Obj }),
   alias: Type.Object({ type: Type.Literal('alias'), ...common, previousId: Id }),
 };
@@ -50,10 +53,11 @@ export class MessageError extends Error {
   }
 }
 
+/** ISO 8601 (a day that does not exist is refused, not rolled over) or epoch milliseconds. */
 function parseTime(value: unknown, field: string): number | null {
   if (value == null || value === '') return null;
-  const ms = typeof value === 'number' ? value : Date.parse(String(value));
-  if (!Number.isFinite(ms)) throw new MessageError(field, `"${String(value).slice(0, 40)}" is not a date (use ISO 8601)`);
+  const ms = typeof value === 'number' ? value : /^\d{1,15}$/.test(String(value)) ? Number(value) : parseIsoTime(String(value));
+  if (ms == null || !Number.isFinite(ms)) throw new MessageError(field, `"${String(value).slice(0, 40)}" is not a date (use ISO 8601)`);
   return ms;
 }
 
@@ -69,10 +73,13 @@ export interface BatchDefaults {
  * Validates one Segment message and turns it into what the writer stores.
  * `path` prefixes field names in errors (e.g. "batch[3]").
  */
-export function parseMessage(raw: unknown, receivedAt: number, path = '', defaults: BatchDefaults = {}, fallbackId?: string): IngestEvent {
+/** `textChecked`: the caller has run jsonProblem over `raw` already (a batch does, before measuring it). */
+export function parseMessage(raw: unknown, receivedAt: number, path = '', defaults: BatchDefaults = {}, fallbackId?: string, textChecked = false): IngestEvent {
   const at = (f: string) => (path ? `${path}.${f}` : f);
   if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw new MessageError(path || 'body', 'must be a JSON object');
   const m = raw as Record<string, any>;
+  const bad = textChecked ? null : jsonProblem(m, path);
+  if (bad) throw new MessageError(bad.path, bad.message);
   const type = m.type as MessageType;
   if (!MESSAGE_TYPES.includes(type)) {
     throw new MessageError(at('type'), `must be one of ${MESSAGE_TYPES.join(', ')}${m.type === undefined ? ' (missing)' : ''}`);
@@ -97,9 +104,21 @@ export function parseMessage(raw: unknown, receivedAt: number, path = '', defaul
   const original = parseTime(m.originalTimestamp, at('originalTimestamp'));
   const explicit = parseTime(m.timestamp, at('timestamp'));
   let timestamp: number;
+  let from = 'timestamp';
   if (explicit != null) timestamp = explicit;
-  else if (original != null && sentAt != null) timestamp = receivedAt - (sentAt - original);
-  else timestamp = original ?? receivedAt;
+  else if (original != null && sentAt != null) {
+    timestamp = receivedAt - (sentAt - original);
+    from = 'originalTimestamp';
+  } else {
+    timestamp = original ?? receivedAt;
+    if (original != null) from = 'originalTimestamp';
+  }
+  const outside = timeProblem(timestamp, receivedAt);
+  if (outside) {
+    const shown = Number.isFinite(timestamp) && Math.abs(timestamp) <= 8.64e15 ? new Date(timestamp).toISOString() : String(timestamp);
+    const corrected = from === 'originalTimestamp' && sentAt != null ? ', once corrected for the device clock by sentAt,' : '';
+    throw new MessageError(at(from), `${shown}${corrected} ${outside}`);
+  }
 
   const context = (m.context ?? defaults.context ?? null) as Record<string, unknown> | null;
   const properties = (m.properties ?? null) as Record<string, unknown> | null;
@@ -124,7 +143,20 @@ export function parseMessage(raw: unknown, receivedAt: number, path = '', defaul
     answer: null,
   };
   if (type === 'track' && name === NPS_RESPONDED) event.answer = answerFromProperties(properties ?? {}, at('properties'));
+  if (type === 'track' && name === ORDER_COMPLETED) checkOrderValue(properties, at('properties'));
   return event;
+}
+
+/** An order's value is summed into the profile: it must be a number a sum of them keeps finite. */
+function checkOrderValue(p: Record<string, unknown> | null, path: string): void {
+  for (const key of ['revenue', 'total']) {
+    const v = p?.[key];
+    if (v == null || v === '') continue;
+    const n = Number(v);
+    if ((typeof v === 'number' || (typeof v === 'string' && Number.isFinite(n))) && !(Math.abs(n) <= LIMITS.money)) {
+      throw new MessageError(`${path}.${key}`, `must be a number between -${LIMITS.money.toExponential()} and ${LIMITS.money.toExponential()} (got ${String(v).slice(0, 40)})`);
+    }
+  }
 }
 
 const ANSWER_COLUMNS = new Set(['score', 'comment', 'channel', 'survey_id', 'survey_version', 'category', 'journey_stage', 'csat', 'ces', 'contact_id']);
@@ -146,13 +178,14 @@ export function answerFromProperties(p: Record<string, unknown>, path: string) {
   if (typeof p.comment === 'string' && p.comment.length > 10_000) throw new MessageError(`${path}.comment`, 'must be at most 10,000 characters');
   const properties: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) if (!ANSWER_COLUMNS.has(k)) properties[k] = v;
-  const version = Number(p.survey_version);
+  const version = surveyVersionOf(p.survey_version, `${path}.survey_version`);
+  if (p.survey_id != null && String(p.survey_id).length > LIMITS.identifier) throw new MessageError(`${path}.survey_id`, `must be at most ${LIMITS.identifier} characters`);
   return {
     score,
     comment: typeof p.comment === 'string' && p.comment.trim() !== '' ? p.comment : null,
     channel: typeof p.channel === 'string' && p.channel ? p.channel.slice(0, 40) : 'api',
     surveyId: p.survey_id != null ? String(p.survey_id) : null,
-    surveyVersion: Number.isInteger(version) ? version : null,
+    surveyVersion: version,
     csat: optionalScale(p, 'csat', 5, path),
     ces: optionalScale(p, 'ces', 7, path),
     contactId: typeof p.contact_id === 'string' && p.contact_id ? p.contact_id.slice(0, 64) : null,
@@ -160,6 +193,14 @@ export function answerFromProperties(p: Record<string, unknown>, path: string) {
     // A source system that knows the stage (an import) states it; otherwise the rules derive it.
     stage: typeof p.journey_stage === 'string' && p.journey_stage ? p.journey_stage.slice(0, 60) : null,
   };
+}
+
+/** A survey version: a positive 32-bit integer, as a number or a string of digits; absent is null. */
+function surveyVersionOf(v: unknown, field: string): number | null {
+  if (v == null || v === '') return null;
+  const n = typeof v === 'string' && /^\d{1,10}$/.test(v.trim()) ? Number(v) : v;
+  if (!isInt32(n, 1)) throw new MessageError(field, `must be a whole number from 1 to ${LIMITS.int32} (got ${JSON.stringify(v)?.slice(0, 40)})`);
+  return n;
 }
 
 export interface ParsedBatch {
@@ -178,6 +219,9 @@ export interface ParsedBatch {
 export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number, idPrefix?: string, text?: string): ParsedBatch {
   const body = value as Record<string, any>;
   if (!Array.isArray(body.batch)) throw new IngestError(400, 'batch: must be an array of messages', 'batch');
+  // The envelope is checked here; each message on its own below, so one bad message fails alone.
+  const envelope = jsonProblem({ ...body, batch: [] });
+  if (envelope) throw new IngestError(400, `${envelope.path}: ${envelope.message}`, envelope.path);
   const defaults: BatchDefaults = { sentAt: body.sentAt, context: body.context, integrations: body.integrations };
   const events: IngestEvent[] = [];
   const positions: number[] = [];
@@ -188,10 +232,13 @@ export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number
   if (lengths && lengths.length !== body.batch.length) lengths = null;
   body.batch.forEach((raw: unknown, index: number) => {
     try {
+      // Depth first: measuring a message encodes it, which a hostile depth would overflow.
+      const bad = jsonProblem(raw, `batch[${index}]`);
+      if (bad) throw new MessageError(bad.path, bad.message);
       if (measure && messageBytes(raw, lengths?.[index]) > MAX_EVENT_BYTES) {
         throw new MessageError(`batch[${index}]`, `message is larger than ${MAX_EVENT_BYTES / 1024} KB`);
       }
-      events.push(parseMessage(raw, receivedAt, `batch[${index}]`, defaults, idPrefix ? `srv-${idPrefix}-${index}` : undefined));
+      events.push(parseMessage(raw, receivedAt, `batch[${index}]`, defaults, idPrefix ? `srv-${idPrefix}-${index}` : undefined, true));
       positions.push(index);
     } catch (err) {
       if (!(err instanceof MessageError)) throw err;
@@ -201,7 +248,8 @@ export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number
         messageId: typeof r?.messageId === 'string' ? r.messageId : null,
         type: typeof r?.type === 'string' ? r.type : null,
         error: err.message,
-        payload: raw,
+        // An excerpt now: the message itself may be too deep or too large to copy or encode again.
+        payload: jsonExcerpt(raw),
       });
     }
   });
@@ -256,7 +304,8 @@ export function decodeBody(raw: Buffer, contentEncoding: string, kind: 'batch' |
   if (text.length > limit) throw tooLarge(limit);
   if (text.length === 0) throw new IngestError(400, 'Empty body: send a JSON object');
   let value: unknown;
-  const json = text.toString('utf8');
+  const json = decodeUtf8(text);
+  if (json == null) throw new IngestError(400, 'Body is not valid UTF-8: send JSON text encoded as UTF-8');
   try {
     value = JSON.parse(json);
   } catch (err) {

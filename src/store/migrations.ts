@@ -450,6 +450,14 @@ const accounts: Migration = {
   },
 };
 
+// Messages that failed at projection (not at validation) are set aside in ingestion_errors with the
+// event as it was accepted, so they can be read and replayed; `kind` tells the two apart.
+const ingestionSetAside: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('ingestion_errors').addColumn('kind', 'text', (c) => c.notNull().defaultTo('rejected')).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
@@ -457,6 +465,7 @@ export const migrations: Record<string, Migration> = {
   '0004_insight_feed': insightFeed,
   '0005_churn_models': churnModels,
   '0006_accounts': accounts,
+  '0007_ingestion_set_aside': ingestionSetAside,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -17,6 +17,8 @@ export interface Projected {
   eventId?: string;
   /** Set when the event repeated a messageId already stored: it was dropped; ids are the first delivery's. */
   duplicate?: boolean;
+  /** Set when projecting it failed: the ingestion error's id and the reason. */
+  setAside?: string;
 }
 
 /** An answer's id follows from its event's, so the id is known the moment the event is accepted. */

@@ -200,7 +200,10 @@ export interface IngestionErrorTable {
   message_id: string | null;
   type: string | null;
   error: string;
+  /** JSON: an excerpt of the message as sent ('rejected'), or the accepted event in full ('projection', replayable). */
   payload: string;
+  /** 'rejected' at validation, or set aside because projecting it failed. */
+  kind: 'rejected' | 'projection';
 }
 
 export interface GroupTable {

@@ -2,15 +2,20 @@ import type { Insertable } from 'kysely';
 import { newId } from '../domain/ids.ts';
 import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
 import { parseBatch } from '../ingest/segment.ts';
+import { sql } from 'kysely';
 import { lockWorkspace, prepared, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
+import { recordRejected, recordSetAside, setAsideOf } from './ingestion-errors.ts';
+import { isTransientDbError } from './transient.ts';
 import { Projection, type PendingEvent, type Projected } from './projector.ts';
 import type { Schema } from './schema.ts';
 import { stageRulesOf } from './workspaces.ts';
 
 export interface ItemResult {
   messageId: string;
-  status: 'stored' | 'duplicate';
+  /** 'set-aside': accepted, but projecting it failed; it is kept in the ingestion errors (`error` says which and why). */
+  status: 'stored' | 'duplicate' | 'set-aside';
+  error?: string;
   /** Known once the event is projected ('' when the caller did not wait for that). */
   eventId: string;
   profileId: string;
@@ -51,6 +56,38 @@ export class BackpressureError extends Error {
   constructor(readonly pending: number) {
     super(`Ingestion is ${pending.toLocaleString('en')} events behind; retry in a second`);
     this.name = 'BackpressureError';
+  }
+}
+
+/**
+ * A write whose message was accepted but could not be put on its profile (it is kept, replayable,
+ * in the ingestion errors). A server fault, not the client's: the door should have refused it.
+ */
+export class SetAsideError extends Error {
+  readonly statusCode = 500;
+  readonly expose = true;
+  constructor(readonly item: ItemResult) {
+    super(`Message ${item.messageId} was received but could not be put on its profile; it is kept as ingestion error ${item.error ?? ''} and can be replayed (POST /api/v1/ingestion-errors/{id}/replay)`);
+    this.name = 'SetAsideError';
+  }
+}
+
+/** The items of a projected write, throwing when one of them was set aside. */
+export function projectedItems(result: WriteResult): ItemResult[] {
+  const aside = result.items.find((i) => i.status === 'set-aside');
+  if (aside) throw new SetAsideError(aside);
+  return result.items;
+}
+
+/**
+ * A write that was accepted (durable) but whose caller waited for projection while projection kept
+ * failing, the database being away: answered 503, and the write is projected once it is back.
+ */
+export class ProjectionDelayedError extends Error {
+  readonly statusCode = 503;
+  constructor() {
+    super('Received and kept, but not yet recorded: the database is not available at the moment. It will be recorded when the database is back; send it again only with the same messageId, which returns that record');
+    this.name = 'ProjectionDelayedError';
   }
 }
 
@@ -95,6 +132,8 @@ const LAG_MAX = Number(process.env.ADVOCATE_LAG_MAX ?? 5_000_000);
 // Inbox rows per projection transaction when nothing else waits (a Segment batch is up to a few hundred events).
 const PROJECT_ROWS = Number(process.env.ADVOCATE_PROJECT_ROWS ?? 100);
 const IDLE_MS = 20;
+// How long a caller waiting for projection waits while projection keeps failing (see projectionOf).
+const WAIT_WHILE_FAILING_MS = Number(process.env.ADVOCATE_PROJECTION_WAIT_MS ?? 10_000);
 // While requests keep arriving, projection runs in slices of about SLICE_MS and takes at most
 // SHARE of the time (HIGH_SHARE past LAG_HIGH), so a burst is accepted at full speed and still
 // reaches the profiles steadily. Quiet moments are projection's at any share.
@@ -282,7 +321,7 @@ export class Writer implements EventWriter {
           inboxId = newId('inb', now);
           rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: now, count, format: 'events', skip: null, body });
         }
-        await recordFailures(this.store, tx, req.workspaceId, req.failures, now);
+        await recordRejected(this.store, tx, req.workspaceId, req.failures, now);
         accepted += count;
         results.push({ result: { items, stored: count, duplicates: items.length - count, errors: req.failures.length }, inboxId });
       }
@@ -308,6 +347,7 @@ export class Writer implements EventWriter {
         if (!p) return void lookup.push(item);
         // A redelivery found at projection: report it as such, with what the first delivery made.
         if (p.duplicate) item.status = 'duplicate';
+        if (p.setAside) Object.assign(item, { status: 'set-aside', error: p.setAside });
         Object.assign(item, { eventId: p.eventId ?? '', profileId: p.profileId, answerId: p.answerId });
       });
     }
@@ -326,6 +366,12 @@ export class Writer implements EventWriter {
         const r = by.get(item.messageId);
         if (r) Object.assign(item, { answerId: r.answer_id, eventId: r.id, profileId: r.profile_id });
       }
+      // Set aside by whichever process projected it.
+      const missing = unresolved.filter((i) => !i.eventId);
+      if (missing.length) {
+        const aside = await setAsideOf(this.store.db, workspaceId, missing.map((i) => i.messageId));
+        for (const item of missing) if (aside.has(item.messageId)) Object.assign(item, { status: 'set-aside', error: aside.get(item.messageId) });
+      }
     }
     result.stored = result.items.filter((i) => i.status === 'stored').length;
     result.duplicates = result.items.length - result.stored;
@@ -333,10 +379,24 @@ export class Writer implements EventWriter {
   }
 
   private projectionOf(inboxId: string): Promise<Projected[]> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      // While projection keeps failing (the database away) the caller is let go with a 503 instead
+      // of waiting as long as the outage lasts; the events stay accepted and are projected later.
+      const check = setInterval(() => {
+        if (this.failures === 0) return;
+        clearInterval(check);
+        const rest = (this.waiters.get(inboxId) ?? []).filter((w) => w !== done);
+        if (rest.length) this.waiters.set(inboxId, rest);
+        else this.waiters.delete(inboxId);
+        reject(new ProjectionDelayedError());
+      }, WAIT_WHILE_FAILING_MS);
+      const done = (p: Projected[]) => {
+        clearInterval(check);
+        resolve(p);
+      };
       const list = this.waiters.get(inboxId);
-      if (list) list.push(resolve);
-      else this.waiters.set(inboxId, [resolve]);
+      if (list) list.push(done);
+      else this.waiters.set(inboxId, [done]);
       this.kick(true);
     });
   }
@@ -373,7 +433,14 @@ export class Writer implements EventWriter {
       const started = performance.now();
       let n: { rows: number; events: number };
       try {
-        n = await this.projectChunk(rows);
+        try {
+          n = await this.projectChunk(rows);
+        } catch (err) {
+          // Something in these rows cannot be projected: go through them one message at a time,
+          // setting aside what fails, so one bad message never holds up the ones behind it.
+          if (isTransientDbError(err) || /destroyed/.test(String((err as Error)?.message))) throw err;
+          n = await this.projectChunk(rows, true);
+        }
         this.failures = 0;
       } catch (err) {
         // A store closed under an abandoned writer: nothing left to do.
@@ -384,7 +451,9 @@ export class Writer implements EventWriter {
         // The events stay accepted (visible in the ingestion status); try again later rather
         // than spin, and say why.
         this.failures++;
-        this.retryAfter = Date.now() + Math.min(30_000, 250 * 2 ** this.failures);
+        // A database that is away costs nothing to ask again, and its return should be noticed
+        // within a couple of seconds, not after a backoff grown during a long outage.
+        this.retryAfter = Date.now() + Math.min(isTransientDbError(err) ? 2_000 : 30_000, 250 * 2 ** this.failures);
         console.error(`advocate: projecting accepted events failed (attempt ${this.failures}); retrying`, err);
         setTimeout(() => this.kick(true), this.retryAfter - Date.now()).unref();
         return;
@@ -399,7 +468,12 @@ export class Writer implements EventWriter {
     }
   }
 
-  private async projectChunk(limit: number): Promise<{ rows: number; events: number }> {
+  /**
+   * Projects up to `limit` inbox rows in one transaction. `isolate`: row by row and, in a row that
+   * fails, message by message, each under a savepoint; a message that fails alone is set aside in
+   * the ingestion errors with its reason, and the rest go on, in order.
+   */
+  private async projectChunk(limit: number, isolate = false): Promise<{ rows: number; events: number }> {
     const touched = new Set<string>();
     const done = new Map<string, Projected[]>();
     let rowCount = 0;
@@ -409,26 +483,25 @@ export class Writer implements EventWriter {
       const rows = await q.execute();
       rowCount = rows.length;
       if (!rows.length) return 0;
-      const byWorkspace = new Map<string, PendingEvent[]>();
       let events = 0;
-      for (const r of rows) {
-        const list = byWorkspace.get(r.workspace_id) ?? byWorkspace.set(r.workspace_id, []).get(r.workspace_id)!;
-        const parsed = inboxEvents(r);
-        parsed.forEach((e, i) => list.push({ ...e, key: `${r.id}:${i}` }));
-        done.set(r.id, new Array(parsed.length));
-        events += parsed.length;
-      }
-      for (const [workspaceId, list] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        await lockWorkspace(this.store, tx, workspaceId);
-        const { fresh, repeats } = await splitRedeliveries(this.store, tx, workspaceId, list);
-        const projection = new Projection(this.store, tx, workspaceId, await stageRulesOf(tx, workspaceId));
-        const results = await projection.apply(fresh);
-        for (const [k, p] of await describeRedeliveries(tx, workspaceId, repeats)) results.set(k, p);
-        for (const [k, p] of results) {
-          const [inboxId, index] = [k.slice(0, k.lastIndexOf(':')), Number(k.slice(k.lastIndexOf(':') + 1))];
-          done.get(inboxId)![index] = p;
+      if (isolate) {
+        for (const r of rows) {
+          events += await this.projectRowIsolated(tx, r, done);
+          touched.add(r.workspace_id);
         }
-        touched.add(workspaceId);
+      } else {
+        const byWorkspace = new Map<string, PendingEvent[]>();
+        for (const r of rows) {
+          const list = byWorkspace.get(r.workspace_id) ?? byWorkspace.set(r.workspace_id, []).get(r.workspace_id)!;
+          const parsed = inboxEvents(r);
+          parsed.forEach((e, i) => list.push({ ...e, key: `${r.id}:${i}` }));
+          done.set(r.id, new Array(parsed.length));
+          events += parsed.length;
+        }
+        for (const [workspaceId, list] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          for (const [k, p] of await this.projectEvents(tx, workspaceId, list)) place(done, k, p);
+          touched.add(workspaceId);
+        }
       }
       const ids = rows.map((r) => r.id);
       for (let i = 0; i < ids.length; i += 500) await tx.deleteFrom('inbox').where('id', 'in', ids.slice(i, i + 500)).execute();
@@ -444,6 +517,61 @@ export class Writer implements EventWriter {
     }
     if (touched.size) this.onProjected?.([...touched]);
     return { rows: rowCount, events: count };
+  }
+
+  /** Redelivery check, identity resolution and storage of one workspace's events. */
+  private async projectEvents(tx: Tx, workspaceId: string, list: PendingEvent[]): Promise<Map<string, Projected>> {
+    await lockWorkspace(this.store, tx, workspaceId);
+    const { fresh, repeats } = await splitRedeliveries(this.store, tx, workspaceId, list);
+    const projection = new Projection(this.store, tx, workspaceId, await stageRulesOf(tx, workspaceId));
+    const results = await projection.apply(fresh);
+    for (const [k, p] of await describeRedeliveries(tx, workspaceId, repeats)) results.set(k, p);
+    return results;
+  }
+
+  private async projectRowIsolated(tx: Tx, r: Schema['inbox'], done: Map<string, Projected[]>): Promise<number> {
+    let parsed: IngestEvent[];
+    try {
+      parsed = inboxEvents(r);
+    } catch (err) {
+      // The row itself cannot be read back: keep its text whole.
+      const id = await recordSetAside(this.store, tx, r.workspace_id, r.received_at, null, reasonOf(err), r.body);
+      console.error(`advocate: inbox row ${r.id} could not be read; set aside as ${id}: ${reasonOf(err)}`);
+      done.set(r.id, []);
+      return 0;
+    }
+    const list: PendingEvent[] = parsed.map((e, i) => ({ ...e, key: `${r.id}:${i}` }));
+    done.set(r.id, new Array(list.length));
+    const attempt = async (events: PendingEvent[]) => {
+      await sql`savepoint project_part`.execute(tx);
+      try {
+        const results = await this.projectEvents(tx, r.workspace_id, events);
+        await sql`release savepoint project_part`.execute(tx);
+        return results;
+      } catch (err) {
+        if (isTransientDbError(err)) throw err;
+        await sql`rollback to savepoint project_part`.execute(tx);
+        await sql`release savepoint project_part`.execute(tx);
+        return err as Error;
+      }
+    };
+    const whole = await attempt(list);
+    if (whole instanceof Map) {
+      for (const [k, p] of whole) place(done, k, p);
+      return list.length;
+    }
+    for (const e of list) {
+      const one = await attempt([e]);
+      if (one instanceof Map) {
+        for (const [k, p] of one) place(done, k, p);
+        continue;
+      }
+      const { key: _key, ...event } = e;
+      const id = await recordSetAside(this.store, tx, r.workspace_id, r.received_at, event, reasonOf(one));
+      console.error(`advocate: message ${e.messageId} in workspace ${r.workspace_id} could not be projected; set aside as ${id}: ${reasonOf(one)}`);
+      place(done, e.key, { profileId: '', answerId: null, setAside: `${id}: ${reasonOf(one)}` });
+    }
+    return list.length;
   }
 
   /** For rows projected by another process: their events are found by messageId. */
@@ -524,21 +652,16 @@ function inboxEvents(r: Schema['inbox']): IngestEvent[] {
   return events.filter((_, i) => !skip.has(positions[i]));
 }
 
-async function recordFailures(store: Store, tx: Tx, workspaceId: string, failures: IngestFailure[], now: number) {
-  const rows: Insertable<Schema['ingestion_errors']>[] = failures.map((f) => ({
-    id: newId('ierr', now),
-    workspace_id: workspaceId,
-    received_at: now,
-    message_id: f.messageId,
-    type: f.type,
-    error: f.error,
-    payload: truncate(JSON.stringify(f.payload) ?? 'null', 40_000),
-  }));
-  await insertRows(store, tx, 'ingestion_errors', rows);
+function reasonOf(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  return (typeof e?.code === 'string' ? `${message} (${e.code})` : message).slice(0, 500);
 }
 
-function truncate(s: string, n: number) {
-  return s.length > n ? s.slice(0, n) + '…' : s;
+/** Files a projection result under its inbox row and position (`<inbox id>:<index>`). */
+function place(done: Map<string, Projected[]>, key: string, p: Projected): void {
+  const cut = key.lastIndexOf(':');
+  done.get(key.slice(0, cut))![Number(key.slice(cut + 1))] = p;
 }
 
 export { recomputeLatestNps } from './projector.ts';

@@ -6,7 +6,7 @@ import { answerByMessageId, updateAnswer, type AnswerPatch } from '../store/answ
 import { getContact, insertContact, updateContact } from '../store/contacts.ts';
 import type { Db } from '../store/db.ts';
 import type { ContactTable } from '../store/schema.ts';
-import type { EventWriter } from '../store/writer.ts';
+import { projectedItems, type EventWriter } from '../store/writer.ts';
 import type { ContactToken } from './tokens.ts';
 
 export interface ResponseInput {
@@ -89,7 +89,7 @@ export async function respond(db: Db, writer: EventWriter, t: ContactToken, inpu
     };
     const event: IngestEvent = { ...baseEvent(t, messageId, now), type: 'track', name: NPS_RESPONDED, properties, answer: answerFromProperties(properties, 'body') };
     const result = await writer.write(t.w, [event]);
-    const item = result.items[0];
+    const item = projectedItems(result)[0];
     existing = item.answerId ? await answerByMessageId(db, t.w, messageId) : null;
     if (!existing) throw new Error(`answer for contact ${t.c} missing after commit`);
     // Two first clicks racing: the one that lost updates what the other stored.
