@@ -296,8 +296,8 @@ forEachBackend('roles: a viewer cannot change anything, an analyst cannot do an 
     // Admin-only routes, declared on the routes themselves.
     const adminOnly = routes.filter((r) => r.auth?.role === 'admin').map((r) => `${r.method} ${r.url}`).sort();
     assert.deepEqual(adminOnly, [
-      'DELETE /api/v1/keys/:id', 'DELETE /api/v1/users/:id', 'GET /api/v1/keys', 'GET /api/v1/users', 'PATCH /api/v1/users/:id',
-      'POST /api/v1/keys', 'POST /api/v1/users', 'PUT /api/v1/settings/churn', 'PUT /api/v1/settings/contact-policy',
+      'DELETE /api/v1/keys/:id', 'DELETE /api/v1/profiles', 'DELETE /api/v1/profiles/:id', 'DELETE /api/v1/users/:id', 'GET /api/v1/keys', 'GET /api/v1/users', 'PATCH /api/v1/users/:id',
+      'POST /api/v1/ingestion-errors/:id/replay', 'POST /api/v1/keys', 'POST /api/v1/users', 'PUT /api/v1/settings/churn', 'PUT /api/v1/settings/contact-policy',
       'PUT /api/v1/settings/delivery', 'PUT /api/v1/settings/journey-stages',
     ]);
     const beforeAnalyst = await snapshot(store);
@@ -339,6 +339,15 @@ forEachBackend('roles: a viewer cannot change anything, an analyst cannot do an 
     const added = await expect('POST /api/v1/users', 201, { email: 'new@example.com', name: 'New', role: 'viewer', password: 'long enough password' });
     await expect('PATCH /api/v1/users/:id', 200, { role: 'analyst' }, `/api/v1/users/${added.user.id}`);
     await expect('DELETE /api/v1/users/:id', 204, undefined, `/api/v1/users/${added.user.id}`);
+    for (const u of ['erase-me-1', 'erase-me-2']) await s.call('POST', '/v1/track', s.ws.writeKey, { userId: u, event: 'E' });
+    await s.settle();
+    await expect('DELETE /api/v1/profiles', 200, undefined, '/api/v1/profiles?userId=erase-me-1');
+    const erasable = (await admin.call('GET', '/api/v1/profiles?userId=erase-me-2')).json.id;
+    await expect('DELETE /api/v1/profiles/:id', 200, undefined, `/api/v1/profiles/${erasable}`);
+    await s.call('POST', '/v1/batch', s.ws.writeKey, { batch: [{ type: 'track', userId: 'x', event: 'E' }, { type: 'track', event: 'no id' }] });
+    const refused = (await admin.call('GET', '/api/v1/ingestion-errors')).json.items[0].id;
+    // Only set-aside messages replay; one refused by validation says so.
+    await expect('POST /api/v1/ingestion-errors/:id/replay', 409, undefined, `/api/v1/ingestion-errors/${refused}/replay`);
     assert.deepEqual([...done].sort(), adminOnly);
     assert.equal((await s.call('PUT', '/api/v1/settings/churn', s.ws.secretKey, { inactiveDays: 90, event: null })).status, 200);
 

@@ -23,7 +23,7 @@ process.env.ADVOCATE_JOB_BACKOFF_MS = '30';
 
 /** What a path parameter names. Tokens, codes and keys are credentials of their own: only forgeries and made-up values are tried. */
 type Kind =
-  | 'survey' | 'run' | 'segment' | 'answer' | 'profile' | 'person' | 'annotation' | 'key' | 'user' | 'job'
+  | 'survey' | 'run' | 'segment' | 'answer' | 'profile' | 'person' | 'annotation' | 'key' | 'user' | 'job' | 'ingestionError'
   | 'responseToken' | 'personToken' | 'kioskToken' | 'openToken' | 'shortCode' | 'writeKey' | 'workspace';
 
 interface RouteCase {
@@ -50,11 +50,14 @@ const ROUTES: Record<string, RouteCase | Skipped> = {
   'GET /api/v1/answers/:id': { params: { id: 'answer' }, own: [200] },
   'GET /api/v1/profiles/:id': { params: { id: 'profile' }, own: [200] },
   'GET /api/v1/profiles/:id/timeline': { params: { id: 'profile' }, own: [200] },
+  'GET /api/v1/profiles/:id/identity-history': { params: { id: 'profile' }, own: [200] },
   'GET /api/v1/profiles/:id/traits/history': { params: { id: 'profile' }, own: [200] },
   'GET /api/v1/profiles/:id/segments': { params: { id: 'profile' }, own: [200] },
   'GET /api/v1/profiles/:id/churn-risk': { params: { id: 'profile' }, own: [200] },
   'DELETE /api/v1/profiles/:id': { params: { id: 'profile' }, own: [200], destructive: true },
   'DELETE /api/v1/annotations/:id': { params: { id: 'annotation' }, own: [204], destructive: true },
+  // The seeded error was refused by validation: its own workspace gets 409 (only set-aside messages replay).
+  'POST /api/v1/ingestion-errors/:id/replay': { params: { id: 'ingestionError' }, own: [409] },
   'GET /api/v1/segments/:id': { params: { id: 'segment' }, own: [200] },
   'PUT /api/v1/segments/:id': { params: { id: 'segment' }, body: () => ({ name: 'Hijacked', conditions: NOBODY }), own: [200] },
   'DELETE /api/v1/segments/:id': { params: { id: 'segment' }, own: [204], destructive: true },
@@ -117,6 +120,7 @@ interface Seeded {
   key: string;
   user: string;
   job: string;
+  ingestionError: string;
   responseToken: string;
   personToken: string;
   kioskToken: string;
@@ -137,6 +141,8 @@ async function seed(s: TestServer, ws: TestWorkspace, tag: string, smtp: TestSmt
   const email = `seed-${tag}@example.com`;
   const answered = await ok('POST', '/api/v1/answers', { person: { userId: `seed-${tag}`, email }, score: 9, comment: `from ${tag}`, surveyId: survey }, ws.writeKey);
   const segment = (await ok('POST', '/api/v1/segments', { name: `Promoters ${tag}`, conditions: [{ field: 'latestNpsScore', op: 'gte', value: 9 }] })).segment.id;
+  await ok('POST', '/v1/batch', { batch: [{ type: 'track', userId: `seed-${tag}`, event: 'Fine' }, { type: 'track', event: 'no identity' }] }, ws.writeKey);
+  const ingestionError = (await ok('GET', '/api/v1/ingestion-errors')).items[0].id;
   const annotation = (await ok('POST', '/api/v1/annotations', { at: new Date().toISOString(), kind: 'note', label: `note ${tag}` })).annotation.id;
   const spareKey = (await ok('POST', '/api/v1/keys', { kind: 'secret', name: `spare ${tag}` })).id;
   const user = (await addUser(s.store, ws.id, 'analyst')).id;
@@ -152,7 +158,7 @@ async function seed(s: TestServer, ws: TestWorkspace, tag: string, smtp: TestSmt
   // What an emailed link carries, signed as the server signs it (the mail server here refuses every send).
   const personToken = await signContactToken(s.store.db, { w: ws.id, c: `con_seed_${tag}`, s: survey, v: 1, ch: 'email', em: email, x: Math.floor(Date.now() / 1000) + 3600 });
   return {
-    ws, email, survey, run, segment, annotation, key: spareKey, user, job: job.id, personToken,
+    ws, email, survey, run, segment, annotation, key: spareKey, user, job: job.id, personToken, ingestionError,
     answer: answered.answer.id, updateToken: answered.updateToken, profile: answered.answer.profileId,
     responseToken: offer.token, kioskToken: await linkToken('kiosk'), openToken: await linkToken('open'),
   };
@@ -202,7 +208,7 @@ async function snapshot(s: TestServer, o: Seeded) {
     `/api/v1/surveys/${o.survey}`, `/api/v1/surveys/${o.survey}/runs`, `/api/v1/surveys/${o.survey}/runs/${o.run}`,
     `/api/v1/segments/${o.segment}`, '/api/v1/segments', `/api/v1/answers/${o.answer}`, '/api/v1/answers',
     `/api/v1/profiles/${o.profile}`, `/api/v1/profiles/${o.profile}/timeline`, '/api/v1/annotations', '/api/v1/keys', '/api/v1/users',
-    '/api/v1/jobs', '/api/v1/contacts', `/api/v1/eligibility?surveyId=${o.survey}&channel=email&email=${o.email}`,
+    '/api/v1/jobs', '/api/v1/contacts', '/api/v1/ingestion-errors', `/api/v1/eligibility?surveyId=${o.survey}&channel=email&email=${o.email}`,
   ];
   const out: Record<string, unknown> = {};
   for (const p of paths) {

@@ -119,3 +119,29 @@ export function mergeStates(survivor: ProfileState, loser: ProfileState): void {
     survivor.nps_answered_at = loser.nps_answered_at;
   }
 }
+
+/** What of an event shapes a profile's computed traits. */
+export interface ProfileFact {
+  type: string;
+  name: string | null;
+  timestamp: number;
+  properties: Record<string, unknown> | null;
+  traits: Record<string, unknown> | null;
+  context: Record<string, unknown> | null;
+}
+
+/**
+ * Folds one event into a profile: seen times, the campaign of the latest event, orders and their
+ * revenue, traits. Returns the trait changes (for the history). Answers are folded by applyAnswer.
+ */
+export function foldEvent(state: ProfileState, e: ProfileFact, orderEvent: string): Array<{ key: string; value: unknown; previous: unknown }> {
+  const wasLast = e.timestamp >= state.last_seen_at;
+  touch(state, e.timestamp);
+  const campaign = (e.context as Record<string, any> | null)?.campaign;
+  if (campaign && typeof campaign === 'object' && wasLast) {
+    if (campaign.name) state.last_campaign = String(campaign.name).slice(0, 200);
+    if (campaign.source) state.last_utm_source = String(campaign.source).slice(0, 200);
+  }
+  if (e.type === 'track' && e.name === orderEvent) applyOrder(state, e.timestamp, orderRevenue(e.properties));
+  return e.type === 'identify' && e.traits ? applyTraits(state, e.traits) : [];
+}

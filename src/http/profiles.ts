@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
 import type { Store } from '../store/db.ts';
 import { erasePerson } from '../store/erase.ts';
-import { findProfileId, getProfileRow, profileView, timeline, traitHistory, type IdentifierKind } from '../store/profiles.ts';
+import { findProfileId, getProfileRow, identityHistory, profileView, timeline, traitHistory, type IdentifierKind } from '../store/profiles.ts';
 import { stageRulesOf } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
@@ -116,6 +116,24 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
     const ws = request.principal.workspaceId;
     const { id } = request.params as { id: string };
     return erase(ws, async () => (await getProfileRow(db, ws, id))?.id ?? null, `No profile ${id} in this workspace`);
+  });
+
+  app.get('/api/v1/profiles/:id/identity-history', {
+    preValidation: secret,
+    schema: {
+      tags: ['profiles'],
+      summary: 'How identity resolution shaped this person, newest first: merges, and links it refused (soft ids another userId claimed too, moved off onto a profile of their own)',
+      security: secretSecurity,
+      params: Type.Object({ id: Type.String() }),
+      response: withErrors({ 200: Type.Object({ profileId: Type.String(), items: Type.Array(Type.Object({
+        status: Type.Union([Type.Literal('merged'), Type.Literal('refused')]),
+        survivorId: Type.String(), otherId: Type.String(), reason: Type.String(), details: Type.Unknown(), at: Type.String(),
+      })) }) }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const row = await load(ws, (request.params as { id: string }).id);
+    return { profileId: row.id, items: await identityHistory(db, ws, row.id) };
   });
 
   app.get('/api/v1/profiles/:id/timeline', {

@@ -165,7 +165,7 @@ async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promi
   const person: PersonIdentifiers = { userIds: [], anonymousIds: [], emails: [], phones: [] };
   for (const part of slices(ids)) {
     for (const i of await tx.selectFrom('identities').select(['kind', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).execute()) {
-      ({ user: person.userIds, anon: person.anonymousIds, email: person.emails, phone: person.phones })[i.kind].push(i.value);
+      ({ user: person.userIds, alias: person.userIds, anon: person.anonymousIds, email: person.emails, phone: person.phones })[i.kind].push(i.value);
     }
   }
   const { emails, phones } = person;
@@ -220,6 +220,12 @@ async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promi
     }
   }
   const unsubscribesKept = await hashUnsubscribes(tx, workspaceId, ids, addresses);
+  // Links name the person's userIds (on others' contested components) or belong to their components.
+  for (const part of slices(ids)) {
+    const components = tx.selectFrom('identities').select('component').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).where('component', 'is not', null);
+    await tx.deleteFrom('identity_links').where('workspace_id', '=', workspaceId).where('component', 'in', components as any).execute();
+  }
+  for (const part of slices(person.userIds)) await tx.deleteFrom('identity_links').where('workspace_id', '=', workspaceId).where('user_id', 'in', part).execute();
   for (const part of slices(ids)) {
     deleted.identities += n(await tx.deleteFrom('identities').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
     deleted.profiles += n(await tx.deleteFrom('profiles').where('workspace_id', '=', workspaceId).where('id', 'in', part).executeTakeFirst());

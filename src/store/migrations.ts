@@ -458,6 +458,26 @@ const ingestionSetAside: Migration = {
   },
 };
 
+// Soft identities (anonymousIds, emails, phones) belong to components: the ids one message without
+// a userId named together. identity_links holds the userIds a component was seen with once it is
+// contested (domain/identity.ts). Existing soft identities start as one component per profile.
+const identityComponents: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('identities').addColumn('component', 'text').execute();
+    await sql`update identities set component = 'cmp_' || profile_id where kind <> 'user'`.execute(db);
+    await db.schema.createIndex('identities_component').on('identities').columns(['workspace_id', 'component']).execute();
+    await db.schema
+      .createTable('identity_links')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('component', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('identity_links_pk', ['workspace_id', 'component', 'user_id'])
+      .execute();
+    await db.schema.createIndex('identity_links_user').on('identity_links').columns(['workspace_id', 'user_id']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
@@ -466,6 +486,7 @@ export const migrations: Record<string, Migration> = {
   '0005_churn_models': churnModels,
   '0006_accounts': accounts,
   '0007_ingestion_set_aside': ingestionSetAside,
+  '0008_identity_components': identityComponents,
 };
 
 export const migrationProvider: MigrationProvider = {

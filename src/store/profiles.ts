@@ -6,7 +6,7 @@ import type { ProfileTable } from './schema.ts';
 
 export type IdentifierKind = 'userId' | 'anonymousId' | 'email' | 'phone';
 const KIND: Record<IdentifierKind, 'user' | 'anon' | 'email' | 'phone'> = { userId: 'user', anonymousId: 'anon', email: 'email', phone: 'phone' };
-const LABEL = { user: 'userId', anon: 'anonymousId', email: 'email', phone: 'phone' } as const;
+const LABEL = { user: 'userId', anon: 'anonymousId', email: 'email', phone: 'phone', alias: 'alias' } as const;
 
 /** Profile id for any identifier, or null. Merged profiles' identifiers already point at the survivor. */
 export async function findProfileId(db: Db, workspaceId: string, kind: IdentifierKind, raw: string): Promise<string | null> {
@@ -53,7 +53,7 @@ export function computedTraits(p: ProfileTable, now: number, rules: StageRule[])
 
 export async function profileView(db: Db, workspaceId: string, p: ProfileTable, rules: StageRule[], now = Date.now()) {
   const [identities, merged, groups] = await Promise.all([
-    db.selectFrom('identities').select(['kind', 'value', 'created_at']).where('workspace_id', '=', workspaceId).where('profile_id', '=', p.id).orderBy('created_at').execute(),
+    db.selectFrom('identities').select(['kind', 'value', 'created_at']).where('workspace_id', '=', workspaceId).where('profile_id', '=', p.id).where('kind', '<>', 'alias').orderBy('created_at').execute(),
     db.selectFrom('merges').select(['merged_id', 'reason', 'created_at']).where('workspace_id', '=', workspaceId).where('survivor_id', '=', p.id).where('status', '=', 'merged').orderBy('created_at').execute(),
     db.selectFrom('profile_groups').select('group_id').where('workspace_id', '=', workspaceId).where('profile_id', '=', p.id).execute(),
   ]);
@@ -125,4 +125,14 @@ export async function profilesAfter(db: Db, workspaceId: string, afterId: string
 export async function countProfiles(db: Db, workspaceId: string): Promise<number> {
   const row = await db.selectFrom('profiles').select((eb) => eb.fn.countAll().as('n')).where('workspace_id', '=', workspaceId).where('merged_into', 'is', null).executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+/** Merge records naming a profile, either side, newest first. */
+export async function identityHistory(db: Db, workspaceId: string, profileId: string) {
+  const rows = await db.selectFrom('merges').selectAll().where('workspace_id', '=', workspaceId)
+    .where((eb) => eb.or([eb('survivor_id', '=', profileId), eb('merged_id', '=', profileId)]))
+    .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(500).execute();
+  return rows.map((r) => ({
+    status: r.status, survivorId: r.survivor_id, otherId: r.merged_id, reason: r.reason, details: fromJson(r.details, null), at: new Date(Number(r.created_at)).toISOString(),
+  }));
 }

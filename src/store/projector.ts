@@ -2,11 +2,13 @@ import type { Insertable } from 'kysely';
 import { categoryOf } from '../domain/category.ts';
 import { newId } from '../domain/ids.ts';
 import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
-import { applyAnswer, applyOrder, applyTraits, orderRevenue, mergeStates, newProfileState, touch, type ProfileState } from '../domain/profile.ts';
+import { applyAnswer, foldEvent, mergeStates, newProfileState, type ProfileState } from '../domain/profile.ts';
+import { softIdentifiers } from '../domain/identity.ts';
 import type { IngestEvent } from '../ingest/event.ts';
 import { ORDER_COMPLETED } from '../ingest/types.ts';
 import { toJson, type Store, type Tx } from './db.ts';
 import { insertRows, selectWhereIn } from './bulk.ts';
+import { componentsClaimedBy, relabelComponent, splitComponent, type Split } from './identity-split.ts';
 import type { Schema } from './schema.ts';
 
 /** An accepted event waiting for projection; `key` says where it was accepted (inbox row and position). */
@@ -26,7 +28,7 @@ export function answerIdOf(eventId: string): string {
   return `ans_${eventId.slice(eventId.indexOf('_') + 1)}`;
 }
 
-type IdentityKind = 'user' | 'anon' | 'email' | 'phone';
+type IdentityKind = 'user' | 'anon' | 'email' | 'phone' | 'alias';
 const key = (kind: IdentityKind, value: string) => `${kind}\u0000${value}`;
 
 /** All the projection work for one workspace inside one transaction. */
@@ -38,19 +40,28 @@ const PROFILE_UPDATE = PROFILE_COLUMNS.filter((c) => c !== 'id' && c !== 'worksp
 
 export class Projection {
   private readonly now = Date.now();
-  private readonly identity = new Map<string, string>(); // identity key -> profile id
-  private readonly newIdentities: Insertable<Schema['identities']>[] = [];
-  private readonly states = new Map<string, ProfileState>();
-  private readonly existing = new Set<string>(); // profile ids already in the database
-  private readonly parent = new Map<string, string>(); // merged profile -> survivor
-  private readonly mergedInDb: Array<{ loser: string; survivor: string }> = [];
-  private readonly events: Insertable<Schema['events']>[] = [];
-  private readonly answers: Insertable<Schema['answers']>[] = [];
-  private readonly traitChanges: Insertable<Schema['trait_changes']>[] = [];
-  private readonly merges: Insertable<Schema['merges']>[] = [];
-  private readonly groups = new Map<string, Record<string, unknown>>();
-  private readonly memberships: Array<{ profile: string; group: string }> = [];
-  private readonly recomputeNps = new Set<string>();
+  // Everything below is this batch's working state; a split (rare) saves it and starts afresh.
+  private identity = new Map<string, string>(); // identity key -> profile id
+  private component = new Map<string, string>(); // soft identity key -> component label
+  private compParent = new Map<string, string>(); // component merged in this batch -> the one it joined
+  private compProfile = new Map<string, string>(); // component -> a profile it was on (follow with find)
+  private links = new Map<string, Set<string>>(); // contested component -> userIds it was seen with
+  private newLinks: Insertable<Schema['identity_links']>[] = [];
+  private relabels: Array<{ from: string; to: string }> = [];
+  private newIdentities: Insertable<Schema['identities']>[] = [];
+  private states = new Map<string, ProfileState>();
+  private existing = new Set<string>(); // profile ids already in the database
+  private parent = new Map<string, string>(); // merged profile -> survivor
+  private mergedInDb: Array<{ loser: string; survivor: string }> = [];
+  private events: Insertable<Schema['events']>[] = [];
+  private answers: Insertable<Schema['answers']>[] = [];
+  private traitChanges: Insertable<Schema['trait_changes']>[] = [];
+  private merges: Insertable<Schema['merges']>[] = [];
+  private groups = new Map<string, Record<string, unknown>>();
+  private memberships: Array<{ profile: string; group: string }> = [];
+  private recomputeNps = new Set<string>();
+  /** Class profiles joined by an alias: contested components may now belong to them alone. */
+  private aliased = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -59,9 +70,38 @@ export class Projection {
     private readonly rules: StageRule[],
   ) {}
 
+  private reset() {
+    this.identity = new Map();
+    this.component = new Map();
+    this.compParent = new Map();
+    this.compProfile = new Map();
+    this.links = new Map();
+    this.newLinks = [];
+    this.relabels = [];
+    this.newIdentities = [];
+    this.states = new Map();
+    this.existing = new Set();
+    this.parent = new Map();
+    this.mergedInDb = [];
+    this.events = [];
+    this.answers = [];
+    this.traitChanges = [];
+    this.merges = [];
+    this.groups = new Map();
+    this.memberships = [];
+    this.recomputeNps = new Set();
+    this.aliased = new Set();
+  }
+
   private find(id: string): string {
     let p = id;
     while (this.parent.has(p)) p = this.parent.get(p)!;
+    return p;
+  }
+
+  private compFind(c: string): string {
+    let p = c;
+    while (this.compParent.has(p)) p = this.compParent.get(p)!;
     return p;
   }
 
@@ -69,39 +109,85 @@ export class Projection {
   async apply(events: PendingEvent[]): Promise<Map<string, Projected>> {
     await this.loadIdentities(events);
     const results = new Map<string, Projected>();
-    for (const e of events) results.set(e.key, this.process(e));
+    const aliased = new Set<string>();
+    const settle = () => {
+      // Results name the surviving profile even when a later message in the same batch merged it away.
+      for (const r of results.values()) r.profileId = this.find(r.profileId);
+      for (const id of this.aliased) aliased.add(this.find(id));
+    };
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      const splits = this.splitsNeeded(e);
+      if (splits.length) {
+        // A soft component claimed by a second person leaves the first: save what came before,
+        // move it in the database, and go on from there with fresh state.
+        await this.save();
+        settle();
+        this.reset();
+        for (const s of splits) await splitComponent(this.tx, this.workspaceId, s, this.now);
+        await this.loadIdentities(events.slice(i));
+      }
+      results.set(e.key, this.process(e));
+    }
     await this.save();
-    // Results name the surviving profile even when a later message in the same batch merged it away.
-    for (const r of results.values()) r.profileId = this.find(r.profileId);
+    settle();
+    if (aliased.size) {
+      this.reset();
+      await this.reattach([...aliased]);
+    }
     return results;
   }
 
+  /** Every identifier a message names, for loading; an alias's previousId may be a userId or an anonymousId. */
   private identifiersOf(e: IngestEvent): Array<[IdentityKind, string]> {
     const ids: Array<[IdentityKind, string]> = [];
-    if (e.userId) ids.push(['user', e.userId]);
-    if (e.anonymousId) ids.push(['anon', e.anonymousId]);
-    if (e.email) ids.push(['email', e.email]);
-    if (e.phone) ids.push(['phone', e.phone]);
+    if (e.userId) ids.push(['user', e.userId], ['alias', e.userId]);
+    if (e.previousId) ids.push(['user', e.previousId], ['alias', e.previousId]);
+    for (const k of softIdentifiers(e)) {
+      const cut = k.indexOf(':');
+      ids.push([k.slice(0, cut) as IdentityKind, k.slice(cut + 1)]);
+    }
     return ids;
+  }
+
+  /** Soft identity keys of a message, as this class keys them. */
+  private softKeys(e: IngestEvent): string[] {
+    return softIdentifiers(e).map((k) => {
+      const cut = k.indexOf(':');
+      return key(k.slice(0, cut) as IdentityKind, k.slice(cut + 1));
+    });
   }
 
   private async loadIdentities(events: IngestEvent[]) {
     const wanted = new Map<IdentityKind, Set<string>>();
-    const want = (k: IdentityKind, v: string) => (wanted.get(k) ?? wanted.set(k, new Set()).get(k)!).add(v);
-    for (const e of events) {
-      for (const [k, v] of this.identifiersOf(e)) want(k, v);
-      // Segment's previousId is whichever id the person had before: an anonymousId or a userId.
-      if (e.previousId) {
-        want('user', e.previousId);
-        want('anon', e.previousId);
-      }
+    for (const e of events) for (const [k, v] of this.identifiersOf(e)) (wanted.get(k) ?? wanted.set(k, new Set()).get(k)!).add(v);
+    await this.loadIdentityRows(wanted);
+    // Contested components (on a profile without a userId, with links): the userIds they were seen
+    // with, and those userIds' profiles, so deciding stays in memory.
+    const soft = [...new Set([...this.compProfile].filter(([, p]) => this.states.get(this.find(p))?.user_id == null).map(([c]) => c))];
+    if (!soft.length) return;
+    const rows = await selectWhereIn(this.store, this.tx, 'identity_links', ['component', 'user_id'], { workspace_id: this.workspaceId }, 'component', soft);
+    const users = new Set<string>();
+    for (const r of rows) {
+      (this.links.get(r.component) ?? this.links.set(r.component, new Set()).get(r.component)!).add(r.user_id);
+      if (!this.identity.has(key('user', r.user_id))) users.add(r.user_id);
     }
+    if (users.size) await this.loadIdentityRows(new Map([['user', users], ['alias', users]]));
+  }
+
+  private async loadIdentityRows(wanted: Map<IdentityKind, Set<string>>) {
     const profileIds = new Set<string>();
     for (const [kind, values] of wanted) {
-      const rows = await selectWhereIn(this.store, this.tx, 'identities', ['value', 'profile_id'], { workspace_id: this.workspaceId, kind }, 'value', [...values]);
+      const rows = await selectWhereIn(this.store, this.tx, 'identities', ['value', 'profile_id', 'component'], { workspace_id: this.workspaceId, kind }, 'value', [...values]);
       for (const r of rows) {
-        this.identity.set(key(kind, r.value), r.profile_id);
-        profileIds.add(r.profile_id);
+        const k = key(kind, r.value);
+        this.identity.set(k, r.profile_id);
+        if (kind !== 'user' && kind !== 'alias') {
+          const c = r.component ?? `cmp_${r.profile_id}`;
+          this.component.set(k, c);
+          this.compProfile.set(c, r.profile_id);
+        }
+        if (!this.states.has(r.profile_id)) profileIds.add(r.profile_id);
       }
     }
     const rows = await selectWhereIn(this.store, this.tx, 'profiles', PROFILE_COLUMNS, {}, 'id', [...profileIds]);
@@ -117,62 +203,213 @@ export class Projection {
     return id ? this.find(id) : undefined;
   }
 
-  /** Picks the profile for a message, merging the profiles its identifiers point at. */
-  private resolve(e: IngestEvent): string {
-    const candidates: string[] = [];
-    const add = (id: string | undefined) => id && !candidates.includes(id) && candidates.push(id);
-    add(this.lookup('user', e.userId));
-    add(this.lookup('anon', e.anonymousId));
-    add(this.lookup('email', e.email));
-    add(this.lookup('phone', e.phone));
-    if (e.previousId) {
-      add(this.lookup('user', e.previousId));
-      add(this.lookup('anon', e.previousId));
-    }
-    let target = candidates[0];
-    if (!target) {
-      target = newId('prof', this.now);
-      this.states.set(target, newProfileState(target, this.workspaceId, e.timestamp, this.now));
-    }
-    for (const other of candidates.slice(1)) {
-      const a = this.find(target);
-      const b = this.find(other);
-      if (a !== b) target = this.merge(a, b, e);
-    }
-    target = this.find(target);
-    // An alias to an id never seen before still means "this id is that person" from now on.
-    if (e.previousId && !this.identity.has(key('user', e.previousId)) && !this.identity.has(key('anon', e.previousId))) {
-      this.identity.set(key('anon', e.previousId), target);
-      this.newIdentities.push({ workspace_id: this.workspaceId, kind: 'anon', value: e.previousId, profile_id: target, created_at: this.now });
-    }
-    // Attach the identifiers this message carries; one that belongs to a refused merge stays put.
-    for (const [kind, value] of this.identifiersOf(e)) {
-      const k = key(kind, value);
-      if (this.identity.has(k)) continue;
-      this.identity.set(k, target);
-      this.newIdentities.push({ workspace_id: this.workspaceId, kind, value, profile_id: target, created_at: this.now });
-    }
-    if (e.userId) this.states.get(target)!.user_id ??= e.userId;
-    return target;
+  /** The profile of a userId: its own identity, or an alias that named it before it came as one. */
+  private personOf(userId: string): string | undefined {
+    return this.lookup('user', userId) ?? this.lookup('alias', userId);
   }
 
-  /** Returns the survivor. Two different userIds are two different people: such a merge is refused and recorded. */
-  private merge(a: string, b: string, e: IngestEvent): string {
+  private isPerson(profileId: string): boolean {
+    return this.states.get(profileId)?.user_id != null;
+  }
+
+  /** The profile a component is on now. */
+  private profileOf(component: string): string | undefined {
+    const p = this.compProfile.get(component);
+    return p ? this.find(p) : undefined;
+  }
+
+  /** The people (userId profiles) a contested component's links name. */
+  private claimants(component: string): Set<string> {
+    const out = new Set<string>();
+    for (const u of this.links.get(component) ?? []) {
+      const p = this.personOf(u);
+      if (p) out.add(p);
+    }
+    return out;
+  }
+
+  /** The people a component belongs to or is claimed by (domain/identity.ts). */
+  private claimsOf(component: string): Set<string> {
+    const p = this.profileOf(component);
+    const out = this.claimants(component);
+    if (p && this.isPerson(p)) out.add(p);
+    return out;
+  }
+
+  /** The components of a message's known soft ids. */
+  private componentsOf(e: IngestEvent): string[] {
+    const out = new Set<string>();
+    for (const k of this.softKeys(e)) {
+      const c = this.component.get(k);
+      if (c) out.add(this.compFind(c));
+    }
+    return [...out];
+  }
+
+  /**
+   * Components this message takes away from the person they belong to: one seen now with another
+   * userId, or joined (by a message without a userId) to one claimed by someone else.
+   */
+  private splitsNeeded(e: IngestEvent): Split[] {
+    const comps = this.componentsOf(e);
+    if (!comps.length) return [];
+    const out: Split[] = [];
+    if (e.userId) {
+      const mine = this.personOf(e.userId);
+      for (const c of comps) {
+        const p = this.profileOf(c)!;
+        if (this.isPerson(p) && p !== mine) {
+          out.push({ component: c, from: p, users: [this.states.get(p)!.user_id!, e.userId], reason: this.refusal(e, c, p) });
+        }
+      }
+      return out;
+    }
+    const claims = new Set<string>();
+    for (const c of comps) for (const p of this.claimsOf(c)) claims.add(p);
+    if (claims.size < 2) return [];
+    for (const c of comps) {
+      const p = this.profileOf(c)!;
+      if (this.isPerson(p)) out.push({ component: c, from: p, users: [this.states.get(p)!.user_id!], reason: this.refusal(e, c, p) });
+    }
+    return out;
+  }
+
+  private refusal(e: IngestEvent, component: string, from: string): string {
+    const ids = [...this.component].filter(([, c]) => this.compFind(c) === component).map(([k]) => k.replace('\u0000', ' '));
+    const who = e.userId ? `userId ${e.userId}` : 'ids of another person';
+    return `${e.type} ${e.messageId} links ${ids.join(', ') || 'a soft id'} of userId ${this.states.get(from)?.user_id} with ${who}: neither gets it`;
+  }
+
+  /** Picks the profile for a message (domain/identity.ts), attaching, joining and merging as the rule says. */
+  private resolve(e: IngestEvent): string {
+    const keys = this.softKeys(e);
+    const fresh = keys.filter((k) => !this.component.has(k));
+    const comps = this.componentsOf(e);
+    let target: string;
+    if (e.userId) {
+      let mine = this.lookup('user', e.userId);
+      if (!mine) {
+        mine = this.personOf(e.userId);
+        if (mine) this.claimUser(mine, e.userId);
+      }
+      // A person new here takes over the oldest of the profiles that were theirs anonymously, so ids given out earlier stay the root.
+      const byAge = (a: string, b: string) => this.states.get(this.profileOf(a)!)!.created_at - this.states.get(this.profileOf(b)!)!.created_at || (a < b ? -1 : 1);
+      for (const c of [...comps].sort(byAge)) {
+        const p = this.profileOf(c)!;
+        if (this.isPerson(p)) continue; // on this person already (splitsNeeded moved any other)
+        if (this.links.get(c)?.size) {
+          // Contested: note this claimant too; it stays nobody's.
+          if (!mine || !this.claimants(c).has(mine)) this.link(c, e.userId);
+          continue;
+        }
+        // Anonymous until now: it is this person's. Its profile becomes theirs when they are new here.
+        if (!mine) {
+          mine = p;
+          this.claimUser(p, e.userId);
+        } else if (p !== mine) mine = this.merge(mine, p, e);
+      }
+      if (!mine) {
+        mine = this.newProfile(e);
+        this.claimUser(mine, e.userId);
+      }
+      target = mine;
+      for (const k of fresh) this.addSoft(k, newId('cmp', this.now), target);
+      if (e.type === 'alias' && e.previousId) target = this.alias(target, e);
+    } else {
+      const claims = new Set<string>();
+      for (const c of comps) for (const p of this.claimsOf(c)) claims.add(p);
+      const profiles = [...new Set(comps.map((c) => this.profileOf(c)!))];
+      if (claims.size === 1) target = [...claims][0];
+      else target = profiles.filter((p) => !this.isPerson(p)).sort((a, b) => this.states.get(a)!.created_at - this.states.get(b)!.created_at || (a < b ? -1 : 1))[0] ?? this.newProfile(e);
+      for (const p of profiles) if (this.find(p) !== this.find(target)) target = this.merge(target, p, e);
+      // One message without a userId makes its soft ids one component.
+      const label = comps[0] ?? newId('cmp', this.now);
+      for (const c of comps.slice(1)) this.joinComponents(c, label);
+      for (const k of fresh) this.addSoft(k, label, target);
+    }
+    return this.find(target);
+  }
+
+  private newProfile(e: IngestEvent): string {
+    const id = newId('prof', this.now);
+    this.states.set(id, newProfileState(id, this.workspaceId, e.timestamp, this.now));
+    return id;
+  }
+
+  private claimUser(profileId: string, userId: string) {
+    this.identity.set(key('user', userId), profileId);
+    this.newIdentities.push({ workspace_id: this.workspaceId, kind: 'user', value: userId, profile_id: profileId, created_at: this.now, component: null });
+    this.states.get(profileId)!.user_id ??= userId;
+  }
+
+  private addSoft(k: string, component: string, profileId: string) {
+    const cut = k.indexOf('\u0000');
+    this.identity.set(k, profileId);
+    this.component.set(k, component);
+    if (!this.compProfile.has(component)) this.compProfile.set(component, profileId);
+    this.newIdentities.push({ workspace_id: this.workspaceId, kind: k.slice(0, cut) as IdentityKind, value: k.slice(cut + 1), profile_id: profileId, created_at: this.now, component });
+  }
+
+  private link(component: string, userId: string) {
+    const set = this.links.get(component) ?? this.links.set(component, new Set()).get(component)!;
+    if (set.has(userId)) return;
+    set.add(userId);
+    this.newLinks.push({ workspace_id: this.workspaceId, component, user_id: userId, created_at: this.now });
+  }
+
+  private joinComponents(from: string, to: string) {
+    if (from === to) return;
+    this.compParent.set(from, to);
+    this.relabels.push({ from, to });
+    const moved = this.links.get(from);
+    if (moved) {
+      const into = this.links.get(to) ?? this.links.set(to, new Set()).get(to)!;
+      for (const u of moved) into.add(u);
+      this.links.delete(from);
+    }
+  }
+
+  /** alias: previousId, as a userId, is this person (joining two people is alias's alone to say). */
+  private alias(target: string, e: IngestEvent): string {
+    const other = this.lookup('user', e.previousId) ?? this.lookup('alias', e.previousId);
+    if (!other) {
+      // Not (yet) anyone's userId: remembered, so a message that later carries it as one lands here.
+      this.identity.set(key('alias', e.previousId!), target);
+      this.newIdentities.push({ workspace_id: this.workspaceId, kind: 'alias', value: e.previousId!, profile_id: target, created_at: this.now, component: null });
+      return target;
+    }
+    if (other === target) return target;
+    const survivor = this.merge(target, other, e);
+    this.aliased.add(survivor);
+    return survivor;
+  }
+
+  /**
+   * After an alias joined two people, a component both had claimed has one claimant left: it is
+   * theirs now (domain/identity.ts). Runs on saved state, as its own step.
+   */
+  private async reattach(people: string[]) {
+    for (const person of new Set(people)) {
+      for (const c of await componentsClaimedBy(this.tx, this.workspaceId, person)) {
+        if (c.claimants.length !== 1 || c.on === c.claimants[0]) continue;
+        const rows = await selectWhereIn(this.store, this.tx, 'profiles', PROFILE_COLUMNS, {}, 'id', [c.claimants[0], c.on]);
+        for (const r of rows) {
+          this.states.set(r.id, { ...r, traits: JSON.parse(r.traits) });
+          this.existing.add(r.id);
+        }
+        if (rows.length === 2 && this.states.get(c.on)!.user_id == null) this.merge(c.claimants[0], c.on, { type: 'alias', messageId: `component ${c.component}` });
+        await this.save();
+        this.reset();
+      }
+    }
+  }
+
+  /** Returns the survivor. Only an alias joins two profiles that each have a userId. */
+  private merge(a: string, b: string, e: Pick<IngestEvent, 'type' | 'messageId'>): string {
     const sa = this.states.get(a)!;
     const sb = this.states.get(b)!;
-    // alias is the one explicit statement that two ids are one person, so it may join two userIds.
     if (sa.user_id && sb.user_id && sa.user_id !== sb.user_id && e.type !== 'alias') {
-      this.merges.push({
-        id: newId('mrg', this.now),
-        workspace_id: this.workspaceId,
-        survivor_id: a,
-        merged_id: b,
-        status: 'refused',
-        reason: `${e.type} ${e.messageId} links userId ${sa.user_id} and ${sb.user_id}`,
-        details: toJson({ messageId: e.messageId }),
-        created_at: this.now,
-      });
-      return a;
+      throw new Error(`identity rule broken: ${e.type} ${e.messageId} would merge userId ${sa.user_id} and ${sb.user_id}`);
     }
     // The identified profile survives; between equals, the older one, so ids people bookmarked stay valid.
     const [survivor, loser] =
@@ -240,17 +477,9 @@ export class Projection {
       if (!applyAnswer(state, a.score, at)) this.recomputeNps.add(profileId);
     }
 
-    const wasLast = e.timestamp >= state.last_seen_at;
-    touch(state, e.timestamp);
     state.updated_at = this.now;
-    const campaign = (e.context as Record<string, any> | null)?.campaign;
-    if (campaign && typeof campaign === 'object' && wasLast) {
-      if (campaign.name) state.last_campaign = String(campaign.name).slice(0, 200);
-      if (campaign.source) state.last_utm_source = String(campaign.source).slice(0, 200);
-    }
-    if (e.type === 'track' && e.name === ORDER_COMPLETED) applyOrder(state, e.timestamp, orderRevenue(e.properties));
-    if (e.type === 'identify' && e.traits) {
-      for (const c of applyTraits(state, e.traits)) {
+    {
+      for (const c of foldEvent(state, e, ORDER_COMPLETED)) {
         this.traitChanges.push({
           id: newId('trc', this.now),
           workspace_id: this.workspaceId,
@@ -280,7 +509,11 @@ export class Projection {
       return rows;
     };
     const S = this.store;
+    for (const r of this.newIdentities) if (r.component) r.component = this.compFind(r.component);
     await insertRows(S, tx, 'identities', canon(this.newIdentities), { columns: ['workspace_id', 'kind', 'value'] });
+    for (const { from } of this.relabels) await relabelComponent(tx, ws, from, this.compFind(from), this.now);
+    for (const l of this.newLinks) l.component = this.compFind(l.component);
+    await insertRows(S, tx, 'identity_links', this.newLinks, { columns: ['workspace_id', 'component', 'user_id'] });
     const profiles = [...this.states.values()].map((st) => ({ ...st, traits: JSON.stringify(st.traits), merged_into: null }));
     await insertRows(S, tx, 'profiles', profiles, { columns: ['id'], update: PROFILE_UPDATE });
     for (const { loser } of this.mergedInDb) {

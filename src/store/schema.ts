@@ -47,9 +47,20 @@ export interface ProfileTable {
 
 export interface IdentityTable {
   workspace_id: string;
-  kind: 'user' | 'anon' | 'email' | 'phone';
+  /** alias: a previousId an alias named before any message carried it as a userId (it joins that userId's person when one does). */
+  kind: 'user' | 'anon' | 'email' | 'phone' | 'alias';
   value: string;
   profile_id: string;
+  created_at: number;
+  /** Soft identities only: the component it belongs to (domain/identity.ts); null for userIds. */
+  component: string | null;
+}
+
+/** A userId a contested soft component was seen with (domain/identity.ts). */
+export interface IdentityLinkTable {
+  workspace_id: string;
+  component: string;
+  user_id: string;
   created_at: number;
 }
 
@@ -187,6 +198,7 @@ export interface MergeTable {
   workspace_id: string;
   survivor_id: string;
   merged_id: string;
+  /** merged; refused: a link kept apart (soft ids claimed by a second person, moved off the first onto a profile of their own: details.movedTo). */
   status: 'merged' | 'refused';
   reason: string;
   details: string; // JSON: identities moved, traits of the merged profile before the merge
@@ -239,6 +251,7 @@ export interface Schema {
   api_keys: ApiKeyTable;
   profiles: ProfileTable;
   identities: IdentityTable;
+  identity_links: IdentityLinkTable;
   events: EventTable;
   answers: AnswerTable;
   trait_changes: TraitChangeTable;
