@@ -235,7 +235,9 @@ async function main(): Promise<number> {
 
   const argv = [
     '--import', 'tsx',
-    '--test', '--test-reporter=spec', '--test-concurrency=1',
+    // A test that hangs (a stalled projector, a lost reply) fails after 3 minutes instead of holding
+    // the run until CI kills it; the few longer tests set their own timeout.
+    '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=180000',
     ...options,
     ...files.map((f) => relative(ROOT, f)),
   ];
