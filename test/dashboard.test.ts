@@ -20,6 +20,8 @@ import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { buildWeb, FIRST_PAGE_GZIP_BUDGET, type WebBuild } from '../web/build.ts';
+import { parseFilters, timeWindow } from '../web/src/filters.ts';
+import { fmtNps } from '../web/src/format.ts';
 import { artifactsDir, backends, tmpDir } from './helpers/backends.ts';
 import { keyedCaller, type Call } from './helpers/server.ts';
 
@@ -263,6 +265,12 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     assert.equal(from.get('channel'), 'email');
     const shown = await page.getByTestId('nps-value').textContent();
     assert.match(String(shown), /^[+−]?\d+$/);
+    const window = timeWindow(parseFilters(Object.fromEntries(from)));
+    const api = await server.call('GET', `/api/v1/metrics/nps?channel=email&from=${window.from}&to=${window.to}`, server.demo.secretKey);
+    assert.equal(api.status, 200, api.text);
+    assert.equal(shown, fmtNps(api.json.nps), `the page shows ${shown}, the API ${api.json.nps}`);
+    const all = await server.call('GET', `/api/v1/metrics/nps?from=${window.from}&to=${window.to}`, server.demo.secretKey);
+    assert.ok(api.json.n > 0 && all.json.n > api.json.n, 'the email filter must change the figure for this comparison to mean something');
     assert.deepEqual(problems, []);
   });
 
