@@ -70,7 +70,8 @@ function derived(cols: AnswerColumns, name: string, make: () => Omit<Derived, 'c
 
 /** The column of a dimension by name, e.g. "stage", "hour", "property.plan". */
 export function dimension(cols: AnswerColumns, name: string): DimensionColumn {
-  const coded = CODED[name];
+  // Own entries only: a name such as "constructor" or "__proto__" is no dimension, not Object's.
+  const coded = Object.hasOwn(CODED, name) ? CODED[name] : undefined;
   if (coded) return { codes: cols.coded[coded], labels: cols.dicts[coded].labels, ordered: false };
   switch (name) {
     case 'day':

@@ -13,7 +13,7 @@ import { userRoutes } from './users.ts';
 import { liveRoutes } from './live.ts';
 import type { Role } from '../domain/roles.ts';
 import { errorHandler } from './errors.ts';
-import { checkRequestText, useStrictJson } from './request-text.ts';
+import { checkFraming, checkRequestText, useStrictJson } from './request-text.ts';
 import { metricsRoutes } from './metrics.ts';
 import { impactRoutes } from './impact.ts';
 import { InsightEngine } from '../analytics/engine.ts';
@@ -148,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.setErrorHandler(errorHandler);
   useStrictJson(app);
+  app.addHook('onRequest', checkFraming);
   app.addHook('preValidation', checkRequestText);
   // Every 5xx is logged here, once, with the error that caused it when one was thrown (whichever
   // error handler turned it into a reply), and the route pattern rather than the URL: paths carry survey tokens.

@@ -453,6 +453,8 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     else if (send && channel === 'email' && !b.email && !b.email_update) add('email', "can't be blank when sending by email");
     else if (send && channel === 'sms' && !b.phone_number) add('phone_number', "can't be blank when sending by SMS");
     if (Object.keys(errors).length) throw new Unprocessable(errors);
+    // Checked before anything is written: a refused request must not leave the person behind.
+    const lastSentAt = b.last_sent_at != null ? eventSeconds(b.last_sent_at, 'last_sent_at') : null;
 
     const existing = (email && (await findProfileId(db, ws, 'email', email))) || (phone && (await findProfileId(db, ws, 'phone', phone))) || null;
     let sendTo = email;
@@ -465,8 +467,8 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const person = { email: sendTo, phone, name: b.name ?? null, properties };
 
     let profileId: string | null = null;
-    if (!send || b.last_sent_at != null) profileId = await identify(ws, person);
-    if (b.last_sent_at != null) await recordLastSent(ws, profileId!, await implicitSurvey(ws), channel, eventSeconds(b.last_sent_at, 'last_sent_at'), sendTo, phone);
+    if (!send || lastSentAt != null) profileId = await identify(ws, person);
+    if (lastSentAt != null) await recordLastSent(ws, profileId!, await implicitSurvey(ws), channel, lastSentAt, sendTo, phone);
     let scheduledAt: number | null = null;
     if (send) {
       const survey = await implicitSurvey(ws);

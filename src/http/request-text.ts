@@ -20,6 +20,36 @@ export async function checkRequestText(request: FastifyRequest): Promise<void> {
   if (p) throw new HttpError(400, `${p.path}: ${p.message}${p.message.startsWith('nests') ? ` (at most ${LIMITS.jsonDepth} levels of objects and arrays)` : ''}`, p.path);
 }
 
+/** What a body of a GET or HEAD may hold before it is refused: Fastify reads none, so this read is all there is. */
+const UNREAD_BODY_LIMIT = 64 * 1024;
+
+/**
+ * The framing of every request is sound before any handler runs. Node calls the handler as soon as
+ * the headers are in and finds a Transfer-Encoding it cannot frame (anything but chunked last), or
+ * a body cut short, only afterwards: it then answers 400 itself while the handler goes on, so a
+ * refused request could still record an answer (GET /s/:token?score=). Such a Transfer-Encoding is
+ * refused here; and since Fastify reads no body for GET and HEAD, one they carry is read to its end
+ * here first, so that a malformed one fails the request instead of arriving after the handler.
+ */
+export async function checkFraming(request: FastifyRequest): Promise<void> {
+  const te = request.headers['transfer-encoding'];
+  if (te !== undefined && String(te).split(',').pop()!.trim().toLowerCase() !== 'chunked') {
+    throw new HttpError(400, `Transfer-Encoding: "${String(te).slice(0, 40)}" cannot be read; send the body as is with Content-Length, or chunked (Content-Encoding says how it is compressed)`, 'transfer-encoding');
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') return;
+  if (te === undefined && !(Number(request.headers['content-length'] ?? 0) > 0)) return;
+  let bytes = 0;
+  try {
+    for await (const chunk of request.raw) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > UNREAD_BODY_LIMIT) throw new HttpError(413, `A ${request.method} request takes no body (this one is over ${UNREAD_BODY_LIMIT / 1024} KB)`, 'body');
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(400, `The request body is malformed (${(err as Error).message}); a ${request.method} request takes no body`, 'body');
+  }
+}
+
 /**
  * JSON bodies decoded as strict UTF-8: malformed bytes are refused rather than turned into U+FFFD,
  * which would make distinct ids one. Parsing stays Fastify's (prototype-poisoning checks included).

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_CONTACT_POLICY } from '../domain/fatigue.ts';
+import { LIMITS } from '../domain/limits.ts';
 import type { Store } from '../store/db.ts';
 import { getProfileRow } from '../store/profiles.ts';
 import { createSurvey, getSurvey, listSurveys, setSurveyStatus, surveyVersions, updateSurvey, type Survey } from '../store/surveys.ts';
@@ -76,7 +77,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
     preValidation: secret,
     schema: {
       tags, security, summary: 'One survey with its version history; `?version=` for an older definition',
-      params, querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }),
+      params, querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.int32 })) }),
       response: withErrors({ 200: Type.Object({ survey: SurveyView, versions: Type.Array(Type.Object({ version: Type.Integer(), createdAt: Type.String() })) }) }),
     },
   }, async (request) => {

@@ -58,7 +58,8 @@ function parseTime(value: unknown, field: string): number | null {
   if (value == null || value === '') return null;
   const ms = typeof value === 'number' ? value : /^\d{1,15}$/.test(String(value)) ? Number(value) : parseIsoTime(String(value));
   if (ms == null || !Number.isFinite(ms)) throw new MessageError(field, `"${String(value).slice(0, 40)}" is not a date (use ISO 8601)`);
-  return ms;
+  // Times are stored as whole milliseconds (bigint on PostgreSQL): a fraction would be refused there after the 2xx.
+  return Math.floor(ms);
 }
 
 const idString = (v: unknown): string | null => (v == null || v === '' ? null : String(v));
@@ -218,6 +219,8 @@ export interface ParsedBatch {
 /** `text`, the body as received, lets the per-message size limit be checked without re-encoding. */
 export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number, idPrefix?: string, text?: string): ParsedBatch {
   const body = value as Record<string, any>;
+  // No body at all reaches here without the content-type parser, and `null` is JSON too.
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new IngestError(400, 'body: must be a JSON object with a "batch" array of messages', 'body');
   if (!Array.isArray(body.batch)) throw new IngestError(400, 'batch: must be an array of messages', 'batch');
   // The envelope is checked here; each message on its own below, so one bad message fails alone.
   const envelope = jsonProblem({ ...body, batch: [] });

@@ -236,6 +236,8 @@ const BUILT_IN: Record<string, BuiltIn> = {
   },
 };
 export const BUILT_IN_LANGUAGES = Object.keys(BUILT_IN);
+/** The built-in wording of a language tag: own entries only (a requested "__proto__" or "constructor" names none). */
+const builtIn = (tag: string): BuiltIn | undefined => (Object.hasOwn(BUILT_IN, tag) ? BUILT_IN[tag] : undefined);
 
 /** The best language the survey has for a requested one: exact, then primary subtag, then the default. */
 export function pickLanguage(def: SurveyDefinition, requested: string | null | undefined): string {
@@ -245,7 +247,7 @@ export function pickLanguage(def: SurveyDefinition, requested: string | null | u
   const primary = want.split('-')[0].toLowerCase();
   if (primary && offered.has(primary)) return primary;
   // A language with built-in wording is offered too when the owner wrote no texts at all.
-  if (primary && Object.keys(def.texts).length === 0 && BUILT_IN[primary]) return primary;
+  if (primary && Object.keys(def.texts).length === 0 && builtIn(primary)) return primary;
   return def.defaultLanguage;
 }
 
@@ -258,7 +260,7 @@ function perCategory(v: Static<typeof PerCategory> | undefined, fallback: BuiltI
 export function renderSurvey(surveyId: string, version: number, def: SurveyDefinition, requestedLanguage: string | null | undefined, workspaceName: string): RenderedSurvey {
   const language = pickLanguage(def, requestedLanguage);
   const own = def.texts[language] ?? {};
-  const base = BUILT_IN[language] ?? BUILT_IN[language.split('-')[0]] ?? BUILT_IN.en;
+  const base = builtIn(language) ?? builtIn(language.split('-')[0]) ?? BUILT_IN.en;
   const company = def.companyName ?? workspaceName ?? 'us';
   const fill = (s: string) => s.replaceAll('{company}', company);
   const map3 = (o: BuiltIn['followUp']) => ({ promoter: fill(o.promoter), passive: fill(o.passive), detractor: fill(o.detractor) });
@@ -285,7 +287,7 @@ export function renderSurvey(surveyId: string, version: number, def: SurveyDefin
 
 export function emailSubjectOf(def: SurveyDefinition, language: string, workspaceName: string): string {
   const own = def.texts[language]?.emailSubject;
-  const base = (BUILT_IN[language] ?? BUILT_IN.en).emailSubject;
+  const base = (builtIn(language) ?? BUILT_IN.en).emailSubject;
   return (own ?? base).replaceAll('{company}', def.companyName ?? workspaceName);
 }
 
