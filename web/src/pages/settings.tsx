@@ -217,6 +217,7 @@ function Churn() {
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const current = setting.data?.churn;
   const form = draft ?? (current ? { days: String(current.inactiveDays), event: current.event ?? '' } : null);
+  const changed = !!draft && !!current && (draft.days !== String(current.inactiveDays) || draft.event.trim() !== (current.event ?? ''));
 
   async function save(e: Event) {
     e.preventDefault();
@@ -225,7 +226,9 @@ function Churn() {
     try {
       await api('/api/v1/settings/churn', { method: 'PUT', body: { inactiveDays: Number(form.days), event: form.event.trim() || null } });
       setMessage({ text: 'Saved. The churn-risk model retrains with it on its next daily run, or now from Impact.', error: false });
-      setDraft(null);
+      // Keep showing what was saved until the reload lands: dropping the draft first would flash the old
+      // values and let a keystroke in between land on them.
+      setDraft({ days: form.days, event: form.event.trim() });
       setting.reload();
     } catch (err) {
       setMessage({ text: explain(err, 'admin'), error: true });
@@ -251,7 +254,7 @@ function Churn() {
                 <div class="hint">A track event that means the customer left.</div>
               </div>
             </div>
-            <button class="primary" type="submit" disabled={!draft}>Save churn definition</button>
+            <button class="primary" type="submit" disabled={!changed}>Save churn definition</button>
           </form>
         )}
       </Async>
@@ -282,12 +285,13 @@ function Delivery() {
   } : null);
   const edit = (patch: Partial<typeof EMPTY_DELIVERY>) => form && setDraft({ ...form, ...patch });
 
-  async function save(body: Record<string, unknown>, done: string) {
+  async function save(body: Record<string, unknown>, done: string, shown: typeof EMPTY_DELIVERY | null) {
     setMessage(null);
     try {
       await api('/api/v1/settings/delivery', { method: 'PUT', body });
       setMessage({ text: done, error: false });
-      setDraft(null);
+      // What was saved stays on screen (secrets blanked) rather than the pre-save values until the reload lands.
+      setDraft(shown && { ...shown, pass: '', token: '' });
       setting.reload();
     } catch (err) {
       setMessage({ text: explain(err, 'admin'), error: true });
@@ -304,7 +308,7 @@ function Delivery() {
     if (form.smsUrl.trim()) {
       body.sms = { url: form.smsUrl.trim(), accountSid: form.sid.trim(), from: form.smsFrom.trim(), ...(form.token ? { authToken: form.token } : {}) };
     }
-    void save(body, 'Saved. Email and text surveys use these settings from the next send.');
+    void save(body, 'Saved. Email and text surveys use these settings from the next send.', form);
   }
 
   const field = (id: string, label: string, value: string, onInput: (v: string) => void, extra: Record<string, unknown> = {}, hint?: string) => (
@@ -345,8 +349,8 @@ function Delivery() {
             {field('d-public', 'Public address of this server', form.publicUrl, (v) => edit({ publicUrl: v }), { placeholder: 'https://nps.acme.example', maxLength: 500 }, 'The start of every survey link in emails and texts.')}
             <div class="row">
               <button class="primary" type="submit" disabled={!draft}>Save delivery settings</button>
-              {d?.smtp && <ConfirmButton label="Remove email settings…" confirm="Remove the SMTP settings" keep="Keep" onConfirm={() => save({ smtp: null }, 'Email settings removed.')} />}
-              {d?.sms && <ConfirmButton label="Remove text settings…" confirm="Remove the SMS settings" keep="Keep" onConfirm={() => save({ sms: null }, 'Text settings removed.')} />}
+              {d?.smtp && <ConfirmButton label="Remove email settings…" confirm="Remove the SMTP settings" keep="Keep" onConfirm={() => save({ smtp: null }, 'Email settings removed.', form && { ...form, host: '', port: '587', secure: false, user: '', from: '' })} />}
+              {d?.sms && <ConfirmButton label="Remove text settings…" confirm="Remove the SMS settings" keep="Keep" onConfirm={() => save({ sms: null }, 'Text settings removed.', form && { ...form, smsUrl: '', sid: '', smsFrom: '' })} />}
             </div>
           </form>
         )}
