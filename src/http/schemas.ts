@@ -5,6 +5,12 @@ import { HttpError } from './errors.ts';
 
 // Shared pieces of route schemas, so the OpenAPI document and the validation say the same thing.
 export const IsoTime = Type.String({ maxLength: 64, description: 'ISO 8601 date-time, or epoch milliseconds as a string' });
+export const PreferencesSchema = Type.Object({
+  currency: Type.String({ description: 'ISO 4217 code money is shown in, e.g. USD' }),
+  locale: Type.String({ description: 'BCP 47 tag numbers and dates are written in, e.g. en-US' }),
+  timeZone: Type.String({ description: 'IANA time zone whose midnight starts the workspace\'s days, weeks and hours, e.g. America/New_York' }),
+  industry: Type.Union([Type.String(), Type.Null()], { description: 'The industry whose published NPS the workspace compares itself with' }),
+});
 export const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }));
 export const Cursor = Type.Optional(Type.String({ maxLength: 200 }));
 export const ErrorBody = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) });

@@ -9,14 +9,14 @@ import { authenticate, type KeyCache } from './auth.ts';
 import { sessionCookie } from './cookies.ts';
 import { HttpError } from './errors.ts';
 import { LoginThrottle } from './login-throttle.ts';
-import { withErrors } from './schemas.ts';
+import { PreferencesSchema, withErrors } from './schemas.ts';
 import { CSRF_HEADER, SESSION_COOKIE, WORKSPACE_HEADER } from './sessions.ts';
 
 export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
 
 const SessionView = Type.Object({
   user: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
-  workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: RoleSchema })),
+  workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: RoleSchema, preferences: PreferencesSchema })),
   workspaceId: Type.String({ description: `The workspace requests work in unless they name another in ${WORKSPACE_HEADER}` }),
   role: RoleSchema,
   csrfToken: Type.String({ description: `Send it as ${CSRF_HEADER} with every request that changes something` }),
@@ -27,7 +27,7 @@ const sessionSecurity = [{ sessionCookie: [] }];
 function view(session: Pick<SessionRow, 'userId' | 'email' | 'name' | 'csrfToken'>, memberships: Membership[], current: Pick<Membership, 'workspaceId' | 'role'>) {
   return {
     user: { id: session.userId, email: session.email, name: session.name },
-    workspaces: memberships.map((m) => ({ id: m.workspaceId, name: m.name, role: m.role })),
+    workspaces: memberships.map((m) => ({ id: m.workspaceId, name: m.name, role: m.role, preferences: m.preferences })),
     workspaceId: current.workspaceId,
     role: current.role,
     csrfToken: session.csrfToken,

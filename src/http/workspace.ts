@@ -3,12 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { JOURNEY_FIELDS, JOURNEY_OPS, DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
 import type { Store } from '../store/db.ts';
 import { countIngestionErrors, deleteIngestionError, listIngestionErrors, setAsideEvent } from '../store/ingestion-errors.ts';
-import { createKey, churnDefinitionOf, listKeys, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
+import { createKey, churnDefinitionOf, listKeys, preferencesOf, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
+import { checkPreferences, DEFAULT_PREFERENCES, type Preferences } from '../domain/preferences.ts';
 import { DEFAULT_CHURN, MAX_CHURN_DAYS, type ChurnDefinition } from '../domain/churn.ts';
 import type { EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
-import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';
+import { Cursor, Limit, PreferencesSchema, secretSecurity, withErrors } from './schemas.ts';
 
 const Key = Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String(), prefix: Type.String(), createdAt: Type.Number(), revokedAt: Type.Union([Type.Number(), Type.Null()]) });
 const StageRules = Type.Array(
@@ -68,6 +69,33 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
     if (!revoked) throw new HttpError(404, `No active key ${id} in this workspace`);
     opts.keys.forget();
     return { revoked };
+  });
+
+  app.get('/api/v1/settings/workspace', {
+    preValidation: secret,
+    schema: { tags: ['workspace'], summary: 'Currency, locale, time zone and industry: how the workspace\'s figures are written and where its days start', security: secretSecurity, response: withErrors({ 200: Type.Object({ preferences: PreferencesSchema, defaults: PreferencesSchema }) }) },
+  }, async (request) => ({ preferences: await preferencesOf(db, request.principal.workspaceId), defaults: DEFAULT_PREFERENCES }));
+
+  app.put('/api/v1/settings/workspace', {
+    preValidation: admin,
+    schema: {
+      tags: ['workspace'],
+      summary: 'Change the currency, locale, time zone or industry (any subset); figures use them from the next request',
+      security: secretSecurity,
+      body: Type.Object({
+        currency: Type.Optional(Type.String({ maxLength: 3, minLength: 3 })),
+        locale: Type.Optional(Type.String({ minLength: 2, maxLength: 35 })),
+        timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        industry: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+      }, { additionalProperties: false }),
+      response: withErrors({ 200: Type.Object({ preferences: PreferencesSchema }) }),
+    },
+  }, async (request) => {
+    const checked = checkPreferences(request.body as Partial<Preferences>);
+    if ('field' in checked) throw new HttpError(400, checked.message, checked.field);
+    const ws = request.principal.workspaceId;
+    await updateSettings(db, ws, { preferences: { ...(await preferencesOf(db, ws)), ...checked.value } });
+    return { preferences: await preferencesOf(db, ws) };
   });
 
   app.get('/api/v1/settings/journey-stages', {

@@ -2,7 +2,8 @@ import { sql, type ExpressionBuilder } from 'kysely';
 import { newId } from '../domain/ids.ts';
 import { hashPassword } from '../domain/passwords.ts';
 import type { Role } from '../domain/roles.ts';
-import type { Db, Store, Tx } from './db.ts';
+import { DEFAULT_PREFERENCES, type Preferences } from '../domain/preferences.ts';
+import { fromJson, type Db, type Store, type Tx } from './db.ts';
 import type { Schema } from './schema.ts';
 
 export interface User {
@@ -20,6 +21,7 @@ export interface Membership {
   workspaceId: string;
   name: string;
   role: Role;
+  preferences: Preferences;
 }
 
 export async function findUserByEmail(db: Db, email: string) {
@@ -39,12 +41,15 @@ export async function membershipsOf(db: Db, userId: string): Promise<Membership[
   const rows = await db
     .selectFrom('memberships')
     .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
-    .select(['memberships.workspace_id', 'workspaces.name', 'memberships.role'])
+    .select(['memberships.workspace_id', 'workspaces.name', 'memberships.role', 'workspaces.settings'])
     .where('memberships.user_id', '=', userId)
     .orderBy('memberships.created_at')
     .orderBy('workspaces.name')
     .execute();
-  return rows.map((r) => ({ workspaceId: r.workspace_id, name: r.name, role: r.role }));
+  return rows.map((r) => ({
+    workspaceId: r.workspace_id, name: r.name, role: r.role,
+    preferences: { ...DEFAULT_PREFERENCES, ...fromJson<{ preferences?: Partial<Preferences> }>(r.settings, {}).preferences },
+  }));
 }
 
 export async function listMembers(db: Db, workspaceId: string): Promise<Member[]> {

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { newId, randomBase62 } from '../domain/ids.ts';
 import { DEFAULT_CHURN, type ChurnDefinition } from '../domain/churn.ts';
 import { DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
+import { DEFAULT_PREFERENCES, type Preferences } from '../domain/preferences.ts';
 import { fromJson, toJson, type Db, type Tx } from './db.ts';
 
 export type KeyKind = 'write' | 'secret';
@@ -15,6 +16,8 @@ export interface WorkspaceSettings {
   sms?: { url: string; accountSid: string; authToken: string; from: string };
   /** Who counts as churned in behaviour analyses and the churn-risk model. */
   churn?: ChurnDefinition;
+  /** Currency, locale, time zone and industry (domain/preferences.ts). */
+  preferences?: Partial<Preferences>;
 }
 
 // Keys carry 190 bits of randomness, so a fast hash is enough (a slow one protects guessable
@@ -109,6 +112,10 @@ export async function stageRulesOf(db: Db | Tx, workspaceId: string): Promise<St
 
 export async function churnDefinitionOf(db: Db | Tx, workspaceId: string): Promise<ChurnDefinition> {
   return { ...DEFAULT_CHURN, ...(await settingsOf(db, workspaceId)).churn };
+}
+
+export async function preferencesOf(db: Db | Tx, workspaceId: string): Promise<Preferences> {
+  return { ...DEFAULT_PREFERENCES, ...(await settingsOf(db, workspaceId)).preferences };
 }
 
 export async function updateSettings(db: Db, workspaceId: string, patch: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {

@@ -3,10 +3,21 @@ import { useContext } from 'preact/hooks';
 
 export type Role = 'viewer' | 'analyst' | 'admin';
 
+/** How the workspace writes money, numbers and dates (server: domain/preferences.ts). */
+export interface Preferences {
+  currency: string;
+  locale: string;
+  timeZone: string;
+  industry: string | null;
+}
+
+export const DEFAULT_PREFERENCES: Preferences = { currency: 'USD', locale: 'en-US', timeZone: 'UTC', industry: null };
+
 export interface Workspace {
   id: string;
   name: string;
   role: Role;
+  preferences?: Preferences;
 }
 
 export interface Session {
@@ -35,6 +46,12 @@ export function useSession(): SessionState {
   const s = useContext(SessionContext);
   if (!s) throw new Error('useSession outside a signed-in app');
   return s;
+}
+
+/** The current workspace's currency, locale, time zone and industry. */
+export function usePreferences(): Preferences {
+  const s = useContext(SessionContext);
+  return s?.workspace.preferences ?? DEFAULT_PREFERENCES;
 }
 
 export function useCan(need: Role): boolean {

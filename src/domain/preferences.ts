@@ -1,0 +1,83 @@
+import { INDUSTRIES } from './benchmarks.ts';
+
+/**
+ * How a workspace reads its figures: the currency its money is in, the locale numbers and dates
+ * are written in, the time zone whose midnight starts its days, and the industry it compares
+ * itself with. Stored with the workspace settings; every page and export reads them from here.
+ */
+export interface Preferences {
+  /** ISO 4217 code, e.g. "USD". */
+  currency: string;
+  /** BCP 47 tag, e.g. "en-US". */
+  locale: string;
+  /** IANA zone, e.g. "America/New_York"; "UTC" by default. */
+  timeZone: string;
+  /** One of the benchmark industries, or null for none chosen. */
+  industry: string | null;
+}
+
+export const DEFAULT_PREFERENCES: Preferences = { currency: 'USD', locale: 'en-US', timeZone: 'UTC', industry: null };
+
+let currencies: Set<string> | null = null;
+
+/** The canonical currency code, or null when Intl does not know it. */
+export function canonicalCurrency(code: string): string | null {
+  const c = code.trim().toUpperCase();
+  if (!/^[A-Z]{3}$/.test(c)) return null;
+  currencies ??= new Set((Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('currency') ?? []);
+  return currencies.size === 0 || currencies.has(c) ? c : null;
+}
+
+/** The canonical IANA zone name ("europe/paris" → "Europe/Paris"), or null for an unknown zone. */
+export function canonicalTimeZone(zone: string): string | null {
+  const z = zone.trim();
+  if (!z || z.length > 64) return null;
+  if (z.toUpperCase() === 'UTC' || z.toUpperCase() === 'ETC/UTC') return 'UTC';
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: z }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+/** The canonical locale tag, or null when it is not a well-formed BCP 47 tag. */
+export function canonicalLocale(tag: string): string | null {
+  try {
+    const [c] = Intl.getCanonicalLocales(tag.trim());
+    return c && c.length <= 35 ? c : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Checks and canonicalises a change; the message names the field. */
+export function checkPreferences(p: Partial<Preferences>): { value: Partial<Preferences> } | { field: keyof Preferences; message: string } {
+  const out: Partial<Preferences> = {};
+  if (p.currency !== undefined) {
+    const c = canonicalCurrency(p.currency);
+    if (!c) return { field: 'currency', message: `currency: "${p.currency}" is not an ISO 4217 currency code (e.g. USD, EUR, GBP)` };
+    out.currency = c;
+  }
+  if (p.locale !== undefined) {
+    const l = canonicalLocale(p.locale);
+    if (!l) return { field: 'locale', message: `locale: "${p.locale}" is not a language tag (e.g. en-US, de-DE, fr-FR)` };
+    out.locale = l;
+  }
+  if (p.timeZone !== undefined) {
+    const z = canonicalTimeZone(p.timeZone);
+    if (!z) return { field: 'timeZone', message: `timeZone: "${p.timeZone}" is not an IANA time zone (e.g. UTC, Europe/London, America/New_York)` };
+    out.timeZone = z;
+  }
+  if (p.industry !== undefined) {
+    const i = p.industry?.trim().toLowerCase() || null;
+    if (i && !INDUSTRIES.includes(i)) return { field: 'industry', message: `industry: "${p.industry}" has no published benchmark here; one of ${INDUSTRIES.join(', ')}` };
+    out.industry = i;
+  }
+  return { value: out };
+}
+
+/** Money as the workspace writes it: "$1,234.50", "1.234,50 €". */
+export function formatMoney(amount: number, p: Pick<Preferences, 'currency' | 'locale'>, digits?: number): string {
+  if (!Number.isFinite(amount)) return '–';
+  return new Intl.NumberFormat(p.locale, { style: 'currency', currency: p.currency, ...(digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits }) }).format(amount);
+}
