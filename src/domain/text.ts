@@ -38,32 +38,83 @@ function join(base: string, key: string | number): string {
   return base ? (isIdent.test(key) ? `${base}.${k}` : `${base}[${k}]`) : k;
 }
 
+/** A place in the value being walked; its path string is only built for the one that fails. */
+interface Place {
+  parent: Place | null;
+  key: string | number;
+}
+
+function pathOf(base: string, place: Place | null): string {
+  const keys: Array<string | number> = [];
+  for (let p = place; p; p = p.parent) keys.push(p.key);
+  let path = base;
+  for (let i = keys.length - 1; i >= 0; i--) path = join(path, keys[i]);
+  return path || 'body';
+}
+
+// SUSPECT matched, but a well-paired surrogate is fine: only a real problem stops the walk.
+function stringProblem(s: string, base: string, place: Place | null): JsonProblem | null {
+  const p = textProblem(s);
+  return p ? { path: pathOf(base, place), message: p } : null;
+}
+
 /**
  * The first thing in a parsed JSON value that cannot be stored: nesting deeper than
  * LIMITS.jsonDepth (deep values overflow the stack of every recursive reader after us, JSON.stringify
- * included), or a string or key that is not text. Iterative, so a hostile depth costs nothing here.
+ * included), or a string or key that is not text. Iterative, so a hostile depth costs nothing here;
+ * it runs on every message ingested, so paths are kept as parent links and spelled out only on failure.
  */
 export function jsonProblem(value: unknown, base = '', maxDepth: number = LIMITS.jsonDepth): JsonProblem | null {
-  const stack: Array<[unknown, string, number]> = [[value, base, 0]];
-  while (stack.length) {
-    const [v, path, depth] = stack.pop()!;
+  const values: unknown[] = [value];
+  const places: Array<Place | null> = [null];
+  const depths: number[] = [0];
+  while (values.length) {
+    const v = values.pop();
+    const place = places.pop()!;
+    const depth = depths.pop()!;
     if (typeof v === 'string') {
-      const p = textProblem(v);
-      if (p) return { path: path || 'body', message: p };
+      if (SUSPECT.test(v)) {
+        const p = stringProblem(v, base, place);
+        if (p) return p;
+      }
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
-    if (depth >= maxDepth) return { path: path || 'body', message: `nests deeper than ${maxDepth} levels` };
+    if (depth >= maxDepth) return { path: pathOf(base, place), message: `nests deeper than ${maxDepth} levels` };
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], join(path, i), depth + 1]);
+      for (let i = v.length - 1; i >= 0; i--) {
+        const x = v[i];
+        if (x === null || typeof x !== 'object') {
+          if (typeof x === 'string' && SUSPECT.test(x)) {
+            const p = stringProblem(x, base, { parent: place, key: i });
+            if (p) return p;
+          }
+          continue;
+        }
+        values.push(x);
+        places.push({ parent: place, key: i });
+        depths.push(depth + 1);
+      }
       continue;
     }
     const keys = Object.keys(v);
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i];
-      const p = textProblem(k);
-      if (p) return { path: path || 'body', message: `has a key that ${p}` };
-      stack.push([(v as Record<string, unknown>)[k], join(path, k), depth + 1]);
+      if (SUSPECT.test(k)) {
+        const p = textProblem(k);
+        if (p) return { path: pathOf(base, place), message: `has a key that ${p}` };
+      }
+      const x = (v as Record<string, unknown>)[k];
+      if (x === null || typeof x !== 'object') {
+        if (typeof x === 'string' && SUSPECT.test(x)) {
+          const p = stringProblem(x, base, { parent: place, key: k });
+          if (p) return p;
+        }
+        continue;
+      }
+      values.push(x);
+      places.push({ parent: place, key: k });
+      depths.push(depth + 1);
     }
   }
   return null;
