@@ -43,6 +43,7 @@ forEachBackend('bad input gets a clear 4xx and stores nothing half-way', async (
       ['oversized batch, gzipped small', () => s.call('POST', '/v1/batch', w, gzipSync(JSON.stringify({ batch: [{ type: 'track', userId: 'u', event: 'Z', properties: { z: '0'.repeat(600 * 1024) } }] })), { 'content-encoding': 'gzip', 'content-type': 'application/x-www-form-urlencoded' }), 413, /500 KB/],
       ['body that is not gzip but says so', () => s.call('POST', '/v1/batch', w, '{"batch":[]}', { 'content-encoding': 'gzip' }), 400, /decompress/],
       ['unknown content encoding', () => s.call('POST', '/v1/batch', w, '{"batch":[]}', { 'content-encoding': 'zstd9' }), 415, /Content-Encoding/],
+      ['gzipped JSON where only the Segment routes decompress', () => s.call('POST', '/api/v1/answers', w, gzipSync(JSON.stringify({ person: { userId: 'bad' }, score: 5 })), { 'content-encoding': 'gzip', 'content-type': 'application/json' }), 415, /Content-Encoding.*uncompressed/],
       ['batch where nothing can be stored', () => s.call('POST', '/v1/batch', w, { batch: [{ type: 'track', event: 'no identity' }] }), 400, /No message in the batch/],
       ['metrics with a bad date', () => s.call('GET', '/api/v1/metrics/nps?from=notadate', s.ws.secretKey), 400, /from/],
       ['metrics with from after to', () => s.call('GET', '/api/v1/metrics/nps?from=2026-02-01&to=2026-01-01', s.ws.secretKey), 400, /to/],

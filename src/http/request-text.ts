@@ -60,6 +60,12 @@ export function useStrictJson(app: FastifyInstance, options: { emptyIsNothing?: 
   if (app.hasContentTypeParser('application/json')) app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
+    // Only the Segment routes decompress (their own parser): elsewhere compressed bytes would be
+    // refused as "not UTF-8", which sends the client looking in the wrong place.
+    const encoding = String(request.headers['content-encoding'] ?? '').trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      return done(new HttpError(415, `Content-Encoding: "${encoding.slice(0, 40)}" is not accepted on this route; send the JSON body uncompressed`, 'content-encoding'), undefined);
+    }
     if (options.emptyIsNothing && bytes.length === 0) return done(null, undefined);
     const text = decodeUtf8(bytes);
     if (text == null) return done(new HttpError(400, 'Body is not valid UTF-8: send JSON text encoded as UTF-8', 'body'), undefined);
