@@ -19,6 +19,7 @@ export interface Preferences {
 export const DEFAULT_PREFERENCES: Preferences = { currency: 'USD', locale: 'en-US', timeZone: 'UTC', industry: null };
 
 let currencies: Set<string> | null = null;
+let zoneNames: Map<string, string> | null = null;
 
 /** The canonical currency code, or null when Intl does not know it. */
 export function canonicalCurrency(code: string): string | null {
@@ -34,7 +35,13 @@ export function canonicalTimeZone(zone: string): string | null {
   if (!z || z.length > 64) return null;
   if (z.toUpperCase() === 'UTC' || z.toUpperCase() === 'ETC/UTC') return 'UTC';
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: z }).resolvedOptions().timeZone;
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: z }).resolvedOptions().timeZone;
+    // Keep the name people know: older ICU resolves Asia/Kolkata to Asia/Calcutta and Europe/Kyiv to Europe/Kiev.
+    zoneNames ??= new Map(((Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? []).map((n) => [n.toLowerCase(), n]));
+    const known = zoneNames.get(z.toLowerCase()) ?? (resolved.toLowerCase() === z.toLowerCase() ? resolved : null);
+    if (known) return known;
+    // A newer name this ICU only knows as an alias: keep it, in the usual capitals when typed in lower case.
+    return z === z.toLowerCase() ? z.replace(/(^|[/_])([a-z])/g, (_, sep: string, c: string) => sep + c.toUpperCase()) : z;
   } catch {
     return null;
   }
