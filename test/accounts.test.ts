@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { verifyPassword } from '../src/domain/passwords.ts';
+import { DEFAULT_PREFERENCES } from '../src/domain/preferences.ts';
 import type { Store } from '../src/store/db.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { forEachBackend } from './helpers/backends.ts';
@@ -54,7 +55,7 @@ forEachBackend('accounts: sign in and out, the session and its cookie, one 401 f
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(Object.keys(res.json).sort(), ['csrfToken', 'role', 'user', 'workspaceId', 'workspaces']);
     assert.deepEqual(res.json.user, { id: admin.id, email: 'ada@example.com', name: 'The admin' });
-    assert.deepEqual(res.json.workspaces, [{ id: s.ws.id, name: 'Test', role: 'admin' }]);
+    assert.deepEqual(res.json.workspaces, [{ id: s.ws.id, name: 'Test', role: 'admin', preferences: DEFAULT_PREFERENCES }]);
     assert.equal(res.json.workspaceId, s.ws.id);
     assert.equal(res.json.role, 'admin');
     assert.match(res.json.csrfToken, /^[A-Za-z0-9_-]{43}$/);
@@ -192,7 +193,7 @@ forEachBackend('accounts: X-Advocate-Workspace switches among the user\'s worksp
     await addUser(store, s.other.id, 'viewer', u.email);
     const third = await createWorkspace(store.db, 'Third');
     const me = await signIn(s, u.email, u.password);
-    assert.deepEqual(me.body.workspaces, [{ id: s.ws.id, name: 'Test', role: 'analyst' }, { id: s.other.id, name: 'Other', role: 'viewer' }]);
+    assert.deepEqual(me.body.workspaces, [{ id: s.ws.id, name: 'Test', role: 'analyst', preferences: DEFAULT_PREFERENCES }, { id: s.other.id, name: 'Other', role: 'viewer', preferences: DEFAULT_PREFERENCES }]);
     assert.equal(me.body.workspaceId, s.ws.id, 'the workspace joined first is the default');
 
     const mine = await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: 'mine' }, score: 9 });
@@ -298,7 +299,7 @@ forEachBackend('roles: a viewer cannot change anything, an analyst cannot do an 
     assert.deepEqual(adminOnly, [
       'DELETE /api/v1/keys/:id', 'DELETE /api/v1/profiles', 'DELETE /api/v1/profiles/:id', 'DELETE /api/v1/users/:id', 'GET /api/v1/keys', 'GET /api/v1/users', 'PATCH /api/v1/users/:id',
       'POST /api/v1/ingestion-errors/:id/replay', 'POST /api/v1/keys', 'POST /api/v1/users', 'PUT /api/v1/settings/churn', 'PUT /api/v1/settings/contact-policy',
-      'PUT /api/v1/settings/delivery', 'PUT /api/v1/settings/journey-stages',
+      'PUT /api/v1/settings/delivery', 'PUT /api/v1/settings/journey-stages', 'PUT /api/v1/settings/workspace',
     ]);
     const beforeAnalyst = await snapshot(store);
     for (const name of adminOnly) {
@@ -335,6 +336,7 @@ forEachBackend('roles: a viewer cannot change anything, an analyst cannot do an 
     await expect('PUT /api/v1/settings/churn', 200, { inactiveDays: 120, event: null });
     await expect('PUT /api/v1/settings/contact-policy', 200, { maxSurveys: 2, perDays: 90 });
     await expect('PUT /api/v1/settings/delivery', 200, { publicUrl: 'https://nps.example.com' });
+    await expect('PUT /api/v1/settings/workspace', 200, { currency: 'EUR' });
     await expect('GET /api/v1/users', 200);
     const added = await expect('POST /api/v1/users', 201, { email: 'new@example.com', name: 'New', role: 'viewer', password: 'long enough password' });
     await expect('PATCH /api/v1/users/:id', 200, { role: 'analyst' }, `/api/v1/users/${added.user.id}`);

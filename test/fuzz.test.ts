@@ -537,6 +537,11 @@ forEachBackend('fuzz findings stay fixed: each case the fuzz test found, as it w
       assert.equal(r.status, 400, r.text);
       assert.equal(r.json.field, 'querystring.version');
     }
+    // page=Infinity passed as an integer and reached OFFSET (500 on both backends).
+    for (const url of ['/v1/unsubscribes?page=Infinity', '/v1/bounces?page=1e300', '/v1/survey_responses?page=Infinity', '/v1/unsubscribes?per_page=Infinity']) {
+      const r = await s.call('GET', url, s.ws.secretKey);
+      assert.ok(r.status >= 400 && r.status < 500, `${url}: ${r.status} ${r.text}`);
+    }
     // Delighted: a last_sent_at before 2000 was refused only after the person had been written.
     await unchanged('POST /v1/people with a bad last_sent_at', async () => {
       const r = await s.call('POST', '/v1/people', s.ws.secretKey, { email: 'refused@example.com', send: false, last_sent_at: 55 });

@@ -151,8 +151,8 @@ function eventSeconds(value: number, field: string, now = Date.now()): number {
   if (problem) invalid(field, `${Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : value} ${problem}`);
   return ms;
 }
-const PerPage = Type.Optional(Type.Integer({ minimum: 1, default: 20, description: 'Items per page, default 20; more than 100 is read as 100' }));
-const Page = Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Page number, from 1' }));
+const PerPage = Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20, description: 'Items per page, default 20; more than 100 is read as 100' }));
+const Page = Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1 (at most 1,000,000)' }));
 const StringList = Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]));
 const Properties = Type.Record(Type.String(), Type.Unknown());
 const Ok = Type.Object({ ok: Type.Boolean() });
