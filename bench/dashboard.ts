@@ -20,7 +20,8 @@ import { percentile } from './lib/stats.ts';
 export const name = 'dashboard';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TARGET_DRAWN_MS = 1000;
+// Issue 12: a first visit well under the 1 s people notice, with the first figures inlined in the HTML.
+const TARGET_DRAWN_MS = 600;
 /** The overview's own mark (web/src/pages/overview.tsx), set when the trend chart has drawn. */
 const MARK = 'advocate:overview-chart-drawn';
 

@@ -83,8 +83,9 @@ describe('churn model: the arithmetic', () => {
     const values = Float64Array.from([3, 0, NaN, 80, 1, Math.log1p(30), 100, 10]);
     const r = explainRisk(model, { profileId: 'p', key: 'p', values, channel: 'sms' });
     // Contributions: score −0.5·(3−7) = 2, recency 0.02·(80−30) = 1, orders −0.3·(1−4) = 0.9,
-    // sms 0.4·(1−0.2) = 0.32; "answered" (noAnswer 0) lowers risk, the unknown change adds nothing.
-    assert.deepEqual(r.factors.map((f) => f.text), ['latest score 3 (detractor)', 'no order for 80 days', 'only 1 order in the past year']);
+    // sms 0.4·(1−0.2) = 0.32 (the channel is no reason to tell anyone); "answered" (noAnswer 0) lowers
+    // risk but is no reason either, the unknown change adds nothing.
+    assert.deepEqual(r.factors.map((f) => f.text), ['Gave a 3 out of 10 last week', 'Hasn\'t ordered in 2 months', 'Only 1 order in the past year']);
     assert.ok(Math.abs(r.factors[0].contribution - 2) < 1e-12);
     assert.ok(Math.abs(r.risk - sigmoid(-1 + 2 + 0.1 * -0.5 + 1 + 0.9 + 0.32)) < 1e-12);
   });
@@ -251,7 +252,7 @@ forEachBackend('churn model: the API trains, reports accuracy, lists people at r
     const top = all.json.items[0];
     assert.match(top.email, /^c\d+@example\.com$/);
     assert.ok(top.factors.length >= 1 && top.factors.length <= 3);
-    assert.match(top.factors.map((f: { text: string }) => f.text).join('; '), /latest score [0-6] \(detractor\)/);
+    assert.match(top.factors.map((f: { text: string }) => f.text).join('; '), /Gave an? [0-6] out of 10/);
     for (const i of all.json.items) for (const f of i.factors) assert.ok(f.contribution > 0);
     const seen: string[] = [];
     for (let cursor: string | null = ''; cursor !== null; ) {

@@ -30,6 +30,10 @@ const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !
 // Locally a missing browser skips the browser tests, visibly; in CI (.ci/run installs it) it fails them.
 const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 const WIDTHS = [1280, 390] as const;
+// Pages with NPS figures, each of which must say the time and the population it covers.
+const FIGURE_PAGES = new Set(['overview', 'breakdowns', 'demo-survey-results', 'impact']);
+// Pages showing money: the demo shop's is US dollars.
+const MONEY_PAGES = new Set(['impact', 'profile']);
 const XSS = '<img src=x onerror=alert(1)>';
 const HOSTILE_NAME = '<b>Bold</b> Mallory';
 
@@ -160,6 +164,7 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
   const contexts: BrowserContext[] = [];
   let profileId: string;
   let surveyId: string;
+  let demoSurvey: { id: string; name: string };
 
   before(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
@@ -173,6 +178,10 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     surveyId = survey.json.survey.id;
     const segment = await server.call('POST', '/api/v1/segments', server.demo.secretKey, { name: 'Everyone with a profile', conditions: [{ field: 'orderCount', op: 'gte', value: 0 }] });
     assert.equal(segment.status, 201, segment.text);
+    // A survey the demo made, with its answers.
+    const surveys = await server.call('GET', '/api/v1/surveys', server.demo.secretKey);
+    demoSurvey = surveys.json.items.find((x: { name: string }) => x.name === 'Post-purchase NPS');
+    assert.ok(demoSurvey, surveys.text);
   });
 
   after(async () => {
@@ -221,6 +230,7 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
         ])],
         ['surveys', '/app/surveys', (p) => p.getByRole('link', { name: 'Relationship NPS' }).waitFor()],
         ['survey-results', `/app/surveys/${surveyId}`, (p) => p.getByText('No answers to this survey in this time range').waitFor()],
+        ['demo-survey-results', `/app/surveys/${demoSurvey.id}`, (p) => p.locator('[data-testid=window-note]').first().waitFor()],
         ['survey-edit', `/app/surveys/${surveyId}?tab=edit`, (p) => p.frameLocator('iframe[title="Widget preview"]').getByText('How likely are you to recommend Acme').waitFor()],
         ['survey-share', `/app/surveys/${surveyId}?tab=share`, (p) => p.locator('img.qr').waitFor()],
         ['survey-new', '/app/surveys/new', (p) => p.frameLocator('iframe[title="Widget preview"]').locator('advocate-survey').waitFor()],
@@ -236,6 +246,12 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.ok(overflow <= 1, `${name} at ${width} px is ${overflow} px too wide`);
         await shot(page, name, width);
+        // What a CX lead reads (issue 12): people by name, surveys by title, figures with their window, money in dollars.
+        const text = await page.locator('main').innerText();
+        assert.doesNotMatch(text, /Open person/, `${name} at ${width}: a person shown as "Open person"`);
+        assert.doesNotMatch(text, /\bsrv_[0-9A-Za-z]+/, `${name} at ${width}: a survey shown by its id`);
+        if (FIGURE_PAGES.has(name)) assert.ok(await page.locator('[data-testid=window-note]').count() > 0, `${name} at ${width}: a figure without its window`);
+        if (MONEY_PAGES.has(name)) assert.match(text, /\$\d/, `${name} at ${width}: money without its currency`);
       }
       assert.deepEqual(problems, [], `at ${width} px`);
     }
@@ -265,7 +281,9 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     assert.equal(from.get('channel'), 'email');
     const shown = await page.getByTestId('nps-value').textContent();
     assert.match(String(shown), /^[+−]?\d+$/);
-    const window = timeWindow(parseFilters(Object.fromEntries(from)));
+    // The page's window is whole days of the workspace's time zone.
+    const { timeZone } = (await server.call('GET', '/api/v1/settings/workspace', server.demo.secretKey)).json.preferences;
+    const window = timeWindow(parseFilters(Object.fromEntries(from), timeZone));
     const api = await server.call('GET', `/api/v1/metrics/nps?channel=email&from=${window.from}&to=${window.to}`, server.demo.secretKey);
     assert.equal(api.status, 200, api.text);
     assert.equal(shown, fmtNps(api.json.nps), `the page shows ${shown}, the API ${api.json.nps}`);

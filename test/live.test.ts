@@ -55,7 +55,8 @@ forEachBackend('live feed: each new answer arrives within a second, over a sessi
       const data = JSON.parse(e.data!);
       assert.deepEqual(data, {
         id: a.id, at: a.answeredAt, score: 3, category: 'detractor', comment: XSS, channel: 'web',
-        surveyId, profileId: a.profileId, name: 'Ada Lovelace', email: 'ada@example.com',
+        surveyId, surveyTitle: 'NPS', profileId: a.profileId, name: 'Ada Lovelace', email: 'ada@example.com',
+        person: { name: 'Ada Lovelace', email: 'ada@example.com', phone: null }, personLabel: 'Ada Lovelace',
       });
       // The comment travels as JSON text, byte for byte: nothing escaped into entities, nothing dropped.
       assert.ok(e.raw.includes(`"comment":${JSON.stringify(XSS)}`), e.raw);

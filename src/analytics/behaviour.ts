@@ -1,6 +1,7 @@
 import { CATEGORIES, type Category } from '../domain/category.ts';
 import { churnedAfter, type ChurnDefinition } from '../domain/churn.ts';
 import { npsSummary, Z95, type NpsDifference } from '../domain/nps.ts';
+import { DEFAULT_PREFERENCES, formatMoney, type Preferences } from '../domain/preferences.ts';
 import { addValue, emptyMoments, meanDifference, meanOf, proportion, proportionDifference, type Moments, type Proportion } from '../domain/proportions.ts';
 import { ERASED, type AnswerColumns } from './columns.ts';
 import { firstOrderFrom, ordersBetween, type OrderHistory } from './orders.ts';
@@ -19,6 +20,8 @@ export interface BehaviourOptions {
   /** Answer times, from inclusive, to exclusive. */
   from?: number;
   to?: number;
+  /** How the findings write money (default USD, en-US) */
+  money?: Pick<Preferences, 'currency' | 'locale'>;
 }
 
 export interface CategoryBehaviour {
@@ -152,12 +155,13 @@ function findings(rows: CategoryBehaviour[], d: Behaviour['detractorsVsPromoters
     return [`Too few customers to compare detractors with promoters (${detractor.customers} detractors, ${promoter.customers} promoters; at least ${MIN_ANSWERS} of each needed).`];
   }
   const pct = (x: number | null) => `${(100 * (x ?? 0)).toFixed(1)}%`;
-  const money = (x: number | null) => (x ?? 0).toFixed(2);
+  const money = (x: number | null) => formatMoney(x ?? 0, o.money ?? DEFAULT_PREFERENCES);
+  const diff = d.revenuePerCustomer.diff ?? 0;
   const test = (x: NpsDifference) => (x.significant ? `significant, ${formatP(x.p!)}` : `not significant, ${formatP(x.p!)}`);
   const churnWord = o.churn.event ? `churned (no order in ${o.churn.inactiveDays} days, or "${o.churn.event}")` : `churned (no order in ${o.churn.inactiveDays} days)`;
   return [
     `${pct(detractor.churned.share)} of detractors ${churnWord} against ${pct(promoter.churned.share)} of promoters: ${signed(d.churnRate.diff!)} percentage points (${test(d.churnRate)}).`,
-    `In the ${o.days} days after answering, detractors spent ${money(detractor.revenuePerCustomer)} per customer and promoters ${money(promoter.revenuePerCustomer)}: ${signed(d.revenuePerCustomer.diff ?? 0, 2)} (${test(d.revenuePerCustomer)}).`,
+    `In the ${o.days} days after answering, detractors spent ${money(detractor.revenuePerCustomer)} per customer and promoters ${money(promoter.revenuePerCustomer)}: ${diff < 0 ? '−' : '+'}${money(Math.abs(diff))} (${test(d.revenuePerCustomer)}).`,
     `${detractor.buying.count} of ${detractor.customers} detractors (${pct(detractor.buying.share)}) are still buying: they ordered in the ${o.days} days after answering.`,
   ];
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { auc, aucInterval } from '../domain/auc.ts';
-import { categoryOf } from '../domain/category.ts';
 import { fitLogistic, sigmoid } from '../domain/logistic.ts';
 import { churnedFrom, FEATURE_INDEX, FEATURES, snapshotsAt, type ChurnHistory, type Snapshot } from './churn-features.ts';
+import { channelWords, reasonText, type ReasonFacts } from './churn-reasons.ts';
 
 const DAY = 86_400_000;
 /** Below this many labelled customers a held-out AUC says nothing. */
@@ -12,6 +12,9 @@ export const MIN_PER_CLASS = 5;
 const MAX_CHANNELS = 5;
 const RIDGE = 1;
 const TOP_FACTORS = 3;
+const TOP_LOWERING = 2;
+/** Log-odds below which a feature hardly moves anyone's risk (±0.05 is about half a point at 10%): no reason worth reading. */
+const MIN_CONTRIBUTION = 0.05;
 
 /** What a trained model needs to score someone; stored as JSON beside its metrics. */
 export interface ChurnModel {
@@ -56,14 +59,18 @@ export interface ChurnMetrics {
 
 export interface Factor {
   feature: string;
-  /** Log-odds this adds to the person's risk compared with the average training customer */
+  /** Log-odds this adds to the person's risk compared with the average training customer: positive raises it */
   contribution: number;
+  /** Worded at scoring time in the default currency; readers word it again from `facts` (churn-reasons.ts) */
   text: string;
+  /** The person's values the text is worded from (absent on reasons stored before they were kept) */
+  facts?: ReasonFacts;
 }
 
 export interface ProfileRisk {
   profileId: string;
   risk: number;
+  /** What raises the risk most (positive contributions, largest first), then what lowers it most (most negative first) */
   factors: Factor[];
 }
 
@@ -92,7 +99,7 @@ const PLAIN_NAMES: Record<string, string> = {
 };
 
 export function plainName(feature: string): string {
-  return PLAIN_NAMES[feature] ?? (feature.startsWith('channel:') ? `Latest answer by ${feature.slice(8)}` : feature);
+  return PLAIN_NAMES[feature] ?? (feature.startsWith('channel:') ? `Answered the latest survey ${channelWords(feature.slice(8))}` : feature);
 }
 
 /** The full input row: the snapshot's values, then 1/0 per modelled channel. */
@@ -219,50 +226,56 @@ export async function scoreProfiles(h: ChurnHistory, model: ChurnModel, now: num
   return out;
 }
 
+/**
+ * The risk and the reasons for it: only features whose contribution pushes the risk by at least
+ * MIN_CONTRIBUTION, each listed in the direction it pushes (raising first, then lowering), and
+ * only those a person would recognise as a reason (churn-reasons.ts words them or leaves them out).
+ */
 export function explainRisk(model: ChurnModel, s: Snapshot): ProfileRisk {
   const row = design(s, model.channels);
-  const factors: Factor[] = [];
+  const raising: Factor[] = [];
+  const lowering: Factor[] = [];
   for (let j = 0; j < row.length; j++) {
     const z = standardised(model, j, row[j]);
     const contribution = model.coefficients[j] * z;
     const feature = model.features[j];
-    // The absence of a yes/no trait (not answering by sms) is no reason anyone would recognise.
-    const indicator = feature === 'noAnswer' || feature.startsWith('channel:');
-    if (contribution <= 0 || (indicator && row[j] !== 1)) continue;
-    factors.push({ feature, contribution, text: factorText(feature, s, z < 0) });
+    // The absence of a yes/no trait (having answered at all) is no reason anyone would recognise.
+    if (Math.abs(contribution) < MIN_CONTRIBUTION || (feature === 'noAnswer' && row[j] !== 1)) continue;
+    const facts = factsOf(feature, s, z < 0);
+    const text = reasonText(feature, facts);
+    if (!text) continue;
+    (contribution > 0 ? raising : lowering).push({ feature, contribution, text, facts });
   }
-  factors.sort((a, b) => b.contribution - a.contribution);
-  return { profileId: s.profileId, risk: riskOf(model, row), factors: factors.slice(0, TOP_FACTORS) };
+  raising.sort((a, b) => b.contribution - a.contribution);
+  lowering.sort((a, b) => a.contribution - b.contribution);
+  return { profileId: s.profileId, risk: riskOf(model, row), factors: [...raising.slice(0, TOP_FACTORS), ...lowering.slice(0, TOP_LOWERING)] };
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-/** A factor as a person would say it, from the person's own value (`belowAverage`: lower than most). */
-export function factorText(feature: string, s: Snapshot, belowAverage = false): string {
-  const only = belowAverage ? 'only ' : '';
-  const v = (f: keyof typeof FEATURE_INDEX) => s.values[FEATURE_INDEX[f]];
+/** The values a feature's reason is worded from; `below`: lower than the average customer's. */
+function factsOf(feature: string, s: Snapshot, below: boolean): ReasonFacts {
+  const v = (f: keyof typeof FEATURE_INDEX) => {
+    const x = s.values[FEATURE_INDEX[f]];
+    return Number.isNaN(x) ? undefined : x;
+  };
   switch (feature) {
     case 'latestScore':
-      return `latest score ${v('latestScore')} (${categoryOf(v('latestScore'))})`;
-    case 'noAnswer':
-      return 'has never answered an NPS survey';
+      return { score: v('latestScore'), daysSinceAnswer: v('daysSinceAnswer') };
     case 'scoreChange': {
-      const d = v('scoreChange');
-      const latest = v('latestScore');
-      if (d === 0) return `same score as last time (${latest})`;
-      return `score ${d < 0 ? 'fell' : 'rose'} ${plural(Math.abs(d), 'point')} (${latest - d} → ${latest})`;
+      const score = v('latestScore');
+      const change = v('scoreChange');
+      return { score, previousScore: score !== undefined && change !== undefined ? score - change : undefined };
     }
     case 'daysSinceOrder':
-      return `no order for ${plural(Math.floor(v('daysSinceOrder')), 'day')}`;
+      return { daysSinceOrder: v('daysSinceOrder'), below };
     case 'ordersPastYear':
-      return `${only}${plural(v('ordersPastYear'), 'order')} in the past year`;
-    case 'revenuePastYear':
-      return `spent ${only}${Math.round(Math.expm1(v('revenuePastYear'))).toLocaleString('en')} in the past year`;
+      return { orders: v('ordersPastYear'), below };
+    case 'revenuePastYear': {
+      const r = v('revenuePastYear');
+      return { revenue: r === undefined ? undefined : Math.round(Math.expm1(r) * 100) / 100, below };
+    }
     case 'tenureDays':
-      return `first seen ${plural(Math.floor(v('tenureDays')), 'day')} ago`;
-    case 'daysSinceAnswer':
-      return `last answered ${plural(Math.floor(v('daysSinceAnswer')), 'day')} ago`;
+      return { tenureDays: v('tenureDays') };
     default:
-      return feature.startsWith('channel:') ? `latest answer by ${feature.slice(8)}` : feature;
+      return {};
   }
 }

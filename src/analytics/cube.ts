@@ -1,15 +1,18 @@
+import type { Zone } from '../domain/zoned-time.ts';
 import { AnswerColumns, CATEGORY_OF_STATE, ERASED, ERASED_STATE } from './columns.ts';
+import { timeZoneOf } from './dimensions.ts';
 
 /**
- * Answer counts per UTC day, per value of one dimension, per category, kept up to date as answers
- * arrive, change and are erased (by replaying AnswerColumns.journal). A figure with no filter but
- * time is then a sum over a few thousand cells instead of a scan of every answer; partial days at
- * the edges of a range are counted from the rows of those days (RowsByDay).
+ * Answer counts per local day of the workspace's time zone, per value of one dimension, per
+ * category, kept up to date as answers arrive, change and are erased (by replaying
+ * AnswerColumns.journal). A figure with no filter but time is then a sum over a few thousand cells
+ * instead of a scan of every answer; partial days at the edges of a range are counted from the
+ * rows of those days (RowsByDay).
  *
  * A dimension's codes must not change for a row once given (what an answer was asked in and when
- * is fixed); the score, which does change, is its own kind of cube (key = state).
+ * is fixed); the score, which does change, is its own kind of cube (key = state). A cube counts
+ * the days of one zone: a workspace that changes its zone gets new cubes (cubeOf).
  */
-const DAY = 86_400_000;
 /** Beyond this many cells (days × values × 3) a dimension is counted by scanning instead. */
 const MAX_CELLS = 4_000_000;
 
@@ -29,6 +32,7 @@ export class DayCube {
   constructor(
     private readonly cols: AnswerColumns,
     private readonly keyOf: KeyOf,
+    private readonly zone: Zone,
   ) {}
 
   /** Brings the counts up to the columns' rows and changes; false when this dimension cannot be kept. */
@@ -43,11 +47,12 @@ export class DayCube {
     const codes = typeof this.keyOf === 'function' ? this.keyOf() : null;
     const byScore = this.keyOf === 'score';
     const { at, journal } = cols;
+    const zone = this.zone;
     const key = (row: number, state: number) => (byScore ? state : codes ? codes[row] : 0);
     for (let j = this.journalAt; j < cols.journalLength; j += 3) {
       const row = journal[j];
       if (row >= this.upTo) continue; // counted with its current state when its turn comes
-      const day = Math.floor(at[row] / DAY);
+      const day = zone.dayOf(at[row]);
       const before = journal[j + 1];
       const after = journal[j + 2];
       if (before !== ERASED_STATE) this.counts[this.cell(day, key(row, before)) + CATEGORY_OF_STATE[before]]--;
@@ -61,7 +66,7 @@ export class DayCube {
     for (let i = this.upTo; i < cols.n; i++) {
       const cat = category[i];
       if (cat === ERASED) continue;
-      const day = Math.floor(at[i] / DAY);
+      const day = zone.dayOf(at[i]);
       const k = byScore ? cols.score[i] : codes ? codes[i] : 0;
       if (!this.fit(day, k)) return false;
       this.counts[this.cell(day, k) + cat]++;
@@ -107,8 +112,13 @@ export class DayCube {
   sum(from: number, to: number, keys: number): Int32Array {
     const out = new Int32Array(Math.max(1, keys) * 3);
     if (!this.days || from >= to) return out;
-    const firstWhole = from === -Infinity ? this.day0 : Math.ceil(from / DAY);
-    const endWhole = to === Infinity ? this.day0 + this.days : Math.floor(to / DAY);
+    const zone = this.zone;
+    const fromDay = from === -Infinity ? this.day0 : zone.dayOf(from);
+    const toDay = to === Infinity ? this.day0 + this.days : zone.dayOf(to);
+    const fromMidnight = from === -Infinity || zone.dayStart(fromDay) === from;
+    const toMidnight = to === Infinity || zone.dayStart(toDay) === to;
+    const firstWhole = fromMidnight ? fromDay : fromDay + 1;
+    const endWhole = toDay;
     const width = Math.min(keys, this.keys) * 3;
     for (let d = Math.max(firstWhole, this.day0); d < Math.min(endWhole, this.day0 + this.days); d++) {
       const base = (d - this.day0) * this.keys * 3;
@@ -116,16 +126,16 @@ export class DayCube {
     }
     // Partial days: the one holding `from` (when from is not midnight) and the one holding `to`.
     const partial = new Set<number>();
-    if (firstWhole > endWhole) partial.add(Math.floor(from / DAY));
+    if (firstWhole > endWhole) partial.add(fromDay);
     else {
-      if (from !== -Infinity && from % DAY !== 0) partial.add(Math.floor(from / DAY));
-      if (to !== Infinity && to % DAY !== 0) partial.add(Math.floor(to / DAY));
+      if (!fromMidnight) partial.add(fromDay);
+      if (!toMidnight) partial.add(toDay);
     }
     if (partial.size) {
       const codes = typeof this.keyOf === 'function' ? this.keyOf() : null;
       const byScore = this.keyOf === 'score';
       const { at, category } = this.cols;
-      const index = rowsByDay(this.cols);
+      const index = rowsByDay(this.cols, zone);
       for (const day of partial) {
         const rows = index.rows(day);
         for (let r = 0; r < rows.length; r++) {
@@ -154,17 +164,21 @@ export class DayCube {
   }
 }
 
-/** Row numbers by UTC day, for the partial days at the edges of a range. Times never change, so it only grows. */
+/** Row numbers by local day, for the partial days at the edges of a range. Times never change, so it only grows. */
 class RowsByDay {
   private readonly lists = new Map<number, { rows: Int32Array; n: number }>();
   private upTo = 0;
 
-  constructor(private readonly cols: AnswerColumns) {}
+  constructor(
+    private readonly cols: AnswerColumns,
+    readonly zone: Zone,
+  ) {}
 
   rows(day: number): Int32Array {
     const { at } = this.cols;
+    const zone = this.zone;
     for (let i = this.upTo; i < this.cols.n; i++) {
-      const d = Math.floor(at[i] / DAY);
+      const d = zone.dayOf(at[i]);
       let list = this.lists.get(d);
       if (!list) this.lists.set(d, (list = { rows: new Int32Array(64), n: 0 }));
       if (list.n === list.rows.length) {
@@ -181,19 +195,23 @@ class RowsByDay {
 }
 
 const indexes = new WeakMap<AnswerColumns, RowsByDay>();
-function rowsByDay(cols: AnswerColumns): RowsByDay {
+function rowsByDay(cols: AnswerColumns, zone: Zone): RowsByDay {
   let index = indexes.get(cols);
-  if (!index) indexes.set(cols, (index = new RowsByDay(cols)));
+  if (!index || index.zone !== zone) indexes.set(cols, (index = new RowsByDay(cols, zone)));
   return index;
 }
 
-const cubes = new WeakMap<AnswerColumns, Map<string, DayCube>>();
+const cubes = new WeakMap<AnswerColumns, { zone: Zone; byName: Map<string, DayCube> }>();
 
-/** The cube of a dimension ("" for all answers together, "score" by score), synced; null when it cannot be kept. */
+/**
+ * The cube of a dimension ("" for all answers together, "score" by score) in the columns' time
+ * zone, synced; null when it cannot be kept. When the zone changed, every cube starts again.
+ */
 export function cubeOf(cols: AnswerColumns, name: string, keyOf: KeyOf): DayCube | null {
-  let map = cubes.get(cols);
-  if (!map) cubes.set(cols, (map = new Map()));
-  let cube = map.get(name);
-  if (!cube) map.set(name, (cube = new DayCube(cols, keyOf)));
+  const zone = timeZoneOf(cols);
+  let held = cubes.get(cols);
+  if (!held || held.zone !== zone) cubes.set(cols, (held = { zone, byName: new Map() }));
+  let cube = held.byName.get(name);
+  if (!cube) held.byName.set(name, (cube = new DayCube(cols, keyOf, zone)));
   return cube.sync() ? cube : null;
 }

@@ -1,3 +1,4 @@
+import { UTC_ZONE, weekdayOfDay, type Zone } from '../domain/zoned-time.ts';
 import { AnswerColumns, Dict, type CodedColumn } from './columns.ts';
 
 /**
@@ -13,7 +14,6 @@ export interface DimensionColumn {
   ordered: boolean;
 }
 
-const DAY = 86_400_000;
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const HOURS = Array.from({ length: 24 }, (_, h) => `${String(h).padStart(2, '0')}:00`);
 export const ORDER_BANDS: Array<[number, string]> = [[7, '0–7 days'], [30, '8–30 days'], [90, '31–90 days'], [180, '91–180 days'], [365, '181–365 days'], [Infinity, 'over a year']];
@@ -45,16 +45,40 @@ function band(bands: Array<[number, string]>, none: string | null) {
   return { labels, code };
 }
 
+const zones = new WeakMap<AnswerColumns, Zone>();
+
+/**
+ * Sets the time zone whose days, hours and weekdays the answers are counted in (the engine sets
+ * the workspace's on every read). Columns nobody set a zone for count in UTC.
+ */
+export function setTimeZone(cols: AnswerColumns, zone: Zone): void {
+  zones.set(cols, zone);
+}
+
+export const timeZoneOf = (cols: AnswerColumns): Zone => zones.get(cols) ?? UTC_ZONE;
+
+/** Dimensions whose codes depend on the time zone. */
+const ZONED = new Set(['day', 'hour', 'weekday']);
+
+/**
+ * The name a dimension's derived caches and row indexes are kept under: a zoned one's codes hold
+ * for one zone only, so a workspace that changes its zone gets them built again.
+ */
+export const cacheName = (cols: AnswerColumns, name: string): string => (ZONED.has(name) ? `${name}@${timeZoneOf(cols).name}` : name);
+
 // Derived columns per AnswerColumns instance, extended when rows are added.
 const derivedCache = new WeakMap<AnswerColumns, Map<string, Derived>>();
 
 function derived(cols: AnswerColumns, name: string, make: () => Omit<Derived, 'codes' | 'upTo'>): DimensionColumn {
   let cache = derivedCache.get(cols);
   if (!cache) derivedCache.set(cols, (cache = new Map()));
-  let d = cache.get(name);
+  const key = cacheName(cols, name);
+  let d = cache.get(key);
   if (!d) {
+    // Another zone's codes for this dimension will not be read again.
+    if (key !== name) for (const k of cache.keys()) if (k.startsWith(`${name}@`)) cache.delete(k);
     d = { ...make(), codes: new Uint32Array(0), upTo: 0 };
-    cache.set(name, d);
+    cache.set(key, d);
   }
   if (d.upTo < cols.n) {
     if (d.codes.length < cols.n) {
@@ -74,29 +98,35 @@ export function dimension(cols: AnswerColumns, name: string): DimensionColumn {
   const coded = Object.hasOwn(CODED, name) ? CODED[name] : undefined;
   if (coded) return { codes: cols.coded[coded], labels: cols.dicts[coded].labels, ordered: false };
   switch (name) {
-    case 'day':
-      // Days since 1970 (UTC): what trends count by. Not offered as a breakdown.
+    case 'day': {
+      // Local days since 1970 in the workspace's zone: what trends count by. Not offered as a breakdown.
+      const zone = timeZoneOf(cols);
       return derived(cols, name, () => ({
         labels: [],
         fill: (from, to, codes) => {
-          for (let i = from; i < to; i++) codes[i] = Math.floor(cols.at[i] / DAY);
+          for (let i = from; i < to; i++) codes[i] = zone.dayOf(cols.at[i]);
         },
       }));
-    case 'hour':
+    }
+    case 'hour': {
+      // The hour on the workspace's clocks: 02:00 is missing on the day clocks go forward, twice as long when they go back.
+      const zone = timeZoneOf(cols);
       return derived(cols, name, () => ({
         labels: HOURS,
         fill: (from, to, codes) => {
-          for (let i = from; i < to; i++) codes[i] = Math.floor((cols.at[i] % DAY) / 3_600_000);
+          for (let i = from; i < to; i++) codes[i] = zone.hourOf(cols.at[i]);
         },
       }));
-    case 'weekday':
+    }
+    case 'weekday': {
+      const zone = timeZoneOf(cols);
       return derived(cols, name, () => ({
         labels: WEEKDAYS,
-        // 1 January 1970 was a Thursday (index 3 from Monday).
         fill: (from, to, codes) => {
-          for (let i = from; i < to; i++) codes[i] = (Math.floor(cols.at[i] / DAY) + 3) % 7;
+          for (let i = from; i < to; i++) codes[i] = weekdayOfDay(zone.dayOf(cols.at[i]));
         },
       }));
+    }
     case 'daysSinceOrder': {
       const b = band(ORDER_BANDS, 'no order yet');
       return derived(cols, name, () => ({ labels: b.labels, fill: (from, to, codes) => { for (let i = from; i < to; i++) codes[i] = b.code(cols.daysSinceOrder[i]); } }));

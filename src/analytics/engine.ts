@@ -1,6 +1,9 @@
+import { zoneOrUtc } from '../domain/zoned-time.ts';
 import { answerDeletionsSince, answersAfter, answersChangedSince } from '../store/answer-feed.ts';
 import type { Db } from '../store/db.ts';
+import { preferencesOf } from '../store/workspaces.ts';
 import { AnswerColumns } from './columns.ts';
+import { setTimeZone } from './dimensions.ts';
 
 /**
  * Keeps each workspace's answers in memory as columns and up to date by reading what changed.
@@ -10,6 +13,10 @@ import { AnswerColumns } from './columns.ts';
  * do this against one database. Change times are stamped when a writer's transaction starts, so a
  * transaction that commits late can carry times older than ones already read: the feed is re-read
  * from OVERLAP_MS back, and rows already held at that version are skipped.
+ *
+ * The same read takes the workspace's time zone, so days, weeks, hours and weekdays follow its
+ * midnight from the first figure asked for after the zone changes (cubes and derived columns of
+ * another zone are built again, see cube.ts and dimensions.ts).
  */
 const OVERLAP_MS = 5_000;
 const LOAD_PAGE = 20_000;
@@ -28,7 +35,7 @@ export class InsightEngine {
 
   constructor(private readonly db: Db) {}
 
-  /** The workspace's answers, caught up with the database. */
+  /** The workspace's answers, caught up with the database and set to count in its time zone. */
   async answers(workspaceId: string): Promise<AnswerColumns> {
     let entry = this.workspaces.get(workspaceId);
     if (!entry) {
@@ -67,6 +74,11 @@ export class InsightEngine {
   }
 
   private async catchUp(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
+    const [preferences] = await Promise.all([preferencesOf(this.db, workspaceId), this.readChanges(workspaceId, w)]);
+    setTimeZone(w.columns, zoneOrUtc(preferences.timeZone));
+  }
+
+  private async readChanges(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
     let after: { at: number; id: string } | null = null;
     let latest = w.changedUpTo;
     for (;;) {

@@ -1,5 +1,7 @@
+import type { PersonNames } from '../domain/person-label.ts';
 import { liveAnswersChangedSince, type FeedPosition, type LiveAnswerRow } from '../store/answer-feed.ts';
-import { fromJson, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { contactIdentities, lacksContact, namePerson } from '../store/profiles.ts';
 
 /** One answer as the live feed sends it. */
 export interface LiveAnswer {
@@ -13,7 +15,14 @@ export interface LiveAnswer {
     comment: string | null;
     channel: string;
     surveyId: string | null;
+    /** The survey's name, when the answer names one of the workspace's surveys */
+    surveyTitle: string | null;
     profileId: string;
+    /** Name, email and phone as known, null for an anonymous person */
+    person: PersonNames | null;
+    /** How to show the person: name, else email, else phone, else an id */
+    personLabel: string;
+    /** person.name and person.email, as the feed carried them before `person` */
     name: string | null;
     email: string | null;
   };
@@ -29,30 +38,34 @@ const PAGE = 1_000;
 /** While polls fail (the database restarting or away), the longest wait before the next try. */
 const RETRY_MAX_MS = 2_000;
 
-function text(v: unknown): string | null {
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
-}
-
-function toLive(row: LiveAnswerRow): LiveAnswer {
-  const traits = fromJson<Record<string, unknown>>(row.traits, {});
-  const first = text(traits.firstName) ?? text(traits.first_name);
-  const last = text(traits.lastName) ?? text(traits.last_name);
-  const joined = [first, last].filter(Boolean).join(' ');
-  return {
-    position: { at: Number(row.updated_at), id: row.id },
-    data: {
-      id: row.id,
-      at: new Date(Number(row.answered_at)).toISOString(),
-      score: row.score,
-      category: row.category,
-      comment: row.comment,
-      channel: row.channel,
-      surveyId: row.survey_id,
-      profileId: row.profile_id,
-      name: text(traits.name) ?? (joined || null),
-      email: text(traits.email),
-    },
-  };
+/**
+ * The rows as the feed sends them. The feed's query brings traits along; the identities of people
+ * whose traits lack an email or phone come in one more query for the whole page, not one per answer.
+ */
+async function toLive(db: Db, workspaceId: string, rows: LiveAnswerRow[]): Promise<LiveAnswer[]> {
+  if (!rows.length) return [];
+  const identities = await contactIdentities(db, workspaceId, rows.filter((r) => lacksContact(r.traits)).map((r) => r.profile_id));
+  return rows.map((row) => {
+    const { person, label } = namePerson(row.profile_id, row.traits, row.user_id, identities);
+    return {
+      position: { at: Number(row.updated_at), id: row.id },
+      data: {
+        id: row.id,
+        at: new Date(Number(row.answered_at)).toISOString(),
+        score: row.score,
+        category: row.category,
+        comment: row.comment,
+        channel: row.channel,
+        surveyId: row.survey_id,
+        surveyTitle: row.survey_title ?? null,
+        profileId: row.profile_id,
+        person,
+        personLabel: label,
+        name: person?.name ?? null,
+        email: person?.email ?? null,
+      },
+    };
+  });
 }
 
 /**
@@ -108,7 +121,10 @@ class WorkspaceFeed {
     let delay = this.pollMs;
     try {
       const rows = await liveAnswersChangedSince(this.db, this.workspaceId, this.upTo - OVERLAP_MS, this.resume, PAGE);
-      const fresh = rows.filter((r) => this.note(r)).map(toLive);
+      // Named before being marked as sent: a failure naming them leaves them to the next poll.
+      const unseen = rows.filter((r) => this.seen.get(r.id) !== Number(r.updated_at));
+      const fresh = await toLive(this.db, this.workspaceId, unseen);
+      for (const r of unseen) this.note(r);
       this.resume = rows.length === PAGE ? { at: Number(rows[rows.length - 1].updated_at), id: rows[rows.length - 1].id } : null;
       if (this.resume) delay = 0; // a burst: read on without waiting
       this.forgetBefore(this.upTo - OVERLAP_MS);
@@ -173,7 +189,7 @@ export class LiveAnswers {
     while (out.length < limit) {
       const want = Math.min(PAGE, limit - out.length);
       const rows = await liveAnswersChangedSince(this.db, workspaceId, 0, after, want);
-      out.push(...rows.map(toLive));
+      out.push(...(await toLive(this.db, workspaceId, rows)));
       if (rows.length < want) break;
       after = out[out.length - 1].position;
     }

@@ -1,7 +1,8 @@
 import { npsDifference, npsSummary, type NpsCounts, type NpsDifference, type NpsSummary } from '../domain/nps.ts';
+import { bucketStartDay, nextBucketDay, UTC_ZONE, type Interval, type Zone } from '../domain/zoned-time.ts';
 import { ERASED, type AnswerColumns } from './columns.ts';
 import { cubeOf } from './cube.ts';
-import { dimension, UnknownDimension, type DimensionColumn } from './dimensions.ts';
+import { cacheName, dimension, timeZoneOf, UnknownDimension, type DimensionColumn } from './dimensions.ts';
 import { rowIndex, type RowIndex } from './row-index.ts';
 
 /** Which answers a figure counts. `to` is exclusive. */
@@ -21,6 +22,7 @@ const dimOf = (cols: AnswerColumns, filter: AnswerFilter, name: string): Dimensi
 interface Compiled {
   from: number;
   to: number;
+  /** name: what the dimension's row index is kept under. */
   tests: Array<{ name: string; codes: Uint32Array; allowed: Uint8Array; fixed: boolean }>;
   people: Uint8Array | null;
   /** Nothing can match (a filter value never seen). */
@@ -43,7 +45,7 @@ function compile(cols: AnswerColumns, f: AnswerFilter): Compiled {
     });
     if (!any) empty = true;
     // A resolved column (a trait) can change for a row, so it cannot be indexed.
-    tests.push({ name, codes: dim.codes, allowed, fixed: !f.columns?.[name] });
+    tests.push({ name: cacheName(cols, name), codes: dim.codes, allowed, fixed: !f.columns?.[name] });
   }
   return { from: f.from ?? -Infinity, to: f.to ?? Infinity, tests, people: f.people ?? null, empty };
 }
@@ -188,6 +190,18 @@ export function countDim(cols: AnswerColumns, filter: AnswerFilter, by: string |
   return { counts: countBy(cols, filter, keys, column), keys };
 }
 
+/**
+ * The period just before [from, to) and as long: as many local days when both ends are the
+ * zone's midnights (a week that holds a 23-hour day is compared with the seven days before it),
+ * else the same length of time.
+ */
+export function previousPeriod(cols: AnswerColumns, from: number, to: number): { from: number; to: number } {
+  const zone = timeZoneOf(cols);
+  const [fromDay, toDay] = [zone.dayOf(from), zone.dayOf(to)];
+  if (zone.dayStart(fromDay) === from && zone.dayStart(toDay) === to) return { from: zone.dayStart(2 * fromDay - toDay), to: from };
+  return { from: from - (to - from), to: from };
+}
+
 export const countsAt = (counts: Int32Array, key: number): NpsCounts => ({ promoters: counts[key * 3], passives: counts[key * 3 + 1], detractors: counts[key * 3 + 2] });
 
 const minus = (a: NpsCounts, b: NpsCounts): NpsCounts => ({ promoters: a.promoters - b.promoters, passives: a.passives - b.passives, detractors: a.detractors - b.detractors });
@@ -231,23 +245,11 @@ export function breakdown(cols: AnswerColumns, filter: AnswerFilter, by: string)
   return { by, total: npsSummary(total), rows };
 }
 
-export type Interval = 'day' | 'week' | 'month';
-const DAY = 86_400_000;
+export type { Interval };
 
-/** Start (ms, UTC) of the day, ISO week (Monday) or month holding t. */
-export function bucketStart(t: number, interval: Interval): number {
-  const day = Math.floor(t / DAY);
-  if (interval === 'day') return day * DAY;
-  if (interval === 'week') return (day - ((day + 3) % 7)) * DAY;
-  const d = new Date(day * DAY);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-}
-
-function nextBucket(start: number, interval: Interval): number {
-  if (interval === 'day') return start + DAY;
-  if (interval === 'week') return start + 7 * DAY;
-  const d = new Date(start);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+/** Start (epoch ms) of the day, week (Monday) or month holding t, in the zone (UTC unless given). */
+export function bucketStart(t: number, interval: Interval, zone: Zone = UTC_ZONE): number {
+  return zone.bucketStart(t, interval);
 }
 
 export interface TrendPoint extends NpsSummary {
@@ -258,19 +260,25 @@ export interface TrendPoint extends NpsSummary {
 }
 
 /**
- * NPS per day, week or month; with `rollingDays`, each point counts the answers of the window of
- * that many days ending with the point (a smoother line with honest, narrower intervals).
+ * NPS per day, week or month of the columns' time zone (each bucket from local midnight, so a
+ * day is 23 or 25 hours when the clocks change); with `rollingDays`, each point counts the answers
+ * of the window of that many local days ending with the point (a smoother line with honest,
+ * narrower intervals).
  */
 export function trend(cols: AnswerColumns, filter: AnswerFilter, interval: Interval, range: { from: number; to: number }, rollingDays?: number): TrendPoint[] {
+  const zone = timeZoneOf(cols);
+  // Buckets as local day numbers; instants only at their edges.
   const starts: number[] = [];
-  for (let s = bucketStart(range.from, interval); s < range.to; s = nextBucket(s, interval)) starts.push(s);
+  for (let d = bucketStartDay(zone.dayOf(range.from), interval); zone.dayStart(d) < range.to; d = nextBucketDay(d, interval)) starts.push(d);
   if (!starts.length) return [];
-  const firstDay = Math.floor((rollingDays ? Math.min(starts[0], nextBucket(starts[0], interval) - rollingDays * DAY) : starts[0]) / DAY);
-  const lastEnd = nextBucket(starts[starts.length - 1], interval);
-  const days = Math.ceil(lastEnd / DAY) - firstDay;
+  const firstDay = rollingDays ? Math.min(starts[0], nextBucketDay(starts[0], interval) - rollingDays) : starts[0];
+  const lastEnd = nextBucketDay(starts[starts.length - 1], interval);
+  const days = lastEnd - firstDay;
   // Count per day once; buckets and rolling windows are sums of days.
-  const dayFilter = { ...filter, from: Math.max(filter.from ?? -Infinity, firstDay * DAY), to: Math.min(filter.to ?? Infinity, lastEnd) };
-  const cube = timeOnly(filter) && dayFilter.from === firstDay * DAY && dayFilter.to === lastEnd ? cubeOf(cols, '', 'none') : null;
+  const spanFrom = zone.dayStart(firstDay);
+  const spanTo = zone.dayStart(lastEnd);
+  const dayFilter = { ...filter, from: Math.max(filter.from ?? -Infinity, spanFrom), to: Math.min(filter.to ?? Infinity, spanTo) };
+  const cube = timeOnly(filter) && dayFilter.from === spanFrom && dayFilter.to === spanTo ? cubeOf(cols, '', 'none') : null;
   const daily = cube ? cube.daily(firstDay, days) : countBy(cols, dayFilter, days, dimension(cols, 'day').codes, -firstDay);
   const prefix = new Float64Array((days + 1) * 3);
   for (let d = 0; d < days; d++) for (let c = 0; c < 3; c++) prefix[(d + 1) * 3 + c] = prefix[d * 3 + c] + daily[d * 3 + c];
@@ -282,11 +290,12 @@ export function trend(cols: AnswerColumns, filter: AnswerFilter, interval: Inter
   const points: TrendPoint[] = [];
   let previous: NpsCounts | null = null;
   for (const s of starts) {
-    const end = nextBucket(s, interval);
-    const counts = rollingDays ? sum(Math.floor(end / DAY) - rollingDays, Math.floor(end / DAY)) : sum(Math.floor(s / DAY), Math.floor(end / DAY));
+    const end = nextBucketDay(s, interval);
+    const first = rollingDays ? end - rollingDays : s;
+    const counts = sum(first, end);
     const summary = npsSummary(counts);
     points.push({
-      start: new Date(rollingDays ? end - rollingDays * DAY : s).toISOString(), end: new Date(end).toISOString(), ...summary,
+      start: new Date(zone.dayStart(first)).toISOString(), end: new Date(zone.dayStart(end)).toISOString(), ...summary,
       // Rolling windows overlap, so consecutive points are not independent samples.
       change: previous && !rollingDays ? npsDifference(counts, previous) : null,
     });

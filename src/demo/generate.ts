@@ -3,19 +3,48 @@ import { DEFAULT_STAGE_RULES } from '../domain/journey.ts';
 import { NPS_RESPONDED, ORDER_COMPLETED, type SegmentContext, type SegmentMessage } from '../ingest/types.ts';
 import { makeComment, type Theme } from './comments.ts';
 import { Random, hashSeed, type Weighted } from './random.ts';
+import { WallClock } from './wall-clock.ts';
 
 // The demo workspace: a year of an online shop's customers whose data hides a few true findings
 // that the product must surface (a weak channel, a campaign that worked, detractors who leave).
 // Each customer is simulated day by day from one latent satisfaction, with their own random
 // stream, so customers can be streamed one at a time and the output does not depend on how many
-// customers come before.
+// customers come before. Time runs on the shop's wall clock (wall-clock.ts): the same seed gives
+// the same local days and hours on whatever date the demo is made.
 
 export interface DemoOptions {
   customers?: number;
   seed?: number;
-  /** Epoch ms; defaults to today 00:00 UTC. Pass it wherever output must be reproducible. */
+  /** Epoch ms; defaults to the last midnight in `timeZone`. Pass it wherever output must be reproducible. */
   now?: number;
+  /** 12 by default; a month is 365/12 days, so every window is a whole number of days. */
   months?: number;
+  /** IANA zone whose local days and hours the customers live by; UTC by default. */
+  timeZone?: string;
+  /** The surveys the answers belong to (survey_id, and survey_version when given). */
+  surveys?: Record<DemoSurvey, { id: string; version?: number }>;
+  /** Filled while generating: what each relationship wave did, for the survey's runs. */
+  tally?: DemoTally;
+}
+
+export type DemoSurvey = 'postPurchase' | 'relationship';
+
+/** One relationship wave: the customers there were that day and what became of each. */
+export interface WaveTally {
+  /** Epoch ms of the morning the wave went out. */
+  at: number;
+  customers: number;
+  /** Customers for under 21 days (the survey's targeting). */
+  tooNew: number;
+  /** Invited to a survey in the last 30 days (the contact policy). */
+  recentlyAsked: number;
+  /** Outside the wave's sample. */
+  notSampled: number;
+  invited: number;
+}
+
+export interface DemoTally {
+  waves: WaveTally[];
 }
 
 export interface DemoTruth {
@@ -38,6 +67,20 @@ const CHANNELS = ['web', 'email', 'sms', 'app', 'store'] as const;
 type Channel = (typeof CHANNELS)[number];
 const WEAK_CHANNEL: Channel = 'sms';
 const PLANTED_CAMPAIGN = 'Loyalty Rewards Launch';
+/** Those it is sent to are the customers asked for a referral (the `referral_invited_at` trait). */
+export const REFERRAL_CAMPAIGN = 'Refer a Friend';
+/** Wave invitations: sample share, and who is left out (the relationship survey's settings). */
+export const RELATIONSHIP_SAMPLE = 0.7;
+export const RELATIONSHIP_MIN_TENURE_DAYS = 21;
+export const CONTACT_GAP_DAYS = 30;
+/** Post-purchase invitations: three days after "Order Delivered", at most once per 45 days, to 60%. */
+export const POST_PURCHASE_DELAY_DAYS = 3;
+export const POST_PURCHASE_RECONTACT_DAYS = 45;
+export const POST_PURCHASE_SAMPLE = 0.6;
+const DEFAULT_SURVEYS: Record<DemoSurvey, { id: string; version?: number }> = {
+  postPurchase: { id: 'nps-post-purchase' },
+  relationship: { id: 'nps-relationship' },
+};
 
 // Effect sizes in score units (the latent scale behind the 0–10 answer). Around the 6/7 and 8/9
 // boundaries one score unit moves NPS by roughly 35 points, hence these small-looking numbers.
@@ -45,10 +88,12 @@ const BASE_SCORE = 8.0;
 const SAT_WEIGHT = 1.5;
 const ANSWER_NOISE = 1.0;
 const WEAK_CHANNEL_SHIFT = -0.6; // ≈ −20 NPS
-const CAMPAIGN_SHIFT = 0.35; // ≈ +12 NPS
+// Strong enough that at the demo's 5,000 customers both impact designs find it (the paired one has
+// only ~150 people answering before and after, so a +12 lift was lost in its noise).
+const CAMPAIGN_SHIFT = 0.55; // ≈ +18 NPS
 const LATE_DELIVERY_SHIFT = -1.6;
-/** What CAMPAIGN_SHIFT amounts to in NPS points, measured on 50,000 customers (seed noise is ±6 at 5,000). */
-const CAMPAIGN_NPS_LIFT = 12;
+/** What CAMPAIGN_SHIFT amounts to in NPS points, measured on 50,000 customers (seed noise is ±7 at 5,000). */
+const CAMPAIGN_NPS_LIFT = 18;
 
 // What an answer does to later behaviour: the "sentiment predicts revenue and churn" story.
 const AFTER_ANSWER: Record<Category, { orders: number; sessions: number; churn: number }> = {
@@ -60,34 +105,40 @@ const AFTER_ANSWER: Record<Category, { orders: number; sessions: number; churn: 
 const SITE = 'https://shop.example.com';
 const LIBRARY = { name: 'advocate-demo', version: '1.0.0' };
 
+/** The simulated period; `start`, `now` and every time inside the simulation are wall-clock times. */
 interface Span {
   customers: number;
   seed: number;
+  /** The end as an instant (epoch ms). */
+  end: number;
   now: number;
   months: number;
   start: number;
   span: number;
+  clock: WallClock;
+  surveys: Record<DemoSurvey, { id: string; version?: number }>;
 }
 
 function resolve(options: DemoOptions = {}): Span {
   const customers = Math.max(0, Math.floor(options.customers ?? 5000));
   const seed = Math.floor(options.seed ?? 42);
   const months = Math.max(1, options.months ?? 12);
-  let now = options.now;
-  if (now === undefined) {
-    const d = new Date();
-    now = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-  }
-  const s = new Date(now);
-  s.setUTCMonth(s.getUTCMonth() - months);
-  const start = s.getTime();
-  return { customers, seed, now, months, start, span: now - start };
+  const clock = new WallClock(options.timeZone ?? 'UTC');
+  const end = options.now ?? clock.midnightBefore(Date.now());
+  const now = clock.toWall(end);
+  // Whole days, not calendar months: a year that holds a 29 February would otherwise be a day
+  // longer, and every day index in it would move.
+  const span = Math.round((months * 365) / 12) * DAY;
+  const start = now - span;
+  // Older customers' created_at goes back up to 900 days before the window.
+  clock.cover(clock.toInstant(start) - 1000 * DAY, end + 2 * DAY);
+  return { customers, seed, end, now, months, start, span, clock, surveys: options.surveys ?? DEFAULT_SURVEYS };
 }
 
 /** Start and end of the simulated period: every generated timestamp lies strictly inside it. */
 export function demoWindow(options?: DemoOptions): { start: number; end: number } {
   const w = resolve(options);
-  return { start: w.start, end: w.now };
+  return { start: w.clock.toInstant(w.start), end: w.end };
 }
 
 // Positions are fractions of the window so a shorter `months` keeps the same storyline.
@@ -104,17 +155,28 @@ interface CampaignPlan {
 const CAMPAIGNS: CampaignPlan[] = [
   { name: 'New Season Arrivals', at: 0.1, sendP: 0.6, openP: 0.32, clickP: 0.3, subject: 'Just landed: the new season edit', reminders: [] },
   { name: 'Free Shipping Weekend', at: 0.26, sendP: 0.65, openP: 0.38, clickP: 0.35, subject: 'Free shipping on everything this weekend', reminders: [] },
-  { name: 'Refer a Friend', at: 0.41, sendP: 0.55, openP: 0.28, clickP: 0.2, subject: 'Give $15, get $15', reminders: [] },
+  { name: REFERRAL_CAMPAIGN, at: 0.41, sendP: 0.55, openP: 0.28, clickP: 0.2, subject: 'Give $15, get $15', reminders: [] },
   { name: 'Mid-Year Sale', at: 0.52, sendP: 0.7, openP: 0.4, clickP: 0.4, subject: 'Up to 40% off, this week only', reminders: [3] },
-  { name: PLANTED_CAMPAIGN, at: 0.65, sendP: 0.8, openP: 0.42, clickP: 0.45, subject: 'Introducing Advocate Rewards: points on every order', reminders: [14] },
+  { name: PLANTED_CAMPAIGN, at: 0.76, sendP: 0.8, openP: 0.42, clickP: 0.45, subject: 'Introducing Advocate Rewards: points on every order', reminders: [14] },
   { name: 'Gift Guide', at: 0.9, sendP: 0.7, openP: 0.35, clickP: 0.35, subject: 'Gifts they will actually use', reminders: [7] },
 ];
 const CAMPAIGN_DAYS = 28;
-/** Quarterly relationship NPS waves; one falls a few weeks after the planted campaign. */
+/** Quarterly relationship NPS waves, 91 days apart; one falls three weeks after the planted campaign. */
 const WAVES = [0.07, 0.32, 0.57, 0.82];
+export const WAVE_EVERY_DAYS = 91;
 
 function dayIndex(w: Span, fraction: number): number {
   return Math.round((w.span * fraction) / DAY);
+}
+
+/** When each relationship wave went out (epoch ms, 08:00 on its day, shop time). */
+export function demoWaveTimes(options?: DemoOptions): number[] {
+  const w = resolve(options);
+  return WAVES.map((f) => waveAt(w, f));
+}
+
+function waveAt(w: Span, fraction: number): number {
+  return w.clock.toInstant(w.start + dayIndex(w, fraction) * DAY + 8 * HOUR);
 }
 
 export function demoTruth(options?: DemoOptions): DemoTruth {
@@ -123,7 +185,7 @@ export function demoTruth(options?: DemoOptions): DemoTruth {
   const startsAt = w.start + dayIndex(w, plan.at) * DAY;
   return {
     weakChannel: WEAK_CHANNEL,
-    campaign: { name: PLANTED_CAMPAIGN, startsAt, endsAt: startsAt + CAMPAIGN_DAYS * DAY, npsLift: CAMPAIGN_NPS_LIFT },
+    campaign: { name: PLANTED_CAMPAIGN, startsAt: w.clock.toInstant(startsAt), endsAt: w.clock.toInstant(startsAt + CAMPAIGN_DAYS * DAY), npsLift: CAMPAIGN_NPS_LIFT },
     channels: [...CHANNELS],
     // The server derives the stage; these are the stages its default rules can produce.
     stages: DEFAULT_STAGE_RULES.map((r) => r.stage),
@@ -269,7 +331,7 @@ const THEME_WEIGHTS: Record<Category, Weighted<Theme>> = {
 
 // ---------------------------------------------------------------- one customer
 
-type Survey = 'nps-relationship' | 'nps-post-purchase';
+type Survey = DemoSurvey;
 interface PendingAnswer {
   t: number;
   survey: Survey;
@@ -311,6 +373,7 @@ class CustomerSim {
   private lastLateAt = -Infinity;
   private exposedAt = Infinity;
   private pending: PendingAnswer[] = [];
+  private traits: Record<string, unknown> | null = null;
 
   constructor(w: Span, private readonly index: number) {
     this.w = w;
@@ -420,9 +483,10 @@ class CustomerSim {
       name: `${first} ${last}`,
       plan,
       country: this.country.code,
-      created_at: new Date(Math.round(createdAt)).toISOString(),
+      created_at: wallTime(createdAt),
     };
     if (this.hasPhone) traits.phone = `+1555${String(rng.int(0, 9_999_999)).padStart(7, '0')}`;
+    this.traits = traits;
     this.emit(t, { type: 'identify', userId: this.userId, anonymousId: this.anonymousId, traits, context: this.webContext() });
 
     if (plan === 'pro') {
@@ -557,7 +621,8 @@ class CustomerSim {
     const late = rng.chance(0.12);
     const deliveredAt = t + (late ? rng.float(8, 16) : rng.float(1.5, 5)) * DAY;
     if (late) this.lastLateAt = deliveredAt;
-    if (rng.chance(0.9)) {
+    const tracked = rng.chance(0.9);
+    if (tracked) {
       this.emit(deliveredAt, {
         type: 'track',
         userId: this.userId,
@@ -566,20 +631,21 @@ class CustomerSim {
         context: { library: LIBRARY },
       });
     }
-    // Post-purchase NPS: invited three days after delivery, at most once per 45 days.
-    const invite = deliveredAt + 3 * DAY;
-    if (invite - this.lastInviteAt > 45 * DAY && rng.chance(0.6)) {
+    // Post-purchase NPS: the survey's trigger invites three days after "Order Delivered" (so not
+    // when the carrier never reported it), at most once per 45 days.
+    const invite = deliveredAt + POST_PURCHASE_DELAY_DAYS * DAY;
+    if (tracked && invite - this.lastInviteAt > POST_PURCHASE_RECONTACT_DAYS * DAY && rng.chance(POST_PURCHASE_SAMPLE)) {
       this.lastInviteAt = invite;
       if (rng.chance(late ? 0.65 : 0.5)) {
-        const channel = this.channel('nps-post-purchase');
-        this.pending.push({ t: invite + rng.exponential(1 / 14) * HOUR, survey: 'nps-post-purchase', channel, late, orderId });
+        const channel = this.channel('postPurchase');
+        this.pending.push({ t: invite + rng.exponential(1 / 14) * HOUR, survey: 'postPurchase', channel, late, orderId });
       }
     }
   }
 
   private channel(survey: Survey): Channel {
     const options: [Channel, number][] =
-      survey === 'nps-post-purchase'
+      survey === 'postPurchase'
         ? [['email', 34], ['web', 24], ['sms', 22], ['app', 24], ['store', 8]]
         : [['email', 30], ['web', 36], ['sms', 18], ['app', 20], ['store', 14]];
     return this.rng.weighted(options.filter(([c]) => (c !== 'sms' || this.hasPhone) && (c !== 'app' || this.appUser)));
@@ -588,6 +654,10 @@ class CustomerSim {
   private campaign(plan: CampaignPlan, send: number): void {
     const rng = this.rng;
     if (!rng.chance(plan.sendP)) return;
+    // The email tool writes who was asked for a referral onto the profile, the morning it sends.
+    if (plan.name === REFERRAL_CAMPAIGN && this.traits) {
+      this.emit(send + 5 * HOUR, { type: 'identify', userId: this.userId, traits: { ...this.traits, referral_invited_at: wallTime(send + 5 * HOUR) }, context: { library: LIBRARY } });
+    }
     const id = `cmp_${plan.name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
     const campaignCtx = { name: plan.name, source: 'newsletter', medium: 'email' };
     for (const offset of [0, ...plan.reminders]) {
@@ -608,7 +678,7 @@ class CustomerSim {
 
   private answer(a: PendingAnswer): void {
     const rng = this.rng;
-    if (a.t - this.lastAnswerAt < 60 * DAY) return; // the contact budget would have blocked it
+    if (a.t - this.lastAnswerAt < 60 * DAY) return; // someone who answered lately ignores the next invitation
     let shift = 0;
     if (a.channel === WEAK_CHANNEL) shift += WEAK_CHANNEL_SHIFT;
     const recentLate = a.late || a.t - this.lastLateAt < 30 * DAY;
@@ -622,7 +692,9 @@ class CustomerSim {
     const category = categoryOf(score);
     this.lastAnswerAt = a.t;
 
-    const properties: Record<string, unknown> = { score, channel: a.channel, survey_id: a.survey };
+    const survey = this.w.surveys[a.survey];
+    const properties: Record<string, unknown> = { score, channel: a.channel, survey_id: survey.id };
+    if (survey.version != null) properties.survey_version = survey.version;
     if (rng.chance(category === 'detractor' ? 0.78 : category === 'passive' ? 0.56 : 0.63)) {
       let main: Theme;
       if (recentLate && category !== 'promoter' && rng.chance(0.75)) main = 'delivery';
@@ -658,7 +730,7 @@ class CustomerSim {
   }
 
   /** Day-by-day life from sign-up until churn or the end of the window. */
-  live(signupAt: number, waveDays: Set<number>, campaignDays: Map<number, CampaignPlan>): void {
+  live(signupAt: number, waveDays: Map<number, WaveTally>, campaignDays: Map<number, CampaignPlan>): void {
     const rng = this.rng;
     const w = this.w;
     const firstDay = Math.floor((signupAt - w.start) / DAY) + 1;
@@ -672,10 +744,18 @@ class CustomerSim {
       if (rng.chance(this.churnRate * this.churnMult)) return; // churned: silence from here on
       const plan = campaignDays.get(d);
       if (plan && dayStart - signupAt > 7 * DAY) this.campaign(plan, dayStart);
-      if (waveDays.has(d) && dayStart - signupAt > 21 * DAY && dayStart - this.lastInviteAt > 30 * DAY && rng.chance(0.7)) {
-        this.lastInviteAt = dayStart;
-        if (rng.chance(0.35)) {
-          this.pending.push({ t: dayStart + rng.float(8, 20) * HOUR + rng.exponential(1 / 2) * DAY, survey: 'nps-relationship', channel: this.channel('nps-relationship'), late: false });
+      const wave = waveDays.get(d);
+      if (wave) {
+        wave.customers++;
+        if (dayStart - signupAt <= RELATIONSHIP_MIN_TENURE_DAYS * DAY) wave.tooNew++;
+        else if (dayStart - this.lastInviteAt <= CONTACT_GAP_DAYS * DAY) wave.recentlyAsked++;
+        else if (!rng.chance(RELATIONSHIP_SAMPLE)) wave.notSampled++;
+        else {
+          wave.invited++;
+          this.lastInviteAt = dayStart;
+          if (rng.chance(0.35)) {
+            this.pending.push({ t: dayStart + rng.float(8, 20) * HOUR + rng.exponential(1 / 2) * DAY, survey: 'relationship', channel: this.channel('relationship'), late: false });
+          }
         }
       }
       if (rng.chance(this.orderRate * this.orderMult)) this.session(this.sessionStart(dayStart), true, null);
@@ -683,16 +763,26 @@ class CustomerSim {
     }
   }
 
-  /** Chronological, inside the window, with ids and ISO timestamps filled in. */
+  /** Chronological, inside the window, with ids and ISO timestamps (wall clock turned into instants) filled in. */
   finish(): SegmentMessage[] {
     const w = this.w;
     const timed = this.out.filter((x) => x.t > w.start && x.t < w.now);
     timed.sort((a, b) => a.t - b.t);
     const prefix = `demo-${w.seed}-${this.index + 1}-`;
+    const iso = (wall: number) => new Date(w.clock.toInstant(wall)).toISOString();
     // Segment's own key order (type, messageId, timestamp first) makes raw dumps easy to read.
-    return timed.map(({ t, m: { type, ...rest } }, n) => ({ type, messageId: prefix + n, timestamp: new Date(t).toISOString(), ...rest }));
+    return timed.map(({ t, m: { type, ...rest } }, n) => {
+      if (rest.traits) rest.traits = Object.fromEntries(Object.entries(rest.traits).map(([k, v]) => [k, v instanceof WallTime ? iso(v.wall) : v]));
+      return { type, messageId: prefix + n, timestamp: iso(t), ...rest };
+    });
   }
 }
+
+/** A time in a trait, written as an ISO instant only when the message is finished. */
+class WallTime {
+  constructor(readonly wall: number) {}
+}
+const wallTime = (wall: number) => new WallTime(Math.round(wall));
 
 function cents(x: number): number {
   return Math.round(x * 100) / 100;
@@ -701,7 +791,9 @@ function cents(x: number): number {
 /** One array per customer, that customer's messages in chronological order. */
 export function* generateDemo(options?: DemoOptions): Generator<SegmentMessage[]> {
   const w = resolve(options);
-  const waveDays = new Set(WAVES.map((f) => dayIndex(w, f)));
+  const waves = WAVES.map((f) => ({ day: dayIndex(w, f), tally: { at: waveAt(w, f), customers: 0, tooNew: 0, recentlyAsked: 0, notSampled: 0, invited: 0 } }));
+  options?.tally?.waves.push(...waves.map((x) => x.tally));
+  const waveDays = new Map(waves.map((x) => [x.day, x.tally] as const));
   const campaignDays = new Map(CAMPAIGNS.map((c) => [dayIndex(w, c.at), c] as const));
   for (let i = 0; i < w.customers; i++) {
     const sim = new CustomerSim(w, i);

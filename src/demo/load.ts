@@ -1,11 +1,18 @@
+import type { Preferences } from '../domain/preferences.ts';
 import type { Store } from '../store/db.ts';
-import { createKey, createWorkspace } from '../store/workspaces.ts';
+import { createKey, createWorkspace, updateSettings } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { createWriter } from '../store/writer-thread.ts';
 import { parseMessage } from '../ingest/segment.ts';
 import type { IngestEvent } from '../ingest/event.ts';
-import { generateDemo, type DemoOptions } from './generate.ts';
+import { demoWaveTimes, demoWindow, generateDemo, CONTACT_GAP_DAYS, type DemoOptions, type DemoTally } from './generate.ts';
+import { createDemoSegments } from './segments.ts';
+import { activateDemoSurveys, createDemoSurveys, recordWaveRuns } from './surveys.ts';
+import { WallClock } from './wall-clock.ts';
 import { progress } from '../progress.ts';
+
+/** An American homeware shop: what the workspace reads its figures in, and whose days the customers live by. */
+export const DEMO_PREFERENCES: Preferences = { currency: 'USD', locale: 'en-US', timeZone: 'America/New_York', industry: 'retail' };
 
 export interface DemoWorkspace {
   workspaceId: string;
@@ -46,11 +53,31 @@ export async function loadDemo(store: Store, workspaceId: string, options: DemoO
   return { customers, messages };
 }
 
+/**
+ * The demo workspace with the story around its data: the surveys its answers belong to (and the
+ * runs of the scheduled waves), saved segments, and the shop's currency, locale and time zone.
+ */
 export async function createDemoWorkspace(store: Store, options: DemoOptions & { name?: string; quiet?: boolean } = {}): Promise<DemoWorkspace & { messages: number }> {
+  const db = store.db;
   const name = options.name ?? 'Demo';
-  const ws = await createWorkspace(store.db, name);
-  const write = await createKey(store.db, ws.id, 'write', 'Demo write key (public)');
-  const secret = await createKey(store.db, ws.id, 'secret', 'Demo secret key');
-  const { messages } = await loadDemo(store, ws.id, options);
+  const timeZone = options.timeZone ?? DEMO_PREFERENCES.timeZone;
+  // Read the clock once: the surveys' dates and the data must agree on what "today" is.
+  const now = options.now ?? new WallClock(timeZone).midnightBefore(Date.now());
+  const story = { ...options, timeZone, now };
+  const ws = await createWorkspace(db, name);
+  const write = await createKey(db, ws.id, 'write', 'Demo write key (public)');
+  const secret = await createKey(db, ws.id, 'secret', 'Demo secret key');
+  await updateSettings(db, ws.id, {
+    preferences: { ...DEMO_PREFERENCES, timeZone },
+    // The generator invites nobody twice within 30 days, across both surveys.
+    contactPolicy: { maxSurveys: 1, perDays: CONTACT_GAP_DAYS },
+  });
+  const surveys = await createDemoSurveys(db, ws.id, { createdAt: demoWindow(story).start, firstWaveAt: demoWaveTimes(story)[0] });
+  const tally: DemoTally = { waves: [] };
+  const ids = { postPurchase: { id: surveys.postPurchase.id, version: surveys.postPurchase.version }, relationship: { id: surveys.relationship.id, version: surveys.relationship.version } };
+  const { messages } = await loadDemo(store, ws.id, { ...story, surveys: ids, tally });
+  await recordWaveRuns(db, ws.id, surveys.relationship, tally.waves);
+  await activateDemoSurveys(db, ws.id, surveys);
+  await createDemoSegments(db, ws.id);
   return { workspaceId: ws.id, name, writeKey: write.key, secretKey: secret.key, messages };
 }

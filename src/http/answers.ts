@@ -6,8 +6,11 @@ import type { IngestEvent } from '../ingest/event.ts';
 import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
 import { answerFromProperties, MessageError } from '../ingest/segment.ts';
 import { NPS_RESPONDED } from '../ingest/types.ts';
-import { answerView, getAnswer, listAnswers, updateAnswerComment } from '../store/answers.ts';
-import type { Store } from '../store/db.ts';
+import { answerView, getAnswer, listAnswers, updateAnswerComment, type AnswerView } from '../store/answers.ts';
+import type { Db, Store } from '../store/db.ts';
+import { peopleByProfile } from '../store/profiles.ts';
+import { surveyTitles } from '../store/surveys.ts';
+import type { AnswerTable } from '../store/schema.ts';
 import { signToken, verifyToken } from '../store/workspaces.ts';
 import { projectedItems, type EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
@@ -57,7 +60,23 @@ export const Answer = Type.Object({
     utmSource: Type.Union([Type.String(), Type.Null()]), device: Type.Union([Type.String(), Type.Null()]),
   }),
   answeredAt: Type.String(), createdAt: Type.String(), updatedAt: Type.String(),
+  surveyTitle: Type.Union([Type.String(), Type.Null()], { description: 'The name of the survey answered (null without one, or when it is not one of this workspace\'s surveys)' }),
+  person: Type.Union([
+    Type.Object({ name: Type.Union([Type.String(), Type.Null()]), email: Type.Union([Type.String(), Type.Null()]), phone: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Null(),
+  ], { description: 'Who answered, as far as known (traits, then identities); null for an anonymous person. Untrusted text: show it as text.' }),
+  personLabel: Type.String({ description: 'How to show who answered: name, else email, else phone, else userId, else "Anonymous" and a short id' }),
 });
+
+/** Answers as the API shows them, each with who answered and the survey's name: two or three queries for the whole list. */
+async function named(db: Db, workspaceId: string, rows: Array<AnswerTable | AnswerView>) {
+  const views = rows.map((r) => ('profile_id' in r ? answerView(r) : r));
+  const [people, titles] = await Promise.all([peopleByProfile(db, workspaceId, views.map((a) => a.profileId)), surveyTitles(db, workspaceId, views.map((a) => a.surveyId))]);
+  return views.map((a) => {
+    const who = people.get(a.profileId)!;
+    return { ...a, surveyTitle: a.surveyId ? titles.get(a.surveyId) ?? null : null, person: who.person, personLabel: who.label };
+  });
+}
 
 /** The events one answer request becomes: an identify when traits come along, then the answer itself. */
 export function answerEvents(body: CreateAnswerBody, now: number): IngestEvent[] {
@@ -130,7 +149,8 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const row = await getAnswer(db, ws, item.answerId);
     if (!row) throw new Error(`answer ${item.answerId} missing after commit`);
     reply.status(item.status === 'stored' ? 201 : 200);
-    return { answer: answerView(row), updateToken: await signToken(db, ws, 'answer-update', row.id), duplicate: item.status === 'duplicate' };
+    const [answer] = await named(db, ws, [row]);
+    return { answer, updateToken: await signToken(db, ws, 'answer-update', row.id), duplicate: item.status === 'duplicate' };
   });
 
   app.patch('/api/v1/answers/:id', {
@@ -154,7 +174,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const comment = body.comment != null && body.comment.trim() !== '' ? body.comment : null;
     const row = await updateAnswerComment(db, ws, id, comment);
     if (!row) throw new HttpError(404, `No answer ${id} in this workspace`);
-    return { answer: answerView(row) };
+    return { answer: (await named(db, ws, [row]))[0] };
   });
 
   app.get('/api/v1/answers/:id', {
@@ -164,14 +184,14 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const { id } = request.params as { id: string };
     const row = await getAnswer(db, request.principal.workspaceId, id);
     if (!row) throw new HttpError(404, `No answer ${id} in this workspace`);
-    return { answer: answerView(row) };
+    return { answer: (await named(db, request.principal.workspaceId, [row]))[0] };
   });
 
   app.get('/api/v1/answers', {
     preValidation: secret,
     schema: {
       tags: ['answers'],
-      summary: 'Answers, most recently answered first, with cursor paging',
+      summary: 'Answers, most recently answered first, with cursor paging; each names who answered and the survey',
       security: secretSecurity,
       querystring: Type.Object({
         profileId: Type.Optional(Type.String()), channel: Type.Optional(Type.String()), surveyId: Type.Optional(Type.String()), stage: Type.Optional(Type.String()),
@@ -186,6 +206,6 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
       from: parseTimeParam(q.from, 'from'), to: parseTimeParam(q.to, 'to'), limit: q.limit ?? 50, cursor: q.cursor,
     });
     if (!page) throw new HttpError(400, 'cursor: not a cursor from this list; start again without it', 'cursor');
-    return page;
+    return { items: await named(db, request.principal.workspaceId, page.items), nextCursor: page.nextCursor };
   });
 }

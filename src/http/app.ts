@@ -22,6 +22,7 @@ import { ProfileScan } from '../analytics/profile-scan.ts';
 import { SegmentMembers } from '../analytics/segments.ts';
 import { TraitColumns } from '../analytics/traits.ts';
 import { savedSegmentRoutes } from './segments.ts';
+import { traitRoutes } from './traits.ts';
 import { churnRoutes } from './churn.ts';
 import { CHURN_TRAIN_JOB, churnRetrainTask, churnTrainHandler } from '../analytics/churn-training.ts';
 import { profileRoutes } from './profiles.ts';
@@ -239,6 +240,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(answerRoutes, { store, writer, keys });
   await app.register(profileRoutes, { store, keys, writer });
   await app.register(metricsRoutes, { store, keys, engine, members, traits });
+  await app.register(traitRoutes, { keys, engine, traits });
   await app.register(impactRoutes, { store, keys, engine });
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
   await app.register(churnRoutes, { store, keys, engine });

@@ -1,13 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { NotEnoughHistory, plainName } from '../analytics/churn-model.ts';
+import { NotEnoughHistory, plainName, type Factor } from '../analytics/churn-model.ts';
+import { effectText, reasonText } from '../analytics/churn-reasons.ts';
 import { retrainChurnModel, sameDefinition } from '../analytics/churn-training.ts';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { atRisk, churnModelHistory, latestChurnModel, scoreOf, type StoredChurnModel } from '../store/churn-models.ts';
+import type { Preferences } from '../domain/preferences.ts';
 import type { Store } from '../store/db.ts';
 import { getProfileRow } from '../store/profiles.ts';
-import { churnDefinitionOf } from '../store/workspaces.ts';
+import { churnDefinitionOf, preferencesOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
 import { HttpError } from './errors.ts';
@@ -21,6 +23,7 @@ const Definition = Type.Object({ inactiveDays: Type.Integer(), event: Type.Union
 const Coefficient = Type.Object({
   feature: Type.String(),
   name: Type.String({ description: 'The feature in plain words' }),
+  effect: Type.String({ description: 'Which way it moves the risk, in a sentence ("More time since the last order raises the risk")' }),
   coefficient: Type.Number({ description: 'Log-odds of churning per standard deviation of the feature (positive raises risk)' }),
   oddsRatio: Type.Number({ description: 'e^coefficient: how the odds of churning multiply per standard deviation' }),
   mean: Type.Number(), sd: Type.Number(),
@@ -46,17 +49,24 @@ const ModelView = Type.Object({
   coefficients: Type.Array(Coefficient, { description: 'Largest effect first' }),
 });
 const ModelRef = Type.Object({ id: Type.String(), trainedAt: Type.String(), auc: Num });
-const FactorView = Type.Object({ text: Type.String(), feature: Type.String(), contribution: Type.Number({ description: 'Log-odds added compared with the average customer' }) });
+const FactorView = Type.Object({
+  text: Type.String({ description: 'The reason as a CX lead would say it, money in the workspace currency ("Hasn\'t ordered in 3 months")' }),
+  feature: Type.String(),
+  contribution: Type.Number({ description: 'Log-odds added compared with the average customer: positive in factors, negative in lowering' }),
+});
+const Factors = Type.Array(FactorView, { description: 'Up to three things that raise this person\'s risk most, largest first' });
+const Lowering = Type.Array(FactorView, { description: 'Up to two things that lower this person\'s risk most' });
 const AtRiskItem = Type.Object({
   profileId: Type.String(), email: Type.Union([Type.String(), Type.Null()]), name: Type.Union([Type.String(), Type.Null()]),
   risk: Type.Number({ description: 'Probability of churning in the next inactiveDays, 0–1' }),
-  factors: Type.Array(FactorView, { description: 'Up to three things that raise this person\'s risk most' }),
+  factors: Factors,
+  lowering: Lowering,
   scoredAt: Type.String(),
 });
 
 function modelView(m: StoredChurnModel, current: { inactiveDays: number; event: string | null }) {
   const coefficients = m.model.features.map((feature, j) => ({
-    feature, name: plainName(feature), coefficient: m.model.coefficients[j], oddsRatio: Math.exp(m.model.coefficients[j]),
+    feature, name: plainName(feature), effect: effectText(feature, m.model.coefficients[j]), coefficient: m.model.coefficients[j], oddsRatio: Math.exp(m.model.coefficients[j]),
     mean: m.model.means[j], sd: m.model.sds[j],
   })).sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient));
   const x = m.metrics;
@@ -69,6 +79,20 @@ function modelView(m: StoredChurnModel, current: { inactiveDays: number; event: 
 }
 
 const modelRef = (m: StoredChurnModel) => ({ id: m.id, trainedAt: iso(m.trainedAt), auc: m.metrics.auc });
+
+/**
+ * A person's stored reasons, worded now: in the workspace's currency and with "last week" counted
+ * from today, split into what raises the risk and what lowers it. Reasons stored before their
+ * facts were kept keep their stored words.
+ */
+function reasons(stored: Factor[], prefs: Preferences, scoredAt: number, now: number) {
+  const elapsedDays = Math.max(0, (now - scoredAt) / DAY);
+  const worded = stored.flatMap((f) => {
+    const text = f.facts ? reasonText(f.feature, f.facts, prefs, elapsedDays) : f.text;
+    return text ? [{ text, feature: f.feature, contribution: f.contribution }] : [];
+  });
+  return { factors: worded.filter((f) => f.contribution > 0), lowering: worded.filter((f) => f.contribution < 0) };
+}
 
 /** A trait shown beside a person: only text, and not much of it (traits are whatever was sent). */
 function traitText(traits: Record<string, unknown>, key: string): string | null {
@@ -164,9 +188,11 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
     const m = await current(ws);
     const rows = m ? await atRisk(db, ws, m.id, { limit: q.limit + 1, minRisk: q.minRisk, after }) : [];
     const page = rows.slice(0, q.limit);
+    const prefs = await preferencesOf(db, ws);
+    const now = Date.now();
     const items = page.map((r) => ({
       profileId: r.profileId, email: traitText(r.traits, 'email'), name: traitText(r.traits, 'name'), risk: r.risk,
-      factors: r.factors.map((f) => ({ text: f.text, feature: f.feature, contribution: f.contribution })), scoredAt: iso(r.scoredAt),
+      ...reasons(r.factors, prefs, r.scoredAt, now), scoredAt: iso(r.scoredAt),
     }));
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.limit ? encodeCursor(last.risk, last.profileId) : null;
@@ -188,7 +214,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
       response: withErrors({
         200: Type.Object({
           profileId: Type.String(), model: Type.Union([ModelRef, Type.Null()], { description: 'Null while the workspace has no model yet' }),
-          risk: Type.Union([Type.Number(), Type.Null()]), factors: Type.Array(FactorView), scoredAt: Type.Union([Type.String(), Type.Null()]),
+          risk: Type.Union([Type.Number(), Type.Null()]), factors: Factors, lowering: Lowering, scoredAt: Type.Union([Type.String(), Type.Null()]),
           status: Type.Union([Type.Literal('scored'), Type.Literal('not-scored')]),
           reason: Type.Union([Type.String(), Type.Null()], { description: 'Why a person has no risk' }),
         }),
@@ -200,13 +226,13 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
     const profile = await getProfileRow(db, ws, id);
     if (!profile) throw new HttpError(404, `No profile ${id} in this workspace`);
     const m = await current(ws);
-    if (!m) return { profileId: profile.id, model: null, risk: null, factors: [], scoredAt: null, status: 'not-scored' as const, reason: NO_MODEL };
+    if (!m) return { profileId: profile.id, model: null, risk: null, factors: [], lowering: [], scoredAt: null, status: 'not-scored' as const, reason: NO_MODEL };
     const score = await scoreOf(db, ws, m.id, profile.id);
     const base = { profileId: profile.id, model: modelRef(m), scoredAt: iso(m.trainedAt) };
     if (score) {
-      return { ...base, risk: score.risk, factors: score.factors.map((f) => ({ text: f.text, feature: f.feature, contribution: f.contribution })), status: 'scored' as const, reason: null };
+      return { ...base, risk: score.risk, ...reasons(score.factors, await preferencesOf(db, ws), score.scoredAt, Date.now()), status: 'scored' as const, reason: null };
     }
-    return { ...base, risk: null, factors: [], status: 'not-scored' as const, reason: unscoredReason(profile, m) };
+    return { ...base, risk: null, factors: [], lowering: [], status: 'not-scored' as const, reason: unscoredReason(profile, m) };
   });
 }
 

@@ -32,3 +32,16 @@ export const Verdict = Type.Object({
   }),
   text: Type.String({ description: 'In plain words, e.g. "+8.1 points, significant (p = 0.003)"' }),
 });
+
+/**
+ * The time a figure covers, as instants, so a page can say it in words ("last 90 days", "all answers
+ * up to Sep 6") from what the server used rather than from what it guesses the server used.
+ */
+export const FigureWindow = Type.Object({
+  from: Type.Union([Type.String(), Type.Null()], { description: 'First instant counted (inclusive), ISO 8601; null: from the first answer' }),
+  to: Type.String({ description: 'End (exclusive), ISO 8601: the to asked for, else the moment the figure was computed' }),
+}, { description: 'The time the figure covers' });
+
+export function figureWindow(from: number | null | undefined, to: number | null | undefined, now = Date.now()) {
+  return { from: from == null ? null : new Date(from).toISOString(), to: new Date(to ?? now).toISOString() };
+}

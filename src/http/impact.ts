@@ -9,7 +9,7 @@ import { eventTimesByProfile } from '../analytics/profile-events.ts';
 import { checkChurnDefinition, MAX_CHURN_DAYS, type ChurnDefinition } from '../domain/churn.ts';
 import { isoOrNull } from '../domain/time.ts';
 import type { Store } from '../store/db.ts';
-import { churnDefinitionOf } from '../store/workspaces.ts';
+import { churnDefinitionOf, preferencesOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
 import { HttpError } from './errors.ts';
@@ -235,6 +235,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
     const asOf = parseTimeParam(q.asOf as string | undefined, 'asOf') ?? Date.now();
     const days = q.days ?? 90;
     const churn = churnOverride(await churnDefinitionOf(db, ws), q);
+    const prefs = await preferencesOf(db, ws);
     // Orders from a year before the earliest answer that can count (revenue weights look back that far).
     const ordersFrom = from != null ? from - 365 * DAY : undefined;
     const [cols, orders, churnEvents] = await Promise.all([
@@ -242,8 +243,10 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
       loadOrders(db, ws, { from: ordersFrom, to: asOf }),
       churn.event ? eventTimesByProfile(db, ws, churn.event) : Promise.resolve(null),
     ]);
-    const result = behaviourByCategory(cols, orders, churnEvents, { days, churn, asOf, from, to });
-    if (wantsCsv(request, q.format as string | undefined)) return sendCsv(reply, 'behaviour-by-category', behaviourCsv(result));
+    const result = behaviourByCategory(cols, orders, churnEvents, { days, churn, asOf, from, to, money: prefs });
+    if (wantsCsv(request, q.format as string | undefined)) {
+      return sendCsv(reply, 'behaviour-by-category', behaviourCsv(result), { columns: ['revenue', 'revenue_per_customer'], currency: prefs.currency });
+    }
     return {
       days, churn, asOf: isoOrNull(asOf)!, from: isoOrNull(from), to: isoOrNull(to),
       ...result,

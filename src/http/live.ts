@@ -43,7 +43,8 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
     schema: {
       tags: ['answers'],
       summary: 'Live feed of new and changed answers (server-sent events), within a second of being stored',
-      description: 'Each answer is an `answer` event whose data is JSON: id, at (when answered, ISO), score, category, comment, channel, surveyId, profileId, and name and email from the person\'s traits when known. '
+      description: 'Each answer is an `answer` event whose data is JSON: id, at (when answered, ISO), score, category, comment, channel, surveyId, surveyTitle (the survey\'s name), profileId, '
+        + 'person ({ name, email, phone } as known, null for an anonymous person), personLabel (name, else email, else phone, else userId, else "Anonymous" and a short id), and name and email as before. '
         + 'The comment is the respondent\'s own text: show it as text. A `: ping` comment every 15 s keeps proxies from closing the stream. '
         + 'Reconnecting with Last-Event-ID (browsers do so by themselves) replays what was missed, up to 5,000 answers.',
       security: secretSecurity,

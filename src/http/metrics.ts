@@ -1,20 +1,24 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
-import { DIMENSIONS, dimension, UnknownDimension } from '../analytics/dimensions.ts';
-import { breakdown, countDim, overview, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
+import { DIMENSIONS, dimension, timeZoneOf, UnknownDimension } from '../analytics/dimensions.ts';
+import { breakdown, countDim, overview, previousPeriod, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
 import { BENCHMARKS, compareToBenchmark, INDUSTRIES } from '../domain/benchmarks.ts';
 import { npsDifference, npsSummary } from '../domain/nps.ts';
+import type { Zone } from '../domain/zoned-time.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
 import type { TraitColumns } from '../analytics/traits.ts';
 import type { Store } from '../store/db.ts';
 import { getSegment } from '../store/segments.ts';
+import { preferencesOf } from '../store/workspaces.ts';
+import { surveyTitles } from '../store/surveys.ts';
+import { dimensionValueLabel } from '../domain/dimension-labels.ts';
 import { addAnnotation, annotationsBetween, deleteAnnotation } from '../store/annotations.ts';
 import type { AnnotationTable } from '../store/schema.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
-import { Difference, NpsFigure } from './figures.ts';
+import { Difference, FigureWindow, figureWindow, NpsFigure } from './figures.ts';
 import { IsoTime, ListQuery, listParam, parseEventTime, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
 
 
@@ -29,14 +33,23 @@ const FILTERS = {
   ...Object.fromEntries(Object.keys(FILTER_DIMS).map((param) => [param, ListQuery])),
   segment: Type.Optional(Type.String({ maxLength: 100, description: 'A saved segment id: only answers of its people' })),
 };
-const FILTER_HELP = 'Filters: from (inclusive), to (exclusive), segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour, weekday, daysSinceOrder, tenure, property.<name> for any answer property, and trait.<name> for any profile trait (its current value; nested with dots); each list may be repeated or comma-separated.';
+const FILTER_HELP = 'Filters: from (inclusive) and to (exclusive), ISO 8601 or epoch ms, where a date alone (2026-03-08) or a date-time without an offset is read in the workspace\'s time zone (GET /api/v1/settings/workspace), so a date is its local midnight; segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour and weekday (on the workspace\'s clocks), daysSinceOrder, tenure, property.<name> for any answer property, and trait.<name> for any profile trait (its current value; nested with dots); each list may be repeated or comma-separated.';
 const AnnotationView = Type.Object({ id: Type.String(), at: Type.String(), kind: Type.String(), label: Type.String(), source: Type.String() });
 const annotationView = (a: AnnotationTable) => ({ id: a.id, at: new Date(Number(a.at)).toISOString(), kind: a.kind, label: a.label, source: a.source });
 
 type Query = Record<string, string | string[] | undefined>;
 
-function parseFilter(q: Query): AnswerFilter & { from?: number; to?: number } {
-  const { from, to } = parseTimeRange(q);
+const BenchmarkView = Type.Object({
+  id: Type.String({ description: 'Stable name of the figure, e.g. retail-xm-institute-2023' }),
+  industry: Type.String(), nps: Type.Number(), kind: Type.String(), source: Type.String(), year: Type.Integer(), region: Type.String(),
+  position: Type.Union([Type.Literal('above'), Type.Literal('below'), Type.Literal('within'), Type.Null()], { description: 'Where the workspace\'s 95% interval lies against the figure' }),
+});
+// An industry has figures from several sources: the source and year tell them apart.
+const benchmarkId = (b: { industry: string; source: string; year: number }) =>
+  `${b.industry}-${b.source.split(/[,"]/)[0]}-${b.year}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+function parseFilter(q: Query, zone: Zone): AnswerFilter & { from?: number; to?: number } {
+  const { from, to } = parseTimeRange(q, zone);
   const where: Record<string, string[]> = {};
   for (const [param, dim] of Object.entries(FILTER_DIMS)) {
     const values = listParam(q[param]);
@@ -58,9 +71,10 @@ const filtersEcho = (f: AnswerFilter) => ({ from: f.from != null ? new Date(f.fr
 export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; engine: InsightEngine; members: SegmentMembers; traits: TraitColumns }) {
   const { engine } = opts;
 
-  /** The workspace's answers and the filter a request asks for (a segment resolved to its people, traits to columns). */
-  async function load(workspaceId: string, q: Query, filter = parseFilter(q)) {
+  /** The workspace's answers and the filter a request asks for (dates in its time zone, a segment resolved to its people, traits to columns). */
+  async function load(workspaceId: string, q: Query) {
     const cols = await engine.answers(workspaceId);
+    const filter = parseFilter(q, timeZoneOf(cols));
     if (q.segment) {
       const segment = await getSegment(opts.store.db, workspaceId, String(q.segment));
       if (!segment) throw new HttpError(404, `segment: no segment ${q.segment} in this workspace`, 'segment');
@@ -89,9 +103,10 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       response: withErrors({
         200: Type.Composite([NpsFigure, Type.Object({
           distribution: Type.Array(Type.Integer(), { description: 'Answers per score 0..10' }),
-          previous: Type.Union([NpsFigure, Type.Null()], { description: 'The same filter over the same length of time just before from' }),
+          previous: Type.Union([NpsFigure, Type.Null()], { description: 'The same filter over the period just before from: as many days when from and to are midnights of the workspace\'s time zone, else the same length of time' }),
           change: Type.Union([Difference, Type.Null()]),
           from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]),
+          window: FigureWindow,
           filters: Type.Record(Type.String(), Type.Unknown()),
         })]),
       }),
@@ -108,12 +123,11 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     let previous = null;
     let change = null;
     if (filter.from != null && filter.to != null) {
-      const length = filter.to - filter.from;
-      previous = overview(cols, { ...filter, from: filter.from - length, to: filter.from });
+      previous = overview(cols, { ...filter, ...previousPeriod(cols, filter.from, filter.to) });
       change = npsDifference(figure, previous);
     }
     const echo = filtersEcho(filter);
-    return { ...figure, distribution, previous, change, from: echo.from, to: echo.to, filters: echo.where };
+    return { ...figure, distribution, previous, change, from: echo.from, to: echo.to, window: figureWindow(filter.from, filter.to), filters: echo.where };
   });
 
   app.get('/api/v1/metrics/breakdown', {
@@ -124,8 +138,8 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       querystring: open({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan, trait.plan' }), format: CsvFormat }),
       response: withErrors({
         200: Type.Object({
-          by: Type.String(), total: NpsFigure,
-          rows: Type.Array(Type.Composite([NpsFigure, Type.Object({ value: Type.Union([Type.String(), Type.Null()]), vsRest: Difference, mark: Type.Union([Type.Literal('higher'), Type.Literal('lower'), Type.Null()]) })])),
+          by: Type.String(), total: NpsFigure, window: FigureWindow,
+          rows: Type.Array(Type.Composite([NpsFigure, Type.Object({ value: Type.Union([Type.String(), Type.Null()]), label: Type.String({ description: 'The value as people read it: "SMS" for sms, a survey\'s name for its id, "(not set)" for null' }), vsRest: Difference, mark: Type.Union([Type.Literal('higher'), Type.Literal('lower'), Type.Null()]) })])),
           filters: Type.Record(Type.String(), Type.Unknown()),
         }),
       }),
@@ -147,14 +161,17 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
         vs_rest: round(r.vsRest.diff, 1), p_value: round(r.vsRest.p, 4), significant: r.mark ?? '',
       })));
     }
-    return { ...result, filters: filtersEcho(filter) };
+    // Survey ids read as their names; other values through the one label function the dashboard uses too.
+    const titles = result.by === 'survey' ? await surveyTitles(opts.store.db, request.principal.workspaceId, result.rows.map((r) => r.value)) : null;
+    const rows = result.rows.map((r) => ({ ...r, label: (r.value != null && titles?.get(r.value)) || dimensionValueLabel(result.by, r.value) }));
+    return { ...result, rows, window: figureWindow(filter.from, filter.to), filters: filtersEcho(filter) };
   });
 
   app.get('/api/v1/metrics/trend', {
     preValidation: secret,
     schema: {
       tags, security, summary: 'NPS per day, week or month (or over rolling 30/90-day windows), each point with its interval',
-      description: `interval: day, week (from Monday, UTC) or month; rolling: a window in days ending at each point. Without from, the last 30 days, 26 weeks or 12 months. ${FILTER_HELP}`,
+      description: `interval: day, week (from Monday) or month, on the calendar of the workspace's time zone (GET /api/v1/settings/workspace): each point starts at local midnight, so a day is 23 or 25 hours when the clocks change, and carries its start and end as instants (ISO 8601, UTC). from=2026-03-08 (a date alone) is local midnight in that zone. rolling: a window in days ending at each point. Without from, the last 30 days, 26 weeks or 12 months. ${FILTER_HELP}`,
       querystring: open({
         ...FILTERS,
         interval: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')], { default: 'week' })),
@@ -166,20 +183,20 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
           interval: Type.String(), rolling: Type.Union([Type.Integer(), Type.Null()]),
           points: Type.Array(Type.Composite([NpsFigure, Type.Object({ start: Type.String(), end: Type.String(), change: Type.Union([Difference, Type.Null()]) })])),
           annotations: Type.Array(AnnotationView, { description: 'Campaigns, releases and notes in the range, to draw on the chart' }),
+          window: FigureWindow,
           filters: Type.Record(Type.String(), Type.Unknown()),
         }),
       }),
     },
   }, async (request, reply) => {
     const q = request.query as Query & { interval?: Interval; rolling?: number };
-    const filter = parseFilter(q);
+    const { cols, filter } = await load(request.principal.workspaceId, q);
     const interval = q.interval ?? 'week';
     const to = filter.to ?? Date.now();
     const span = { day: 30, week: 26 * 7, month: 365 }[interval] * 86_400_000;
     const from = filter.from ?? to - span;
     const buckets = (to - from) / ({ day: 1, week: 7, month: 28 }[interval] * 86_400_000);
     if (buckets > 5000) throw new HttpError(400, `from: ${Math.round(buckets)} ${interval}s is too many points; use a longer interval or a shorter range`, 'from');
-    const { cols } = await load(request.principal.workspaceId, q, filter);
     // from and to place the points; a rolling window reaches back before from.
     const points = trend(cols, { ...filter, from: undefined, to: undefined }, interval, { from, to }, q.rolling);
     if (wantsCsv(request, q.format as string | undefined)) {
@@ -188,39 +205,42 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       })));
     }
     const annotations = (await annotationsBetween(opts.store.db, request.principal.workspaceId, from, to)).map(annotationView);
-    return { interval, rolling: q.rolling ?? null, points, annotations, filters: filtersEcho({ ...filter, from, to }) };
+    return { interval, rolling: q.rolling ?? null, points, annotations, window: figureWindow(from, to), filters: filtersEcho({ ...filter, from, to }) };
   });
 
   app.get('/api/v1/metrics/benchmarks', {
     preValidation: secret,
     schema: {
       tags, security, summary: 'The workspace NPS (with its interval) against published industry figures, each with its source, year and region, and against its own previous period',
-      description: `industry: ${INDUSTRIES.join(', ')} (without it, every published figure). From and to default to the last 90 days. ${FILTER_HELP}`,
+      description: `industry: ${INDUSTRIES.join(', ')}; without it, the workspace's industry (PUT /api/v1/settings/workspace), and every published figure when it has none; industry= (empty) asks for every figure. published lists every figure either way, for a picker. From and to default to the last 90 days. ${FILTER_HELP}`,
       querystring: open({ ...FILTERS, industry: Type.Optional(Type.String({ maxLength: 100 })) }),
       response: withErrors({
         200: Type.Object({
           workspace: NpsFigure, previous: NpsFigure, change: Difference,
-          benchmarks: Type.Array(Type.Object({
-            industry: Type.String(), nps: Type.Number(), kind: Type.String(), source: Type.String(), year: Type.Integer(), region: Type.String(),
-            position: Type.Union([Type.Literal('above'), Type.Literal('below'), Type.Literal('within'), Type.Null()], { description: 'Where the workspace\'s 95% interval lies against the figure' }),
-          })),
+          industry: Type.Union([Type.String(), Type.Null()], { description: 'The industry benchmarks holds: the one asked for, else the workspace\'s; null for every figure' }),
+          benchmarks: Type.Array(BenchmarkView, { description: 'The figures of industry' }),
+          published: Type.Array(BenchmarkView, { description: 'Every published figure, by industry' }),
+          window: FigureWindow,
           filters: Type.Record(Type.String(), Type.Unknown()),
         }),
       }),
     },
   }, async (request) => {
     const q = request.query as Query & { industry?: string };
-    const industry = q.industry?.trim().toLowerCase();
-    if (industry && !INDUSTRIES.includes(industry)) throw new HttpError(400, `industry: "${q.industry}" has no published figure here; one of ${INDUSTRIES.join(', ')}`, 'industry');
+    const asked = q.industry?.trim().toLowerCase();
+    if (asked && !INDUSTRIES.includes(asked)) throw new HttpError(400, `industry: "${q.industry}" has no published figure here; one of ${INDUSTRIES.join(', ')}`, 'industry');
+    // Chosen once in settings, so every page and API caller compares with the same industry by default.
+    const industry = asked ?? (await preferencesOf(opts.store.db, request.principal.workspaceId)).industry ?? null;
     const { cols, filter } = await load(request.principal.workspaceId, q);
     filter.to ??= Date.now();
     filter.from ??= filter.to - 90 * 86_400_000;
     const workspace = overview(cols, filter);
-    const previous = overview(cols, { ...filter, from: filter.from - (filter.to - filter.from), to: filter.from });
-    const benchmarks = BENCHMARKS.filter((b) => !industry || b.industry === industry).map((b) => ({
-      ...b, position: workspace.adjusted.low == null ? null : compareToBenchmark(workspace.adjusted.low, workspace.adjusted.high!, b),
-    }));
-    return { workspace, previous, change: npsDifference(workspace, previous), benchmarks, filters: filtersEcho(filter) };
+    const previous = overview(cols, { ...filter, ...previousPeriod(cols, filter.from, filter.to) });
+    const published = BENCHMARKS.map((b) => ({
+      ...b, id: benchmarkId(b), position: workspace.adjusted.low == null ? null : compareToBenchmark(workspace.adjusted.low, workspace.adjusted.high!, b),
+    })).sort((a, b) => a.industry.localeCompare(b.industry));
+    const benchmarks = published.filter((b) => !industry || b.industry === industry);
+    return { workspace, previous, change: npsDifference(workspace, previous), industry: industry || null, benchmarks, published, window: figureWindow(filter.from, filter.to), filters: filtersEcho(filter) };
   });
 
   app.post('/api/v1/annotations', {

@@ -1,9 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { personLabel, personNames } from '../domain/person-label.ts';
+import type { StageRule } from '../domain/journey.ts';
 import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
-import type { Store } from '../store/db.ts';
+import type { Db, Store } from '../store/db.ts';
 import { erasePerson } from '../store/erase.ts';
 import { findProfileId, getProfileRow, identityHistory, profileView, timeline, traitHistory, type IdentifierKind } from '../store/profiles.ts';
+import type { ProfileTable } from '../store/schema.ts';
 import { stageRulesOf } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
@@ -19,7 +22,20 @@ const Profile = Type.Object({
   computed: Type.Record(Type.String(), Type.Unknown(), { description: 'firstSeen, lastSeen, orderCount, lifetimeRevenue, lastOrderAt, daysSinceLastOrder, tenureDays, journeyStage, latestNps, previousNpsScore, npsChange, lastCampaign, lastUtmSource' }),
   groups: Type.Array(Type.String()),
   mergedFrom: Type.Array(Type.Object({ profileId: Type.String(), reason: Type.String(), at: Type.String() })),
+  person: Type.Union([
+    Type.Object({ name: Type.Union([Type.String(), Type.Null()]), email: Type.Union([Type.String(), Type.Null()]), phone: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Null(),
+  ], { description: 'Name, email and phone as known (traits, then identities); null for an anonymous person. Untrusted text: show it as text.' }),
+  personLabel: Type.String({ description: 'How to show the person: name, else email, else phone, else userId, else "Anonymous" and a short id' }),
 });
+
+/** A profile as the API shows it, named by the same rule as every answer and feed item. */
+async function namedProfileView(db: Db, workspaceId: string, row: ProfileTable, rules: StageRule[]) {
+  const view = await profileView(db, workspaceId, row, rules);
+  const first = (kind: string) => view.identities.find((i) => i.kind === kind)?.value ?? null;
+  const person = personNames(view.traits, { email: first('email'), phone: first('phone') });
+  return { ...view, person, personLabel: personLabel(person, view.id, view.userId) };
+}
 
 const IDENTIFIERS: IdentifierKind[] = ['userId', 'anonymousId', 'email', 'phone'];
 const IdentifierQuery = Type.Object({ userId: Type.Optional(Type.String()), anonymousId: Type.Optional(Type.String()), email: Type.Optional(Type.String()), phone: Type.Optional(Type.String()) }, { additionalProperties: false });
@@ -81,7 +97,7 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
     const ws = request.principal.workspaceId;
     const id = await findProfileId(db, ws, given[0], q[given[0]]!);
     if (!id) throw new HttpError(404, `No profile with ${given[0]} "${q[given[0]]}"`);
-    return profileView(db, ws, await load(ws, id), await stageRulesOf(db, ws));
+    return namedProfileView(db, ws, await load(ws, id), await stageRulesOf(db, ws));
   });
 
   app.get('/api/v1/profiles/:id', {
@@ -90,7 +106,7 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
   }, async (request) => {
     const ws = request.principal.workspaceId;
     const { id } = request.params as { id: string };
-    return profileView(db, ws, await load(ws, id), await stageRulesOf(db, ws));
+    return namedProfileView(db, ws, await load(ws, id), await stageRulesOf(db, ws));
   });
 
   app.delete('/api/v1/profiles', {

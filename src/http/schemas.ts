@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { timeProblem } from '../domain/limits.ts';
 import { parseIsoTime } from '../domain/time.ts';
+import { parseZonedTime, type Zone } from '../domain/zoned-time.ts';
 import { HttpError } from './errors.ts';
 
 // Shared pieces of route schemas, so the OpenAPI document and the validation say the same thing.
@@ -20,10 +21,13 @@ export function withErrors(responses: Record<number, TSchema>) {
   return { ...responses, '4xx': ErrorBody };
 }
 
-/** Parses a time query parameter (ISO or epoch ms); the field name goes into the error. */
-export function parseTimeParam(value: string | undefined, field: string): number | undefined {
+/**
+ * Parses a time query parameter (ISO or epoch ms); the field name goes into the error. With a
+ * zone, a date or date-time without an offset is a reading of that zone's clocks (a date alone: its midnight).
+ */
+export function parseTimeParam(value: string | undefined, field: string, zone?: Zone): number | undefined {
   if (value == null || value === '') return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) : parseIsoTime(value);
+  const ms = /^\d+$/.test(value) ? Number(value) : zone ? parseZonedTime(value, zone) : parseIsoTime(value);
   // Past ±8.64e15 ms a number is no longer a date anywhere (JavaScript, ISO output, bigint columns).
   if (ms == null || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
     throw new HttpError(400, `${field}: "${value.slice(0, 40)}" is not a date (use ISO 8601, e.g. 2026-03-01T12:00:00Z, or epoch milliseconds)`, field);
@@ -41,9 +45,9 @@ export function parseEventTime(value: string | undefined, field: string, now = D
 }
 
 /** `from` and `to` of a query (to exclusive), each ISO 8601 or epoch ms; 400 naming `to` when it is not after `from`. */
-export function parseTimeRange(q: Readonly<Record<string, unknown>>): { from: number | undefined; to: number | undefined } {
-  const from = parseTimeParam(q.from as string | undefined, 'from');
-  const to = parseTimeParam(q.to as string | undefined, 'to');
+export function parseTimeRange(q: Readonly<Record<string, unknown>>, zone?: Zone): { from: number | undefined; to: number | undefined } {
+  const from = parseTimeParam(q.from as string | undefined, 'from', zone);
+  const to = parseTimeParam(q.to as string | undefined, 'to', zone);
   if (from != null && to != null && from >= to) {
     const err = new Error('to: must be after from') as Error & { statusCode: number; field: string };
     err.statusCode = 400;

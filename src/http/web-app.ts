@@ -9,8 +9,10 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notModified, pickEncoding } from './encoding.ts';
+import { FIRST_FIGURES_ID, firstFigures, scriptJson } from './first-figures.ts';
 
 /** Where web/build.ts puts the app. */
 export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
@@ -107,14 +109,24 @@ export async function webApp(app: FastifyInstance, opts: { dir?: string } = {}) 
       .header('x-frame-options', 'SAMEORIGIN');
   }
 
-  async function shell(request: FastifyRequest, reply: FastifyReply) {
+  async function shell(request: FastifyRequest, reply: FastifyReply, overview = false) {
     const index = await page('index.html');
     if (!index) return html(reply).code(503).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(NOT_BUILT);
-    return send(request, html(reply), index, 'no-cache');
+    const first = overview ? await firstFigures(app, request).catch((err) => {
+      request.log.warn({ err }, 'the first figures were left out of the page; it fetches them itself');
+      return null;
+    }) : null;
+    if (!first) return send(request, html(reply), index, 'no-cache');
+    // A data block, not a script: the CSP's script-src 'self' still holds. It is this person's, so never stored.
+    const block = `<script type="application/json" id="${FIRST_FIGURES_ID}">${scriptJson(first)}</script>`;
+    const body = Buffer.from(index.body.toString('utf8').replace('</head>', `${block}</head>`));
+    html(reply).header('content-type', index.type).header('cache-control', 'no-store, private').header('vary', 'Cookie, Accept-Encoding').header('x-content-type-options', 'nosniff');
+    if (pickEncoding(request.headers['accept-encoding'], { br: false, gz: true }) === 'gzip') return reply.header('content-encoding', 'gzip').send(gzipSync(body, { level: 4 }));
+    return reply.send(body);
   }
 
   const hide = { schema: { hide: true } };
-  app.get('/app', hide, shell);
+  app.get('/app', hide, (request, reply) => shell(request, reply, true));
 
   app.get('/app/*', hide, async (request, reply) => {
     const rest = (request.params as { '*': string })['*'];
@@ -136,6 +148,6 @@ export async function webApp(app: FastifyInstance, opts: { dir?: string } = {}) 
       return send(request, html(reply), preview, 'no-cache');
     }
     // Every other path under /app is a page of the app: the client-side router draws it.
-    return shell(request, reply);
+    return shell(request, reply, rest === '');
   });
 }

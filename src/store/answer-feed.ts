@@ -61,8 +61,11 @@ export interface LiveAnswerRow {
   survey_id: string | null;
   answered_at: number;
   updated_at: number;
-  /** The person's traits (JSON), for their name and email */
+  /** The person's traits (JSON), for their name, email and phone */
   traits: string | null;
+  user_id: string | null;
+  /** The name of the survey answered, when it names one of the workspace's */
+  survey_title: string | null;
 }
 
 /** The same feed as answersChangedSince, with what a person watching answers arrive wants to see. */
@@ -70,7 +73,11 @@ export async function liveAnswersChangedSince(db: Db, workspaceId: string, since
   return db
     .selectFrom('answers')
     .leftJoin('profiles', (j) => j.onRef('profiles.id', '=', 'answers.profile_id').on('profiles.workspace_id', '=', workspaceId))
-    .select(['answers.id', 'answers.profile_id', 'answers.score', 'answers.category', 'answers.comment', 'answers.channel', 'answers.survey_id', 'answers.answered_at', 'answers.updated_at', 'profiles.traits'])
+    .leftJoin('surveys', (j) => j.onRef('surveys.id', '=', 'answers.survey_id').on('surveys.workspace_id', '=', workspaceId))
+    .select([
+      'answers.id', 'answers.profile_id', 'answers.score', 'answers.category', 'answers.comment', 'answers.channel', 'answers.survey_id', 'answers.answered_at', 'answers.updated_at',
+      'profiles.traits', 'profiles.user_id', 'surveys.name as survey_title',
+    ])
     .where('answers.workspace_id', '=', workspaceId)
     .where(changedAfter(since, after))
     .orderBy('answers.updated_at')

@@ -1,5 +1,6 @@
 import { categoryOf } from '../domain/category.ts';
 import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
+import { personLabel, personNames, type PersonNames } from '../domain/person-label.ts';
 import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
 import { fromJson, workspaceColumn, type Db } from './db.ts';
 import type { ProfileTable } from './schema.ts';
@@ -79,9 +80,10 @@ export async function timeline(db: Db, workspaceId: string, profileId: string, l
   let q = db
     .selectFrom('events')
     .leftJoin('answers', 'answers.event_id', 'events.id')
+    .leftJoin('surveys', (j) => j.onRef('surveys.id', '=', 'answers.survey_id').on('surveys.workspace_id', '=', workspaceId))
     .select([
       'events.id', 'events.type', 'events.name', 'events.properties', 'events.traits', 'events.context', 'events.timestamp', 'events.message_id',
-      'answers.id as answer_id', 'answers.score', 'answers.comment', 'answers.channel', 'answers.stage',
+      'answers.id as answer_id', 'answers.score', 'answers.comment', 'answers.channel', 'answers.stage', 'answers.survey_id', 'surveys.name as survey_title',
     ])
     .where('events.workspace_id', '=', workspaceId)
     .where('events.profile_id', '=', profileId);
@@ -102,7 +104,7 @@ export async function timeline(db: Db, workspaceId: string, profileId: string, l
       properties: fromJson(r.properties, null),
       traits: fromJson(r.traits, null),
       context: fromJson(r.context, null),
-      answer: r.answer_id ? { id: r.answer_id, score: r.score, comment: r.comment, channel: r.channel, journeyStage: r.stage } : null,
+      answer: r.answer_id ? { id: r.answer_id, score: r.score, comment: r.comment, channel: r.channel, journeyStage: r.stage, surveyId: r.survey_id, surveyTitle: r.survey_title } : null,
     })),
     nextCursor: rows.length > limit ? `${page[page.length - 1].timestamp}:${page[page.length - 1].id}` : null,
   };
@@ -135,4 +137,56 @@ export async function identityHistory(db: Db, workspaceId: string, profileId: st
   return rows.map((r) => ({
     status: r.status, survivorId: r.survivor_id, otherId: r.merged_id, reason: r.reason, details: fromJson(r.details, null), at: new Date(Number(r.created_at)).toISOString(),
   }));
+}
+
+/** How a person is named in a list: what is known of them, and the one label to show. */
+export interface NamedPerson {
+  person: PersonNames | null;
+  label: string;
+}
+
+/** A profile's first email and first phone identity, for people whose traits name neither. */
+export async function contactIdentities(db: Db, workspaceId: string, profileIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
+  const out = new Map<string, { email: string | null; phone: string | null }>();
+  const ids = [...new Set(profileIds)];
+  if (!ids.length) return out;
+  // workspaceColumn: through the profile_id index, not a walk of the workspace's identities.
+  const rows = await db.selectFrom('identities').select(['profile_id', 'kind', 'value'])
+    .where(workspaceColumn(db), '=', workspaceId).where('profile_id', 'in', ids).where('kind', 'in', ['email', 'phone'])
+    .orderBy('created_at').execute();
+  for (const r of rows) {
+    const known = out.get(r.profile_id) ?? { email: null, phone: null };
+    if (r.kind === 'email') known.email ??= r.value;
+    else known.phone ??= r.value;
+    out.set(r.profile_id, known);
+  }
+  return out;
+}
+
+/** The person behind a profile from its traits, falling back to its identities (a map from contactIdentities). */
+export function namePerson(profileId: string, traitsJson: string | null, userId: string | null, identities?: Map<string, { email: string | null; phone: string | null }>): NamedPerson {
+  const person = personNames(fromJson<Record<string, unknown>>(traitsJson, {}), identities?.get(profileId));
+  return { person, label: personLabel(person, profileId, userId) };
+}
+
+/** Whether a profile's traits leave its email or phone unknown, so its identities are worth reading. */
+export function lacksContact(traitsJson: string | null): boolean {
+  const p = personNames(fromJson<Record<string, unknown>>(traitsJson, {}));
+  return !p?.email || !p.phone;
+}
+
+/**
+ * Who each profile is, for naming them in a list: two indexed queries however long the list
+ * (a profile missing here, say erased meanwhile, gets the anonymous label).
+ */
+export async function peopleByProfile(db: Db, workspaceId: string, profileIds: string[]): Promise<Map<string, NamedPerson>> {
+  const ids = [...new Set(profileIds)];
+  const out = new Map<string, NamedPerson>();
+  if (!ids.length) return out;
+  // workspaceColumn: by primary key, not through the (workspace_id, created_at) index.
+  const rows = await db.selectFrom('profiles').select(['id', 'user_id', 'traits']).where(workspaceColumn(db), '=', workspaceId).where('id', 'in', ids).execute();
+  const identities = await contactIdentities(db, workspaceId, rows.filter((r) => lacksContact(r.traits)).map((r) => r.id));
+  for (const r of rows) out.set(r.id, namePerson(r.id, r.traits, r.user_id, identities));
+  for (const id of ids) if (!out.has(id)) out.set(id, { person: null, label: personLabel(null, id) });
+  return out;
 }

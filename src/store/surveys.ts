@@ -124,3 +124,11 @@ export async function surveyExists(db: Db, workspaceId: string, id: string, vers
   }
   return (await q.executeTakeFirst()) != null;
 }
+
+/** Survey names by id, for answers that show which survey they answered (one query per list). */
+export async function surveyTitles(db: Db, workspaceId: string, ids: Array<string | null>): Promise<Map<string, string>> {
+  const wanted = [...new Set(ids.filter((id): id is string => id != null))];
+  if (!wanted.length) return new Map();
+  const rows = await db.selectFrom('surveys').select(['id', 'name']).where('workspace_id', '=', workspaceId).where('id', 'in', wanted).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

@@ -4,8 +4,10 @@ import { api, ApiError, configureApi } from './api.ts';
 import { Shell } from './components/shell.tsx';
 import { ErrorNotice, Loading } from './components/states.tsx';
 import { BASE, pages } from './routes.ts';
+import { setFormatPreferences } from './format.ts';
 import { pickWorkspace, rememberWorkspace, SessionContext, type Session, type SessionState } from './session.ts';
 import { SignIn } from './sign-in.tsx';
+import { takeFirstSession } from './first-visit.ts';
 import { NotFound } from './not-found.tsx';
 
 const SIGN_IN = `${BASE}/sign-in`;
@@ -52,6 +54,9 @@ function Gate() {
   }, []);
 
   const check = useCallback(() => {
+    // The server put the session into the page it served: no round trip to ask for it.
+    const inlined = takeFirstSession();
+    if (inlined) return signedIn(inlined);
     if (!hint()) return signedOut();
     setState({ status: 'checking' });
     api<Session>('/api/v1/session', { quiet401: true }).then(signedIn, (error) => {
@@ -82,7 +87,7 @@ function Gate() {
   if (state.status === 'signed-out') {
     return <SignIn onSignedIn={(s) => { signedIn(s); loc.route(safeNext(loc.query.next), true); }} />;
   }
-  return <SignedIn session={state.session} workspaceId={state.workspaceId} onWorkspace={(id) => setState({ ...state, workspaceId: id })} onSignedOut={signedOut} />;
+  return <SignedIn session={state.session} workspaceId={state.workspaceId} onWorkspace={(id) => setState({ ...state, workspaceId: id })} onSignedOut={signedOut} onSession={signedIn} />;
 }
 
 /** Only paths inside the app: a crafted ?next= must not send a person to another site. */
@@ -90,8 +95,10 @@ function safeNext(next: string | undefined): string {
   return next && next.startsWith(`${BASE}`) && !next.startsWith('//') && !next.startsWith(SIGN_IN) ? next : BASE;
 }
 
-function SignedIn({ session, workspaceId, onWorkspace, onSignedOut }: { session: Session; workspaceId: string; onWorkspace(id: string): void; onSignedOut(): void }) {
+function SignedIn({ session, workspaceId, onWorkspace, onSignedOut, onSession }: { session: Session; workspaceId: string; onWorkspace(id: string): void; onSignedOut(): void; onSession(s: Session): void }) {
   const workspace = session.workspaces.find((w) => w.id === workspaceId) ?? pickWorkspace(session);
+  // Before any page renders: every fmtMoney and fmtDate below writes in this workspace's terms.
+  setFormatPreferences(workspace.preferences);
   const value = useMemo<SessionState>(() => ({
     session,
     workspace,
@@ -99,6 +106,9 @@ function SignedIn({ session, workspaceId, onWorkspace, onSignedOut }: { session:
       rememberWorkspace(id);
       configureApi({ workspaceId: id });
       onWorkspace(id);
+    },
+    async refresh() {
+      onSession(await api<Session>('/api/v1/session'));
     },
     async signOut() {
       try {

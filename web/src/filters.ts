@@ -1,5 +1,7 @@
 import { useLocation } from 'preact-iso';
+import { zoneOrUtc } from '../../src/domain/zoned-time.ts';
 import type { Query } from './api.ts';
+import { usePreferences } from './session.ts';
 
 /**
  * The filters every insight page shares, kept in the URL's query string so a link shows what its
@@ -30,9 +32,11 @@ export interface Filters {
   segment: string | null;
   /** trait name → value */
   traits: Record<string, string>;
+  /** The workspace's IANA time zone: its midnights bound the window's days. */
+  timeZone: string;
 }
 
-export function parseFilters(query: Record<string, string>): Filters {
+export function parseFilters(query: Record<string, string>, timeZone = 'UTC'): Filters {
   const traits: Record<string, string> = {};
   for (const [k, v] of Object.entries(query)) if (k.startsWith('trait.') && k.length > 6 && v) traits[k.slice(6)] = v;
   const custom = !!(query.from || query.to);
@@ -45,22 +49,34 @@ export function parseFilters(query: Record<string, string>): Filters {
     stage: query.stage || null,
     segment: query.segment || null,
     traits,
+    timeZone,
   };
 }
 
 const DAY = 86_400_000;
 
-/** The time window as instants: the end is the start of tomorrow (UTC), so today's answers count. */
+/**
+ * The time window as instants, in whole days of the workspace's time zone (a day is 23 or 25 hours
+ * when its clocks change): the end is the start of tomorrow there, so today's answers count.
+ */
 export function timeWindow(f: Filters, now = Date.now()): { from: number | null; to: number | null } {
+  const zone = zoneOrUtc(f.timeZone);
   if (f.range === 'custom') {
-    const from = f.from ? Date.parse(`${f.from}T00:00:00Z`) : null;
+    const day = (date: string | null) => (date && /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) / DAY : NaN);
+    const from = zone.dayStart(day(f.from));
     // "to" is the last day shown, inclusive; the API's to is exclusive.
-    const to = f.to ? Date.parse(`${f.to}T00:00:00Z`) + DAY : null;
+    const to = zone.dayStart(day(f.to) + 1);
     return { from: Number.isFinite(from) ? from : null, to: Number.isFinite(to) ? to : null };
   }
   const days = RANGES.find((r) => r.id === f.range)?.days ?? null;
-  const to = Math.floor(now / DAY) * DAY + DAY;
-  return { from: days == null ? null : to - days * DAY, to: days == null ? null : to };
+  if (days == null) return { from: null, to: null };
+  const tomorrow = zone.dayOf(now) + 1;
+  return { from: zone.dayStart(tomorrow - days), to: zone.dayStart(tomorrow) };
+}
+
+/** A calendar date (yyyy-mm-dd) in the workspace's time zone: today, or that many days before. */
+export function workspaceDate(timeZone: string, daysAgo = 0, now = Date.now()): string {
+  return new Date((zoneOrUtc(timeZone).dayOf(now) - daysAgo) * DAY).toISOString().slice(0, 10);
 }
 
 /** The filters as the insight API's query parameters. */
@@ -104,7 +120,7 @@ export function answersListIgnoresSome(f: Filters): boolean {
 
 export function useFilters() {
   const loc = useLocation();
-  const filters = parseFilters(loc.query);
+  const filters = parseFilters(loc.query, usePreferences().timeZone);
   /** Sets or clears (null) query parameters of this page, keeping the rest; replaces the history entry. */
   const set = (patch: Record<string, string | null>, push = false) => {
     const params = new URLSearchParams(loc.query);

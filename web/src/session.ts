@@ -33,6 +33,8 @@ export interface SessionState {
   workspace: Workspace;
   switchWorkspace(id: string): void;
   signOut(): Promise<void>;
+  /** Reads the session again, e.g. after the workspace's preferences changed. */
+  refresh(): Promise<void>;
 }
 
 const RANK: Record<Role, number> = { viewer: 0, analyst: 1, admin: 2 };

@@ -50,6 +50,17 @@ export function draftOf(definition: Record<string, unknown> | null, status = 'ac
   return { ...def, status: status as Draft['status'], texts };
 }
 
+/**
+ * A new survey as the editor starts it: paused (a draft that asks nobody until it is made active)
+ * and on the web widget alone, so saving it never starts emails, texts or kiosks by surprise. The
+ * API's own defaults (active, every channel) stay as they are for the clients that rely on them.
+ */
+export function newDraft(): Draft {
+  const d = draftOf(null, 'paused');
+  const off = { enabled: false };
+  return { ...d, channels: { ...d.channels, web: { ...d.channels.web, enabled: true }, app: { ...d.channels.app, ...off }, email: off, sms: off, link: off, kiosk: { ...d.channels.kiosk, ...off } } };
+}
+
 /** The draft as the API takes it: blank wording left out, so the built-in wording applies. */
 export function inputOf(d: Draft): SurveyDefinitionInput & { status: Draft['status'] } {
   const texts: Record<string, Record<string, unknown>> = {};

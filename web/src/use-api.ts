@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, currentWorkspace, type Query, withQuery } from './api.ts';
+import { takeFirstReply } from './first-visit.ts';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -14,7 +15,10 @@ export interface Loaded<T> {
  */
 export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
   const key = path == null ? null : withQuery(path, query);
-  const [state, setState] = useState<{ key: string | null; data?: T; error?: unknown; loading: boolean }>({ key: null, loading: path != null });
+  // A first visit's figures may be in the page already: drawn at once, not fetched again.
+  const [inlined] = useState(() => (key == null ? undefined : takeFirstReply<T>(key, currentWorkspace())));
+  const skip = useRef(inlined === undefined ? null : key);
+  const [state, setState] = useState<{ key: string | null; data?: T; error?: unknown; loading: boolean }>(inlined === undefined ? { key: null, loading: path != null } : { key, data: inlined, loading: false });
   const [tick, setTick] = useState(0);
   const mounted = useRef(true);
   useEffect(() => () => void (mounted.current = false), []);
@@ -22,6 +26,10 @@ export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
   useEffect(() => {
     if (key == null) {
       setState({ key: null, loading: false });
+      return;
+    }
+    if (skip.current === key && tick === 0) {
+      skip.current = null;
       return;
     }
     const ctrl = new AbortController();
@@ -48,7 +56,13 @@ const SHARED_MS = 60_000;
 export function useShared<T>(path: string): Loaded<T> {
   const ws = currentWorkspace() ?? '';
   const key = `${ws} ${path}`;
-  const [state, setState] = useState<{ data?: T; error?: unknown }>({});
+  const [state, setState] = useState<{ data?: T; error?: unknown }>(() => {
+    // Lists the server put into a first visit's page: there from the first paint, and shared as if fetched.
+    const inlined = takeFirstReply<T>(path, ws || null);
+    if (inlined === undefined || shared.has(key)) return {};
+    shared.set(key, { at: Date.now(), promise: Promise.resolve(inlined) });
+    return { data: inlined };
+  });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let hit = shared.get(key);

@@ -1,10 +1,14 @@
 import { useState } from 'preact/hooks';
+import { zoneOrUtc } from '../../../src/domain/zoned-time.ts';
 import { api, explain } from '../api.ts';
+import { workspaceDate } from '../filters.ts';
+import { usePreferences } from '../session.ts';
 
 /** Marks a campaign, release or note on the trend charts, for analysts and admins. */
 export function AnnotationForm({ onAdded }: { onAdded(): void }) {
+  const { timeZone } = usePreferences();
   const [open, setOpen] = useState(false);
-  const [at, setAt] = useState(() => new Date().toISOString().slice(0, 10));
+  const [at, setAt] = useState(() => workspaceDate(timeZone));
   const [kind, setKind] = useState('campaign');
   const [label, setLabel] = useState('');
   const [message, setMessage] = useState<string | null>(null);
@@ -13,8 +17,9 @@ export function AnnotationForm({ onAdded }: { onAdded(): void }) {
     <form class="row" style={{ alignItems: 'flex-end', marginTop: '.5rem' }} aria-label="Add an annotation" onSubmit={async (e) => {
       e.preventDefault();
       try {
-        // Today means now: noon may still be ahead, and lists that end now would leave it out.
-        const when = at === new Date().toISOString().slice(0, 10) ? new Date().toISOString() : `${at}T12:00:00Z`;
+        // Today means now: noon may still be ahead, and lists that end now would leave it out. Other
+        // days are noon on the workspace's clocks, so the mark lands on that day of its charts.
+        const when = at === workspaceDate(timeZone) ? new Date().toISOString() : new Date(zoneOrUtc(timeZone).instant(Date.parse(`${at}T12:00:00Z`))).toISOString();
         await api('/api/v1/annotations', { method: 'POST', body: { at: when, kind, label: label.trim() } });
         setLabel('');
         setOpen(false);

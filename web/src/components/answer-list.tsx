@@ -1,5 +1,8 @@
+import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { categoryOf, fmtAgo, fmtDateTime } from '../format.ts';
-import { profileHref } from '../routes.ts';
+import { surveyHref } from '../routes.ts';
+import type { Answer, PersonNames } from '../types.ts';
+import { PersonLink } from './person-link.tsx';
 
 export interface AnswerItem {
   id: string;
@@ -8,16 +11,26 @@ export interface AnswerItem {
   channel: string;
   at: string;
   profileId?: string | null;
-  who?: string | null;
+  person?: PersonNames | null;
+  personLabel?: string | null;
   surveyId?: string | null;
+  surveyTitle?: string | null;
   fresh?: boolean;
 }
 
+/** An answer of the API (GET /api/v1/answers) as the list shows it. */
+export function answerItem(a: Answer): AnswerItem {
+  return {
+    id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt,
+    profileId: a.profileId, person: a.person, personLabel: a.personLabel, surveyId: a.surveyId, surveyTitle: a.surveyTitle,
+  };
+}
+
 /**
- * Answers as people read them: score, the customer's own words, where and when. Comments are
- * the customer's text and only ever text (JSX children), never markup.
+ * Answers as people read them: score, the customer's own words, who, where and when. Comments and
+ * names are the customer's text and only ever text (JSX children), never markup.
  */
-export function AnswerList({ items, label, showPerson = true }: { items: AnswerItem[]; label: string; showPerson?: boolean }) {
+export function AnswerList({ items, label, showPerson = true, showSurvey = true }: { items: AnswerItem[]; label: string; showPerson?: boolean; showSurvey?: boolean }) {
   return (
     <ul class="answers" aria-label={label}>
       {items.map((a) => {
@@ -28,9 +41,10 @@ export function AnswerList({ items, label, showPerson = true }: { items: AnswerI
             <div class="body">
               {a.comment ? <p class="comment">{a.comment}</p> : <p class="comment muted">No comment</p>}
               <div class="meta">
-                {showPerson && a.profileId && <a href={profileHref(a.profileId)}>{a.who || 'Open person'}</a>}
-                <span>{a.channel}</span>
-                {a.surveyId && <span>{a.surveyId}</span>}
+                {showPerson && a.profileId && <PersonLink profileId={a.profileId} person={a.person} label={a.personLabel} />}
+                <span>{dimensionValueLabel('channel', a.channel)}</span>
+                {/* A survey that is not (or no longer) one of the workspace's has no page: its id, as text. */}
+                {showSurvey && a.surveyId && (a.surveyTitle ? <a href={surveyHref(a.surveyId)}>{a.surveyTitle}</a> : <span>{a.surveyId}</span>)}
                 <time dateTime={a.at} title={fmtDateTime(a.at)}>{fmtAgo(a.at)}</time>
               </div>
             </div>

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
-import { activeFilterCount, RANGES, useFilters } from '../filters.ts';
-import type { Dimension, Segment, SurveyView } from '../types.ts';
+import { activeFilterCount, RANGES, useFilters, workspaceDate } from '../filters.ts';
+import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
+import { fmtInt } from '../format.ts';
+import type { Dimension, Segment, SurveyView, TraitSummary } from '../types.ts';
 import { useShared } from '../use-api.ts';
 
 /**
@@ -12,7 +14,9 @@ export function FilterBar({ time = true }: { time?: boolean }) {
   const dims = useShared<{ items: Dimension[] }>('/api/v1/metrics/dimensions');
   const surveys = useShared<{ items: SurveyView[] }>('/api/v1/surveys');
   const segments = useShared<{ items: Segment[] }>('/api/v1/segments');
+  const traits = useShared<{ items: TraitSummary[] }>('/api/v1/traits');
   const values = (name: string) => dims.data?.items.find((d) => d.name === name)?.values ?? [];
+  const labelled = (name: string): Array<[string, string]> => values(name).map((v) => [v, dimensionValueLabel(name, v)]);
   // Survey ids seen on answers (imports, the demo) as well as the surveys defined here.
   const surveyOptions = new Map<string, string>();
   for (const s of surveys.data?.items ?? []) surveyOptions.set(s.id, s.name);
@@ -41,8 +45,8 @@ export function FilterBar({ time = true }: { time?: boolean }) {
     </button>
     <form id="filters" class={`filters${open ? ' open' : ''}`} aria-label="Filters" onSubmit={(e) => {
       e.preventDefault();
-      if (traitName.trim() && traitValue.trim()) {
-        set({ [`trait.${traitName.trim()}`]: traitValue.trim() });
+      if (traitName && traitValue) {
+        set({ [`trait.${traitName}`]: traitValue });
         setTraitName('');
         setTraitValue('');
       }
@@ -53,8 +57,8 @@ export function FilterBar({ time = true }: { time?: boolean }) {
           <select id="f-range" value={filters.range} onChange={(e) => {
             const v = e.currentTarget.value;
             if (v === 'custom') {
-              const today = new Date().toISOString().slice(0, 10);
-              const start = new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10);
+              const today = workspaceDate(filters.timeZone);
+              const start = workspaceDate(filters.timeZone, 89);
               set({ range: null, from: filters.from ?? start, to: filters.to ?? today });
             } else set({ range: v, from: null, to: null });
           }}>
@@ -76,18 +80,13 @@ export function FilterBar({ time = true }: { time?: boolean }) {
         </>
       )}
       {select('f-survey', 'Survey', 'surveyId', filters.surveyId, [...surveyOptions])}
-      {select('f-channel', 'Channel', 'channel', filters.channel, values('channel').map((v) => [v, v]))}
-      {select('f-stage', 'Journey stage', 'stage', filters.stage, values('stage').map((v) => [v, v]))}
+      {select('f-channel', 'Channel', 'channel', filters.channel, labelled('channel'))}
+      {select('f-stage', 'Journey stage', 'stage', filters.stage, labelled('stage'))}
       {select('f-segment', 'Segment', 'segment', filters.segment, (segments.data?.items ?? []).map((s) => [s.id, s.name]))}
-      <div class="field">
-        <label for="f-trait">Trait</label>
-        <input id="f-trait" size={8} placeholder="plan" value={traitName} onInput={(e) => setTraitName(e.currentTarget.value)} />
-      </div>
-      <div class="field">
-        <label for="f-trait-value">equals</label>
-        <input id="f-trait-value" size={8} placeholder="pro" value={traitValue} onInput={(e) => setTraitValue(e.currentTarget.value)} />
-      </div>
-      <button type="submit" disabled={!traitName.trim() || !traitValue.trim()}>Add trait filter</button>
+      <TraitPicker traits={traits.data?.items} name={traitName} value={traitValue} onName={(n) => {
+        setTraitName(n);
+        setTraitValue('');
+      }} onValue={setTraitValue} />
       {Object.entries(filters.traits).map(([k, v]) => (
         <span class="chip" key={k}>
           {k} = {v}
@@ -95,6 +94,36 @@ export function FilterBar({ time = true }: { time?: boolean }) {
         </span>
       ))}
     </form>
+    </>
+  );
+}
+
+/**
+ * A trait filter chosen from the traits people who answered carry, and their values with how many
+ * answers each keeps (GET /api/v1/traits), instead of names typed blind.
+ */
+function TraitPicker({ traits, name, value, onName, onValue }: {
+  traits: TraitSummary[] | undefined; name: string; value: string; onName(n: string): void; onValue(v: string): void;
+}) {
+  const chosen = traits?.find((t) => t.name === name);
+  const none = traits != null && traits.length === 0;
+  return (
+    <>
+      <div class="field">
+        <label for="f-trait">Trait</label>
+        <select id="f-trait" value={name} disabled={!traits || none} onChange={(e) => onName(e.currentTarget.value)}>
+          <option value="">{!traits ? 'Loading…' : none ? 'No traits yet' : 'Choose…'}</option>
+          {traits?.map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}
+        </select>
+      </div>
+      <div class="field">
+        <label for="f-trait-value">is</label>
+        <select id="f-trait-value" value={value} disabled={!chosen} onChange={(e) => onValue(e.currentTarget.value)}>
+          <option value="">{chosen ? 'Choose…' : '–'}</option>
+          {chosen?.values.map((v) => <option key={v.value} value={v.value}>{`${v.value} (${fmtInt(v.answers)} answers)`}</option>)}
+        </select>
+      </div>
+      <button type="submit" disabled={!chosen || !value}>Add trait filter</button>
     </>
   );
 }

@@ -1,6 +1,23 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtNps } from '../format.ts';
 
+/**
+ * NPS as the plot and the table beside it print it: one rounding, so the dashed line's "+22" and
+ * the table's "All" row can never disagree ("+21.6" against "+22").
+ */
+export const fmtRowNps = (v: number | null | undefined) => fmtNps(v, 0);
+
+const FEW_TEXT = 'few answers: the 95% interval is wider than ±10 points (about fewer than 100 answers)';
+
+/** The low-sample badge, with its threshold said in a tooltip and to screen readers. */
+export function FewAnswers() {
+  return (
+    <span class="badge warn" title={FEW_TEXT}>
+      <span aria-hidden="true">few</span><span class="visually-hidden">{FEW_TEXT}</span>
+    </span>
+  );
+}
+
 export interface IntervalRow {
   label: string;
   value: number | null;
@@ -46,16 +63,16 @@ export function IntervalPlot({ rows, reference, referenceLabel = 'All answers', 
 
   return (
     <figure style={{ margin: 0 }} ref={box}>
-      <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-label={`${title}: ${rows.map((r) => `${r.label} ${fmtNps(r.value)} (${fmtNps(r.low)} to ${fmtNps(r.high)})`).join('; ')}`} style={{ fontSize: '12px', display: 'block', maxWidth: '100%' }}>
+      <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-label={`${title}: ${rows.map((r) => `${r.label} ${fmtRowNps(r.value)} (${fmtRowNps(r.low)} to ${fmtRowNps(r.high)})`).join('; ')}`} style={{ fontSize: '12px', display: 'block', maxWidth: '100%' }}>
         {ticks.map((t) => (
           <g key={t}>
             <line x1={x(t)} x2={x(t)} y1={top - 4} y2={height - 6} stroke="#e3e6ec" />
-            <text x={x(t)} y={12} text-anchor="middle" fill="#5a6272">{fmtNps(t)}</text>
+            <text x={x(t)} y={12} text-anchor="middle" fill="#5a6272">{fmtRowNps(t)}</text>
           </g>
         ))}
         {reference != null && (
           <line x1={x(reference)} x2={x(reference)} y1={top - 4} y2={height - 6} stroke="#1d2330" stroke-dasharray="4 3">
-            <title>{`${referenceLabel}: ${fmtNps(reference, 1)}`}</title>
+            <title>{`${referenceLabel}: ${fmtRowNps(reference)}`}</title>
           </line>
         )}
         {rows.map((r, i) => {
@@ -64,12 +81,12 @@ export function IntervalPlot({ rows, reference, referenceLabel = 'All answers', 
             <g key={i}>
               <text x={labelW - 8} y={y + 4} text-anchor="end" fill="#1d2330">{clip(r.label)}</text>
               {r.low != null && r.high != null && <line x1={x(r.low)} x2={x(r.high)} y1={y} y2={y} stroke={color(r)} stroke-width="3" stroke-linecap="round" opacity="0.55" />}
-              {r.value != null && <circle cx={x(r.value)} cy={y} r="5" fill={color(r)} />}
+              {r.value != null && <circle cx={x(r.value)} cy={y} r="5" fill={color(r)}><title>{`${r.label}: ${fmtRowNps(r.value)} (${fmtRowNps(r.low)} to ${fmtRowNps(r.high)})`}</title></circle>}
             </g>
           );
         })}
       </svg>
-      {reference != null && <figcaption class="small muted">Dots: NPS; bars: 95% interval; dashed line: {referenceLabel} ({fmtNps(reference, 1)}). Green and red rows differ significantly from the rest.</figcaption>}
+      {reference != null && <figcaption class="small muted">Dots: NPS; bars: 95% interval; dashed line: {referenceLabel} ({fmtRowNps(reference)}). Green and red rows differ significantly from the rest.</figcaption>}
     </figure>
   );
 }

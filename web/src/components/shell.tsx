@@ -44,12 +44,13 @@ export function Shell({ children }: { children: ComponentChildren }) {
   );
 }
 
+/** Which workspace the figures are of: labelled as such, so it is never mistaken for the person signed in. */
 function WorkspaceSwitcher() {
   const { session, workspace, switchWorkspace } = useSession();
-  if (session.workspaces.length <= 1) return <span class="small" title="Workspace">{workspace.name}</span>;
+  if (session.workspaces.length <= 1) return <span class="ws-select"><span class="ws-label">Workspace:</span> <strong>{workspace.name}</strong></span>;
   return (
     <div class="ws-select">
-      <label class="visually-hidden" for="workspace">Workspace</label>
+      <label class="ws-label" for="workspace">Workspace</label>
       <select id="workspace" value={workspace.id} onChange={(e) => switchWorkspace(e.currentTarget.value)}>
         {session.workspaces.map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
       </select>
@@ -57,6 +58,12 @@ function WorkspaceSwitcher() {
   );
 }
 
+const initialsOf = (s: string) => s.split(/[\s@._-]+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join('') || '?';
+
+/**
+ * Who is signed in (name and email, never just a name a workspace may share) and a way out: the
+ * sign-out button sits in the bar on a wide screen and in this menu on a phone.
+ */
 function UserMenu() {
   const { session, workspace, signOut } = useSession();
   const [open, setOpen] = useState(false);
@@ -77,20 +84,26 @@ function UserMenu() {
       document.removeEventListener('keydown', esc);
     };
   }, [open]);
-  const name = session.user.name || session.user.email;
+  const { name, email } = session.user;
+  const shown = name || email;
   return (
-    <div class="user-menu" ref={ref}>
-      <button type="button" aria-expanded={open} aria-haspopup="true" aria-controls="user-popover" onClick={() => setOpen(!open)}>
-        {name} <span aria-hidden="true">▾</span>
-      </button>
-      {open && (
-        <div class="popover" id="user-popover">
-          <p><strong>{name}</strong><br /><span class="small muted">{session.user.email}</span></p>
-          <p class="small">Role in {workspace.name}: <strong>{workspace.role}</strong></p>
-          <button type="button" onClick={() => void signOut()}>Sign out</button>
-        </div>
-      )}
-    </div>
+    <>
+      <div class="user-menu" ref={ref}>
+        <button type="button" aria-expanded={open} aria-haspopup="true" aria-controls="user-popover" aria-label={`Account: ${shown}${name ? ` (${email})` : ''}`} onClick={() => setOpen(!open)}>
+          <span class="avatar" aria-hidden="true">{initialsOf(shown)}</span>
+          <span class="user-name hide-narrow" aria-hidden="true">{shown}{name && <span class="user-email">{email}</span>}</span>
+          <span aria-hidden="true">▾</span>
+        </button>
+        {open && (
+          <div class="popover" id="user-popover">
+            <p><strong>{shown}</strong>{name && <><br /><span class="small muted">{email}</span></>}</p>
+            <p class="small">Role in {workspace.name}: <strong>{workspace.role}</strong></p>
+            <button type="button" class="show-narrow" onClick={() => void signOut()}>Sign out</button>
+          </div>
+        )}
+      </div>
+      <button type="button" class="sign-out hide-narrow" onClick={() => void signOut()}>Sign out</button>
+    </>
   );
 }
 

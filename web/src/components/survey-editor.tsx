@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { api, ApiError, explain } from '../api.ts';
+import { BASE } from '../routes.ts';
 import { BUILT_IN_LANGUAGES, defaultsOf, emailPreview, emptyWording, inputOf, renderDraft, type Draft, type PerCategory, type Wording } from '../survey-draft.ts';
 import { useCan, useSession } from '../session.ts';
 import type { Condition, SurveyView } from '../types.ts';
@@ -11,8 +12,9 @@ import { EmailPreview, WidgetPreview } from './survey-preview.tsx';
 const CATEGORIES: Array<[keyof PerCategory, string]> = [['promoter', 'Promoters (9–10)'], ['passive', 'Passives (7–8)'], ['detractor', 'Detractors (0–6)']];
 
 /**
- * Creating and editing a survey: wording per language, channels and send settings, targeting, and
- * the workspace's fatigue policy, with the widget and the email previewed as they will look.
+ * Creating and editing a survey: wording per language, channels and send settings and targeting,
+ * with the widget and the email previewed as they will look. The fatigue policy is the workspace's
+ * (Settings); the form says what it is and links there.
  */
 export function SurveyEditor({ initial, surveyId, onSaved }: { initial: Draft; surveyId?: string; onSaved(s: SurveyView): void }) {
   const { workspace } = useSession();
@@ -91,7 +93,7 @@ export function SurveyEditor({ initial, surveyId, onSaved }: { initial: Draft; s
                 <label for="s-status">Status</label>
                 <select id="s-status" value={draft.status} disabled={!canEdit} onChange={(e) => set({ status: e.currentTarget.value as Draft['status'] })}>
                   <option value="active">Active: asks people</option>
-                  <option value="paused">Paused: asks nobody</option>
+                  <option value="paused">{surveyId ? 'Paused: asks nobody' : 'Draft: asks nobody yet'}</option>
                   {surveyId && <option value="archived">Archived</option>}
                 </select>
               </div>
@@ -214,42 +216,18 @@ export function SurveyEditor({ initial, surveyId, onSaved }: { initial: Draft; s
   );
 }
 
-/** The workspace's contact budget, which every survey shares: shown here because it decides who is asked. */
+/** The workspace's contact budget, which every survey shares: said here because it decides who is asked, set in Settings. */
 function FatiguePolicy() {
   const admin = useCan('admin');
   const policy = useApi<{ maxSurveys: number; perDays: number }>('/api/v1/settings/contact-policy');
-  const [edit, setEdit] = useState<{ maxSurveys: number; perDays: number } | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
   if (policy.error) return <p class="small muted">Fatigue policy: {explain(policy.error, 'admin')}</p>;
   if (!policy.data) return null;
-  const p = edit ?? policy.data;
+  const { maxSurveys, perDays } = policy.data;
   return (
     <div class="notice" style={{ marginTop: '.5rem' }}>
       <h3>Fatigue policy (all surveys)</h3>
-      <p class="small">Nobody is asked more than <strong>{policy.data.maxSurveys}</strong> time{policy.data.maxSurveys === 1 ? '' : 's'} in <strong>{policy.data.perDays}</strong> days, whatever the survey or channel.</p>
-      {admin ? (
-        <div class="row" style={{ alignItems: 'flex-end' }}>
-          <div class="field" style={{ margin: 0 }}>
-            <label for="fp-max">At most</label>
-            <input id="fp-max" type="number" min={0} max={100} value={p.maxSurveys} onInput={(e) => setEdit({ ...p, maxSurveys: Number(e.currentTarget.value) })} style={{ width: '6rem' }} />
-          </div>
-          <div class="field" style={{ margin: 0 }}>
-            <label for="fp-days">surveys per (days)</label>
-            <input id="fp-days" type="number" min={1} max={3650} value={p.perDays} onInput={(e) => setEdit({ ...p, perDays: Number(e.currentTarget.value) })} style={{ width: '6rem' }} />
-          </div>
-          <button type="button" disabled={!edit} onClick={async () => {
-            try {
-              await api('/api/v1/settings/contact-policy', { method: 'PUT', body: p });
-              setEdit(null);
-              setMessage('Fatigue policy saved.');
-              policy.reload();
-            } catch (err) {
-              setMessage(explain(err, 'admin'));
-            }
-          }}>Save policy</button>
-        </div>
-      ) : <p class="small muted">Admins can change it.</p>}
-      {message && <p class="small" role="status">{message}</p>}
+      <p class="small">Nobody is asked more than <strong>{maxSurveys}</strong> time{maxSurveys === 1 ? '' : 's'} in <strong>{perDays}</strong> days, whatever the survey or channel.</p>
+      <p class="small">{admin ? <a href={`${BASE}/settings#fatigue`}>Change the fatigue policy in Settings</a> : 'Admins change it in Settings.'}</p>
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtDate, fmtInt, fmtInterval, fmtNps } from '../format.ts';
+import { fmtAxisDate, fmtDate, fmtInt, fmtInterval, fmtNps, formatPreferences } from '../format.ts';
 import type { Annotation, TrendPoint } from '../types.ts';
 
 export interface TrendChartProps {
@@ -88,8 +88,10 @@ export function TrendChart({ points, annotations, benchmark, height = 300, markN
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { size: 8 } },
       scales: { x: { time: true, range: [tMin, tMax] }, y: { range: [yMin, yMax] } },
+      // Ticks at the workspace's midnights and labels in its locale, not the browser's.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), formatPreferences().timeZone),
       axes: [
-        { stroke: '#5a6272', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#dde1e8' } },
+        { stroke: '#5a6272', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#dde1e8' }, values: (_u, vals) => vals.map((v) => fmtAxisDate(v * 1e3, (tMax - tMin) * 1e3)) },
         { stroke: '#5a6272', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#dde1e8' }, size: 44, values: (_u, vals) => vals.map((v) => fmtNps(v)) },
       ],
       series: [

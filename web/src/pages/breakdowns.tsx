@@ -1,13 +1,14 @@
-import { useState } from 'preact/hooks';
-import { download } from '../api.ts';
-import { AnswerList } from '../components/answer-list.tsx';
+import { useEffect, useState } from 'preact/hooks';
+import { api, download, explain, withQuery } from '../api.ts';
+import { AnswerList, answerItem } from '../components/answer-list.tsx';
 import { Mark } from '../components/figures.tsx';
 import { FilterBar } from '../components/filter-bar.tsx';
-import { IntervalPlot } from '../components/interval-plot.tsx';
+import { FewAnswers, fmtRowNps, IntervalPlot } from '../components/interval-plot.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
+import { WindowNote } from '../components/window-note.tsx';
 import { activeFilterCount, answersListIgnoresSome, answersQuery, useFilters } from '../filters.ts';
-import { fmtInt, fmtInterval, fmtNps, fmtP, fmtSigned } from '../format.ts';
+import { fmtInt, fmtInterval, fmtP, fmtSigned } from '../format.ts';
 import type { Answer, BreakdownReply, Dimension } from '../types.ts';
 import { useApi, useShared } from '../use-api.ts';
 
@@ -15,8 +16,31 @@ const LABELS: Record<string, string> = {
   channel: 'Channel', stage: 'Journey stage', survey: 'Survey', campaign: 'Campaign', utmSource: 'UTM source', device: 'Device',
   hour: 'Hour of day (UTC)', weekday: 'Weekday', daysSinceOrder: 'Days since last order', tenure: 'Customer for',
 };
-/** A breakdown value that is also a filter, so a row can narrow every page to itself. */
+/** A breakdown value that is also a filter, so a row can narrow every page to itself and list its answers. */
 const FILTER_OF: Record<string, string> = { channel: 'channel', stage: 'stage', survey: 'surveyId' };
+const PAGE = 20;
+
+/**
+ * The answers list under the table, narrowed to the picked row, a page at a time (the answers
+ * API's cursor): a new query starts again from its first page.
+ */
+function usePagedAnswers(query: Record<string, string | number | null>) {
+  const key = withQuery('/api/v1/answers', query);
+  const [state, setState] = useState<{ key: string; items: Answer[]; next: string | null; error: unknown; loading: boolean }>({ key: '', items: [], next: null, error: null, loading: true });
+  const load = (cursor: string | null, ctrl: AbortController) => {
+    setState((s) => ({ ...(cursor ? s : { items: [], next: null }), key, error: null, loading: true }));
+    api<{ items: Answer[]; nextCursor: string | null }>(cursor ? withQuery('/api/v1/answers', { ...query, cursor }) : key, { signal: ctrl.signal }).then(
+      (r) => !ctrl.signal.aborted && setState((s) => (cursor && s.key !== key ? s : { key, items: cursor ? [...s.items, ...r.items] : r.items, next: r.nextCursor, error: null, loading: false })),
+      (error) => !ctrl.signal.aborted && setState((s) => ({ ...s, error, loading: false })),
+    );
+  };
+  useEffect(() => {
+    const ctrl = new AbortController();
+    load(null, ctrl);
+    return () => ctrl.abort();
+  }, [key]);
+  return { ...state, more: () => state.next && load(state.next, new AbortController()), retry: () => load(null, new AbortController()) };
+}
 
 export default function Breakdowns() {
   useTitle('Breakdowns');
@@ -27,7 +51,11 @@ export default function Breakdowns() {
   const [customKind, setCustomKind] = useState<'trait' | 'property'>(by.startsWith('property.') ? 'property' : 'trait');
   const [customName, setCustomName] = useState(custom ? by.slice(by.indexOf('.') + 1) : '');
   const result = useApi<BreakdownReply>('/api/v1/metrics/breakdown', { ...q, by });
-  const answers = useApi<{ items: Answer[] }>('/api/v1/answers', answersQuery(filters, 20));
+  // A row picked in the table narrows the answers below it (only for dimensions the answers list takes).
+  const pickKey = FILTER_OF[by];
+  const picked = pickKey && query.row ? query.row : null;
+  const answers = usePagedAnswers({ ...answersQuery(filters, PAGE), ...(picked ? { [pickKey]: picked } : {}) });
+  const pickedLabel = picked ? result.data?.rows.find((r) => r.value === picked)?.label ?? picked : null;
   const names = dims.data?.items.map((d) => d.name) ?? Object.keys(LABELS);
   const label = LABELS[by] ?? by;
 
@@ -47,9 +75,9 @@ export default function Breakdowns() {
             <label for="by">Break down by</label>
             <select id="by" value={custom ? '__custom' : by} onChange={(e) => {
               const v = e.currentTarget.value;
-              if (v !== '__custom') set({ by: v });
-              else if (customName.trim()) set({ by: `${customKind}.${customName.trim()}` });
-              else set({ by: 'trait.plan' });
+              if (v !== '__custom') set({ by: v, row: null });
+              else if (customName.trim()) set({ by: `${customKind}.${customName.trim()}`, row: null });
+              else set({ by: 'trait.plan', row: null });
             }}>
               {names.map((n) => <option key={n} value={n}>{LABELS[n] ?? n}</option>)}
               <option value="__custom">A trait or answer property…</option>
@@ -58,7 +86,7 @@ export default function Breakdowns() {
           {custom && (
             <form class="row" style={{ alignItems: 'flex-end' }} onSubmit={(e) => {
               e.preventDefault();
-              if (customName.trim()) set({ by: `${customKind}.${customName.trim()}` });
+              if (customName.trim()) set({ by: `${customKind}.${customName.trim()}`, row: null });
             }}>
               <div class="field" style={{ margin: 0 }}>
                 <label for="by-kind">Kind</label>
@@ -85,6 +113,7 @@ export default function Breakdowns() {
         <div class="cols-2">
           <section class="panel" aria-labelledby="h-table">
             <h2 id="h-table">NPS by {label.toLowerCase()}</h2>
+            <WindowNote window={result.data.window} count={result.data.total.n} />
             <div class="table-wrap">
               <table>
                 <thead>
@@ -96,15 +125,19 @@ export default function Breakdowns() {
                 <tbody>
                   {result.data.rows.map((r) => {
                     const filterKey = FILTER_OF[by];
-                    const selected = filterKey && r.value != null && (filters as unknown as Record<string, string | null>)[filterKey] === r.value;
+                    const filtered = filterKey && r.value != null && (filters as unknown as Record<string, string | null>)[filterKey] === r.value;
+                    const isPicked = picked != null && r.value === picked;
                     return (
-                      <tr key={r.value ?? '(not set)'} class={selected ? 'selected' : undefined}>
+                      <tr key={r.value ?? '(not set)'} class={filtered || isPicked ? 'selected' : undefined}>
                         <th scope="row" style={{ fontWeight: 'normal' }}>
-                          {r.value ?? <span class="muted">(not set)</span>}
-                          {filterKey && r.value != null && !selected && <> <button type="button" class="link small" aria-label={`Filter to ${label} ${r.value}`} onClick={() => set({ [filterKey]: r.value })}>filter</button></>}
+                          {filterKey && r.value != null ? (
+                            <button type="button" class="link" aria-pressed={isPicked} title={isPicked ? 'Show all answers again' : `List the answers of ${r.label} below`}
+                              onClick={() => set({ row: isPicked ? null : r.value })}>{r.label}</button>
+                          ) : r.value == null ? <span class="muted">{r.label}</span> : r.label}
+                          {filterKey && r.value != null && !filtered && <> <button type="button" class="link small muted" aria-label={`Filter to ${label} ${r.label}`} title="Narrow every page to this value" onClick={() => set({ [filterKey]: r.value, row: null })}>filter</button></>}
                         </th>
                         <td class="num">{fmtInt(r.n)}</td>
-                        <td class="num">{fmtNps(r.nps)}{r.lowSample && <span class="badge warn" title="Few answers: the interval is wider than ±10 points"> few</span>}</td>
+                        <td class="num">{fmtRowNps(r.nps)}{r.lowSample && <> <FewAnswers /></>}</td>
                         <td class="num hide-narrow">{fmtInterval(r.adjusted.low, r.adjusted.high)}</td>
                         <td class="num" title={fmtP(r.vsRest.p)}>{fmtSigned(r.vsRest.diff)}</td>
                         <td><Mark mark={r.mark} p={r.vsRest.p} /></td>
@@ -113,26 +146,37 @@ export default function Breakdowns() {
                   })}
                 </tbody>
                 <tfoot>
-                  <tr><th scope="row">All</th><td class="num">{fmtInt(result.data.total.n)}</td><td class="num">{fmtNps(result.data.total.nps)}</td><td class="num hide-narrow">{fmtInterval(result.data.total.adjusted.low, result.data.total.adjusted.high)}</td><td /><td /></tr>
+                  <tr><th scope="row">All</th><td class="num">{fmtInt(result.data.total.n)}</td><td class="num">{fmtRowNps(result.data.total.nps)}</td><td class="num hide-narrow">{fmtInterval(result.data.total.adjusted.low, result.data.total.adjusted.high)}</td><td /><td /></tr>
                 </tfoot>
               </table>
             </div>
           </section>
           <section class="panel" aria-labelledby="h-plot">
             <h2 id="h-plot">At a glance</h2>
+            <WindowNote window={result.data.window} count={result.data.total.n} />
             <IntervalPlot
               title={`NPS by ${label}`}
-              rows={result.data.rows.map((r) => ({ label: r.value ?? '(not set)', value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))}
+              rows={result.data.rows.map((r) => ({ label: r.label, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))}
               reference={result.data.total.nps}
             />
           </section>
         </div>
       )}
       <section class="panel" aria-labelledby="h-answers">
-        <h2 id="h-answers">Answers</h2>
+        <h2 id="h-answers">{pickedLabel ? `Answers: ${label} ${pickedLabel}` : 'Answers'}</h2>
+        {pickedLabel ? (
+          <p class="small">Only answers with {label.toLowerCase()} {pickedLabel}. <button type="button" class="link" onClick={() => set({ row: null })}>Show all answers</button></p>
+        ) : pickKey && <p class="small muted">Pick a {label.toLowerCase()} in the table to list its answers here.</p>}
         {answersListIgnoresSome(filters) && <p class="small muted">Listed by time, survey, channel and stage only: the answers list does not take segments or traits.</p>}
-        {answers.error ? <ErrorNotice error={answers.error} retry={answers.reload} /> : !answers.data ? <Loading /> : answers.data.items.length === 0 ? <p class="muted">No answers in this time range.</p> : (
-          <AnswerList label="Answers" items={answers.data.items.map((a) => ({ id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt, profileId: a.profileId, surveyId: a.surveyId }))} />
+        {answers.error && !answers.items.length ? <ErrorNotice error={answers.error} retry={answers.retry} /> : answers.loading && !answers.items.length ? <Loading /> : answers.items.length === 0 ? <p class="muted">No answers in this time range.</p> : (
+          <>
+            <AnswerList label="Answers" items={answers.items.map(answerItem)} />
+            <div class="row" style={{ alignItems: 'center', marginTop: '.5rem' }}>
+              <span class="small muted" role="status">{fmtInt(answers.items.length)} shown{answers.next ? '' : ', all of them'}</span>
+              {answers.next && <button type="button" disabled={answers.loading} onClick={answers.more}>{answers.loading ? 'Loading…' : `Show ${PAGE} more`}</button>}
+              {answers.error != null && <span class="small error">{explain(answers.error)}</span>}
+            </div>
+          </>
         )}
       </section>
     </>

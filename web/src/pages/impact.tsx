@@ -4,8 +4,9 @@ import { api, explain } from '../api.ts';
 import { IntervalPlot } from '../components/interval-plot.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Async, Empty } from '../components/states.tsx';
-import { fmtDate, fmtInt, fmtInterval, fmtMoney, fmtNps, fmtPct, fmtSigned } from '../format.ts';
-import { profileHref } from '../routes.ts';
+import { WindowNote } from '../components/window-note.tsx';
+import { fmtDate, fmtDecimal, fmtInt, fmtInterval, fmtMoney, fmtNps, fmtPct } from '../format.ts';
+import { PersonLink } from '../components/person-link.tsx';
 import { useCan } from '../session.ts';
 import type { Difference, NpsFigure } from '../types.ts';
 import { useApi } from '../use-api.ts';
@@ -31,13 +32,14 @@ interface Behaviour {
 }
 interface ChurnModel {
   model: null | {
-    trainedAt: string; auc: number; aucInterval: { low: number; high: number }; baseRate: number; customers: number; churned: number;
+    trainedAt: string; cutoff: string; auc: number; aucInterval: { low: number; high: number }; baseRate: number; customers: number; churned: number;
     definition: { inactiveDays: number; event: string | null };
-    coefficients: Array<{ feature: string; name: string; coefficient: number; oddsRatio: number }>;
+    coefficients: Array<{ feature: string; name: string; effect: string; coefficient: number; oddsRatio: number }>;
   };
   reason?: string;
 }
-interface AtRisk { model: { auc: number } | null; items: Array<{ profileId: string; email: string | null; name: string | null; risk: number; factors: Array<{ text: string }> }>; nextCursor: string | null }
+interface Reason { text: string; feature: string }
+interface AtRisk { model: { auc: number } | null; items: Array<{ profileId: string; email: string | null; name: string | null; risk: number; factors: Reason[]; lowering?: Reason[] }>; nextCursor: string | null }
 
 export default function Impact() {
   useTitle('Impact');
@@ -90,11 +92,13 @@ function Campaigns() {
                   <div class="grid">
                     <div>
                       <h3>Same people, before and after</h3>
+                      <WindowNote window={null} count={r.beforeAfter.pairs} noun={['person', 'people']} population={`who saw it and answered both in the ${fmtInt(r.windowDays)} days before and in the ${fmtInt(r.windowDays)} days after`} />
                       <p class="small">{fmtNps(r.beforeAfter.before.nps)} → {fmtNps(r.beforeAfter.after.nps)} ({fmtInt(r.beforeAfter.pairs)} people answered both): {r.beforeAfter.verdict.text}</p>
                       {r.netChange && <p class="small"><strong>Net of people who did not see it:</strong> {r.netChange.verdict.text}</p>}
                     </div>
                     <div>
                       <h3>Saw it vs did not, same period</h3>
+                      <WindowNote window={{ from: r.exposedVsNot.from, to: r.exposedVsNot.to }} count={r.exposedVsNot.exposed.n + r.exposedVsNot.unexposed.n} />
                       <p class="small">{fmtNps(r.exposedVsNot.exposed.nps)} ({fmtInt(r.exposedVsNot.exposed.n)} answers) vs {fmtNps(r.exposedVsNot.unexposed.nps)} ({fmtInt(r.exposedVsNot.unexposed.n)}): {r.exposedVsNot.verdict.text}</p>
                     </div>
                   </div>
@@ -140,6 +144,7 @@ function BehaviourPanel() {
       <Async state={b} what="Reading what customers did">
         {(r) => r.customers === 0 ? <Empty title="Not enough history yet"><p>This compares what customers did in the {r.days} days after their latest answer; it needs answers older than that and orders (track <code>Order Completed</code> with <code>revenue</code>).</p></Empty> : (
           <>
+            <WindowNote window={{ from: null, to: r.answeredBy }} count={r.customers} noun={['customer', 'customers']} population={`each by their latest answer, whose ${fmtInt(r.days)} days after answering have ended`} />
             <ul>{r.findings.map((f, i) => <li key={i}>{f}</li>)}</ul>
             <div class="table-wrap">
               <table>
@@ -150,7 +155,7 @@ function BehaviourPanel() {
                       <th scope="row"><span class={`badge ${c.category}`}>{c.category}s</span></th>
                       <td class="num">{fmtInt(c.customers)}</td>
                       <td class="num">{fmtMoney(c.revenuePerCustomer)}</td>
-                      <td class="num">{c.ordersPerCustomer.toFixed(2)}</td>
+                      <td class="num">{fmtDecimal(c.ordersPerCustomer)}</td>
                       <td class="num">{rate(c.buying)}</td>
                       <td class="num hide-narrow">{rate(c.repeat)}</td>
                       <td class="num">{rate(c.churned)}</td>
@@ -199,13 +204,15 @@ function Churn() {
       <Async state={model}>
         {(m) => !m.model ? <Empty title="No churn model yet"><p>{m.reason ?? 'The model learns from the workspace’s own history of orders and answers; it needs customers who were active 90 days ago.'}</p></Empty> : (
           <>
+            <WindowNote window={null} count={m.model.customers} noun={['customer', 'customers']} population={`active on ${fmtDate(m.model.cutoff)}, each followed for the ${fmtInt(m.model.definition.inactiveDays)} days after`} />
             <p>
-              Out-of-sample AUC <strong>{m.model.auc.toFixed(2)}</strong> (95% interval {m.model.aucInterval.low.toFixed(2)} to {m.model.aucInterval.high.toFixed(2)}; 0.5 is a coin toss),
+              Out-of-sample AUC <strong>{fmtDecimal(m.model.auc)}</strong> (95% interval {fmtDecimal(m.model.aucInterval.low)} to {fmtDecimal(m.model.aucInterval.high)}; 0.5 is a coin toss),
               learnt from {fmtInt(m.model.customers)} customers of whom {fmtPct(m.model.baseRate)} churned; trained {fmtDate(m.model.trainedAt)}.
             </p>
             <details>
               <summary class="small">What raises and lowers the risk</summary>
-              <ul class="small">{m.model.coefficients.slice(0, 8).map((c) => <li key={c.feature}>{c.name}: odds × {c.oddsRatio.toFixed(2)} per standard deviation ({fmtSigned(c.coefficient, 2)})</li>)}</ul>
+              <Effects title="Raises the risk" items={m.model.coefficients.filter((c) => c.coefficient > 0)} />
+              <Effects title="Lowers the risk" items={m.model.coefficients.filter((c) => c.coefficient < 0)} />
             </details>
             <h3 style={{ marginTop: '.75rem' }}>Most at risk</h3>
             {pages.map((cursor, i) => <AtRiskPage key={cursor ?? 'first'} cursor={cursor} last={i === pages.length - 1} more={(c) => setPages([...pages, c])} />)}
@@ -229,9 +236,12 @@ function AtRiskPage({ cursor, last, more }: { cursor: string | null; last: boole
                 <tbody>
                   {p.items.map((x) => (
                     <tr key={x.profileId}>
-                      <td style={{ width: '35%' }}><a href={profileHref(x.profileId)}>{x.name || x.email || x.profileId}</a>{x.name && x.email && <div class="small muted">{x.email}</div>}</td>
+                      <td style={{ width: '35%' }}><PersonLink profileId={x.profileId} person={{ name: x.name, email: x.email, phone: null }} />{x.name && x.email && <div class="small muted">{x.email}</div>}</td>
                       <td class="num" style={{ width: '10%' }}>{fmtPct(x.risk)}</td>
-                      <td class="small">{x.factors.map((f) => f.text).join('; ')}</td>
+                      <td class="small">
+                        {x.factors.length ? <Reasons title="Raises it" items={x.factors} /> : <span class="muted">Nothing stands out</span>}
+                        {x.lowering && x.lowering.length > 0 && <Reasons title="Lowers it" items={x.lowering} muted />}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -245,3 +255,27 @@ function AtRiskPage({ cursor, last, more }: { cursor: string | null; last: boole
   );
 }
 
+
+/** The model's factors pushing one way, under a heading that says which way. */
+function Effects({ title, items }: { title: string; items: Array<{ feature: string; effect: string; oddsRatio: number }> }) {
+  if (!items.length) return null;
+  return (
+    <>
+      <h4 class="small" style={{ margin: '.5rem 0 .2rem' }}>{title}</h4>
+      <ul class="small" style={{ margin: 0 }}>
+        {items.map((c) => <li key={c.feature}>{c.effect} <span class="muted">(odds × {fmtDecimal(c.oddsRatio)} per standard deviation)</span></li>)}
+      </ul>
+    </>
+  );
+}
+
+/** One person's reasons in the direction the heading says: the server lists each only that way. */
+function Reasons({ title, items, muted }: { title: string; items: Reason[]; muted?: boolean }) {
+  // The column says why the risk is high; only the other direction needs its heading on screen.
+  return (
+    <div class={muted ? 'muted' : undefined} style={muted ? { marginTop: '.25rem' } : undefined}>
+      <span class={muted ? undefined : 'visually-hidden'}>{title}:</span>
+      <ul style={{ margin: 0, paddingLeft: '1.1rem' }}>{items.map((f) => <li key={f.feature}>{f.text}</li>)}</ul>
+    </div>
+  );
+}

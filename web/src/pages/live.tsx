@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { AnswerList, type AnswerItem } from '../components/answer-list.tsx';
+import { AnswerList, answerItem, type AnswerItem } from '../components/answer-list.tsx';
 import { openStream, type StreamStatus } from '../live-stream.ts';
 import { InstallGuide } from '../components/install-guide.tsx';
 import { useTitle } from '../components/shell.tsx';
@@ -19,7 +19,7 @@ export default function Live() {
 
   useEffect(() => {
     if (!backlog.data) return;
-    const older = backlog.data.items.map((a): AnswerItem => ({ id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt, profileId: a.profileId, surveyId: a.surveyId }));
+    const older = backlog.data.items.map(answerItem);
     setItems((now) => merge(now, older));
   }, [backlog.data]);
 
@@ -36,9 +36,12 @@ export default function Live() {
       } catch {
         return;
       }
-      const item: AnswerItem = { id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.at, profileId: a.profileId, who: a.name || a.email, surveyId: a.surveyId, fresh: true };
+      const item: AnswerItem = {
+        id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.at,
+        profileId: a.profileId, person: a.person, personLabel: a.personLabel, surveyId: a.surveyId, surveyTitle: a.surveyTitle, fresh: true,
+      };
       setItems((now) => merge([item], now));
-      setAnnounce(`New answer: ${a.score} by ${a.channel}${a.name ? ` from ${a.name}` : ''}`);
+      setAnnounce(`New answer: ${a.score} by ${a.channel} from ${a.personLabel}`);
     },
   }), [attempt]);
 

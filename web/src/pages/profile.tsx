@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api } from '../api.ts';
-import { AnswerList } from '../components/answer-list.tsx';
+import { AnswerList, answerItem } from '../components/answer-list.tsx';
 import { useTitle } from '../components/shell.tsx';
+import { WindowNote } from '../components/window-note.tsx';
 import { Async, ErrorNotice, Loading } from '../components/states.tsx';
-import { categoryOf, fmtDate, fmtDateTime, fmtMoney, fmtPct, fmtValue } from '../format.ts';
+import { categoryOf, fmtDate, fmtDateTime, fmtDecimal, fmtInt, fmtMoney, fmtPct, fmtProperty, fmtValue } from '../format.ts';
 import type { Answer, ChurnRisk, Profile, TimelineItem } from '../types.ts';
+import { surveyHref } from '../routes.ts';
 import { useApi } from '../use-api.ts';
 
 const COMPUTED_LABELS: Record<string, string> = {
@@ -20,7 +22,7 @@ export default function ProfilePage() {
   const id = params.id;
   const profile = useApi<Profile>(`/api/v1/profiles/${encodeURIComponent(id)}`);
   const p = profile.data;
-  const name = p ? displayName(p) : 'Person';
+  const name = p ? p.personLabel : 'Person';
   useTitle(name);
 
   return (
@@ -31,7 +33,7 @@ export default function ProfilePage() {
             <div>
               <h1>{name}</h1>
               <p>
-                {typeof p.traits.email === 'string' && p.traits.email !== name ? <>{p.traits.email} · </> : null}
+                {[p.person?.email, p.person?.phone].filter((v) => v && v !== name).map((v) => <span key={v}>{v} · </span>)}
                 {p.userId ? <>User id <code>{p.userId}</code> · </> : null}
                 Profile <code>{p.id}</code>
               </p>
@@ -48,7 +50,7 @@ export default function ProfilePage() {
               <h2 id="h-computed">Computed traits</h2>
               <dl class="facts">
                 {Object.entries(p.computed).filter(([k]) => k !== 'latestNps').map(([k, v]) => (
-                  <Fact key={k} term={COMPUTED_LABELS[k] ?? k} value={DATES.has(k) ? fmtDate(v as string) : k === 'lifetimeRevenue' ? fmtMoney(v as number) : fmtValue(v)} />
+                  <Fact key={k} term={COMPUTED_LABELS[k] ?? k} value={DATES.has(k) ? fmtDate(v as string) : k === 'lifetimeRevenue' ? fmtMoney(v as number) : typeof v === 'number' && Number.isInteger(v) ? fmtInt(v) : fmtValue(v)} />
                 ))}
               </dl>
             </section>
@@ -60,7 +62,7 @@ export default function ProfilePage() {
               <section class="panel" aria-labelledby="h-traits">
                 <h2 id="h-traits">Traits</h2>
                 {Object.keys(p.traits).length === 0 ? <p class="muted">No traits: identify calls set them.</p> : (
-                  <dl class="facts">{Object.entries(p.traits).map(([k, v]) => <Fact key={k} term={k} value={fmtValue(v)} />)}</dl>
+                  <dl class="facts">{Object.entries(p.traits).map(([k, v]) => <Fact key={k} term={k} value={fmtProperty(k, v)} />)}</dl>
                 )}
                 <TraitHistory id={p.id} />
               </section>
@@ -83,13 +85,6 @@ export default function ProfilePage() {
   );
 }
 
-function displayName(p: Profile): string {
-  const t = p.traits;
-  const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : null);
-  const full = [str(t.firstName) ?? str(t.first_name), str(t.lastName) ?? str(t.last_name)].filter(Boolean).join(' ');
-  return str(t.name) ?? (full || null) ?? str(t.email) ?? p.userId ?? p.identities.find((i) => i.kind === 'email')?.value ?? p.id;
-}
-
 function Fact({ term, value }: { term: string; value: string }) {
   return <><dt>{term}</dt><dd>{value}</dd></>;
 }
@@ -103,8 +98,9 @@ function ChurnPanel({ id }: { id: string }) {
         {(r) => r.risk == null ? <p class="muted">{r.reason ?? 'No churn risk for this person.'}</p> : (
           <>
             <div class="kpi" style={{ fontSize: '2rem' }}>{fmtPct(r.risk)}</div>
-            <p class="small muted">chance of churning, from a model with AUC {r.model?.auc.toFixed(2)} trained {fmtDate(r.model?.trainedAt)}</p>
+            <p class="small muted">chance of churning, from a model with AUC {fmtDecimal(r.model?.auc)} trained {fmtDate(r.model?.trainedAt)}</p>
             {r.factors.length > 0 && <><h3>Raising it most</h3><ul class="small" style={{ paddingLeft: '1.1rem', margin: 0 }}>{r.factors.map((f) => <li key={f.feature}>{f.text}</li>)}</ul></>}
+            {r.lowering && r.lowering.length > 0 && <><h3 style={{ marginTop: '.75rem' }}>Lowering it</h3><ul class="small" style={{ paddingLeft: '1.1rem', margin: 0 }}>{r.lowering.map((f) => <li key={f.feature}>{f.text}</li>)}</ul></>}
           </>
         )}
       </Async>
@@ -135,8 +131,9 @@ function NpsHistory({ id }: { id: string }) {
       <Async state={answers}>
         {(a) => a.items.length === 0 ? <p class="muted">No answers from this person yet.</p> : (
           <>
+            <WindowNote window={{ from: null, to: new Date().toISOString() }} count={a.items.length} population={a.items.length >= 50 ? "this person's latest 50" : "every answer of this person"} />
             <ScoreHistory answers={a.items} />
-            <AnswerList label="Answers of this person" showPerson={false} items={a.items.map((x) => ({ id: x.id, score: x.score, comment: x.comment, channel: x.channel, at: x.answeredAt, surveyId: x.surveyId }))} />
+            <AnswerList label="Answers of this person" showPerson={false} items={a.items.map(answerItem)} />
           </>
         )}
       </Async>
@@ -220,7 +217,7 @@ function Timeline({ id }: { id: string }) {
               {e.answer ? (
                 <>
                   {e.answer.comment && <p class="comment" style={{ margin: '.2rem 0', whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{e.answer.comment}</p>}
-                  <p class="small muted" style={{ margin: 0 }}>{e.answer.channel}{e.answer.surveyId ? ` · ${e.answer.surveyId}` : ''}</p>
+                  <p class="small muted" style={{ margin: 0 }}>{e.answer.channel}{e.answer.surveyId && <> · {e.answer.surveyTitle ? <a href={surveyHref(e.answer.surveyId)}>{e.answer.surveyTitle}</a> : e.answer.surveyId}</>}</p>
                 </>
               ) : <EventDetails e={e} />}
             </li>
@@ -235,7 +232,7 @@ function Timeline({ id }: { id: string }) {
 function EventDetails({ e }: { e: TimelineItem }) {
   const props = e.properties && Object.keys(e.properties).length ? e.properties : e.traits && Object.keys(e.traits).length ? e.traits : null;
   if (!props) return <p class="small muted" style={{ margin: 0 }}>{e.type}</p>;
-  const summary = Object.entries(props).filter(([, v]) => typeof v !== 'object' || v === null).slice(0, 3).map(([k, v]) => `${k}: ${fmtValue(v)}`).join(' · ');
+  const summary = Object.entries(props).filter(([, v]) => typeof v !== 'object' || v === null).slice(0, 3).map(([k, v]) => `${k}: ${fmtProperty(k, v)}`).join(' · ');
   return (
     <details>
       <summary>{e.type}{summary ? ` · ${summary}` : ''}</summary>

@@ -1,11 +1,12 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, explain } from '../api.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Async } from '../components/states.tsx';
 import { fmtDate } from '../format.ts';
-import { useCan, useSession, type Role } from '../session.ts';
+import { INDUSTRIES } from '../../../src/domain/benchmarks.ts';
+import { useCan, useSession, type Preferences, type Role } from '../session.ts';
 import type { Key, User } from '../types.ts';
 import { useApi } from '../use-api.ts';
 
@@ -18,7 +19,7 @@ export default function Settings() {
       <div class="page-head">
         <div>
           <h1>Settings</h1>
-          <p>Keys, people, delivery and the churn definition of the workspace {workspace.name}.</p>
+          <p>Keys, people, delivery, the fatigue policy and the churn definition of the workspace {workspace.name}.</p>
         </div>
       </div>
       {!admin ? (
@@ -28,9 +29,11 @@ export default function Settings() {
         </div>
       ) : (
         <>
+          <WorkspacePreferences />
           <Keys />
           <Users />
           <Delivery />
+          <Fatigue />
           <Churn />
         </>
       )}
@@ -352,6 +355,145 @@ function Delivery() {
               {d?.smtp && <ConfirmButton label="Remove email settings…" confirm="Remove the SMTP settings" keep="Keep" onConfirm={() => save({ smtp: null }, 'Email settings removed.', form && { ...form, host: '', port: '587', secure: false, user: '', from: '' })} />}
               {d?.sms && <ConfirmButton label="Remove text settings…" confirm="Remove the SMS settings" keep="Keep" onConfirm={() => save({ sms: null }, 'Text settings removed.', form && { ...form, smsUrl: '', sid: '', smsFrom: '' })} />}
             </div>
+          </form>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+const supported = (key: string): string[] => {
+  try {
+    return (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.(key) ?? [];
+  } catch {
+    return [];
+  }
+};
+const LOCALES = ['en-US', 'en-GB', 'en-CA', 'en-AU', 'de-DE', 'de-AT', 'de-CH', 'fr-FR', 'fr-CA', 'nl-NL', 'es-ES', 'es-MX', 'it-IT', 'pt-BR', 'sv-SE', 'da-DK', 'nb-NO', 'fi-FI', 'pl-PL', 'ja-JP'];
+
+/**
+ * How the workspace writes money, numbers and dates, where its days start, and which industry its
+ * NPS is compared with by default: chosen once here, used by every page and export.
+ */
+function WorkspacePreferences() {
+  const { refresh } = useSession();
+  const setting = useApi<{ preferences: Preferences; defaults: Preferences }>('/api/v1/settings/workspace');
+  const [draft, setDraft] = useState<Preferences | null>(null);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const current = setting.data?.preferences;
+  const form = draft ?? current ?? null;
+  const changed = !!draft && !!current && (['currency', 'locale', 'timeZone', 'industry'] as const).some((k) => (draft[k] ?? '') !== (current[k] ?? ''));
+  const zones = supported('timeZone');
+  const currencies = supported('currency');
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (!form) return;
+    setMessage(null);
+    try {
+      const body = { currency: form.currency.trim(), locale: form.locale.trim(), timeZone: form.timeZone.trim(), industry: form.industry || null };
+      const saved = await api<{ preferences: Preferences }>('/api/v1/settings/workspace', { method: 'PUT', body });
+      setMessage({ text: 'Saved. Every page and export uses these from now on.', error: false });
+      // What the server kept (canonical names) stays on screen; the session carries it to every page.
+      setDraft(saved.preferences);
+      setting.reload();
+      await refresh();
+    } catch (err) {
+      setMessage({ text: explain(err, 'admin'), error: true });
+    }
+  }
+
+  return (
+    <section class="panel" id="workspace" aria-labelledby="h-workspace">
+      <h2 id="h-workspace">Workspace</h2>
+      <p class="small muted">The currency money is in, how numbers and dates are written, the time zone whose midnight starts the workspace's days, and the industry its NPS is compared with.</p>
+      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <Async state={setting}>
+        {() => form && (
+          <form onSubmit={save}>
+            <div class="form-grid">
+              <div class="field">
+                <label for="w-currency">Currency</label>
+                <input id="w-currency" list="w-currencies" maxLength={3} required value={form.currency} onInput={(e) => setDraft({ ...form, currency: e.currentTarget.value.toUpperCase() })} />
+                <datalist id="w-currencies">{currencies.map((c) => <option key={c} value={c} />)}</datalist>
+                <div class="hint">ISO 4217 code, e.g. USD, EUR, GBP.</div>
+              </div>
+              <div class="field">
+                <label for="w-locale">Locale</label>
+                <input id="w-locale" list="w-locales" maxLength={35} required value={form.locale} onInput={(e) => setDraft({ ...form, locale: e.currentTarget.value })} />
+                <datalist id="w-locales">{LOCALES.map((l) => <option key={l} value={l} />)}</datalist>
+                <div class="hint">How numbers and dates are written, e.g. en-US, de-DE.</div>
+              </div>
+              <div class="field">
+                <label for="w-zone">Time zone</label>
+                <input id="w-zone" list="w-zones" maxLength={64} required autocomplete="off" placeholder="Type to search, e.g. New York" value={form.timeZone} onInput={(e) => setDraft({ ...form, timeZone: e.currentTarget.value })} />
+                <datalist id="w-zones">{['UTC', ...zones.filter((z) => z !== 'UTC')].map((z) => <option key={z} value={z} />)}</datalist>
+                <div class="hint">Days, weeks and hours of every figure start at this zone's midnight.</div>
+              </div>
+              <div class="field">
+                <label for="w-industry">Industry</label>
+                <select id="w-industry" value={form.industry ?? ''} onChange={(e) => setDraft({ ...form, industry: e.currentTarget.value || null })}>
+                  <option value="">None (no benchmark by default)</option>
+                  {INDUSTRIES.map((i) => <option key={i} value={i}>{i}</option>)}
+                </select>
+                <div class="hint">The overview compares your NPS with this industry's published figures.</div>
+              </div>
+            </div>
+            <button class="primary" type="submit" disabled={!changed}>Save workspace settings</button>
+          </form>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+/** How often anyone may be asked, whatever the survey or channel: the workspace's, so it lives here rather than in one survey's form. */
+function Fatigue() {
+  const policy = useApi<{ maxSurveys: number; perDays: number }>('/api/v1/settings/contact-policy');
+  const [draft, setDraft] = useState<{ max: string; days: string } | null>(null);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const current = policy.data;
+  const form = draft ?? (current ? { max: String(current.maxSurveys), days: String(current.perDays) } : null);
+  const changed = !!draft && !!current && (draft.max !== String(current.maxSurveys) || draft.days !== String(current.perDays));
+  // Opened from a survey's form (…/settings#fatigue): bring the panel into view once it is there.
+  useEffect(() => {
+    if (form && location.hash === '#fatigue') document.getElementById('fatigue')?.scrollIntoView();
+  }, [!!form]);
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (!form) return;
+    setMessage(null);
+    try {
+      await api('/api/v1/settings/contact-policy', { method: 'PUT', body: { maxSurveys: Number(form.max), perDays: Number(form.days) } });
+      setMessage({ text: 'Saved. Every survey and channel follows it from now on.', error: false });
+      // Keep showing what was saved until the reload lands (see Churn).
+      setDraft({ ...form });
+      policy.reload();
+    } catch (err) {
+      setMessage({ text: explain(err, 'admin'), error: true });
+    }
+  }
+
+  return (
+    <section class="panel" id="fatigue" aria-labelledby="h-fatigue" style={{ marginTop: '1rem' }}>
+      <h2 id="h-fatigue">Fatigue policy</h2>
+      <p class="small muted">How often one person may be asked, across every survey and channel. Each survey also waits its own recontact days.</p>
+      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <Async state={policy}>
+        {() => form && (
+          <form onSubmit={save}>
+            <div class="form-grid">
+              <div class="field">
+                <label for="fp-max">At most (surveys)</label>
+                <input id="fp-max" type="number" min={0} max={100} required value={form.max} onInput={(e) => setDraft({ ...form, max: e.currentTarget.value })} />
+              </div>
+              <div class="field">
+                <label for="fp-days">Per (days)</label>
+                <input id="fp-days" type="number" min={1} max={3650} required value={form.days} onInput={(e) => setDraft({ ...form, days: e.currentTarget.value })} />
+              </div>
+            </div>
+            <button class="primary" type="submit" disabled={!changed}>Save fatigue policy</button>
           </form>
         )}
       </Async>

@@ -1,6 +1,9 @@
+import { useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { AnswerList } from '../components/answer-list.tsx';
+import { api, explain } from '../api.ts';
+import { AnswerList, answerItem } from '../components/answer-list.tsx';
 import { CategoryBar, Distribution, NpsHeadline } from '../components/figures.tsx';
+import { WindowNote } from '../components/window-note.tsx';
 import { FilterBar } from '../components/filter-bar.tsx';
 import { IntervalPlot } from '../components/interval-plot.tsx';
 import { useTitle } from '../components/shell.tsx';
@@ -12,7 +15,7 @@ import { TrendChart } from '../components/trend-chart.tsx';
 import { answersListIgnoresSome, answersQuery, trendQuery, useFilters } from '../filters.ts';
 import { BASE, surveyHref } from '../routes.ts';
 import { useCan } from '../session.ts';
-import { draftOf } from '../survey-draft.ts';
+import { draftOf, inputOf, newDraft } from '../survey-draft.ts';
 import type { Answer, BreakdownReply, NpsReply, SurveyView, TrendReply } from '../types.ts';
 import { forgetShared, useApi } from '../use-api.ts';
 
@@ -36,7 +39,7 @@ function New() {
         </div>
       </div>
       {canEdit ? (
-        <SurveyEditor initial={draftOf(null)} onSaved={(s) => {
+        <SurveyEditor initial={newDraft()} onSaved={(s) => {
           forgetShared('/api/v1/surveys');
           loc.route(surveyHref(s.id, 'share'));
         }} />
@@ -65,6 +68,10 @@ function Existing({ id }: { id: string }) {
               <p><a href={`${BASE}/surveys`}>Surveys</a> / {s.status} · version {s.version} of {versions.length}</p>
             </div>
           </div>
+          {s.status === 'paused' && <PausedNotice survey={s} onActive={() => {
+            forgetShared('/api/v1/surveys');
+            survey.reload();
+          }} />}
           <nav class="tabs" aria-label="Survey">
             {TABS.map(([t, label]) => <a key={t} href={tabHref(t)} aria-current={tab === t ? 'page' : undefined}>{label}</a>)}
           </nav>
@@ -80,6 +87,31 @@ function Existing({ id }: { id: string }) {
         </>
       )}
     </Async>
+  );
+}
+
+/** A paused survey (a new one is a draft) asks nobody: said once, above every tab, with the way to start it. */
+function PausedNotice({ survey, onActive }: { survey: SurveyView; onActive(): void }) {
+  const canEdit = useCan('analyst');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <div class="notice" role="note">
+      <p><strong>Paused:</strong> this survey asks nobody yet. Its widget, links and sends show nothing until it is active.</p>
+      {canEdit && <button type="button" disabled={busy} onClick={async () => {
+        setBusy(true);
+        setError(null);
+        try {
+          await api(`/api/v1/surveys/${encodeURIComponent(survey.id)}`, { method: 'PUT', body: { ...inputOf(draftOf(survey.definition, survey.status)), status: 'active' } });
+          onActive();
+        } catch (err) {
+          setError(explain(err, 'analyst'));
+        } finally {
+          setBusy(false);
+        }
+      }}>Make it active</button>}
+      {error && <p class="error" role="alert">{error}</p>}
+    </div>
   );
 }
 
@@ -100,25 +132,27 @@ function Results({ survey }: { survey: SurveyView }) {
       ) : (
         <>
           <div class="grid">
-            <section class="panel"><NpsHeadline figure={nps.data} change={nps.data.change} previous={nps.data.previous} label={`NPS of ${survey.name}`} /></section>
-            <section class="panel" aria-labelledby="h-s-cat"><h2 id="h-s-cat">Promoters, passives and detractors</h2><CategoryBar figure={nps.data} /></section>
-            <section class="panel" aria-labelledby="h-s-dist"><h2 id="h-s-dist">Scores</h2><Distribution counts={nps.data.distribution} /></section>
+            <section class="panel"><NpsHeadline figure={nps.data} change={nps.data.change} previous={nps.data.previous} label={`NPS of ${survey.name}`} /><WindowNote window={nps.data.window} count={nps.data.n} /></section>
+            <section class="panel" aria-labelledby="h-s-cat"><h2 id="h-s-cat">Promoters, passives and detractors</h2><WindowNote window={nps.data.window} count={nps.data.n} /><CategoryBar figure={nps.data} /></section>
+            <section class="panel" aria-labelledby="h-s-dist"><h2 id="h-s-dist">Scores</h2><WindowNote window={nps.data.window} count={nps.data.n} /><Distribution counts={nps.data.distribution} /></section>
           </div>
           <section class="panel" aria-labelledby="h-s-trend" style={{ marginTop: '1rem' }}>
             <h2 id="h-s-trend">Over time</h2>
+            {trend.data && <WindowNote window={trend.data.window} count={trend.data.points.reduce((s, p) => s + p.n, 0)} />}
             {trend.data ? <TrendChart points={trend.data.points} annotations={trend.data.annotations} height={240} /> : trend.error ? <ErrorNotice error={trend.error} /> : <Loading />}
           </section>
           <section class="panel" aria-labelledby="h-s-channel">
             <h2 id="h-s-channel">By channel</h2>
+            {byChannel.data && <WindowNote window={byChannel.data.window} count={byChannel.data.total.n} />}
             {byChannel.data ? (
-              <IntervalPlot title="NPS by channel" rows={byChannel.data.rows.map((r) => ({ label: `${r.value ?? '(not set)'} (${r.n})`, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))} reference={byChannel.data.total.nps} referenceLabel="This survey" />
+              <IntervalPlot title="NPS by channel" rows={byChannel.data.rows.map((r) => ({ label: `${r.label} (${r.n})`, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))} reference={byChannel.data.total.nps} referenceLabel="This survey" />
             ) : byChannel.error ? <ErrorNotice error={byChannel.error} /> : <Loading />}
           </section>
           <section class="panel" aria-labelledby="h-s-answers">
             <h2 id="h-s-answers">Latest answers</h2>
             {answersListIgnoresSome(filters) && <p class="small muted">Listed by time, channel and stage only: the answers list does not take segments or traits.</p>}
             {answers.error ? <ErrorNotice error={answers.error} retry={answers.reload} /> : !answers.data ? <Loading /> : (
-              <AnswerList label={`Latest answers to ${survey.name}`} items={answers.data.items.map((a) => ({ id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt, profileId: a.profileId }))} />
+              <AnswerList label={`Latest answers to ${survey.name}`} items={answers.data.items.map(answerItem)} showSurvey={false} />
             )}
           </section>
         </>

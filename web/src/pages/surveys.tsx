@@ -1,3 +1,4 @@
+import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { useTitle } from '../components/shell.tsx';
 import { Async, Empty } from '../components/states.tsx';
 import { fmtDate } from '../format.ts';
@@ -37,7 +38,7 @@ export default function Surveys() {
                     <tr key={v.id}>
                       <th scope="row" style={{ fontWeight: 'normal' }}><a href={surveyHref(v.id)}>{v.name}</a></th>
                       <td><span class={`badge ${v.status === 'active' ? 'promoter' : v.status === 'paused' ? 'warn' : ''}`}>{v.status}</span></td>
-                      <td class="hide-narrow">{CHANNELS.filter((c) => v.definition.channels?.[c]?.enabled).join(', ') || '–'}</td>
+                      <td class="hide-narrow">{CHANNELS.filter((c) => v.definition.channels?.[c]?.enabled).map((c) => dimensionValueLabel('channel', c)).join(', ') || '–'}</td>
                       <td class="num">{v.version}</td>
                       <td class="num hide-narrow">{fmtDate(v.updatedAt)}</td>
                     </tr>
