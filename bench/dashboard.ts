@@ -2,8 +2,10 @@
  * Dashboard weight and speed: the JavaScript the first page loads (the shell and the overview,
  * gzipped as the server sends it) and, in headless Chromium against a server holding the demo
  * workspace, the time from navigating to /app to the overview's trend chart being drawn (the
- * chart's performance mark, measured from the navigation's start). The first visit has an empty
- * browser cache; the later ones are a returning person's, with the hashed assets cached.
+ * chart's performance mark, measured from the navigation's start). The very first visit after the
+ * server starts is reported apart (the server reads its answers and builds its cubes then); the
+ * target is a new person's first visit to a running server, with an empty browser cache; the later
+ * ones are a returning person's, with the hashed assets cached.
  */
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -52,30 +54,40 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const signIn = await context.request.post(`${url}/api/v1/session`, { data: login });
-    if (!signIn.ok()) throw new Error(`sign-in failed: ${signIn.status()} ${await signIn.text()}`);
-    // What the app remembers of an earlier sign-in, so it asks for the session instead of showing the form.
-    await context.addInitScript(() => localStorage.setItem('advocate.signedIn', '1'));
-    // A running server has read its answers already; the first figure of a fresh process is not the page's cost.
-    await context.request.get(`${url}/api/v1/metrics/nps`);
-
-    const page = await context.newPage();
     const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const times: number[] = [];
-    for (let i = 0; i <= size.visits; i++) {
+    /** A person who signed in earlier (the app asks for the session instead of showing the form), with an empty cache. */
+    const person = async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const signIn = await context.request.post(`${url}/api/v1/session`, { data: login });
+      if (!signIn.ok()) throw new Error(`sign-in failed: ${signIn.status()} ${await signIn.text()}`);
+      await context.addInitScript(() => localStorage.setItem('advocate.signedIn', '1'));
+      const page = await context.newPage();
+      page.on('pageerror', (e) => errors.push(e.message));
+      return { context, page };
+    };
+    const visit = async (page: Awaited<ReturnType<typeof person>>['page'], label: string) => {
       await page.goto(`${url}/app`, { waitUntil: 'commit' });
       await page.locator('[data-testid=trend-chart][data-drawn=true]').waitFor({ timeout: 30_000 });
       const ms = await page.evaluate((mark) => performance.getEntriesByName(mark)[0]?.startTime ?? NaN, MARK);
-      times.push(ms);
-      opts.log(`visit ${i + 1}${i === 0 ? ' (empty cache)' : ''}: chart drawn ${ms.toFixed(0)} ms after navigation`);
-    }
+      opts.log(`${label}: chart drawn ${ms.toFixed(0)} ms after navigation`);
+      return ms;
+    };
+    // The very first page of a server that has just started (it reads its answers and builds the
+    // overview's cubes) in a browser that has just started: said, not judged.
+    const cold = await person();
+    const coldMs = await visit(cold.page, 'first visit after the server started');
+    await cold.context.close();
+    // What a new person meets on a running server: an empty browser cache, nothing of theirs cached.
+    const { context, page } = await person();
+    const times: number[] = [];
+    for (let i = 0; i <= size.visits; i++) times.push(await visit(page, `visit ${i + 1}${i === 0 ? ' (empty cache)' : ' (cached assets)'}`));
+    await context.close();
     if (errors.length) throw new Error(`the overview threw: ${errors.join('; ')}`);
     const [first, ...again] = times;
     const p50 = percentile(again, 0.5);
     rows.push(
-      { metric: 'dashboard overview chart drawn, first visit', value: first, unit: 'ms', target: `≤ ${fmt(TARGET_DRAWN_MS)}`, ok: first <= TARGET_DRAWN_MS },
+      { metric: 'dashboard overview chart drawn, first visit after server start', value: coldMs, unit: 'ms' },
+      { metric: 'dashboard overview chart drawn, first visit (empty cache)', value: first, unit: 'ms', target: `≤ ${fmt(TARGET_DRAWN_MS)}`, ok: first <= TARGET_DRAWN_MS },
       { metric: 'dashboard overview chart drawn p50, cached assets', value: p50, unit: 'ms', target: `≤ ${fmt(TARGET_DRAWN_MS)}`, ok: p50 <= TARGET_DRAWN_MS },
     );
   } finally {

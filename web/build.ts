@@ -77,10 +77,28 @@ export function measureFirstPage(dir = WEB_DIST): Pick<WebBuild, 'firstPageGzipB
   };
 }
 
+/**
+ * Lets the browser fetch the overview's chunks (and their styles) with the entry instead of after it
+ * has run: the page most visits land on would otherwise wait one more round trip per import level.
+ */
+function preloadFirstPage(dir = WEB_DIST): void {
+  const manifest = JSON.parse(readFileSync(join(dir, '.vite', 'manifest.json'), 'utf8')) as Manifest;
+  const entry = Object.keys(manifest).find((k) => manifest[k].isEntry && k.endsWith('index.html'));
+  if (!entry || !manifest[FIRST_PAGE_MODULE]) return;
+  const loaded = closure(manifest, entry);
+  const extra = [...closure(manifest, FIRST_PAGE_MODULE)].filter((k) => !loaded.has(k));
+  const scripts = extra.map((k) => `<link rel="modulepreload" crossorigin href="/app/${manifest[k].file}">`);
+  const styles = [...new Set(extra.flatMap((k) => manifest[k].css ?? []))].map((f) => `<link rel="preload" as="style" crossorigin href="/app/${f}">`);
+  const file = join(dir, 'index.html');
+  const html = readFileSync(file, 'utf8');
+  writeFileSync(file, html.replace('</head>', `${[...scripts, ...styles].join('')}</head>`));
+}
+
 export async function buildWeb(options: { quiet?: boolean } = {}): Promise<WebBuild> {
   // Imported here so that a server which never builds does not load Vite.
   const { build } = await import('vite');
   await build({ configFile: join(DIR, 'vite.config.ts'), logLevel: options.quiet ? 'silent' : 'warn' });
+  preloadFirstPage();
   // The manifest stays where Vite put it: measureFirstPage() reads it, the server never serves it.
   const files = walk(WEB_DIST).filter((f) => !relative(WEB_DIST, f).startsWith('.vite'));
   for (const file of files) {
