@@ -184,6 +184,12 @@ async function checkFigures(call: Call, key: string, zone: string, raw: Raw[]): 
   const instants = await get('/api/v1/metrics/nps?from=2026-10-25T00:30:00Z&to=2026-11-01T06:30:00%2B01:00');
   assert.deepEqual(countsOf(instants), tally(raw.filter((r) => r.at >= Date.parse('2026-10-25T00:30:00Z') && r.at < Date.parse('2026-11-01T05:30:00Z'))));
 
+  // The answers list and the behaviour table read a date alone the same way.
+  const listed = await get('/api/v1/answers?from=2026-03-08&to=2026-03-09&limit=500');
+  assert.equal(listed.items.length, day.n, `${zone}: the answers listed for 8 March are the ones counted`);
+  const behaviour = await get('/api/v1/metrics/behaviour?from=2026-03-08&to=2026-03-09');
+  assert.equal(behaviour.from, MARCH_8[zone], `${zone}: the behaviour table's 8 March`);
+
   // A filter on the local hour (read through a row index) counts the zone's midnight hour.
   const midnight = await get('/api/v1/metrics/nps?hour=00:00');
   assert.deepEqual(countsOf(midnight), tally(raw.filter((r) => at(r).hour === 0)), `${zone} midnight hour`);

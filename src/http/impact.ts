@@ -8,6 +8,7 @@ import { loadOrders } from '../analytics/orders.ts';
 import { eventTimesByProfile } from '../analytics/profile-events.ts';
 import { checkChurnDefinition, MAX_CHURN_DAYS, type ChurnDefinition } from '../domain/churn.ts';
 import { isoOrNull } from '../domain/time.ts';
+import { zoneOrUtc } from '../domain/zoned-time.ts';
 import type { Store } from '../store/db.ts';
 import { churnDefinitionOf, preferencesOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
@@ -190,11 +191,12 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
     const campaign = q.campaign?.trim() || null;
     const given = eventList(q);
     if (!campaign && !given) throw new HttpError(400, 'campaign: give a campaign name, an event name (event), or both', 'campaign');
-    const { from, to } = parseTimeRange(q);
+    const ws = request.principal.workspaceId;
+    // A date alone is a day of the workspace's calendar, as on every figure.
+    const { from, to } = parseTimeRange(q, zoneOrUtc((await preferencesOf(db, ws)).timeZone));
     const events = given ?? [...EXPOSURE_EVENTS];
     const windowDays = q.windowDays ?? 180;
     const baseline = q.baseline ?? 'existing';
-    const ws = request.principal.workspaceId;
     const [cols, exposures] = await Promise.all([opts.engine.answers(ws), firstExposures(db, ws, { events, campaign })]);
     const exposureLabel = `${events.map((e) => `"${e}"`).join(' or ')} events${campaign ? ` naming campaign "${campaign}"` : ''}`;
     const result = campaignImpact(cols, exposures, { windowDays, from, to, baseline, exposureLabel });
@@ -231,11 +233,12 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
   }, async (request, reply) => {
     const q = request.query as Query & { days?: number; churnDays?: number; churnEvent?: string };
     const ws = request.principal.workspaceId;
-    const { from, to } = parseTimeRange(q);
-    const asOf = parseTimeParam(q.asOf as string | undefined, 'asOf') ?? Date.now();
+    const prefs = await preferencesOf(db, ws);
+    const zone = zoneOrUtc(prefs.timeZone);
+    const { from, to } = parseTimeRange(q, zone);
+    const asOf = parseTimeParam(q.asOf as string | undefined, 'asOf', zone) ?? Date.now();
     const days = q.days ?? 90;
     const churn = churnOverride(await churnDefinitionOf(db, ws), q);
-    const prefs = await preferencesOf(db, ws);
     // Orders from a year before the earliest answer that can count (revenue weights look back that far).
     const ordersFrom = from != null ? from - 365 * DAY : undefined;
     const [cols, orders, churnEvents] = await Promise.all([

@@ -268,8 +268,9 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     },
   }, async (request) => {
     const q = request.query as { from?: string; to?: string };
-    const to = parseTimeParam(q.to, 'to') ?? Date.now() + 1;
-    const from = parseTimeParam(q.from, 'from') ?? to - 366 * 86_400_000;
+    const zone = timeZoneOf(await engine.answers(request.principal.workspaceId));
+    const to = parseTimeParam(q.to, 'to', zone) ?? Date.now() + 1;
+    const from = parseTimeParam(q.from, 'from', zone) ?? to - 366 * 86_400_000;
     return { items: (await annotationsBetween(opts.store.db, request.principal.workspaceId, from, to)).map(annotationView) };
   });
 
