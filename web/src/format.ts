@@ -156,7 +156,12 @@ export function fmtValue(v: unknown): string {
 // Segment's e-commerce spec names its money properties; an order's are in the workspace currency.
 const MONEY_PROPERTIES = /^(revenue|total|subtotal|price|value|tax|shipping|discount|amount|lifetime_?value|ltv|lifetime_?revenue|spend|spent)$/i;
 
-/** An event property or trait: money ones (revenue, total, price…) as money, the rest as fmtValue. */
+/** An event property or trait: money ones (revenue, total, price…) as money, instants in the workspace's zone, the rest as fmtValue. */
+// A full ISO 8601 instant, as Segment's created_at and most CDP traits carry dates.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
 export function fmtProperty(key: string, v: unknown, p = current): string {
-  return typeof v === 'number' && MONEY_PROPERTIES.test(key) ? fmtMoney(v, undefined, p) : fmtValue(v);
+  if (typeof v === 'number' && MONEY_PROPERTIES.test(key)) return fmtMoney(v, undefined, p);
+  if (typeof v === 'string' && ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v))) return fmtDateTime(Date.parse(v), p);
+  return fmtValue(v);
 }

@@ -1,6 +1,17 @@
 import { fmtInt, fmtInterval, fmtNps, fmtP, fmtPct, fmtSigned } from '../format.ts';
 import type { Difference, NpsFigure } from '../types.ts';
 
+const FEW_TEXT = 'few answers: the 95% interval is wider than ±10 points (about fewer than 100 answers)';
+
+/** The low-sample badge, with its threshold said in a tooltip and to screen readers. */
+export function FewAnswers({ label = 'few' }: { label?: string }) {
+  return (
+    <span class="badge warn" title={FEW_TEXT}>
+      <span aria-hidden="true">{label}</span><span class="visually-hidden">{FEW_TEXT}</span>
+    </span>
+  );
+}
+
 /** The headline figure: NPS, its 95% interval, how many answers, and the change from the period before. */
 export function NpsHeadline({ figure, change, previous, label = 'NPS' }: { figure: NpsFigure; change?: Difference | null; previous?: NpsFigure | null; label?: string }) {
   return (
@@ -9,7 +20,7 @@ export function NpsHeadline({ figure, change, previous, label = 'NPS' }: { figur
       <div class="kpi" data-testid="nps-value">{fmtNps(figure.nps)}</div>
       <p class="kpi-sub">
         95% interval {fmtInterval(figure.adjusted.low, figure.adjusted.high)} · {fmtInt(figure.n)} answers
-        {figure.lowSample && <> · <span class="badge warn" title="The interval is wider than ±10 points">few answers</span></>}
+        {figure.lowSample && <> · <FewAnswers label="few answers" /></>}
       </p>
       {change && previous && <ChangeLine change={change} previous={previous} />}
     </div>

@@ -7,16 +7,6 @@ import { fmtNps } from '../format.ts';
  */
 export const fmtRowNps = (v: number | null | undefined) => fmtNps(v, 0);
 
-const FEW_TEXT = 'few answers: the 95% interval is wider than ±10 points (about fewer than 100 answers)';
-
-/** The low-sample badge, with its threshold said in a tooltip and to screen readers. */
-export function FewAnswers() {
-  return (
-    <span class="badge warn" title={FEW_TEXT}>
-      <span aria-hidden="true">few</span><span class="visually-hidden">{FEW_TEXT}</span>
-    </span>
-  );
-}
 
 export interface IntervalRow {
   label: string;

@@ -6,6 +6,7 @@ import { useCan } from '../session.ts';
 import type { Condition, SurveyView } from '../types.ts';
 import { useApi } from '../use-api.ts';
 import { ConditionsEditor } from './conditions.tsx';
+import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { Async } from './states.tsx';
 
 interface Run {
@@ -66,7 +67,7 @@ export function SurveyRuns({ survey }: { survey: SurveyView }) {
                   {r.items.map((run) => (
                     <tr key={run.id}>
                       <td>{fmtDateTime(run.createdAt)}</td>
-                      <td>{run.channel}{run.kind !== 'audience' ? ` (${run.kind})` : ''}</td>
+                      <td>{dimensionValueLabel('channel', run.channel)}{run.kind !== 'audience' ? ` (${run.kind === 'schedule' ? 'scheduled' : run.kind})` : ''}</td>
                       <td>{run.status}</td>
                       <td class="num">{Math.round(run.progress.percent)}%</td>
                       <td class="num">{fmtInt(run.scheduled)}</td>

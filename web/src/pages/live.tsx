@@ -6,6 +6,7 @@ import { useTitle } from '../components/shell.tsx';
 import { ErrorNotice, Loading } from '../components/states.tsx';
 import type { Answer, LiveAnswer } from '../types.ts';
 import { useApi } from '../use-api.ts';
+import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 
 const KEEP = 200;
 
@@ -41,7 +42,7 @@ export default function Live() {
         profileId: a.profileId, person: a.person, personLabel: a.personLabel, surveyId: a.surveyId, surveyTitle: a.surveyTitle, fresh: true,
       };
       setItems((now) => merge([item], now));
-      setAnnounce(`New answer: ${a.score} by ${a.channel} from ${a.personLabel}`);
+      setAnnounce(`New answer: ${a.score} by ${dimensionValueLabel('channel', a.channel)} from ${a.personLabel}`);
     },
   }), [attempt]);
 

@@ -8,6 +8,7 @@ import { Async, ErrorNotice, Loading } from '../components/states.tsx';
 import { categoryOf, fmtDate, fmtDateTime, fmtDecimal, fmtInt, fmtMoney, fmtPct, fmtProperty, fmtValue } from '../format.ts';
 import type { Answer, ChurnRisk, Profile, TimelineItem } from '../types.ts';
 import { surveyHref } from '../routes.ts';
+import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { useApi } from '../use-api.ts';
 
 const COMPUTED_LABELS: Record<string, string> = {
@@ -39,7 +40,7 @@ export default function ProfilePage() {
               </p>
             </div>
             <div class="row">
-              {typeof p.computed.journeyStage === 'string' && <span class="badge">{p.computed.journeyStage}</span>}
+              {typeof p.computed.journeyStage === 'string' && <span class="badge">{dimensionValueLabel('stage', p.computed.journeyStage)}</span>}
               {p.computed.latestNps && <span class={`badge ${p.computed.latestNps.category}`}>Latest NPS {p.computed.latestNps.score} ({p.computed.latestNps.category})</span>}
             </div>
           </div>
@@ -50,7 +51,7 @@ export default function ProfilePage() {
               <h2 id="h-computed">Computed traits</h2>
               <dl class="facts">
                 {Object.entries(p.computed).filter(([k]) => k !== 'latestNps').map(([k, v]) => (
-                  <Fact key={k} term={COMPUTED_LABELS[k] ?? k} value={DATES.has(k) ? fmtDate(v as string) : k === 'lifetimeRevenue' ? fmtMoney(v as number) : typeof v === 'number' && Number.isInteger(v) ? fmtInt(v) : fmtValue(v)} />
+                  <Fact key={k} term={COMPUTED_LABELS[k] ?? k} value={DATES.has(k) ? fmtDate(v as string) : k === 'lifetimeRevenue' ? fmtMoney(v as number) : k === 'journeyStage' ? dimensionValueLabel('stage', v as string | null) : typeof v === 'number' && Number.isInteger(v) ? fmtInt(v) : fmtValue(v)} />
                 ))}
               </dl>
             </section>
@@ -69,7 +70,7 @@ export default function ProfilePage() {
               <section class="panel" aria-labelledby="h-ids">
                 <h2 id="h-ids">Identities</h2>
                 <ul class="small" style={{ paddingLeft: '1.1rem', margin: 0 }}>
-                  {p.identities.map((i) => <li key={`${i.kind}:${i.value}`}><strong>{i.kind}</strong> <span style={{ overflowWrap: 'anywhere' }}>{i.value}</span> <span class="muted">since {fmtDate(i.since)}</span></li>)}
+                  {p.identities.map((i) => <li key={`${i.kind}:${i.value}`}><strong>{i.kind}</strong> <span style={{ overflowWrap: 'anywhere' }}>{i.value}</span> <span class="muted">linked {fmtDate(i.since)}</span></li>)}
                 </ul>
                 {p.mergedFrom.length > 0 && (
                   <p class="small muted" style={{ marginTop: '.5rem' }}>Merged from {p.mergedFrom.map((m) => `${m.profileId} (${m.reason}, ${fmtDate(m.at)})`).join('; ')}</p>
@@ -217,7 +218,7 @@ function Timeline({ id }: { id: string }) {
               {e.answer ? (
                 <>
                   {e.answer.comment && <p class="comment" style={{ margin: '.2rem 0', whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{e.answer.comment}</p>}
-                  <p class="small muted" style={{ margin: 0 }}>{e.answer.channel}{e.answer.surveyId && <> · {e.answer.surveyTitle ? <a href={surveyHref(e.answer.surveyId)}>{e.answer.surveyTitle}</a> : e.answer.surveyId}</>}</p>
+                  <p class="small muted" style={{ margin: 0 }}>{dimensionValueLabel('channel', e.answer.channel)}{e.answer.surveyId && <> · {e.answer.surveyTitle ? <a href={surveyHref(e.answer.surveyId)}>{e.answer.surveyTitle}</a> : e.answer.surveyId}</>}</p>
                 </>
               ) : <EventDetails e={e} />}
             </li>
