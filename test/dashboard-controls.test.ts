@@ -8,11 +8,10 @@
  * suites' concern (test/traits.test.ts covers the traits API on both backends).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createDemoWorkspace, type DemoWorkspace } from '../src/demo/load.ts';
 import { buildApp } from '../src/http/app.ts';
 import { addMember } from '../src/store/accounts.ts';
@@ -20,11 +19,9 @@ import type { Store } from '../src/store/db.ts';
 import { buildWeb } from '../web/build.ts';
 import { fmtNps } from '../web/src/format.ts';
 import { artifactsDir, backends } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
 import { keyedCaller, type Call } from './helpers/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 // The person shares the workspace's name, as the demo login does: the header must still tell them apart.
 const USER = { email: 'demo-admin@example.com', name: 'Demo', password: 'correct horse battery staple' };
 const SEGMENTS = ['Pro plan customers', 'Repeat buyers who are detractors'];
@@ -40,31 +37,13 @@ const contexts: BrowserContext[] = [];
 const secret = () => demo.secretKey;
 const shot = (page: Page, name: string, width: number) => page.screenshot({ path: join(artifactsDir(), `controls-${name}-${width}.png`), fullPage: true });
 
-/** Console errors, uncaught exceptions, 5xx replies and dialogs: all must stay empty. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()} (${page.url()})`));
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message} (${page.url()})`));
-  page.on('response', (r) => r.status() >= 500 && problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog (${d.type()}): ${d.message()}`);
-    void d.dismiss();
-  });
-  return problems;
-}
-
 /** Signs in on the way to `path` (the sign-in page brings the person back there). */
 async function open(width: number, path: string) {
   const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
   contexts.push(context);
   const page = await context.newPage();
   const problems = watch(page);
-  await page.goto(`${url}${path}`);
-  await page.waitForURL(/\/app\/sign-in/);
-  await page.getByLabel('Email').fill(USER.email);
-  await page.getByLabel('Password').fill(USER.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('header.topbar').waitFor();
+  await signIn(page, `${url}${path}`, USER);
   return { context, page, problems };
 }
 
@@ -97,7 +76,7 @@ after(async () => {
 
 describe('dashboard controls in Chromium', { skip: NO_BROWSER }, () => {
   before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
 
   it('shows the person (name and email) and the workspace apart, and signs out for real at 1280 and 390 px', { timeout: 90_000 }, async () => {

@@ -8,11 +8,10 @@
  * a first visit that fetches none of the figures it was served.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createDemoWorkspace, type DemoWorkspace } from '../src/demo/load.ts';
 import { BENCHMARKS, INDUSTRIES } from '../src/domain/benchmarks.ts';
 import { zoneOrUtc } from '../src/domain/zoned-time.ts';
@@ -22,14 +21,12 @@ import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildWeb } from '../web/build.ts';
 import { artifactsDir, backends, forEachBackend } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, watch } from './helpers/browser.ts';
 import { keyedCaller, startServer, type Call } from './helpers/server.ts';
 
 process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 const DAY = 86_400_000;
 const ZONE = 'America/New_York';
 
@@ -220,7 +217,7 @@ describe('figures in Chromium', { skip: NO_BROWSER }, () => {
     const put = await call('PUT', '/api/v1/settings/workspace', demo.secretKey, { timeZone: ZONE, industry: null });
     assert.equal(put.status, 200, put.text);
     assert.equal((await call('POST', '/api/v1/churn/model', demo.secretKey)).status, 201);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -247,9 +244,7 @@ describe('figures in Chromium', { skip: NO_BROWSER }, () => {
       }).observe({ type: 'layout-shift', buffered: true });
     });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-    page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+    const problems = watch(page);
     const metricRequests: string[] = [];
     page.on('request', (r) => /\/api\/v1\/(metrics\/(nps|trend|benchmarks|dimensions)|session)/.test(r.url()) && metricRequests.push(r.url()));
     return { page, problems, metricRequests };

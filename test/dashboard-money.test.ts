@@ -5,22 +5,19 @@
  * at 1280 and 390 px into test-artifacts/. SQLite only, like the other browser tests.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createDemoWorkspace, type DemoWorkspace } from '../src/demo/load.ts';
 import { buildApp } from '../src/http/app.ts';
 import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildWeb } from '../web/build.ts';
 import { artifactsDir, backends } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
 import { keyedCaller, type Call } from './helpers/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 const DAY = 86_400_000;
 // Euros as de-DE writes them: "1.380,50 €" (a no-break space before the sign).
 const EUROS = /^-?\d{1,3}(\.\d{3})*,\d{2}\s€$/;
@@ -51,7 +48,7 @@ describe('money on the dashboard in the workspace currency', { skip: NO_BROWSER 
   let buyer: string;
 
   before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     const key = server.demo.secretKey;
     const put = await server.call('PUT', '/api/v1/settings/workspace', key, { currency: 'EUR', locale: 'de-DE', timeZone: 'Europe/Berlin' });
     assert.equal(put.status, 200, put.text);
@@ -74,18 +71,12 @@ describe('money on the dashboard in the workspace currency', { skip: NO_BROWSER 
     await browser?.close();
   });
 
-  async function signIn(width: number): Promise<{ page: Page; problems: string[] }> {
+  async function open(width: number): Promise<{ page: Page; problems: string[] }> {
     // The browser speaks American English: what the page shows must come from the workspace.
     const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'en-US', timezoneId: 'America/Los_Angeles', reducedMotion: 'reduce' });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-    page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-    await page.goto(`${server.url}/app`);
-    await page.getByLabel('Email').fill(server.admin.email);
-    await page.getByLabel('Password').fill(server.admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('header.topbar').waitFor();
+    const problems = watch(page);
+    await signIn(page, `${server.url}/app`, server.admin);
     return { page, problems };
   }
 
@@ -93,7 +84,7 @@ describe('money on the dashboard in the workspace currency', { skip: NO_BROWSER 
 
   it('shows euros with German grouping on the impact page, in the behaviour table, its findings and the churn reasons', { timeout: 120_000 }, async () => {
     for (const width of [1280, 390]) {
-      const { page, problems } = await signIn(width);
+      const { page, problems } = await open(width);
       await page.goto(`${server.url}/app/impact`);
       const behaviour = page.locator('#behaviour');
       await behaviour.getByRole('table').waitFor();
@@ -131,7 +122,7 @@ describe('money on the dashboard in the workspace currency', { skip: NO_BROWSER 
 
   it('shows a person\'s lifetime value and orders in euros, and their days in the workspace\'s time zone', { timeout: 120_000 }, async () => {
     for (const width of [1280, 390]) {
-      const { page, problems } = await signIn(width);
+      const { page, problems } = await open(width);
       await page.goto(`${server.url}/app/people/${buyer}`);
       await page.getByRole('heading', { level: 1, name: 'Greta Geld' }).waitFor();
       const computed = page.locator('section[aria-labelledby=h-computed]');

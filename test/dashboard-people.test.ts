@@ -6,24 +6,21 @@
  * Chromium at 1280 and 390 px, on SQLite (the storage side is test/people-names.test.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildApp } from '../src/http/app.ts';
 import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildWeb } from '../web/build.ts';
 import { artifactsDir, backends } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
 import { keyedCaller, workspaceWithKeys, type Call, type TestWorkspace } from './helpers/server.ts';
 
 process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 const WIDTHS = [1280, 390] as const;
 const HOSTILE = '<img src=x onerror=alert(1)><b>Mallory</b>';
 const SURVEY = 'Post-purchase NPS';
@@ -86,7 +83,7 @@ describe('people and surveys named in the dashboard', { skip: NO_BROWSER }, () =
   let browser: Browser;
 
   before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -95,19 +92,8 @@ describe('people and surveys named in the dashboard', { skip: NO_BROWSER }, () =
   async function open(width: number) {
     const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()} (${page.url()})`));
-    page.on('pageerror', (e) => problems.push(`uncaught: ${e.message} (${page.url()})`));
-    page.on('response', (r) => r.status() >= 500 && problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`));
-    page.on('dialog', (d) => {
-      problems.push(`dialog (${d.type()}): ${d.message()}`);
-      void d.dismiss();
-    });
-    await page.goto(`${url}/app`);
-    await page.getByLabel('Email').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('header.topbar').waitFor();
+    const problems = watch(page);
+    await signIn(page, `${url}/app`, admin);
     return { page, problems, close: () => context.close() };
   }
 

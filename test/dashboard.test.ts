@@ -7,12 +7,11 @@
  * Browser tests run on SQLite only: the dashboard talks HTTP, storage is the other suites' concern.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createDemoWorkspace, type DemoWorkspace } from '../src/demo/load.ts';
 import { buildApp } from '../src/http/app.ts';
 import { webApp } from '../src/http/web-app.ts';
@@ -23,12 +22,9 @@ import { buildWeb, FIRST_PAGE_GZIP_BUDGET, type WebBuild } from '../web/build.ts
 import { parseFilters, timeWindow } from '../web/src/filters.ts';
 import { fmtNps } from '../web/src/format.ts';
 import { artifactsDir, backends, tmpDir } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
 import { keyedCaller, type Call } from './helpers/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-// Locally a missing browser skips the browser tests, visibly; in CI (.ci/run installs it) it fails them.
-const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 const WIDTHS = [1280, 390] as const;
 // Pages with NPS figures, each of which must say the time and the population it covers.
 const FIGURE_PAGES = new Set(['overview', 'breakdowns', 'demo-survey-results', 'impact']);
@@ -143,20 +139,6 @@ describe('dashboard build and serving', () => {
 // ---------------------------------------------------------------------------------------------
 // In the browser
 
-/** Console errors, uncaught exceptions and dialogs of a page: all three must stay empty. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()} (${page.url()})`));
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message} (${page.url()})`));
-  // The console names only the page; the failing request itself is what a fix needs.
-  page.on('response', (r) => r.status() >= 500 && problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog (${d.type()}): ${d.message()}`);
-    void d.dismiss();
-  });
-  return problems;
-}
-
 const shot = (page: Page, name: string, width: number) => page.screenshot({ path: join(artifactsDir(), `dashboard-${name}-${width}.png`), fullPage: true });
 
 describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
@@ -167,7 +149,7 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
   let demoSurvey: { id: string; name: string };
 
   before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     const answers = await server.call('GET', '/api/v1/answers?limit=1', server.demo.secretKey);
     profileId = answers.json.items[0].profileId;
     // The clock trains the churn model in the background; the pages are walked with one in place.
@@ -194,11 +176,7 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     contexts.push(context);
     const page = await context.newPage();
     const problems = watch(page);
-    await page.goto(`${server.url}/app`);
-    await page.getByLabel('Email').fill(who.email);
-    await page.getByLabel('Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('header.topbar').waitFor();
+    await signIn(page, `${server.url}/app`, who);
     return { page, problems };
   }
 

@@ -5,20 +5,17 @@
  * talks HTTP, the storage paths are covered above).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { insertContact } from '../src/store/contacts.ts';
 import type { Store } from '../src/store/db.ts';
 import { SCRIPT } from '../src/surveys/pages.ts';
 import { signContactToken } from '../src/surveys/tokens.ts';
 import { artifactsDir, backends, forEachBackend } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, watch, type WatchOptions } from './helpers/browser.ts';
 import { basic, startServer, type TestServer } from './helpers/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 const XSS = '<img src=x onerror=alert(1)>';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const inSeconds = (s: number) => Math.floor(Date.now() / 1000) + s;
@@ -292,18 +289,9 @@ forEachBackend('pages: kiosk and open links, their QR codes, and who may make th
 // ---------------------------------------------------------------------------------------------
 // In the browser
 
-/** Console errors (CSP violations among them), uncaught exceptions and dialogs: all must stay empty. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()} (${m.location().url})`));
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} ${r.url()}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog (${d.type()}): ${d.message()}`);
-    void d.dismiss();
-  });
-  return problems;
-}
+// Console errors (CSP violations among them) named by their source, and any 4xx too: a survey page
+// a respondent opens makes no request that fails.
+const STRICT: WatchOptions = { consoleAt: 'source', httpFrom: 400 };
 
 const isResponse = (r: { url(): string; request(): { method(): string } }) => r.request().method() === 'POST' && /\/api\/v1\/responses\/[^/]+$/.test(new URL(r.url()).pathname);
 
@@ -315,7 +303,7 @@ describe('hosted survey pages in Chromium', { skip: NO_BROWSER }, () => {
   before(async () => {
     store = await backends()[0].open();
     s = await startServer(store);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -328,7 +316,7 @@ describe('hosted survey pages in Chromium', { skip: NO_BROWSER }, () => {
     const { json } = await s.call('POST', `/api/v1/surveys/${surveyId}/links`, s.ws.secretKey, { kind: 'kiosk', location: 'Store 12' });
     const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'en-US', hasTouch: true });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = watch(page, STRICT);
     await page.clock.install(); // real time until fast-forwarded
     await page.goto(json.url);
     const question = page.getByRole('heading', { name: 'How likely are you to recommend Acme to a friend or colleague?' });
@@ -385,7 +373,7 @@ describe('hosted survey pages in Chromium', { skip: NO_BROWSER }, () => {
     const token = await signContactToken(store.db, { w: s.ws.id, c: 'con_browser1', s: surveyId, v: 1, ch: 'email', em: 'k@example.com', x: inSeconds(3600) });
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = watch(page, STRICT);
     await page.goto(`${s.url}/s/${token}`);
     await page.getByRole('group', { name: 'How likely are you to recommend Acme to a friend or colleague?' }).waitFor();
     const layout = await page.evaluate(() => ({
@@ -430,7 +418,7 @@ describe('hosted survey pages in Chromium', { skip: NO_BROWSER }, () => {
     const token = await signContactToken(store.db, { w: s.ws.id, c: 'con_nojs', s: surveyId, v: 1, ch: 'email', x: inSeconds(3600) });
     const context = await browser.newContext({ viewport: { width: 360, height: 740 }, javaScriptEnabled: false });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = watch(page, STRICT);
     await page.goto(`${s.url}/s/${token}`);
     await page.getByRole('link', { name: '4', exact: true }).click();
     await page.waitForURL(/\?score=4$/);

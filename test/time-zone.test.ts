@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { AnswerColumns } from '../src/analytics/columns.ts';
 import { setTimeZone } from '../src/analytics/dimensions.ts';
 import { countBy, countDim } from '../src/analytics/query.ts';
@@ -12,6 +10,7 @@ import type { AnswerFact } from '../src/store/answer-feed.ts';
 import { buildWeb } from '../web/build.ts';
 import { fmtNps } from '../web/src/format.ts';
 import { artifactsDir, backends, forEachBackend } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { addUser } from './helpers/sign-in.ts';
 
@@ -309,9 +308,6 @@ it('day cubes in a time zone agree with a full scan, across clock changes and af
   }
 });
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 
 // The dashboard asks for whole days of the workspace's zone: a custom range from its midnight, the
 // last 30 days up to its next midnight. In the browser on SQLite only, as test/dashboard.test.ts.
@@ -320,7 +316,7 @@ describe('time zones in the dashboard', { skip: NO_BROWSER }, () => {
     await buildWeb({ quiet: true });
     const store = await backends()[0].open();
     const s = await startServer(store);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
       const zone = 'Asia/Kolkata';
       const raw = answerTimes();
@@ -332,19 +328,13 @@ describe('time zones in the dashboard', { skip: NO_BROWSER }, () => {
       // The browser's own zone is another one: the workspace's must win.
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'America/Los_Angeles', reducedMotion: 'reduce' });
       const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-      page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+      const problems = watch(page);
       const asked: URL[] = [];
       page.on('request', (r) => {
         const url = new URL(r.url());
         if (url.pathname.startsWith('/api/v1/metrics/') && url.searchParams.has('from')) asked.push(url);
       });
-      await page.goto(`${s.url}/app`);
-      await page.getByLabel('Email').fill(user.email);
-      await page.getByLabel('Password').fill(user.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.locator('header.topbar').waitFor();
+      await signIn(page, `${s.url}/app`, user);
 
       // One custom day, 8 March: from Kolkata's midnight (18:30 UTC the day before) to the next.
       asked.length = 0;

@@ -5,25 +5,21 @@
  * Browser tests run on SQLite only: the widget talks HTTP, the storage paths are the other suites'.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildApp } from '../src/http/app.ts';
 import { widgetAsset } from '../src/http/widget-asset.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildWidget, WIDGET_GZIP_BUDGET } from '../widget/build.ts';
 import { artifactsDir, backends } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, watch } from './helpers/browser.ts';
 import { keyedCaller, workspaceWithKeys, type TestWorkspace } from './helpers/server.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-// Locally a missing browser skips the browser tests, visibly; in CI (.ci/run installs it) it fails them.
-const NO_BROWSER = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
 
 const XSS = '<img src=x onerror=alert(1)>';
 const QUESTION = 'How likely are you to recommend Acme to a friend?';
@@ -124,18 +120,6 @@ async function startWidgetServer(store: Store): Promise<Server> {
   };
 }
 
-/** Console errors, uncaught exceptions and dialogs of a page: all three must stay empty. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog (${d.type()}): ${d.message()}`);
-    void d.dismiss();
-  });
-  return problems;
-}
-
 /** The widget's shadow root's focused element, as role/name, or the page's focused element's id. */
 function focused(page: Page): Promise<string> {
   return page.evaluate(() => {
@@ -173,7 +157,7 @@ describe('web widget in Chromium', { skip: NO_BROWSER }, () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     surveyId = created.json.survey.id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
 
   after(async () => {

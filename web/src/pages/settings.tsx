@@ -8,6 +8,7 @@ import { fmtDate } from '../format.ts';
 import { INDUSTRIES } from '../../../src/domain/benchmarks.ts';
 import { useCan, useSession, type Preferences, type Role } from '../session.ts';
 import type { Key, User } from '../types.ts';
+import { useSettingsForm, type SettingsMessage } from '../settings-form.ts';
 import { useApi } from '../use-api.ts';
 
 export default function Settings() {
@@ -208,6 +209,11 @@ function Users() {
   );
 }
 
+/** How the last save of a settings panel went. */
+function SaveMessage({ message }: { message: SettingsMessage | null }) {
+  return message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>;
+}
+
 interface ChurnDefinition {
   inactiveDays: number;
   event: string | null;
@@ -215,37 +221,28 @@ interface ChurnDefinition {
 
 /** Who counts as churned: read by the behaviour analysis and the churn-risk model alike. */
 function Churn() {
-  const setting = useApi<{ churn: ChurnDefinition; defaults: ChurnDefinition }>('/api/v1/settings/churn');
-  const [draft, setDraft] = useState<{ days: string; event: string } | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const { setting, draft, setDraft, form, message, save } = useSettingsForm<{ churn: ChurnDefinition; defaults: ChurnDefinition }, { days: string; event: string }>(
+    '/api/v1/settings/churn',
+    ({ churn }) => ({ days: String(churn.inactiveDays), event: churn.event ?? '' }),
+  );
   const current = setting.data?.churn;
-  const form = draft ?? (current ? { days: String(current.inactiveDays), event: current.event ?? '' } : null);
   const changed = !!draft && !!current && (draft.days !== String(current.inactiveDays) || draft.event.trim() !== (current.event ?? ''));
 
-  async function save(e: Event) {
+  function submit(e: Event) {
     e.preventDefault();
     if (!form) return;
-    setMessage(null);
-    try {
-      await api('/api/v1/settings/churn', { method: 'PUT', body: { inactiveDays: Number(form.days), event: form.event.trim() || null } });
-      setMessage({ text: 'Saved. The churn-risk model retrains with it on its next daily run, or now from Impact.', error: false });
-      // Keep showing what was saved until the reload lands: dropping the draft first would flash the old
-      // values and let a keystroke in between land on them.
-      setDraft({ days: form.days, event: form.event.trim() });
-      setting.reload();
-    } catch (err) {
-      setMessage({ text: explain(err, 'admin'), error: true });
-    }
+    const body = { inactiveDays: Number(form.days), event: form.event.trim() || null };
+    void save(body, 'Saved. The churn-risk model retrains with it on its next daily run, or now from Impact.', () => ({ days: form.days, event: form.event.trim() }));
   }
 
   return (
     <section class="panel" aria-labelledby="h-churn-def" style={{ marginTop: '1rem' }}>
       <h2 id="h-churn-def">Churn definition</h2>
       <p class="small muted">Who counts as churned in the behaviour analysis and the churn-risk model.</p>
-      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <SaveMessage message={message} />
       <Async state={setting}>
         {() => form && (
-          <form onSubmit={save}>
+          <form onSubmit={submit}>
             <div class="form-grid">
               <div class="field">
                 <label for="c-days">No order for (days)</label>
@@ -278,28 +275,17 @@ const EMPTY_DELIVERY = { host: '', port: '587', secure: false, user: '', pass: '
  * are never shown: left blank, the stored one is kept.
  */
 function Delivery() {
-  const setting = useApi<DeliverySettings>('/api/v1/settings/delivery');
-  const [draft, setDraft] = useState<typeof EMPTY_DELIVERY | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
-  const d = setting.data;
-  const form = draft ?? (d ? {
+  const delivery = useSettingsForm<DeliverySettings, typeof EMPTY_DELIVERY>('/api/v1/settings/delivery', (d) => ({
     host: d.smtp?.host ?? '', port: String(d.smtp?.port ?? 587), secure: !!d.smtp?.secure, user: d.smtp?.user ?? '', pass: '', from: d.smtp?.from ?? '',
     smsUrl: d.sms?.url ?? '', sid: d.sms?.accountSid ?? '', token: '', smsFrom: d.sms?.from ?? '', publicUrl: d.publicUrl ?? '',
-  } : null);
+  }));
+  const { setting, draft, setDraft, form, message } = delivery;
+  const d = setting.data;
   const edit = (patch: Partial<typeof EMPTY_DELIVERY>) => form && setDraft({ ...form, ...patch });
 
-  async function save(body: Record<string, unknown>, done: string, shown: typeof EMPTY_DELIVERY | null) {
-    setMessage(null);
-    try {
-      await api('/api/v1/settings/delivery', { method: 'PUT', body });
-      setMessage({ text: done, error: false });
-      // What was saved stays on screen (secrets blanked) rather than the pre-save values until the reload lands.
-      setDraft(shown && { ...shown, pass: '', token: '' });
-      setting.reload();
-    } catch (err) {
-      setMessage({ text: explain(err, 'admin'), error: true });
-    }
-  }
+  // What was saved stays on screen, its secrets blanked: never shown, and left blank the saved one is kept.
+  const save = (body: Record<string, unknown>, done: string, shown: typeof EMPTY_DELIVERY | null) =>
+    delivery.save(body, done, () => shown && { ...shown, pass: '', token: '' });
 
   function submit(e: Event) {
     e.preventDefault();
@@ -326,7 +312,7 @@ function Delivery() {
     <section class="panel" aria-labelledby="h-delivery" style={{ marginTop: '1rem' }}>
       <h2 id="h-delivery">Email and text delivery</h2>
       <p class="small muted">Needed for email and SMS surveys. Passwords and tokens are never shown: leave them blank to keep the saved one.</p>
-      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <SaveMessage message={message} />
       <Async state={setting}>
         {() => form && (
           <form onSubmit={submit}>
@@ -377,40 +363,28 @@ const LOCALES = ['en-US', 'en-GB', 'en-CA', 'en-AU', 'de-DE', 'de-AT', 'de-CH', 
  */
 function WorkspacePreferences() {
   const { refresh } = useSession();
-  const setting = useApi<{ preferences: Preferences; defaults: Preferences }>('/api/v1/settings/workspace');
-  const [draft, setDraft] = useState<Preferences | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const { setting, draft, setDraft, form, message, save } = useSettingsForm<{ preferences: Preferences; defaults: Preferences }, Preferences>('/api/v1/settings/workspace', (d) => d.preferences);
   const current = setting.data?.preferences;
-  const form = draft ?? current ?? null;
   const changed = !!draft && !!current && (['currency', 'locale', 'timeZone', 'industry'] as const).some((k) => (draft[k] ?? '') !== (current[k] ?? ''));
   const zones = supported('timeZone');
   const currencies = supported('currency');
 
-  async function save(e: Event) {
+  function submit(e: Event) {
     e.preventDefault();
     if (!form) return;
-    setMessage(null);
-    try {
-      const body = { currency: form.currency.trim(), locale: form.locale.trim(), timeZone: form.timeZone.trim(), industry: form.industry || null };
-      const saved = await api<{ preferences: Preferences }>('/api/v1/settings/workspace', { method: 'PUT', body });
-      setMessage({ text: 'Saved. Every page and export uses these from now on.', error: false });
-      // What the server kept (canonical names) stays on screen; the session carries it to every page.
-      setDraft(saved.preferences);
-      setting.reload();
-      await refresh();
-    } catch (err) {
-      setMessage({ text: explain(err, 'admin'), error: true });
-    }
+    const body = { currency: form.currency.trim(), locale: form.locale.trim(), timeZone: form.timeZone.trim(), industry: form.industry || null };
+    // What the server kept (canonical names) stays on screen; the session carries it to every page.
+    void save<{ preferences: Preferences }>(body, 'Saved. Every page and export uses these from now on.', (saved) => saved.preferences, refresh);
   }
 
   return (
     <section class="panel" id="workspace" aria-labelledby="h-workspace">
       <h2 id="h-workspace">Workspace</h2>
       <p class="small muted">The currency money is in, how numbers and dates are written, the time zone whose midnight starts the workspace's days, and the industry its NPS is compared with.</p>
-      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <SaveMessage message={message} />
       <Async state={setting}>
         {() => form && (
-          <form onSubmit={save}>
+          <form onSubmit={submit}>
             <div class="form-grid">
               <div class="field">
                 <label for="w-currency">Currency</label>
@@ -449,40 +423,31 @@ function WorkspacePreferences() {
 
 /** How often anyone may be asked, whatever the survey or channel: the workspace's, so it lives here rather than in one survey's form. */
 function Fatigue() {
-  const policy = useApi<{ maxSurveys: number; perDays: number }>('/api/v1/settings/contact-policy');
-  const [draft, setDraft] = useState<{ max: string; days: string } | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const { setting: policy, draft, setDraft, form, message, save } = useSettingsForm<{ maxSurveys: number; perDays: number }, { max: string; days: string }>(
+    '/api/v1/settings/contact-policy',
+    (p) => ({ max: String(p.maxSurveys), days: String(p.perDays) }),
+  );
   const current = policy.data;
-  const form = draft ?? (current ? { max: String(current.maxSurveys), days: String(current.perDays) } : null);
   const changed = !!draft && !!current && (draft.max !== String(current.maxSurveys) || draft.days !== String(current.perDays));
   // Opened from a survey's form (…/settings#fatigue): bring the panel into view once it is there.
   useEffect(() => {
     if (form && location.hash === '#fatigue') document.getElementById('fatigue')?.scrollIntoView();
   }, [!!form]);
 
-  async function save(e: Event) {
+  function submit(e: Event) {
     e.preventDefault();
     if (!form) return;
-    setMessage(null);
-    try {
-      await api('/api/v1/settings/contact-policy', { method: 'PUT', body: { maxSurveys: Number(form.max), perDays: Number(form.days) } });
-      setMessage({ text: 'Saved. Every survey and channel follows it from now on.', error: false });
-      // Keep showing what was saved until the reload lands (see Churn).
-      setDraft({ ...form });
-      policy.reload();
-    } catch (err) {
-      setMessage({ text: explain(err, 'admin'), error: true });
-    }
+    void save({ maxSurveys: Number(form.max), perDays: Number(form.days) }, 'Saved. Every survey and channel follows it from now on.', () => ({ ...form }));
   }
 
   return (
     <section class="panel" id="fatigue" aria-labelledby="h-fatigue" style={{ marginTop: '1rem' }}>
       <h2 id="h-fatigue">Fatigue policy</h2>
       <p class="small muted">How often one person may be asked, across every survey and channel. Each survey also waits its own recontact days.</p>
-      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <SaveMessage message={message} />
       <Async state={policy}>
         {() => form && (
-          <form onSubmit={save}>
+          <form onSubmit={submit}>
             <div class="form-grid">
               <div class="field">
                 <label for="fp-max">At most (surveys)</label>
