@@ -108,7 +108,7 @@ function TraitPicker({ traits, name, value, onName, onValue }: {
   const chosen = traits?.find((t) => t.name === name);
   const none = traits != null && traits.length === 0;
   return (
-    <>
+    <div class="trait-picker" role="group" aria-label="Trait filter">
       <div class="field">
         <label for="f-trait">Trait</label>
         <select id="f-trait" value={name} disabled={!traits || none} onChange={(e) => onName(e.currentTarget.value)}>
@@ -124,6 +124,6 @@ function TraitPicker({ traits, name, value, onName, onValue }: {
         </select>
       </div>
       <button type="submit" disabled={!chosen || !value}>Add trait filter</button>
-    </>
+    </div>
   );
 }

@@ -111,7 +111,7 @@ export default function Breakdowns() {
           <p>Widen the time range or remove a filter{activeFilterCount(filters) ? ` (${activeFilterCount(filters)} active)` : ''}.</p>
         </Empty>
       ) : (
-        <div class="cols-2">
+        <div class="cols-2 wide-first">
           <section class="panel" aria-labelledby="h-table">
             <h2 id="h-table">NPS by {label.toLowerCase()}</h2>
             <WindowNote window={result.data.window} count={result.data.total.n} />
