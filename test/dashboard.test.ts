@@ -208,7 +208,11 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
         ])],
         ['surveys', '/app/surveys', (p) => p.getByRole('link', { name: 'Relationship NPS' }).waitFor()],
         ['survey-results', `/app/surveys/${surveyId}`, (p) => p.getByText('No answers to this survey in this time range').waitFor()],
-        ['demo-survey-results', `/app/surveys/${demoSurvey.id}`, (p) => p.locator('[data-testid=window-note]').first().waitFor()],
+        ['demo-survey-results', `/app/surveys/${demoSurvey.id}`, async (p) => {
+          await p.locator('[data-testid=window-note]').first().waitFor();
+          // The page is one survey's: no filter offers another.
+          assert.equal(await p.locator('#f-survey').count(), 0, 'a survey picker on a survey\'s page');
+        }],
         ['survey-edit', `/app/surveys/${surveyId}?tab=edit`, (p) => p.frameLocator('iframe[title="Widget preview"]').getByText('How likely are you to recommend Acme').waitFor()],
         ['survey-share', `/app/surveys/${surveyId}?tab=share`, (p) => p.locator('img.qr').waitFor()],
         ['survey-new', '/app/surveys/new', (p) => p.frameLocator('iframe[title="Widget preview"]').locator('advocate-survey').waitFor()],

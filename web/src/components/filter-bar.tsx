@@ -9,7 +9,8 @@ import { useShared } from '../use-api.ts';
  * Time, survey, channel, journey stage, segment and trait: the filters every insight page takes.
  * They live in the URL (see filters.ts); this only edits them.
  */
-export function FilterBar({ time = true }: { time?: boolean }) {
+/** `survey={false}` on a survey's own page, where the survey is given and a second choice of it would contradict the page. */
+export function FilterBar({ time = true, survey = true }: { time?: boolean; survey?: boolean }) {
   const { filters, set } = useFilters();
   const dims = useShared<{ items: Dimension[] }>('/api/v1/metrics/dimensions');
   const surveys = useShared<{ items: SurveyView[] }>('/api/v1/surveys');
@@ -79,7 +80,7 @@ export function FilterBar({ time = true }: { time?: boolean }) {
           </div>
         </>
       )}
-      {select('f-survey', 'Survey', 'surveyId', filters.surveyId, [...surveyOptions])}
+      {survey && select('f-survey', 'Survey', 'surveyId', filters.surveyId, [...surveyOptions])}
       {select('f-channel', 'Channel', 'channel', filters.channel, labelled('channel'))}
       {select('f-stage', 'Journey stage', 'stage', filters.stage, labelled('stage'))}
       {select('f-segment', 'Segment', 'segment', filters.segment, (segments.data?.items ?? []).map((s) => [s.id, s.name]))}

@@ -124,7 +124,7 @@ function Results({ survey }: { survey: SurveyView }) {
   const answers = useApi<{ items: Answer[] }>('/api/v1/answers', { ...answersQuery(filters, 20), surveyId: survey.id });
   return (
     <>
-      <FilterBar />
+      <FilterBar survey={false} />
       {nps.error ? <ErrorNotice error={nps.error} retry={nps.reload} /> : !nps.data ? <Loading /> : nps.data.n === 0 ? (
         <Empty title="No answers to this survey in this time range">
           <p>Answers appear here once people answer it. See <a href={surveyHref(survey.id, 'share')}>Share</a> for the widget tag, a link and a QR code, or <a href={surveyHref(survey.id, 'runs')}>Send</a> to email an audience. A wider time range may help too.</p>
