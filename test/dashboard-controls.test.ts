@@ -16,10 +16,9 @@ import { createDemoWorkspace, type DemoWorkspace } from '../src/demo/load.ts';
 import { buildApp } from '../src/http/app.ts';
 import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
-import { buildWeb } from '../web/build.ts';
 import { fmtNps } from '../web/src/format.ts';
 import { artifactsDir, backends } from './helpers/backends.ts';
-import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
+import { launchChromium, NO_BROWSER, signIn, watch, webBuild } from './helpers/browser.ts';
 import { keyedCaller, type Call } from './helpers/server.ts';
 
 // The person shares the workspace's name, as the demo login does: the header must still tell them apart.
@@ -48,7 +47,7 @@ async function open(width: number, path: string) {
 }
 
 before(async () => {
-  await buildWeb({ quiet: true });
+  await webBuild();
   store = await backends()[0].open();
   demo = await createDemoWorkspace(store, { customers: 400, quiet: true });
   assert.equal(demo.name, 'Demo');

@@ -19,9 +19,8 @@ import { buildApp } from '../src/http/app.ts';
 import { FIRST_FIGURES_ID } from '../src/http/first-figures.ts';
 import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
-import { buildWeb } from '../web/build.ts';
 import { artifactsDir, backends, forEachBackend } from './helpers/backends.ts';
-import { launchChromium, NO_BROWSER, watch } from './helpers/browser.ts';
+import { launchChromium, NO_BROWSER, watch, webBuild } from './helpers/browser.ts';
 import { keyedCaller, startServer, type Call } from './helpers/server.ts';
 
 process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
@@ -31,7 +30,7 @@ const DAY = 86_400_000;
 const ZONE = 'America/New_York';
 
 before(async () => {
-  await buildWeb({ quiet: true });
+  await webBuild();
 });
 
 /** Signs a member in over HTTP and returns the session cookie. */

@@ -13,9 +13,8 @@ import { createDemoWorkspace, type DemoWorkspace } from '../src/demo/load.ts';
 import { buildApp } from '../src/http/app.ts';
 import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
-import { buildWeb } from '../web/build.ts';
 import { artifactsDir, backends } from './helpers/backends.ts';
-import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
+import { launchChromium, NO_BROWSER, signIn, watch, webBuild } from './helpers/browser.ts';
 import { keyedCaller, type Call } from './helpers/server.ts';
 
 const DAY = 86_400_000;
@@ -28,7 +27,7 @@ interface Server { url: string; store: Store; demo: DemoWorkspace; admin: { emai
 let server: Server;
 
 before(async () => {
-  await buildWeb({ quiet: true });
+  await webBuild();
   const store = await backends()[0].open();
   const demo = await createDemoWorkspace(store, { customers: 500, quiet: true });
   const admin = { email: 'money@example.com', password: 'correct horse battery staple' };

@@ -13,9 +13,8 @@ import type { Browser, Page } from 'playwright-core';
 import { buildApp } from '../src/http/app.ts';
 import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
-import { buildWeb } from '../web/build.ts';
 import { artifactsDir, backends } from './helpers/backends.ts';
-import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
+import { launchChromium, NO_BROWSER, signIn, watch, webBuild } from './helpers/browser.ts';
 import { keyedCaller, workspaceWithKeys, type Call, type TestWorkspace } from './helpers/server.ts';
 
 process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
@@ -46,7 +45,7 @@ async function answer(body: Record<string, unknown>, label: string | null): Prom
 }
 
 before(async () => {
-  await buildWeb({ quiet: true });
+  await webBuild();
   store = await backends()[0].open();
   ws = await workspaceWithKeys(store, 'People shop');
   assert.equal((await addMember(store.db, ws.id, { email: admin.email, name: 'Casey Lead', role: 'admin', password: admin.password })).status, 'created');

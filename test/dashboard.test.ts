@@ -18,11 +18,11 @@ import { webApp } from '../src/http/web-app.ts';
 import { addMember } from '../src/store/accounts.ts';
 import type { Store } from '../src/store/db.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
-import { buildWeb, FIRST_PAGE_GZIP_BUDGET, type WebBuild } from '../web/build.ts';
+import { FIRST_PAGE_GZIP_BUDGET, type WebBuild } from '../web/build.ts';
 import { parseFilters, timeWindow } from '../web/src/filters.ts';
 import { fmtNps } from '../web/src/format.ts';
 import { artifactsDir, backends, tmpDir } from './helpers/backends.ts';
-import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
+import { launchChromium, NO_BROWSER, signIn, watch, webBuild } from './helpers/browser.ts';
 import { keyedCaller, type Call } from './helpers/server.ts';
 
 const WIDTHS = [1280, 390] as const;
@@ -72,7 +72,7 @@ async function startServer(): Promise<Server> {
 }
 
 before(async () => {
-  build = await buildWeb({ quiet: true });
+  build = await webBuild();
   server = await startServer();
 });
 

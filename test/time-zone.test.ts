@@ -7,10 +7,9 @@ import { countBy, countDim } from '../src/analytics/query.ts';
 import { Random } from '../src/demo/random.ts';
 import { parseZonedTime, zoneNamed } from '../src/domain/zoned-time.ts';
 import type { AnswerFact } from '../src/store/answer-feed.ts';
-import { buildWeb } from '../web/build.ts';
 import { fmtNps } from '../web/src/format.ts';
 import { artifactsDir, backends, forEachBackend } from './helpers/backends.ts';
-import { launchChromium, NO_BROWSER, signIn, watch } from './helpers/browser.ts';
+import { launchChromium, NO_BROWSER, signIn, watch, webBuild } from './helpers/browser.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { addUser } from './helpers/sign-in.ts';
 
@@ -313,7 +312,7 @@ it('day cubes in a time zone agree with a full scan, across clock changes and af
 // last 30 days up to its next midnight. In the browser on SQLite only, as test/dashboard.test.ts.
 describe('time zones in the dashboard', { skip: NO_BROWSER }, () => {
   it('asks for the workspace\'s days, and shows the figure the API gives for those days', { timeout: 180_000 }, async () => {
-    await buildWeb({ quiet: true });
+    await webBuild();
     const store = await backends()[0].open();
     const s = await startServer(store);
     const browser = await launchChromium();

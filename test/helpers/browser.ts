@@ -5,11 +5,26 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildWeb, measureFirstPage, WEB_DIST, webBuilt, type WebBuild } from '../../web/build.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 /** For `describe(…, { skip: NO_BROWSER })`: locally a missing browser skips the browser tests, visibly; in CI (.ci/run installs it) it fails them. */
 export const NO_BROWSER: false | string = existsSync(CHROMIUM) || IN_CI ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
+
+let built: Promise<WebBuild> | undefined;
+
+/**
+ * The dashboard as `npm install` builds it. test/run.ts builds it once before the test files start
+ * (ADVOCATE_TEST_WEB_BUILT=1), so files running side by side never rebuild web/dist under each
+ * other's pages; a test file run on its own builds it itself.
+ */
+export function webBuild(): Promise<WebBuild> {
+  built ??= process.env.ADVOCATE_TEST_WEB_BUILT === '1' && webBuilt()
+    ? Promise.resolve({ dir: WEB_DIST, files: 0, ...measureFirstPage() })
+    : buildWeb({ quiet: true });
+  return built;
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
