@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { BIGINT, BOOLEAN, DuckDBDataChunk, DuckDBInstance, INTEGER, TINYINT, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
-import { bucketStart } from '../src/analytics/query.ts';
+import { UTC_ZONE } from '../src/domain/zoned-time.ts';
 import { npsSummary, type NpsCounts } from '../src/domain/nps.ts';
 import { basicAuth, fmt, withServer, type BenchOptions, type Row, type RunningServer } from './lib/harness.ts';
 import { SEED_CHANNELS, seedNpsWorkspace } from './lib/nps-seed.ts';
@@ -205,8 +205,8 @@ function dashboardQueries(now: number): Query[] {
   const from = now - YEAR;
   const iso = (t: number) => new Date(t).toISOString();
   // The trend's points are whole weeks (Monday, UTC) from the one holding `from` to the one holding now.
-  const weeksFrom = bucketStart(from, 'week');
-  const weeksTo = bucketStart(now, 'week') + 7 * DAY;
+  const weeksFrom = UTC_ZONE.bucketStart(from, 'week');
+  const weeksTo = UTC_ZONE.bucketStart(now, 'week') + 7 * DAY;
   const breakdownRows = (body: any) => new Map<string, Figure>(body.rows.map((r: any) => [r.value ?? '(not set)', { n: r.n, nps: r.nps }]));
   return [
     {

@@ -1,7 +1,6 @@
-import { zoneOrUtc } from '../domain/zoned-time.ts';
 import { answerDeletionsSince, answersAfter, answersChangedSince } from '../store/answer-feed.ts';
 import type { Db } from '../store/db.ts';
-import { preferencesOf } from '../store/workspaces.ts';
+import { timeZoneOfWorkspace } from '../store/workspaces.ts';
 import { AnswerColumns } from './columns.ts';
 import { setTimeZone } from './dimensions.ts';
 
@@ -74,8 +73,8 @@ export class InsightEngine {
   }
 
   private async catchUp(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
-    const [preferences] = await Promise.all([preferencesOf(this.db, workspaceId), this.readChanges(workspaceId, w)]);
-    setTimeZone(w.columns, zoneOrUtc(preferences.timeZone));
+    const [zone] = await Promise.all([timeZoneOfWorkspace(this.db, workspaceId), this.readChanges(workspaceId, w)]);
+    setTimeZone(w.columns, zone);
   }
 
   private async readChanges(workspaceId: string, w: WorkspaceAnswers): Promise<void> {

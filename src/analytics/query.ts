@@ -1,5 +1,5 @@
 import { npsDifference, npsSummary, type NpsCounts, type NpsDifference, type NpsSummary } from '../domain/nps.ts';
-import { bucketStartDay, nextBucketDay, UTC_ZONE, type Interval, type Zone } from '../domain/zoned-time.ts';
+import { bucketStartDay, nextBucketDay, type Interval } from '../domain/zoned-time.ts';
 import { ERASED, type AnswerColumns } from './columns.ts';
 import { cubeOf } from './cube.ts';
 import { cacheName, dimension, timeZoneOf, UnknownDimension, type DimensionColumn } from './dimensions.ts';
@@ -245,12 +245,6 @@ export function breakdown(cols: AnswerColumns, filter: AnswerFilter, by: string)
   return { by, total: npsSummary(total), rows };
 }
 
-export type { Interval };
-
-/** Start (epoch ms) of the day, week (Monday) or month holding t, in the zone (UTC unless given). */
-export function bucketStart(t: number, interval: Interval, zone: Zone = UTC_ZONE): number {
-  return zone.bucketStart(t, interval);
-}
 
 export interface TrendPoint extends NpsSummary {
   start: string;

@@ -212,6 +212,12 @@ export function nextBucketDay(day: number, interval: Interval): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / DAY;
 }
 
+/** The last `days` whole days of the zone, today included: from the midnight `days - 1` days ago to the next midnight. */
+export function lastDays(zone: Zone, days: number, now: number): { from: number; to: number } {
+  const tomorrow = zone.dayOf(now) + 1;
+  return { from: zone.dayStart(tomorrow - days), to: zone.dayStart(tomorrow) };
+}
+
 const zones = new Map<string, Zone>();
 
 /** The zone by IANA name, kept for reuse (its offsets are read once); RangeError when unknown. */

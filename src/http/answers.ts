@@ -11,8 +11,7 @@ import type { Db, Store } from '../store/db.ts';
 import { peopleByProfile } from '../store/profiles.ts';
 import { surveyTitles } from '../store/surveys.ts';
 import type { AnswerTable } from '../store/schema.ts';
-import { preferencesOf, signToken, verifyToken } from '../store/workspaces.ts';
-import { zoneOrUtc } from '../domain/zoned-time.ts';
+import { signToken, timeZoneOfWorkspace, verifyToken } from '../store/workspaces.ts';
 import { projectedItems, type EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { HttpError } from './errors.ts';
@@ -202,7 +201,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     },
   }, async (request) => {
     const q = request.query as Record<string, string | undefined> & { limit?: number };
-    const zone = q.from || q.to ? zoneOrUtc((await preferencesOf(db, request.principal.workspaceId)).timeZone) : undefined;
+    const zone = q.from || q.to ? await timeZoneOfWorkspace(db, request.principal.workspaceId) : undefined;
     const page = await listAnswers(db, request.principal.workspaceId, {
       profileId: q.profileId, channel: q.channel, surveyId: q.surveyId, stage: q.stage,
       from: parseTimeParam(q.from, 'from', zone), to: parseTimeParam(q.to, 'to', zone), limit: q.limit ?? 50, cursor: q.cursor,

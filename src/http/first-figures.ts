@@ -5,12 +5,11 @@
  * roles, workspaces and the figures are exactly what the page would have fetched.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { zoneOrUtc } from '../domain/zoned-time.ts';
+import { lastDays, zoneOrUtc } from '../domain/zoned-time.ts';
 
 /** The id of the <script type="application/json"> block the dashboard reads (web/src/first-visit.ts). */
 export const FIRST_FIGURES_ID = 'advocate-first';
 
-const DAY = 86_400_000;
 /** The overview's default range (web/src/filters.ts DEFAULT_RANGE). */
 const DEFAULT_DAYS = 90;
 /** The lists the filter bar offers: with them in the page, its fields have their width from the first paint. */
@@ -55,8 +54,8 @@ export async function firstFigures(app: FastifyInstance, request: FastifyRequest
   const ws = session.workspaceId;
   // The overview's default window: whole days of the workspace's time zone, up to the end of today there.
   const zone = zoneOrUtc(session.workspaces.find((w) => w.id === ws)?.preferences?.timeZone);
-  const tomorrow = zone.dayOf(now) + 1;
-  const window = { from: new Date(zone.dayStart(tomorrow - DEFAULT_DAYS)).toISOString(), to: new Date(zone.dayStart(tomorrow)).toISOString() };
+  const days = lastDays(zone, DEFAULT_DAYS, now);
+  const window = { from: new Date(days.from).toISOString(), to: new Date(days.to).toISOString() };
   const wanted = [
     requestKey('/api/v1/metrics/nps', window),
     requestKey('/api/v1/metrics/trend', { ...window, interval: 'week' }),

@@ -10,7 +10,7 @@ import { checkChurnDefinition, MAX_CHURN_DAYS, type ChurnDefinition } from '../d
 import { isoOrNull } from '../domain/time.ts';
 import { zoneOrUtc } from '../domain/zoned-time.ts';
 import type { Store } from '../store/db.ts';
-import { churnDefinitionOf, preferencesOf } from '../store/workspaces.ts';
+import { churnDefinitionOf, preferencesOf, timeZoneOfWorkspace } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
 import { HttpError } from './errors.ts';
@@ -193,7 +193,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
     if (!campaign && !given) throw new HttpError(400, 'campaign: give a campaign name, an event name (event), or both', 'campaign');
     const ws = request.principal.workspaceId;
     // A date alone is a day of the workspace's calendar, as on every figure.
-    const { from, to } = parseTimeRange(q, zoneOrUtc((await preferencesOf(db, ws)).timeZone));
+    const { from, to } = parseTimeRange(q, await timeZoneOfWorkspace(db, ws));
     const events = given ?? [...EXPOSURE_EVENTS];
     const windowDays = q.windowDays ?? 180;
     const baseline = q.baseline ?? 'existing';

@@ -2,15 +2,15 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { DIMENSIONS, dimension, timeZoneOf, UnknownDimension } from '../analytics/dimensions.ts';
-import { breakdown, countDim, overview, previousPeriod, trend, type AnswerFilter, type Interval } from '../analytics/query.ts';
+import { breakdown, countDim, overview, previousPeriod, trend, type AnswerFilter } from '../analytics/query.ts';
 import { BENCHMARKS, compareToBenchmark, INDUSTRIES } from '../domain/benchmarks.ts';
 import { npsDifference, npsSummary } from '../domain/nps.ts';
-import type { Zone } from '../domain/zoned-time.ts';
+import type { Interval, Zone } from '../domain/zoned-time.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
 import type { TraitColumns } from '../analytics/traits.ts';
 import type { Store } from '../store/db.ts';
 import { getSegment } from '../store/segments.ts';
-import { preferencesOf } from '../store/workspaces.ts';
+import { preferencesOf, timeZoneOfWorkspace } from '../store/workspaces.ts';
 import { surveyTitles } from '../store/surveys.ts';
 import { dimensionValueLabel } from '../domain/dimension-labels.ts';
 import { addAnnotation, annotationsBetween, deleteAnnotation } from '../store/annotations.ts';
@@ -268,7 +268,8 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     },
   }, async (request) => {
     const q = request.query as { from?: string; to?: string };
-    const zone = timeZoneOf(await engine.answers(request.principal.workspaceId));
+    // The zone alone: catching up the workspace's answers is not needed to list its annotations.
+    const zone = await timeZoneOfWorkspace(opts.store.db, request.principal.workspaceId);
     const to = parseTimeParam(q.to, 'to', zone) ?? Date.now() + 1;
     const from = parseTimeParam(q.from, 'from', zone) ?? to - 366 * 86_400_000;
     return { items: (await annotationsBetween(opts.store.db, request.principal.workspaceId, from, to)).map(annotationView) };

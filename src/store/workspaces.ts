@@ -3,6 +3,7 @@ import { newId, randomBase62 } from '../domain/ids.ts';
 import { DEFAULT_CHURN, type ChurnDefinition } from '../domain/churn.ts';
 import { DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
 import { DEFAULT_PREFERENCES, type Preferences } from '../domain/preferences.ts';
+import { zoneOrUtc, type Zone } from '../domain/zoned-time.ts';
 import { fromJson, toJson, type Db, type Tx } from './db.ts';
 
 export type KeyKind = 'write' | 'secret';
@@ -116,6 +117,11 @@ export async function churnDefinitionOf(db: Db | Tx, workspaceId: string): Promi
 
 export async function preferencesOf(db: Db | Tx, workspaceId: string): Promise<Preferences> {
   return { ...DEFAULT_PREFERENCES, ...(await settingsOf(db, workspaceId)).preferences };
+}
+
+/** The time zone whose midnight starts the workspace's days (UTC when none or an unknown one is stored). */
+export async function timeZoneOfWorkspace(db: Db | Tx, workspaceId: string): Promise<Zone> {
+  return zoneOrUtc((await preferencesOf(db, workspaceId)).timeZone);
 }
 
 export async function updateSettings(db: Db, workspaceId: string, patch: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {

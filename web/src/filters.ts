@@ -1,5 +1,5 @@
 import { useLocation } from 'preact-iso';
-import { zoneOrUtc } from '../../src/domain/zoned-time.ts';
+import { lastDays, zoneOrUtc } from '../../src/domain/zoned-time.ts';
 import type { Query } from './api.ts';
 import { usePreferences } from './session.ts';
 
@@ -69,9 +69,7 @@ export function timeWindow(f: Filters, now = Date.now()): { from: number | null;
     return { from: Number.isFinite(from) ? from : null, to: Number.isFinite(to) ? to : null };
   }
   const days = RANGES.find((r) => r.id === f.range)?.days ?? null;
-  if (days == null) return { from: null, to: null };
-  const tomorrow = zone.dayOf(now) + 1;
-  return { from: zone.dayStart(tomorrow - days), to: zone.dayStart(tomorrow) };
+  return days == null ? { from: null, to: null } : lastDays(zone, days, now);
 }
 
 /** A calendar date (yyyy-mm-dd) in the workspace's time zone: today, or that many days before. */
