@@ -1,7 +1,7 @@
 import type { PersonNames } from '../domain/person-label.ts';
 import { liveAnswersChangedSince, type FeedPosition, type LiveAnswerRow } from '../store/answer-feed.ts';
 import type { Db } from '../store/db.ts';
-import { contactIdentities, lacksContact, namePerson } from '../store/profiles.ts';
+import { nameProfiles } from '../store/profiles.ts';
 
 /** One answer as the live feed sends it. */
 export interface LiveAnswer {
@@ -44,9 +44,9 @@ const RETRY_MAX_MS = 2_000;
  */
 async function toLive(db: Db, workspaceId: string, rows: LiveAnswerRow[]): Promise<LiveAnswer[]> {
   if (!rows.length) return [];
-  const identities = await contactIdentities(db, workspaceId, rows.filter((r) => lacksContact(r.traits)).map((r) => r.profile_id));
+  const people = await nameProfiles(db, workspaceId, rows.map((r) => ({ id: r.profile_id, traits: r.traits, userId: r.user_id })));
   return rows.map((row) => {
-    const { person, label } = namePerson(row.profile_id, row.traits, row.user_id, identities);
+    const { person, label } = people.get(row.profile_id)!;
     return {
       position: { at: Number(row.updated_at), id: row.id },
       data: {

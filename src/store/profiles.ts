@@ -146,7 +146,7 @@ export interface NamedPerson {
 }
 
 /** A profile's first email and first phone identity, for people whose traits name neither. */
-export async function contactIdentities(db: Db, workspaceId: string, profileIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
+async function contactIdentities(db: Db, workspaceId: string, profileIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
   const out = new Map<string, { email: string | null; phone: string | null }>();
   const ids = [...new Set(profileIds)];
   if (!ids.length) return out;
@@ -163,16 +163,28 @@ export async function contactIdentities(db: Db, workspaceId: string, profileIds:
   return out;
 }
 
-/** The person behind a profile from its traits, falling back to its identities (a map from contactIdentities). */
-export function namePerson(profileId: string, traitsJson: string | null, userId: string | null, identities?: Map<string, { email: string | null; phone: string | null }>): NamedPerson {
-  const person = personNames(fromJson<Record<string, unknown>>(traitsJson, {}), identities?.get(profileId));
-  return { person, label: personLabel(person, profileId, userId) };
+/** A profile as read for naming: its id, traits (JSON) and userId. */
+export interface ProfileToName {
+  id: string;
+  traits: string | null;
+  userId: string | null;
 }
 
-/** Whether a profile's traits leave its email or phone unknown, so its identities are worth reading. */
-export function lacksContact(traitsJson: string | null): boolean {
-  const p = personNames(fromJson<Record<string, unknown>>(traitsJson, {}));
-  return !p?.email || !p.phone;
+/**
+ * Who each profile is, from its traits, falling back to its email and phone identities: one more
+ * query for the whole list, and only for those whose traits lack either.
+ */
+export async function nameProfiles(db: Db, workspaceId: string, profiles: ProfileToName[]): Promise<Map<string, NamedPerson>> {
+  const traits = new Map(profiles.map((p) => [p.id, fromJson<Record<string, unknown>>(p.traits, {})]));
+  const fromTraits = new Map([...traits].map(([id, t]) => [id, personNames(t)]));
+  const identities = await contactIdentities(db, workspaceId, [...fromTraits].filter(([, p]) => !p?.email || !p.phone).map(([id]) => id));
+  const out = new Map<string, NamedPerson>();
+  for (const p of profiles) {
+    const known = identities.get(p.id);
+    const person = known ? personNames(traits.get(p.id)!, known) : fromTraits.get(p.id)!;
+    out.set(p.id, { person, label: personLabel(person, p.id, p.userId) });
+  }
+  return out;
 }
 
 /**
@@ -181,12 +193,10 @@ export function lacksContact(traitsJson: string | null): boolean {
  */
 export async function peopleByProfile(db: Db, workspaceId: string, profileIds: string[]): Promise<Map<string, NamedPerson>> {
   const ids = [...new Set(profileIds)];
-  const out = new Map<string, NamedPerson>();
-  if (!ids.length) return out;
+  if (!ids.length) return new Map();
   // workspaceColumn: by primary key, not through the (workspace_id, created_at) index.
   const rows = await db.selectFrom('profiles').select(['id', 'user_id', 'traits']).where(workspaceColumn(db), '=', workspaceId).where('id', 'in', ids).execute();
-  const identities = await contactIdentities(db, workspaceId, rows.filter((r) => lacksContact(r.traits)).map((r) => r.id));
-  for (const r of rows) out.set(r.id, namePerson(r.id, r.traits, r.user_id, identities));
+  const out = await nameProfiles(db, workspaceId, rows.map((r) => ({ id: r.id, traits: r.traits, userId: r.user_id })));
   for (const id of ids) if (!out.has(id)) out.set(id, { person: null, label: personLabel(null, id) });
   return out;
 }
