@@ -83,8 +83,26 @@ export function checkPreferences(p: Partial<Preferences>): { value: Partial<Pref
   return { value: out };
 }
 
-/** Money as the workspace writes it: "$1,234.50", "1.234,50 €". */
+// Building an Intl formatter costs far more than using one, and a table or a list of reasons writes many amounts.
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/**
+ * Money as the workspace writes it: "$1,234.50", "1.234,50 €", "¥1,235". Without `digits`, the
+ * currency's own minor units; `digits` 0 rounds for axes and tight cells. A locale or currency
+ * this Intl does not know (a browser's older data) writes in the defaults' terms.
+ */
 export function formatMoney(amount: number, p: Pick<Preferences, 'currency' | 'locale'>, digits?: number): string {
   if (!Number.isFinite(amount)) return '–';
-  return new Intl.NumberFormat(p.locale, { style: 'currency', currency: p.currency, ...(digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits }) }).format(amount);
+  const key = `${p.locale}|${p.currency}|${digits ?? ''}`;
+  let f = moneyFormats.get(key);
+  if (!f) {
+    const places = digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+    try {
+      f = new Intl.NumberFormat(p.locale, { style: 'currency', currency: p.currency, ...places });
+    } catch {
+      f = new Intl.NumberFormat(DEFAULT_PREFERENCES.locale, { style: 'currency', currency: DEFAULT_PREFERENCES.currency, ...places });
+    }
+    moneyFormats.set(key, f);
+  }
+  return f.format(amount);
 }

@@ -2,6 +2,8 @@
 // NaN become a dash rather than "NaN". The app shell sets the workspace's preferences once
 // (setFormatPreferences) so that pages call fmtMoney(v) without passing them; tests pass them.
 
+import { formatMoney } from '../../src/domain/preferences.ts';
+
 const DASH = '–';
 
 export interface FormatPreferences {
@@ -31,8 +33,8 @@ function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.N
     try {
       f = new Intl.NumberFormat(locale, options);
     } catch {
-      // A tag or currency this browser does not know: still a number, in the fallback's terms.
-      f = new Intl.NumberFormat(FALLBACK.locale, options.currency ? { ...options, currency: FALLBACK.currency } : options);
+      // A tag this browser does not know: still a number, in the fallback's terms.
+      f = new Intl.NumberFormat(FALLBACK.locale, options);
     }
     numberFormats.set(key, f);
   }
@@ -94,10 +96,7 @@ export function fmtDecimal(v: number | null | undefined, digits = 2, p = current
  * currency's own minor units (none for yen); `digits` 0 rounds for axes and tight cells.
  */
 export function fmtMoney(v: number | null | undefined, digits?: number, p = current): string {
-  if (v == null || !Number.isFinite(v)) return DASH;
-  const options: Intl.NumberFormatOptions = { style: 'currency', currency: p.currency };
-  if (digits !== undefined) Object.assign(options, { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  return numberFormat(p.locale, options).format(v);
+  return v == null ? DASH : formatMoney(v, p, digits);
 }
 
 export function fmtP(p: number | null | undefined): string {
