@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, explain } from '../api.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -8,7 +9,7 @@ import { fmtDate } from '../format.ts';
 import { INDUSTRIES } from '../../../src/domain/benchmarks.ts';
 import { useCan, useSession, type Preferences, type Role } from '../session.ts';
 import type { Key, User } from '../types.ts';
-import { useSettingsForm, type SettingsMessage } from '../settings-form.ts';
+import { useSettingsForm, type SettingsForm } from '../settings-form.ts';
 import { useApi } from '../use-api.ts';
 
 export default function Settings() {
@@ -209,9 +210,23 @@ function Users() {
   );
 }
 
-/** How the last save of a settings panel went. */
-function SaveMessage({ message }: { message: SettingsMessage | null }) {
-  return message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>;
+/**
+ * A settings panel: its heading and what it is for, how the last save went, and its form once the
+ * setting has loaded (`children` draws the fields of what the form shows).
+ */
+function SettingsPanel<T, F>({ settings, heading, title, intro, anchor, first, onSubmit, children }: {
+  settings: SettingsForm<T, F>; heading: string; title: string; intro: string; anchor?: string; first?: boolean;
+  onSubmit(e: Event): void; children: (form: F) => ComponentChildren;
+}) {
+  const { setting, form, message } = settings;
+  return (
+    <section class="panel" id={anchor} aria-labelledby={heading} style={first ? undefined : { marginTop: '1rem' }}>
+      <h2 id={heading}>{title}</h2>
+      <p class="small muted">{intro}</p>
+      {message && <p role="status" class={message.error ? 'error' : 'small'}>{message.text}</p>}
+      <Async state={setting}>{() => form && <form onSubmit={onSubmit}>{children(form)}</form>}</Async>
+    </section>
+  );
 }
 
 interface ChurnDefinition {
@@ -221,10 +236,11 @@ interface ChurnDefinition {
 
 /** Who counts as churned: read by the behaviour analysis and the churn-risk model alike. */
 function Churn() {
-  const { setting, draft, setDraft, form, message, save } = useSettingsForm<{ churn: ChurnDefinition; defaults: ChurnDefinition }, { days: string; event: string }>(
+  const settings = useSettingsForm<{ churn: ChurnDefinition; defaults: ChurnDefinition }, { days: string; event: string }>(
     '/api/v1/settings/churn',
     ({ churn }) => ({ days: String(churn.inactiveDays), event: churn.event ?? '' }),
   );
+  const { setting, draft, setDraft, form, save } = settings;
   const current = setting.data?.churn;
   const changed = !!draft && !!current && (draft.days !== String(current.inactiveDays) || draft.event.trim() !== (current.event ?? ''));
 
@@ -236,29 +252,24 @@ function Churn() {
   }
 
   return (
-    <section class="panel" aria-labelledby="h-churn-def" style={{ marginTop: '1rem' }}>
-      <h2 id="h-churn-def">Churn definition</h2>
-      <p class="small muted">Who counts as churned in the behaviour analysis and the churn-risk model.</p>
-      <SaveMessage message={message} />
-      <Async state={setting}>
-        {() => form && (
-          <form onSubmit={submit}>
-            <div class="form-grid">
-              <div class="field">
-                <label for="c-days">No order for (days)</label>
-                <input id="c-days" type="number" min={1} max={730} required value={form.days} onInput={(e) => setDraft({ ...form, days: e.currentTarget.value })} />
-              </div>
-              <div class="field">
-                <label for="c-event">Or this event (optional)</label>
-                <input id="c-event" maxLength={200} placeholder="e.g. Subscription Cancelled" value={form.event} onInput={(e) => setDraft({ ...form, event: e.currentTarget.value })} />
-                <div class="hint">A track event that means the customer left.</div>
-              </div>
+    <SettingsPanel settings={settings} heading="h-churn-def" title="Churn definition" intro="Who counts as churned in the behaviour analysis and the churn-risk model." onSubmit={submit}>
+      {(form) => (
+        <>
+          <div class="form-grid">
+            <div class="field">
+              <label for="c-days">No order for (days)</label>
+              <input id="c-days" type="number" min={1} max={730} required value={form.days} onInput={(e) => setDraft({ ...form, days: e.currentTarget.value })} />
             </div>
-            <button class="primary" type="submit" disabled={!changed}>Save churn definition</button>
-          </form>
-        )}
-      </Async>
-    </section>
+            <div class="field">
+              <label for="c-event">Or this event (optional)</label>
+              <input id="c-event" maxLength={200} placeholder="e.g. Subscription Cancelled" value={form.event} onInput={(e) => setDraft({ ...form, event: e.currentTarget.value })} />
+              <div class="hint">A track event that means the customer left.</div>
+            </div>
+          </div>
+          <button class="primary" type="submit" disabled={!changed}>Save churn definition</button>
+        </>
+      )}
+    </SettingsPanel>
   );
 }
 
@@ -279,7 +290,7 @@ function Delivery() {
     host: d.smtp?.host ?? '', port: String(d.smtp?.port ?? 587), secure: !!d.smtp?.secure, user: d.smtp?.user ?? '', pass: '', from: d.smtp?.from ?? '',
     smsUrl: d.sms?.url ?? '', sid: d.sms?.accountSid ?? '', token: '', smsFrom: d.sms?.from ?? '', publicUrl: d.publicUrl ?? '',
   }));
-  const { setting, draft, setDraft, form, message } = delivery;
+  const { setting, draft, setDraft, form } = delivery;
   const d = setting.data;
   const edit = (patch: Partial<typeof EMPTY_DELIVERY>) => form && setDraft({ ...form, ...patch });
 
@@ -309,42 +320,37 @@ function Delivery() {
   );
 
   return (
-    <section class="panel" aria-labelledby="h-delivery" style={{ marginTop: '1rem' }}>
-      <h2 id="h-delivery">Email and text delivery</h2>
-      <p class="small muted">Needed for email and SMS surveys. Passwords and tokens are never shown: leave them blank to keep the saved one.</p>
-      <SaveMessage message={message} />
-      <Async state={setting}>
-        {() => form && (
-          <form onSubmit={submit}>
-            <h3>Email (SMTP)</h3>
-            <div class="form-grid">
-              {field('d-host', 'Server', form.host, (v) => edit({ host: v }), { placeholder: 'smtp.example.com', maxLength: 255 })}
-              {field('d-port', 'Port', form.port, (v) => edit({ port: v }), { type: 'number', min: 1, max: 65535 })}
-              {field('d-user', 'User', form.user, (v) => edit({ user: v }), { autocomplete: 'off', maxLength: 255 })}
-              {field('d-pass', 'Password', form.pass, (v) => edit({ pass: v }), { type: 'password', autocomplete: 'new-password', placeholder: d?.smtp?.pass ? 'saved' : '' })}
-              {field('d-from', 'Sender', form.from, (v) => edit({ from: v }), { placeholder: 'Acme <nps@acme.example>', maxLength: 320 })}
-              <div class="field">
-                <label><input type="checkbox" checked={form.secure} onChange={(e) => edit({ secure: e.currentTarget.checked })} /> TLS from the start (port 465)</label>
-              </div>
+    <SettingsPanel settings={delivery} heading="h-delivery" title="Email and text delivery" intro="Needed for email and SMS surveys. Passwords and tokens are never shown: leave them blank to keep the saved one." onSubmit={submit}>
+      {(form) => (
+        <>
+          <h3>Email (SMTP)</h3>
+          <div class="form-grid">
+            {field('d-host', 'Server', form.host, (v) => edit({ host: v }), { placeholder: 'smtp.example.com', maxLength: 255 })}
+            {field('d-port', 'Port', form.port, (v) => edit({ port: v }), { type: 'number', min: 1, max: 65535 })}
+            {field('d-user', 'User', form.user, (v) => edit({ user: v }), { autocomplete: 'off', maxLength: 255 })}
+            {field('d-pass', 'Password', form.pass, (v) => edit({ pass: v }), { type: 'password', autocomplete: 'new-password', placeholder: d?.smtp?.pass ? 'saved' : '' })}
+            {field('d-from', 'Sender', form.from, (v) => edit({ from: v }), { placeholder: 'Acme <nps@acme.example>', maxLength: 320 })}
+            <div class="field">
+              <label><input type="checkbox" checked={form.secure} onChange={(e) => edit({ secure: e.currentTarget.checked })} /> TLS from the start (port 465)</label>
             </div>
-            <h3>Text messages (Twilio-compatible)</h3>
-            <div class="form-grid">
-              {field('d-sms-url', 'API base URL', form.smsUrl, (v) => edit({ smsUrl: v }), { placeholder: 'https://api.twilio.com', maxLength: 500 })}
-              {field('d-sid', 'Account SID', form.sid, (v) => edit({ sid: v }), { maxLength: 100 })}
-              {field('d-token', 'Auth token', form.token, (v) => edit({ token: v }), { type: 'password', autocomplete: 'new-password', placeholder: d?.sms ? 'saved' : '' })}
-              {field('d-sms-from', 'Sender number', form.smsFrom, (v) => edit({ smsFrom: v }), { placeholder: '+15550001234', maxLength: 40 })}
-            </div>
-            <h3>Links</h3>
-            {field('d-public', 'Public address of this server', form.publicUrl, (v) => edit({ publicUrl: v }), { placeholder: 'https://nps.acme.example', maxLength: 500 }, 'The start of every survey link in emails and texts.')}
-            <div class="row">
-              <button class="primary" type="submit" disabled={!draft}>Save delivery settings</button>
-              {d?.smtp && <ConfirmButton label="Remove email settings…" confirm="Remove the SMTP settings" keep="Keep" onConfirm={() => save({ smtp: null }, 'Email settings removed.', form && { ...form, host: '', port: '587', secure: false, user: '', from: '' })} />}
-              {d?.sms && <ConfirmButton label="Remove text settings…" confirm="Remove the SMS settings" keep="Keep" onConfirm={() => save({ sms: null }, 'Text settings removed.', form && { ...form, smsUrl: '', sid: '', smsFrom: '' })} />}
-            </div>
-          </form>
-        )}
-      </Async>
-    </section>
+          </div>
+          <h3>Text messages (Twilio-compatible)</h3>
+          <div class="form-grid">
+            {field('d-sms-url', 'API base URL', form.smsUrl, (v) => edit({ smsUrl: v }), { placeholder: 'https://api.twilio.com', maxLength: 500 })}
+            {field('d-sid', 'Account SID', form.sid, (v) => edit({ sid: v }), { maxLength: 100 })}
+            {field('d-token', 'Auth token', form.token, (v) => edit({ token: v }), { type: 'password', autocomplete: 'new-password', placeholder: d?.sms ? 'saved' : '' })}
+            {field('d-sms-from', 'Sender number', form.smsFrom, (v) => edit({ smsFrom: v }), { placeholder: '+15550001234', maxLength: 40 })}
+          </div>
+          <h3>Links</h3>
+          {field('d-public', 'Public address of this server', form.publicUrl, (v) => edit({ publicUrl: v }), { placeholder: 'https://nps.acme.example', maxLength: 500 }, 'The start of every survey link in emails and texts.')}
+          <div class="row">
+            <button class="primary" type="submit" disabled={!draft}>Save delivery settings</button>
+            {d?.smtp && <ConfirmButton label="Remove email settings…" confirm="Remove the SMTP settings" keep="Keep" onConfirm={() => save({ smtp: null }, 'Email settings removed.', form && { ...form, host: '', port: '587', secure: false, user: '', from: '' })} />}
+            {d?.sms && <ConfirmButton label="Remove text settings…" confirm="Remove the SMS settings" keep="Keep" onConfirm={() => save({ sms: null }, 'Text settings removed.', form && { ...form, smsUrl: '', sid: '', smsFrom: '' })} />}
+          </div>
+        </>
+      )}
+    </SettingsPanel>
   );
 }
 
@@ -363,7 +369,8 @@ const LOCALES = ['en-US', 'en-GB', 'en-CA', 'en-AU', 'de-DE', 'de-AT', 'de-CH', 
  */
 function WorkspacePreferences() {
   const { refresh } = useSession();
-  const { setting, draft, setDraft, form, message, save } = useSettingsForm<{ preferences: Preferences; defaults: Preferences }, Preferences>('/api/v1/settings/workspace', (d) => d.preferences);
+  const settings = useSettingsForm<{ preferences: Preferences; defaults: Preferences }, Preferences>('/api/v1/settings/workspace', (d) => d.preferences);
+  const { setting, draft, setDraft, form, save } = settings;
   const current = setting.data?.preferences;
   const changed = !!draft && !!current && (['currency', 'locale', 'timeZone', 'industry'] as const).some((k) => (draft[k] ?? '') !== (current[k] ?? ''));
   const zones = supported('timeZone');
@@ -378,56 +385,52 @@ function WorkspacePreferences() {
   }
 
   return (
-    <section class="panel" id="workspace" aria-labelledby="h-workspace">
-      <h2 id="h-workspace">Workspace</h2>
-      <p class="small muted">The currency money is in, how numbers and dates are written, the time zone whose midnight starts the workspace's days, and the industry its NPS is compared with.</p>
-      <SaveMessage message={message} />
-      <Async state={setting}>
-        {() => form && (
-          <form onSubmit={submit}>
-            <div class="form-grid">
-              <div class="field">
-                <label for="w-currency">Currency</label>
-                <input id="w-currency" list="w-currencies" maxLength={3} required value={form.currency} onInput={(e) => setDraft({ ...form, currency: e.currentTarget.value.toUpperCase() })} />
-                <datalist id="w-currencies">{currencies.map((c) => <option key={c} value={c} />)}</datalist>
-                <div class="hint">ISO 4217 code, e.g. USD, EUR, GBP.</div>
-              </div>
-              <div class="field">
-                <label for="w-locale">Locale</label>
-                <input id="w-locale" list="w-locales" maxLength={35} required value={form.locale} onInput={(e) => setDraft({ ...form, locale: e.currentTarget.value })} />
-                <datalist id="w-locales">{LOCALES.map((l) => <option key={l} value={l} />)}</datalist>
-                <div class="hint">How numbers and dates are written, e.g. en-US, de-DE.</div>
-              </div>
-              <div class="field">
-                <label for="w-zone">Time zone</label>
-                <input id="w-zone" list="w-zones" maxLength={64} required autocomplete="off" placeholder="Type to search, e.g. New York" value={form.timeZone} onInput={(e) => setDraft({ ...form, timeZone: e.currentTarget.value })} />
-                <datalist id="w-zones">{['UTC', ...zones.filter((z) => z !== 'UTC')].map((z) => <option key={z} value={z} />)}</datalist>
-                <div class="hint">Days, weeks and hours of every figure start at this zone's midnight.</div>
-              </div>
-              <div class="field">
-                <label for="w-industry">Industry</label>
-                <select id="w-industry" value={form.industry ?? ''} onChange={(e) => setDraft({ ...form, industry: e.currentTarget.value || null })}>
-                  <option value="">None (no benchmark by default)</option>
-                  {INDUSTRIES.map((i) => <option key={i} value={i}>{i}</option>)}
-                </select>
-                <div class="hint">The overview compares your NPS with this industry's published figures.</div>
-              </div>
+    <SettingsPanel settings={settings} heading="h-workspace" title="Workspace" intro="The currency money is in, how numbers and dates are written, the time zone whose midnight starts the workspace's days, and the industry its NPS is compared with." anchor="workspace" first onSubmit={submit}>
+      {(form) => (
+        <>
+          <div class="form-grid">
+            <div class="field">
+              <label for="w-currency">Currency</label>
+              <input id="w-currency" list="w-currencies" maxLength={3} required value={form.currency} onInput={(e) => setDraft({ ...form, currency: e.currentTarget.value.toUpperCase() })} />
+              <datalist id="w-currencies">{currencies.map((c) => <option key={c} value={c} />)}</datalist>
+              <div class="hint">ISO 4217 code, e.g. USD, EUR, GBP.</div>
             </div>
-            <button class="primary" type="submit" disabled={!changed}>Save workspace settings</button>
-          </form>
-        )}
-      </Async>
-    </section>
+            <div class="field">
+              <label for="w-locale">Locale</label>
+              <input id="w-locale" list="w-locales" maxLength={35} required value={form.locale} onInput={(e) => setDraft({ ...form, locale: e.currentTarget.value })} />
+              <datalist id="w-locales">{LOCALES.map((l) => <option key={l} value={l} />)}</datalist>
+              <div class="hint">How numbers and dates are written, e.g. en-US, de-DE.</div>
+            </div>
+            <div class="field">
+              <label for="w-zone">Time zone</label>
+              <input id="w-zone" list="w-zones" maxLength={64} required autocomplete="off" placeholder="Type to search, e.g. New York" value={form.timeZone} onInput={(e) => setDraft({ ...form, timeZone: e.currentTarget.value })} />
+              <datalist id="w-zones">{['UTC', ...zones.filter((z) => z !== 'UTC')].map((z) => <option key={z} value={z} />)}</datalist>
+              <div class="hint">Days, weeks and hours of every figure start at this zone's midnight.</div>
+            </div>
+            <div class="field">
+              <label for="w-industry">Industry</label>
+              <select id="w-industry" value={form.industry ?? ''} onChange={(e) => setDraft({ ...form, industry: e.currentTarget.value || null })}>
+                <option value="">None (no benchmark by default)</option>
+                {INDUSTRIES.map((i) => <option key={i} value={i}>{i}</option>)}
+              </select>
+              <div class="hint">The overview compares your NPS with this industry's published figures.</div>
+            </div>
+          </div>
+          <button class="primary" type="submit" disabled={!changed}>Save workspace settings</button>
+        </>
+      )}
+    </SettingsPanel>
   );
 }
 
 /** How often anyone may be asked, whatever the survey or channel: the workspace's, so it lives here rather than in one survey's form. */
 function Fatigue() {
-  const { setting: policy, draft, setDraft, form, message, save } = useSettingsForm<{ maxSurveys: number; perDays: number }, { max: string; days: string }>(
+  const settings = useSettingsForm<{ maxSurveys: number; perDays: number }, { max: string; days: string }>(
     '/api/v1/settings/contact-policy',
     (p) => ({ max: String(p.maxSurveys), days: String(p.perDays) }),
   );
-  const current = policy.data;
+  const { draft, setDraft, form, save } = settings;
+  const current = settings.setting.data;
   const changed = !!draft && !!current && (draft.max !== String(current.maxSurveys) || draft.days !== String(current.perDays));
   // Opened from a survey's form (…/settings#fatigue): bring the panel into view once it is there.
   useEffect(() => {
@@ -441,27 +444,22 @@ function Fatigue() {
   }
 
   return (
-    <section class="panel" id="fatigue" aria-labelledby="h-fatigue" style={{ marginTop: '1rem' }}>
-      <h2 id="h-fatigue">Fatigue policy</h2>
-      <p class="small muted">How often one person may be asked, across every survey and channel. Each survey also waits its own recontact days.</p>
-      <SaveMessage message={message} />
-      <Async state={policy}>
-        {() => form && (
-          <form onSubmit={submit}>
-            <div class="form-grid">
-              <div class="field">
-                <label for="fp-max">At most (surveys)</label>
-                <input id="fp-max" type="number" min={0} max={100} required value={form.max} onInput={(e) => setDraft({ ...form, max: e.currentTarget.value })} />
-              </div>
-              <div class="field">
-                <label for="fp-days">Per (days)</label>
-                <input id="fp-days" type="number" min={1} max={3650} required value={form.days} onInput={(e) => setDraft({ ...form, days: e.currentTarget.value })} />
-              </div>
+    <SettingsPanel settings={settings} heading="h-fatigue" title="Fatigue policy" intro="How often one person may be asked, across every survey and channel. Each survey also waits its own recontact days." anchor="fatigue" onSubmit={submit}>
+      {(form) => (
+        <>
+          <div class="form-grid">
+            <div class="field">
+              <label for="fp-max">At most (surveys)</label>
+              <input id="fp-max" type="number" min={0} max={100} required value={form.max} onInput={(e) => setDraft({ ...form, max: e.currentTarget.value })} />
             </div>
-            <button class="primary" type="submit" disabled={!changed}>Save fatigue policy</button>
-          </form>
-        )}
-      </Async>
-    </section>
+            <div class="field">
+              <label for="fp-days">Per (days)</label>
+              <input id="fp-days" type="number" min={1} max={3650} required value={form.days} onInput={(e) => setDraft({ ...form, days: e.currentTarget.value })} />
+            </div>
+          </div>
+          <button class="primary" type="submit" disabled={!changed}>Save fatigue policy</button>
+        </>
+      )}
+    </SettingsPanel>
   );
 }
