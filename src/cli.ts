@@ -7,7 +7,7 @@ import { createDemoWorkspace, type DemoWorkspace } from './demo/load.ts';
 import { ensureDemoLogin } from './demo/demo-login.ts';
 import { MIN_PASSWORD, randomPassword } from './domain/passwords.ts';
 import { ROLES, type Role } from './domain/roles.ts';
-import { normaliseEmail } from './ingest/event.ts';
+import { normaliseEmail } from './domain/identifiers.ts';
 import { addMember } from './store/accounts.ts';
 import { DEFAULT_SQLITE_FILE, migrate, openStore, type Store } from './store/db.ts';
 import { createKey, createWorkspace, findWorkspace, listWorkspaces, type KeyKind } from './store/workspaces.ts';

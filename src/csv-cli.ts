@@ -1,7 +1,9 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { DATE_FORMATS, IMPORT_KINDS, ImportSetupError, importCsv, type DateFormat, type ImportKind, type ImportReport } from './ingest/csv-import.ts';
+import { isAppError } from './domain/errors.ts';
+import { DATE_FORMATS, IMPORT_KINDS, importCsv, type DateFormat, type ImportKind, type ImportReport } from './ingest/csv-import.ts';
+import { progress } from './progress.ts';
 import type { Store } from './store/db.ts';
 import { EXPORT_KINDS, exportCsv, type ExportKind } from './store/export.ts';
 
@@ -107,7 +109,7 @@ async function importCommand(argv: string[], store: Store, resolveWorkspace: (na
     });
     console.log(formatReport(kind as ImportKind, file, report));
   } catch (err) {
-    if (err instanceof ImportSetupError) throw new UsageError(`${file}: ${err.message}`);
+    if (isAppError(err, 'invalid')) throw new UsageError(`${file}: ${err.message}`);
     throw err;
   }
 }
@@ -135,7 +137,7 @@ async function exportCommand(argv: string[], store: Store, resolveWorkspace: (na
       if (err.code === 'EPIPE') process.exit(0);
     });
   }
-  const { rows, seconds } = await exportCsv(store, workspaceId, kind as ExportKind, output, { end: toFile, quiet: values.quiet });
+  const { rows, seconds } = await exportCsv(store, workspaceId, kind as ExportKind, output, { end: toFile, progress: progress(`Exporting ${kind}`, null, values.quiet) });
   // stdout may be the CSV itself, so the summary goes to stderr.
   process.stderr.write(`Exported ${n(rows)} ${kind} ${toFile ? `to ${values.out} ` : ''}in ${seconds.toFixed(1)} s\n`);
 }

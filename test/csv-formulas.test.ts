@@ -36,7 +36,7 @@ async function exportText(store: Parameters<typeof exportCsv>[0], ws: string): P
       done();
     },
   });
-  await exportCsv(store, ws, 'answers', sink, { quiet: true });
+  await exportCsv(store, ws, 'answers', sink);
   return Buffer.concat(chunks).toString('utf8');
 }
 

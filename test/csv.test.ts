@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { InsightEngine } from '../src/analytics/engine.ts';
 import { overview, type AnswerFilter } from '../src/analytics/query.ts';
-import { ImportSetupError, importCsv, parseDate, type ImportKind, type ImportOptions } from '../src/ingest/csv-import.ts';
+import { isAppError } from '../src/domain/errors.ts';
+import { importCsv, parseDate, type ImportKind, type ImportOptions } from '../src/ingest/csv-import.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { EXPORT_COLUMNS, exportCsv, type ExportKind } from '../src/store/export.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
@@ -34,7 +35,7 @@ async function exportText(store: Store, workspaceId: string, kind: ExportKind): 
       done();
     },
   });
-  await exportCsv(store, workspaceId, kind, sink, { quiet: true });
+  await exportCsv(store, workspaceId, kind, sink);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -294,7 +295,7 @@ forEachBackend('csv: a Delighted export', async (store) => {
 
 forEachBackend('csv: mapping mistakes fail up front; bad rows are counted beyond the reasons kept', async (store) => {
   const ws = await workspace(store, 'Mistakes');
-  await assert.rejects(importText(store, ws, 'answers', 'rating,text\n9,ok\n'), (err: Error) => err instanceof ImportSetupError && /no score column.*columns: rating, text/.test(err.message));
+  await assert.rejects(importText(store, ws, 'answers', 'rating,text\n9,ok\n'), (err: Error) => isAppError(err, 'invalid') && /no score column.*columns: rating, text/.test(err.message));
   await assert.rejects(importText(store, ws, 'answers', 'rating,text\n9,ok\n', { map: { Rating: 'score', nope: 'comment' } }), /no column "nope"/);
   await assert.rejects(importText(store, ws, 'people', 'name,plan\nAnn,pro\n'), /no identifier column/);
   await assert.rejects(importText(store, ws, 'answers', ''), /header row/);

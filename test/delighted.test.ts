@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/http/app.ts';
 import { addSuppression, suppressionsFor } from '../src/store/contacts.ts';
 import type { Db } from '../src/store/db.ts';
-import { BackpressureError, type EventWriter } from '../src/store/writer.ts';
+import { backpressureError, type EventWriter } from '../src/store/writer.ts';
 import { until } from './helpers/wait.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer, workspaceWithKeys, type TestServer } from './helpers/server.ts';
@@ -453,7 +453,7 @@ forEachBackend('Delighted API: deleting a person removes them everywhere (merged
 
 forEachBackend('Delighted API: when ingestion is too far behind, 429 with Retry-After reaches the client', async (store) => {
   const ws = await workspaceWithKeys(store, 'Busy');
-  const refuse = () => Promise.reject(new BackpressureError(6_000_000));
+  const refuse = () => Promise.reject(backpressureError(6_000_000));
   const writer: EventWriter = {
     write: refuse, acceptBatch: refuse, settled: async () => {}, drain: async () => {}, close: async () => {}, pending: async () => 6_000_000, onProjected: null,
   };

@@ -12,7 +12,7 @@ import { demoTruth, demoWaveTimes, generateDemo, type DemoOptions } from '../src
 import { createDemoWorkspace, DEMO_PREFERENCES, type DemoWorkspace } from '../src/demo/load.ts';
 import { DEMO_SEGMENTS } from '../src/demo/segments.ts';
 import { WallClock } from '../src/demo/wall-clock.ts';
-import { NPS_RESPONDED } from '../src/ingest/types.ts';
+import { NPS_RESPONDED } from '../src/domain/event.ts';
 import type { Store } from '../src/store/db.ts';
 import { profilesAfter } from '../src/store/profiles.ts';
 import { stageRulesOf } from '../src/store/workspaces.ts';

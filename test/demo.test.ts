@@ -4,7 +4,8 @@ import { before, describe, it } from 'node:test';
 import { categoryOf, isValidScore } from '../src/domain/category.ts';
 import { demoTruth, demoWindow, generateDemo, type DemoOptions } from '../src/demo/generate.ts';
 import { Random } from '../src/demo/random.ts';
-import { NPS_RESPONDED, ORDER_COMPLETED, type SegmentMessage } from '../src/ingest/types.ts';
+import { NPS_RESPONDED, ORDER_COMPLETED } from '../src/domain/event.ts';
+import type { SegmentMessage } from '../src/ingest/types.ts';
 
 const DAY = 86_400_000;
 // A fixed clock: the generator must not read the real one when `now` is given.

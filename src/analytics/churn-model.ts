@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { auc, aucInterval } from '../domain/auc.ts';
 import { fitLogistic, sigmoid } from '../domain/logistic.ts';
 import { churnedFrom, FEATURE_INDEX, FEATURES, snapshotsAt, type ChurnHistory, type Snapshot } from './churn-features.ts';
-import { channelWords, reasonText, type ReasonFacts } from './churn-reasons.ts';
+import type { ChurnMetrics, ChurnModel, Factor, FoldMetrics, ProfileRisk, ReasonFacts } from '../domain/churn-model.ts';
+import { channelWords, reasonText } from './churn-reasons.ts';
 
 const DAY = 86_400_000;
 /** Below this many labelled customers a held-out AUC says nothing. */
@@ -15,64 +16,6 @@ const TOP_FACTORS = 3;
 const TOP_LOWERING = 2;
 /** Log-odds below which a feature hardly moves anyone's risk (±0.05 is about half a point at 10%): no reason worth reading. */
 const MIN_CONTRIBUTION = 0.05;
-
-/** What a trained model needs to score someone; stored as JSON beside its metrics. */
-export interface ChurnModel {
-  /** FEATURES, then one "channel:<name>" per channel given its own coefficient */
-  features: string[];
-  channels: string[];
-  /** Of the training rows, per feature: what standardising subtracts and divides by */
-  means: number[];
-  sds: number[];
-  intercept: number;
-  /** On the standardised scale: log-odds of churning per standard deviation of the feature */
-  coefficients: number[];
-}
-
-export interface FoldMetrics {
-  /** People in this fold, scored by a model trained on the other folds */
-  n: number;
-  churned: number;
-  auc: number | null;
-}
-
-export interface ChurnMetrics {
-  /**
-   * Out-of-sample area under the ROC curve: every customer is scored by a model trained without
-   * them (FOLDS-fold cross-validation), and the AUC is taken over all those scores. Null when no
-   * fold had both outcomes on both sides.
-   */
-  auc: number | null;
-  /** Its 95% interval (Hanley–McNeil) */
-  aucInterval: { se: number; low: number; high: number } | null;
-  folds: FoldMetrics[];
-  /** Share of labelled customers who churned */
-  baseRate: number;
-  /** Customers active at the cutoff, each labelled churned or stayed; the model is fitted on all */
-  customers: number;
-  churned: number;
-  /** Features are as of this time (ms); labels look at the inactiveDays after it */
-  cutoff: number;
-  iterations: number;
-  converged: boolean;
-}
-
-export interface Factor {
-  feature: string;
-  /** Log-odds this adds to the person's risk compared with the average training customer: positive raises it */
-  contribution: number;
-  /** Worded at scoring time in the default currency; readers word it again from `facts` (churn-reasons.ts) */
-  text: string;
-  /** The person's values the text is worded from (absent on reasons stored before they were kept) */
-  facts?: ReasonFacts;
-}
-
-export interface ProfileRisk {
-  profileId: string;
-  risk: number;
-  /** What raises the risk most (positive contributions, largest first), then what lowers it most (most negative first) */
-  factors: Factor[];
-}
 
 /** Training is impossible with this history; the message says what is missing. */
 export class NotEnoughHistory extends Error {}

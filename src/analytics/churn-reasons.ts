@@ -1,21 +1,5 @@
+import type { ReasonFacts } from '../domain/churn-model.ts';
 import { DEFAULT_PREFERENCES, formatMoney, type Preferences } from '../domain/preferences.ts';
-
-/**
- * The person's own values a reason is worded from, as of scoring. Kept with each stored reason so
- * that it is worded when read: in the workspace's currency then, and with "last week" still true
- * days after the model was trained.
- */
-export interface ReasonFacts {
-  score?: number;
-  previousScore?: number;
-  daysSinceAnswer?: number;
-  daysSinceOrder?: number;
-  orders?: number;
-  revenue?: number;
-  tenureDays?: number;
-  /** The value is below the average customer's ("only 2 orders") */
-  below?: boolean;
-}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 // Whole months as people count them: 60 days is "2 months", never rounded up to one not yet passed.

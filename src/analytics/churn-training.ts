@@ -1,7 +1,8 @@
 import type { ClockTask } from '../automation/clock.ts';
-import { enqueue, type JobHandler } from '../automation/outbox.ts';
+import type { JobHandler } from '../automation/outbox.ts';
+import { enqueue } from '../store/jobs.ts';
 import type { ChurnDefinition } from '../domain/churn.ts';
-import { ORDER_COMPLETED } from '../ingest/types.ts';
+import { ORDER_COMPLETED } from '../domain/event.ts';
 import { latestChurnModel, latestModelId, saveChurnModel, type StoredChurnModel } from '../store/churn-models.ts';
 import type { Db } from '../store/db.ts';
 import { hasTrackEvent } from '../store/events.ts';

@@ -1,5 +1,5 @@
 import { orderRevenue } from '../domain/profile.ts';
-import { ORDER_COMPLETED } from '../ingest/types.ts';
+import { ORDER_COMPLETED } from '../domain/event.ts';
 import type { Db } from '../store/db.ts';
 import { forEachNamedEvent } from '../store/events.ts';
 

@@ -1,26 +1,14 @@
-import { sql } from 'kysely';
-import { newId } from '../domain/ids.ts';
-import { fromJson, toJson, type Db, type Store, type Tx } from '../store/db.ts';
+import { fromJson, type Store } from '../store/db.ts';
+import { claimJobs, jobAttemptFailed, jobDone } from '../store/jobs.ts';
 import type { JobTable } from '../store/schema.ts';
 import { isTransientDbError } from '../store/transient.ts';
 
 /**
- * Durable jobs (survey sends, webhooks) in a table of the same database: a job enqueued in a
- * transaction exists exactly when that transaction commits. Workers in any number of processes
- * claim due jobs with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single writer makes
- * the claiming update atomic on its own); a worker that dies loses its lease and the job is taken
- * again. Failures are retried with exponential backoff, then kept as failed, visible and replayable.
+ * Durable jobs (survey sends, webhooks) in a table of the same database (store/jobs.ts, whose
+ * `enqueue` adds one inside the caller's transaction). Workers in any number of processes claim
+ * due jobs with a lease (claimJobs); a worker that dies loses its lease and the job is taken again.
+ * Failures are retried with exponential backoff, then kept as failed, visible and replayable.
  */
-
-export interface JobSpec {
-  kind: string;
-  workspaceId?: string | null;
-  payload?: unknown;
-  runAt?: number;
-  maxAttempts?: number;
-  /** At most one job ever exists per key (e.g. one send per survey contact). */
-  dedupeKey?: string | null;
-}
 
 export interface Job {
   id: string;
@@ -38,20 +26,6 @@ export type JobHandler = (job: Job) => Promise<void>;
 
 /** Called when a job gives up (after its last attempt or a permanent error), so its owner can say so. */
 export type FailureHandler = (job: Job, error: string) => Promise<void>;
-
-export async function enqueue(db: Db | Tx, spec: JobSpec, now = Date.now()): Promise<string | null> {
-  const id = newId('job', now);
-  const r = await db
-    .insertInto('jobs')
-    .values({
-      id, workspace_id: spec.workspaceId ?? null, kind: spec.kind, payload: toJson(spec.payload ?? {}), status: 'pending',
-      run_at: spec.runAt ?? now, attempts: 0, max_attempts: spec.maxAttempts ?? 5, locked_until: null, last_error: null,
-      dedupe_key: spec.dedupeKey ?? null, created_at: now, updated_at: now,
-    })
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0 ? id : null;
-}
 
 export interface OutboxOptions {
   pollMs?: number;
@@ -136,20 +110,8 @@ export class Outbox {
     }
   }
 
-  private async claim(now: number): Promise<JobTable[]> {
-    const kinds = [...this.handlers.keys()];
-    if (!kinds.length) return [];
-    const lock = this.store.backend === 'postgres' ? sql`for update skip locked` : sql``;
-    const result = await sql<JobTable>`
-      update jobs set status = 'running', locked_until = ${now + this.leaseMs}, attempts = attempts + 1, updated_at = ${now}
-      where id in (
-        select id from jobs
-        where ((status = 'pending' and run_at <= ${now}) or (status = 'running' and locked_until < ${now}))
-          and kind in (${sql.join(kinds)})
-        order by run_at limit ${this.batch} ${lock}
-      )
-      returning *`.execute(this.store.db);
-    return result.rows.map((r) => ({ ...r, attempts: Number(r.attempts), max_attempts: Number(r.max_attempts), run_at: Number(r.run_at) }));
+  private claim(now: number): Promise<JobTable[]> {
+    return claimJobs(this.store, [...this.handlers.keys()], now, this.leaseMs, this.batch);
   }
 
   private async runOne(row: JobTable): Promise<void> {
@@ -158,42 +120,15 @@ export class Outbox {
     const db = this.store.db;
     try {
       await handler.run(job);
-      await db.updateTable('jobs').set({ status: 'done', locked_until: null, last_error: null, updated_at: Date.now() }).where('id', '=', row.id).execute();
+      await jobDone(db, row.id);
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
       const final = err instanceof PermanentJobError || row.attempts >= row.max_attempts;
       const now = Date.now();
-      await db.updateTable('jobs').set({
-        status: final ? 'failed' : 'pending',
-        run_at: final ? row.run_at : now + this.backoffMs * 2 ** (row.attempts - 1),
-        locked_until: null,
-        last_error: message.slice(0, 2000),
-        updated_at: now,
-      }).where('id', '=', row.id).execute();
+      await jobAttemptFailed(db, row, message, final ? null : now + this.backoffMs * 2 ** (row.attempts - 1), now);
       if (final && handler.failed) {
         await handler.failed(job, message).catch((e) => console.error(`advocate: job ${row.id} failure handler`, e));
       }
     }
   }
-}
-
-export function jobView(j: JobTable) {
-  return {
-    id: j.id, kind: j.kind, status: j.status, attempts: Number(j.attempts), maxAttempts: Number(j.max_attempts),
-    runAt: new Date(Number(j.run_at)).toISOString(), lastError: j.last_error, payload: fromJson<Record<string, unknown>>(j.payload, {}),
-    createdAt: new Date(Number(j.created_at)).toISOString(), updatedAt: new Date(Number(j.updated_at)).toISOString(),
-  };
-}
-
-export async function listJobs(db: Db, workspaceId: string, status: JobTable['status'] | undefined, limit: number) {
-  let q = db.selectFrom('jobs').selectAll().where('workspace_id', '=', workspaceId);
-  if (status) q = q.where('status', '=', status);
-  return (await q.orderBy('created_at', 'desc').limit(limit).execute()).map(jobView);
-}
-
-/** Replays a failed job from the start (the dead-letter list is replayable). */
-export async function retryJob(db: Db, workspaceId: string, id: string, now = Date.now()): Promise<boolean> {
-  const r = await db.updateTable('jobs').set({ status: 'pending', attempts: 0, run_at: now, last_error: null, updated_at: now })
-    .where('workspace_id', '=', workspaceId).where('id', '=', id).where('status', '=', 'failed').executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
 }

@@ -1,6 +1,7 @@
 import { categoryOf, type Category } from '../domain/category.ts';
 import { DEFAULT_STAGE_RULES } from '../domain/journey.ts';
-import { NPS_RESPONDED, ORDER_COMPLETED, type SegmentContext, type SegmentMessage } from '../ingest/types.ts';
+import { NPS_RESPONDED, ORDER_COMPLETED } from '../domain/event.ts';
+import type { SegmentContext, SegmentMessage } from '../ingest/types.ts';
 import { makeComment, type Theme } from './comments.ts';
 import { Random, hashSeed, type Weighted } from './random.ts';
 import { WallClock } from './wall-clock.ts';

@@ -4,7 +4,7 @@ import { createKey, createWorkspace, updateSettings } from '../store/workspaces.
 import type { EventWriter } from '../store/writer.ts';
 import { createWriter } from '../store/writer-thread.ts';
 import { parseMessage } from '../ingest/segment.ts';
-import type { IngestEvent } from '../ingest/event.ts';
+import type { IngestEvent } from '../domain/event.ts';
 import { demoWaveTimes, demoWindow, generateDemo, CONTACT_GAP_DAYS, type DemoOptions, type DemoTally } from './generate.ts';
 import { createDemoSegments } from './segments.ts';
 import { activateDemoSurveys, createDemoSurveys, recordWaveRuns } from './surveys.ts';

@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { FieldCondition } from '../domain/conditions.ts';
 import type { Db } from '../store/db.ts';
 import { createSegment, type Segment } from '../store/segments.ts';
-import { Condition } from '../surveys/definition.ts';
+import { Condition } from '../domain/survey-definition.ts';
 
 // Saved segments that point at the demo's story: unhappy customers the shop can still win back,
 // happy ones it has not yet asked to spread the word, and valuable ones slipping away.

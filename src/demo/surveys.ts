@@ -3,7 +3,8 @@ import { newId } from '../domain/ids.ts';
 import type { Db } from '../store/db.ts';
 import { insertRun } from '../store/survey-runs.ts';
 import { createSurvey, updateSurvey, type Survey } from '../store/surveys.ts';
-import { definitionProblem, SurveyDefinitionInput } from '../surveys/definition.ts';
+import { SurveyDefinitionInput } from '../domain/survey-definition.ts';
+import { definitionProblem } from '../surveys/definition.ts';
 import {
   POST_PURCHASE_DELAY_DAYS, POST_PURCHASE_RECONTACT_DAYS, POST_PURCHASE_SAMPLE, RELATIONSHIP_MIN_TENURE_DAYS, RELATIONSHIP_SAMPLE, WAVE_EVERY_DAYS,
   type DemoSurvey, type WaveTally,

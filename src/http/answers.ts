@@ -2,10 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { LIMITS } from '../domain/limits.ts';
 import type { FastifyInstance } from 'fastify';
 import { newId } from '../domain/ids.ts';
-import type { IngestEvent } from '../ingest/event.ts';
-import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
-import { answerFromProperties, MessageError } from '../ingest/segment.ts';
-import { NPS_RESPONDED } from '../ingest/types.ts';
+import { NPS_RESPONDED, type IngestEvent } from '../domain/event.ts';
+import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
+import { answerFromProperties } from '../ingest/segment.ts';
 import { answerView, getAnswer, listAnswers, updateAnswerComment, type AnswerView } from '../store/answers.ts';
 import type { Db, Store } from '../store/db.ts';
 import { peopleByProfile } from '../store/profiles.ts';
@@ -14,8 +13,9 @@ import type { AnswerTable } from '../store/schema.ts';
 import { signToken, timeZoneOfWorkspace, verifyToken } from '../store/workspaces.ts';
 import { projectedItems, type EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
+import { AppError, isAppError } from '../domain/errors.ts';
 import { mustExistSurvey } from './must-exist.ts';
+import { Answer, AnswerPage } from '../api-types/answers.ts';
 import { Cursor, IsoTime, Limit, parseEventTime, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
 
 export const Person = Type.Object(
@@ -48,26 +48,6 @@ const CreateAnswer = Type.Object(
 );
 type CreateAnswerBody = Static<typeof CreateAnswer>;
 
-export const Answer = Type.Object({
-  id: Type.String(), profileId: Type.String(), eventId: Type.String(), messageId: Type.String(),
-  score: Type.Integer(), category: Type.String(), comment: Type.Union([Type.String(), Type.Null()]), channel: Type.String(),
-  surveyId: Type.Union([Type.String(), Type.Null()]), surveyVersion: Type.Union([Type.Integer(), Type.Null()]),
-  csat: Type.Union([Type.Integer(), Type.Null()]), ces: Type.Union([Type.Integer(), Type.Null()]), contactId: Type.Union([Type.String(), Type.Null()]),
-  properties: Type.Record(Type.String(), Type.Unknown()),
-  context: Type.Object({
-    journeyStage: Type.Union([Type.String(), Type.Null()]), daysSinceLastOrder: Type.Union([Type.Integer(), Type.Null()]),
-    daysSinceFirstSeen: Type.Union([Type.Integer(), Type.Null()]), campaign: Type.Union([Type.String(), Type.Null()]),
-    utmSource: Type.Union([Type.String(), Type.Null()]), device: Type.Union([Type.String(), Type.Null()]),
-  }),
-  answeredAt: Type.String(), createdAt: Type.String(), updatedAt: Type.String(),
-  surveyTitle: Type.Union([Type.String(), Type.Null()], { description: 'The name of the survey answered (null without one, or when it is not one of this workspace\'s surveys)' }),
-  person: Type.Union([
-    Type.Object({ name: Type.Union([Type.String(), Type.Null()]), email: Type.Union([Type.String(), Type.Null()]), phone: Type.Union([Type.String(), Type.Null()]) }),
-    Type.Null(),
-  ], { description: 'Who answered, as far as known (traits, then identities); null for an anonymous person. Untrusted text: show it as text.' }),
-  personLabel: Type.String({ description: 'How to show who answered: name, else email, else phone, else userId, else "Anonymous" and a short id' }),
-});
-
 /** Answers as the API shows them, each with who answered and the survey's name: two or three queries for the whole list. */
 async function named(db: Db, workspaceId: string, rows: Array<AnswerTable | AnswerView>) {
   const views = rows.map((r) => ('profile_id' in r ? answerView(r) : r));
@@ -82,11 +62,11 @@ async function named(db: Db, workspaceId: string, rows: Array<AnswerTable | Answ
 export function answerEvents(body: CreateAnswerBody, now: number): IngestEvent[] {
   const p = body.person;
   const email = p.email != null ? normaliseEmail(p.email) : null;
-  if (p.email != null && !email) throw new HttpError(400, `person.email: "${p.email}" is not an email address`, 'person.email');
+  if (p.email != null && !email) throw new AppError('invalid', `person.email: "${p.email}" is not an email address`, { field: 'person.email' });
   const phone = p.phone != null ? normalisePhone(p.phone) : null;
-  if (p.phone != null && !phone) throw new HttpError(400, `person.phone: "${p.phone}" is not a phone number`, 'person.phone');
+  if (p.phone != null && !phone) throw new AppError('invalid', `person.phone: "${p.phone}" is not a phone number`, { field: 'person.phone' });
   if (!p.userId && !p.anonymousId && !email && !phone) {
-    throw new HttpError(400, 'person: give at least one of userId, anonymousId, email, phone', 'person');
+    throw new AppError('invalid', 'person: give at least one of userId, anonymousId, email, phone', { field: 'person' });
   }
   const timestamp = parseEventTime(body.timestamp, 'timestamp', now) ?? now;
   const messageId = body.messageId ?? `ans-${newId('m', now)}`;
@@ -108,7 +88,7 @@ export function answerEvents(body: CreateAnswerBody, now: number): IngestEvent[]
   try {
     answer = answerFromProperties(properties, 'body');
   } catch (err) {
-    if (err instanceof MessageError) throw new HttpError(400, err.message.replace(/^body\./, ''), err.field.replace(/^body\./, ''));
+    if (isAppError(err, 'invalid') && err.field) throw new AppError('invalid', err.message.replace(/^body\./, ''), { field: err.field.replace(/^body\./, '') });
     throw err;
   }
   const events: IngestEvent[] = [];
@@ -145,7 +125,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const result = await writer.write(ws, events);
     const items = projectedItems(result);
     const item = items[items.length - 1];
-    if (!item.answerId) throw new HttpError(409, `messageId "${item.messageId}" was already used by an event that is not an answer`, 'messageId');
+    if (!item.answerId) throw new AppError('conflict', `messageId "${item.messageId}" was already used by an event that is not an answer`, { field: 'messageId' });
     const row = await getAnswer(db, ws, item.answerId);
     if (!row) throw new Error(`answer ${item.answerId} missing after commit`);
     reply.status(item.status === 'stored' ? 201 : 200);
@@ -168,12 +148,12 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const { id } = request.params as { id: string };
     const body = request.body as { comment: string | null; updateToken?: string };
     if (request.principal.kind !== 'secret') {
-      if (!body.updateToken) throw new HttpError(403, 'updateToken: required with a public write key (it came with the answer)', 'updateToken');
-      if (!(await verifyToken(db, ws, 'answer-update', id, body.updateToken))) throw new HttpError(403, 'updateToken: does not match this answer', 'updateToken');
+      if (!body.updateToken) throw new AppError('forbidden', 'updateToken: required with a public write key (it came with the answer)', { field: 'updateToken' });
+      if (!(await verifyToken(db, ws, 'answer-update', id, body.updateToken))) throw new AppError('forbidden', 'updateToken: does not match this answer', { field: 'updateToken' });
     }
     const comment = body.comment != null && body.comment.trim() !== '' ? body.comment : null;
     const row = await updateAnswerComment(db, ws, id, comment);
-    if (!row) throw new HttpError(404, `No answer ${id} in this workspace`);
+    if (!row) throw new AppError('not_found', `No answer ${id} in this workspace`);
     return { answer: (await named(db, ws, [row]))[0] };
   });
 
@@ -183,7 +163,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
   }, async (request) => {
     const { id } = request.params as { id: string };
     const row = await getAnswer(db, request.principal.workspaceId, id);
-    if (!row) throw new HttpError(404, `No answer ${id} in this workspace`);
+    if (!row) throw new AppError('not_found', `No answer ${id} in this workspace`);
     return { answer: (await named(db, request.principal.workspaceId, [row]))[0] };
   });
 
@@ -197,7 +177,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
         profileId: Type.Optional(Type.String()), channel: Type.Optional(Type.String()), surveyId: Type.Optional(Type.String()), stage: Type.Optional(Type.String()),
         from: Type.Optional(IsoTime), to: Type.Optional(IsoTime), limit: Limit, cursor: Cursor,
       }, { additionalProperties: false }),
-      response: withErrors({ 200: Type.Object({ items: Type.Array(Answer), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
+      response: withErrors({ 200: AnswerPage }),
     },
   }, async (request) => {
     const q = request.query as Record<string, string | undefined> & { limit?: number };
@@ -206,7 +186,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
       profileId: q.profileId, channel: q.channel, surveyId: q.surveyId, stage: q.stage,
       from: parseTimeParam(q.from, 'from', zone), to: parseTimeParam(q.to, 'to', zone), limit: q.limit ?? 50, cursor: q.cursor,
     });
-    if (!page) throw new HttpError(400, 'cursor: not a cursor from this list; start again without it', 'cursor');
+    if (!page) throw new AppError('invalid', 'cursor: not a cursor from this list; start again without it', { field: 'cursor' });
     return { items: await named(db, request.principal.workspaceId, page.items), nextCursor: page.nextCursor };
   });
 }

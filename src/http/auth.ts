@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { roleAtLeast, type Role } from '../domain/roles.ts';
 import type { Store } from '../store/db.ts';
 import { findKey, hashKey, keyKindOf, type KeyKind, type KeyPrincipal } from '../store/workspaces.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { CSRF_HEADER, Sessions, type SignedIn } from './sessions.ts';
 
 /**
@@ -121,9 +121,9 @@ export function authenticate(keys: KeyCache, need: KeyKind, rule: AccessRule = {
     const key = access.sessions === 'only' ? null : presentedKey(request);
     if (key) {
       const principal = await keys.resolve(key);
-      if (!principal) throw new HttpError(401, `Unknown or revoked key "${key.slice(0, 12)}…"`);
+      if (!principal) throw new AppError('unauthorized', `Unknown or revoked key "${key.slice(0, 12)}…"`);
       if (need === 'secret' && principal.kind !== 'secret') {
-        throw new HttpError(403, 'This is a public write key: it can only send events and answers. Use a secret key for this request');
+        throw new AppError('forbidden', 'This is a public write key: it can only send events and answers. Use a secret key for this request');
       }
       request.principal = principal;
       return;
@@ -133,12 +133,12 @@ export function authenticate(keys: KeyCache, need: KeyKind, rule: AccessRule = {
       if (!READS.has(request.method)) {
         const given = request.headers[CSRF_HEADER.toLowerCase()];
         if (typeof given !== 'string' || !sameSecret(given, account.session.csrfToken)) {
-          throw new HttpError(403, `${CSRF_HEADER}: missing or wrong CSRF token; send the csrfToken from /api/v1/session with every change`, CSRF_HEADER);
+          throw new AppError('forbidden', `${CSRF_HEADER}: missing or wrong CSRF token; send the csrfToken from /api/v1/session with every change`, { field: CSRF_HEADER });
         }
       }
       const role = neededRole(access, request.method);
       if (!roleAtLeast(account.role, role)) {
-        throw new HttpError(403, role === 'admin'
+        throw new AppError('forbidden', role === 'admin'
           ? `Only an admin can do this; your role in this workspace is ${account.role}`
           : `Your role in this workspace is ${account.role}, which can only read; this needs the ${role} role or higher`);
       }
@@ -146,8 +146,8 @@ export function authenticate(keys: KeyCache, need: KeyKind, rule: AccessRule = {
       request.principal = { keyId: account.session.id, workspaceId: account.workspaceId, kind: 'secret', userId: account.session.userId, role: account.role, sessionId: account.session.id };
       return;
     }
-    if (access.sessions === 'only') throw new HttpError(401, 'Sign in first: this is for a signed-in dashboard user');
-    throw new HttpError(401, need === 'write'
+    if (access.sessions === 'only') throw new AppError('unauthorized', 'Sign in first: this is for a signed-in dashboard user');
+    throw new AppError('unauthorized', need === 'write'
       ? `Missing key: send your write key as the HTTP Basic username, as a Bearer token, or as "writeKey" in the body${access.sessions === 'also' ? ', or sign in' : ''}`
       : `Missing key: send a secret key as the HTTP Basic username or as a Bearer token${access.sessions === 'also' ? ', or sign in to the dashboard' : ''}`);
   };

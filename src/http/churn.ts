@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { NotEnoughHistory, plainName, type Factor } from '../analytics/churn-model.ts';
+import { NotEnoughHistory, plainName } from '../analytics/churn-model.ts';
+import type { Factor } from '../domain/churn-model.ts';
 import { effectText, reasonText } from '../analytics/churn-reasons.ts';
 import { retrainChurnModel, sameDefinition } from '../analytics/churn-training.ts';
 import type { InsightEngine } from '../analytics/engine.ts';
@@ -12,57 +13,12 @@ import { getProfileRow } from '../store/profiles.ts';
 import { churnDefinitionOf, preferencesOf } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { Cursor, secretSecurity, withErrors } from './schemas.ts';
+import { AtRiskPage, ChurnModelReply, ChurnRisk, ModelView } from '../api-types/churn.ts';
 
 const DAY = 86_400_000;
-const Num = Type.Union([Type.Number(), Type.Null()]);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-const Definition = Type.Object({ inactiveDays: Type.Integer(), event: Type.Union([Type.String(), Type.Null()]) });
-const Coefficient = Type.Object({
-  feature: Type.String(),
-  name: Type.String({ description: 'The feature in plain words' }),
-  effect: Type.String({ description: 'Which way it moves the risk, in a sentence ("More time since the last order raises the risk")' }),
-  coefficient: Type.Number({ description: 'Log-odds of churning per standard deviation of the feature (positive raises risk)' }),
-  oddsRatio: Type.Number({ description: 'e^coefficient: how the odds of churning multiply per standard deviation' }),
-  mean: Type.Number(), sd: Type.Number(),
-});
-const ModelView = Type.Object({
-  id: Type.String(),
-  trainedAt: Type.String(),
-  definition: Definition,
-  definitionChanged: Type.Boolean({ description: 'The workspace\'s churn definition changed since this model was trained: retrain to follow it' }),
-  auc: Type.Union([Type.Number(), Type.Null()], {
-    description: 'Out-of-sample area under the ROC curve (0.5 is chance, 1 perfect): each customer scored by a model trained without them (4-fold cross-validation); null when no fold had both outcomes',
-  }),
-  aucInterval: Type.Union([Type.Object({ se: Type.Number(), low: Type.Number(), high: Type.Number() }), Type.Null()], { description: '95% interval of the AUC (Hanley–McNeil)' }),
-  folds: Type.Array(Type.Object({ n: Type.Integer(), churned: Type.Integer(), auc: Num }), { description: 'Each held-out quarter (by a hash of the userId, else the profile id), tested on a model trained on the other three' }),
-  baseRate: Type.Number({ description: 'Share of the labelled customers who churned' }),
-  customers: Type.Integer({ description: 'Customers active at the cutoff, each labelled churned or stayed; the model is fitted on all of them' }),
-  churned: Type.Integer(),
-  cutoff: Type.String({ description: 'Features are as of this time; labels come from the inactiveDays after it' }),
-  scored: Type.Integer({ description: 'Customers active at training time, each given a risk' }),
-  trainingMs: Type.Integer(),
-  converged: Type.Boolean(),
-  intercept: Type.Number(),
-  coefficients: Type.Array(Coefficient, { description: 'Largest effect first' }),
-});
-const ModelRef = Type.Object({ id: Type.String(), trainedAt: Type.String(), auc: Num });
-const FactorView = Type.Object({
-  text: Type.String({ description: 'The reason as a CX lead would say it, money in the workspace currency ("Hasn\'t ordered in 3 months")' }),
-  feature: Type.String(),
-  contribution: Type.Number({ description: 'Log-odds added compared with the average customer: positive in factors, negative in lowering' }),
-});
-const Factors = Type.Array(FactorView, { description: 'Up to three things that raise this person\'s risk most, largest first' });
-const Lowering = Type.Array(FactorView, { description: 'Up to two things that lower this person\'s risk most' });
-const AtRiskItem = Type.Object({
-  profileId: Type.String(), email: Type.Union([Type.String(), Type.Null()]), name: Type.Union([Type.String(), Type.Null()]),
-  risk: Type.Number({ description: 'Probability of churning in the next inactiveDays, 0–1' }),
-  factors: Factors,
-  lowering: Lowering,
-  scoredAt: Type.String(),
-});
 
 function modelView(m: StoredChurnModel, current: { inactiveDays: number; event: string | null }) {
   const coefficients = m.model.features.map((feature, j) => ({
@@ -103,7 +59,7 @@ function traitText(traits: Record<string, unknown>, key: string): string | null 
 function parseCursor(cursor: string | undefined): { risk: number; profileId: string } | undefined {
   if (!cursor) return undefined;
   const c = decodeCursor(cursor);
-  if (!c) throw new HttpError(400, 'cursor: pass back nextCursor from the previous page', 'cursor');
+  if (!c) throw new AppError('invalid', 'cursor: pass back nextCursor from the previous page', { field: 'cursor' });
   return { risk: c.n, profileId: c.id };
 }
 
@@ -118,7 +74,6 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
   // No model yet is a state of the workspace, not a missing resource: each read answers 200 with
   // model null and the reason, so a dashboard shows it without an error.
   const current = (workspaceId: string) => latestChurnModel(db, workspaceId);
-  const reason = Type.Optional(Type.String({ description: 'When model is null: why there is no model yet, and how to get one' }));
 
   app.post('/api/v1/churn/model', {
     preValidation: [secret, async (request) => {
@@ -138,7 +93,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
       reply.status(201);
       return { model: modelView(m, m.definition) };
     } catch (err) {
-      if (err instanceof NotEnoughHistory) throw new HttpError(409, err.message);
+      if (err instanceof NotEnoughHistory) throw new AppError('conflict', err.message);
       throw err;
     }
   });
@@ -148,12 +103,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
     schema: {
       tags, security,
       summary: 'The current churn-risk model: held-out AUC, base rate, counts, the churn definition it learnt, its coefficients, and earlier models\' accuracy',
-      response: withErrors({
-        200: Type.Object({
-          model: Type.Union([ModelView, Type.Null()]), reason,
-          history: Type.Array(Type.Object({ id: Type.String(), trainedAt: Type.String(), auc: Num, baseRate: Type.Number(), customers: Type.Integer() })),
-        }),
-      }),
+      response: withErrors({ 200: ChurnModelReply }),
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;
@@ -177,9 +127,7 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
         cursor: Cursor,
         format: CsvFormat,
       }, { additionalProperties: false }),
-      response: withErrors({
-        200: Type.Object({ model: Type.Union([ModelRef, Type.Null()]), reason, items: Type.Array(AtRiskItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
-      }),
+      response: withErrors({ 200: AtRiskPage }),
     },
   }, async (request, reply) => {
     const ws = request.principal.workspaceId;
@@ -211,20 +159,13 @@ export async function churnRoutes(app: FastifyInstance, opts: { store: Store; ke
       tags: ['churn', 'profiles'], security,
       summary: 'One person\'s churn risk from the current model with its top reasons, or why they have none (not a customer yet, already churned)',
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
-      response: withErrors({
-        200: Type.Object({
-          profileId: Type.String(), model: Type.Union([ModelRef, Type.Null()], { description: 'Null while the workspace has no model yet' }),
-          risk: Type.Union([Type.Number(), Type.Null()]), factors: Factors, lowering: Lowering, scoredAt: Type.Union([Type.String(), Type.Null()]),
-          status: Type.Union([Type.Literal('scored'), Type.Literal('not-scored')]),
-          reason: Type.Union([Type.String(), Type.Null()], { description: 'Why a person has no risk' }),
-        }),
-      }),
+      response: withErrors({ 200: ChurnRisk }),
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;
     const { id } = request.params as { id: string };
     const profile = await getProfileRow(db, ws, id);
-    if (!profile) throw new HttpError(404, `No profile ${id} in this workspace`);
+    if (!profile) throw new AppError('not_found', `No profile ${id} in this workspace`);
     const m = await current(ws);
     if (!m) return { profileId: profile.id, model: null, risk: null, factors: [], lowering: [], scoredAt: null, status: 'not-scored' as const, reason: NO_MODEL };
     const score = await scoreOf(db, ws, m.id, profile.id);

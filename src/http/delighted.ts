@@ -18,19 +18,23 @@ import type { InsightEngine } from '../analytics/engine.ts';
 import { countsAt, countDim } from '../analytics/query.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { newId } from '../domain/ids.ts';
-import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
-import { getAnswer } from '../store/answers.ts';
-import { addSuppression, insertContact, isErasedAddress } from '../store/contacts.ts';
-import { fromJson, lockWorkspace, type Store } from '../store/db.ts';
+import type { IngestEvent } from '../domain/event.ts';
+import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
+import { answersPage, getAnswer, type AnswerFilter } from '../store/answers.ts';
+import { addSuppression, cancelScheduled, insertContact, isErasedAddress, listSuppressions, sentContactAt, surveyDates } from '../store/contacts.ts';
+import { fromJson, type Store } from '../store/db.ts';
 import { erasePerson } from '../store/erase.ts';
-import { findProfileId, getProfileRow } from '../store/profiles.ts';
+import {
+  addressesOf, changePersonEmail, findProfileId, getProfileRow, identifiersOf, listPeople, ownersOfAddresses, profilesByIds,
+} from '../store/profiles.ts';
 import type { AnswerTable, ProfileTable, SuppressionTable } from '../store/schema.ts';
-import { createSurvey, listSurveys, type Survey } from '../store/surveys.ts';
+import { createSurvey, listSurveys, surveyExists, type Survey } from '../store/surveys.ts';
 import { projectedItems, type EventWriter } from '../store/writer.ts';
-import { cancelPending, publicBase, scheduleSends, type DeliveryContext } from '../surveys/delivery.ts';
+import { publicBase, scheduleSends, type DeliveryContext } from '../surveys/delivery.ts';
 import { answerEvents } from './answers.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { databaseUnavailable, HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
+import { databaseUnavailable, statusOf } from './errors.ts';
 import { timeProblem } from '../domain/limits.ts';
 import { useStrictJson } from './request-text.ts';
 
@@ -97,7 +101,7 @@ function validationErrors(err: FastifyError): Record<string, string[]> {
 }
 
 function delightedErrors(err: FastifyError & { field?: string; headers?: Record<string, string> }, request: FastifyRequest, reply: FastifyReply) {
-  let status = err.statusCode ?? 500;
+  let status = statusOf(err);
   let message = err.message;
   let errors: Record<string, string[]> | undefined;
   if (err instanceof Unprocessable) {
@@ -107,10 +111,7 @@ function delightedErrors(err: FastifyError & { field?: string; headers?: Record<
     status = 422;
     message = 'Unprocessable Entity';
     errors = validationErrors(err);
-  } else if (err.name === 'BackpressureError') {
-    status = 429;
-    reply.header('retry-after', '1');
-  } else if (err instanceof HttpError) {
+  } else if (err instanceof AppError) {
     // A public write key is not a Delighted API key: the client's AuthenticationError is a 401
     // (Delighted's 403 means "not on your plan").
     if (status === 403) status = 401;
@@ -332,6 +333,11 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     return pending;
   }
 
+  /** `trend` is read as a survey id: one of this account's, else 422. */
+  async function mustBeSurvey(ws: string, id: string) {
+    if (!(await surveyExists(db, ws, id))) invalid('trend', 'is not a survey of this account (Advocate reads trend as a survey id)');
+  }
+
   // --- people --------------------------------------------------------------------------------
 
   /** A person reference from a path: an id, email:<address>, phone_number:<number>, or a bare email. */
@@ -348,7 +354,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
 
   async function mustFindPerson(ws: string, raw: string): Promise<ProfileTable> {
     const p = await findPerson(ws, raw);
-    if (!p) throw new HttpError(404, `No person ${raw.replace(/\.json$/, '')} in this account`);
+    if (!p) throw new AppError('not_found', `No person ${raw.replace(/\.json$/, '')} in this account`);
     return p;
   }
 
@@ -356,22 +362,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
   async function peopleViews(ws: string, rows: ProfileTable[]): Promise<PersonView[]> {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
-    const [identities, sent, scheduled] = await Promise.all([
-      db.selectFrom('identities').select(['profile_id', 'kind', 'value']).where('workspace_id', '=', ws)
-        .where('profile_id', 'in', ids).where('kind', 'in', ['email', 'phone']).orderBy('created_at').execute(),
-      db.selectFrom('contacts').select(['profile_id', (eb) => eb.fn.max('contacted_at').as('at')]).where('workspace_id', '=', ws)
-        .where('profile_id', 'in', ids).where('channel', 'in', ['email', 'sms']).where('status', 'in', ['sent', 'answered'])
-        .where('contacted_at', 'is not', null).groupBy('profile_id').execute(),
-      db.selectFrom('contacts').select(['profile_id', (eb) => eb.fn.min('scheduled_at').as('at')]).where('workspace_id', '=', ws)
-        .where('profile_id', 'in', ids).where('status', '=', 'scheduled').groupBy('profile_id').execute(),
-    ]);
-    const byKind = new Map<string, { emails: string[]; phones: string[] }>();
-    for (const i of identities) {
-      const entry = byKind.get(i.profile_id) ?? byKind.set(i.profile_id, { emails: [], phones: [] }).get(i.profile_id)!;
-      (i.kind === 'email' ? entry.emails : entry.phones).push(i.value);
-    }
-    const lastSent = new Map(sent.map((s) => [s.profile_id!, Number(s.at)]));
-    const next = new Map(scheduled.map((s) => [s.profile_id!, Number(s.at)]));
+    const [byKind, { lastSent, next }] = await Promise.all([addressesOf(db, ws, ids), surveyDates(db, ws, ids)]);
     return rows.map((p) => {
       const traits = fromJson<Record<string, unknown>>(p.traits, {});
       const { emails = [], phones = [] } = byKind.get(p.id) ?? {};
@@ -407,9 +398,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
 
   /** A survey sent elsewhere before (Delighted's last_sent_at) is a sent contact, so the fatigue policy counts it. */
   async function recordLastSent(ws: string, profileId: string, survey: Survey, channel: 'email' | 'sms', at: number, email: string | null, phone: string | null) {
-    const known = await db.selectFrom('contacts').select('id').where('workspace_id', '=', ws).where('profile_id', '=', profileId)
-      .where('status', '=', 'sent').where('contacted_at', '=', at).executeTakeFirst();
-    if (known) return;
+    if (await sentContactAt(db, ws, profileId, at)) return;
     const now = Date.now();
     await insertContact(db, {
       id: newId('con', now), workspace_id: ws, survey_id: survey.id, survey_version: survey.version, profile_id: profileId, channel, status: 'sent',
@@ -424,11 +413,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const owner = await findProfileId(db, ws, 'email', newEmail);
     if (owner && owner !== profileId) invalid('email_update', 'has already been taken');
     if (owner || !oldEmail) return; // already theirs, or added by the identify that follows
-    await db.transaction().execute(async (tx) => {
-      await lockWorkspace(store, tx, ws);
-      await tx.updateTable('identities').set({ value: newEmail })
-        .where('workspace_id', '=', ws).where('kind', '=', 'email').where('value', '=', oldEmail).where('profile_id', '=', profileId).execute();
-    });
+    await changePersonEmail(store, ws, profileId, oldEmail, newEmail);
   }
 
   route('POST', '/v1/people', {
@@ -459,7 +444,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const existing = (email && (await findProfileId(db, ws, 'email', email))) || (phone && (await findProfileId(db, ws, 'phone', phone))) || null;
     let sendTo = email;
     if (newEmail) {
-      if (!existing) throw new HttpError(404, `No person with ${email ? `email ${email}` : `phone number ${phone}`} to give the new email address`);
+      if (!existing) throw new AppError('not_found', `No person with ${email ? `email ${email}` : `phone number ${phone}`} to give the new email address`);
       await updateEmail(ws, existing, email, newEmail);
       sendTo = newEmail;
     }
@@ -502,22 +487,14 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const perPage = Math.min(100, q.per_page ?? 20);
     if (q.email && q.phone_number) invalid('base', 'give either email or phone_number, not both');
     // People are the profiles a survey can reach: anonymous visitors without an address are left out.
-    let query = db.selectFrom('profiles').selectAll().where('workspace_id', '=', ws).where('merged_into', 'is', null)
-      .where(({ exists, selectFrom }) => exists(selectFrom('identities').select('identities.profile_id')
-        .whereRef('identities.profile_id', '=', 'profiles.id').where('identities.kind', 'in', ['email', 'phone'])));
+    let profileId: string | undefined;
     if (q.email || q.phone_number) {
       const id = q.email ? await findProfileId(db, ws, 'email', q.email) : await findProfileId(db, ws, 'phone', q.phone_number!);
       if (!id) return [];
-      query = query.where('id', '=', id);
+      profileId = id;
     }
-    const { from, to } = timeRange(q.since, q.until);
-    if (from != null) query = query.where('created_at', '>=', from);
-    if (to != null) query = query.where('created_at', '<', to);
-    if (q.page_info) {
-      const c = pageInfo(q.page_info);
-      query = query.where((eb) => eb.or([eb('created_at', '>', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '>', c.id)])]));
-    }
-    const rows = await query.orderBy('created_at').orderBy('id').limit(perPage + 1).execute();
+    const after = q.page_info ? pageInfo(q.page_info) : undefined;
+    const rows = await listPeople(db, ws, { profileId, ...timeRange(q.since, q.until), after, limit: perPage + 1 });
     const page = rows.slice(0, perPage);
     if (rows.length > perPage) {
       const last = page[page.length - 1];
@@ -548,7 +525,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const ref = (request.params as { id: string }).id;
     // erasePerson lets accepted events land first, so they cannot bring the person back.
     const erased = await erasePerson(store, writer, ws, async () => (await findPerson(ws, ref))?.id ?? null);
-    if (!erased) throw new HttpError(404, `No person ${ref.replace(/\.json$/, '')} in this account`);
+    if (!erased) throw new AppError('not_found', `No person ${ref.replace(/\.json$/, '')} in this account`);
     reply.status(202);
     return { ok: true };
   });
@@ -560,7 +537,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
   }, async (request) => {
     const ws = request.principal.workspaceId;
     const person = await mustFindPerson(ws, (request.params as { email: string }).email);
-    await cancelPending(db, ws, person.id);
+    await cancelScheduled(db, ws, person.id, 'cancelled through the API');
     return { ok: true };
   });
 
@@ -571,8 +548,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     let people = new Map<string, PersonView>();
     if (expandPerson && rows.length) {
       const ids = [...new Set(rows.map((r) => r.profile_id))];
-      const profiles = await db.selectFrom('profiles').selectAll().where('workspace_id', '=', ws).where('id', 'in', ids).execute();
-      people = new Map((await peopleViews(ws, profiles)).map((p) => [p.id, p]));
+      people = new Map((await peopleViews(ws, await profilesByIds(db, ws, ids))).map((p) => [p.id, p]));
     }
     return rows.map((a) => {
       const props = fromJson<Record<string, unknown>>(a.properties, {});
@@ -608,15 +584,15 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const ws = request.principal.workspaceId;
     const b = request.body as CreateResponseBody;
     const profile = await getProfileRow(db, ws, String(b.person));
-    if (!profile) throw new HttpError(404, `No person ${b.person} in this account`);
+    if (!profile) throw new AppError('not_found', `No person ${b.person} in this account`);
     // The answer reaches the profile through one of its identifiers, the most specific first.
-    const ids = await db.selectFrom('identities').select(['kind', 'value']).where('workspace_id', '=', ws).where('profile_id', '=', profile.id).execute();
+    const ids = await identifiersOf(db, ws, profile.id);
     const pick = (kind: string) => ids.find((i) => i.kind === kind)?.value;
     const userId = pick('user');
     const email = userId ? undefined : pick('email');
     const phone = userId || email ? undefined : pick('phone');
     const anonymousId = userId || email || phone ? undefined : pick('anon');
-    if (!userId && !email && !phone && !anonymousId) throw new HttpError(404, `Person ${b.person} has no identifier left to answer with`);
+    if (!userId && !email && !phone && !anonymousId) throw new AppError('not_found', `Person ${b.person} has no identifier left to answer with`);
     const survey = await implicitSurvey(ws);
     const events = answerEvents({
       person: { userId, email, phone, anonymousId },
@@ -658,31 +634,22 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const expand = expansions(q);
     const perPage = Math.min(100, q.per_page ?? 20);
     const page = q.page ?? 1;
-    let query = db.selectFrom('answers').selectAll().where('workspace_id', '=', ws);
-    const answered = timeRange(q.since, q.until);
-    if (answered.from != null) query = query.where('answered_at', '>=', answered.from);
-    if (answered.to != null) query = query.where('answered_at', '<', answered.to);
     const updated = timeRange(q.updated_since, q.updated_until);
-    if (updated.from != null) query = query.where('updated_at', '>=', updated.from);
-    if (updated.to != null) query = query.where('updated_at', '<', updated.to);
+    const filter: AnswerFilter = { ...timeRange(q.since, q.until), updatedFrom: updated.from, updatedTo: updated.to };
     if (q.trend) {
-      const survey = await db.selectFrom('surveys').select('id').where('workspace_id', '=', ws).where('id', '=', q.trend).executeTakeFirst();
-      if (!survey) invalid('trend', 'is not a survey of this account (Advocate reads trend as a survey id)');
-      query = query.where('survey_id', '=', q.trend);
+      await mustBeSurvey(ws, q.trend);
+      filter.surveyId = q.trend;
     }
-    if (q.person_id) {
-      const p = await getProfileRow(db, ws, q.person_id);
-      if (!p) return [];
-      query = query.where('profile_id', '=', p.id);
-    }
-    if (q.person_email) {
-      const id = await findProfileId(db, ws, 'email', q.person_email);
-      if (!id) return [];
-      query = query.where('profile_id', '=', id);
+    const people: Array<string | null> = [];
+    if (q.person_id) people.push((await getProfileRow(db, ws, q.person_id))?.id ?? null);
+    if (q.person_email) people.push(await findProfileId(db, ws, 'email', q.person_email));
+    if (people.length) {
+      // Nobody by that id or email, or the two name different people: no answers.
+      if (people.includes(null) || new Set(people).size > 1) return [];
+      filter.profileId = people[0]!;
     }
     const [direction, column] = (q.order ?? 'asc').split(':') as ['asc' | 'desc', string | undefined];
-    const by = column === 'updated_at' ? 'updated_at' : 'answered_at';
-    const rows = await query.orderBy(by, direction).orderBy('id', direction).limit(perPage).offset((page - 1) * perPage).execute();
+    const rows = await answersPage(db, ws, filter, { by: column === 'updated_at' ? 'updated_at' : 'answered_at', direction }, page, perPage);
     return responseViews(ws, request, rows, expand.person);
   });
 
@@ -696,7 +663,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const expand = expansions(request.query as { expand?: string | string[] });
     const id = (request.params as { id: string }).id.replace(/\.json$/, '');
     const row = await getAnswer(db, ws, id);
-    if (!row) throw new HttpError(404, `No survey response ${id} in this account`);
+    if (!row) throw new AppError('not_found', `No survey response ${id} in this account`);
     return (await responseViews(ws, request, [row], expand.person))[0];
   });
 
@@ -716,10 +683,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     for (const g of [...list(q['groups[]']), ...list(q.groups)]) {
       if (g !== 'core') invalid('groups', `"${g}" is not available: only the core group (NPS and response counts) is`);
     }
-    if (q.trend) {
-      const survey = await db.selectFrom('surveys').select('id').where('workspace_id', '=', ws).where('id', '=', q.trend).executeTakeFirst();
-      if (!survey) invalid('trend', 'is not a survey of this account (Advocate reads trend as a survey id)');
-    }
+    if (q.trend) await mustBeSurvey(ws, q.trend);
     // The same in-memory figures as /api/v1/metrics/nps, so the two APIs never disagree.
     const cols = await opts.engine.answers(ws);
     const c = countsAt(countDim(cols, { ...timeRange(q.since, q.until), where: q.trend ? { survey: [q.trend] } : undefined }, null).counts, 0);
@@ -754,20 +718,11 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
 
   async function suppressionList(ws: string, kind: SuppressionTable['kind'], q: { per_page?: number; page?: number; since?: number; until?: number }) {
     const perPage = Math.min(100, q.per_page ?? 20);
-    let query = db.selectFrom('suppressions').selectAll().where('workspace_id', '=', ws).where('kind', '=', kind);
-    const { from, to } = timeRange(q.since, q.until);
-    if (from != null) query = query.where('created_at', '>=', from);
-    if (to != null) query = query.where('created_at', '<', to);
-    const rows = await query.orderBy('created_at').orderBy('id').limit(perPage).offset(((q.page ?? 1) - 1) * perPage).execute();
+    const rows = await listSuppressions(db, ws, kind, { ...timeRange(q.since, q.until), page: q.page ?? 1, perPage });
     // The person: the profile it was recorded for, else whoever has the address now.
-    const unlinked = rows.filter((r) => !r.profile_id && !isErasedAddress(r.address)).map((r) => r.address);
-    const owners = unlinked.length
-      ? await db.selectFrom('identities').select(['value', 'profile_id']).where('workspace_id', '=', ws).where('kind', 'in', ['email', 'phone']).where('value', 'in', unlinked).execute()
-      : [];
-    const ownerOf = new Map(owners.map((o) => [o.value, o.profile_id]));
+    const ownerOf = await ownersOfAddresses(db, ws, rows.filter((r) => !r.profile_id && !isErasedAddress(r.address)).map((r) => r.address));
     const personOf = (r: SuppressionTable) => r.profile_id ?? ownerOf.get(r.address) ?? null;
-    const ids = [...new Set(rows.map(personOf).filter((id): id is string => !!id))];
-    const profiles = ids.length ? await db.selectFrom('profiles').select(['id', 'traits', 'merged_into']).where('workspace_id', '=', ws).where('id', 'in', ids).execute() : [];
+    const profiles = await profilesByIds(db, ws, rows.map(personOf).filter((id): id is string => !!id));
     const byId = new Map(profiles.map((p) => [p.id, p]));
     return rows.map((r) => {
       const p = byId.get(personOf(r) ?? '');

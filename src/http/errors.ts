@@ -1,21 +1,24 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type ErrorKind } from '../domain/errors.ts';
 import { isTransientDbError } from '../store/transient.ts';
 
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly field?: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
+/** The one place an error kind becomes an HTTP status. */
+const STATUS: Record<ErrorKind, number> = {
+  invalid: 400, unauthorized: 401, forbidden: 403, not_found: 404, conflict: 409, gone: 410, too_large: 413,
+  unsupported: 415, unprocessable: 422, rate_limited: 429, internal: 500, unavailable: 503,
+};
+
+/** The status an error answers with: by kind for an AppError, else Fastify's own statusCode, else 500. */
+export function statusOf(err: unknown): number {
+  if (err instanceof AppError) return STATUS[err.kind];
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
 }
 
 const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 410: 'Gone',
   413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
-  503: 'Service Unavailable',
+  500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
 /**
@@ -32,11 +35,15 @@ export function databaseUnavailable(err: unknown): boolean {
 }
 
 /** One error shape for every route: { statusCode, error, message, field? }; the message names the field. */
-export function errorHandler(err: FastifyError & { field?: string; headers?: Record<string, string> }, request: FastifyRequest, reply: FastifyReply) {
-  let status = err.statusCode ?? 500;
+export function errorHandler(err: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
+  let status = statusOf(err);
   let message = err.message;
-  let field = err.field;
-  if (err.validation) {
+  let field: string | undefined;
+  if (err instanceof AppError) {
+    // Its message is written for the client, whatever the kind (a set-aside write's says how to replay it).
+    field = err.field;
+    reply.headers(err.headers);
+  } else if (err.validation) {
     status = 400;
     const v = err.validation[0];
     const where = err.validationContext ?? 'body';
@@ -54,13 +61,11 @@ export function errorHandler(err: FastifyError & { field?: string; headers?: Rec
   } else if (status === 500 && databaseUnavailable(err)) {
     status = 503;
     message = 'The database is not available at the moment (it may be restarting); retry in a second';
-  } else if (status >= 500 && status !== 503) {
-    // A 503 thrown as such (the writer while the database is away) keeps its message: it says what happened.
-    // app.ts logs every 5xx with this error and the request id (X-Request-Id of the reply).
-    // Errors that say what happened in words meant for the client (`expose`) keep their message.
-    if (!(err as { expose?: boolean }).expose) message = 'Internal error; it has been logged';
+  } else if (status >= 500 && status !== 503 && !(err as { expose?: boolean }).expose) {
+    // Any other fault's words are not meant for the client (Fastify's errors that are say so with
+    // `expose`). app.ts logs every 5xx with this error and the request id (X-Request-Id of the reply).
+    message = 'Internal error; it has been logged';
   }
-  if (err.headers) reply.headers(err.headers);
   if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   reply.status(status).send({ statusCode: status, error: REASONS[status] ?? 'Error', message, ...(field ? { field } : {}) });
 }

@@ -13,89 +13,23 @@ import type { Store } from '../store/db.ts';
 import { churnDefinitionOf, preferencesOf, timeZoneOfWorkspace } from '../store/workspaces.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
-import { HttpError } from './errors.ts';
-import { Difference, NpsFigure, Proportion, Verdict } from './figures.ts';
+import { AppError } from '../domain/errors.ts';
+import { BehaviourView, CampaignList, ImpactView } from '../api-types/impact.ts';
 import { IsoTime, listParam, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
 
 const DAY = 86_400_000;
 const MAX_WINDOW_DAYS = 730;
 const MAX_EVENTS = 20;
-const Time = Type.Union([Type.String(), Type.Null()]);
 const Events = Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }))], {
   description: `Track event names that count as exposure, repeated or comma-separated. Default: ${EXPOSURE_EVENTS.join(', ')} (opens and clicks; an unopened send is not exposure)`,
 }));
-
-const Paired = Type.Object({
-  pairs: Type.Integer({ description: 'People with an answer in the window before and one in the window after' }),
-  before: NpsFigure, after: NpsFigure,
-  change: Difference,
-});
-
-const ImpactView = Type.Object({
-  campaign: Type.Union([Type.String(), Type.Null()]),
-  events: Type.Array(Type.String()),
-  windowDays: Type.Integer(),
-  baseline: Type.Union([Type.Literal('existing'), Type.Literal('all')]),
-  exposure: Type.Object({
-    people: Type.Integer({ description: 'People with an exposure event' }),
-    answering: Type.Integer({ description: 'Exposed people who have answered an NPS survey at any time' }),
-    firstAt: Time, medianAt: Time, lastAt: Time,
-  }),
-  beforeAfter: Type.Composite([Paired, Type.Object({ verdict: Verdict })], {
-    description: 'Each exposed person\'s last answer in the window before their first exposure against their first answer in the window after it, paired',
-  }),
-  unexposedBeforeAfter: Type.Composite([Paired, Type.Object({ around: Time })], {
-    description: 'The same for people never exposed, around the median exposure time: how much answers change without exposure',
-  }),
-  netChange: Type.Object({ difference: Difference, verdict: Verdict }, {
-    description: 'The exposed people\'s change minus the unexposed people\'s (difference in differences): the before/after estimate to read',
-  }),
-  exposedVsNot: Type.Object({
-    from: Time, to: Time,
-    exposed: NpsFigure, unexposed: NpsFigure, difference: Difference, verdict: Verdict,
-  }, { description: 'Answers in the period by people exposed within the window before answering, against answers by people not exposed by then' }),
-  summary: Type.String(),
-  caveat: Type.String(),
-});
-
-const CategoryRow = Type.Object({
-  category: Type.Union([Type.Literal('promoter'), Type.Literal('passive'), Type.Literal('detractor')]),
-  customers: Type.Integer(),
-  orders: Type.Integer({ description: 'Orders in the days after the answer' }),
-  revenue: Type.Number({ description: 'Revenue of those orders' }),
-  ordersPerCustomer: Type.Union([Type.Number(), Type.Null()]),
-  revenuePerCustomer: Type.Union([Type.Number(), Type.Null()]),
-  buying: Type.Composite([Proportion], { description: 'Share who ordered at least once in the days after the answer' }),
-  repeat: Type.Composite([Proportion], { description: 'Repeat-purchase rate: of the customers who had ordered before answering (n), the share who ordered again in the days after' }),
-  churned: Type.Composite([Proportion], { description: 'Churn rate: no order in the churn definition\'s days from the answer, or its churn event in them' }),
-});
-
-const BehaviourView = Type.Object({
-  days: Type.Integer(),
-  churn: Type.Object({ inactiveDays: Type.Integer(), event: Type.Union([Type.String(), Type.Null()]) }),
-  asOf: Type.String(),
-  answeredBy: Type.String({ description: 'Answers after this have windows still open and are left out' }),
-  from: Time, to: Time,
-  customers: Type.Integer(),
-  categories: Type.Array(CategoryRow),
-  revenueWeighted: Type.Object({
-    nps: Type.Union([Type.Number(), Type.Null()]), low: Type.Union([Type.Number(), Type.Null()]), high: Type.Union([Type.Number(), Type.Null()]),
-    unweightedNps: Type.Union([Type.Number(), Type.Null()], { description: 'NPS of the same customers, each counted once' }),
-    revenue: Type.Number(), customersWithRevenue: Type.Integer(),
-  }, { description: 'NPS with each customer weighted by their revenue in the 365 days before answering, with its 95% interval; customers who spent nothing weigh nothing' }),
-  detractorsStillBuying: Type.Composite([Proportion], { description: 'Detractors who ordered in the days after answering' }),
-  detractorsVsPromoters: Type.Object({
-    churnRate: Difference, buyingRate: Difference, revenuePerCustomer: Difference, ordersPerCustomer: Difference,
-  }, { description: 'Detractors minus promoters: rates in percentage points, revenue and orders per customer in their own units' }),
-  findings: Type.Array(Type.String()),
-});
 
 type Query = Record<string, string | string[] | number | undefined>;
 
 function eventList(q: Query): string[] | undefined {
   const events = listParam(q.event as string | string[] | undefined);
-  if (events && events.length > MAX_EVENTS) throw new HttpError(400, `event: at most ${MAX_EVENTS} event names`, 'event');
-  if (events?.some((e) => e.length > 200)) throw new HttpError(400, 'event: an event name is at most 200 characters', 'event');
+  if (events && events.length > MAX_EVENTS) throw new AppError('invalid', `event: at most ${MAX_EVENTS} event names`, { field: 'event' });
+  if (events?.some((e) => e.length > 200)) throw new AppError('invalid', 'event: an event name is at most 200 characters', { field: 'event' });
   return events;
 }
 
@@ -108,7 +42,7 @@ function churnOverride(saved: ChurnDefinition, q: { churnDays?: number; churnEve
   };
   for (const [param, part] of [['churnDays', { inactiveDays: q.churnDays }], ['churnEvent', { event: q.churnEvent === '' ? undefined : q.churnEvent }]] as const) {
     const problem = checkChurnDefinition(part, 'churn');
-    if (problem) throw new HttpError(400, `${param}: ${problem.slice(problem.indexOf(': ') + 2)}`, param);
+    if (problem) throw new AppError('invalid', `${param}: ${problem.slice(problem.indexOf(': ') + 2)}`, { field: param });
   }
   return def;
 }
@@ -149,12 +83,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
       tags, security, summary: 'Campaigns named in exposure events, with how many people saw each and when',
       description: 'The campaign is read from the event properties campaign, campaign_name or name. Pick one for GET /api/v1/impact/campaign.',
       querystring: Type.Object({ event: Events, format: CsvFormat }, { additionalProperties: false }),
-      response: withErrors({
-        200: Type.Object({
-          events: Type.Array(Type.String()),
-          items: Type.Array(Type.Object({ campaign: Type.String(), people: Type.Integer(), events: Type.Integer(), firstAt: Type.String(), lastAt: Type.String() })),
-        }),
-      }),
+      response: withErrors({ 200: CampaignList }),
     },
   }, async (request, reply) => {
     const q = request.query as Query;
@@ -190,7 +119,7 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
     const q = request.query as Query & { campaign?: string; windowDays?: number; baseline?: Baseline };
     const campaign = q.campaign?.trim() || null;
     const given = eventList(q);
-    if (!campaign && !given) throw new HttpError(400, 'campaign: give a campaign name, an event name (event), or both', 'campaign');
+    if (!campaign && !given) throw new AppError('invalid', 'campaign: give a campaign name, an event name (event), or both', { field: 'campaign' });
     const ws = request.principal.workspaceId;
     // A date alone is a day of the workspace's calendar, as on every figure.
     const { from, to } = parseTimeRange(q, await timeZoneOfWorkspace(db, ws));

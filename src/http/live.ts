@@ -1,11 +1,12 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { LiveAnswers, type LiveAnswer } from '../analytics/live-answers.ts';
 import type { FeedPosition } from '../store/answer-feed.ts';
 import type { Store } from '../store/db.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
+import type { LiveAnswer as LiveAnswerData } from '../api-types/answers.ts';
 
 const PING_MS = 15_000;
 /** At most this many missed answers are replayed on reconnecting; the feed is for watching, not for export. */
@@ -20,7 +21,7 @@ const later = (a: FeedPosition, b: FeedPosition) => a.at > b.at || (a.at === b.a
 function parseLastEventId(value: string | undefined): FeedPosition | null {
   if (value == null || value.trim() === '') return null;
   const m = /^(\d{1,15})-([A-Za-z0-9_]{1,100})$/.exec(value.trim());
-  if (!m) throw new HttpError(400, `Last-Event-ID: "${value.slice(0, 60)}" is not an id this feed sent`, 'Last-Event-ID');
+  if (!m) throw new AppError('invalid', `Last-Event-ID: "${value.slice(0, 60)}" is not an id this feed sent`, { field: 'Last-Event-ID' });
   return { at: Number(m[1]), id: m[2] };
 }
 
@@ -70,7 +71,7 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
     }
     if (closing) {
       unsubscribe();
-      throw new HttpError(503, 'The server is shutting down; connect again', undefined, { 'retry-after': '1' });
+      throw new AppError('unavailable', 'The server is shutting down; connect again', { headers: { 'retry-after': '1' } });
     }
     reply.hijack();
     const res = reply.raw;
@@ -100,7 +101,7 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
       for (const a of answers) {
         if (!high || later(a.position, high)) high = a.position;
         // JSON.stringify escapes line breaks, so a comment can never end the data line or forge a field.
-        res.write(`id: ${formatId(high)}\nevent: answer\ndata: ${JSON.stringify(a.data)}\n\n`);
+        res.write(`id: ${formatId(high)}\nevent: answer\ndata: ${JSON.stringify(a.data satisfies Static<typeof LiveAnswerData>)}\n\n`);
       }
       if (res.writableLength > MAX_BUFFERED) end();
     };

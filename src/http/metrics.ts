@@ -16,9 +16,10 @@ import { dimensionValueLabel } from '../domain/dimension-labels.ts';
 import { addAnnotation, annotationsBetween, deleteAnnotation } from '../store/annotations.ts';
 import type { AnnotationTable } from '../store/schema.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
-import { Difference, FigureWindow, figureWindow, NpsFigure } from './figures.ts';
+import { figureWindow } from './figures.ts';
+import { Annotation as AnnotationView, BenchmarksReply, BreakdownReply, DimensionList, NpsReply, TrendReply } from '../api-types/metrics.ts';
 import { IsoTime, ListQuery, listParam, parseEventTime, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
 
 
@@ -34,16 +35,10 @@ const FILTERS = {
   segment: Type.Optional(Type.String({ maxLength: 100, description: 'A saved segment id: only answers of its people' })),
 };
 const FILTER_HELP = 'Filters: from (inclusive) and to (exclusive), ISO 8601 or epoch ms, where a date alone (2026-03-08) or a date-time without an offset is read in the workspace\'s time zone (GET /api/v1/settings/workspace), so a date is its local midnight; segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour and weekday (on the workspace\'s clocks), daysSinceOrder, tenure, property.<name> for any answer property, and trait.<name> for any profile trait (its current value; nested with dots); each list may be repeated or comma-separated.';
-const AnnotationView = Type.Object({ id: Type.String(), at: Type.String(), kind: Type.String(), label: Type.String(), source: Type.String() });
 const annotationView = (a: AnnotationTable) => ({ id: a.id, at: new Date(Number(a.at)).toISOString(), kind: a.kind, label: a.label, source: a.source });
 
 type Query = Record<string, string | string[] | undefined>;
 
-const BenchmarkView = Type.Object({
-  id: Type.String({ description: 'Stable name of the figure, e.g. retail-xm-institute-2023' }),
-  industry: Type.String(), nps: Type.Number(), kind: Type.String(), source: Type.String(), year: Type.Integer(), region: Type.String(),
-  position: Type.Union([Type.Literal('above'), Type.Literal('below'), Type.Literal('within'), Type.Null()], { description: 'Where the workspace\'s 95% interval lies against the figure' }),
-});
 // An industry has figures from several sources: the source and year tell them apart.
 const benchmarkId = (b: { industry: string; source: string; year: number }) =>
   `${b.industry}-${b.source.split(/[,"]/)[0]}-${b.year}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -58,7 +53,7 @@ function parseFilter(q: Query, zone: Zone): AnswerFilter & { from?: number; to?:
   for (const [key, value] of Object.entries(q)) {
     const kind = key.startsWith('property.') ? 'property' : key.startsWith('trait.') ? 'trait' : null;
     if (!kind) continue;
-    if (key.length <= kind.length + 1 || key.length > 209) throw new HttpError(400, `${key}: name the ${kind}, e.g. ${kind}.plan=pro`, key);
+    if (key.length <= kind.length + 1 || key.length > 209) throw new AppError('invalid', `${key}: name the ${kind}, e.g. ${kind}.plan=pro`, { field: key });
     const values = listParam(value);
     if (values) where[key] = values;
   }
@@ -77,7 +72,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     const filter = parseFilter(q, timeZoneOf(cols));
     if (q.segment) {
       const segment = await getSegment(opts.store.db, workspaceId, String(q.segment));
-      if (!segment) throw new HttpError(404, `segment: no segment ${q.segment} in this workspace`, 'segment');
+      if (!segment) throw new AppError('not_found', `segment: no segment ${q.segment} in this workspace`, { field: 'segment' });
       filter.people = (await opts.members.of(segment, cols)).people;
     }
     const traits = new Set(Object.keys(filter.where ?? {}).filter((k) => k.startsWith('trait.')));
@@ -100,16 +95,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       tags, security, summary: 'NPS with its 95% interval, counts, shares and the 0–10 distribution; with from and to, the change from the period just before',
       description: FILTER_HELP,
       querystring: open(FILTERS),
-      response: withErrors({
-        200: Type.Composite([NpsFigure, Type.Object({
-          distribution: Type.Array(Type.Integer(), { description: 'Answers per score 0..10' }),
-          previous: Type.Union([NpsFigure, Type.Null()], { description: 'The same filter over the period just before from: as many days when from and to are midnights of the workspace\'s time zone, else the same length of time' }),
-          change: Type.Union([Difference, Type.Null()]),
-          from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]),
-          window: FigureWindow,
-          filters: Type.Record(Type.String(), Type.Unknown()),
-        })]),
-      }),
+      response: withErrors({ 200: NpsReply }),
     },
   }, async (request) => {
     const { cols, filter } = await load(request.principal.workspaceId, request.query as Query);
@@ -136,13 +122,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       tags, security, summary: 'NPS per value of a dimension, each with its interval and a mark where it differs significantly from the other answers',
       description: `by: ${DIMENSIONS.join(', ')}. ${FILTER_HELP}`,
       querystring: open({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan, trait.plan' }), format: CsvFormat }),
-      response: withErrors({
-        200: Type.Object({
-          by: Type.String(), total: NpsFigure, window: FigureWindow,
-          rows: Type.Array(Type.Composite([NpsFigure, Type.Object({ value: Type.Union([Type.String(), Type.Null()]), label: Type.String({ description: 'The value as people read it: "SMS" for sms, a survey\'s name for its id, "(not set)" for null' }), vsRest: Difference, mark: Type.Union([Type.Literal('higher'), Type.Literal('lower'), Type.Null()]) })])),
-          filters: Type.Record(Type.String(), Type.Unknown()),
-        }),
-      }),
+      response: withErrors({ 200: BreakdownReply }),
     },
   }, async (request, reply) => {
     const q = request.query as Query;
@@ -151,7 +131,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     try {
       result = breakdown(cols, filter, String(q.by));
     } catch (err) {
-      if (err instanceof UnknownDimension) throw new HttpError(400, `by: ${err.message}`, 'by');
+      if (err instanceof UnknownDimension) throw new AppError('invalid', `by: ${err.message}`, { field: 'by' });
       throw err;
     }
     if (wantsCsv(request, q.format as string | undefined)) {
@@ -178,15 +158,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
         rolling: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'e.g. 30 or 90' })),
         format: CsvFormat,
       }),
-      response: withErrors({
-        200: Type.Object({
-          interval: Type.String(), rolling: Type.Union([Type.Integer(), Type.Null()]),
-          points: Type.Array(Type.Composite([NpsFigure, Type.Object({ start: Type.String(), end: Type.String(), change: Type.Union([Difference, Type.Null()]) })])),
-          annotations: Type.Array(AnnotationView, { description: 'Campaigns, releases and notes in the range, to draw on the chart' }),
-          window: FigureWindow,
-          filters: Type.Record(Type.String(), Type.Unknown()),
-        }),
-      }),
+      response: withErrors({ 200: TrendReply }),
     },
   }, async (request, reply) => {
     const q = request.query as Query & { interval?: Interval; rolling?: number };
@@ -196,7 +168,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     const span = { day: 30, week: 26 * 7, month: 365 }[interval] * 86_400_000;
     const from = filter.from ?? to - span;
     const buckets = (to - from) / ({ day: 1, week: 7, month: 28 }[interval] * 86_400_000);
-    if (buckets > 5000) throw new HttpError(400, `from: ${Math.round(buckets)} ${interval}s is too many points; use a longer interval or a shorter range`, 'from');
+    if (buckets > 5000) throw new AppError('invalid', `from: ${Math.round(buckets)} ${interval}s is too many points; use a longer interval or a shorter range`, { field: 'from' });
     // from and to place the points; a rolling window reaches back before from.
     const points = trend(cols, { ...filter, from: undefined, to: undefined }, interval, { from, to }, q.rolling);
     if (wantsCsv(request, q.format as string | undefined)) {
@@ -214,21 +186,12 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       tags, security, summary: 'The workspace NPS (with its interval) against published industry figures, each with its source, year and region, and against its own previous period',
       description: `industry: ${INDUSTRIES.join(', ')}; without it, the workspace's industry (PUT /api/v1/settings/workspace), and every published figure when it has none; industry= (empty) asks for every figure. published lists every figure either way, for a picker. From and to default to the last 90 days. ${FILTER_HELP}`,
       querystring: open({ ...FILTERS, industry: Type.Optional(Type.String({ maxLength: 100 })) }),
-      response: withErrors({
-        200: Type.Object({
-          workspace: NpsFigure, previous: NpsFigure, change: Difference,
-          industry: Type.Union([Type.String(), Type.Null()], { description: 'The industry benchmarks holds: the one asked for, else the workspace\'s; null for every figure' }),
-          benchmarks: Type.Array(BenchmarkView, { description: 'The figures of industry' }),
-          published: Type.Array(BenchmarkView, { description: 'Every published figure, by industry' }),
-          window: FigureWindow,
-          filters: Type.Record(Type.String(), Type.Unknown()),
-        }),
-      }),
+      response: withErrors({ 200: BenchmarksReply }),
     },
   }, async (request) => {
     const q = request.query as Query & { industry?: string };
     const asked = q.industry?.trim().toLowerCase();
-    if (asked && !INDUSTRIES.includes(asked)) throw new HttpError(400, `industry: "${q.industry}" has no published figure here; one of ${INDUSTRIES.join(', ')}`, 'industry');
+    if (asked && !INDUSTRIES.includes(asked)) throw new AppError('invalid', `industry: "${q.industry}" has no published figure here; one of ${INDUSTRIES.join(', ')}`, { field: 'industry' });
     // Chosen once in settings, so every page and API caller compares with the same industry by default.
     const industry = asked ?? (await preferencesOf(opts.store.db, request.principal.workspaceId)).industry ?? null;
     const { cols, filter } = await load(request.principal.workspaceId, q);
@@ -280,7 +243,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     schema: { tags, security, summary: 'Remove an annotation', params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: withErrors({ 204: Type.Null() }) },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!(await deleteAnnotation(opts.store.db, request.principal.workspaceId, id))) throw new HttpError(404, `No annotation ${id} in this workspace`);
+    if (!(await deleteAnnotation(opts.store.db, request.principal.workspaceId, id))) throw new AppError('not_found', `No annotation ${id} in this workspace`);
     reply.status(204);
   });
 
@@ -288,7 +251,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     preValidation: secret,
     schema: {
       tags, security, summary: 'What answers can be broken down and filtered by, with the values seen for each',
-      response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), values: Type.Array(Type.String()) })) }) }),
+      response: withErrors({ 200: DimensionList }),
     },
   }, async (request) => {
     const cols = await engine.answers(request.principal.workspaceId);

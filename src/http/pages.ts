@@ -17,15 +17,18 @@ import { addSuppression, contactByShortCode, getContact } from '../store/contact
 import type { Store } from '../store/db.ts';
 import { getSurvey, type Survey } from '../store/surveys.ts';
 import type { EventWriter } from '../store/writer.ts';
-import { pickLanguage, renderSurvey, type SurveyDefinition } from '../surveys/definition.ts';
+import type { SurveyDefinition } from '../domain/survey-definition.ts';
+import { pickLanguage, renderSurvey } from '../surveys/definition.ts';
 import { publicBase, type DeliveryContext } from '../surveys/delivery.ts';
 import { messagePage, surveyPage, thankYouPage, unsubscribePage } from '../surveys/pages.ts';
 import { qrPng, qrSvg } from '../surveys/qr.ts';
-import { respond, ResponseError, type ResponseInput } from '../surveys/respond.ts';
-import { LINK_CONTACT, signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
+import { respond, type ResponseInput } from '../surveys/respond.ts';
+import { LINK_CONTACT, signContactToken, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { errorHandler, HttpError } from './errors.ts';
+import { AppError, isAppError, type ErrorKind } from '../domain/errors.ts';
+import { errorHandler, statusOf } from './errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
+import { SurveyLink } from '../api-types/surveys.ts';
 import { workspaceName } from '../store/workspaces.ts';
 
 /** Kiosk and open links do not expire (they are printed and mounted). */
@@ -38,15 +41,7 @@ const CHANNEL: Record<LinkKind, 'kiosk' | 'link'> = { kiosk: 'kiosk', open: 'lin
 const PATH: Record<LinkKind, string> = { kiosk: 'k', open: 'o' };
 
 /** An error a person sees as a page: a short title and what happened. */
-export class PageError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly title: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const pageError = (kind: ErrorKind, title: string, message: string) => new AppError(kind, message, { details: { title } });
 
 const TITLES: Record<number, string> = { 400: 'Something in this request is not right', 404: 'Not found', 413: 'That was too long to send' };
 
@@ -82,7 +77,7 @@ function chooseLanguage(def: SurveyDefinition, candidates: Array<string | null |
 function wholeNumber(value: unknown, field: string, min: number, max: number): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = typeof value === 'string' && /^\s*\d{1,3}\s*$/.test(value) ? Number(value) : NaN;
-  if (!(n >= min && n <= max)) throw new PageError(400, 'This answer could not be saved', `${field}: "${String(value).slice(0, 20)}" is not a whole number from ${min} to ${max}`);
+  if (!(n >= min && n <= max)) throw pageError('invalid', 'This answer could not be saved', `${field}: "${String(value).slice(0, 20)}" is not a whole number from ${min} to ${max}`);
   return n;
 }
 
@@ -101,8 +96,8 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (request.url.startsWith('/api/')) return errorHandler(err, request, reply);
-    let status = err.statusCode ?? 500;
-    let title = err instanceof PageError ? err.title : (TITLES[status] ?? 'Something went wrong');
+    let status = statusOf(err);
+    let title = err instanceof AppError && typeof err.details?.title === 'string' ? err.details.title : (TITLES[status] ?? 'Something went wrong');
     let message = err.message;
     if (err.validation) {
       status = 400;
@@ -120,21 +115,21 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
       // Unsubscribe links must keep working after the survey link expired: now = 0 skips expiry.
       return await verifyContactToken(db, raw, ignoreExpiry ? 0 : Date.now());
     } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      if (err.statusCode === 410) throw new PageError(410, 'This survey link has expired', `${err.message.replace(/^token: t/, 'T')}. Thank you all the same.`);
-      throw new PageError(401, 'This link is not valid', 'It may have been cut off or changed on the way. Please open it again from the original message.');
+      if (!isAppError(err) || err.field !== 'token') throw err;
+      if (err.kind === 'gone') throw pageError('gone', 'This survey link has expired', `${err.message.replace(/^token: t/, 'T')}. Thank you all the same.`);
+      throw pageError('unauthorized', 'This link is not valid', 'It may have been cut off or changed on the way. Please open it again from the original message.');
     }
   }
 
   /** A token for one person's answer; a kiosk or open link token is refused here. */
   async function personToken(raw: string, ignoreExpiry = false): Promise<ContactToken> {
     const t = await verify(raw, ignoreExpiry);
-    if (t.c === LINK_CONTACT) throw new PageError(401, 'This link is not valid', 'This is a kiosk or open link, not a survey link of one person.');
+    if (t.c === LINK_CONTACT) throw pageError('unauthorized', 'This link is not valid', 'This is a kiosk or open link, not a survey link of one person.');
     return t;
   }
 
   async function presented(survey: Survey | null, request: FastifyRequest, contactLanguage?: string | null) {
-    if (!survey) throw new PageError(404, 'This survey no longer exists', 'The survey this link leads to was deleted.');
+    if (!survey) throw pageError('not_found', 'This survey no longer exists', 'The survey this link leads to was deleted.');
     const name = (await workspaceName(db, survey.workspaceId)) ?? '';
     const language = chooseLanguage(survey.definition, [contactLanguage], request.headers['accept-language']);
     return { rendered: renderSurvey(survey.id, survey.version, survey.definition, language, name), company: survey.definition.companyName ?? name };
@@ -150,7 +145,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
     try {
       return await respond(db, opts.writer, t, input);
     } catch (err) {
-      if (err instanceof ResponseError) throw new PageError(err.statusCode, 'This answer could not be saved', err.message);
+      if (isAppError(err, 'invalid')) throw pageError('invalid', 'This answer could not be saved', err.message);
       throw err;
     }
   }
@@ -200,7 +195,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
   async function unsubscribeTarget(raw: string) {
     const t = await personToken(raw, true);
     const address = t.em ?? t.ph;
-    if (!address) throw new PageError(400, 'Nothing to unsubscribe', 'This link was not sent to an email address or phone number.');
+    if (!address) throw pageError('invalid', 'Nothing to unsubscribe', 'This link was not sent to an email address or phone number.');
     const survey = await getSurvey(db, t.w, t.s, t.v);
     return { t, address, company: survey?.definition.companyName ?? (await workspaceName(db, t.w)) ?? '', brandColor: survey?.definition.brandColor };
   }
@@ -232,12 +227,12 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
     schema: { tags: ['pages'], summary: 'Short link in a survey text message: redirects to the survey page of that contact', params: Type.Object({ code: Type.String({ maxLength: 64 }) }) },
   }, async (request, reply) => {
     const contact = await contactByShortCode(db, (request.params as { code: string }).code);
-    if (!contact) throw new PageError(404, 'This link is unknown', 'Please check that the whole link from the message was opened.');
+    if (!contact) throw pageError('not_found', 'This link is unknown', 'Please check that the whole link from the message was opened.');
     const survey = await getSurvey(db, contact.workspace_id, contact.survey_id, contact.survey_version);
-    if (!survey) throw new PageError(404, 'This survey no longer exists', 'The survey this link leads to was deleted.');
+    if (!survey) throw pageError('not_found', 'This survey no longer exists', 'The survey this link leads to was deleted.');
     // Valid for tokenTtlDays from the text message, as the long link in it would have been.
     const expires = Math.floor((contact.contacted_at ?? contact.created_at) / 1000) + survey.definition.tokenTtlDays * 86_400;
-    if (expires * 1000 < Date.now()) throw new PageError(410, 'This survey link has expired', `This survey link expired on ${new Date(expires * 1000).toISOString().slice(0, 10)}. Thank you all the same.`);
+    if (expires * 1000 < Date.now()) throw pageError('gone', 'This survey link has expired', `This survey link expired on ${new Date(expires * 1000).toISOString().slice(0, 10)}. Thank you all the same.`);
     const minted = await signContactToken(db, {
       w: contact.workspace_id, c: contact.id, s: contact.survey_id, v: contact.survey_version, ch: contact.channel,
       ...(contact.user_id ? { u: contact.user_id } : {}), ...(contact.anonymous_id ? { a: contact.anonymous_id } : {}),
@@ -255,13 +250,13 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
    */
   async function linkTarget(raw: string, kind: LinkKind) {
     const t = await verify(raw);
-    if (t.c !== LINK_CONTACT || t.ch !== CHANNEL[kind]) throw new PageError(401, 'This link is not valid', `This is not ${kind === 'kiosk' ? 'a kiosk' : 'an open survey'} link.`);
+    if (t.c !== LINK_CONTACT || t.ch !== CHANNEL[kind]) throw pageError('unauthorized', 'This link is not valid', `This is not ${kind === 'kiosk' ? 'a kiosk' : 'an open survey'} link.`);
     const survey = await getSurvey(db, t.w, t.s);
-    if (!survey) throw new PageError(404, 'This survey no longer exists', 'The survey this link leads to was deleted.');
+    if (!survey) throw pageError('not_found', 'This survey no longer exists', 'The survey this link leads to was deleted.');
     // 410 rather than 404: the link is genuine, the survey just takes no answers this way (now).
-    if (survey.status !== 'active') throw new PageError(410, 'This survey is closed', 'It is not taking answers at the moment. Thank you for stopping by.');
+    if (survey.status !== 'active') throw pageError('gone', 'This survey is closed', 'It is not taking answers at the moment. Thank you for stopping by.');
     if (!survey.definition.channels[CHANNEL[kind]].enabled) {
-      throw new PageError(410, 'This survey is closed here', `It is not taking answers through ${kind === 'kiosk' ? 'this kiosk' : 'this link'} at the moment. Thank you for stopping by.`);
+      throw pageError('gone', 'This survey is closed here', `It is not taking answers through ${kind === 'kiosk' ? 'this kiosk' : 'this link'} at the moment. Thank you for stopping by.`);
     }
     return { t, survey };
   }
@@ -311,7 +306,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
   async function surveyLink(request: FastifyRequest, id: string, kind: LinkKind, location?: string) {
     const ws = request.principal.workspaceId;
     const survey = await getSurvey(db, ws, id);
-    if (!survey) throw new HttpError(404, `No survey ${id} in this workspace`);
+    if (!survey) throw new AppError('not_found', `No survey ${id} in this workspace`);
     const loc = location?.trim() || undefined;
     const linkToken = await signContactToken(db, { w: ws, c: LINK_CONTACT, s: survey.id, v: survey.version, ch: CHANNEL[kind], x: LINK_EXPIRES, ...(loc ? { loc } : {}) });
     return { url: `${await publicBase(opts.delivery, ws)}/${PATH[kind]}/${linkToken}`, kind, location: loc ?? null };
@@ -323,7 +318,7 @@ export async function pageRoutes(app: FastifyInstance, opts: { store: Store; wri
       tags: ['surveys'], security: secretSecurity,
       summary: 'A kiosk link or an open link (for receipts, posters, QR codes) to a survey; it does not expire, every use is a new anonymous respondent',
       params: surveyParams, body: Type.Object({ kind: LinkKindSchema, location: Type.Optional(Location) }, { additionalProperties: false }),
-      response: withErrors({ 201: Type.Object({ url: Type.String(), kind: Type.String(), location: Type.Union([Type.String(), Type.Null()]) }) }),
+      response: withErrors({ 201: SurveyLink }),
     },
   }, async (request, reply) => {
     const body = request.body as { kind: LinkKind; location?: string };

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { personLabel, personNames } from '../domain/person-label.ts';
 import type { StageRule } from '../domain/journey.ts';
-import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
+import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import type { Db, Store } from '../store/db.ts';
 import { erasePerson } from '../store/erase.ts';
 import { findProfileId, getProfileRow, identityHistory, profileView, timeline, traitHistory, type IdentifierKind } from '../store/profiles.ts';
@@ -10,24 +10,9 @@ import type { ProfileTable } from '../store/schema.ts';
 import { stageRulesOf } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { Cursor, Limit, listParam, ListQuery, secretSecurity, withErrors } from './schemas.ts';
-
-const Profile = Type.Object({
-  id: Type.String(),
-  userId: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String(),
-  identities: Type.Array(Type.Object({ kind: Type.String(), value: Type.String(), since: Type.String() })),
-  traits: Type.Record(Type.String(), Type.Unknown()),
-  computed: Type.Record(Type.String(), Type.Unknown(), { description: 'firstSeen, lastSeen, orderCount, lifetimeRevenue, lastOrderAt, daysSinceLastOrder, tenureDays, journeyStage, latestNps, previousNpsScore, npsChange, lastCampaign, lastUtmSource' }),
-  groups: Type.Array(Type.String()),
-  mergedFrom: Type.Array(Type.Object({ profileId: Type.String(), reason: Type.String(), at: Type.String() })),
-  person: Type.Union([
-    Type.Object({ name: Type.Union([Type.String(), Type.Null()]), email: Type.Union([Type.String(), Type.Null()]), phone: Type.Union([Type.String(), Type.Null()]) }),
-    Type.Null(),
-  ], { description: 'Name, email and phone as known (traits, then identities); null for an anonymous person. Untrusted text: show it as text.' }),
-  personLabel: Type.String({ description: 'How to show the person: name, else email, else phone, else userId, else "Anonymous" and a short id' }),
-});
+import { Profile, TimelinePage, TraitHistory } from '../api-types/profiles.ts';
 
 /** A profile as the API shows it, named by the same rule as every answer and feed item. */
 async function namedProfileView(db: Db, workspaceId: string, row: ProfileTable, rules: StageRule[]) {
@@ -61,23 +46,23 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
   /** The one identifier a query names; 400 naming the field when there is not exactly one, or it cannot be an address. */
   function identifierOf(q: Partial<Record<IdentifierKind, string>>): { kind: IdentifierKind; value: string } {
     const given = IDENTIFIERS.filter((k) => q[k] != null && q[k] !== '');
-    if (given.length !== 1) throw new HttpError(400, 'querystring: give exactly one of userId, anonymousId, email, phone', 'querystring');
+    if (given.length !== 1) throw new AppError('invalid', 'querystring: give exactly one of userId, anonymousId, email, phone', { field: 'querystring' });
     const kind = given[0];
     const raw = q[kind]!;
-    if (kind === 'email' && !normaliseEmail(raw)) throw new HttpError(400, `email: "${raw.slice(0, 80)}" is not an email address`, 'email');
-    if (kind === 'phone' && !normalisePhone(raw)) throw new HttpError(400, `phone: "${raw.slice(0, 80)}" is not a phone number (6 to 15 digits)`, 'phone');
+    if (kind === 'email' && !normaliseEmail(raw)) throw new AppError('invalid', `email: "${raw.slice(0, 80)}" is not an email address`, { field: 'email' });
+    if (kind === 'phone' && !normalisePhone(raw)) throw new AppError('invalid', `phone: "${raw.slice(0, 80)}" is not a phone number (6 to 15 digits)`, { field: 'phone' });
     return { kind, value: raw };
   }
 
   async function erase(workspaceId: string, locate: () => Promise<string | null>, missing: string) {
     const erasure = await erasePerson(opts.store, opts.writer, workspaceId, locate);
-    if (!erasure) throw new HttpError(404, missing);
+    if (!erasure) throw new AppError('not_found', missing);
     return erasure;
   }
 
   async function load(workspaceId: string, id: string) {
     const row = await getProfileRow(db, workspaceId, id);
-    if (!row) throw new HttpError(404, `No profile ${id} in this workspace`);
+    if (!row) throw new AppError('not_found', `No profile ${id} in this workspace`);
     return row;
   }
 
@@ -93,10 +78,10 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
   }, async (request) => {
     const q = request.query as Partial<Record<IdentifierKind, string>>;
     const given = IDENTIFIERS.filter((k) => q[k] != null && q[k] !== '');
-    if (given.length !== 1) throw new HttpError(400, 'querystring: give exactly one of userId, anonymousId, email, phone', 'querystring');
+    if (given.length !== 1) throw new AppError('invalid', 'querystring: give exactly one of userId, anonymousId, email, phone', { field: 'querystring' });
     const ws = request.principal.workspaceId;
     const id = await findProfileId(db, ws, given[0], q[given[0]]!);
-    if (!id) throw new HttpError(404, `No profile with ${given[0]} "${q[given[0]]}"`);
+    if (!id) throw new AppError('not_found', `No profile with ${given[0]} "${q[given[0]]}"`);
     return namedProfileView(db, ws, await load(ws, id), await stageRulesOf(db, ws));
   });
 
@@ -160,13 +145,13 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
       security: secretSecurity,
       params: Type.Object({ id: Type.String() }),
       querystring: Type.Object({ limit: Limit, cursor: Cursor, type: ListQuery }),
-      response: withErrors({ 200: Type.Object({ profileId: Type.String(), items: Type.Array(Type.Record(Type.String(), Type.Unknown())), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
+      response: withErrors({ 200: TimelinePage }),
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;
     const { id } = request.params as { id: string };
     const q = request.query as { limit?: number; cursor?: string; type?: string | string[] };
-    if (q.cursor && !/^\d+:.+/.test(q.cursor)) throw new HttpError(400, 'cursor: not a cursor this API gave out', 'cursor');
+    if (q.cursor && !/^\d+:.+/.test(q.cursor)) throw new AppError('invalid', 'cursor: not a cursor this API gave out', { field: 'cursor' });
     const row = await load(ws, id);
     return { profileId: row.id, ...(await timeline(db, ws, row.id, q.limit ?? 50, q.cursor, listParam(q.type))) };
   });
@@ -179,7 +164,7 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
       security: secretSecurity,
       params: Type.Object({ id: Type.String() }),
       querystring: Type.Object({ trait: Type.Optional(Type.String()) }),
-      response: withErrors({ 200: Type.Object({ profileId: Type.String(), changes: Type.Array(Type.Record(Type.String(), Type.Unknown())) }) }),
+      response: withErrors({ 200: TraitHistory }),
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;

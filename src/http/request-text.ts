@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LIMITS } from '../domain/limits.ts';
 import { decodeUtf8, jsonProblem } from '../domain/text.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 
 /**
  * The one check of what a request carries, for every route: its query, path parameters and body
@@ -13,11 +13,11 @@ import { HttpError } from './errors.ts';
 export async function checkRequestText(request: FastifyRequest): Promise<void> {
   for (const [where, value] of [['querystring', request.query], ['params', request.params]] as const) {
     const p = jsonProblem(value, where);
-    if (p) throw new HttpError(400, `${p.path}: ${p.message}`, p.path);
+    if (p) throw new AppError('invalid', `${p.path}: ${p.message}`, { field: p.path });
   }
   if (request.routeOptions.config?.perMessageCheck) return;
   const p = jsonProblem(request.body, 'body');
-  if (p) throw new HttpError(400, `${p.path}: ${p.message}${p.message.startsWith('nests') ? ` (at most ${LIMITS.jsonDepth} levels of objects and arrays)` : ''}`, p.path);
+  if (p) throw new AppError('invalid', `${p.path}: ${p.message}${p.message.startsWith('nests') ? ` (at most ${LIMITS.jsonDepth} levels of objects and arrays)` : ''}`, { field: p.path });
 }
 
 /** What a body of a GET or HEAD may hold before it is refused: Fastify reads none, so this read is all there is. */
@@ -34,7 +34,7 @@ const UNREAD_BODY_LIMIT = 64 * 1024;
 export async function checkFraming(request: FastifyRequest): Promise<void> {
   const te = request.headers['transfer-encoding'];
   if (te !== undefined && String(te).split(',').pop()!.trim().toLowerCase() !== 'chunked') {
-    throw new HttpError(400, `Transfer-Encoding: "${String(te).slice(0, 40)}" cannot be read; send the body as is with Content-Length, or chunked (Content-Encoding says how it is compressed)`, 'transfer-encoding');
+    throw new AppError('invalid', `Transfer-Encoding: "${String(te).slice(0, 40)}" cannot be read; send the body as is with Content-Length, or chunked (Content-Encoding says how it is compressed)`, { field: 'transfer-encoding' });
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') return;
   if (te === undefined && !(Number(request.headers['content-length'] ?? 0) > 0)) return;
@@ -42,11 +42,11 @@ export async function checkFraming(request: FastifyRequest): Promise<void> {
   try {
     for await (const chunk of request.raw) {
       bytes += (chunk as Buffer).length;
-      if (bytes > UNREAD_BODY_LIMIT) throw new HttpError(413, `A ${request.method} request takes no body (this one is over ${UNREAD_BODY_LIMIT / 1024} KB)`, 'body');
+      if (bytes > UNREAD_BODY_LIMIT) throw new AppError('too_large', `A ${request.method} request takes no body (this one is over ${UNREAD_BODY_LIMIT / 1024} KB)`, { field: 'body' });
     }
   } catch (err) {
-    if (err instanceof HttpError) throw err;
-    throw new HttpError(400, `The request body is malformed (${(err as Error).message}); a ${request.method} request takes no body`, 'body');
+    if (err instanceof AppError) throw err;
+    throw new AppError('invalid', `The request body is malformed (${(err as Error).message}); a ${request.method} request takes no body`, { field: 'body' });
   }
 }
 
@@ -64,11 +64,11 @@ export function useStrictJson(app: FastifyInstance, options: { emptyIsNothing?: 
     // refused as "not UTF-8", which sends the client looking in the wrong place.
     const encoding = String(request.headers['content-encoding'] ?? '').trim().toLowerCase();
     if (encoding && encoding !== 'identity') {
-      return done(new HttpError(415, `Content-Encoding: "${encoding.slice(0, 40)}" is not accepted on this route; send the JSON body uncompressed`, 'content-encoding'), undefined);
+      return done(new AppError('unsupported', `Content-Encoding: "${encoding.slice(0, 40)}" is not accepted on this route; send the JSON body uncompressed`, { field: 'content-encoding' }), undefined);
     }
     if (options.emptyIsNothing && bytes.length === 0) return done(null, undefined);
     const text = decodeUtf8(bytes);
-    if (text == null) return done(new HttpError(400, 'Body is not valid UTF-8: send JSON text encoded as UTF-8', 'body'), undefined);
+    if (text == null) return done(new AppError('invalid', 'Body is not valid UTF-8: send JSON text encoded as UTF-8', { field: 'body' }), undefined);
     json(request, text, done);
   });
 }

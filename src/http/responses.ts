@@ -6,11 +6,11 @@ import { activeSurveys } from '../store/surveys.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { renderSurvey } from '../surveys/definition.ts';
 import { checkEligibility, resolvePerson } from '../surveys/eligibility.ts';
-import { recordSurveyEvent, respond, ResponseError } from '../surveys/respond.ts';
-import { LINK_CONTACT, signContactToken, TokenError, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
+import { recordSurveyEvent, respond } from '../surveys/respond.ts';
+import { LINK_CONTACT, signContactToken, verifyContactToken, type ContactToken } from '../surveys/tokens.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { openToAnyOrigin } from './cors.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
 import { workspaceName } from '../store/workspaces.ts';
 
@@ -40,15 +40,10 @@ const ResponseView = Type.Object({
 });
 
 export async function verifiedToken(store: Store, token: string): Promise<ContactToken> {
-  try {
-    const t = await verifyContactToken(store.db, token);
-    // A kiosk or open link mints a contact token per answer; it is never one person's token itself.
-    if (t.c === LINK_CONTACT) throw new HttpError(401, 'token: this is a kiosk or open link, not a survey response token', 'token');
-    return t;
-  } catch (err) {
-    if (err instanceof TokenError) throw new HttpError(err.statusCode, err.message, 'token');
-    throw err;
-  }
+  const t = await verifyContactToken(store.db, token);
+  // A kiosk or open link mints a contact token per answer; it is never one person's token itself.
+  if (t.c === LINK_CONTACT) throw new AppError('unauthorized', 'token: this is a kiosk or open link, not a survey response token', { field: 'token' });
+  return t;
 }
 
 /**
@@ -65,8 +60,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
     try {
       done(null, body === '' ? {} : JSON.parse(body as string));
     } catch (err) {
-      (err as Error & { statusCode?: number }).statusCode = 400;
-      done(err as Error, undefined);
+      done(new AppError('invalid', `Malformed JSON body: ${(err as Error).message}`), undefined);
     }
   });
   const preflight = openToAnyOrigin(app, 'content-type, authorization');
@@ -85,7 +79,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
    * the reason for not asking. The widget asks this for web pages, apps for their screens.
    */
   async function offer(ws: string, channel: 'web' | 'app', b: Visitor) {
-    if (!b.userId && !b.anonymousId) throw new HttpError(400, 'body: userId or anonymousId is required', 'body.anonymousId');
+    if (!b.userId && !b.anonymousId) throw new AppError('invalid', 'body: userId or anonymousId is required', { field: 'body.anonymousId' });
     const now = Date.now();
     const surveys = (await activeSurveys(db, ws, now)).filter((s) => s.definition.channels[channel].enabled);
     if (!surveys.length) return { show: false, reason: `not asked: no active survey is set up for ${channel === 'web' ? 'the web' : 'apps'}` };
@@ -159,13 +153,7 @@ export async function responseRoutes(app: FastifyInstance, opts: { store: Store;
     },
   }, async (request, reply) => {
     const t = await verifiedToken(store, (request.params as { token: string }).token);
-    let result;
-    try {
-      result = await respond(db, writer, t, request.body as { score?: number; comment?: string | null; csat?: number; ces?: number });
-    } catch (err) {
-      if (err instanceof ResponseError) throw new HttpError(err.statusCode, err.message, err.field);
-      throw err;
-    }
+    const result = await respond(db, writer, t, request.body as { score?: number; comment?: string | null; csat?: number; ces?: number });
     const survey = await rendered(t);
     reply.status(result.created ? 201 : 200);
     return {

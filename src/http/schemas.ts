@@ -2,16 +2,12 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { timeProblem } from '../domain/limits.ts';
 import { parseIsoTime } from '../domain/time.ts';
 import { parseZonedTime, type Zone } from '../domain/zoned-time.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 
 // Shared pieces of route schemas, so the OpenAPI document and the validation say the same thing.
+// Reply shapes the dashboard reads live in src/api-types, which it can read without server code.
+export { PreferencesSchema } from '../api-types/workspace.ts';
 export const IsoTime = Type.String({ maxLength: 64, description: 'ISO 8601 date-time, or epoch milliseconds as a string' });
-export const PreferencesSchema = Type.Object({
-  currency: Type.String({ description: 'ISO 4217 code money is shown in, e.g. USD' }),
-  locale: Type.String({ description: 'BCP 47 tag numbers and dates are written in, e.g. en-US' }),
-  timeZone: Type.String({ description: 'IANA time zone whose midnight starts the workspace\'s days, weeks and hours, e.g. America/New_York' }),
-  industry: Type.Union([Type.String(), Type.Null()], { description: 'The industry whose published NPS the workspace compares itself with' }),
-});
 export const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }));
 export const Cursor = Type.Optional(Type.String({ maxLength: 200 }));
 export const ErrorBody = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) });
@@ -30,7 +26,7 @@ export function parseTimeParam(value: string | undefined, field: string, zone?: 
   const ms = /^\d+$/.test(value) ? Number(value) : zone ? parseZonedTime(value, zone) : parseIsoTime(value);
   // Past ±8.64e15 ms a number is no longer a date anywhere (JavaScript, ISO output, bigint columns).
   if (ms == null || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
-    throw new HttpError(400, `${field}: "${value.slice(0, 40)}" is not a date (use ISO 8601, e.g. 2026-03-01T12:00:00Z, or epoch milliseconds)`, field);
+    throw new AppError('invalid', `${field}: "${value.slice(0, 40)}" is not a date (use ISO 8601, e.g. 2026-03-01T12:00:00Z, or epoch milliseconds)`, { field });
   }
   return ms;
 }
@@ -40,7 +36,7 @@ export function parseEventTime(value: string | undefined, field: string, now = D
   const ms = parseTimeParam(value, field);
   if (ms === undefined) return undefined;
   const problem = timeProblem(ms, now);
-  if (problem) throw new HttpError(400, `${field}: ${new Date(ms).toISOString()} ${problem}`, field);
+  if (problem) throw new AppError('invalid', `${field}: ${new Date(ms).toISOString()} ${problem}`, { field });
   return ms;
 }
 
@@ -48,12 +44,7 @@ export function parseEventTime(value: string | undefined, field: string, now = D
 export function parseTimeRange(q: Readonly<Record<string, unknown>>, zone?: Zone): { from: number | undefined; to: number | undefined } {
   const from = parseTimeParam(q.from as string | undefined, 'from', zone);
   const to = parseTimeParam(q.to as string | undefined, 'to', zone);
-  if (from != null && to != null && from >= to) {
-    const err = new Error('to: must be after from') as Error & { statusCode: number; field: string };
-    err.statusCode = 400;
-    err.field = 'to';
-    throw err;
-  }
+  if (from != null && to != null && from >= to) throw new AppError('invalid', 'to: must be after from', { field: 'to' });
   return { from, to };
 }
 

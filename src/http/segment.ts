@@ -1,14 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newId } from '../domain/ids.ts';
-import { decodeBody, MAX_BATCH_BYTES, MessageError, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment.ts';
-import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
-import type { MessageType } from '../ingest/types.ts';
-import { BackpressureError, type EventWriter as Writer, type WriteResult } from '../store/writer.ts';
+import { decodeBody, MAX_BATCH_BYTES, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment.ts';
+import type { IngestEvent, IngestFailure, MessageType } from '../domain/event.ts';
+import type { EventWriter as Writer, WriteResult } from '../store/writer.ts';
 import { publicBase, type DeliveryContext } from '../surveys/delivery.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { openToAnyOrigin } from './cors.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { secretSecurity } from './schemas.ts';
 
 const SINGLE: Record<string, MessageType> = {
@@ -38,21 +37,12 @@ function reply(request: FastifyRequest, result: Pick<WriteResult, 'stored' | 'du
   return 'OK';
 }
 
-/** The clients retry 429 after Retry-After, so a backlog slows them instead of losing events. */
-async function backpressure<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof BackpressureError || (err as Error)?.name === 'BackpressureError') {
-      throw new HttpError(429, (err as Error).message, undefined, { 'retry-after': '1' });
-    }
-    throw err;
-  }
-}
-
-/** Segment clients need the events durable, not yet on profiles: answer at commit. */
+/**
+ * Segment clients need the events durable, not yet on profiles: answer at commit. A backlog is
+ * refused with 429 and Retry-After (the writer's rate_limited error), which the clients retry.
+ */
 function accept(writer: Writer, workspaceId: string, events: IngestEvent[], failures: IngestFailure[]) {
-  return backpressure(() => writer.write(workspaceId, events, failures, { wait: 'accepted' }));
+  return writer.write(workspaceId, events, failures, { wait: 'accepted' });
 }
 
 export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer; keys: KeyCache; delivery: Pick<DeliveryContext, 'db' | 'publicUrl'> }) {
@@ -98,7 +88,7 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
       const parsed = parseBatch(request.body, receivedAt, request.bodyBytes ?? 0, id, request.bodyText);
       if (parsed.events.length === 0 && parsed.failures.length > 0) {
         // Nothing in it can ever be stored: the caller is told, and a refused request leaves nothing behind.
-        throw new HttpError(400, `No message in the batch could be stored; first error: ${parsed.failures[0].error}`, parsed.failures[0].error.split(':')[0]);
+        throw new AppError('invalid', `No message in the batch could be stored; first error: ${parsed.failures[0].error}`, { field: parsed.failures[0].error.split(':')[0] });
       }
       // The batch is stored as the text it came as (the writer's thread need not encode it again).
       const batch = {
@@ -109,7 +99,7 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
         positions: parsed.positions,
         messageIds: parsed.events.map((e) => e.messageId),
       };
-      const result = await backpressure(() => writer.acceptBatch(ws, batch, parsed.failures));
+      const result = await writer.acceptBatch(ws, batch, parsed.failures);
       return reply(request, result, parsed.failures);
     });
   }
@@ -121,15 +111,9 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
       attachValidation: true,
     }, async (request) => {
       const body = request.body as Record<string, any>;
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body: must be a JSON object', 'body');
-      if (body.type !== undefined && body.type !== type) throw new HttpError(400, `type: "${body.type}" does not match the ${type} endpoint`, 'type');
-      let event;
-      try {
-        event = parseMessage({ ...body, type }, Date.now());
-      } catch (err) {
-        if (err instanceof MessageError) throw new HttpError(400, err.message, err.field);
-        throw err;
-      }
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('invalid', 'body: must be a JSON object', { field: 'body' });
+      if (body.type !== undefined && body.type !== type) throw new AppError('invalid', `type: "${body.type}" does not match the ${type} endpoint`, { field: 'type' });
+      const event = parseMessage({ ...body, type }, Date.now());
       const result = await accept(writer, request.principal.workspaceId, [event], []);
       return reply(request, result);
     });
@@ -145,8 +129,8 @@ export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer
   }, async (request) => {
     const { writeKey } = request.params as { writeKey: string };
     const principal = await keys.resolve(writeKey);
-    if (!principal) throw new HttpError(404, 'Unknown write key');
-    if (principal.kind !== 'write') throw new HttpError(403, 'Secret keys must never be used in a browser: create a public write key');
+    if (!principal) throw new AppError('not_found', 'Unknown write key');
+    if (principal.kind !== 'write') throw new AppError('forbidden', 'Secret keys must never be used in a browser: create a public write key');
     // analytics.js sends to protocol://apiHost: this server as the public reaches it, not the Host it was asked by.
     const [protocol, rest] = (await publicBase(opts.delivery, principal.workspaceId)).split('://');
     return { integrations: { 'Segment.io': { apiKey: writeKey, apiHost: `${rest}/v1`, protocol } }, plan: { track: { __default: { enabled: true } } } };

@@ -1,18 +1,20 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { listJobs, retryJob } from '../automation/outbox.ts';
+import { listJobs, retryJob } from '../store/jobs.ts';
 import { listContacts } from '../store/contacts.ts';
 import type { ContactTable } from '../store/schema.ts';
 import { getSurvey, surveyExists } from '../store/surveys.ts';
 import { settingsOf, updateSettings, type WorkspaceSettings } from '../store/workspaces.ts';
 import { scheduleSends, type DeliveryContext, type Recipient } from '../surveys/delivery.ts';
 import { runView, startRun } from '../surveys/audience.ts';
-import { Condition } from '../surveys/definition.ts';
+import { Condition } from '../domain/survey-definition.ts';
 import { cancelRun, getRun, listRuns } from '../store/survey-runs.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { mustExist } from './must-exist.ts';
 import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';
+import { RunList, RunView } from '../api-types/surveys.ts';
+import { DeliveryView } from '../api-types/workspace.ts';
 import { isoOrNull } from '../domain/time.ts';
 
 const Recipient = Type.Object({
@@ -93,23 +95,16 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
     const { id } = request.params as { id: string };
     const body = request.body as { channel: 'email' | 'sms'; delaySeconds?: number; people: Recipient[] };
     body.people.forEach((p, i) => {
-      if (body.channel === 'email' && !p.email && !p.userId) throw new HttpError(400, `people[${i}].email: required to send by email`, `people[${i}].email`);
-      if (body.channel === 'sms' && !p.phone && !p.userId) throw new HttpError(400, `people[${i}].phone: required to send by SMS`, `people[${i}].phone`);
+      if (body.channel === 'email' && !p.email && !p.userId) throw new AppError('invalid', `people[${i}].email: required to send by email`, { field: `people[${i}].email` });
+      if (body.channel === 'sms' && !p.phone && !p.userId) throw new AppError('invalid', `people[${i}].phone: required to send by SMS`, { field: `people[${i}].phone` });
     });
     const survey = await getSurvey(db, ws, id);
-    if (!survey) throw new HttpError(404, `No survey ${id} in this workspace`);
-    if (survey.status !== 'active') throw new HttpError(409, `Survey ${id} is ${survey.status}: activate it before sending`);
+    if (!survey) throw new AppError('not_found', `No survey ${id} in this workspace`);
+    if (survey.status !== 'active') throw new AppError('conflict', `Survey ${id} is ${survey.status}: activate it before sending`);
     reply.status(202);
     return { results: await scheduleSends(delivery, ws, survey, body.people, { channel: body.channel, delaySeconds: body.delaySeconds, reason: 'api' }) };
   });
 
-  const RunView = Type.Object({
-    id: Type.String(), surveyId: Type.String(), kind: Type.String(), period: Type.Union([Type.Integer(), Type.Null()]), channel: Type.String(), status: Type.String(),
-    conditions: Type.Array(Type.Record(Type.String(), Type.Unknown())), delaySeconds: Type.Integer(),
-    progress: Type.Object({ total: Type.Integer(), scanned: Type.Integer(), percent: Type.Number() }),
-    scheduled: Type.Integer(), skipped: Type.Record(Type.String(), Type.Integer()),
-    createdAt: Type.String(), updatedAt: Type.String(), finishedAt: Type.Union([Type.String(), Type.Null()]),
-  });
   const runParams = Type.Object({ id: Type.String(), runId: Type.String() });
 
   app.post('/api/v1/surveys/:id/runs', {
@@ -130,8 +125,8 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
     const { id } = request.params as { id: string };
     const body = request.body as { channel: 'email' | 'sms'; conditions?: Condition[]; delaySeconds?: number };
     const survey = await getSurvey(db, ws, id);
-    if (!survey) throw new HttpError(404, `No survey ${id} in this workspace`);
-    if (survey.status !== 'active') throw new HttpError(409, `Survey ${id} is ${survey.status}: activate it before sending`);
+    if (!survey) throw new AppError('not_found', `No survey ${id} in this workspace`);
+    if (survey.status !== 'active') throw new AppError('conflict', `Survey ${id} is ${survey.status}: activate it before sending`);
     const { run } = await startRun(delivery, ws, survey, { kind: 'audience', channel: body.channel, conditions: body.conditions, delaySeconds: body.delaySeconds });
     reply.status(202);
     return { run: runView(run) };
@@ -142,7 +137,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
     schema: {
       tags: ['surveys'], security, summary: 'Audience and scheduled runs of a survey, newest first, with progress and who was skipped why',
       params: Type.Object({ id: Type.String() }), querystring: Type.Object({ limit: Limit }),
-      response: withErrors({ 200: Type.Object({ items: Type.Array(RunView) }) }),
+      response: withErrors({ 200: RunList }),
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;
@@ -157,7 +152,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
   }, async (request) => {
     const { id, runId } = request.params as { id: string; runId: string };
     const run = await getRun(db, request.principal.workspaceId, runId);
-    if (!run || run.survey_id !== id) throw new HttpError(404, `No run ${runId} of survey ${id} in this workspace`);
+    if (!run || run.survey_id !== id) throw new AppError('not_found', `No run ${runId} of survey ${id} in this workspace`);
     return { run: runView(run) };
   });
 
@@ -168,8 +163,8 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
     const ws = request.principal.workspaceId;
     const { id, runId } = request.params as { id: string; runId: string };
     const run = await getRun(db, ws, runId);
-    if (!run || run.survey_id !== id) throw new HttpError(404, `No run ${runId} of survey ${id} in this workspace`);
-    if (run.status !== 'running') throw new HttpError(409, `Run ${runId} is already ${run.status}`);
+    if (!run || run.survey_id !== id) throw new AppError('not_found', `No run ${runId} of survey ${id} in this workspace`);
+    if (run.status !== 'running') throw new AppError('conflict', `Run ${runId} is already ${run.status}`);
     await cancelRun(db, ws, runId);
     return { run: runView((await getRun(db, ws, runId))!) };
   });
@@ -190,12 +185,12 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
 
   app.get('/api/v1/settings/delivery', {
     preValidation: secret,
-    schema: { tags: ['surveys'], security, summary: 'SMTP and SMS provider settings and the public URL used in links (secrets masked)', response: withErrors({ 200: Type.Record(Type.String(), Type.Unknown()) }) },
+    schema: { tags: ['surveys'], security, summary: 'SMTP and SMS provider settings and the public URL used in links (secrets masked)', response: withErrors({ 200: DeliveryView }) },
   }, async (request) => deliveryView(await settingsOf(db, request.principal.workspaceId)));
 
   app.put('/api/v1/settings/delivery', {
     preValidation: authenticate(opts.keys, 'secret', { role: 'admin' }),
-    schema: { tags: ['surveys'], security, summary: 'Set SMTP and SMS provider settings (null removes one)', body: Delivery, response: withErrors({ 200: Type.Record(Type.String(), Type.Unknown()) }) },
+    schema: { tags: ['surveys'], security, summary: 'Set SMTP and SMS provider settings (null removes one)', body: Delivery, response: withErrors({ 200: DeliveryView }) },
   }, async (request) => {
     type SmsBody = Omit<NonNullable<WorkspaceSettings['sms']>, 'authToken'> & { authToken?: string };
     const b = request.body as { smtp?: WorkspaceSettings['smtp'] | null; sms?: SmsBody | null; publicUrl?: string | null };
@@ -205,7 +200,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
     if (b.smtp !== undefined) patch.smtp = b.smtp ? { ...b.smtp, pass: b.smtp.pass === undefined ? current.smtp?.pass ?? null : b.smtp.pass } : undefined;
     if (b.sms !== undefined) {
       const authToken = b.sms?.authToken ?? current.sms?.authToken;
-      if (b.sms && !authToken) throw new HttpError(400, 'body.sms.authToken: the provider\'s auth token is needed the first time', 'body.sms.authToken');
+      if (b.sms && !authToken) throw new AppError('invalid', 'body.sms.authToken: the provider\'s auth token is needed the first time', { field: 'body.sms.authToken' });
       patch.sms = b.sms ? { ...b.sms, authToken: authToken! } : undefined;
     }
     if (b.publicUrl !== undefined) patch.publicUrl = b.publicUrl ?? undefined;
@@ -228,7 +223,7 @@ export async function sendRoutes(app: FastifyInstance, opts: { keys: KeyCache; d
     preValidation: secret,
     schema: { tags: ['surveys'], security, summary: 'Replay a failed job from its first attempt', params: Type.Object({ id: Type.String() }), response: withErrors({ 202: Type.Object({ retried: Type.Boolean() }) }) },
   }, async (request, reply) => {
-    if (!(await retryJob(db, request.principal.workspaceId, (request.params as { id: string }).id))) throw new HttpError(404, 'No failed job with that id in this workspace');
+    if (!(await retryJob(db, request.principal.workspaceId, (request.params as { id: string }).id))) throw new AppError('not_found', 'No failed job with that id in this workspace');
     delivery.outbox?.kick();
     reply.status(202);
     return { retried: true };

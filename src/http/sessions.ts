@@ -3,12 +3,13 @@ import type { Role } from '../domain/roles.ts';
 import { membershipsOf, type Membership } from '../store/accounts.ts';
 import type { Db } from '../store/db.ts';
 import { findSession, type SessionRow } from '../store/sessions.ts';
+import { CSRF_HEADER, WORKSPACE_HEADER } from '../api-types/accounts.ts';
 import { readCookie } from './cookies.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 
 export const SESSION_COOKIE = 'adv_session';
-export const WORKSPACE_HEADER = 'X-Advocate-Workspace';
-export const CSRF_HEADER = 'X-CSRF-Token';
+// Named in the session's reply schema too, which the dashboard reads without server code.
+export { CSRF_HEADER, WORKSPACE_HEADER };
 
 /** A request made from a signed-in dashboard, in the workspace it chose. */
 export interface SignedIn {
@@ -32,9 +33,9 @@ export class Sessions {
     const token = readCookie(request, SESSION_COOKIE);
     if (!token) return null;
     const session = await findSession(this.db, token);
-    if (!session) throw new HttpError(401, 'Your session has ended (signed out or expired): sign in again');
+    if (!session) throw new AppError('unauthorized', 'Your session has ended (signed out or expired): sign in again');
     const memberships = await membershipsOf(this.db, session.userId);
-    if (memberships.length === 0) throw new HttpError(401, 'Your account no longer belongs to any workspace: ask an admin to add you');
+    if (memberships.length === 0) throw new AppError('unauthorized', 'Your account no longer belongs to any workspace: ask an admin to add you');
     const current = chosenWorkspace(request, memberships);
     return { session, memberships, workspaceId: current.workspaceId, role: current.role };
   }
@@ -46,6 +47,6 @@ export function chosenWorkspace(request: FastifyRequest, memberships: Membership
   if (chosen === undefined) return memberships[0];
   const id = String(chosen).trim();
   const found = memberships.find((m) => m.workspaceId === id);
-  if (!found) throw new HttpError(403, `${WORKSPACE_HEADER}: you are not a member of workspace "${id.slice(0, 80)}"`, WORKSPACE_HEADER);
+  if (!found) throw new AppError('forbidden', `${WORKSPACE_HEADER}: you are not a member of workspace "${id.slice(0, 80)}"`, { field: WORKSPACE_HEADER });
   return found;
 }

@@ -1,26 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dummyHash, hashPassword, MIN_PASSWORD, needsRehash, verifyPassword } from '../domain/passwords.ts';
-import { ROLES } from '../domain/roles.ts';
 import { findUserByEmail, getUser, membershipsOf, setPasswordHash, type Membership } from '../store/accounts.ts';
 import type { Store } from '../store/db.ts';
 import { createSession, deleteExpiredSessions, deleteOtherSessions, deleteSession, SESSION_MAX_MS, type SessionRow } from '../store/sessions.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { sessionCookie } from './cookies.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { LoginThrottle } from './login-throttle.ts';
-import { PreferencesSchema, withErrors } from './schemas.ts';
+import { withErrors } from './schemas.ts';
+import { SessionView } from '../api-types/accounts.ts';
 import { CSRF_HEADER, SESSION_COOKIE, WORKSPACE_HEADER } from './sessions.ts';
-
-export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
-
-const SessionView = Type.Object({
-  user: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
-  workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: RoleSchema, preferences: PreferencesSchema })),
-  workspaceId: Type.String({ description: `The workspace requests work in unless they name another in ${WORKSPACE_HEADER}` }),
-  role: RoleSchema,
-  csrfToken: Type.String({ description: `Send it as ${CSRF_HEADER} with every request that changes something` }),
-});
 
 const sessionSecurity = [{ sessionCookie: [] }];
 
@@ -47,7 +37,7 @@ export async function signInRoutes(app: FastifyInstance, opts: { store: Store; k
   // Made now, so the first sign-in with an unknown email is not the one that pays for it.
   void dummyHash();
 
-  const tooMany = (wait: number) => new HttpError(429, `Too many failed sign-ins: try again in ${wait} s`, undefined, { 'retry-after': String(wait) });
+  const tooMany = (wait: number) => new AppError('rate_limited', `Too many failed sign-ins: try again in ${wait} s`, { headers: { 'retry-after': String(wait) } });
 
   app.post('/api/v1/session', {
     schema: {
@@ -67,11 +57,11 @@ export async function signInRoutes(app: FastifyInstance, opts: { store: Store; k
     const ok = await verifyPassword(body.password, user?.password_hash ?? (await dummyHash()));
     if (!user || !ok) {
       throttle.fail(email, request.ip);
-      throw new HttpError(401, 'Wrong email or password');
+      throw new AppError('unauthorized', 'Wrong email or password');
     }
     throttle.succeed(email);
     const memberships = await membershipsOf(db, user.id);
-    if (memberships.length === 0) throw new HttpError(403, 'This account belongs to no workspace yet: ask an admin to add you');
+    if (memberships.length === 0) throw new AppError('forbidden', 'This account belongs to no workspace yet: ask an admin to add you');
     if (needsRehash(user.password_hash)) await setPasswordHash(db, user.id, await hashPassword(body.password));
     await deleteExpiredSessions(db);
     const session = await createSession(db, user.id);
@@ -115,7 +105,7 @@ export async function signInRoutes(app: FastifyInstance, opts: { store: Store; k
     const user = await getUser(db, session.userId);
     if (!user || !(await verifyPassword(current, user.password_hash))) {
       throttle.fail(session.email, request.ip);
-      throw new HttpError(403, 'current: is not your current password', 'current');
+      throw new AppError('forbidden', 'current: is not your current password', { field: 'current' });
     }
     await setPasswordHash(db, user.id, await hashPassword(next));
     await deleteOtherSessions(db, user.id, session.id);

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { settingsOf } from '../store/workspaces.ts';
 import { linkBase, type DeliveryContext } from '../surveys/delivery.ts';
 import { handleInboundSms, parseForm, twiml, verifyTwilioSignature, type FormParams } from '../surveys/sms-inbound.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { ErrorBody } from './schemas.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -40,19 +40,19 @@ export async function smsInboundRoutes(app: FastifyInstance, opts: { delivery: D
   }, async (request, reply) => {
     const { workspaceId } = request.params as { workspaceId: string };
     const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (contentType !== FORM) throw new HttpError(415, `Send the webhook as ${FORM}, as Twilio does`);
+    if (contentType !== FORM) throw new AppError('unsupported', `Send the webhook as ${FORM}, as Twilio does`);
     const settings = await settingsOf(db, workspaceId);
-    if (!settings.sms) throw new HttpError(404, `SMS is not set up for workspace ${workspaceId}: PUT /api/v1/settings/delivery with sms settings`);
+    if (!settings.sms) throw new AppError('not_found', `SMS is not set up for workspace ${workspaceId}: PUT /api/v1/settings/delivery with sms settings`);
 
     const params = request.body as FormParams;
     // The URL Twilio was given, which is what it signed: this server as the outside world reaches it.
     const url = linkBase(settings, opts.delivery.publicUrl) + request.url;
     const signature = request.headers['x-twilio-signature'] as string | undefined;
-    if (!signature) throw new HttpError(403, 'X-Twilio-Signature header missing: this webhook only takes requests signed by the SMS provider');
+    if (!signature) throw new AppError('forbidden', 'X-Twilio-Signature header missing: this webhook only takes requests signed by the SMS provider');
     if (!verifyTwilioSignature(settings.sms.authToken, url, params, signature)) {
-      throw new HttpError(403, `X-Twilio-Signature does not match: it must be signed with this workspace's SMS auth token for ${url}`);
+      throw new AppError('forbidden', `X-Twilio-Signature does not match: it must be signed with this workspace's SMS auth token for ${url}`);
     }
-    if (params.AccountSid !== settings.sms.accountSid) throw new HttpError(403, 'AccountSid: not the account of this workspace\'s SMS settings', 'AccountSid');
+    if (params.AccountSid !== settings.sms.accountSid) throw new AppError('forbidden', 'AccountSid: not the account of this workspace\'s SMS settings', { field: 'AccountSid' });
 
     const outcome = await handleInboundSms(db, writer, workspaceId, {
       from: params.From as string, body: params.Body as string, ...(typeof params.MessageSid === 'string' ? { messageSid: params.MessageSid } : {}),

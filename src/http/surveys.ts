@@ -6,28 +6,18 @@ import type { Store } from '../store/db.ts';
 import { getProfileRow } from '../store/profiles.ts';
 import { createSurvey, getSurvey, listSurveys, setSurveyStatus, surveyVersions, updateSurvey, type Survey } from '../store/surveys.ts';
 import { updateSettings, settingsOf, workspaceName } from '../store/workspaces.ts';
-import { definitionProblem, renderSurvey, SurveyDefinitionInput } from '../surveys/definition.ts';
+import { SurveyDefinitionInput } from '../domain/survey-definition.ts';
+import { definitionProblem, renderSurvey } from '../surveys/definition.ts';
 import { checkEligibility, forgetContactPolicy, resolvePerson } from '../surveys/eligibility.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { mustExist } from './must-exist.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
-
-const SurveyView = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  status: Type.String(),
-  version: Type.Integer(),
-  definition: Type.Record(Type.String(), Type.Unknown()),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
+import { ContactPolicy, SurveyDetail, SurveyList, SurveyReply } from '../api-types/surveys.ts';
 
 export function surveyView(s: Survey) {
   return { id: s.id, name: s.name, status: s.status, version: s.version, definition: s.definition as unknown as Record<string, unknown>, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() };
 }
-
-const ContactPolicy = Type.Object({ maxSurveys: Type.Integer({ minimum: 0, maximum: 100 }), perDays: Type.Integer({ minimum: 1, maximum: 3650 }) }, { additionalProperties: false });
 
 const EligibilityView = Type.Object({
   ask: Type.Boolean(),
@@ -46,19 +36,19 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
 
   function validDefinition(body: unknown): SurveyDefinitionInput {
     const problem = definitionProblem(body as SurveyDefinitionInput);
-    if (problem) throw new HttpError(400, problem.message, problem.field);
+    if (problem) throw new AppError('invalid', problem.message, { field: problem.field });
     return body as SurveyDefinitionInput;
   }
 
   async function mustGet(ws: string, id: string) {
     const s = await getSurvey(db, ws, id);
-    if (!s) throw new HttpError(404, `No survey ${id} in this workspace`);
+    if (!s) throw new AppError('not_found', `No survey ${id} in this workspace`);
     return s;
   }
 
   app.post('/api/v1/surveys', {
     preValidation: secret,
-    schema: { tags, security, summary: 'Create a survey (every field but name has a default)', body: SurveyDefinitionInput, response: withErrors({ 201: Type.Object({ survey: SurveyView }) }) },
+    schema: { tags, security, summary: 'Create a survey (every field but name has a default)', body: SurveyDefinitionInput, response: withErrors({ 201: SurveyReply }) },
   }, async (request, reply) => {
     const survey = await createSurvey(db, request.principal.workspaceId, validDefinition(request.body));
     reply.status(201);
@@ -67,7 +57,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
 
   app.get('/api/v1/surveys', {
     preValidation: secret,
-    schema: { tags, security, summary: 'Surveys, newest first', querystring: Type.Object({ archived: Type.Optional(Type.Boolean({ description: 'Include archived surveys' })) }), response: withErrors({ 200: Type.Object({ items: Type.Array(SurveyView) }) }) },
+    schema: { tags, security, summary: 'Surveys, newest first', querystring: Type.Object({ archived: Type.Optional(Type.Boolean({ description: 'Include archived surveys' })) }), response: withErrors({ 200: SurveyList }) },
   }, async (request) => {
     const { archived } = request.query as { archived?: boolean };
     return { items: (await listSurveys(db, request.principal.workspaceId, archived)).map(surveyView) };
@@ -78,24 +68,24 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
     schema: {
       tags, security, summary: 'One survey with its version history; `?version=` for an older definition',
       params, querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.int32 })) }),
-      response: withErrors({ 200: Type.Object({ survey: SurveyView, versions: Type.Array(Type.Object({ version: Type.Integer(), createdAt: Type.String() })) }) }),
+      response: withErrors({ 200: SurveyDetail }),
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;
     const { id } = request.params as { id: string };
     const { version } = request.query as { version?: number };
     const s = await getSurvey(db, ws, id, version);
-    if (!s) throw new HttpError(404, version ? `Survey ${id} has no version ${version}` : `No survey ${id} in this workspace`);
+    if (!s) throw new AppError('not_found', version ? `Survey ${id} has no version ${version}` : `No survey ${id} in this workspace`);
     return { survey: surveyView(s), versions: await surveyVersions(db, ws, id) };
   });
 
   app.put('/api/v1/surveys/:id', {
     preValidation: secret,
-    schema: { tags, security, summary: 'Replace a survey definition; a changed definition becomes a new version', params, body: SurveyDefinitionInput, response: withErrors({ 200: Type.Object({ survey: SurveyView }) }) },
+    schema: { tags, security, summary: 'Replace a survey definition; a changed definition becomes a new version', params, body: SurveyDefinitionInput, response: withErrors({ 200: SurveyReply }) },
   }, async (request) => {
     const { id } = request.params as { id: string };
     const s = await updateSurvey(db, request.principal.workspaceId, id, validDefinition(request.body));
-    if (!s) throw new HttpError(404, `No survey ${id} in this workspace`);
+    if (!s) throw new AppError('not_found', `No survey ${id} in this workspace`);
     return { survey: surveyView(s) };
   });
 
@@ -104,7 +94,7 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
     schema: { tags, security, summary: 'Archive a survey (its answers stay; it asks no one any more)', params, response: withErrors({ 204: Type.Null() }) },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!(await setSurveyStatus(db, request.principal.workspaceId, id, 'archived'))) throw new HttpError(404, `No survey ${id} in this workspace`);
+    if (!(await setSurveyStatus(db, request.principal.workspaceId, id, 'archived'))) throw new AppError('not_found', `No survey ${id} in this workspace`);
     reply.status(204);
   });
 
@@ -142,11 +132,11 @@ export async function surveyRoutes(app: FastifyInstance, opts: { store: Store; k
   }, async (request) => {
     const ws = request.principal.workspaceId;
     const q = request.query as Record<string, string | undefined>;
-    if (!q.profileId && !q.userId && !q.anonymousId && !q.email && !q.phone) throw new HttpError(400, 'querystring: give one of profileId, userId, anonymousId, email, phone', 'querystring');
+    if (!q.profileId && !q.userId && !q.anonymousId && !q.email && !q.phone) throw new AppError('invalid', 'querystring: give one of profileId, userId, anonymousId, email, phone', { field: 'querystring' });
     const survey = await getSurvey(db, ws, q.surveyId!);
-    mustExist(survey, { kind: 'survey', id: q.surveyId!, field: 'surveyId', status: 404 });
+    mustExist(survey, { kind: 'survey', id: q.surveyId!, field: 'surveyId', error: 'not_found' });
     // Asked about one person by id, the answer must be about that person, not whoever else the other identifiers find.
-    if (q.profileId) mustExist(await getProfileRow(db, ws, q.profileId), { kind: 'profile', id: q.profileId, field: 'profileId', status: 404 });
+    if (q.profileId) mustExist(await getProfileRow(db, ws, q.profileId), { kind: 'profile', id: q.profileId, field: 'profileId', error: 'not_found' });
     const person = await resolvePerson(db, ws, q);
     const e = await checkEligibility(db, ws, person, survey, { channel: q.channel!, url: q.url, event: q.event });
     if (e.ask) return { ask: true, reason: 'asked: eligible now', nextEligibleAt: null, profileId: e.profileId };

@@ -2,15 +2,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { MIN_PASSWORD } from '../domain/passwords.ts';
 import type { Role } from '../domain/roles.ts';
-import { normaliseEmail } from '../ingest/event.ts';
+import { normaliseEmail } from '../domain/identifiers.ts';
 import { addMember, changeMember, getMember, listMembers, type Member } from '../store/accounts.ts';
 import type { Store } from '../store/db.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
-import { RoleSchema } from './sign-in.ts';
-
-const UserView = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), role: RoleSchema, createdAt: Type.String() });
+import { RoleSchema, UserAdded, UserList, UserView } from '../api-types/accounts.ts';
 
 function userView(m: Member) {
   return { id: m.id, email: m.email, name: m.name, role: m.role, createdAt: new Date(m.createdAt).toISOString() };
@@ -28,7 +26,7 @@ export async function userRoutes(app: FastifyInstance, opts: { store: Store; key
 
   app.get('/api/v1/users', {
     preValidation: admin,
-    schema: { tags, security, summary: 'Users of this workspace with their role', response: withErrors({ 200: Type.Object({ items: Type.Array(UserView) }) }) },
+    schema: { tags, security, summary: 'Users of this workspace with their role', response: withErrors({ 200: UserList }) },
   }, async (request) => ({ items: (await listMembers(store.db, request.principal.workspaceId)).map(userView) }));
 
   app.post('/api/v1/users', {
@@ -42,15 +40,15 @@ export async function userRoutes(app: FastifyInstance, opts: { store: Store; key
         role: RoleSchema,
         password: Type.Optional(Type.String({ minLength: MIN_PASSWORD, maxLength: 1024 })),
       }, { additionalProperties: false }),
-      response: withErrors({ 201: Type.Object({ user: UserView, created: Type.Boolean({ description: 'false: an existing account was added' }) }) }),
+      response: withErrors({ 201: UserAdded }),
     },
   }, async (request, reply) => {
     const b = request.body as { email: string; name: string; role: Role; password?: string };
     const email = normaliseEmail(b.email);
-    if (!email) throw new HttpError(400, `email: "${b.email}" is not an email address`, 'email');
+    if (!email) throw new AppError('invalid', `email: "${b.email}" is not an email address`, { field: 'email' });
     const r = await addMember(store.db, request.principal.workspaceId, { ...b, email });
-    if (r.status === 'password-required') throw new HttpError(400, `password: required to create the account for ${email} (at least ${MIN_PASSWORD} characters)`, 'password');
-    if (r.status === 'already-member') throw new HttpError(409, `${email} is already in this workspace as ${r.member.role}: change the role with PATCH /api/v1/users/${r.member.id}`, 'email');
+    if (r.status === 'password-required') throw new AppError('invalid', `password: required to create the account for ${email} (at least ${MIN_PASSWORD} characters)`, { field: 'password' });
+    if (r.status === 'already-member') throw new AppError('conflict', `${email} is already in this workspace as ${r.member.role}: change the role with PATCH /api/v1/users/${r.member.id}`, { field: 'email' });
     reply.status(201);
     return { user: userView(r.member), created: r.status === 'created' };
   });
@@ -66,8 +64,8 @@ export async function userRoutes(app: FastifyInstance, opts: { store: Store; key
     const { id } = request.params as { id: string };
     const ws = request.principal.workspaceId;
     const outcome = await changeMember(store, ws, id, (request.body as { role: Role }).role);
-    if (outcome === 'not-member') throw new HttpError(404, `No user ${id} in this workspace`);
-    if (outcome === 'last-admin') throw new HttpError(409, `role: ${lastAdmin(id, id === request.principal.userId)}`, 'role');
+    if (outcome === 'not-member') throw new AppError('not_found', `No user ${id} in this workspace`);
+    if (outcome === 'last-admin') throw new AppError('conflict', `role: ${lastAdmin(id, id === request.principal.userId)}`, { field: 'role' });
     return { user: userView((await getMember(store.db, ws, id))!) };
   });
 
@@ -77,8 +75,8 @@ export async function userRoutes(app: FastifyInstance, opts: { store: Store; key
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const outcome = await changeMember(store, request.principal.workspaceId, id, null);
-    if (outcome === 'not-member') throw new HttpError(404, `No user ${id} in this workspace`);
-    if (outcome === 'last-admin') throw new HttpError(409, lastAdmin(id, id === request.principal.userId));
+    if (outcome === 'not-member') throw new AppError('not_found', `No user ${id} in this workspace`);
+    if (outcome === 'last-admin') throw new AppError('conflict', lastAdmin(id, id === request.principal.userId));
     reply.status(204);
   });
 }

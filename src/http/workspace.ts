@@ -3,15 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import { JOURNEY_FIELDS, JOURNEY_OPS, DEFAULT_STAGE_RULES, type StageRule } from '../domain/journey.ts';
 import type { Store } from '../store/db.ts';
 import { countIngestionErrors, deleteIngestionError, listIngestionErrors, setAsideEvent } from '../store/ingestion-errors.ts';
-import { createKey, churnDefinitionOf, listKeys, preferencesOf, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
+import { createKey, churnDefinitionOf, getWorkspace, listKeys, preferencesOf, revokeKey, stageRulesOf, updateSettings } from '../store/workspaces.ts';
 import { checkPreferences, DEFAULT_PREFERENCES, type Preferences } from '../domain/preferences.ts';
-import { DEFAULT_CHURN, MAX_CHURN_DAYS, type ChurnDefinition } from '../domain/churn.ts';
+import { DEFAULT_CHURN, type ChurnDefinition } from '../domain/churn.ts';
 import type { EventWriter as Writer } from '../store/writer.ts';
 import { authenticate, type KeyCache } from './auth.ts';
-import { HttpError } from './errors.ts';
-import { Cursor, Limit, PreferencesSchema, secretSecurity, withErrors } from './schemas.ts';
+import { AppError } from '../domain/errors.ts';
+import { Cursor, Limit, secretSecurity, withErrors } from './schemas.ts';
+import { ChurnDefinition as Churn, ChurnSettings } from '../api-types/churn.ts';
+import { KeyCreated, KeyList, PreferencesSaved, PreferencesSettings } from '../api-types/workspace.ts';
 
-const Key = Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String(), prefix: Type.String(), createdAt: Type.Number(), revokedAt: Type.Union([Type.Number(), Type.Null()]) });
 const StageRules = Type.Array(
   Type.Object({
     stage: Type.String({ minLength: 1, maxLength: 60 }),
@@ -35,13 +36,14 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
     preValidation: secret,
     schema: { tags: ['workspace'], summary: 'The workspace this key belongs to', security: secretSecurity, response: withErrors({ 200: Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.Number() }) }) },
   }, async (request) => {
-    const row = await db.selectFrom('workspaces').select(['id', 'name', 'created_at']).where('id', '=', request.principal.workspaceId).executeTakeFirstOrThrow();
-    return { id: row.id, name: row.name, createdAt: row.created_at };
+    const workspace = await getWorkspace(db, request.principal.workspaceId);
+    if (!workspace) throw new AppError('not_found', `No workspace ${request.principal.workspaceId}`);
+    return workspace;
   });
 
   app.get('/api/v1/keys', {
     preValidation: admin,
-    schema: { tags: ['workspace'], summary: 'API keys of this workspace (never the keys themselves)', security: secretSecurity, response: withErrors({ 200: Type.Object({ items: Type.Array(Key) }) }) },
+    schema: { tags: ['workspace'], summary: 'API keys of this workspace (never the keys themselves)', security: secretSecurity, response: withErrors({ 200: KeyList }) },
   }, async (request) => ({ items: await listKeys(db, request.principal.workspaceId) }));
 
   app.post('/api/v1/keys', {
@@ -51,7 +53,7 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
       summary: 'Create a key; the full key is in this reply only',
       security: secretSecurity,
       body: Type.Object({ kind: Type.Union([Type.Literal('write'), Type.Literal('secret')]), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
-      response: withErrors({ 201: Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String(), key: Type.String(), prefix: Type.String(), createdAt: Type.Number() }) }),
+      response: withErrors({ 201: KeyCreated }),
     },
   }, async (request, reply) => {
     const { kind, name } = request.body as { kind: 'write' | 'secret'; name: string };
@@ -64,16 +66,16 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
     schema: { tags: ['workspace'], summary: 'Revoke a key', security: secretSecurity, params: Type.Object({ id: Type.String() }), response: withErrors({ 200: Type.Object({ revoked: Type.Boolean() }) }) },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    if (id === request.principal.keyId) throw new HttpError(409, 'A key cannot revoke itself: use another secret key');
+    if (id === request.principal.keyId) throw new AppError('conflict', 'A key cannot revoke itself: use another secret key');
     const revoked = await revokeKey(db, request.principal.workspaceId, id);
-    if (!revoked) throw new HttpError(404, `No active key ${id} in this workspace`);
+    if (!revoked) throw new AppError('not_found', `No active key ${id} in this workspace`);
     opts.keys.forget();
     return { revoked };
   });
 
   app.get('/api/v1/settings/workspace', {
     preValidation: secret,
-    schema: { tags: ['workspace'], summary: 'Currency, locale, time zone and industry: how the workspace\'s figures are written and where its days start', security: secretSecurity, response: withErrors({ 200: Type.Object({ preferences: PreferencesSchema, defaults: PreferencesSchema }) }) },
+    schema: { tags: ['workspace'], summary: 'Currency, locale, time zone and industry: how the workspace\'s figures are written and where its days start', security: secretSecurity, response: withErrors({ 200: PreferencesSettings }) },
   }, async (request) => ({ preferences: await preferencesOf(db, request.principal.workspaceId), defaults: DEFAULT_PREFERENCES }));
 
   app.put('/api/v1/settings/workspace', {
@@ -88,11 +90,11 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
         timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
         industry: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
       }, { additionalProperties: false }),
-      response: withErrors({ 200: Type.Object({ preferences: PreferencesSchema }) }),
+      response: withErrors({ 200: PreferencesSaved }),
     },
   }, async (request) => {
     const checked = checkPreferences(request.body as Partial<Preferences>);
-    if ('field' in checked) throw new HttpError(400, checked.message, checked.field);
+    if ('field' in checked) throw new AppError('invalid', checked.message, { field: checked.field });
     const ws = request.principal.workspaceId;
     await updateSettings(db, ws, { preferences: { ...(await preferencesOf(db, ws)), ...checked.value } });
     return { preferences: await preferencesOf(db, ws) };
@@ -112,14 +114,9 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
     return { rules: settings.stageRules ?? DEFAULT_STAGE_RULES };
   });
 
-  const Churn = Type.Object({
-    inactiveDays: Type.Integer({ minimum: 1, maximum: MAX_CHURN_DAYS, description: 'No order for this many days counts as churned' }),
-    event: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], { description: 'A track event that means the customer left (e.g. Subscription Cancelled), or null' }),
-  }, { additionalProperties: false });
-
   app.get('/api/v1/settings/churn', {
     preValidation: secret,
-    schema: { tags: ['workspace'], summary: 'Who counts as churned, for behaviour analyses and the churn-risk model', security: secretSecurity, response: withErrors({ 200: Type.Object({ churn: Churn, defaults: Churn }) }) },
+    schema: { tags: ['workspace'], summary: 'Who counts as churned, for behaviour analyses and the churn-risk model', security: secretSecurity, response: withErrors({ 200: ChurnSettings }) },
   }, async (request) => ({ churn: await churnDefinitionOf(db, request.principal.workspaceId), defaults: DEFAULT_CHURN }));
 
   app.put('/api/v1/settings/churn', {
@@ -179,8 +176,8 @@ export async function workspaceRoutes(app: FastifyInstance, opts: { store: Store
     const ws = request.principal.workspaceId;
     const { id } = request.params as { id: string };
     const found = await setAsideEvent(db, ws, id);
-    if (!found) throw new HttpError(404, `No ingestion error ${id} in this workspace`);
-    if (!found.event) throw new HttpError(409, `Ingestion error ${id} was refused by validation, not set aside: send the message again, corrected`);
+    if (!found) throw new AppError('not_found', `No ingestion error ${id} in this workspace`);
+    if (!found.event) throw new AppError('conflict', `Ingestion error ${id} was refused by validation, not set aside: send the message again, corrected`);
     const result = await opts.writer.write(ws, [found.event]);
     await deleteIngestionError(db, ws, id);
     const item = result.items[0];

@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { fromSpreadsheetSafe } from '../domain/csv.ts';
+import { AppError, isAppError } from '../domain/errors.ts';
 import { parseIsoTime, utcTime as utc } from '../domain/time.ts';
 import { progress } from '../progress.ts';
 import type { Store } from '../store/db.ts';
 import { EXPORT_COLUMNS } from '../store/export.ts';
 import { createWriter } from '../store/writer-thread.ts';
-import { normaliseEmail, normalisePhone, type IngestEvent } from './event.ts';
-import { MAX_EVENT_BYTES, MESSAGE_TYPES, MessageError, parseMessage } from './segment.ts';
-import { NPS_RESPONDED, type MessageType } from './types.ts';
+import { NPS_RESPONDED, type IngestEvent, type MessageType } from '../domain/event.ts';
+import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
+import { MAX_EVENT_BYTES, MESSAGE_TYPES, parseMessage } from './segment.ts';
 
 export type ImportKind = 'people' | 'events' | 'answers';
 export const IMPORT_KINDS: readonly ImportKind[] = ['people', 'events', 'answers'];
@@ -42,7 +43,7 @@ export interface ImportReport {
 }
 
 /** The file or the options cannot be imported at all (as opposed to one bad row). */
-export class ImportSetupError extends Error {}
+const cannotImport = (message: string) => new AppError('invalid', message);
 
 const MAX_REASONS = 100;
 const DEFAULT_CHUNK = 1000;
@@ -138,15 +139,15 @@ function planColumns(kind: ImportKind, header: string[], options: ImportOptions)
     if (i < 0) {
       const lower = header.map((h) => h.toLowerCase());
       i = lower.indexOf(name.toLowerCase());
-      if (i >= 0 && lower.lastIndexOf(name.toLowerCase()) !== i) throw new ImportSetupError(`--map: "${name}" matches several columns; spell it exactly (columns: ${list})`);
+      if (i >= 0 && lower.lastIndexOf(name.toLowerCase()) !== i) throw cannotImport(`--map: "${name}" matches several columns; spell it exactly (columns: ${list})`);
     }
-    if (i < 0) throw new ImportSetupError(`--map: no column "${name}" in the file (columns: ${list})`);
+    if (i < 0) throw cannotImport(`--map: no column "${name}" in the file (columns: ${list})`);
     return i;
   };
 
   for (const [column, target] of Object.entries(options.map ?? {})) {
     const i = findColumn(column);
-    if (targets.has(i)) throw new ImportSetupError(`--map: column "${header[i]}" is mapped twice`);
+    if (targets.has(i)) throw cannotImport(`--map: column "${header[i]}" is mapped twice`);
     const t = target.trim();
     if (t === '' || t === '-') {
       targets.set(i, { to: 'ignore' });
@@ -154,20 +155,20 @@ function planColumns(kind: ImportKind, header: string[], options: ImportOptions)
     }
     const trait = /^traits?\.(.+)$/.exec(t);
     if (trait) {
-      if (kind === 'events') throw new ImportSetupError(`--map ${column}=${t}: events take traits from a "traits" JSON column or identify rows`);
+      if (kind === 'events') throw cannotImport(`--map ${column}=${t}: events take traits from a "traits" JSON column or identify rows`);
       targets.set(i, { to: 'trait', key: trait[1] });
       continue;
     }
     const field = fieldOf(t);
     if (field) {
-      if (taken.has(field)) throw new ImportSetupError(`--map: two columns are mapped to ${field} ("${header[taken.get(field)!]}" and "${header[i]}")`);
+      if (taken.has(field)) throw cannotImport(`--map: two columns are mapped to ${field} ("${header[taken.get(field)!]}" and "${header[i]}")`);
       taken.set(field, i);
       targets.set(i, { to: 'field', field });
     } else targets.set(i, { to: kind === 'people' ? 'trait' : 'property', key: t });
   }
 
   if (options.delighted) {
-    if (kind !== 'answers') throw new ImportSetupError('--delighted reads survey responses: use it with `import answers`');
+    if (kind !== 'answers') throw cannotImport('--delighted reads survey responses: use it with `import answers`');
     const lower = header.map((h) => h.trim().toLowerCase());
     for (const rule of DELIGHTED) {
       if (taken.has(rule.field)) continue;
@@ -201,11 +202,11 @@ function planColumns(kind: ImportKind, header: string[], options: ImportOptions)
   // A file that cannot yield a single row is a mapping mistake: say so once, not once per row.
   const has = (...fields: string[]) => fields.some((f) => plan.fields.has(f));
   if (kind === 'answers' && !has('score')) {
-    throw new ImportSetupError(`no score column: name one "score" or map it with --map COLUMN=score${options.delighted ? ' (Delighted exports call it "Score")' : ''} (columns: ${list})`);
+    throw cannotImport(`no score column: name one "score" or map it with --map COLUMN=score${options.delighted ? ' (Delighted exports call it "Score")' : ''} (columns: ${list})`);
   }
-  if (kind === 'events' && !has('name', 'type')) throw new ImportSetupError(`no event name column: name one "event" or "name", or map it with --map COLUMN=name (columns: ${list})`);
+  if (kind === 'events' && !has('name', 'type')) throw cannotImport(`no event name column: name one "event" or "name", or map it with --map COLUMN=name (columns: ${list})`);
   if (kind === 'people' && !has('user_id', 'anonymous_id', 'anonymous_ids', 'email', 'phone')) {
-    throw new ImportSetupError(`no identifier column: people need user_id, anonymous_id, email or phone (map one with --map COLUMN=user_id; columns: ${list})`);
+    throw cannotImport(`no identifier column: people need user_id, anonymous_id, email or phone (map one with --map COLUMN=user_id; columns: ${list})`);
   }
   return plan;
 }
@@ -489,9 +490,9 @@ function csvErrorReason(err: CsvError): string {
  * new.
  */
 export async function importCsv(store: Store, workspaceId: string, kind: ImportKind, input: Readable, options: ImportOptions = {}): Promise<ImportReport> {
-  if (!IMPORT_KINDS.includes(kind)) throw new ImportSetupError(`unknown kind "${kind}": use ${IMPORT_KINDS.join(', ')}`);
+  if (!IMPORT_KINDS.includes(kind)) throw cannotImport(`unknown kind "${kind}": use ${IMPORT_KINDS.join(', ')}`);
   const dateFormat = options.dateFormat ?? 'iso';
-  if (!DATE_FORMATS.includes(dateFormat)) throw new ImportSetupError(`unknown date format "${dateFormat}": use ${DATE_FORMATS.join(', ')}`);
+  if (!DATE_FORMATS.includes(dateFormat)) throw cannotImport(`unknown date format "${dateFormat}": use ${DATE_FORMATS.join(', ')}`);
   const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
   const started = performance.now();
   const bar = progress(`Importing ${kind}`, null, options.quiet);
@@ -599,14 +600,14 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
         });
         pending.push(parsed);
       } catch (err) {
-        if (!(err instanceof SkipRow || err instanceof MessageError)) throw err;
+        if (!(err instanceof SkipRow || isAppError(err, 'invalid'))) throw err;
         skip(line, err.message);
       }
       bar.update(report.rows);
       if (++chunkRows >= chunkSize) await flush();
     }
     if (setupError) throw setupError;
-    if (!plan) throw new ImportSetupError('the file is empty: a CSV import needs a header row naming the columns');
+    if (!plan) throw cannotImport('the file is empty: a CSV import needs a header row naming the columns');
     await flush();
     // The projector may still be looking for more work; the caller may close the store next.
     await writer.settled();

@@ -3,12 +3,13 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { randomUUID } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { isValidScore } from '../domain/category.ts';
+import { AppError, invalid, isAppError } from '../domain/errors.ts';
 import { isInt32, LIMITS, timeProblem } from '../domain/limits.ts';
 import { decodeUtf8, jsonExcerpt, jsonProblem } from '../domain/text.ts';
 import { parseIsoTime } from '../domain/time.ts';
 import { batchMessageLengths } from './batch-spans.ts';
-import { normaliseEmail, normalisePhone, type IngestEvent } from './event.ts';
-import { NPS_RESPONDED, ORDER_COMPLETED, type MessageType } from './types.ts';
+import { NPS_RESPONDED, ORDER_COMPLETED, type IngestEvent, type MessageType } from '../domain/event.ts';
+import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 
 export const MAX_EVENT_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
@@ -44,20 +45,11 @@ const checkers = Object.fromEntries(
   Object.entries(MessageSchemas).map(([k, s]) => [k, TypeCompiler.Compile(s)]),
 ) as Record<MessageType, ReturnType<typeof TypeCompiler.Compile>>;
 
-export class MessageError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
-
 /** ISO 8601 (a day that does not exist is refused, not rolled over) or epoch milliseconds. */
 function parseTime(value: unknown, field: string): number | null {
   if (value == null || value === '') return null;
   const ms = typeof value === 'number' ? value : /^\d{1,15}$/.test(String(value)) ? Number(value) : parseIsoTime(String(value));
-  if (ms == null || !Number.isFinite(ms)) throw new MessageError(field, `"${String(value).slice(0, 40)}" is not a date (use ISO 8601)`);
+  if (ms == null || !Number.isFinite(ms)) throw invalid(field, `"${String(value).slice(0, 40)}" is not a date (use ISO 8601)`);
   // Times are stored as whole milliseconds (bigint on PostgreSQL): a fraction would be refused there after the 2xx.
   return Math.floor(ms);
 }
@@ -77,26 +69,26 @@ export interface BatchDefaults {
 /** `textChecked`: the caller has run jsonProblem over `raw` already (a batch does, before measuring it). */
 export function parseMessage(raw: unknown, receivedAt: number, path = '', defaults: BatchDefaults = {}, fallbackId?: string, textChecked = false): IngestEvent {
   const at = (f: string) => (path ? `${path}.${f}` : f);
-  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw new MessageError(path || 'body', 'must be a JSON object');
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid(path || 'body', 'must be a JSON object');
   const m = raw as Record<string, any>;
   const bad = textChecked ? null : jsonProblem(m, path);
-  if (bad) throw new MessageError(bad.path, bad.message);
+  if (bad) throw invalid(bad.path, bad.message);
   const type = m.type as MessageType;
   if (!MESSAGE_TYPES.includes(type)) {
-    throw new MessageError(at('type'), `must be one of ${MESSAGE_TYPES.join(', ')}${m.type === undefined ? ' (missing)' : ''}`);
+    throw invalid(at('type'), `must be one of ${MESSAGE_TYPES.join(', ')}${m.type === undefined ? ' (missing)' : ''}`);
   }
   const checker = checkers[type];
   if (!checker.Check(m)) {
     const e = checker.Errors(m).First();
     const field = e?.path ? e.path.slice(1).replace(/\//g, '.') : 'message';
-    throw new MessageError(at(field || 'message'), e?.message?.toLowerCase() ?? 'invalid');
+    throw invalid(at(field || 'message'), e?.message?.toLowerCase() ?? 'invalid');
   }
   const userId = idString(m.userId);
   const anonymousId = idString(m.anonymousId);
   if (type === 'alias') {
-    if (!userId) throw new MessageError(at('userId'), 'alias needs userId (the new id) and previousId');
+    if (!userId) throw invalid(at('userId'), 'alias needs userId (the new id) and previousId');
   } else if (!userId && !anonymousId) {
-    throw new MessageError(at('userId'), 'userId or anonymousId is required');
+    throw invalid(at('userId'), 'userId or anonymousId is required');
   }
 
   // Clock skew: a device's clock may be wrong, but the gap between when it recorded the event and
@@ -118,7 +110,7 @@ export function parseMessage(raw: unknown, receivedAt: number, path = '', defaul
   if (outside) {
     const shown = Number.isFinite(timestamp) && Math.abs(timestamp) <= 8.64e15 ? new Date(timestamp).toISOString() : String(timestamp);
     const corrected = from === 'originalTimestamp' && sentAt != null ? ', once corrected for the device clock by sentAt,' : '';
-    throw new MessageError(at(from), `${shown}${corrected} ${outside}`);
+    throw invalid(at(from), `${shown}${corrected} ${outside}`);
   }
 
   const context = (m.context ?? defaults.context ?? null) as Record<string, unknown> | null;
@@ -155,7 +147,7 @@ function checkOrderValue(p: Record<string, unknown> | null, path: string): void 
     if (v == null || v === '') continue;
     const n = Number(v);
     if ((typeof v === 'number' || (typeof v === 'string' && Number.isFinite(n))) && !(Math.abs(n) <= LIMITS.money)) {
-      throw new MessageError(`${path}.${key}`, `must be a number between -${LIMITS.money.toExponential()} and ${LIMITS.money.toExponential()} (got ${String(v).slice(0, 40)})`);
+      throw invalid(`${path}.${key}`, `must be a number between -${LIMITS.money.toExponential()} and ${LIMITS.money.toExponential()} (got ${String(v).slice(0, 40)})`);
     }
   }
 }
@@ -165,7 +157,7 @@ const ANSWER_COLUMNS = new Set(['score', 'comment', 'channel', 'survey_id', 'sur
 function optionalScale(p: Record<string, unknown>, key: 'csat' | 'ces', max: number, path: string): number | null {
   const v = p[key];
   if (v == null) return null;
-  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw new MessageError(`${path}.${key}`, `must be an integer from 1 to ${max} (got ${JSON.stringify(v)})`);
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw invalid(`${path}.${key}`, `must be an integer from 1 to ${max} (got ${JSON.stringify(v)})`);
   return v as number;
 }
 
@@ -173,14 +165,14 @@ function optionalScale(p: Record<string, unknown>, key: 'csat' | 'ces', max: num
 export function answerFromProperties(p: Record<string, unknown>, path: string) {
   const score = p.score;
   if (!isValidScore(score)) {
-    throw new MessageError(`${path}.score`, `must be an integer from 0 to 10 (got ${JSON.stringify(score) ?? 'nothing'})`);
+    throw invalid(`${path}.score`, `must be an integer from 0 to 10 (got ${JSON.stringify(score) ?? 'nothing'})`);
   }
-  if (p.comment != null && typeof p.comment !== 'string') throw new MessageError(`${path}.comment`, 'must be a string');
-  if (typeof p.comment === 'string' && p.comment.length > 10_000) throw new MessageError(`${path}.comment`, 'must be at most 10,000 characters');
+  if (p.comment != null && typeof p.comment !== 'string') throw invalid(`${path}.comment`, 'must be a string');
+  if (typeof p.comment === 'string' && p.comment.length > 10_000) throw invalid(`${path}.comment`, 'must be at most 10,000 characters');
   const properties: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) if (!ANSWER_COLUMNS.has(k)) properties[k] = v;
   const version = surveyVersionOf(p.survey_version, `${path}.survey_version`);
-  if (p.survey_id != null && String(p.survey_id).length > LIMITS.identifier) throw new MessageError(`${path}.survey_id`, `must be at most ${LIMITS.identifier} characters`);
+  if (p.survey_id != null && String(p.survey_id).length > LIMITS.identifier) throw invalid(`${path}.survey_id`, `must be at most ${LIMITS.identifier} characters`);
   return {
     score,
     comment: typeof p.comment === 'string' && p.comment.trim() !== '' ? p.comment : null,
@@ -200,7 +192,7 @@ export function answerFromProperties(p: Record<string, unknown>, path: string) {
 function surveyVersionOf(v: unknown, field: string): number | null {
   if (v == null || v === '') return null;
   const n = typeof v === 'string' && /^\d{1,10}$/.test(v.trim()) ? Number(v) : v;
-  if (!isInt32(n, 1)) throw new MessageError(field, `must be a whole number from 1 to ${LIMITS.int32} (got ${JSON.stringify(v)?.slice(0, 40)})`);
+  if (!isInt32(n, 1)) throw invalid(field, `must be a whole number from 1 to ${LIMITS.int32} (got ${JSON.stringify(v)?.slice(0, 40)})`);
   return n;
 }
 
@@ -208,7 +200,7 @@ export interface ParsedBatch {
   events: IngestEvent[];
   /** Position in the batch of each event. */
   positions: number[];
-  failures: import('./event.ts').IngestFailure[];
+  failures: import('../domain/event.ts').IngestFailure[];
 }
 
 /**
@@ -220,11 +212,11 @@ export interface ParsedBatch {
 export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number, idPrefix?: string, text?: string): ParsedBatch {
   const body = value as Record<string, any>;
   // No body at all reaches here without the content-type parser, and `null` is JSON too.
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new IngestError(400, 'body: must be a JSON object with a "batch" array of messages', 'body');
-  if (!Array.isArray(body.batch)) throw new IngestError(400, 'batch: must be an array of messages', 'batch');
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('invalid', 'body: must be a JSON object with a "batch" array of messages', { field: 'body' });
+  if (!Array.isArray(body.batch)) throw new AppError('invalid', 'batch: must be an array of messages', { field: 'batch' });
   // The envelope is checked here; each message on its own below, so one bad message fails alone.
   const envelope = jsonProblem({ ...body, batch: [] });
-  if (envelope) throw new IngestError(400, `${envelope.path}: ${envelope.message}`, envelope.path);
+  if (envelope) throw new AppError('invalid', `${envelope.path}: ${envelope.message}`, { field: envelope.path });
   const defaults: BatchDefaults = { sentAt: body.sentAt, context: body.context, integrations: body.integrations };
   const events: IngestEvent[] = [];
   const positions: number[] = [];
@@ -237,14 +229,14 @@ export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number
     try {
       // Depth first: measuring a message encodes it, which a hostile depth would overflow.
       const bad = jsonProblem(raw, `batch[${index}]`);
-      if (bad) throw new MessageError(bad.path, bad.message);
+      if (bad) throw invalid(bad.path, bad.message);
       if (measure && messageBytes(raw, lengths?.[index]) > MAX_EVENT_BYTES) {
-        throw new MessageError(`batch[${index}]`, `message is larger than ${MAX_EVENT_BYTES / 1024} KB`);
+        throw invalid(`batch[${index}]`, `message is larger than ${MAX_EVENT_BYTES / 1024} KB`);
       }
       events.push(parseMessage(raw, receivedAt, `batch[${index}]`, defaults, idPrefix ? `srv-${idPrefix}-${index}` : undefined, true));
       positions.push(index);
     } catch (err) {
-      if (!(err instanceof MessageError)) throw err;
+      if (!isAppError(err, 'invalid')) throw err;
       const r = raw as Record<string, unknown> | null;
       failures.push({
         index,
@@ -268,20 +260,8 @@ function messageBytes(raw: unknown, chars: number | undefined): number {
   return Buffer.byteLength(JSON.stringify(raw));
 }
 
-/** A request that can never be accepted as sent: HTTP status, message naming the field. */
-export class IngestError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = 'IngestError';
-  }
-}
-
 function tooLarge(limit: number) {
-  return new IngestError(413, `Body is larger than ${Math.round(limit / 1024)} KB once decompressed (limits: 32 KB per event, 500 KB per batch)`);
+  return new AppError('too_large', `Body is larger than ${Math.round(limit / 1024)} KB once decompressed (limits: 32 KB per event, 500 KB per batch)`);
 }
 
 /**
@@ -298,24 +278,24 @@ export function decodeBody(raw: Buffer, contentEncoding: string, kind: 'batch' |
     else if (encoding === 'deflate') text = inflateSync(raw, opts);
     else if (encoding === 'br') text = brotliDecompressSync(raw, opts);
     else if (encoding === 'identity') text = raw;
-    else throw new IngestError(415, `Content-Encoding "${encoding}" is not supported (use gzip, deflate, br or none)`);
+    else throw new AppError('unsupported', `Content-Encoding "${encoding}" is not supported (use gzip, deflate, br or none)`);
   } catch (err) {
-    if (err instanceof IngestError) throw err;
+    if (err instanceof AppError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
-    throw new IngestError(400, `Body could not be decompressed as ${encoding}: ${(err as Error).message}`);
+    throw new AppError('invalid', `Body could not be decompressed as ${encoding}: ${(err as Error).message}`);
   }
   if (text.length > limit) throw tooLarge(limit);
-  if (text.length === 0) throw new IngestError(400, 'Empty body: send a JSON object');
+  if (text.length === 0) throw new AppError('invalid', 'Empty body: send a JSON object');
   let value: unknown;
   const json = decodeUtf8(text);
-  if (json == null) throw new IngestError(400, 'Body is not valid UTF-8: send JSON text encoded as UTF-8');
+  if (json == null) throw new AppError('invalid', 'Body is not valid UTF-8: send JSON text encoded as UTF-8');
   try {
     value = JSON.parse(json);
   } catch (err) {
-    throw new IngestError(400, `Malformed JSON body: ${(err as Error).message}`);
+    throw new AppError('invalid', `Malformed JSON body: ${(err as Error).message}`);
   }
   if (kind === 'batch' && (!value || typeof value !== 'object' || Array.isArray(value))) {
-    throw new IngestError(400, 'body: must be a JSON object with a "batch" array', 'body');
+    throw new AppError('invalid', 'body: must be a JSON object with a "batch" array', { field: 'body' });
   }
   return { value, text: json, bytes: text.length };
 }

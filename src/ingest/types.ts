@@ -1,5 +1,6 @@
+import type { MessageType } from '../domain/event.ts';
+
 // The Segment spec message, as the client libraries send it (API-COMPAT.md).
-export type MessageType = 'identify' | 'track' | 'page' | 'screen' | 'group' | 'alias';
 
 export interface SegmentContext {
   ip?: string;
@@ -33,7 +34,3 @@ export interface SegmentMessage {
   previousId?: string; // alias
   [k: string]: unknown;
 }
-
-/** The event name that carries an NPS answer (API-COMPAT.md, "Events we emit on profiles"). */
-export const NPS_RESPONDED = 'NPS Survey Responded';
-export const ORDER_COMPLETED = 'Order Completed';

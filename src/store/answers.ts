@@ -83,15 +83,36 @@ export async function answerByMessageId(db: Db, workspaceId: string, messageId: 
   return (await db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId).where('message_id', '=', messageId).executeTakeFirst()) ?? null;
 }
 
-export interface AnswerListFilter {
+/** Which answers: all of these that are given must hold. Times are [from, to). */
+export interface AnswerFilter {
   profileId?: string;
+  /** When it was answered */
   from?: number;
   to?: number;
+  /** When it last changed (a comment added, a score corrected) */
+  updatedFrom?: number;
+  updatedTo?: number;
   channel?: string;
   surveyId?: string;
   stage?: string;
+}
+
+export interface AnswerListFilter extends AnswerFilter {
   limit: number;
   cursor?: string;
+}
+
+function answersWhere(db: Db, workspaceId: string, f: AnswerFilter) {
+  let q = db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId);
+  if (f.profileId) q = q.where('profile_id', '=', f.profileId);
+  if (f.from != null) q = q.where('answered_at', '>=', f.from);
+  if (f.to != null) q = q.where('answered_at', '<', f.to);
+  if (f.updatedFrom != null) q = q.where('updated_at', '>=', f.updatedFrom);
+  if (f.updatedTo != null) q = q.where('updated_at', '<', f.updatedTo);
+  if (f.channel) q = q.where('channel', '=', f.channel);
+  if (f.surveyId) q = q.where('survey_id', '=', f.surveyId);
+  if (f.stage) q = q.where('stage', '=', f.stage);
+  return q;
 }
 
 /**
@@ -100,13 +121,7 @@ export interface AnswerListFilter {
  * this function made.
  */
 export async function listAnswers(db: Db, workspaceId: string, f: AnswerListFilter) {
-  let q = db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId);
-  if (f.profileId) q = q.where('profile_id', '=', f.profileId);
-  if (f.from != null) q = q.where('answered_at', '>=', f.from);
-  if (f.to != null) q = q.where('answered_at', '<', f.to);
-  if (f.channel) q = q.where('channel', '=', f.channel);
-  if (f.surveyId) q = q.where('survey_id', '=', f.surveyId);
-  if (f.stage) q = q.where('stage', '=', f.stage);
+  let q = answersWhere(db, workspaceId, f);
   if (f.cursor) {
     const c = decodeCursor(f.cursor);
     if (!c) return null;
@@ -116,4 +131,11 @@ export async function listAnswers(db: Db, workspaceId: string, f: AnswerListFilt
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
   return { items: page.map(answerView), nextCursor: rows.length > f.limit ? encodeCursor(Number(last.answered_at), last.id) : null };
+}
+
+/** Page `page` (from 1) of `perPage` answers, by when they were answered or last changed, then id, in either direction (Delighted's list). */
+export async function answersPage(
+  db: Db, workspaceId: string, f: AnswerFilter, order: { by: 'answered_at' | 'updated_at'; direction: 'asc' | 'desc' }, page: number, perPage: number,
+): Promise<AnswerTable[]> {
+  return answersWhere(db, workspaceId, f).orderBy(order.by, order.direction).orderBy('id', order.direction).limit(perPage).offset((page - 1) * perPage).execute();
 }

@@ -1,4 +1,4 @@
-import type { ChurnMetrics, ChurnModel, Factor, ProfileRisk } from '../analytics/churn-model.ts';
+import type { ChurnMetrics, ChurnModel, Factor, ProfileRisk } from '../domain/churn-model.ts';
 import type { ChurnDefinition } from '../domain/churn.ts';
 import { newId } from '../domain/ids.ts';
 import { fromJson, toJson, type Db } from './db.ts';

@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
+import { getContact, updateContact } from './contacts.ts';
 import type { Db, Tx } from './db.ts';
 import type { ContactStatus } from './schema.ts';
 
@@ -34,13 +35,11 @@ export async function claimContact(db: Db, workspaceId: string, contactId: strin
         // The time is read once the lock is held: a claim that waited for it must not judge the
         // claim it waited for (stamped later) as lying in its future.
         const now = Date.now();
-        const row = await tx.selectFrom('contacts').select('status').where('workspace_id', '=', workspaceId).where('id', '=', contactId).executeTakeFirst();
+        const row = await getContact(tx, workspaceId, contactId);
         if (!row || !WAITING.includes(row.status)) return { claimed: false, reason: null };
         const reason = await refusal(tx, now);
         const patch = reason == null ? { status: 'sending' as const, contacted_at: now, updated_at: now } : { status: 'skipped' as const, reason, updated_at: now };
-        const r = await tx.updateTable('contacts').set(patch)
-          .where('workspace_id', '=', workspaceId).where('id', '=', contactId).where('status', 'in', WAITING).executeTakeFirst();
-        if (!Number(r.numUpdatedRows)) return { claimed: false, reason: null };
+        if (!(await updateContact(tx, workspaceId, contactId, patch, WAITING))) return { claimed: false, reason: null };
         return reason == null ? { claimed: true } : { claimed: false, reason };
       });
     } catch (err) {

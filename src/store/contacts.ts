@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { newId } from '../domain/ids.ts';
-import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
+import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import type { PastContact, Suppression } from '../domain/fatigue.ts';
 import type { Db, Tx } from './db.ts';
+import { enqueue, type JobSpec } from './jobs.ts';
 import type { ContactStatus, ContactTable, SuppressionTable } from './schema.ts';
+import { signingSecret } from './workspaces.ts';
 
 /**
  * Statuses that mean the person was actually asked (a scheduled send has not asked anyone yet). A
@@ -14,6 +16,18 @@ const ASKED: ContactStatus[] = ['sending', 'sent', 'shown', 'dismissed', 'answer
 export async function insertContact(db: Db | Tx, row: ContactTable): Promise<boolean> {
   const r = await db.insertInto('contacts').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/**
+ * Stores a contact and, when given, the job that sends it, in one transaction: a send job never
+ * exists without its contact. False (and no job) when the contact id exists already.
+ */
+export async function addContact(db: Db, row: ContactTable, send: JobSpec | null, now = Date.now()): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    if (!(await insertContact(tx, row))) return false;
+    if (send) await enqueue(tx, send, now);
+    return true;
+  });
 }
 
 export async function getContact(db: Db | Tx, workspaceId: string, id: string): Promise<ContactTable | null> {
@@ -60,16 +74,9 @@ export function erasedAddress(secret: string, address: string): string {
 /** Whether a suppression's address is an erased person's hash (no address to show). */
 export const isErasedAddress = (address: string) => address.startsWith(ERASED);
 
-// The signing secret never changes once a workspace exists.
-const secrets = new Map<string, string>();
 export async function addressSecret(db: Db | Tx, workspaceId: string): Promise<string> {
-  const hit = secrets.get(workspaceId);
-  if (hit) return hit;
-  const row = await db.selectFrom('workspaces').select('signing_secret').where('id', '=', workspaceId).executeTakeFirst();
   // No such workspace: it has no suppressions either, so any key finds nothing.
-  if (!row) return '';
-  secrets.set(workspaceId, row.signing_secret);
-  return row.signing_secret;
+  return (await signingSecret(db, workspaceId)) ?? '';
 }
 
 /**
@@ -109,13 +116,15 @@ export async function addSuppression(db: Db | Tx, workspaceId: string, s: NewSup
   }).onConflict((oc) => oc.columns(['workspace_id', 'address', 'kind']).doNothing()).execute();
 }
 
-/** Rows as stored: an erased person's carry the hashed address (isErasedAddress). */
-export async function listSuppressions(db: Db, workspaceId: string, kind: SuppressionTable['kind'], opts: { limit: number; since?: number; until?: number; cursor?: string }) {
+/**
+ * Page `page` (from 1) of unsubscribes or bounces recorded in [from, to), oldest first. Rows as
+ * stored: an erased person's carry the hashed address (isErasedAddress).
+ */
+export async function listSuppressions(db: Db, workspaceId: string, kind: SuppressionTable['kind'], f: { from?: number; to?: number; page: number; perPage: number }): Promise<SuppressionTable[]> {
   let q = db.selectFrom('suppressions').selectAll().where('workspace_id', '=', workspaceId).where('kind', '=', kind);
-  if (opts.since != null) q = q.where('created_at', '>=', opts.since);
-  if (opts.until != null) q = q.where('created_at', '<=', opts.until);
-  if (opts.cursor) q = q.where('id', '>', opts.cursor);
-  return q.orderBy('id').limit(opts.limit).execute();
+  if (f.from != null) q = q.where('created_at', '>=', f.from);
+  if (f.to != null) q = q.where('created_at', '<', f.to);
+  return q.orderBy('created_at').orderBy('id').limit(f.perPage).offset((f.page - 1) * f.perPage).execute();
 }
 
 /** Removes the suppression of an address, also where it is kept as an erased person's hash (START after an erasure). */
@@ -136,4 +145,42 @@ export async function listContacts(db: Db, workspaceId: string, f: { surveyId?: 
   if (f.status) q = q.where('status', '=', f.status as ContactStatus);
   if (f.cursor) q = q.where('id', '<', f.cursor);
   return q.orderBy('id', 'desc').limit(f.limit).execute();
+}
+
+/** Cancels a person's sends not yet made; how many. */
+export async function cancelScheduled(db: Db, workspaceId: string, profileId: string, reason: string, now = Date.now()): Promise<number> {
+  const r = await db.updateTable('contacts').set({ status: 'cancelled', reason, updated_at: now })
+    .where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).where('status', '=', 'scheduled').executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** SMS contacts sent (or answered) to any of these forms of a number since `since`, newest first, at most 50. */
+export async function smsContactsTo(db: Db, workspaceId: string, phones: string[], since: number): Promise<ContactTable[]> {
+  return db.selectFrom('contacts').selectAll()
+    .where('workspace_id', '=', workspaceId).where('channel', '=', 'sms').where('phone', 'in', phones)
+    .where('status', 'in', ['sent', 'answered']).where('contacted_at', '>=', since)
+    .orderBy('contacted_at', 'desc').orderBy('id', 'desc').limit(50).execute();
+}
+
+/** Whether a sent contact to this person is recorded at exactly this time (a send reported from elsewhere, told twice). */
+export async function sentContactAt(db: Db, workspaceId: string, profileId: string, at: number): Promise<boolean> {
+  const row = await db.selectFrom('contacts').select('id').where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId)
+    .where('status', '=', 'sent').where('contacted_at', '=', at).executeTakeFirst();
+  return row != null;
+}
+
+/** Per profile: when an email or SMS survey last went out to them, and when the next one is scheduled. */
+export async function surveyDates(db: Db, workspaceId: string, profileIds: string[]): Promise<{ lastSent: Map<string, number>; next: Map<string, number> }> {
+  if (!profileIds.length) return { lastSent: new Map(), next: new Map() };
+  const [sent, scheduled] = await Promise.all([
+    db.selectFrom('contacts').select(['profile_id', (eb) => eb.fn.max('contacted_at').as('at')]).where('workspace_id', '=', workspaceId)
+      .where('profile_id', 'in', profileIds).where('channel', 'in', ['email', 'sms']).where('status', 'in', ['sent', 'answered'])
+      .where('contacted_at', 'is not', null).groupBy('profile_id').execute(),
+    db.selectFrom('contacts').select(['profile_id', (eb) => eb.fn.min('scheduled_at').as('at')]).where('workspace_id', '=', workspaceId)
+      .where('profile_id', 'in', profileIds).where('status', '=', 'scheduled').groupBy('profile_id').execute(),
+  ]);
+  return {
+    lastSent: new Map(sent.map((s) => [s.profile_id!, Number(s.at)])),
+    next: new Map(scheduled.map((s) => [s.profile_id!, Number(s.at)])),
+  };
 }

@@ -1,6 +1,7 @@
 import { PostgresAdapter, SqliteAdapter, sql } from 'kysely';
-import { mentionsPerson, type PersonIdentifiers } from '../ingest/mentions.ts';
-import { SEND_JOB } from '../surveys/delivery.ts';
+import { AppError } from '../domain/errors.ts';
+import { mentionsPerson, type PersonIdentifiers } from '../domain/mentions.ts';
+import { SEND_JOB } from '../domain/jobs.ts';
 import { addressSecret, erasedAddress, isErasedAddress } from './contacts.ts';
 import { toJson, type Db, type Store } from './db.ts';
 
@@ -21,15 +22,8 @@ export interface Erasure {
 /** Erasure waits for events accepted before it; past this it gives up with 429 rather than miss them. */
 const settleMs = () => Number(process.env.ADVOCATE_ERASE_SETTLE_MS ?? 10_000);
 
-/** 429 with Retry-After: events accepted before the erasure are still waiting to reach profiles. */
-export class IngestionBehindError extends Error {
-  readonly statusCode = 429;
-  readonly headers = { 'retry-after': '5' };
-  constructor() {
-    super('Events accepted before this erasure are still being stored; erasing now would miss them. Retry in a few seconds');
-    this.name = 'IngestionBehindError';
-  }
-}
+/** Retry later (429 with Retry-After): events accepted before the erasure are still waiting to reach profiles. */
+const ingestionBehind = () => new AppError('rate_limited', 'Events accepted before this erasure are still being stored; erasing now would miss them. Retry in a few seconds', { headers: { 'retry-after': '5' } });
 
 /**
  * The one way to erase a person, for every route that erases: waits until the events this workspace
@@ -37,7 +31,7 @@ export class IngestionBehindError extends Error {
  * the profile with `locate`, deletes it everywhere (deleteProfile) and, on SQLite, empties the
  * write-ahead log so that the deleted rows' earlier page images leave it too (secure_delete,
  * set on every connection in db.ts, zeroes them in the database file). Null when `locate` finds
- * nobody; IngestionBehindError when the events do not land within ADVOCATE_ERASE_SETTLE_MS.
+ * nobody; a rate_limited AppError when the events do not land within ADVOCATE_ERASE_SETTLE_MS.
  */
 export async function erasePerson(store: Store, writer: { settled(): Promise<void> }, workspaceId: string, locate: () => Promise<string | null>): Promise<Erasure | null> {
   await awaitAcceptedEvents(store.db, writer, workspaceId);
@@ -62,7 +56,7 @@ async function awaitAcceptedEvents(db: Db, writer: { settled(): Promise<void> },
   for (;;) {
     const left = await db.selectFrom('inbox').select('id').where('workspace_id', '=', workspaceId).where('id', '<=', newest.id).limit(1).executeTakeFirst();
     if (!left) return;
-    if (Date.now() >= deadline) throw new IngestionBehindError();
+    if (Date.now() >= deadline) throw ingestionBehind();
     // Another process may still be projecting them (PostgreSQL): look again shortly.
     await (settledAll ? sleep(100) : Promise.race([settled, sleep(100)]));
   }

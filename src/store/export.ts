@@ -1,7 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { progress } from '../progress.ts';
 import type { Store } from './db.ts';
 import { isoOrNull } from '../domain/time.ts';
 import { csvWriter } from '../domain/csv.ts';
@@ -31,7 +30,8 @@ const BATCH = 1000;
 export interface ExportOptions {
   /** End `output` when done; false for process.stdout, which must stay open. */
   end?: boolean;
-  quiet?: boolean;
+  /** Told how many rows are out so far, then a summary at the end (the CLI's progress line). */
+  progress?: { update(rows: number): void; done(summary: string): void };
 }
 
 
@@ -162,7 +162,6 @@ async function page(store: Store, workspaceId: string, kind: ExportKind, after: 
 export async function exportCsv(store: Store, workspaceId: string, kind: ExportKind, output: Writable, options: ExportOptions = {}): Promise<{ rows: number; seconds: number }> {
   if (!EXPORT_KINDS.includes(kind)) throw new Error(`unknown kind "${kind}": use ${EXPORT_KINDS.join(', ')}`);
   const started = performance.now();
-  const bar = progress(`Exporting ${kind}`, null, options.quiet);
   const csv = csvWriter(EXPORT_COLUMNS[kind]);
   const done = pipeline(csv, output, { end: options.end ?? true });
   // A failing output (disk full, closed pipe) also destroys `csv`, which ends the wait below.
@@ -176,7 +175,7 @@ export async function exportCsv(store: Store, workspaceId: string, kind: ExportK
         if (!csv.write(row)) await once(csv, 'drain');
         rows++;
       }
-      bar.update(rows);
+      options.progress?.update(rows);
       if (!last || batch.length < BATCH) break;
       after = last;
     }
@@ -186,6 +185,6 @@ export async function exportCsv(store: Store, workspaceId: string, kind: ExportK
     throw err;
   }
   await done;
-  bar.done(`${rows.toLocaleString('en')} rows`);
+  options.progress?.done(`${rows.toLocaleString('en')} rows`);
   return { rows, seconds: (performance.now() - started) / 1000 };
 }

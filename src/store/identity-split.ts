@@ -1,6 +1,6 @@
 import { newId } from '../domain/ids.ts';
 import { foldEvent, newProfileState, type ProfileState } from '../domain/profile.ts';
-import { ORDER_COMPLETED } from '../ingest/types.ts';
+import { ORDER_COMPLETED } from '../domain/event.ts';
 import { fromJson, toJson, type Tx } from './db.ts';
 import { recomputeLatestNps } from './projector.ts';
 

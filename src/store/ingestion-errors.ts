@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely';
 import { newId } from '../domain/ids.ts';
 import { jsonExcerpt } from '../domain/text.ts';
-import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
+import type { IngestEvent, IngestFailure } from '../domain/event.ts';
 import { fromJson, type Db, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
 import type { IngestionErrorTable, Schema } from './schema.ts';

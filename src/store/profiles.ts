@@ -1,8 +1,8 @@
 import { categoryOf } from '../domain/category.ts';
 import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
 import { personLabel, personNames, type PersonNames } from '../domain/person-label.ts';
-import { normaliseEmail, normalisePhone } from '../ingest/event.ts';
-import { fromJson, workspaceColumn, type Db } from './db.ts';
+import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
+import { fromJson, lockWorkspace, workspaceColumn, type Db, type Store } from './db.ts';
 import type { ProfileTable } from './schema.ts';
 
 export type IdentifierKind = 'userId' | 'anonymousId' | 'email' | 'phone';
@@ -29,6 +29,65 @@ export async function getProfileRow(db: Db, workspaceId: string, id: string): Pr
   if (!row) return null;
   if (!row.merged_into) return row;
   return (await db.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', row.merged_into).executeTakeFirst()) ?? null;
+}
+
+/** Profile rows by id, as stored (a merged profile's row, not its survivor's). */
+export async function profilesByIds(db: Db, workspaceId: string, ids: string[]): Promise<ProfileTable[]> {
+  if (!ids.length) return [];
+  return db.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', [...new Set(ids)]).execute();
+}
+
+export interface PeopleFilter {
+  /** Only this profile (found by an address, say). */
+  profileId?: string;
+  /** Created in [from, to). */
+  from?: number;
+  to?: number;
+  /** Created after this one, in (created_at, id) order: the last of the previous page. */
+  after?: { createdAt: number; id: string };
+  limit: number;
+}
+
+/**
+ * People a survey can reach, oldest first: live profiles with an email address or a phone number
+ * (anonymous visitors are left out), paged by (created_at, id).
+ */
+export async function listPeople(db: Db, workspaceId: string, f: PeopleFilter): Promise<ProfileTable[]> {
+  let q = db.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('merged_into', 'is', null)
+    .where(({ exists, selectFrom }) => exists(selectFrom('identities').select('identities.profile_id')
+      .whereRef('identities.profile_id', '=', 'profiles.id').where('identities.kind', 'in', ['email', 'phone'])));
+  if (f.profileId) q = q.where('id', '=', f.profileId);
+  if (f.from != null) q = q.where('created_at', '>=', f.from);
+  if (f.to != null) q = q.where('created_at', '<', f.to);
+  const after = f.after;
+  if (after) q = q.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]));
+  return q.orderBy('created_at').orderBy('id').limit(f.limit).execute();
+}
+
+/** Every identifier of a profile (userIds, anonymousIds, emails, phones, aliases), oldest first. */
+export async function identifiersOf(db: Db, workspaceId: string, profileId: string): Promise<Array<{ kind: string; value: string }>> {
+  return db.selectFrom('identities').select(['kind', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).orderBy('created_at').execute();
+}
+
+/** Who has each of these email addresses or phone numbers (as stored, normalised): address → profile id. */
+export async function ownersOfAddresses(db: Db, workspaceId: string, addresses: string[]): Promise<Map<string, string>> {
+  if (!addresses.length) return new Map();
+  const rows = await db.selectFrom('identities').select(['value', 'profile_id']).where('workspace_id', '=', workspaceId)
+    .where('kind', 'in', ['email', 'phone']).where('value', 'in', [...new Set(addresses)]).execute();
+  return new Map(rows.map((r) => [r.value, r.profile_id]));
+}
+
+/**
+ * Gives a person a new email address in place of an old one (Delighted's email_update): the
+ * identity itself changes, so answers and sends follow the person to the new address. The caller
+ * has checked that nobody else has the new address.
+ */
+export async function changePersonEmail(store: Store, workspaceId: string, profileId: string, oldEmail: string, newEmail: string): Promise<void> {
+  await store.db.transaction().execute(async (tx) => {
+    await lockWorkspace(store, tx, workspaceId);
+    await tx.updateTable('identities').set({ value: newEmail })
+      .where('workspace_id', '=', workspaceId).where('kind', '=', 'email').where('value', '=', oldEmail).where('profile_id', '=', profileId).execute();
+  });
 }
 
 export function computedTraits(p: ProfileTable, now: number, rules: StageRule[]) {
@@ -145,9 +204,9 @@ export interface NamedPerson {
   label: string;
 }
 
-/** A profile's first email and first phone identity, for people whose traits name neither. */
-async function contactIdentities(db: Db, workspaceId: string, profileIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
-  const out = new Map<string, { email: string | null; phone: string | null }>();
+/** Each profile's email addresses and phone numbers, oldest first (profiles with none are left out). */
+export async function addressesOf(db: Db, workspaceId: string, profileIds: string[]): Promise<Map<string, { emails: string[]; phones: string[] }>> {
+  const out = new Map<string, { emails: string[]; phones: string[] }>();
   const ids = [...new Set(profileIds)];
   if (!ids.length) return out;
   // workspaceColumn: through the profile_id index, not a walk of the workspace's identities.
@@ -155,11 +214,17 @@ async function contactIdentities(db: Db, workspaceId: string, profileIds: string
     .where(workspaceColumn(db), '=', workspaceId).where('profile_id', 'in', ids).where('kind', 'in', ['email', 'phone'])
     .orderBy('created_at').execute();
   for (const r of rows) {
-    const known = out.get(r.profile_id) ?? { email: null, phone: null };
-    if (r.kind === 'email') known.email ??= r.value;
-    else known.phone ??= r.value;
+    const known = out.get(r.profile_id) ?? { emails: [], phones: [] };
+    (r.kind === 'email' ? known.emails : known.phones).push(r.value);
     out.set(r.profile_id, known);
   }
+  return out;
+}
+
+/** A profile's first email and first phone identity, for people whose traits name neither. */
+async function contactIdentities(db: Db, workspaceId: string, profileIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
+  const out = new Map<string, { email: string | null; phone: string | null }>();
+  for (const [id, { emails, phones }] of await addressesOf(db, workspaceId, profileIds)) out.set(id, { email: emails[0] ?? null, phone: phones[0] ?? null });
   return out;
 }
 

@@ -1,4 +1,5 @@
 import type { Db, Tx } from './db.ts';
+import { enqueue, type JobSpec } from './jobs.ts';
 import type { SurveyRunTable } from './schema.ts';
 
 /** Creates a run unless one exists for that survey, kind and period; returns the run either way. */
@@ -48,4 +49,27 @@ export async function cancelRun(db: Db, workspaceId: string, id: string, now = D
   const r = await db.updateTable('survey_runs').set({ status: 'cancelled', finished_at: now, updated_at: now })
     .where('workspace_id', '=', workspaceId).where('id', '=', id).where('status', '=', 'running').executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/** insertRun, and when the run is new, the job that starts it, in one transaction. */
+export async function createRun(db: Db, row: SurveyRunTable, job: JobSpec, now = Date.now()): Promise<{ run: SurveyRunTable; created: boolean }> {
+  return db.transaction().execute(async (tx) => {
+    const r = await insertRun(tx, row);
+    if (r.created) await enqueue(tx, job, now);
+    return r;
+  });
+}
+
+/**
+ * recordRunPage, and unless that was the last page, the job for the next one, in one transaction:
+ * a page is counted once and followed once. False when the page was recorded already.
+ */
+export async function advanceRun(
+  db: Db, run: SurveyRunTable, page: { cursor: string | null; scanned: number; scheduled: number; skipped: Record<string, number>; done: boolean }, next: JobSpec | null, now = Date.now(),
+): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    if (!(await recordRunPage(tx, run, page, now))) return false;
+    if (next) await enqueue(tx, next, now);
+    return true;
+  });
 }

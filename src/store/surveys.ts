@@ -1,5 +1,5 @@
 import { newId } from '../domain/ids.ts';
-import { normaliseDefinition, type SurveyDefinition, type SurveyDefinitionInput } from '../surveys/definition.ts';
+import { normaliseDefinition, type SurveyDefinition, type SurveyDefinitionInput } from '../domain/survey-definition.ts';
 import { fromJson, toJson, type Db } from './db.ts';
 import type { SurveyTable } from './schema.ts';
 

@@ -130,6 +130,25 @@ export async function updateSettings(db: Db, workspaceId: string, patch: Partial
   return next;
 }
 
+// The signing secret never changes once a workspace exists.
+const secrets = new Map<string, string>();
+
+/** The workspace's HMAC key for what it signs (survey links, erased addresses), or null when there is no such workspace. */
+export async function signingSecret(db: Db | Tx, workspaceId: string): Promise<string | null> {
+  const hit = secrets.get(workspaceId);
+  if (hit) return hit;
+  const row = await db.selectFrom('workspaces').select('signing_secret').where('id', '=', workspaceId).executeTakeFirst();
+  if (!row) return null;
+  secrets.set(workspaceId, row.signing_secret);
+  return row.signing_secret;
+}
+
+/** The workspace's id, name and creation time, or null. */
+export async function getWorkspace(db: Db, workspaceId: string) {
+  const row = await db.selectFrom('workspaces').select(['id', 'name', 'created_at']).where('id', '=', workspaceId).executeTakeFirst();
+  return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
+}
+
 /** A token that lets its holder, and only its holder, do one named thing to one object later. */
 export async function signToken(db: Db | Tx, workspaceId: string, purpose: string, subject: string): Promise<string> {
   const row = await db.selectFrom('workspaces').select('signing_secret').where('id', '=', workspaceId).executeTakeFirstOrThrow();

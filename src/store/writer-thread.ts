@@ -1,7 +1,19 @@
 import { Worker } from 'node:worker_threads';
-import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
+import type { IngestEvent, IngestFailure } from '../domain/event.ts';
 import type { Store } from './db.ts';
-import { BackpressureError, serialize, Writer, type EventWriter, type SegmentBatch, type WriteOptions, type WriteResult } from './writer.ts';
+import { AppError, type ErrorKind } from '../domain/errors.ts';
+import { serialize, Writer, type EventWriter, type SegmentBatch, type WriteOptions, type WriteResult } from './writer.ts';
+
+/** An error thrown in the writer's thread, as posted back (writer-worker.ts). */
+interface WorkerError {
+  name: string;
+  message: string;
+  stack?: string;
+  kind?: ErrorKind;
+  field?: string;
+  headers?: Record<string, string>;
+  details?: Record<string, unknown>;
+}
 
 /**
  * The writer of a SQLite file, run in a worker thread. Rows are built here (JSON encoding is the
@@ -40,17 +52,16 @@ export class ThreadWriter implements EventWriter {
     void this.ready.then(() => this.calls.size === 0 && this.worker.unref(), () => {});
   }
 
-  private settle(m: { id: number; ok: boolean; result?: unknown; error?: { name: string; message: string; stack?: string; pending?: number; statusCode?: number; field?: string } }) {
+  private settle(m: { id: number; ok: boolean; result?: unknown; error?: WorkerError }) {
     const call = this.calls.get(m.id);
     if (!call) return;
     this.calls.delete(m.id);
     if (this.calls.size === 0) this.worker.unref();
     if (m.ok) return call.resolve(m.result);
     const e = m.error!;
-    const err =
-      e.name === 'BackpressureError'
-        ? new BackpressureError(e.pending ?? 0)
-        : Object.assign(new Error(e.message), { name: e.name, stack: e.stack, statusCode: e.statusCode, field: e.field });
+    // Rebuilt as what it was, so that it answers as it would have in this thread.
+    const err = e.kind ? new AppError(e.kind, e.message, { field: e.field, headers: e.headers, details: e.details }) : Object.assign(new Error(e.message), { name: e.name });
+    err.stack = e.stack;
     call.reject(err);
   }
 

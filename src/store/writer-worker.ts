@@ -2,7 +2,8 @@
 // so they get the second core while the main thread parses requests.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './db.ts';
-import { BackpressureError, Writer } from './writer.ts';
+import { AppError } from '../domain/errors.ts';
+import { Writer } from './writer.ts';
 
 const store = openStore({ file: (workerData as { file: string }).file });
 const writer = new Writer(store);
@@ -40,10 +41,8 @@ parentPort!.on('message', (m: { id: number; op: string; args: any[] }) => {
           name: err?.name,
           message: err?.message ?? String(err),
           stack: err?.stack,
-          pending: err instanceof BackpressureError ? err.pending : undefined,
-          // An IngestError is the caller's 4xx: keep its status and field across the thread.
-          statusCode: (err as { statusCode?: number })?.statusCode,
-          field: (err as { field?: string })?.field,
+          // An AppError says what to answer (a 4xx naming the field, 429 with how far behind): keep all of it across the thread.
+          ...(err instanceof AppError ? { kind: err.kind, field: err.field, headers: err.headers, details: err.details } : {}),
         },
       }),
   );

@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
+import { AppError, isAppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import type { IngestEvent, IngestFailure } from '../ingest/event.ts';
+import type { IngestEvent, IngestFailure } from '../domain/event.ts';
 import { parseBatch } from '../ingest/segment.ts';
 import { sql } from 'kysely';
 import { lockWorkspace, prepared, type Store, type Tx } from './db.ts';
@@ -51,31 +52,23 @@ export interface SegmentBatch {
   messageIds: string[];
 }
 
-/** Too much accepted but not yet projected: callers should slow down (HTTP 429 with Retry-After). */
-export class BackpressureError extends Error {
-  constructor(readonly pending: number) {
-    super(`Ingestion is ${pending.toLocaleString('en')} events behind; retry in a second`);
-    this.name = 'BackpressureError';
-  }
+/** Too much accepted but not yet projected: callers should slow down and retry (details.pending: how far behind). */
+export function backpressureError(pending: number): AppError {
+  return new AppError('rate_limited', `Ingestion is ${pending.toLocaleString('en')} events behind; retry in a second`, { headers: { 'retry-after': '1' }, details: { pending } });
 }
 
 /**
  * A write whose message was accepted but could not be put on its profile (it is kept, replayable,
  * in the ingestion errors). A server fault, not the client's: the door should have refused it.
  */
-export class SetAsideError extends Error {
-  readonly statusCode = 500;
-  readonly expose = true;
-  constructor(readonly item: ItemResult) {
-    super(`Message ${item.messageId} was received but could not be put on its profile; it is kept as ingestion error ${item.error ?? ''} and can be replayed (POST /api/v1/ingestion-errors/{id}/replay)`);
-    this.name = 'SetAsideError';
-  }
+function setAsideError(item: ItemResult): AppError {
+  return new AppError('internal', `Message ${item.messageId} was received but could not be put on its profile; it is kept as ingestion error ${item.error ?? ''} and can be replayed (POST /api/v1/ingestion-errors/{id}/replay)`);
 }
 
 /** The items of a projected write, throwing when one of them was set aside. */
 export function projectedItems(result: WriteResult): ItemResult[] {
   const aside = result.items.find((i) => i.status === 'set-aside');
-  if (aside) throw new SetAsideError(aside);
+  if (aside) throw setAsideError(aside);
   return result.items;
 }
 
@@ -83,13 +76,8 @@ export function projectedItems(result: WriteResult): ItemResult[] {
  * A write that was accepted (durable) but whose caller waited for projection while projection kept
  * failing, the database being away: answered 503, and the write is projected once it is back.
  */
-export class ProjectionDelayedError extends Error {
-  readonly statusCode = 503;
-  constructor() {
-    super('Received and kept, but not yet recorded: the database is not available at the moment. It will be recorded when the database is back; send it again only with the same messageId, which returns that record');
-    this.name = 'ProjectionDelayedError';
-  }
-}
+const projectionDelayedError = () =>
+  new AppError('unavailable', 'Received and kept, but not yet recorded: the database is not available at the moment. It will be recorded when the database is back; send it again only with the same messageId, which returns that record');
 
 /** Events as the writer takes them: their JSON (built by whichever thread received them) and the ids. */
 export interface SerializedEvents {
@@ -264,11 +252,11 @@ export class Writer implements EventWriter {
     }
     try {
       if (this.pendingCount == null) await this.countPending();
-      if (this.pendingCount! > LAG_MAX && size > 0) throw new BackpressureError(this.pendingCount!);
+      if (this.pendingCount! > LAG_MAX && size > 0) throw backpressureError(this.pendingCount!);
       const results = await this.accept(group);
       group.forEach((p, i) => p.resolve(results[i]));
     } catch (err) {
-      if (group.length === 1 || err instanceof BackpressureError) group.forEach((p) => p.reject(err));
+      if (group.length === 1 || isAppError(err, 'rate_limited')) group.forEach((p) => p.reject(err));
       else {
         // One request's failure must not fail the others it happened to share a commit with.
         for (const p of group) {
@@ -388,7 +376,7 @@ export class Writer implements EventWriter {
         const rest = (this.waiters.get(inboxId) ?? []).filter((w) => w !== done);
         if (rest.length) this.waiters.set(inboxId, rest);
         else this.waiters.delete(inboxId);
-        reject(new ProjectionDelayedError());
+        reject(projectionDelayedError());
       }, WAIT_WHILE_FAILING_MS);
       const done = (p: Projected[]) => {
         clearInterval(check);

@@ -1,10 +1,10 @@
-import { enqueue, type Job } from '../automation/outbox.ts';
+import type { Job } from '../automation/outbox.ts';
 import type { FieldCondition } from '../domain/conditions.ts';
 import { derivedId, newId } from '../domain/ids.ts';
 import { fromJson } from '../store/db.ts';
 import { countProfiles, profilesAfter } from '../store/profiles.ts';
 import type { SurveyRunTable } from '../store/schema.ts';
-import { cancelRun, getRun, insertRun, lastPeriod, recordRunPage } from '../store/survey-runs.ts';
+import { advanceRun, cancelRun, createRun, getRun, lastPeriod } from '../store/survey-runs.ts';
 import { automatedSurveys, getSurvey, type Survey } from '../store/surveys.ts';
 import { scheduleContact, type DeliveryContext } from './delivery.ts';
 import { audienceCheck, contactPolicyOf, factsOf, resolvePerson } from './eligibility.ts';
@@ -36,11 +36,7 @@ export async function startRun(ctx: DeliveryContext, workspaceId: string, survey
     conditions: JSON.stringify(req.conditions ?? []), delay_seconds: req.delaySeconds ?? 0, status: 'running', cursor: null, total,
     scanned: 0, scheduled: 0, skipped: '{}', created_at: now, updated_at: now, finished_at: null,
   };
-  const result = await ctx.db.transaction().execute(async (tx) => {
-    const r = await insertRun(tx, row);
-    if (r.created) await enqueue(tx, { kind: AUDIENCE_JOB, workspaceId, payload: { runId: row.id }, dedupeKey: `run:${row.id}:start` }, now);
-    return r;
-  });
+  const result = await createRun(ctx.db, row, { kind: AUDIENCE_JOB, workspaceId, payload: { runId: row.id }, dedupeKey: `run:${row.id}:start` }, now);
   if (result.created) ctx.outbox?.kick();
   return result;
 }
@@ -78,11 +74,8 @@ export function audienceHandler(ctx: DeliveryContext) {
     }
     const done = profiles.length < PAGE;
     const cursor = profiles.length ? profiles[profiles.length - 1].id : run.cursor;
-    const moved = await ctx.db.transaction().execute(async (tx) => {
-      if (!(await recordRunPage(tx, run, { cursor, scanned: profiles.length, scheduled, skipped, done }, now))) return false;
-      if (!done) await enqueue(tx, { kind: AUDIENCE_JOB, workspaceId: ws, payload: { runId: run.id }, dedupeKey: `run:${run.id}:${cursor}` }, now);
-      return true;
-    });
+    const next = done ? null : { kind: AUDIENCE_JOB, workspaceId: ws, payload: { runId: run.id }, dedupeKey: `run:${run.id}:${cursor}` };
+    const moved = await advanceRun(ctx.db, run, { cursor, scanned: profiles.length, scheduled, skipped, done }, next, now);
     if (moved) ctx.outbox?.kick();
   };
 }

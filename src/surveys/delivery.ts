@@ -1,9 +1,11 @@
-import { enqueue, PermanentJobError, type Job, type Outbox } from '../automation/outbox.ts';
+import { PermanentJobError, type Job, type Outbox } from '../automation/outbox.ts';
 import type { FieldCondition } from '../domain/conditions.ts';
 import { newId, randomBase62 } from '../domain/ids.ts';
-import { normaliseEmail, normalisePhone, type IngestEvent } from '../ingest/event.ts';
+import { SEND_JOB } from '../domain/jobs.ts';
+import type { IngestEvent } from '../domain/event.ts';
+import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import { claimContact } from '../store/contact-claims.ts';
-import { addSuppression, getContact, insertContact, updateContact } from '../store/contacts.ts';
+import { addContact, addSuppression, getContact, updateContact } from '../store/contacts.ts';
 import type { Db } from '../store/db.ts';
 import type { ContactTable } from '../store/schema.ts';
 import { getSurvey, type Survey } from '../store/surveys.ts';
@@ -15,8 +17,6 @@ import { renderSurveyEmail } from './email-message.ts';
 import { sendEmail, type DeliveryResult } from './mailer.ts';
 import { renderSurveySms, sendSms } from './sms.ts';
 import { contactTokenOf, signContactToken } from './tokens.ts';
-
-export const SEND_JOB = 'survey.send';
 
 export interface Recipient {
   userId?: string;
@@ -129,19 +129,9 @@ export async function scheduleContact(ctx: DeliveryContext, workspaceId: string,
     properties: JSON.stringify({ ...(plan.properties ?? {}), ...(plan.reason ? { trigger: plan.reason } : {}) }),
     scheduled_at: decision.ask ? plan.runAt : null, contacted_at: null, answered_at: null, answer_id: null, error: null, attempts: 0, created_at: now, updated_at: now,
   };
-  const created = await ctx.db.transaction().execute(async (tx) => {
-    if (!(await insertContact(tx, row))) return false;
-    if (decision.ask) await enqueue(tx, { kind: SEND_JOB, workspaceId, payload: { contactId: row.id }, runAt: plan.runAt, dedupeKey: `send:${row.id}` }, now);
-    return true;
-  });
+  const send = decision.ask ? { kind: SEND_JOB, workspaceId, payload: { contactId: row.id }, runAt: plan.runAt, dedupeKey: `send:${row.id}` } : null;
+  const created = await addContact(ctx.db, row, send, now);
   return { decision, outcome, created };
-}
-
-/** Cancels sends not yet made (Delighted's "cancel pending survey requests"). */
-export async function cancelPending(db: Db, workspaceId: string, profileId: string, now = Date.now()): Promise<number> {
-  const r = await db.updateTable('contacts').set({ status: 'cancelled', reason: 'cancelled through the API', updated_at: now })
-    .where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).where('status', '=', 'scheduled').executeTakeFirst();
-  return Number(r.numUpdatedRows);
 }
 
 function failureText(r: Extract<DeliveryResult, { ok: false }>) {

@@ -2,7 +2,7 @@ import { evaluate, type Facts, type FieldCondition } from '../domain/conditions.
 import { decide, DEFAULT_CONTACT_POLICY, sampleKey, type ContactPolicy } from '../domain/fatigue.ts';
 import { contactHistory, suppressionsFor } from '../store/contacts.ts';
 import { fromJson, type Db } from '../store/db.ts';
-import { computedTraits, findProfileId, getProfileRow } from '../store/profiles.ts';
+import { addressesOf, computedTraits, findProfileId, getProfileRow } from '../store/profiles.ts';
 import type { ProfileTable } from '../store/schema.ts';
 import type { Survey } from '../store/surveys.ts';
 import { settingsOf } from '../store/workspaces.ts';
@@ -53,8 +53,9 @@ export async function resolvePerson(db: Db, workspaceId: string, ref: PersonRef)
   if (ref.email) emails.add(ref.email.toLowerCase());
   if (ref.phone) phones.add(ref.phone);
   if (profile) {
-    const ids = await db.selectFrom('identities').select(['kind', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', '=', profile.id).where('kind', 'in', ['email', 'phone']).execute();
-    for (const i of ids) (i.kind === 'email' ? emails : phones).add(i.value);
+    const known = (await addressesOf(db, workspaceId, [profile.id])).get(profile.id);
+    for (const e of known?.emails ?? []) emails.add(e);
+    for (const p of known?.phones ?? []) phones.add(p);
   }
   return { ref, profile, emails: [...emails], phones: [...phones] };
 }

@@ -1,7 +1,7 @@
 import { categoryOf, type Category } from '../domain/category.ts';
-import type { IngestEvent } from '../ingest/event.ts';
+import { invalid } from '../domain/errors.ts';
+import { NPS_RESPONDED, type IngestEvent } from '../domain/event.ts';
 import { answerFromProperties } from '../ingest/segment.ts';
-import { NPS_RESPONDED } from '../ingest/types.ts';
 import { answerByMessageId, updateAnswer, type AnswerPatch } from '../store/answers.ts';
 import { getContact, insertContact, updateContact } from '../store/contacts.ts';
 import type { Db } from '../store/db.ts';
@@ -23,16 +23,6 @@ export interface ResponseResult {
   profileId: string;
   score: number;
   category: Category;
-}
-
-export class ResponseError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The answer of a contact has a fixed messageId, so however often a link is used there is one answer. */
@@ -74,7 +64,7 @@ export async function respond(db: Db, writer: EventWriter, t: ContactToken, inpu
   let existing = await answerByMessageId(db, t.w, messageId);
   let created = false;
   if (!existing) {
-    if (input.score === undefined) throw new ResponseError(400, 'score: required with the first response (0 to 10)', 'score');
+    if (input.score === undefined) throw invalid('score', 'required with the first response (0 to 10)');
     const properties: Record<string, unknown> = {
       ...(input.properties ?? {}),
       score: input.score,

@@ -6,9 +6,10 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { categoryOf } from '../domain/category.ts';
-import { normalisePhone } from '../ingest/event.ts';
+import { isAppError } from '../domain/errors.ts';
+import { normalisePhone } from '../domain/identifiers.ts';
 import { answerByMessageId } from '../store/answers.ts';
-import { addSuppression, removeSuppression, updateContact } from '../store/contacts.ts';
+import { addSuppression, removeSuppression, smsContactsTo, updateContact } from '../store/contacts.ts';
 import type { Db } from '../store/db.ts';
 import { findProfileId } from '../store/profiles.ts';
 import type { ContactTable } from '../store/schema.ts';
@@ -17,7 +18,7 @@ import { workspaceName } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { renderSurvey } from './definition.ts';
 import { escapeHtml } from './email-message.ts';
-import { contactMessageId, respond, ResponseError } from './respond.ts';
+import { contactMessageId, respond } from './respond.ts';
 import { contactTokenOf } from './tokens.ts';
 
 const DAY = 86_400_000;
@@ -168,11 +169,7 @@ export function pickCommentContact(contacts: ContactTable[], now: number): Conta
 /** SMS contacts to a number that could take a reply, newest first. */
 async function recentContacts(db: Db, workspaceId: string, phone: string, now: number): Promise<ContactTable[]> {
   // Contacts keep the number as it was given: with its "+" when it had one, bare digits when not.
-  const forms = [...new Set([phone, phone.replace(/^\+/, '')])];
-  return db.selectFrom('contacts').selectAll()
-    .where('workspace_id', '=', workspaceId).where('channel', '=', 'sms').where('phone', 'in', forms)
-    .where('status', 'in', ['sent', 'answered']).where('contacted_at', '>=', now - MAX_TTL_DAYS * DAY)
-    .orderBy('contacted_at', 'desc').orderBy('id', 'desc').limit(50).execute();
+  return smsContactsTo(db, workspaceId, [...new Set([phone, phone.replace(/^\+/, '')])], now - MAX_TTL_DAYS * DAY);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +261,7 @@ export async function handleInboundSms(db: Db, writer: EventWriter, workspaceId:
     result = await respond(db, writer, contactTokenOf(contact, validUntil(contact, survey.definition.tokenTtlDays)), { comment: (earlier ? `${earlier}\n${text}` : text).slice(0, MAX_COMMENT) }, now);
   } catch (err) {
     // The answer was erased since (a deletion request): there is nothing left to comment on.
-    if (err instanceof ResponseError) return { action: 'ignored', reply: null };
+    if (isAppError(err, 'invalid') && err.field === 'score') return { action: 'ignored', reply: null };
     throw err;
   }
   await remember(db, contact, { commentedAt: now, ...(sms.messageSid ? { lastSid: sms.messageSid } : {}) });

@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../domain/errors.ts';
 import type { Db } from '../store/db.ts';
 import type { ContactTable } from '../store/schema.ts';
+import { signingSecret } from '../store/workspaces.ts';
 
 /**
  * Survey links carry everything needed to answer: which workspace, contact, survey and person,
@@ -35,30 +37,14 @@ export interface ContactToken {
  */
 export const LINK_CONTACT = 'link';
 
-export class TokenError extends Error {
-  constructor(
-    readonly statusCode: 401 | 410,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const secrets = new Map<string, string>();
-async function secretOf(db: Db, workspaceId: string): Promise<string | null> {
-  const hit = secrets.get(workspaceId);
-  if (hit) return hit;
-  const row = await db.selectFrom('workspaces').select('signing_secret').where('id', '=', workspaceId).executeTakeFirst();
-  if (!row) return null;
-  secrets.set(workspaceId, row.signing_secret);
-  return row.signing_secret;
-}
+/** A token refused: not one of ours or altered (unauthorized), or expired (gone); the field is `token`. */
+const tokenError = (kind: 'unauthorized' | 'gone', message: string) => new AppError(kind, message, { field: 'token' });
 
 // 128 bits of HMAC is plenty against forgery and keeps emailed links short.
 const sign = (secret: string, body: string) => createHmac('sha256', secret).update(`contact:${body}`).digest().subarray(0, 16).toString('base64url');
 
 export async function signContactToken(db: Db, t: ContactToken): Promise<string> {
-  const secret = await secretOf(db, t.w);
+  const secret = await signingSecret(db, t.w);
   if (!secret) throw new Error(`no workspace ${t.w}`);
   const body = Buffer.from(JSON.stringify(t)).toString('base64url');
   return `${body}.${sign(secret, body)}`;
@@ -66,20 +52,20 @@ export async function signContactToken(db: Db, t: ContactToken): Promise<string>
 
 export async function verifyContactToken(db: Db, token: string, now = Date.now()): Promise<ContactToken> {
   const dot = token.indexOf('.');
-  if (dot <= 0 || token.length > 2000) throw new TokenError(401, 'token: not a survey token');
+  if (dot <= 0 || token.length > 2000) throw tokenError('unauthorized', 'token: not a survey token');
   const body = token.slice(0, dot);
   let t: ContactToken;
   try {
     t = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
   } catch {
-    throw new TokenError(401, 'token: not a survey token');
+    throw tokenError('unauthorized', 'token: not a survey token');
   }
-  if (!t || typeof t.w !== 'string' || typeof t.c !== 'string' || typeof t.x !== 'number') throw new TokenError(401, 'token: not a survey token');
-  const secret = await secretOf(db, t.w);
+  if (!t || typeof t.w !== 'string' || typeof t.c !== 'string' || typeof t.x !== 'number') throw tokenError('unauthorized', 'token: not a survey token');
+  const secret = await signingSecret(db, t.w);
   const given = Buffer.from(token.slice(dot + 1));
   const expected = secret ? Buffer.from(sign(secret, body)) : null;
-  if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new TokenError(401, 'token: signature does not match (forged or altered link)');
-  if (t.x * 1000 < now) throw new TokenError(410, `token: this survey link expired on ${new Date(t.x * 1000).toISOString().slice(0, 10)}`);
+  if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) throw tokenError('unauthorized', 'token: signature does not match (forged or altered link)');
+  if (t.x * 1000 < now) throw tokenError('gone', `token: this survey link expired on ${new Date(t.x * 1000).toISOString().slice(0, 10)}`);
   return t;
 }
 

@@ -3,7 +3,8 @@ import { ErrorBoundary, LocationProvider, Route, Router, useLocation } from 'pre
 import { api, ApiError, configureApi } from './api.ts';
 import { Shell } from './components/shell.tsx';
 import { ErrorNotice, Loading } from './components/states.tsx';
-import { BASE, pages } from './routes.ts';
+import { BASE } from './links.ts';
+import { pages } from './pages.ts';
 import { setFormatPreferences } from './format.ts';
 import { pickWorkspace, rememberWorkspace, SessionContext, type Session, type SessionState } from './session.ts';
 import { SignIn } from './sign-in.tsx';

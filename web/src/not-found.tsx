@@ -1,4 +1,4 @@
-import { BASE } from './routes.ts';
+import { BASE } from './links.ts';
 
 export function NotFound() {
   return (

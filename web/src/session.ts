@@ -1,32 +1,13 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import type { Preferences, Role, Session } from './types.ts';
 
-export type Role = 'viewer' | 'analyst' | 'admin';
-
-/** How the workspace writes money, numbers and dates (server: domain/preferences.ts). */
-export interface Preferences {
-  currency: string;
-  locale: string;
-  timeZone: string;
-  industry: string | null;
-}
+export type { Preferences, Role, Session };
 
 export const DEFAULT_PREFERENCES: Preferences = { currency: 'USD', locale: 'en-US', timeZone: 'UTC', industry: null };
 
-export interface Workspace {
-  id: string;
-  name: string;
-  role: Role;
-  preferences?: Preferences;
-}
-
-export interface Session {
-  user: { id: string; email: string; name: string | null };
-  workspaces: Workspace[];
-  workspaceId: string;
-  role: Role;
-  csrfToken: string;
-}
+/** A workspace of the session; one the session does not list yet (see pickWorkspace) has no preferences. */
+export type Workspace = Omit<Session['workspaces'][number], 'preferences'> & { preferences?: Preferences };
 
 export interface SessionState {
   session: Session;

@@ -3,7 +3,8 @@
  * server's own (src/surveys/definition.ts and email-message.ts, pure code shared with the
  * browser), so the preview shows what the widget and the email will show, before saving.
  */
-import { BUILT_IN_LANGUAGES, emailSubjectOf, normaliseDefinition, pickLanguage, renderSurvey, type SurveyDefinition, type SurveyDefinitionInput } from '../../src/surveys/definition.ts';
+import { normaliseDefinition, type SurveyDefinition, type SurveyDefinitionInput } from '../../src/domain/survey-definition.ts';
+import { BUILT_IN_LANGUAGES, emailSubjectOf, pickLanguage, renderSurvey } from '../../src/surveys/definition.ts';
 import { renderSurveyEmail } from '../../src/surveys/email-message.ts';
 import type { RenderedSurvey } from '../../src/surveys/rendered.ts';
 

@@ -1,54 +1,83 @@
-// Shapes of the API's replies as the dashboard reads them (see /openapi.json).
+// The API's replies as the dashboard reads them: the very schemas the routes answer with
+// (src/api-types), as types. Imported as types only, so nothing of TypeBox lands in the bundle.
+import type { Static } from '@sinclair/typebox';
+import type * as Accounts from '../../src/api-types/accounts.ts';
+import type * as Answers from '../../src/api-types/answers.ts';
+import type * as ChurnReplies from '../../src/api-types/churn.ts';
+import type * as Figures from '../../src/api-types/figures.ts';
+import type * as Impact from '../../src/api-types/impact.ts';
+import type * as Metrics from '../../src/api-types/metrics.ts';
+import type * as People from '../../src/api-types/people.ts';
+import type * as Profiles from '../../src/api-types/profiles.ts';
+import type * as Segments from '../../src/api-types/segments.ts';
+import type * as Surveys from '../../src/api-types/surveys.ts';
+import type * as Workspace from '../../src/api-types/workspace.ts';
 
-export interface Interval { se: number | null; low: number | null; high: number | null }
-export interface NpsFigure {
-  n: number; promoters: number; passives: number; detractors: number;
-  promoterShare: number | null; passiveShare: number | null; detractorShare: number | null;
-  nps: number | null; wald: Interval; adjusted: { nps: number | null; se: number | null; low: number | null; high: number | null };
-  lowSample: boolean; margin: number | null;
-}
-export interface Difference { diff: number | null; se: number | null; z: number | null; p: number | null; low: number | null; high: number | null; significant: boolean }
+export type NpsFigure = Static<typeof Figures.NpsFigure>;
+export type Difference = Static<typeof Figures.Difference>;
+export type Proportion = Static<typeof Figures.Proportion>;
+export type Verdict = Static<typeof Figures.Verdict>;
 /** The time a figure covers, as the server used it: from null is from the first answer; to is exclusive. */
-export interface FigureWindow { from: string | null; to: string }
-export interface NpsReply extends NpsFigure { distribution: number[]; previous: NpsFigure | null; change: Difference | null; from: string | null; to: string | null; window: FigureWindow }
-export interface Annotation { id: string; at: string; kind: string; label: string; source: string }
-export interface TrendPoint extends NpsFigure { start: string; end: string; change: Difference | null }
-export interface TrendReply { interval: string; rolling: number | null; points: TrendPoint[]; annotations: Annotation[]; window: FigureWindow }
-export interface Benchmark { id: string; industry: string; nps: number; kind: string; source: string; year: number; region: string; position: 'above' | 'below' | 'within' | null }
-export interface BenchmarksReply { workspace: NpsFigure; previous: NpsFigure; change: Difference; industry: string | null; benchmarks: Benchmark[]; published: Benchmark[]; window: FigureWindow }
-export interface BreakdownRow extends NpsFigure { value: string | null; label: string; vsRest: Difference; mark: 'higher' | 'lower' | null }
-export interface TraitSummary { name: string; answers: number; distinct: number; values: Array<{ value: string; answers: number }>; otherAnswers: number }
-export interface BreakdownReply { by: string; total: NpsFigure; rows: BreakdownRow[]; window: FigureWindow }
-export interface Dimension { name: string; values: string[] }
+export type FigureWindow = Static<typeof Figures.FigureWindow>;
 
-export interface Answer {
-  id: string; profileId: string; score: number; category: string; comment: string | null; channel: string;
-  surveyId: string | null; surveyVersion: number | null; csat: number | null; ces: number | null;
-  properties: Record<string, unknown>;
-  context: { journeyStage: string | null; daysSinceLastOrder: number | null; daysSinceFirstSeen: number | null; campaign: string | null; utmSource: string | null; device: string | null };
-  answeredAt: string; createdAt: string; updatedAt: string;
-  surveyTitle: string | null; person: PersonNames | null; personLabel: string;
-}
-export interface LiveAnswer { id: string; at: string; score: number; category: string; comment: string | null; channel: string; surveyId: string | null; surveyTitle: string | null; profileId: string; person: PersonNames | null; personLabel: string; name: string | null; email: string | null }
-export interface PersonNames { name: string | null; email: string | null; phone: string | null }
+export type NpsReply = Static<typeof Metrics.NpsReply>;
+export type Annotation = Static<typeof Metrics.Annotation>;
+export type TrendPoint = Static<typeof Metrics.TrendPoint>;
+export type TrendReply = Static<typeof Metrics.TrendReply>;
+export type Benchmark = Static<typeof Metrics.Benchmark>;
+export type BenchmarksReply = Static<typeof Metrics.BenchmarksReply>;
+export type BreakdownRow = Static<typeof Metrics.BreakdownRow>;
+export type BreakdownReply = Static<typeof Metrics.BreakdownReply>;
+export type Dimension = Static<typeof Metrics.Dimension>;
+export type DimensionList = Static<typeof Metrics.DimensionList>;
+export type TraitSummary = Static<typeof Metrics.TraitSummary>;
+export type TraitList = Static<typeof Metrics.TraitList>;
 
-export interface Profile {
-  id: string; userId: string | null; createdAt: string;
-  identities: Array<{ kind: string; value: string; since: string }>;
-  traits: Record<string, unknown>;
-  computed: Record<string, unknown> & { latestNps?: { score: number; category: string; answeredAt: string } | null };
-  groups: string[];
-  mergedFrom: Array<{ profileId: string; reason: string; at: string }>;
-  person: PersonNames | null; personLabel: string;
-}
-export interface TimelineItem { id: string; type: string; name: string | null; timestamp: string; properties: Record<string, unknown> | null; traits: Record<string, unknown> | null; answer: Answer | null }
-export interface ChurnFactor { text: string; feature: string; contribution: number }
-export interface ChurnRisk { risk: number | null; factors: ChurnFactor[]; lowering?: ChurnFactor[]; status: string; reason: string | null; model: { auc: number; trainedAt: string } | null }
+export type PersonNames = Static<typeof People.PersonNames>;
+export type Answer = Static<typeof Answers.Answer>;
+export type AnswerPage = Static<typeof Answers.AnswerPage>;
+export type LiveAnswer = Static<typeof Answers.LiveAnswer>;
 
-export interface Condition { field: string; op: string; value?: unknown }
-export interface Segment { id: string; name: string; conditions: Condition[]; people?: number; answers?: number; createdAt: string; updatedAt: string }
+export type Profile = Static<typeof Profiles.Profile>;
+export type TimelineItem = Static<typeof Profiles.TimelineItem>;
+export type TimelinePage = Static<typeof Profiles.TimelinePage>;
+export type TraitHistory = Static<typeof Profiles.TraitHistory>;
+export type ProfileSegments = Static<typeof Profiles.ProfileSegments>;
 
-export interface SurveyView { id: string; name: string; status: string; version: number; definition: Record<string, any>; createdAt: string; updatedAt: string }
+export type ChurnDefinition = Static<typeof ChurnReplies.ChurnDefinition>;
+export type ChurnSettings = Static<typeof ChurnReplies.ChurnSettings>;
+export type ChurnModelReply = Static<typeof ChurnReplies.ChurnModelReply>;
+export type ChurnFactor = Static<typeof ChurnReplies.ChurnFactor>;
+export type AtRiskPage = Static<typeof ChurnReplies.AtRiskPage>;
+export type ChurnRisk = Static<typeof ChurnReplies.ChurnRisk>;
 
-export interface Key { id: string; kind: 'write' | 'secret'; name: string; prefix: string; createdAt: number; revokedAt: number | null }
-export interface User { id: string; email: string; name: string | null; role: 'viewer' | 'analyst' | 'admin' }
+export type CampaignList = Static<typeof Impact.CampaignList>;
+export type CampaignImpact = Static<typeof Impact.ImpactView>;
+export type Behaviour = Static<typeof Impact.BehaviourView>;
+
+export type Segment = Static<typeof Segments.SegmentView>;
+export type SegmentList = Static<typeof Segments.SegmentList>;
+
+export type { Condition } from '../../src/domain/survey-definition.ts';
+export type SurveyView = Static<typeof Surveys.SurveyView>;
+export type SurveyReply = Static<typeof Surveys.SurveyReply>;
+export type SurveyList = Static<typeof Surveys.SurveyList>;
+export type SurveyDetail = Static<typeof Surveys.SurveyDetail>;
+export type ContactPolicy = Static<typeof Surveys.ContactPolicy>;
+export type SurveyRun = Static<typeof Surveys.RunView>;
+export type RunList = Static<typeof Surveys.RunList>;
+export type SurveyLink = Static<typeof Surveys.SurveyLink>;
+
+export type Role = Static<typeof Accounts.RoleSchema>;
+export type Session = Static<typeof Accounts.SessionView>;
+export type User = Static<typeof Accounts.UserView>;
+export type UserList = Static<typeof Accounts.UserList>;
+export type UserAdded = Static<typeof Accounts.UserAdded>;
+
+export type Preferences = Static<typeof Workspace.PreferencesSchema>;
+export type PreferencesSettings = Static<typeof Workspace.PreferencesSettings>;
+export type Key = Static<typeof Workspace.Key>;
+export type KeyList = Static<typeof Workspace.KeyList>;
+export type KeyCreated = Static<typeof Workspace.KeyCreated>;
+export type DeliveryView = Static<typeof Workspace.DeliveryView>;
+export type PreferencesSaved = Static<typeof Workspace.PreferencesSaved>;

@@ -1,6 +1,6 @@
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { categoryOf, fmtAgo, fmtDateTime } from '../format.ts';
-import { surveyHref } from '../routes.ts';
+import { surveyHref } from '../links.ts';
 import type { Answer, PersonNames } from '../types.ts';
 import { PersonLink } from './person-link.tsx';
 

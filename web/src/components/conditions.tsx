@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { Condition } from '../types.ts';
 
-const OPS: Array<[string, string]> = [
+type Op = Condition['op'];
+const OPS: Array<[Op, string]> = [
   ['eq', 'is'], ['neq', 'is not'], ['gt', '>'], ['gte', '≥'], ['lt', '<'], ['lte', '≤'], ['contains', 'contains'], ['in', 'is one of'], ['exists', 'is set'], ['not_exists', 'is not set'],
 ];
 export const FIELDS = ['traits.plan', 'orderCount', 'lifetimeRevenue', 'daysSinceLastOrder', 'tenureDays', 'journeyStage', 'latestNpsScore', 'latestNpsCategory'];
@@ -32,7 +33,7 @@ export function ConditionsEditor({ value, onChange, idPrefix, disabled }: { valu
       {rows.map((c, i) => (
         <div class="cond" key={i} role="group" aria-label={`Condition ${i + 1}`}>
           <input aria-label="Field" list={`${idPrefix}-fields`} value={c.field} disabled={disabled} onInput={(e) => update(i, { field: e.currentTarget.value })} />
-          <select aria-label="Operator" value={c.op} disabled={disabled} onChange={(e) => update(i, { op: e.currentTarget.value })}>
+          <select aria-label="Operator" value={c.op} disabled={disabled} onChange={(e) => update(i, { op: e.currentTarget.value as Op })}>
             {OPS.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
           </select>
           <input aria-label="Value" value={c.text} placeholder={c.op === 'in' ? 'a, b, c' : undefined} disabled={disabled || c.op === 'exists' || c.op === 'not_exists'} onInput={(e) => update(i, { text: e.currentTarget.value })} />

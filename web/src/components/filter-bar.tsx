@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { activeFilterCount, RANGES, useFilters, workspaceDate } from '../filters.ts';
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { fmtInt } from '../format.ts';
-import type { Dimension, Segment, SurveyView, TraitSummary } from '../types.ts';
+import type { DimensionList, SegmentList, SurveyList, TraitList, TraitSummary } from '../types.ts';
 import { useShared } from '../use-api.ts';
 
 /**
@@ -12,10 +12,10 @@ import { useShared } from '../use-api.ts';
 /** `survey={false}` on a survey's own page, where the survey is given and a second choice of it would contradict the page. */
 export function FilterBar({ time = true, survey = true }: { time?: boolean; survey?: boolean }) {
   const { filters, set } = useFilters();
-  const dims = useShared<{ items: Dimension[] }>('/api/v1/metrics/dimensions');
-  const surveys = useShared<{ items: SurveyView[] }>('/api/v1/surveys');
-  const segments = useShared<{ items: Segment[] }>('/api/v1/segments');
-  const traits = useShared<{ items: TraitSummary[] }>('/api/v1/traits');
+  const dims = useShared<DimensionList>('/api/v1/metrics/dimensions');
+  const surveys = useShared<SurveyList>('/api/v1/surveys');
+  const segments = useShared<SegmentList>('/api/v1/segments');
+  const traits = useShared<TraitList>('/api/v1/traits');
   const values = (name: string) => dims.data?.items.find((d) => d.name === name)?.values ?? [];
   const labelled = (name: string): Array<[string, string]> => values(name).map((v) => [v, dimensionValueLabel(name, v)]);
   // Survey ids seen on answers (imports, the demo) as well as the surveys defined here.

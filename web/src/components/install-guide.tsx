@@ -1,5 +1,5 @@
 import { useCan } from '../session.ts';
-import { BASE } from '../routes.ts';
+import { BASE } from '../links.ts';
 
 /** What to do when a workspace has no answers yet: the three ways answers arrive. */
 export function InstallGuide() {

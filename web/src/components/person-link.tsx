@@ -1,5 +1,5 @@
 import { personLabel } from '../../../src/domain/person-label.ts';
-import { profileHref } from '../routes.ts';
+import { profileHref } from '../links.ts';
 import type { PersonNames } from '../types.ts';
 
 /**

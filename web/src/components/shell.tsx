@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { filterQuery } from '../filters.ts';
-import { BASE, NAV } from '../routes.ts';
+import { BASE, NAV } from '../links.ts';
 import { useSession } from '../session.ts';
 
 export function Shell({ children }: { children: ComponentChildren }) {

@@ -1,10 +1,10 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { api, ApiError, explain } from '../api.ts';
-import { BASE } from '../routes.ts';
+import { BASE } from '../links.ts';
 import { BUILT_IN_LANGUAGES, defaultsOf, emailPreview, emptyWording, inputOf, renderDraft, type Draft, type PerCategory, type Wording } from '../survey-draft.ts';
 import { useCan, useSession } from '../session.ts';
-import type { Condition, SurveyView } from '../types.ts';
+import type { Condition, ContactPolicy, SurveyReply, SurveyView } from '../types.ts';
 import { useApi } from '../use-api.ts';
 import { ConditionsEditor } from './conditions.tsx';
 import { EmailPreview, WidgetPreview } from './survey-preview.tsx';
@@ -43,8 +43,8 @@ export function SurveyEditor({ initial, surveyId, onSaved }: { initial: Draft; s
     try {
       const body = inputOf(draft);
       const r = surveyId
-        ? await api<{ survey: SurveyView }>(`/api/v1/surveys/${encodeURIComponent(surveyId)}`, { method: 'PUT', body })
-        : await api<{ survey: SurveyView }>('/api/v1/surveys', { method: 'POST', body });
+        ? await api<SurveyReply>(`/api/v1/surveys/${encodeURIComponent(surveyId)}`, { method: 'PUT', body })
+        : await api<SurveyReply>('/api/v1/surveys', { method: 'POST', body });
       onSaved(r.survey);
     } catch (err) {
       setError({ message: explain(err, 'analyst'), field: err instanceof ApiError ? err.field : undefined });
@@ -219,7 +219,7 @@ export function SurveyEditor({ initial, surveyId, onSaved }: { initial: Draft; s
 /** The workspace's contact budget, which every survey shares: said here because it decides who is asked, set in Settings. */
 function FatiguePolicy() {
   const admin = useCan('admin');
-  const policy = useApi<{ maxSurveys: number; perDays: number }>('/api/v1/settings/contact-policy');
+  const policy = useApi<ContactPolicy>('/api/v1/settings/contact-policy');
   if (policy.error) return <p class="small muted">Fatigue policy: {explain(policy.error, 'admin')}</p>;
   if (!policy.data) return null;
   const { maxSurveys, perDays } = policy.data;

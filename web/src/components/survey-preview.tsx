@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { RenderedSurvey } from '../survey-draft.ts';
-import { BASE } from '../routes.ts';
+import { BASE } from '../links.ts';
 
 /**
  * The real widget in a frame of its own (web/preview.html runs widget/src/ui.ts), so its styles,

@@ -1,24 +1,18 @@
 import { useState } from 'preact/hooks';
 import { api, explain } from '../api.ts';
 import { fmtDateTime, fmtInt } from '../format.ts';
-import { BASE } from '../routes.ts';
+import { BASE } from '../links.ts';
 import { useCan } from '../session.ts';
-import type { Condition, SurveyView } from '../types.ts';
+import type { Condition, RunList, SurveyView } from '../types.ts';
 import { useApi } from '../use-api.ts';
 import { ConditionsEditor } from './conditions.tsx';
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { Async } from './states.tsx';
 
-interface Run {
-  id: string; kind: string; channel: string; status: string; conditions: Condition[];
-  progress: { total: number; scanned: number; percent: number }; scheduled: number; skipped: Record<string, number>;
-  createdAt: string; finishedAt: string | null;
-}
-
 /** Sending a survey to an audience by email or SMS, and what became of earlier sends. */
 export function SurveyRuns({ survey }: { survey: SurveyView }) {
   const canEdit = useCan('analyst');
-  const runs = useApi<{ items: Run[] }>(`/api/v1/surveys/${encodeURIComponent(survey.id)}/runs`);
+  const runs = useApi<RunList>(`/api/v1/surveys/${encodeURIComponent(survey.id)}/runs`);
   const [channel, setChannel] = useState<'email' | 'sms'>('email');
   const [conditions, setConditions] = useState<Condition[]>([]);
   const [message, setMessage] = useState<string | null>(null);

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, apiBlob, explain } from '../api.ts';
-import { BASE } from '../routes.ts';
+import { BASE } from '../links.ts';
 import { useCan } from '../session.ts';
-import type { SurveyView } from '../types.ts';
+import type { SurveyLink, SurveyView } from '../types.ts';
 import { CopyButton } from './copy-button.tsx';
 
 /** Ways to put a survey in front of people: the widget tag, an open link with its QR code, a kiosk link. */
@@ -40,7 +40,7 @@ export function SurveyShare({ survey }: { survey: SurveyView }) {
         <pre id="embed-snippet">{snippet}</pre>
         <CopyButton text={snippet} label="Copy the tag" target="embed-snippet" />
         <p class="small muted" style={{ marginTop: '.5rem' }}>The widget shows this survey when it is active, its web channel is on, and the visitor matches its targeting and the fatigue policy. Try it on <a href="/widget/demo">the widget demo page</a> with a write key.</p>
-        {!survey.definition.channels?.web?.enabled && <p class="notice small">The web channel of this survey is off: turn it on under Edit to show it in the widget.</p>}
+        {!survey.definition.channels.web.enabled && <p class="notice small">The web channel of this survey is off: turn it on under Edit to show it in the widget.</p>}
       </section>
       <section class="panel" aria-labelledby="h-link">
         <h2 id="h-link">Link and QR code</h2>
@@ -70,7 +70,7 @@ export function SurveyShare({ survey }: { survey: SurveyView }) {
         {canEdit ? (
           <button type="button" onClick={async () => {
             try {
-              const r = await api<{ url: string }>(`/api/v1/surveys/${encodeURIComponent(survey.id)}/links`, { method: 'POST', body: { kind: 'kiosk', ...(location_.trim() ? { location: location_.trim() } : {}) } });
+              const r = await api<SurveyLink>(`/api/v1/surveys/${encodeURIComponent(survey.id)}/links`, { method: 'POST', body: { kind: 'kiosk', ...(location_.trim() ? { location: location_.trim() } : {}) } });
               setKiosk(r.url);
             } catch (err) {
               setError(explain(err, 'analyst'));

@@ -10,7 +10,7 @@ import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
 import { WindowNote } from '../components/window-note.tsx';
 import { activeFilterCount, answersListIgnoresSome, answersQuery, useFilters } from '../filters.ts';
 import { fmtInt, fmtInterval, fmtP, fmtSigned } from '../format.ts';
-import type { Answer, BreakdownReply, Dimension } from '../types.ts';
+import type { Answer, AnswerPage, BreakdownReply, DimensionList } from '../types.ts';
 import { useApi, useShared } from '../use-api.ts';
 
 const LABELS: Record<string, string> = {
@@ -30,7 +30,7 @@ function usePagedAnswers(query: Record<string, string | number | null>) {
   const [state, setState] = useState<{ key: string; items: Answer[]; next: string | null; error: unknown; loading: boolean }>({ key: '', items: [], next: null, error: null, loading: true });
   const load = (cursor: string | null, ctrl: AbortController) => {
     setState((s) => ({ ...(cursor ? s : { items: [], next: null }), key, error: null, loading: true }));
-    api<{ items: Answer[]; nextCursor: string | null }>(cursor ? withQuery('/api/v1/answers', { ...query, cursor }) : key, { signal: ctrl.signal }).then(
+    api<AnswerPage>(cursor ? withQuery('/api/v1/answers', { ...query, cursor }) : key, { signal: ctrl.signal }).then(
       (r) => !ctrl.signal.aborted && setState((s) => (cursor && s.key !== key ? s : { key, items: cursor ? [...s.items, ...r.items] : r.items, next: r.nextCursor, error: null, loading: false })),
       (error) => !ctrl.signal.aborted && setState((s) => ({ ...s, error, loading: false })),
     );
@@ -46,7 +46,7 @@ function usePagedAnswers(query: Record<string, string | number | null>) {
 export default function Breakdowns() {
   useTitle('Breakdowns');
   const { filters, api: q, query, set } = useFilters();
-  const dims = useShared<{ items: Dimension[] }>('/api/v1/metrics/dimensions');
+  const dims = useShared<DimensionList>('/api/v1/metrics/dimensions');
   const by = query.by || 'stage';
   const custom = by.startsWith('trait.') || by.startsWith('property.');
   const [customKind, setCustomKind] = useState<'trait' | 'property'>(by.startsWith('property.') ? 'property' : 'trait');

@@ -8,38 +8,8 @@ import { WindowNote } from '../components/window-note.tsx';
 import { fmtDate, fmtDecimal, fmtInt, fmtInterval, fmtMoney, fmtNps, fmtPct } from '../format.ts';
 import { PersonLink } from '../components/person-link.tsx';
 import { useCan } from '../session.ts';
-import type { Difference, NpsFigure } from '../types.ts';
+import type { AtRiskPage as AtRiskReply, Behaviour, CampaignImpact, CampaignList, ChurnFactor, ChurnModelReply, Proportion } from '../types.ts';
 import { useApi } from '../use-api.ts';
-
-interface Verdict { finding: string; text: string }
-interface CampaignList { events: string[]; items: Array<{ campaign: string; people: number; events: number; firstAt: string; lastAt: string }> }
-interface CampaignImpact {
-  campaign: string | null; windowDays: number;
-  exposure: { people: number; answering: number; firstAt: string | null; medianAt: string | null; lastAt: string | null };
-  beforeAfter: { pairs: number; before: NpsFigure; after: NpsFigure; change: Difference; verdict: Verdict };
-  unexposedBeforeAfter: { pairs: number; before: NpsFigure; after: NpsFigure; change: Difference } | null;
-  netChange: { difference: Difference; verdict: Verdict } | null;
-  exposedVsNot: { from: string; to: string; exposed: NpsFigure; unexposed: NpsFigure; difference: Difference; verdict: Verdict };
-  summary: string; caveat: string;
-}
-interface Rate { count: number; n: number; share: number | null; low: number | null; high: number | null }
-interface Behaviour {
-  days: number; customers: number; asOf: string; answeredBy: string; churn: { inactiveDays: number; event: string | null };
-  categories: Array<{ category: string; customers: number; revenuePerCustomer: number; ordersPerCustomer: number; buying: Rate; repeat: Rate; churned: Rate }>;
-  revenueWeighted: { nps: number | null; low: number | null; high: number | null; unweightedNps: number | null };
-  detractorsStillBuying: Rate;
-  findings: string[];
-}
-interface ChurnModel {
-  model: null | {
-    trainedAt: string; cutoff: string; auc: number; aucInterval: { low: number; high: number }; baseRate: number; customers: number; churned: number;
-    definition: { inactiveDays: number; event: string | null };
-    coefficients: Array<{ feature: string; name: string; effect: string; coefficient: number; oddsRatio: number }>;
-  };
-  reason?: string;
-}
-interface Reason { text: string; feature: string }
-interface AtRisk { model: { auc: number } | null; items: Array<{ profileId: string; email: string | null; name: string | null; risk: number; factors: Reason[]; lowering?: Reason[] }>; nextCursor: string | null }
 
 export default function Impact() {
   useTitle('Impact');
@@ -94,11 +64,11 @@ function Campaigns() {
                       <h3>Same people, before and after</h3>
                       <WindowNote window={null} count={r.beforeAfter.pairs} noun={['person', 'people']} population={`who saw it and answered both in the ${fmtInt(r.windowDays)} days before and in the ${fmtInt(r.windowDays)} days after`} />
                       <p class="small">{fmtNps(r.beforeAfter.before.nps)} → {fmtNps(r.beforeAfter.after.nps)} ({fmtInt(r.beforeAfter.pairs)} people answered both): {r.beforeAfter.verdict.text}</p>
-                      {r.netChange && <p class="small"><strong>Net of people who did not see it:</strong> {r.netChange.verdict.text}</p>}
+                      <p class="small"><strong>Net of people who did not see it:</strong> {r.netChange.verdict.text}</p>
                     </div>
                     <div>
                       <h3>Saw it vs did not, same period</h3>
-                      <WindowNote window={{ from: r.exposedVsNot.from, to: r.exposedVsNot.to }} count={r.exposedVsNot.exposed.n + r.exposedVsNot.unexposed.n} />
+                      <WindowNote window={r.exposedVsNot.to == null ? null : { from: r.exposedVsNot.from, to: r.exposedVsNot.to }} count={r.exposedVsNot.exposed.n + r.exposedVsNot.unexposed.n} />
                       <p class="small">{fmtNps(r.exposedVsNot.exposed.nps)} ({fmtInt(r.exposedVsNot.exposed.n)} answers) vs {fmtNps(r.exposedVsNot.unexposed.nps)} ({fmtInt(r.exposedVsNot.unexposed.n)}): {r.exposedVsNot.verdict.text}</p>
                     </div>
                   </div>
@@ -107,10 +77,8 @@ function Campaigns() {
                     rows={[
                       { label: 'Exposed, before', value: r.beforeAfter.before.nps, low: r.beforeAfter.before.adjusted.low, high: r.beforeAfter.before.adjusted.high, muted: true },
                       { label: 'Exposed, after', value: r.beforeAfter.after.nps, low: r.beforeAfter.after.adjusted.low, high: r.beforeAfter.after.adjusted.high },
-                      ...(r.unexposedBeforeAfter ? [
-                        { label: 'Not exposed, before', value: r.unexposedBeforeAfter.before.nps, low: r.unexposedBeforeAfter.before.adjusted.low, high: r.unexposedBeforeAfter.before.adjusted.high, muted: true },
-                        { label: 'Not exposed, after', value: r.unexposedBeforeAfter.after.nps, low: r.unexposedBeforeAfter.after.adjusted.low, high: r.unexposedBeforeAfter.after.adjusted.high, muted: true },
-                      ] : []),
+                      { label: 'Not exposed, before', value: r.unexposedBeforeAfter.before.nps, low: r.unexposedBeforeAfter.before.adjusted.low, high: r.unexposedBeforeAfter.before.adjusted.high, muted: true },
+                      { label: 'Not exposed, after', value: r.unexposedBeforeAfter.after.nps, low: r.unexposedBeforeAfter.after.adjusted.low, high: r.unexposedBeforeAfter.after.adjusted.high, muted: true },
                       { label: 'Saw it (same period)', value: r.exposedVsNot.exposed.nps, low: r.exposedVsNot.exposed.adjusted.low, high: r.exposedVsNot.exposed.adjusted.high },
                       { label: 'Did not (same period)', value: r.exposedVsNot.unexposed.nps, low: r.exposedVsNot.unexposed.adjusted.low, high: r.exposedVsNot.unexposed.adjusted.high, muted: true },
                     ]}
@@ -129,7 +97,7 @@ function Campaigns() {
 function BehaviourPanel() {
   const [days, setDays] = useState(90);
   const b = useApi<Behaviour>('/api/v1/metrics/behaviour', { days });
-  const rate = (r: Rate) => `${fmtPct(r.share)} (${fmtPct(r.low)}–${fmtPct(r.high)})`;
+  const rate = (r: Proportion) => `${fmtPct(r.share)} (${fmtPct(r.low)}–${fmtPct(r.high)})`;
   return (
     <section class="panel" id="behaviour" aria-labelledby="h-behaviour">
       <div class="row" style={{ justifyContent: 'space-between' }}>
@@ -177,7 +145,7 @@ function BehaviourPanel() {
 
 function Churn() {
   const canRetrain = useCan('analyst');
-  const model = useApi<ChurnModel>('/api/v1/churn/model');
+  const model = useApi<ChurnModelReply>('/api/v1/churn/model');
   const [pages, setPages] = useState<Array<string | null>>([null]);
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -206,7 +174,7 @@ function Churn() {
           <>
             <WindowNote window={null} count={m.model.customers} noun={['customer', 'customers']} population={`active on ${fmtDate(m.model.cutoff)}, each followed for the ${fmtInt(m.model.definition.inactiveDays)} days after`} />
             <p>
-              Out-of-sample AUC <strong>{fmtDecimal(m.model.auc)}</strong> (95% interval {fmtDecimal(m.model.aucInterval.low)} to {fmtDecimal(m.model.aucInterval.high)}; 0.5 is a coin toss),
+              Out-of-sample AUC <strong>{fmtDecimal(m.model.auc)}</strong> ({m.model.aucInterval ? <>95% interval {fmtDecimal(m.model.aucInterval.low)} to {fmtDecimal(m.model.aucInterval.high)}; </> : null}0.5 is a coin toss),
               learnt from {fmtInt(m.model.customers)} customers of whom {fmtPct(m.model.baseRate)} churned; trained {fmtDate(m.model.trainedAt)}.
             </p>
             <details>
@@ -224,7 +192,7 @@ function Churn() {
 }
 
 function AtRiskPage({ cursor, last, more }: { cursor: string | null; last: boolean; more(c: string): void }) {
-  const page = useApi<AtRisk>('/api/v1/churn/at-risk', { limit: 15, cursor });
+  const page = useApi<AtRiskReply>('/api/v1/churn/at-risk', { limit: 15, cursor });
   return (
     <Async state={page}>
       {(p) => (
@@ -240,7 +208,7 @@ function AtRiskPage({ cursor, last, more }: { cursor: string | null; last: boole
                       <td class="num" style={{ width: '10%' }}>{fmtPct(x.risk)}</td>
                       <td class="small">
                         {x.factors.length ? <Reasons title="Raises it" items={x.factors} /> : <span class="muted">Nothing stands out</span>}
-                        {x.lowering && x.lowering.length > 0 && <Reasons title="Lowers it" items={x.lowering} muted />}
+                        {x.lowering.length > 0 && <Reasons title="Lowers it" items={x.lowering} muted />}
                       </td>
                     </tr>
                   ))}
@@ -270,7 +238,7 @@ function Effects({ title, items }: { title: string; items: Array<{ feature: stri
 }
 
 /** One person's reasons in the direction the heading says: the server lists each only that way. */
-function Reasons({ title, items, muted }: { title: string; items: Reason[]; muted?: boolean }) {
+function Reasons({ title, items, muted }: { title: string; items: ChurnFactor[]; muted?: boolean }) {
   // The column says why the risk is high; only the other direction needs its heading on screen.
   return (
     <div class={muted ? 'muted' : undefined} style={muted ? { marginTop: '.25rem' } : undefined}>

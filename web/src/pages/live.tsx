@@ -4,7 +4,7 @@ import { openStream, type StreamStatus } from '../live-stream.ts';
 import { InstallGuide } from '../components/install-guide.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { ErrorNotice, Loading } from '../components/states.tsx';
-import type { Answer, LiveAnswer } from '../types.ts';
+import type { AnswerPage, LiveAnswer } from '../types.ts';
 import { useApi } from '../use-api.ts';
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 
@@ -12,7 +12,7 @@ const KEEP = 200;
 
 export default function Live() {
   useTitle('Live feed');
-  const backlog = useApi<{ items: Answer[] }>('/api/v1/answers', { limit: 20 });
+  const backlog = useApi<AnswerPage>('/api/v1/answers', { limit: 20 });
   const [items, setItems] = useState<AnswerItem[]>([]);
   const [status, setStatus] = useState<StreamStatus>('connecting');
   const [announce, setAnnounce] = useState('');

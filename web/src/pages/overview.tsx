@@ -8,11 +8,11 @@ import { useTitle } from '../components/shell.tsx';
 import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
 import { TrendChart } from '../components/trend-chart.tsx';
 import { WindowNote } from '../components/window-note.tsx';
-import { BASE } from '../routes.ts';
+import { BASE } from '../links.ts';
 import { activeFilterCount, answersListIgnoresSome, answersQuery, trendInterval, trendQuery, useFilters } from '../filters.ts';
 import { fmtNps } from '../format.ts';
 import { useCan } from '../session.ts';
-import type { Answer, Benchmark, BenchmarksReply, NpsReply, TrendReply } from '../types.ts';
+import type { AnswerPage, Benchmark, BenchmarksReply, NpsReply, TrendReply } from '../types.ts';
 import { useApi } from '../use-api.ts';
 
 export const CHART_MARK = 'advocate:overview-chart-drawn';
@@ -28,8 +28,8 @@ export default function Overview() {
   // Without an industry the server answers with the workspace's (chosen in Settings); the picker lists every figure.
   const bench = useApi<BenchmarksReply>('/api/v1/metrics/benchmarks', q);
   // The answers API takes time, survey, channel and stage; the note below says when other filters are on.
-  const recent = useApi<{ items: Answer[] }>('/api/v1/answers', answersQuery(filters, 8));
-  const any = useApi<{ items: Answer[] }>('/api/v1/answers', { limit: 1 });
+  const recent = useApi<AnswerPage>('/api/v1/answers', answersQuery(filters, 8));
+  const any = useApi<AnswerPage>('/api/v1/answers', { limit: 1 });
 
   const published = bench.data?.published ?? [];
   const chosen = chooseBenchmark(bench.data, loc.query.benchmark, loc.query.industry);

@@ -5,8 +5,8 @@ import { PersonLink } from '../components/person-link.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { ErrorNotice, Loading } from '../components/states.tsx';
 import { categoryOf, fmtAgo, fmtDateTime } from '../format.ts';
-import { profileHref } from '../routes.ts';
-import type { Answer, Profile } from '../types.ts';
+import { profileHref } from '../links.ts';
+import type { Answer, AnswerPage, Profile } from '../types.ts';
 import { useApi } from '../use-api.ts';
 
 /** Answers read for the list; people who answered several times among them appear once. */
@@ -40,7 +40,7 @@ export default function People() {
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const recent = useApi<{ items: Answer[] }>('/api/v1/answers', { limit: RECENT_ANSWERS });
+  const recent = useApi<AnswerPage>('/api/v1/answers', { limit: RECENT_ANSWERS });
 
   async function find(e: Event) {
     e.preventDefault();

@@ -6,8 +6,8 @@ import { useTitle } from '../components/shell.tsx';
 import { WindowNote } from '../components/window-note.tsx';
 import { Async, ErrorNotice, Loading } from '../components/states.tsx';
 import { categoryOf, fmtDate, fmtDateTime, fmtDecimal, fmtInt, fmtMoney, fmtPct, fmtProperty, fmtValue } from '../format.ts';
-import type { Answer, ChurnRisk, Profile, TimelineItem } from '../types.ts';
-import { surveyHref } from '../routes.ts';
+import type { Answer, AnswerPage, ChurnRisk, Profile, ProfileSegments, TimelineItem, TimelinePage, TraitHistory as TraitChanges } from '../types.ts';
+import { surveyHref } from '../links.ts';
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { useApi } from '../use-api.ts';
 
@@ -101,7 +101,7 @@ function ChurnPanel({ id }: { id: string }) {
             <div class="kpi" style={{ fontSize: '2rem' }}>{fmtPct(r.risk)}</div>
             <p class="small muted">chance of churning, from a model with AUC {fmtDecimal(r.model?.auc)} trained {fmtDate(r.model?.trainedAt)}</p>
             {r.factors.length > 0 && <><h3>Raising it most</h3><ul class="small" style={{ paddingLeft: '1.1rem', margin: 0 }}>{r.factors.map((f) => <li key={f.feature}>{f.text}</li>)}</ul></>}
-            {r.lowering && r.lowering.length > 0 && <><h3 style={{ marginTop: '.75rem' }}>Lowering it</h3><ul class="small" style={{ paddingLeft: '1.1rem', margin: 0 }}>{r.lowering.map((f) => <li key={f.feature}>{f.text}</li>)}</ul></>}
+            {r.lowering.length > 0 && <><h3 style={{ marginTop: '.75rem' }}>Lowering it</h3><ul class="small" style={{ paddingLeft: '1.1rem', margin: 0 }}>{r.lowering.map((f) => <li key={f.feature}>{f.text}</li>)}</ul></>}
           </>
         )}
       </Async>
@@ -111,7 +111,7 @@ function ChurnPanel({ id }: { id: string }) {
 
 /** Saved segments this person is in now, as the server evaluates them. */
 function Segments({ profile }: { profile: Profile }) {
-  const segments = useApi<{ items: Array<{ id: string; name: string }>; of: number }>(`/api/v1/profiles/${encodeURIComponent(profile.id)}/segments`);
+  const segments = useApi<ProfileSegments>(`/api/v1/profiles/${encodeURIComponent(profile.id)}/segments`);
   return (
     <section class="panel" aria-labelledby="h-segments">
       <h2 id="h-segments">Segments</h2>
@@ -125,7 +125,7 @@ function Segments({ profile }: { profile: Profile }) {
 }
 
 function NpsHistory({ id }: { id: string }) {
-  const answers = useApi<{ items: Answer[] }>('/api/v1/answers', { profileId: id, limit: 50 });
+  const answers = useApi<AnswerPage>('/api/v1/answers', { profileId: id, limit: 50 });
   return (
     <section class="panel" aria-labelledby="h-nps-history">
       <h2 id="h-nps-history">NPS answers</h2>
@@ -162,7 +162,7 @@ function ScoreHistory({ answers }: { answers: Answer[] }) {
 
 function TraitHistory({ id }: { id: string }) {
   const [open, setOpen] = useState(false);
-  const history = useApi<{ changes: Array<{ trait: string; value: unknown; previous: unknown; changedAt: string }> }>(open ? `/api/v1/profiles/${encodeURIComponent(id)}/traits/history` : null);
+  const history = useApi<TraitChanges>(open ? `/api/v1/profiles/${encodeURIComponent(id)}/traits/history` : null);
   return (
     <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)} style={{ marginTop: '.5rem' }}>
       <summary class="small">How traits changed</summary>
@@ -188,7 +188,7 @@ function Timeline({ id }: { id: string }) {
   async function more(from?: string | null) {
     setBusy(true);
     try {
-      const r = await api<{ items: TimelineItem[]; nextCursor: string | null }>(`/api/v1/profiles/${encodeURIComponent(id)}/timeline`, { query: { limit: 30, cursor: from ?? null } });
+      const r = await api<TimelinePage>(`/api/v1/profiles/${encodeURIComponent(id)}/timeline`, { query: { limit: 30, cursor: from ?? null } });
       setItems((now) => [...now, ...r.items]);
       setCursor(r.nextCursor);
       setError(null);

@@ -8,7 +8,7 @@ import { Async } from '../components/states.tsx';
 import { fmtDate } from '../format.ts';
 import { INDUSTRIES } from '../../../src/domain/benchmarks.ts';
 import { useCan, useSession, type Preferences, type Role } from '../session.ts';
-import type { Key, User } from '../types.ts';
+import type { ChurnSettings, ContactPolicy, DeliveryView, KeyCreated, KeyList, PreferencesSaved, PreferencesSettings, UserAdded, UserList } from '../types.ts';
 import { useSettingsForm, type SettingsForm } from '../settings-form.ts';
 import { useApi } from '../use-api.ts';
 
@@ -44,17 +44,17 @@ export default function Settings() {
 }
 
 function Keys() {
-  const keys = useApi<{ items: Key[] }>('/api/v1/keys');
+  const keys = useApi<KeyList>('/api/v1/keys');
   const [kind, setKind] = useState<'write' | 'secret'>('write');
   const [name, setName] = useState('');
-  const [created, setCreated] = useState<{ key: string; name: string; kind: string } | null>(null);
+  const [created, setCreated] = useState<KeyCreated | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
   async function create(e: Event) {
     e.preventDefault();
     setMessage(null);
     try {
-      const k = await api<{ key: string; name: string; kind: string }>('/api/v1/keys', { method: 'POST', body: { kind, name: name.trim() } });
+      const k = await api<KeyCreated>('/api/v1/keys', { method: 'POST', body: { kind, name: name.trim() } });
       setCreated(k);
       setName('');
       keys.reload();
@@ -130,7 +130,7 @@ const ROLES: Array<[Role, string]> = [['viewer', 'Viewer: reads everything'], ['
 
 function Users() {
   const { session } = useSession();
-  const users = useApi<{ items: User[] }>('/api/v1/users');
+  const users = useApi<UserList>('/api/v1/users');
   const [form, setForm] = useState({ email: '', name: '', role: 'viewer' as Role, password: '' });
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
 
@@ -138,7 +138,7 @@ function Users() {
     e.preventDefault();
     setMessage(null);
     try {
-      const r = await api<{ user: User; created: boolean }>('/api/v1/users', { method: 'POST', body: { email: form.email.trim(), name: form.name.trim(), role: form.role, ...(form.password ? { password: form.password } : {}) } });
+      const r = await api<UserAdded>('/api/v1/users', { method: 'POST', body: { email: form.email.trim(), name: form.name.trim(), role: form.role, ...(form.password ? { password: form.password } : {}) } });
       setMessage({ text: r.created ? `Account created for ${r.user.email}: give them the password you set.` : `${r.user.email} already had an account and was added with their own password.`, error: false });
       setForm({ email: '', name: '', role: 'viewer', password: '' });
       users.reload();
@@ -229,14 +229,9 @@ function SettingsPanel<T, F>({ settings, heading, title, intro, anchor, first, o
   );
 }
 
-interface ChurnDefinition {
-  inactiveDays: number;
-  event: string | null;
-}
-
 /** Who counts as churned: read by the behaviour analysis and the churn-risk model alike. */
 function Churn() {
-  const settings = useSettingsForm<{ churn: ChurnDefinition; defaults: ChurnDefinition }, { days: string; event: string }>(
+  const settings = useSettingsForm<ChurnSettings, { days: string; event: string }>(
     '/api/v1/settings/churn',
     ({ churn }) => ({ days: String(churn.inactiveDays), event: churn.event ?? '' }),
   );
@@ -273,12 +268,6 @@ function Churn() {
   );
 }
 
-interface DeliverySettings {
-  smtp: { host: string; port: number; secure?: boolean; user?: string | null; pass: string | null; from: string } | null;
-  sms: { url: string; accountSid: string; authToken: string; from: string } | null;
-  publicUrl: string | null;
-}
-
 const EMPTY_DELIVERY = { host: '', port: '587', secure: false, user: '', pass: '', from: '', smsUrl: '', sid: '', token: '', smsFrom: '', publicUrl: '' };
 
 /**
@@ -286,7 +275,7 @@ const EMPTY_DELIVERY = { host: '', port: '587', secure: false, user: '', pass: '
  * are never shown: left blank, the stored one is kept.
  */
 function Delivery() {
-  const delivery = useSettingsForm<DeliverySettings, typeof EMPTY_DELIVERY>('/api/v1/settings/delivery', (d) => ({
+  const delivery = useSettingsForm<DeliveryView, typeof EMPTY_DELIVERY>('/api/v1/settings/delivery', (d) => ({
     host: d.smtp?.host ?? '', port: String(d.smtp?.port ?? 587), secure: !!d.smtp?.secure, user: d.smtp?.user ?? '', pass: '', from: d.smtp?.from ?? '',
     smsUrl: d.sms?.url ?? '', sid: d.sms?.accountSid ?? '', token: '', smsFrom: d.sms?.from ?? '', publicUrl: d.publicUrl ?? '',
   }));
@@ -369,7 +358,7 @@ const LOCALES = ['en-US', 'en-GB', 'en-CA', 'en-AU', 'de-DE', 'de-AT', 'de-CH', 
  */
 function WorkspacePreferences() {
   const { refresh } = useSession();
-  const settings = useSettingsForm<{ preferences: Preferences; defaults: Preferences }, Preferences>('/api/v1/settings/workspace', (d) => d.preferences);
+  const settings = useSettingsForm<PreferencesSettings, Preferences>('/api/v1/settings/workspace', (d) => d.preferences);
   const { setting, draft, setDraft, form, save } = settings;
   const current = setting.data?.preferences;
   const changed = !!draft && !!current && (['currency', 'locale', 'timeZone', 'industry'] as const).some((k) => (draft[k] ?? '') !== (current[k] ?? ''));
@@ -381,7 +370,7 @@ function WorkspacePreferences() {
     if (!form) return;
     const body = { currency: form.currency.trim(), locale: form.locale.trim(), timeZone: form.timeZone.trim(), industry: form.industry || null };
     // What the server kept (canonical names) stays on screen; the session carries it to every page.
-    void save<{ preferences: Preferences }>(body, 'Saved. Every page and export uses these from now on.', (saved) => saved.preferences, refresh);
+    void save<PreferencesSaved>(body, 'Saved. Every page and export uses these from now on.', (saved) => saved.preferences, refresh);
   }
 
   return (
@@ -425,7 +414,7 @@ function WorkspacePreferences() {
 
 /** How often anyone may be asked, whatever the survey or channel: the workspace's, so it lives here rather than in one survey's form. */
 function Fatigue() {
-  const settings = useSettingsForm<{ maxSurveys: number; perDays: number }, { max: string; days: string }>(
+  const settings = useSettingsForm<ContactPolicy, { max: string; days: string }>(
     '/api/v1/settings/contact-policy',
     (p) => ({ max: String(p.maxSurveys), days: String(p.perDays) }),
   );

@@ -13,10 +13,10 @@ import { SurveyRuns } from '../components/survey-runs.tsx';
 import { SurveyShare } from '../components/survey-share.tsx';
 import { TrendChart } from '../components/trend-chart.tsx';
 import { answersListIgnoresSome, answersQuery, trendQuery, useFilters } from '../filters.ts';
-import { BASE, surveyHref } from '../routes.ts';
+import { BASE, surveyHref } from '../links.ts';
 import { useCan } from '../session.ts';
 import { draftOf, inputOf, newDraft } from '../survey-draft.ts';
-import type { Answer, BreakdownReply, NpsReply, SurveyView, TrendReply } from '../types.ts';
+import type { AnswerPage, BreakdownReply, NpsReply, SurveyDetail, SurveyView, TrendReply } from '../types.ts';
 import { forgetShared, useApi } from '../use-api.ts';
 
 const TABS = [['results', 'Results'], ['edit', 'Edit'], ['share', 'Share'], ['runs', 'Send']] as const;
@@ -51,7 +51,7 @@ function New() {
 function Existing({ id }: { id: string }) {
   const loc = useLocation();
   const tab = TABS.some(([t]) => t === loc.query.tab) ? loc.query.tab : 'results';
-  const survey = useApi<{ survey: SurveyView; versions: Array<{ version: number; createdAt: string }> }>(`/api/v1/surveys/${encodeURIComponent(id)}`);
+  const survey = useApi<SurveyDetail>(`/api/v1/surveys/${encodeURIComponent(id)}`);
   useTitle(survey.data?.survey.name ?? 'Survey');
   const tabHref = (t: string) => {
     const params = new URLSearchParams(loc.query);
@@ -121,7 +121,7 @@ function Results({ survey }: { survey: SurveyView }) {
   const nps = useApi<NpsReply>('/api/v1/metrics/nps', q);
   const trend = useApi<TrendReply>('/api/v1/metrics/trend', { ...q, ...trendQuery(filters) });
   const byChannel = useApi<BreakdownReply>('/api/v1/metrics/breakdown', { ...q, by: 'channel' });
-  const answers = useApi<{ items: Answer[] }>('/api/v1/answers', { ...answersQuery(filters, 20), surveyId: survey.id });
+  const answers = useApi<AnswerPage>('/api/v1/answers', { ...answersQuery(filters, 20), surveyId: survey.id });
   return (
     <>
       <FilterBar survey={false} />

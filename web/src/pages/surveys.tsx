@@ -2,17 +2,17 @@ import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { useTitle } from '../components/shell.tsx';
 import { Async, Empty } from '../components/states.tsx';
 import { fmtDate } from '../format.ts';
-import { BASE, surveyHref } from '../routes.ts';
+import { BASE, surveyHref } from '../links.ts';
 import { useCan } from '../session.ts';
-import type { SurveyView } from '../types.ts';
+import type { SurveyList } from '../types.ts';
 import { useApi } from '../use-api.ts';
 
-const CHANNELS = ['web', 'app', 'email', 'sms', 'link', 'kiosk'];
+const CHANNELS = ['web', 'app', 'email', 'sms', 'link', 'kiosk'] as const;
 
 export default function Surveys() {
   useTitle('Surveys');
   const canEdit = useCan('analyst');
-  const surveys = useApi<{ items: SurveyView[] }>('/api/v1/surveys', { archived: true });
+  const surveys = useApi<SurveyList>('/api/v1/surveys', { archived: true });
   return (
     <>
       <div class="page-head">
@@ -38,7 +38,7 @@ export default function Surveys() {
                     <tr key={v.id}>
                       <th scope="row" style={{ fontWeight: 'normal' }}><a href={surveyHref(v.id)}>{v.name}</a></th>
                       <td><span class={`badge ${v.status === 'active' ? 'promoter' : v.status === 'paused' ? 'warn' : ''}`}>{v.status}</span></td>
-                      <td class="hide-narrow">{CHANNELS.filter((c) => v.definition.channels?.[c]?.enabled).map((c) => dimensionValueLabel('channel', c)).join(', ') || '–'}</td>
+                      <td class="hide-narrow">{CHANNELS.filter((c) => v.definition.channels[c].enabled).map((c) => dimensionValueLabel('channel', c)).join(', ') || '–'}</td>
                       <td class="num">{v.version}</td>
                       <td class="num hide-narrow">{fmtDate(v.updatedAt)}</td>
                     </tr>

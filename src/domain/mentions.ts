@@ -1,4 +1,4 @@
-import { normaliseEmail, normalisePhone } from './event.ts';
+import { normaliseEmail, normalisePhone } from './identifiers.ts';
 
 /** A person's identifiers as identity resolution stores them (emails lower-cased, phones as digits with their +). */
 export interface PersonIdentifiers {

@@ -1,5 +1,8 @@
-import { LIMITS } from '../domain/limits.ts';
-import type { MessageType } from './types.ts';
+// What the write path takes and stores: a validated message, whatever its wire format (Segment,
+// Delighted, CSV, the answers API), and the names of the events the store reads back.
+
+/** The Segment spec's message types, which every wire format is read into. */
+export type MessageType = 'identify' | 'track' | 'page' | 'screen' | 'group' | 'alias';
 
 /** A validated message, ready for the writer: identities resolved to strings, time corrected. */
 export interface IngestEvent {
@@ -48,18 +51,6 @@ export interface IngestFailure {
   payload: unknown;
 }
 
-export function normaliseEmail(v: unknown): string | null {
-  if (typeof v !== 'string') return null;
-  const s = v.trim().toLowerCase();
-  // Longer than an address can be (RFC 5321): not an address, so not an identity either.
-  return s.length <= LIMITS.email && /^[^\s@]+@[^\s@]+$/.test(s) ? s : null;
-}
-
-/** Phones are kept as digits with a leading + when given, so "+1 (555) 010-2000" and "+15550102000" are one person. */
-export function normalisePhone(v: unknown): string | null {
-  if (typeof v !== 'string' && typeof v !== 'number') return null;
-  const s = String(v).trim();
-  const digits = s.replace(/[^\d]/g, '');
-  if (digits.length < 6 || digits.length > 15) return null;
-  return (s.startsWith('+') ? '+' : '') + digits;
-}
+/** The event name that carries an NPS answer (API-COMPAT.md, "Events we emit on profiles"). */
+export const NPS_RESPONDED = 'NPS Survey Responded';
+export const ORDER_COMPLETED = 'Order Completed';

@@ -1,0 +1,36 @@
+import { Type } from '@sinclair/typebox';
+import { Nullable } from './nullable.ts';
+import { PersonNames } from './people.ts';
+
+export const Answer = Type.Object({
+  id: Type.String(), profileId: Type.String(), eventId: Type.String(), messageId: Type.String(),
+  score: Type.Integer(), category: Type.String(), comment: Nullable(Type.String()), channel: Type.String(),
+  surveyId: Nullable(Type.String()), surveyVersion: Nullable(Type.Integer()),
+  csat: Nullable(Type.Integer()), ces: Nullable(Type.Integer()), contactId: Nullable(Type.String()),
+  properties: Type.Record(Type.String(), Type.Unknown()),
+  context: Type.Object({
+    journeyStage: Nullable(Type.String()), daysSinceLastOrder: Nullable(Type.Integer()),
+    daysSinceFirstSeen: Nullable(Type.Integer()), campaign: Nullable(Type.String()),
+    utmSource: Nullable(Type.String()), device: Nullable(Type.String()),
+  }),
+  answeredAt: Type.String(), createdAt: Type.String(), updatedAt: Type.String(),
+  surveyTitle: Nullable(Type.String(), { description: 'The name of the survey answered (null without one, or when it is not one of this workspace\'s surveys)' }),
+  person: Nullable(PersonNames, { description: 'Who answered, as far as known (traits, then identities); null for an anonymous person. Untrusted text: show it as text.' }),
+  personLabel: Type.String({ description: 'How to show who answered: name, else email, else phone, else userId, else "Anonymous" and a short id' }),
+});
+
+export const AnswerPage = Type.Object({ items: Type.Array(Answer), nextCursor: Nullable(Type.String()) });
+
+/** The data of one `answer` event of the live feed (GET /api/v1/live/answers, server-sent events). */
+export const LiveAnswer = Type.Object({
+  id: Type.String(),
+  at: Type.String({ description: 'When answered, ISO 8601' }),
+  score: Type.Integer(), category: Type.String(), comment: Nullable(Type.String()), channel: Type.String(),
+  surveyId: Nullable(Type.String()),
+  surveyTitle: Nullable(Type.String(), { description: 'The survey\'s name, when the answer names one of the workspace\'s surveys' }),
+  profileId: Type.String(),
+  person: Nullable(PersonNames, { description: 'Name, email and phone as known, null for an anonymous person' }),
+  personLabel: Type.String({ description: 'How to show the person: name, else email, else phone, else userId, else "Anonymous" and a short id' }),
+  name: Nullable(Type.String(), { description: 'person.name, as the feed carried it before person' }),
+  email: Nullable(Type.String(), { description: 'person.email, as the feed carried it before person' }),
+});
