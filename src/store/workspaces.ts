@@ -151,8 +151,9 @@ export async function getWorkspace(db: Db, workspaceId: string) {
 
 /** A token that lets its holder, and only its holder, do one named thing to one object later. */
 export async function signToken(db: Db | Tx, workspaceId: string, purpose: string, subject: string): Promise<string> {
-  const row = await db.selectFrom('workspaces').select('signing_secret').where('id', '=', workspaceId).executeTakeFirstOrThrow();
-  return createHmac('sha256', row.signing_secret).update(`${purpose}:${subject}`).digest('base64url');
+  const secret = await signingSecret(db, workspaceId);
+  if (secret == null) throw new Error(`no workspace ${workspaceId} to sign for`);
+  return createHmac('sha256', secret).update(`${purpose}:${subject}`).digest('base64url');
 }
 
 export async function verifyToken(db: Db | Tx, workspaceId: string, purpose: string, subject: string, token: string): Promise<boolean> {
