@@ -9,8 +9,7 @@ import { forEachBackend } from './helpers/backends.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { addUser, signIn } from './helpers/sign-in.ts';
 
-// One process here, and the clock is ticked by hand.
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
+// The clock is ticked by hand.
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -6,8 +6,7 @@ import { until } from './helpers/wait.ts';
 
 process.env.ADVOCATE_JOB_POLL_MS = '30';
 process.env.ADVOCATE_JOB_BACKOFF_MS = '30';
-// One process here, so no other projection can commit older event ids late; the clock is ticked by hand.
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
+// The clock is ticked by hand.
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const HOUR = 3_600_000;

@@ -14,7 +14,6 @@ import { formatMoney } from '../src/domain/preferences.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const DAY = 86_400_000;

@@ -13,7 +13,6 @@ import { startServer, type TestServer } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
 
 // One process here: the clock is ticked by hand and jobs are picked up at once.
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 process.env.ADVOCATE_JOB_POLL_MS = '30';
 

@@ -18,7 +18,6 @@ import { until } from './helpers/wait.ts';
 
 process.env.ADVOCATE_JOB_POLL_MS = '20';
 process.env.ADVOCATE_JOB_BACKOFF_MS = '30';
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const MINUTE = 60_000;

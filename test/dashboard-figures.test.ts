@@ -23,7 +23,6 @@ import { artifactsDir, backends, forEachBackend } from './helpers/backends.ts';
 import { launchChromium, NO_BROWSER, watch, webBuild } from './helpers/browser.ts';
 import { keyedCaller, startServer, type Call } from './helpers/server.ts';
 
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const DAY = 86_400_000;

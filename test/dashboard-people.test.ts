@@ -17,7 +17,6 @@ import { artifactsDir, backends } from './helpers/backends.ts';
 import { launchChromium, NO_BROWSER, signIn, watch, webBuild } from './helpers/browser.ts';
 import { keyedCaller, workspaceWithKeys, type Call, type TestWorkspace } from './helpers/server.ts';
 
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const WIDTHS = [1280, 390] as const;

@@ -13,7 +13,6 @@ import { startServer, type TestServer } from './helpers/server.ts';
 // One demo workspace (8,000 customers, fixed seed and date) for every planted finding: detractors
 // churn more, the planted campaign lifts NPS, the weak channel, and the churn model's accuracy.
 const DAY = 86_400_000;
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const iso = (t: number) => new Date(t).toISOString();

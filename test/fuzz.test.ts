@@ -76,21 +76,22 @@ const byOrder = (a: Route, b: Route) => order(a) - order(b) || (order(a) === 1 ?
 
 /**
  * Tables that loops in the background write on their own schedule, so that their rows change
- * between two snapshots without any request (src/automation/outbox.ts, src/automation/clock.ts and
- * the tasks app.ts gives it): left out of the comparison.
+ * between two snapshots without any request (src/automation/outbox.ts, src/automation/clock.ts, the
+ * bus's durable consumers (src/store/bus.ts) and the tasks app.ts gives them): left out of the comparison.
  */
 const BACKGROUND: Record<string, string> = {
   jobs: 'the outbox claims, retries and finishes jobs; the clock enqueues trigger, schedule and churn-retraining jobs',
   contacts: 'send jobs move contacts to sent or failed, audience jobs and the trigger scan create them',
   survey_runs: 'audience jobs move a run\'s cursor and counts; the clock starts scheduled runs',
   suppressions: 'a send that bounces adds one (the send job\'s failure handler)',
-  read_cursors: 'the clock\'s trigger and annotation scans move their cursors',
+  consumer_cursors: 'the bus\'s durable consumers (survey triggers, annotations from events) move their cursors',
+  consumer_errors: 'the bus\'s durable consumers set aside what they cannot handle',
   churn_models: 'the clock retrains the churn model (a job)',
   churn_scores: 'written with each churn model',
 };
 /** Rows of tables that requests and the background both write: only what requests write is compared. */
 const ONLY: Record<string, (row: Record<string, unknown>) => Record<string, unknown> | null> = {
-  // The clock adds annotations from events (source = the event's name); the API's have source 'api'.
+  // The bus adds annotations from events (source = the event's name); the API's have source 'api'.
   annotations: (row) => (row.source === 'api' ? row : null),
   // Using a session moves its expiry (at most every 5 minutes): not a change a request made to data.
   sessions: ({ last_used_at: _u, expires_at: _e, ...row }) => row,

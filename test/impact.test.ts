@@ -7,8 +7,6 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-// One process here, and nothing waits on the clock.
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 // ------------------------------------------------------------------ by hand, from STATS.md

@@ -9,8 +9,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const BT_FILE = resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'bt_nps_verbatims_textsummary.csv');
 const DAY = 86_400_000;
-// One process here, and the clock is ticked by hand.
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
+// The clock is ticked by hand.
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 /** NPS by hand: share of 9–10 minus share of 0–6, in points. */

@@ -8,7 +8,6 @@ import { parse } from 'csv-parse/sync';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
 
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const DAY = 86_400_000;

@@ -9,7 +9,6 @@ import { forEachBackend } from './helpers/backends.ts';
 import { basic, startServer, type TestServer } from './helpers/server.ts';
 import { openSse } from './helpers/sse.ts';
 
-process.env.ADVOCATE_EVENT_SETTLE_MS = '0';
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 
 const MARKUP = '<img src=x onerror=alert(1)> "Bobby" </script>';

@@ -140,7 +140,7 @@ describe('PostgreSQL only: a database restart', () => {
         const env: NodeJS.ProcessEnv = {
           ...process.env, DATABASE_URL: databaseUrl, ADVOCATE_DB: '', ADVOCATE_DATA_DIR: dir,
           // The clock and the job worker run all through the outage.
-          ADVOCATE_CLOCK_MS: '500', ADVOCATE_JOB_POLL_MS: '200', ADVOCATE_EVENT_SETTLE_MS: '500',
+          ADVOCATE_CLOCK_MS: '500', ADVOCATE_JOB_POLL_MS: '200',
         };
         const created = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'workspace', 'create', 'Restart'], { cwd: ROOT, env, encoding: 'utf8' });
         assert.equal(created.status, 0, created.stderr);

@@ -1,9 +1,8 @@
 import { campaignOf } from './exposures.ts';
 import { addAnnotation } from '../store/annotations.ts';
-import type { Db } from '../store/db.ts';
-import { followTrackEvents } from '../store/events.ts';
+import type { DurableConsumer } from '../store/bus.ts';
+import { eventProperties } from '../store/events.ts';
 import type { AnnotationTable } from '../store/schema.ts';
-import { listWorkspaces } from '../store/workspaces.ts';
 
 /**
  * Campaigns and releases sent as track events become trend annotations, marked once per campaign
@@ -17,7 +16,6 @@ export const ANNOTATION_EVENTS: Record<string, AnnotationTable['kind']> = {
   'Release Deployed': 'release',
   'Release Published': 'release',
 };
-const PAGE = 2_000;
 
 function labelOf(name: string, properties: string | null): string {
   let p: Record<string, unknown> | null = null;
@@ -30,23 +28,25 @@ function labelOf(name: string, properties: string | null): string {
   return (campaignOf(p) ?? release?.trim() ?? name).slice(0, 200);
 }
 
-export async function scanAnnotationEvents(db: Db, now = Date.now()): Promise<number> {
-  let added = 0;
-  for (const ws of await listWorkspaces(db)) {
-    for (const [name, kind] of Object.entries(ANNOTATION_EVENTS)) {
-      const follower = { workspaceId: ws.id, ownerId: ws.id, cursor: `annotation:${name}`, event: name, startAt: 0, now, pageSize: PAGE };
-      await followTrackEvents(db, follower, async (events) => {
-        const first = new Map<string, number>();
-        for (const e of events) {
-          const label = labelOf(name, e.properties);
-          first.set(label, Math.min(first.get(label) ?? Infinity, e.timestamp));
-        }
-        for (const [label, at] of first) {
-          await addAnnotation(db, ws.id, { at, kind, label, source: name }, now);
-          added++;
-        }
-      });
-    }
-  }
-  return added;
+export const ANNOTATIONS_FROM_EVENTS = 'annotations-from-events';
+
+/** A durable consumer of the bus (store/bus.ts): annotation events become annotations as they are stored. */
+export function annotationsFromEvents(): DurableConsumer {
+  return {
+    name: ANNOTATIONS_FROM_EVENTS,
+    wants: (f) => f.type === 'event.stored' && f.eventType === 'track' && f.name != null && Object.hasOwn(ANNOTATION_EVENTS, f.name),
+    async handle(tx, batch) {
+      const events = batch.facts.flatMap((f) => (f.type === 'event.stored' ? [f] : []));
+      const properties = await eventProperties(tx, batch.workspaceId, events.map((e) => e.eventId));
+      const first = new Map<string, { name: string; label: string; at: number }>();
+      for (const e of events) {
+        const name = e.name!;
+        const label = labelOf(name, properties.get(e.eventId) ?? null);
+        const key = `${ANNOTATION_EVENTS[name]}\u0000${label}`;
+        const seen = first.get(key);
+        if (!seen || e.timestamp < seen.at) first.set(key, { name, label, at: e.timestamp });
+      }
+      for (const { name, label, at } of first.values()) await addAnnotation(tx, batch.workspaceId, { at, kind: ANNOTATION_EVENTS[name], label, source: name });
+    },
+  };
 }

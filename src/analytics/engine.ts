@@ -1,31 +1,34 @@
-import { answerDeletionsSince, answersAfter, answersChangedSince } from '../store/answer-feed.ts';
+import { answerChanges } from '../domain/facts.ts';
+import { answersAfter, answersByIds } from '../store/answer-feed.ts';
 import type { Db } from '../store/db.ts';
+import { headPosition, readFacts } from '../store/facts.ts';
 import { timeZoneOfWorkspace } from '../store/workspaces.ts';
 import { AnswerColumns } from './columns.ts';
 import { setTimeZone } from './dimensions.ts';
 
 /**
- * Keeps each workspace's answers in memory as columns and up to date by reading what changed.
+ * Keeps each workspace's answers in memory as columns, kept up to date from the bus.
  *
- * A read first catches up (one indexed query when nothing changed; reads at the same moment share
- * it), so a figure includes every answer stored before it was asked for, with no timer running for idle workspaces; any number of processes can
- * do this against one database. Change times are stamped when a writer's transaction starts, so a
- * transaction that commits late can carry times older than ones already read: the feed is re-read
- * from OVERLAP_MS back, and rows already held at that version are skipped.
+ * A read first catches up: it reads the workspace's facts committed after the position it holds
+ * (one indexed query when nothing changed; reads at the same moment share it) and reads again the
+ * answers they say were created or changed, dropping those erased. So a figure includes every
+ * answer committed before it was asked for, with no timer running for idle workspaces, and any
+ * number of processes can do this against one database. The log is pruned after a week, so a
+ * workspace not read for a day is loaded afresh.
  *
  * The same read takes the workspace's time zone, so days, weeks, hours and weekdays follow its
  * midnight from the first figure asked for after the zone changes (cubes and derived columns of
  * another zone are built again, see cube.ts and dimensions.ts).
  */
-const OVERLAP_MS = 5_000;
 const LOAD_PAGE = 20_000;
-const FEED_PAGE = 10_000;
+const FEED_PAGE = 1_000;
+const RELOAD_IDLE_MS = 86_400_000;
 
 interface WorkspaceAnswers {
   columns: AnswerColumns;
-  /** Change times read up to (ms) */
-  changedUpTo: number;
-  deletedUpTo: number;
+  /** The bus position read up to */
+  position: number;
+  readAt: number;
   refreshing: Promise<void> | null;
 }
 
@@ -37,6 +40,10 @@ export class InsightEngine {
   /** The workspace's answers, caught up with the database and set to count in its time zone. */
   async answers(workspaceId: string): Promise<AnswerColumns> {
     let entry = this.workspaces.get(workspaceId);
+    if (entry && Date.now() - (await entry).readAt > RELOAD_IDLE_MS) {
+      if (this.workspaces.get(workspaceId) === entry) this.workspaces.delete(workspaceId);
+      entry = this.workspaces.get(workspaceId);
+    }
     if (!entry) {
       entry = this.load(workspaceId);
       this.workspaces.set(workspaceId, entry);
@@ -57,8 +64,8 @@ export class InsightEngine {
   }
 
   private async load(workspaceId: string): Promise<WorkspaceAnswers> {
-    // Changes from here on are read by the feed; those during the load are read twice, harmlessly.
-    const started = Date.now();
+    // Facts from here on are read by catchUp; answers changed during the load are read twice, harmlessly.
+    const position = await headPosition(this.db);
     const columns = new AnswerColumns();
     let after: string | null = null;
     for (;;) {
@@ -69,33 +76,28 @@ export class InsightEngine {
       // Let requests in between pages: a first load of a million answers takes seconds.
       await new Promise((r) => setImmediate(r));
     }
-    return { columns, changedUpTo: started, deletedUpTo: started, refreshing: null };
+    return { columns, position, readAt: Date.now(), refreshing: null };
   }
 
   private async catchUp(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
-    const [zone] = await Promise.all([timeZoneOfWorkspace(this.db, workspaceId), this.readChanges(workspaceId, w)]);
+    const [zone] = await Promise.all([timeZoneOfWorkspace(this.db, workspaceId), this.readFacts(workspaceId, w)]);
     setTimeZone(w.columns, zone);
+    w.readAt = Date.now();
   }
 
-  private async readChanges(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
-    let after: { at: number; id: string } | null = null;
-    let latest = w.changedUpTo;
+  private async readFacts(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
     for (;;) {
-      const page = await answersChangedSince(this.db, workspaceId, w.changedUpTo - OVERLAP_MS, after, FEED_PAGE);
-      for (const row of page) {
-        w.columns.upsert(row);
-        latest = Math.max(latest, Number(row.updated_at));
-      }
-      if (page.length < FEED_PAGE) break;
-      const last = page[page.length - 1];
-      after = { at: Number(last.updated_at), id: last.id };
+      const batches = await readFacts(this.db, w.position, { workspaceId, limit: FEED_PAGE });
+      if (!batches.length) return;
+      const { upserted, erased } = answerChanges(batches);
+      for (const id of erased) w.columns.remove(id);
+      const rows = await answersByIds(this.db, workspaceId, upserted);
+      for (const row of rows) w.columns.upsert(row);
+      // Changed, then erased by a commit after these facts: the erasure's own fact follows.
+      const found = new Set(rows.map((r) => r.id));
+      for (const id of upserted) if (!found.has(id)) w.columns.remove(id);
+      w.position = batches[batches.length - 1].position;
+      if (batches.length < FEED_PAGE) return;
     }
-    let deletedLatest = w.deletedUpTo;
-    for (const d of await answerDeletionsSince(this.db, workspaceId, w.deletedUpTo - OVERLAP_MS)) {
-      w.columns.remove(d.answer_id);
-      deletedLatest = Math.max(deletedLatest, Number(d.deleted_at));
-    }
-    w.changedUpTo = latest;
-    w.deletedUpTo = deletedLatest;
   }
 }

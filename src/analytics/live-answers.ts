@@ -1,11 +1,13 @@
 import type { PersonNames } from '../domain/person-label.ts';
-import { liveAnswersChangedSince, type FeedPosition, type LiveAnswerRow } from '../store/answer-feed.ts';
+import type { FactBatch } from '../domain/facts.ts';
+import { liveAnswersByIds, type LiveAnswerRow } from '../store/answer-feed.ts';
 import type { Db } from '../store/db.ts';
+import { headPosition, readFacts } from '../store/facts.ts';
 import { nameProfiles } from '../store/profiles.ts';
 
 /** One answer as the live feed sends it. */
 export interface LiveAnswer {
-  /** Where it sits in the feed (change time and id), for resuming after it */
+  /** Where it sits in the feed, for resuming after it */
   position: FeedPosition;
   data: {
     id: string;
@@ -28,27 +30,60 @@ export interface LiveAnswer {
   };
 }
 
+/**
+ * A place in the feed: the bus position of the commit that created or changed the answer, and the
+ * answer's place among that commit's answers. `index: Infinity` stands for "after the whole commit".
+ */
+export interface FeedPosition {
+  position: number;
+  index: number;
+}
+
+export const laterInFeed = (a: FeedPosition, b: FeedPosition) => a.position > b.position || (a.position === b.position && a.index > b.index);
+
 export type LiveListener = (answers: LiveAnswer[]) => void;
 
-// As in the insight engine: change times are stamped when a writer's transaction starts, so one that
-// commits late carries a time older than answers already read. Each poll re-reads this far back and
-// skips what it has already sent at that version.
-const OVERLAP_MS = 5_000;
-const PAGE = 1_000;
-/** While polls fail (the database restarting or away), the longest wait before the next try. */
+/** Where wake-ups come from: the bus (store/bus.ts). */
+export interface WakeSource {
+  onWake(listener: () => void): () => void;
+}
+
+const PAGE = 200;
+/** While reads fail (the database restarting or away), the longest wait before the next try. */
 const RETRY_MAX_MS = 2_000;
 
+/** The answers each commit created or changed, once per commit, in the order it named them. */
+function answersOf(batch: FactBatch): string[] {
+  const ids = new Set<string>();
+  for (const f of batch.facts) if (f.type === 'answer.created' || f.type === 'answer.changed') ids.add(f.answerId);
+  return [...ids];
+}
+
 /**
- * The rows as the feed sends them. The feed's query brings traits along; the identities of people
- * whose traits lack an email or phone come in one more query for the whole page, not one per answer.
+ * The answers created or changed by these commits, as the feed sends them, skipping those up to
+ * `after`. The feed's query brings traits along; the identities of people whose traits lack an
+ * email or phone come in one more query for the whole page, not one per answer.
  */
-async function toLive(db: Db, workspaceId: string, rows: LiveAnswerRow[]): Promise<LiveAnswer[]> {
-  if (!rows.length) return [];
-  const people = await nameProfiles(db, workspaceId, rows.map((r) => ({ id: r.profile_id, traits: r.traits, userId: r.user_id })));
-  return rows.map((row) => {
+async function toLive(db: Db, workspaceId: string, batches: FactBatch[], after: FeedPosition | null): Promise<LiveAnswer[]> {
+  const wanted: Array<{ id: string; position: FeedPosition }> = [];
+  for (const b of batches) {
+    answersOf(b).forEach((id, index) => {
+      const position = { position: b.position, index };
+      if (!after || laterInFeed(position, after)) wanted.push({ id, position });
+    });
+  }
+  if (!wanted.length) return [];
+  const rows = new Map((await liveAnswersByIds(db, workspaceId, [...new Set(wanted.map((w) => w.id))])).map((r) => [r.id, r]));
+  const present = [...rows.values()];
+  const people = await nameProfiles(db, workspaceId, present.map((r) => ({ id: r.profile_id, traits: r.traits, userId: r.user_id })));
+  const out: LiveAnswer[] = [];
+  for (const w of wanted) {
+    // Erased since: nothing to show.
+    const row = rows.get(w.id);
+    if (!row) continue;
     const { person, label } = people.get(row.profile_id)!;
-    return {
-      position: { at: Number(row.updated_at), id: row.id },
+    out.push({
+      position: w.position,
       data: {
         id: row.id,
         at: new Date(Number(row.answered_at)).toISOString(),
@@ -64,91 +99,80 @@ async function toLive(db: Db, workspaceId: string, rows: LiveAnswerRow[]): Promi
         name: person?.name ?? null,
         email: person?.email ?? null,
       },
-    };
-  });
+    });
+  }
+  return out;
 }
 
 /**
- * Follows one workspace's answers for whoever is watching: one poll of the (workspace_id,
- * updated_at) index every pollMs however many dashboards are open, and none once the last leaves.
- * Polling rather than an in-process signal, so answers stored by any process sharing the database
- * arrive the same way.
+ * Follows one workspace's answers for whoever is watching: on each wake-up of the bus, one read of
+ * the workspace's facts after the position it holds however many dashboards are open, and none
+ * once the last leaves. The bus wakes it for commits of any process sharing the database.
  */
 class WorkspaceFeed {
   readonly listeners = new Set<LiveListener>();
-  /** Versions sent recently (answer id → change time), so the overlap is not sent twice. */
-  private readonly seen = new Map<string, number>();
-  private upTo = Date.now();
-  /** Set while a burst is being read a page at a time. */
-  private resume: FeedPosition | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private position = 0;
+  private reading: Promise<void> | null = null;
+  private again = false;
+  private retry: NodeJS.Timeout | null = null;
   private stopped = false;
-  /** Polls failed in a row. */
+  /** Reads failed in a row. */
   private failing = 0;
+  private readonly unwake: () => void;
   readonly ready: Promise<void>;
 
-  constructor(private readonly db: Db, private readonly workspaceId: string, private readonly pollMs: number, private readonly onError: (err: unknown) => void) {
-    this.ready = this.prime();
+  constructor(private readonly db: Db, bus: WakeSource, private readonly workspaceId: string, private readonly onError: (err: unknown) => void) {
+    this.ready = headPosition(db).then((p) => {
+      this.position = p;
+    });
+    this.unwake = bus.onWake(() => this.wake());
   }
 
-  /** Marks what is already there as sent: watchers get what changes from now on. */
-  private async prime(): Promise<void> {
-    let after: FeedPosition | null = null;
-    for (;;) {
-      const rows = await liveAnswersChangedSince(this.db, this.workspaceId, this.upTo - OVERLAP_MS, after, PAGE);
-      for (const r of rows) this.note(r);
-      if (rows.length < PAGE) break;
-      after = { at: Number(rows[rows.length - 1].updated_at), id: rows[rows.length - 1].id };
-    }
-    this.schedule(this.pollMs);
-  }
-
-  private note(row: LiveAnswerRow): boolean {
-    const at = Number(row.updated_at);
-    if (this.seen.get(row.id) === at) return false;
-    this.seen.delete(row.id); // re-inserted at the end, keeping the map roughly in time order
-    this.seen.set(row.id, at);
-    if (at > this.upTo) this.upTo = at;
-    return true;
-  }
-
-  private schedule(ms: number): void {
+  private wake(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.poll(), ms).unref();
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.read().finally(() => {
+      this.reading = null;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
   }
 
-  private async poll(): Promise<void> {
-    let delay = this.pollMs;
+  private async read(): Promise<void> {
     try {
-      const rows = await liveAnswersChangedSince(this.db, this.workspaceId, this.upTo - OVERLAP_MS, this.resume, PAGE);
-      // Named before being marked as sent: a failure naming them leaves them to the next poll.
-      const unseen = rows.filter((r) => this.seen.get(r.id) !== Number(r.updated_at));
-      const fresh = await toLive(this.db, this.workspaceId, unseen);
-      for (const r of unseen) this.note(r);
-      this.resume = rows.length === PAGE ? { at: Number(rows[rows.length - 1].updated_at), id: rows[rows.length - 1].id } : null;
-      if (this.resume) delay = 0; // a burst: read on without waiting
-      this.forgetBefore(this.upTo - OVERLAP_MS);
+      await this.ready;
+      for (;;) {
+        const batches = await readFacts(this.db, this.position, { workspaceId: this.workspaceId, limit: PAGE });
+        if (!batches.length) break;
+        const fresh = await toLive(this.db, this.workspaceId, batches, null);
+        // Marked as read once named: a failure naming them leaves them to the next read.
+        this.position = batches[batches.length - 1].position;
+        if (fresh.length && !this.stopped) for (const listener of this.listeners) listener(fresh);
+        if (batches.length < PAGE) break;
+      }
       this.failing = 0;
-      if (fresh.length && !this.stopped) for (const listener of this.listeners) listener(fresh);
     } catch (err) {
       // Watchers stay connected through an outage and get what changed once the database is back
-      // (nothing is marked as read until it has been read). Said once, and asked less often meanwhile.
+      // (nothing is marked as read until it has been read). Said once, and tried again meanwhile.
       if (this.failing++ === 0) this.onError(err);
-      delay = Math.min(RETRY_MAX_MS, this.pollMs * 2 ** this.failing);
-    }
-    this.schedule(delay);
-  }
-
-  private forgetBefore(cutoff: number): void {
-    for (const [id, at] of this.seen) {
-      if (at >= cutoff) break;
-      this.seen.delete(id);
+      if (!this.retry && !this.stopped) {
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          this.wake();
+        }, Math.min(RETRY_MAX_MS, 100 * 2 ** this.failing)).unref();
+      }
     }
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.unwake();
+    if (this.retry) clearTimeout(this.retry);
     this.listeners.clear();
   }
 }
@@ -156,16 +180,16 @@ class WorkspaceFeed {
 export class LiveAnswers {
   private readonly feeds = new Map<string, WorkspaceFeed>();
 
-  constructor(private readonly db: Db, private readonly options: { pollMs?: number; onError?: (err: unknown) => void } = {}) {}
+  constructor(private readonly db: Db, private readonly bus: WakeSource, private readonly options: { onError?: (err: unknown) => void } = {}) {}
 
   /**
    * Calls `listener` with every answer of the workspace stored or changed after this resolves.
-   * Returns the function that stops it; the workspace's poll stops with its last listener.
+   * Returns the function that stops it; the workspace's reads stop with its last listener.
    */
   async subscribe(workspaceId: string, listener: LiveListener): Promise<() => void> {
     let feed = this.feeds.get(workspaceId);
     if (!feed) {
-      feed = new WorkspaceFeed(this.db, workspaceId, this.options.pollMs ?? Number(process.env.ADVOCATE_LIVE_POLL_MS ?? 250), this.options.onError ?? (() => {}));
+      feed = new WorkspaceFeed(this.db, this.bus, workspaceId, this.options.onError ?? (() => {}));
       this.feeds.set(workspaceId, feed);
     }
     const f = feed;
@@ -182,18 +206,19 @@ export class LiveAnswers {
     };
   }
 
-  /** Answers stored or changed after `position`, in feed order: what a reconnecting watcher missed. */
-  async after(workspaceId: string, position: FeedPosition, limit: number): Promise<LiveAnswer[]> {
+  /** Answers stored or changed after `from`, in feed order: what a reconnecting watcher missed. */
+  async after(workspaceId: string, from: FeedPosition, limit: number): Promise<LiveAnswer[]> {
     const out: LiveAnswer[] = [];
-    let after = position;
+    // The commit at from.position itself may hold answers after from.index.
+    let position = from.index === Infinity ? from.position : from.position - 1;
     while (out.length < limit) {
-      const want = Math.min(PAGE, limit - out.length);
-      const rows = await liveAnswersChangedSince(this.db, workspaceId, 0, after, want);
-      out.push(...(await toLive(this.db, workspaceId, rows)));
-      if (rows.length < want) break;
-      after = out[out.length - 1].position;
+      const batches = await readFacts(this.db, position, { workspaceId, limit: PAGE });
+      if (!batches.length) break;
+      out.push(...(await toLive(this.db, workspaceId, batches, from)));
+      position = batches[batches.length - 1].position;
+      if (batches.length < PAGE) break;
     }
-    return out;
+    return out.slice(0, limit);
   }
 
   /** Workspaces being watched now (for tests and diagnostics). */

@@ -17,7 +17,7 @@ import { checkFraming, checkRequestText, useStrictJson } from './request-text.ts
 import { metricsRoutes } from './metrics.ts';
 import { impactRoutes } from './impact.ts';
 import { InsightEngine } from '../analytics/engine.ts';
-import { scanAnnotationEvents } from '../analytics/annotations.ts';
+import { annotationsFromEvents } from '../analytics/annotations.ts';
 import { ProfileScan } from '../analytics/profile-scan.ts';
 import { SegmentMembers } from '../analytics/segments.ts';
 import { TraitColumns } from '../analytics/traits.ts';
@@ -41,7 +41,8 @@ import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
 import { SEND_JOB } from '../domain/jobs.ts';
 import { sendFailed, sendHandler, type DeliveryContext } from '../surveys/delivery.ts';
 import { AUDIENCE_JOB, audienceHandler, startDueSchedules } from '../surveys/audience.ts';
-import { scanTriggers } from '../surveys/triggers.ts';
+import { surveyTriggers } from '../surveys/triggers.ts';
+import { Bus } from '../store/bus.ts';
 import { Clock } from '../automation/clock.ts';
 import { closeMailTransports } from '../surveys/mailer.ts';
 import type { AddressInfo } from 'node:net';
@@ -101,6 +102,8 @@ export interface App {
   /** Every route as registered, for checking the OpenAPI document against. */
   routes: Array<{ method: string; url: string; hidden: boolean; auth?: { kind: Access['kind']; sessions: Access['sessions']; role: Role } }>;
   writer: EventWriter;
+  /** Committed facts, wake-ups and the durable consumers (store/bus.ts) */
+  bus: Bus;
   keys: KeyCache;
   outbox: Outbox | null;
   clock: Clock | null;
@@ -129,6 +132,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const exact = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : lenient).compile(schema) as any);
   const writer = options.writer ?? createWriter(store);
+  const bus = new Bus(store);
+  // This process's projections wake the bus at once; other processes' through LISTEN (or its poll).
+  writer.onProjected = () => bus.wake();
   const keys = new KeyCache(store);
   const engine = new InsightEngine(store.db);
   const profileScan = new ProfileScan(store.db);
@@ -193,19 +199,23 @@ export async function buildApp(options: AppOptions): Promise<App> {
   outbox?.register(SEND_JOB, sendHandler(delivery), sendFailed(delivery));
   outbox?.register(AUDIENCE_JOB, audienceHandler(delivery));
   outbox?.register(CHURN_TRAIN_JOB, churnTrainHandler(store.db, engine));
-  // A process that works no jobs runs no clock either: what the clock starts are jobs.
+  // A process that works no jobs runs no clock and no durable consumers either: what they start are jobs.
   const clock = outbox ? new Clock([
-    { name: 'survey triggers', run: (now) => scanTriggers(delivery, now) },
     { name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) },
-    { name: 'annotations from events', run: (now) => scanAnnotationEvents(store.db, now) },
     churnRetrainTask(store.db),
   ]) : null;
+  if (outbox) {
+    bus.consume(surveyTriggers(delivery));
+    bus.consume(annotationsFromEvents());
+  }
   app.addHook('onReady', async () => {
+    await bus.start();
     outbox?.start();
     clock?.start();
   });
   app.addHook('onClose', async () => {
     await clock?.stop();
+    await bus.stop();
     await outbox?.stop();
     closeMailTransports();
     await writer.drain();
@@ -248,7 +258,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(signInRoutes, { store, keys });
   await app.register(userRoutes, { store, keys });
-  await app.register(liveRoutes, { store, keys });
+  await app.register(liveRoutes, { store, keys, bus });
   await app.register(surveyRoutes, { store, keys });
   await app.register(responseRoutes, { store, writer, keys });
   await app.register(sendRoutes, { keys, delivery });
@@ -257,5 +267,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(webApp);
   await app.register(pageRoutes, { store, writer, keys, delivery });
   await app.register(smsInboundRoutes, { delivery });
-  return { app, writer, keys, routes, outbox, clock, engine, publicUrl };
+  return { app, writer, bus, keys, routes, outbox, clock, engine, publicUrl };
 }

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { LiveAnswers, type LiveAnswer } from '../analytics/live-answers.ts';
-import type { FeedPosition } from '../store/answer-feed.ts';
+import { laterInFeed, LiveAnswers, type FeedPosition, type LiveAnswer, type WakeSource } from '../analytics/live-answers.ts';
 import type { Store } from '../store/db.ts';
+import { positionBefore } from '../store/facts.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { AppError } from '../domain/errors.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
@@ -15,19 +15,23 @@ const CATCH_UP = 5_000;
 // Last-Event-ID and picks up where it was, instead of the server buffering without bound.
 const MAX_BUFFERED = 1024 * 1024;
 
-const formatId = (p: FeedPosition) => `${p.at}-${p.id}`;
-const later = (a: FeedPosition, b: FeedPosition) => a.at > b.at || (a.at === b.at && a.id > b.id);
+const formatId = (p: FeedPosition) => `${p.position}.${p.index}`;
+// Ids sent before the bus were the change time and the answer id: a tab open across the upgrade
+// resumes from a little before that time (at worst seeing a few answers again).
+const OLD_ID_OVERLAP_MS = 5_000;
 
-function parseLastEventId(value: string | undefined): FeedPosition | null {
+async function parseLastEventId(store: Store, workspaceId: string, value: string | undefined): Promise<FeedPosition | null> {
   if (value == null || value.trim() === '') return null;
-  const m = /^(\d{1,15})-([A-Za-z0-9_]{1,100})$/.exec(value.trim());
-  if (!m) throw new AppError('invalid', `Last-Event-ID: "${value.slice(0, 60)}" is not an id this feed sent`, { field: 'Last-Event-ID' });
-  return { at: Number(m[1]), id: m[2] };
+  const m = /^(\d{1,15})\.(\d{1,9})$/.exec(value.trim());
+  if (m) return { position: Number(m[1]), index: Number(m[2]) };
+  const old = /^(\d{1,15})-([A-Za-z0-9_]{1,100})$/.exec(value.trim());
+  if (old) return { position: await positionBefore(store.db, workspaceId, Number(old[1]) - OLD_ID_OVERLAP_MS), index: Infinity };
+  throw new AppError('invalid', `Last-Event-ID: "${value.slice(0, 60)}" is not an id this feed sent`, { field: 'Last-Event-ID' });
 }
 
 /** Server-sent events for every answer stored or changed in the workspace, for the dashboard's live feed. */
-export async function liveRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache }) {
-  const live = new LiveAnswers(opts.store.db, { onError: (err) => app.log.error(err, 'live answer feed') });
+export async function liveRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; bus: WakeSource }) {
+  const live = new LiveAnswers(opts.store.db, opts.bus, { onError: (err) => app.log.error(err, 'live answer feed') });
   const streams = new Set<() => void>();
   let closing = false;
   // Open streams would keep app.close() waiting for ever: end them first; browsers reconnect elsewhere.
@@ -55,7 +59,7 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
     },
   }, async (request, reply) => {
     const ws = request.principal.workspaceId;
-    const from = parseLastEventId(request.headers['last-event-id'] as string | undefined);
+    const from = await parseLastEventId(opts.store, ws, request.headers['last-event-id'] as string | undefined);
     // Subscribed, and what was missed read, before the 200: while the database is unavailable the
     // request is answered 503 with Retry-After (the dashboard tries again) rather than with a stream
     // that ends at once. An open stream outlives an outage: the feed's polls fail, then resume.
@@ -78,9 +82,9 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write('retry: 2000\n\n');
 
-    // Ids only move forward: an answer whose transaction committed late (an older change time)
-    // goes out under the newest id already sent, so resuming from it never repeats anything.
-    let high = from;
+    // Ids only move forward (what was missed and what arrived meanwhile can overlap), so resuming
+    // from the last one never repeats anything.
+    let high = from && from.index !== Infinity ? from : null;
     let ended = false;
     const ping = setInterval(() => res.write(': ping\n\n'), PING_MS).unref();
     const end = () => {
@@ -99,7 +103,7 @@ export async function liveRoutes(app: FastifyInstance, opts: { store: Store; key
     const send = (answers: LiveAnswer[]) => {
       if (ended) return;
       for (const a of answers) {
-        if (!high || later(a.position, high)) high = a.position;
+        if (!high || laterInFeed(a.position, high)) high = a.position;
         // JSON.stringify escapes line breaks, so a comment can never end the data line or forge a field.
         res.write(`id: ${formatId(high)}\nevent: answer\ndata: ${JSON.stringify(a.data satisfies Static<typeof LiveAnswerData>)}\n\n`);
       }

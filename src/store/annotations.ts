@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { newId } from '../domain/ids.ts';
-import type { Db } from './db.ts';
+import type { Db, Tx } from './db.ts';
 import type { AnnotationTable } from './schema.ts';
 
 export interface NewAnnotation {
@@ -11,7 +11,7 @@ export interface NewAnnotation {
 }
 
 /** One annotation per kind and label: a campaign sent as an event to every recipient is marked once, at its first send. */
-export async function addAnnotation(db: Db, workspaceId: string, a: NewAnnotation, now = Date.now()): Promise<AnnotationTable> {
+export async function addAnnotation(db: Db | Tx, workspaceId: string, a: NewAnnotation, now = Date.now()): Promise<AnnotationTable> {
   const row: AnnotationTable = { id: newId('ann', now), workspace_id: workspaceId, at: a.at, kind: a.kind, label: a.label, source: a.source, created_at: now };
   await db.insertInto('annotations').values(row).onConflict((oc) => oc.columns(['workspace_id', 'kind', 'label']).doUpdateSet({ at: sql`case when excluded.at < annotations.at then excluded.at else annotations.at end` })).execute();
   return (await db.selectFrom('annotations').selectAll().where('workspace_id', '=', workspaceId).where('kind', '=', a.kind).where('label', '=', a.label).executeTakeFirstOrThrow());

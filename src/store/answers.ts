@@ -1,6 +1,7 @@
 import { categoryOf } from '../domain/category.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { fromJson, type Db } from './db.ts';
+import { appendWorkspaceFacts } from './facts.ts';
 import { recomputeLatestNps } from './projector.ts';
 import type { AnswerTable } from './schema.ts';
 
@@ -71,6 +72,10 @@ export async function updateAnswer(db: Db, workspaceId: string, id: string, patc
       await tx.updateTable('events').set({ properties: JSON.stringify(props) }).where('id', '=', a.event_id).execute();
     }
     if (next.score !== a.score) await recomputeLatestNps(tx, a.profile_id);
+    await appendWorkspaceFacts(tx, workspaceId, [
+      { type: 'answer.changed', answerId: id, profileId: a.profile_id },
+      ...(next.score !== a.score ? [{ type: 'profile.changed' as const, profileId: a.profile_id }] : []),
+    ], now);
     return next;
   });
 }

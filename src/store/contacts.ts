@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { newId } from '../domain/ids.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import type { PastContact, Suppression } from '../domain/fatigue.ts';
-import type { Db, Tx } from './db.ts';
+import { inTransaction, type Db, type Tx } from './db.ts';
 import { enqueue, type JobSpec } from './jobs.ts';
 import type { ContactStatus, ContactTable, SuppressionTable } from './schema.ts';
 import { signingSecret } from './workspaces.ts';
@@ -22,8 +22,8 @@ export async function insertContact(db: Db | Tx, row: ContactTable): Promise<boo
  * Stores a contact and, when given, the job that sends it, in one transaction: a send job never
  * exists without its contact. False (and no job) when the contact id exists already.
  */
-export async function addContact(db: Db, row: ContactTable, send: JobSpec | null, now = Date.now()): Promise<boolean> {
-  return db.transaction().execute(async (tx) => {
+export async function addContact(db: Db | Tx, row: ContactTable, send: JobSpec | null, now = Date.now()): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
     if (!(await insertContact(tx, row))) return false;
     if (send) await enqueue(tx, send, now);
     return true;

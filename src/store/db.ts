@@ -18,6 +18,12 @@ export interface Store {
   /** Where the data lives, for logs: a file path or a URL without its password. */
   location: string;
   close(): Promise<void>;
+  /**
+   * PostgreSQL: calls `onNotify` on every NOTIFY of `channel` from any process (on a connection of
+   * its own, re-opened after a failure; `onNotify` is also called then, since notices may have been
+   * missed). Returns the function that stops listening.
+   */
+  listen?(channel: string, onNotify: () => void): () => Promise<void>;
 }
 
 export interface OpenOptions {
@@ -70,6 +76,7 @@ export function openStore(options: OpenOptions = {}): Store {
       backend: 'postgres',
       location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
       close: () => db.destroy(),
+      listen: (channel, onNotify) => listenOn(url, options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS, channel, onNotify),
     };
   }
   const file = options.file ?? (url && url !== '' ? url.replace(/^sqlite:(\/\/)?/, '') : DEFAULT_SQLITE_FILE);
@@ -89,6 +96,57 @@ export function openStore(options: OpenOptions = {}): Store {
   database.pragma('wal_autocheckpoint = 16384');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return { db, backend: 'sqlite', sqlite: database, location: file, close: () => db.destroy() };
+}
+
+/** A connection kept for LISTEN, re-opened (a second later) whenever it fails. */
+function listenOn(url: string, connectTimeoutMs: number, channel: string, onNotify: () => void): () => Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let told = false;
+  const open = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+    const lost = () => {
+      if (client !== c) return;
+      client = null;
+      void c.end().catch(() => {});
+      if (!stopped) setTimeout(() => void reconnect(), 1_000).unref();
+    };
+    c.on('notification', (n) => n.channel === channel && onNotify());
+    c.on('error', lost);
+    c.on('end', lost);
+    try {
+      await c.connect();
+      await c.query(`listen ${channel}`);
+    } catch (err) {
+      void c.end().catch(() => {});
+      throw err;
+    }
+    if (stopped) return void c.end().catch(() => {});
+    client = c;
+  };
+  const reconnect = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        await open();
+        told = false;
+        // Whatever was notified while the connection was down is read now.
+        onNotify();
+        return;
+      } catch (err) {
+        if (!told) console.error(`advocate: listening for ${channel} failed (${(err as Error).message}); retrying every second`);
+        told = true;
+        await new Promise((r) => setTimeout(r, 1_000).unref());
+      }
+    }
+  };
+  void reconnect();
+  return async () => {
+    stopped = true;
+    const c = client;
+    client = null;
+    await c?.end().catch(() => {});
+  };
 }
 
 const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
@@ -136,6 +194,11 @@ export async function migrate(store: Store): Promise<string[]> {
 export async function lockWorkspace(store: Store, tx: Tx, workspaceId: string): Promise<void> {
   if (store.backend !== 'postgres') return;
   await sql`select pg_advisory_xact_lock(hashtext(${workspaceId}))`.execute(tx);
+}
+
+/** Runs `fn` in the transaction `db` is, or in a new one: store functions a consumer calls inside its own. */
+export function inTransaction<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Tx) : db.transaction().execute(fn);
 }
 
 /** JSON helpers: JSON is stored as text on both backends. */

@@ -2,6 +2,8 @@ import { PostgresAdapter, SqliteAdapter, sql } from 'kysely';
 import { AppError } from '../domain/errors.ts';
 import { mentionsPerson, type PersonIdentifiers } from '../domain/mentions.ts';
 import { SEND_JOB } from '../domain/jobs.ts';
+import type { Fact } from '../domain/facts.ts';
+import { appendWorkspaceFacts } from './facts.ts';
 import { addressSecret, erasedAddress, isErasedAddress } from './contacts.ts';
 import { toJson, type Db, type Store } from './db.ts';
 
@@ -102,7 +104,7 @@ const n = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }) => Number(r.
 
 /**
  * Deletes a person everywhere (a GDPR erasure request): in one transaction the profile and any
- * profiles merged into it, their identities, events, answers (their ids go to answer_deletions so
+ * profiles merged into it, their identities, events, answers (announced as erased on the bus, so
  * in-memory readers drop them), trait history, merge records (which hold the traits a merged
  * profile had), group memberships, churn-risk scores, survey contacts (by profile, and unlinked
  * contacts sent to one of the person's identifiers) with their send jobs whatever their state, and
@@ -190,13 +192,10 @@ async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promi
     deleted.contacts += n(await tx.deleteFrom('contacts').where('workspace_id', '=', workspaceId).where('id', 'in', part).executeTakeFirst());
   }
 
+  const facts: Fact[] = [];
   for (const part of slices(ids)) {
     const answerIds = await tx.selectFrom('answers').select('id').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).execute();
-    if (answerIds.length) {
-      const at = Date.now();
-      await tx.insertInto('answer_deletions').values(answerIds.map((a) => ({ answer_id: a.id, workspace_id: workspaceId, deleted_at: at })))
-        .onConflict((oc) => oc.column('answer_id').doNothing()).execute();
-    }
+    for (const a of answerIds) facts.push({ type: 'answer.erased', answerId: a.id });
     deleted.answers += n(await tx.deleteFrom('answers').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
     deleted.events += n(await tx.deleteFrom('events').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
     deleted.trait_changes += n(await tx.deleteFrom('trait_changes').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
@@ -224,6 +223,8 @@ async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promi
     deleted.identities += n(await tx.deleteFrom('identities').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
     deleted.profiles += n(await tx.deleteFrom('profiles').where('workspace_id', '=', workspaceId).where('id', 'in', part).executeTakeFirst());
   }
+  for (const id of ids) facts.push({ type: 'profile.erased', profileId: id });
+  await appendWorkspaceFacts(tx, workspaceId, facts);
   return { erasure: { profileId: root, profileIds: ids, deleted, unsubscribesKept }, person };
 }
 

@@ -1,6 +1,7 @@
 import { newId } from '../domain/ids.ts';
 import { foldEvent, newProfileState, type ProfileState } from '../domain/profile.ts';
 import { ORDER_COMPLETED } from '../domain/event.ts';
+import type { Fact } from '../domain/facts.ts';
 import { fromJson, toJson, type Tx } from './db.ts';
 import { recomputeLatestNps } from './projector.ts';
 
@@ -22,8 +23,9 @@ const SLICE = 500;
  * computed traits are then folded again from their events. Recorded as a refused link in merges,
  * with what moved where.
  * Rare (a shared device or inbox claimed by a second person), so plain statements suffice.
+ * Returns the facts to announce.
  */
-export async function splitComponent(tx: Tx, workspaceId: string, split: Split, now: number): Promise<string> {
+export async function splitComponent(tx: Tx, workspaceId: string, split: Split, now: number): Promise<Fact[]> {
   const soft = await tx.selectFrom('identities').select(['kind', 'value']).where('workspace_id', '=', workspaceId).where('component', '=', split.component).execute();
   const to = newId('prof', now);
   await tx.insertInto('profiles').values({ ...newProfileState(to, workspaceId, now, now), traits: '{}', merged_into: null }).execute();
@@ -38,7 +40,8 @@ export async function splitComponent(tx: Tx, workspaceId: string, split: Split, 
   }
   const moved = (qb: any) => qb.selectFrom('events').select('id').where('workspace_id', '=', workspaceId).where('profile_id', '=', to);
   // An answer changing hands is a change the insight engine must see.
-  await tx.updateTable('answers').set({ profile_id: to, updated_at: now }).where('workspace_id', '=', workspaceId).where('profile_id', '=', split.from).where('event_id', 'in', moved).execute();
+  const answers = await tx.updateTable('answers').set({ profile_id: to, updated_at: now })
+    .where('workspace_id', '=', workspaceId).where('profile_id', '=', split.from).where('event_id', 'in', moved).returning('id').execute();
   await tx.updateTable('trait_changes').set({ profile_id: to }).where('workspace_id', '=', workspaceId).where('profile_id', '=', split.from).where('event_id', 'in', moved).execute();
   if (split.users.length) {
     await tx.insertInto('identity_links')
@@ -51,7 +54,12 @@ export async function splitComponent(tx: Tx, workspaceId: string, split: Split, 
   }).execute();
   await refoldProfile(tx, workspaceId, split.from, now);
   await refoldProfile(tx, workspaceId, to, now);
-  return to;
+  return [
+    { type: 'profile.created', profileId: to },
+    { type: 'profile.changed', profileId: split.from },
+    ...soft.map((s): Fact => ({ type: 'identity.linked', profileId: to, kind: s.kind })),
+    ...answers.map((a): Fact => ({ type: 'answer.changed', answerId: a.id, profileId: to })),
+  ];
 }
 
 /** A component's new label after it was joined to another: its identities and links follow. */

@@ -1,7 +1,8 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 // One list of migrations for both backends. Only types that mean the same on SQLite and
-// PostgreSQL are used: text, integer, bigint (epoch ms) and double precision.
+// PostgreSQL are used: text, integer, bigint (epoch ms) and double precision (and the bus's
+// position, an auto-incrementing key on each).
 const initial: Migration = {
   async up(db: Kysely<any>) {
     await db.schema
@@ -478,6 +479,43 @@ const identityComponents: Migration = {
   },
 };
 
+// The bus (store/facts.ts, store/bus.ts): a log of what each transaction committed, in commit
+// order, that consumers follow with their own cursor. It replaces the polling it made unnecessary:
+// answers read by change time with answer_deletions beside them, and read_cursors over event ids.
+const bus: Migration = {
+  async up(db: Kysely<any>) {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema
+      .createTable('facts')
+      // AUTOINCREMENT on SQLite: positions are never reused, even after the newest rows are pruned.
+      .addColumn('position', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('facts_workspace').on('facts').columns(['workspace_id', 'position']).execute();
+    await db.schema
+      .createTable('consumer_cursors')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      // The last batch handled whole, and how many facts of the next one are handled already.
+      .addColumn('position', 'bigint', (c) => c.notNull())
+      .addColumn('partial', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('consumer_errors')
+      .addColumn('consumer', 'text', (c) => c.notNull())
+      .addColumn('position', 'bigint', (c) => c.notNull())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('consumer_errors_pk', ['consumer', 'position'])
+      .execute();
+    await db.schema.dropTable('read_cursors').execute();
+    await db.schema.dropTable('answer_deletions').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
@@ -487,6 +525,7 @@ export const migrations: Record<string, Migration> = {
   '0006_accounts': accounts,
   '0007_ingestion_set_aside': ingestionSetAside,
   '0008_identity_components': identityComponents,
+  '0009_bus': bus,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,6 +5,7 @@ import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts'
 import { applyAnswer, foldEvent, mergeStates, newProfileState, type ProfileState } from '../domain/profile.ts';
 import { softIdentifiers } from '../domain/identity.ts';
 import { ORDER_COMPLETED, type IngestEvent } from '../domain/event.ts';
+import type { Fact } from '../domain/facts.ts';
 import { toJson, type Store, type Tx } from './db.ts';
 import { insertRows, selectWhereIn } from './bulk.ts';
 import { componentsClaimedBy, relabelComponent, splitComponent, type Split } from './identity-split.ts';
@@ -39,6 +40,8 @@ const PROFILE_UPDATE = PROFILE_COLUMNS.filter((c) => c !== 'id' && c !== 'worksp
 
 export class Projection {
   private readonly now = Date.now();
+  /** What this projection committed, for the bus (kept across the saves of one apply). */
+  readonly facts: Fact[] = [];
   // Everything below is this batch's working state; a split (rare) saves it and starts afresh.
   private identity = new Map<string, string>(); // identity key -> profile id
   private component = new Map<string, string>(); // soft identity key -> component label
@@ -123,7 +126,7 @@ export class Projection {
         await this.save();
         settle();
         this.reset();
-        for (const s of splits) await splitComponent(this.tx, this.workspaceId, s, this.now);
+        for (const s of splits) this.facts.push(...(await splitComponent(this.tx, this.workspaceId, s, this.now)));
         await this.loadIdentities(events.slice(i));
       }
       results.set(e.key, this.process(e));
@@ -416,6 +419,7 @@ export class Projection {
       : (sa.user_id && !sb.user_id) || (!!sa.user_id === !!sb.user_id && sa.created_at <= sb.created_at) ? [sa, sb] : [sb, sa];
     const loserTraits = { ...loser.traits };
     mergeStates(survivor, loser);
+    survivor.updated_at = this.now;
     this.parent.set(loser.id, survivor.id);
     this.states.delete(loser.id);
     if (this.existing.has(loser.id)) this.mergedInDb.push({ loser: loser.id, survivor: survivor.id });
@@ -510,13 +514,20 @@ export class Projection {
     const S = this.store;
     for (const r of this.newIdentities) if (r.component) r.component = this.compFind(r.component);
     await insertRows(S, tx, 'identities', canon(this.newIdentities), { columns: ['workspace_id', 'kind', 'value'] });
+    for (const r of this.newIdentities) this.facts.push({ type: 'identity.linked', profileId: r.profile_id, kind: r.kind });
     for (const { from } of this.relabels) await relabelComponent(tx, ws, from, this.compFind(from), this.now);
     for (const l of this.newLinks) l.component = this.compFind(l.component);
     await insertRows(S, tx, 'identity_links', this.newLinks, { columns: ['workspace_id', 'component', 'user_id'] });
     const profiles = [...this.states.values()].map((st) => ({ ...st, traits: JSON.stringify(st.traits), merged_into: null }));
     await insertRows(S, tx, 'profiles', profiles, { columns: ['id'], update: PROFILE_UPDATE });
+    // Profiles loaded only to decide (a claimant, say) were written back unchanged: not announced.
+    for (const st of this.states.values()) {
+      if (!this.existing.has(st.id)) this.facts.push({ type: 'profile.created', profileId: st.id });
+      else if (st.updated_at === this.now) this.facts.push({ type: 'profile.changed', profileId: st.id });
+    }
     for (const { loser } of this.mergedInDb) {
       const survivor = this.find(loser);
+      this.facts.push({ type: 'profile.merged', profileId: loser, into: survivor });
       await tx.updateTable('profiles').set({ merged_into: survivor, updated_at: this.now }).where('id', '=', loser).execute();
       // Earlier merges into the loser now point at the final survivor, so a lookup needs one hop.
       await tx.updateTable('profiles').set({ merged_into: survivor }).where('workspace_id', '=', ws).where('merged_into', '=', loser).execute();
@@ -524,7 +535,8 @@ export class Projection {
         await tx.updateTable(table).set({ profile_id: survivor }).where('workspace_id', '=', ws).where('profile_id', '=', loser).execute();
       }
       // An answer changing hands is a change the insight engine must see.
-      await tx.updateTable('answers').set({ profile_id: survivor, updated_at: this.now }).where('workspace_id', '=', ws).where('profile_id', '=', loser).execute();
+      const moved = await tx.updateTable('answers').set({ profile_id: survivor, updated_at: this.now }).where('workspace_id', '=', ws).where('profile_id', '=', loser).returning('id').execute();
+      for (const a of moved) this.facts.push({ type: 'answer.changed', answerId: a.id, profileId: survivor });
       await tx
         .deleteFrom('profile_groups')
         .where('profile_id', '=', loser)
@@ -533,7 +545,9 @@ export class Projection {
       await tx.updateTable('profile_groups').set({ profile_id: survivor }).where('profile_id', '=', loser).execute();
     }
     await insertRows(S, tx, 'events', canon(this.events));
+    for (const e of this.events) this.facts.push({ type: 'event.stored', eventId: e.id, profileId: e.profile_id, eventType: e.type, name: e.name ?? null, timestamp: Number(e.timestamp) });
     await insertRows(S, tx, 'answers', canon(this.answers));
+    for (const a of this.answers) this.facts.push({ type: 'answer.created', answerId: a.id, profileId: a.profile_id });
     await insertRows(S, tx, 'trait_changes', canon(this.traitChanges));
     if (this.groups.size) {
       const rows = [...this.groups].map(([group_id, traits]) => ({ workspace_id: ws, group_id, traits: JSON.stringify(traits), updated_at: this.now }));

@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { Role } from '../domain/roles.ts';
 
 // Times are epoch milliseconds everywhere (bigint on PostgreSQL, integer on SQLite) so that
@@ -264,9 +265,7 @@ export interface Schema {
   contacts: ContactTable;
   jobs: JobTable;
   suppressions: SuppressionTable;
-  read_cursors: ReadCursorTable;
   survey_runs: SurveyRunTable;
-  answer_deletions: AnswerDeletionTable;
   segments: SegmentTable;
   annotations: AnnotationTable;
   churn_models: ChurnModelTable;
@@ -274,17 +273,37 @@ export interface Schema {
   users: UserTable;
   memberships: MembershipTable;
   sessions: SessionTable;
+  facts: FactTable;
+  consumer_cursors: ConsumerCursorTable;
+  consumer_errors: ConsumerErrorTable;
 }
 
-export interface ReadCursorTable {
-  /** The survey (or workspace) reading */
-  owner_id: string;
-  /** What the cursor follows, e.g. "trigger:Order Delivered" */
-  name: string;
+/** The bus's log: the facts each transaction committed, per workspace, in commit order (domain/facts.ts). */
+export interface FactTable {
+  position: Generated<number>;
   workspace_id: string;
-  /** The last event id read */
-  position: string;
+  at: number;
+  /** JSON, encodeFacts */
+  body: string;
+}
+
+/** How far each durable consumer of the bus has got. */
+export interface ConsumerCursorTable {
+  name: string;
+  /** The last batch handled whole */
+  position: number;
+  /** Facts of the batch after it handled already (a large batch is handled over several transactions) */
+  partial: number;
   updated_at: number;
+}
+
+/** Fact batches a durable consumer could not handle, set aside with the reason so the rest went on. */
+export interface ConsumerErrorTable {
+  consumer: string;
+  position: number;
+  workspace_id: string;
+  reason: string;
+  at: number;
 }
 
 export interface SurveyRunTable {
@@ -310,12 +329,6 @@ export interface SurveyRunTable {
 }
 
 /** Answers erased (a deletion request): ids only, so readers that keep answers in memory drop them too. */
-export interface AnswerDeletionTable {
-  answer_id: string;
-  workspace_id: string;
-  deleted_at: number;
-}
-
 export interface SegmentTable {
   id: string;
   workspace_id: string;

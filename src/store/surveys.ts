@@ -1,6 +1,6 @@
 import { newId } from '../domain/ids.ts';
 import { normaliseDefinition, type SurveyDefinition, type SurveyDefinitionInput } from '../domain/survey-definition.ts';
-import { fromJson, toJson, type Db } from './db.ts';
+import { fromJson, toJson, type Db, type Tx } from './db.ts';
 import type { SurveyTable } from './schema.ts';
 
 export interface Survey {
@@ -105,14 +105,15 @@ export async function activeSurveys(db: Db, workspaceId: string, now = Date.now(
 }
 
 /** Active surveys of every workspace that send on their own (after events or on a schedule). */
-export async function automatedSurveys(db: Db): Promise<Survey[]> {
-  const rows = await db
+export async function automatedSurveys(db: Db | Tx, workspaceId?: string): Promise<Survey[]> {
+  let q = db
     .selectFrom('surveys')
     .innerJoin('survey_versions', (j) => j.onRef('survey_versions.survey_id', '=', 'surveys.id').onRef('survey_versions.version', '=', 'surveys.version'))
     .selectAll('surveys')
     .select('survey_versions.definition')
-    .where('surveys.status', '=', 'active')
-    .execute();
+    .where('surveys.status', '=', 'active');
+  if (workspaceId) q = q.where('surveys.workspace_id', '=', workspaceId);
+  const rows = await q.execute();
   return rows.map((r) => toSurvey(r, r.definition)).filter((s) => s.definition.triggers.length > 0 || s.definition.schedule != null);
 }
 

@@ -6,6 +6,8 @@ import { parseBatch } from '../ingest/segment.ts';
 import { sql } from 'kysely';
 import { lockWorkspace, prepared, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
+import { appendFacts } from './facts.ts';
+import type { Fact } from '../domain/facts.ts';
 import { recordRejected, recordSetAside, setAsideOf } from './ingestion-errors.ts';
 import { isTransientDbError } from './transient.ts';
 import { Projection, type PendingEvent, type Projected } from './projector.ts';
@@ -464,6 +466,7 @@ export class Writer implements EventWriter {
   private async projectChunk(limit: number, isolate = false): Promise<{ rows: number; events: number }> {
     const touched = new Set<string>();
     const done = new Map<string, Projected[]>();
+    const facts = new Map<string, Fact[]>();
     let rowCount = 0;
     const count = await this.store.db.transaction().execute(async (tx) => {
       let q = tx.selectFrom('inbox').selectAll().orderBy('id').limit(limit);
@@ -474,7 +477,7 @@ export class Writer implements EventWriter {
       let events = 0;
       if (isolate) {
         for (const r of rows) {
-          events += await this.projectRowIsolated(tx, r, done);
+          events += await this.projectRowIsolated(tx, r, done, facts);
           touched.add(r.workspace_id);
         }
       } else {
@@ -487,12 +490,16 @@ export class Writer implements EventWriter {
           events += parsed.length;
         }
         for (const [workspaceId, list] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
-          for (const [k, p] of await this.projectEvents(tx, workspaceId, list)) place(done, k, p);
+          const projected = await this.projectEvents(tx, workspaceId, list);
+          for (const [k, p] of projected.results) place(done, k, p);
+          factsOf(facts, workspaceId).push(...projected.facts);
           touched.add(workspaceId);
         }
       }
       const ids = rows.map((r) => r.id);
       for (let i = 0; i < ids.length; i += 500) await tx.deleteFrom('inbox').where('id', 'in', ids.slice(i, i + 500)).execute();
+      // Last: on PostgreSQL this orders commits until this one is done.
+      await appendFacts(tx, facts);
       return events;
     });
     this.pendingCount = Math.max(0, (this.pendingCount ?? count) - count);
@@ -507,17 +514,17 @@ export class Writer implements EventWriter {
     return { rows: rowCount, events: count };
   }
 
-  /** Redelivery check, identity resolution and storage of one workspace's events. */
-  private async projectEvents(tx: Tx, workspaceId: string, list: PendingEvent[]): Promise<Map<string, Projected>> {
+  /** Redelivery check, identity resolution and storage of one workspace's events; what it did, for the bus. */
+  private async projectEvents(tx: Tx, workspaceId: string, list: PendingEvent[]): Promise<{ results: Map<string, Projected>; facts: Fact[] }> {
     await lockWorkspace(this.store, tx, workspaceId);
     const { fresh, repeats } = await splitRedeliveries(this.store, tx, workspaceId, list);
     const projection = new Projection(this.store, tx, workspaceId, await stageRulesOf(tx, workspaceId));
     const results = await projection.apply(fresh);
     for (const [k, p] of await describeRedeliveries(tx, workspaceId, repeats)) results.set(k, p);
-    return results;
+    return { results, facts: projection.facts };
   }
 
-  private async projectRowIsolated(tx: Tx, r: Schema['inbox'], done: Map<string, Projected[]>): Promise<number> {
+  private async projectRowIsolated(tx: Tx, r: Schema['inbox'], done: Map<string, Projected[]>, facts: Map<string, Fact[]>): Promise<number> {
     let parsed: IngestEvent[];
     try {
       parsed = inboxEvents(r);
@@ -533,9 +540,10 @@ export class Writer implements EventWriter {
     const attempt = async (events: PendingEvent[]) => {
       await sql`savepoint project_part`.execute(tx);
       try {
-        const results = await this.projectEvents(tx, r.workspace_id, events);
+        const projected = await this.projectEvents(tx, r.workspace_id, events);
         await sql`release savepoint project_part`.execute(tx);
-        return results;
+        factsOf(facts, r.workspace_id).push(...projected.facts);
+        return projected.results;
       } catch (err) {
         if (isTransientDbError(err)) throw err;
         await sql`rollback to savepoint project_part`.execute(tx);
@@ -644,6 +652,10 @@ function reasonOf(err: unknown): string {
   const e = err as { message?: unknown; code?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(err);
   return (typeof e?.code === 'string' ? `${message} (${e.code})` : message).slice(0, 500);
+}
+
+function factsOf(facts: Map<string, Fact[]>, workspaceId: string): Fact[] {
+  return facts.get(workspaceId) ?? facts.set(workspaceId, []).get(workspaceId)!;
 }
 
 /** Files a projection result under its inbox row and position (`<inbox id>:<index>`). */

@@ -1,22 +1,23 @@
+import type { FactBatch } from '../domain/facts.ts';
 import { derivedId } from '../domain/ids.ts';
-import { followTrackEvents } from '../store/events.ts';
+import type { DurableConsumer } from '../store/bus.ts';
+import type { Tx } from '../store/db.ts';
 import { automatedSurveys, type Survey } from '../store/surveys.ts';
 import { scheduleContact, type DeliveryContext } from './delivery.ts';
 import { resolvePerson } from './eligibility.ts';
 
 /**
- * "Send 72 hours after Order Delivered": each trigger of an active survey reads the new track
- * events of its name from a cursor and schedules a send for the event's time plus the delay.
+ * "Send 72 hours after Order Delivered": a durable consumer of the bus (store/bus.ts) that, for
+ * each track event stored, schedules a send of every active survey triggered by its name for the
+ * event's time plus the delay, in the transaction that moves its cursor past the event.
  *
  * - Events count from when the trigger's survey was last saved; history imported later, whose
  *   send time passed more than STALE_MS ago, is passed over (nobody wants a survey about last
  *   year's order).
- * - A contact's id is derived from the survey, event and channel, so reading an event twice
- *   (a crash before the cursor moved, two processes) schedules one send.
- * - The cursor stays a few seconds behind the newest events (see followTrackEvents).
+ * - A contact's id is derived from the survey, event and channel as well, so an event handled
+ *   twice (a consumer renamed, a bug) still schedules one send.
  */
 const STALE_MS = 24 * 3_600_000;
-const PAGE = 500;
 
 export interface TriggerScan {
   scheduled: number;
@@ -24,40 +25,57 @@ export interface TriggerScan {
   stale: number;
 }
 
-export async function scanTriggers(ctx: DeliveryContext, now = Date.now()): Promise<TriggerScan> {
+type Trigger = Survey['definition']['triggers'][number];
+
+export const SURVEY_TRIGGERS = 'survey-triggers';
+
+/** The consumer; `totals` counts what it did since it was made (for logs and tests). */
+export function surveyTriggers(ctx: DeliveryContext): DurableConsumer & { totals: TriggerScan } {
   const totals: TriggerScan = { scheduled: 0, skipped: 0, stale: 0 };
-  for (const survey of await automatedSurveys(ctx.db)) {
-    for (const trigger of survey.definition.triggers) {
-      const r = await scanTrigger(ctx, survey, trigger, now);
+  return {
+    name: SURVEY_TRIGGERS,
+    totals,
+    wants: (f) => f.type === 'event.stored' && f.eventType === 'track' && f.name != null,
+    // Each send is several queries: keep SQLite's write lock short.
+    budget: 200,
+    async handle(tx, batch) {
+      const byEvent = new Map<string, Array<{ survey: Survey; trigger: Trigger }>>();
+      for (const survey of await automatedSurveys(tx, batch.workspaceId)) {
+        if (survey.updatedAt > batch.at) continue; // saved after these events were stored
+        for (const trigger of survey.definition.triggers) {
+          (byEvent.get(trigger.event) ?? byEvent.set(trigger.event, []).get(trigger.event)!).push({ survey, trigger });
+        }
+      }
+      if (!byEvent.size) return;
+      const r = await scheduleTriggered(ctx, tx, batch, byEvent, Date.now());
       totals.scheduled += r.scheduled;
       totals.skipped += r.skipped;
       totals.stale += r.stale;
-    }
-  }
-  if (totals.scheduled) ctx.outbox?.kick();
-  return totals;
+    },
+    afterCommit: () => ctx.outbox?.kick(),
+  };
 }
 
-async function scanTrigger(ctx: DeliveryContext, survey: Survey, trigger: Survey['definition']['triggers'][number], now: number): Promise<TriggerScan> {
-  const { db } = ctx;
-  const ws = survey.workspaceId;
-  const name = `trigger:${trigger.event}`;
+async function scheduleTriggered(ctx: DeliveryContext, tx: Tx, batch: FactBatch, byEvent: Map<string, Array<{ survey: Survey; trigger: Trigger }>>, now: number): Promise<TriggerScan> {
   const out: TriggerScan = { scheduled: 0, skipped: 0, stale: 0 };
-  const delayMs = trigger.delayHours * 3_600_000;
-  await followTrackEvents(db, { workspaceId: ws, ownerId: survey.id, cursor: name, event: trigger.event, startAt: survey.updatedAt, now, pageSize: PAGE }, async (events) => {
-    for (const e of events) {
-      const due = e.timestamp + delayMs;
+  const inTx: DeliveryContext = { db: tx, writer: ctx.writer, outbox: ctx.outbox, publicUrl: ctx.publicUrl };
+  const ws = batch.workspaceId;
+  for (const f of batch.facts) {
+    if (f.type !== 'event.stored') continue;
+    for (const { survey, trigger } of byEvent.get(f.name ?? '') ?? []) {
+      const due = f.timestamp + trigger.delayHours * 3_600_000;
       if (due < now - STALE_MS) {
         out.stale++;
         continue;
       }
-      const person = await resolvePerson(db, ws, { profileId: e.profileId });
-      const r = await scheduleContact(ctx, ws, survey, person, {
-        channel: trigger.channel, reason: name, contactId: derivedId('con', e.timestamp, `${survey.id}\u0000${e.id}\u0000${trigger.channel}`),
-        runAt: Math.max(now, due), properties: { eventId: e.id }, recordSkipped: true,
+      const person = await resolvePerson(tx, ws, { profileId: f.profileId });
+      const reason = `trigger:${trigger.event}`;
+      const r = await scheduleContact(inTx, ws, survey, person, {
+        channel: trigger.channel, reason, contactId: derivedId('con', f.timestamp, `${survey.id}\u0000${f.eventId}\u0000${trigger.channel}`),
+        runAt: Math.max(now, due), properties: { eventId: f.eventId }, recordSkipped: true,
       }, now);
       if (r.created) r.decision.ask ? out.scheduled++ : out.skipped++;
     }
-  });
+  }
   return out;
 }

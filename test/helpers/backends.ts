@@ -55,12 +55,22 @@ export function artifactsDir(...subdirs: string[]): string {
 // ---------------------------------------------------------------------------------------------
 // Backends
 
+const connections = new WeakMap<Store, string>();
+
+/** What another process passes to openStore({ url }) to open the same database as a test's store. */
+export function connectionOf(store: Store): string {
+  const url = connections.get(store);
+  if (!url) throw new Error('not a store opened by backends()');
+  return url;
+}
+
 async function openSqlite(): Promise<Store> {
   const dir = tmpDir('advocate-sqlite-');
   const file = join(dir, 'test.db');
   // Passing url as well stops openStore() from falling back to DATABASE_URL, which would silently
   // turn the "sqlite" test into a PostgreSQL one on a developer machine with DATABASE_URL set.
   const store = openStore({ url: file, file });
+  connections.set(store, file);
   try {
     await migrate(store);
   } catch (err) {
@@ -173,6 +183,7 @@ async function openPostgres(adminUrl: string): Promise<Store> {
   const drop = () => dropDatabase(adminUrl, database);
 
   const store = openStore({ url: databaseUrl(adminUrl, database), poolSize: 5 });
+  connections.set(store, databaseUrl(adminUrl, database));
   try {
     // A clone of this run's template is already at the latest migration; re-checking costs ~30 ms a test.
     if (!template) await migrate(store);

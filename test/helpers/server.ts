@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp, loggerFrom, type App, type AppOptions } from '../../src/http/app.ts';
+import type { Bus } from '../../src/store/bus.ts';
 import type { Store } from '../../src/store/db.ts';
 import { createKey, createWorkspace } from '../../src/store/workspaces.ts';
 
@@ -18,8 +19,10 @@ export interface TestServer {
   routes: App['routes'];
   /** Waits until every accepted event is projected onto its profile. */
   settle(): Promise<void>;
-  /** Runs the clock's tasks (trigger scan, due schedules) once now, or as if it were `now`. */
+  /** Brings the bus's durable consumers (survey triggers, annotations) up to date, then runs the clock's tasks (due schedules) once now, or as if it were `now`. */
   tick(now?: number): Promise<void>;
+  /** The app's bus. */
+  bus: Bus;
   close(): Promise<void>;
   /** fetch against the server with a key as HTTP Basic username. */
   call(method: string, path: string, key?: string | null, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string; headers: Headers }>;
@@ -68,7 +71,7 @@ export async function startServer(store: Store, options: Omit<AppOptions, 'store
   const other = await workspaceWithKeys(store, 'Other');
   // Quiet unless a developer asks with ADVOCATE_TEST_LOG=1 (then at LOG_LEVEL, default info).
   const logger = process.env.ADVOCATE_TEST_LOG && process.env.ADVOCATE_TEST_LOG !== '0' ? loggerFrom(process.env.LOG_LEVEL) : false;
-  const { app, writer, clock, routes } = await buildApp({ store, logger, ...options });
+  const { app, writer, clock, routes, bus } = await buildApp({ store, logger, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
@@ -78,7 +81,12 @@ export async function startServer(store: Store, options: Omit<AppOptions, 'store
     store,
     routes,
     settle: () => writer.settled(),
-    tick: (now) => clock!.tick(now),
+    bus,
+    async tick(now) {
+      await writer.settled();
+      await bus.catchUp();
+      await clock!.tick(now);
+    },
     async close() {
       await app.close(); // drains and closes the writer
     },

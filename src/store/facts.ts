@@ -1,0 +1,59 @@
+import { PostgresAdapter, sql } from 'kysely';
+import { decodeFacts, encodeFacts, type Fact, type FactBatch } from '../domain/facts.ts';
+import type { Db, Tx } from './db.ts';
+
+/** The NOTIFY channel peers listen on (PostgreSQL). */
+export const FACTS_CHANNEL = 'advocate_facts';
+
+// Any constant: the one advisory lock that orders every append across processes.
+const APPEND_LOCK = 0x61647663;
+
+/**
+ * Adds the facts a transaction commits to the log, per workspace. Call it last in the transaction:
+ * on PostgreSQL it takes a lock held to commit, so that positions are handed out in commit order
+ * and a reader that has seen position N has seen everything before it; and it notifies the
+ * processes listening, which PostgreSQL delivers at commit. SQLite has one writer at a time.
+ */
+export async function appendFacts(tx: Db | Tx, byWorkspace: Map<string, Fact[]>, at = Date.now()): Promise<void> {
+  const rows = [...byWorkspace].filter(([, facts]) => facts.length).map(([workspace_id, facts]) => ({ workspace_id, at, body: encodeFacts(facts) }));
+  if (!rows.length) return;
+  const postgres = tx.getExecutor().adapter instanceof PostgresAdapter;
+  if (postgres) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx);
+  await tx.insertInto('facts').values(rows).execute();
+  if (postgres) await sql`select pg_notify(${FACTS_CHANNEL}, '')`.execute(tx);
+}
+
+/** One workspace's facts (a command outside projection), last in its transaction as above. */
+export async function appendWorkspaceFacts(tx: Db | Tx, workspaceId: string, facts: Fact[], at = Date.now()): Promise<void> {
+  await appendFacts(tx, new Map([[workspaceId, facts]]), at);
+}
+
+/** The newest position committed (0 before the first). */
+export async function headPosition(db: Db | Tx): Promise<number> {
+  const row = await db.selectFrom('facts').select((eb) => eb.fn.max('position').as('p')).executeTakeFirst();
+  return Number(row?.p ?? 0);
+}
+
+/** Batches after `after`, in commit order, of every workspace or one. */
+export async function readFacts(db: Db | Tx, after: number, options: { workspaceId?: string; limit: number }): Promise<FactBatch[]> {
+  let q = db.selectFrom('facts').select(['position', 'workspace_id', 'at', 'body']).where('position', '>', after);
+  if (options.workspaceId) q = q.where('workspace_id', '=', options.workspaceId);
+  const rows = await q.orderBy('position').limit(options.limit).execute();
+  return rows.map((r) => ({ position: Number(r.position), workspaceId: r.workspace_id, at: Number(r.at), facts: decodeFacts(r.body) }));
+}
+
+/** The last position committed before `at` (ms), for readers that kept a time rather than a position. */
+export async function positionBefore(db: Db, workspaceId: string, at: number): Promise<number> {
+  const row = await db.selectFrom('facts').select((eb) => eb.fn.max('position').as('p')).where('workspace_id', '=', workspaceId).where('at', '<', at).executeTakeFirst();
+  return Number(row?.p ?? 0);
+}
+
+/**
+ * Drops batches older than `before` (ms) that every durable consumer has handled (`upTo`), keeping
+ * the newest row so positions never start again. Returns how many went.
+ */
+export async function pruneFacts(db: Db, before: number, upTo: number): Promise<number> {
+  const head = await headPosition(db);
+  const r = await db.deleteFrom('facts').where('at', '<', before).where('position', '<=', upTo).where('position', '<', head).executeTakeFirst();
+  return Number(r.numDeletedRows ?? 0);
+}
