@@ -4,7 +4,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { encodeFacts, type Fact } from '../src/domain/facts.ts';
+import type { Command } from '../src/domain/commands.ts';
 import { Bus } from '../src/store/bus.ts';
+import { createWriter } from '../src/store/writer-thread.ts';
 import { consumerErrors } from '../src/store/consumer-cursors.ts';
 import type { Store } from '../src/store/db.ts';
 import { appendWorkspaceFacts, headPosition, readFacts } from '../src/store/facts.ts';
@@ -78,6 +80,36 @@ forEachBackend('bus: projection, answer edits, merges and erasures announce what
     // The log names no one: no email, name or trait value in it.
     const text = JSON.stringify(batches);
     assert.ok(!text.includes('Ada') && !text.includes('Slow delivery'), text);
+  } finally {
+    await s.close();
+  }
+});
+
+forEachBackend('bus: answer edits, Delighted email changes and erasures are commands the writer applies, each announced', async (store) => {
+  // The real writer, with its commands noted on the way through.
+  const real = createWriter(store);
+  const commands: string[] = [];
+  const writer = new Proxy(real, {
+    get(target, key) {
+      if (key === 'apply') return (ws: string, c: Command) => (commands.push(c.type), target.apply(ws, c));
+      const v = Reflect.get(target, key);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+    set: (target, key, value) => Reflect.set(target, key, value),
+  });
+  const s = await startServer(store, { writer });
+  try {
+    const r = await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: 'ada', email: 'ada@example.com' }, score: 6 });
+    assert.equal(r.status, 201, r.text);
+    const from = await headPosition(store.db);
+    assert.equal((await s.call('PATCH', `/api/v1/answers/${r.json.answer.id}`, s.ws.secretKey, { comment: 'Too slow' })).status, 200);
+    const moved = await s.call('POST', '/v1/people', s.ws.secretKey, { email: 'ada@example.com', email_update: 'ada@new.example', send: false });
+    assert.ok(moved.status < 300, moved.text);
+    assert.equal((await s.call('DELETE', '/api/v1/profiles?email=ada%40new.example', s.ws.secretKey)).status, 200);
+    assert.deepEqual(commands, ['answer.edit', 'person.email', 'person.erase']);
+    const announced = (await readFacts(store.db, from, { limit: 100 })).map((b) => b.facts.map((f) => f.type).filter((t) => t !== 'profile.erased').join(','));
+    // The Delighted update is the email command, then the identify it sends like any client.
+    assert.deepEqual(announced, ['answer.changed', 'identity.linked,profile.changed', 'profile.changed,event.stored', 'answer.erased']);
   } finally {
     await s.close();
   }

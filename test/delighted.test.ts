@@ -455,7 +455,7 @@ forEachBackend('Delighted API: when ingestion is too far behind, 429 with Retry-
   const ws = await workspaceWithKeys(store, 'Busy');
   const refuse = () => Promise.reject(backpressureError(6_000_000));
   const writer: EventWriter = {
-    write: refuse, acceptBatch: refuse, settled: async () => {}, drain: async () => {}, close: async () => {}, pending: async () => 6_000_000, onProjected: null,
+    write: refuse, acceptBatch: refuse, apply: refuse, settled: async () => {}, drain: async () => {}, close: async () => {}, pending: async () => 6_000_000, onProjected: null,
   };
   const { app } = await buildApp({ store, writer, jobs: false });
   await app.listen({ port: 0, host: '127.0.0.1' });

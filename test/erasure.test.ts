@@ -263,7 +263,7 @@ forEachBackend('erasure: when events accepted before it are not stored in time, 
   const ws = await workspaceWithKeys(store, 'Behind');
   // A writer that never gets to its inbox: what it accepted stays unprojected.
   const stuck = () => new Promise<never>(() => {});
-  const writer: EventWriter = { write: stuck, acceptBatch: stuck, settled: stuck, drain: async () => {}, close: async () => {}, pending: async () => 1, onProjected: null };
+  const writer: EventWriter = { write: stuck, acceptBatch: stuck, apply: stuck, settled: stuck, drain: async () => {}, close: async () => {}, pending: async () => 1, onProjected: null };
   const { app } = await buildApp({ store, writer, jobs: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const settle = process.env.ADVOCATE_ERASE_SETTLE_MS;

@@ -5,7 +5,7 @@ import { newId } from '../domain/ids.ts';
 import { NPS_RESPONDED, type IngestEvent } from '../domain/event.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import { answerFromProperties } from '../ingest/segment.ts';
-import { answerView, getAnswer, listAnswers, updateAnswerComment, type AnswerView } from '../store/answers.ts';
+import { answerView, getAnswer, listAnswers, type AnswerView } from '../store/answers.ts';
 import type { Db, Store } from '../store/db.ts';
 import { peopleByProfile } from '../store/profiles.ts';
 import { surveyTitles } from '../store/surveys.ts';
@@ -152,7 +152,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
       if (!(await verifyToken(db, ws, 'answer-update', id, body.updateToken))) throw new AppError('forbidden', 'updateToken: does not match this answer', { field: 'updateToken' });
     }
     const comment = body.comment != null && body.comment.trim() !== '' ? body.comment : null;
-    const row = await updateAnswerComment(db, ws, id, comment);
+    const row = await writer.apply(ws, { type: 'answer.edit', answerId: id, patch: { comment }, at: Date.now() });
     if (!row) throw new AppError('not_found', `No answer ${id} in this workspace`);
     return { answer: (await named(db, ws, [row]))[0] };
   });

@@ -25,7 +25,7 @@ import { addSuppression, cancelScheduled, insertContact, isErasedAddress, listSu
 import { fromJson, type Store } from '../store/db.ts';
 import { erasePerson } from '../store/erase.ts';
 import {
-  addressesOf, changePersonEmail, findProfileId, getProfileRow, identifiersOf, listPeople, ownersOfAddresses, profilesByIds,
+  addressesOf, findProfileId, getProfileRow, identifiersOf, listPeople, ownersOfAddresses, profilesByIds,
 } from '../store/profiles.ts';
 import type { AnswerTable, ProfileTable, SuppressionTable } from '../store/schema.ts';
 import { createSurvey, listSurveys, surveyExists, type Survey } from '../store/surveys.ts';
@@ -413,7 +413,7 @@ export async function delightedRoutes(app: FastifyInstance, opts: DelightedOptio
     const owner = await findProfileId(db, ws, 'email', newEmail);
     if (owner && owner !== profileId) invalid('email_update', 'has already been taken');
     if (owner || !oldEmail) return; // already theirs, or added by the identify that follows
-    await changePersonEmail(store, ws, profileId, oldEmail, newEmail);
+    await writer.apply(ws, { type: 'person.email', profileId, from: oldEmail, to: newEmail });
   }
 
   route('POST', '/v1/people', {

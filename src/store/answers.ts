@@ -1,6 +1,7 @@
 import { categoryOf } from '../domain/category.ts';
+import type { AnswerPatch } from '../domain/commands.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
-import { fromJson, type Db } from './db.ts';
+import { fromJson, writeTransaction, type Db } from './db.ts';
 import { appendWorkspaceFacts } from './facts.ts';
 import { recomputeLatestNps } from './projector.ts';
 import type { AnswerTable } from './schema.ts';
@@ -40,20 +41,13 @@ export async function getAnswer(db: Db, workspaceId: string, id: string): Promis
   return (await db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()) ?? null;
 }
 
-export interface AnswerPatch {
-  score?: number;
-  comment?: string | null;
-  csat?: number | null;
-  ces?: number | null;
-}
-
 /**
  * Changes an answer after the fact (a comment added, a second click on another score in an email).
  * The answer's `NPS Survey Responded` event follows so both tell the same story, and the profile's
- * latest score is worked out again when the score moved.
+ * latest score is worked out again when the score moved. The writer's command (writer.apply).
  */
 export async function updateAnswer(db: Db, workspaceId: string, id: string, patch: AnswerPatch, now = Date.now()): Promise<AnswerTable | null> {
-  return db.transaction().execute(async (tx) => {
+  return writeTransaction(db, async (tx) => {
     const a = await tx.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
     if (!a) return null;
     const next: AnswerTable = { ...a, updated_at: now };
@@ -78,10 +72,6 @@ export async function updateAnswer(db: Db, workspaceId: string, id: string, patc
     ], now);
     return next;
   });
-}
-
-export function updateAnswerComment(db: Db, workspaceId: string, id: string, comment: string | null, now = Date.now()): Promise<AnswerTable | null> {
-  return updateAnswer(db, workspaceId, id, { comment }, now);
 }
 
 export async function answerByMessageId(db: Db, workspaceId: string, messageId: string): Promise<AnswerTable | null> {

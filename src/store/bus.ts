@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Fact, FactBatch } from '../domain/facts.ts';
-import { claimCursor, ensureCursor, listCursors, moveCursor, recordConsumerError, type CursorPlace } from './consumer-cursors.ts';
-import type { Store, Tx } from './db.ts';
+import { claimCursor, cursorOf, ensureCursor, listCursors, moveCursor, recordConsumerError, type CursorPlace } from './consumer-cursors.ts';
+import type { Db, Store, Tx } from './db.ts';
 import { FACTS_CHANNEL, headPosition, pruneFacts, readFacts } from './facts.ts';
 import { isTransientDbError } from './transient.ts';
 
@@ -13,8 +13,17 @@ import { isTransientDbError } from './transient.ts';
 export interface DurableConsumer {
   /** The cursor's key; never reuse one for something else. */
   name: string;
-  /** Which facts it wants; the cursor moves past the others without calling `handle`. */
-  wants(fact: Fact): boolean;
+  /**
+   * Which facts it wants (of a batch of this workspace); the cursor moves past the others without
+   * calling `handle`, and without a write when a step wants none.
+   */
+  wants(fact: Fact, workspaceId: string): boolean;
+  /**
+   * Loads what `wants` consults (e.g. which event names trigger a survey), in each step after the
+   * facts are read. Facts committed in the last second before it are left to a later step: what
+   * `wants` consults may have been saved just before them and committed just after the refresh.
+   */
+  refresh?(db: Db): Promise<void>;
   /**
    * Handles facts (those it wants, in order, all of one workspace and one batch) inside the
    * cursor's transaction: every query goes through `tx`. Throwing rolls back what it did with
@@ -30,8 +39,14 @@ export interface DurableConsumer {
 /** A function called when new facts may have been committed (this process or, on PostgreSQL, any). */
 export type WakeListener = () => void;
 
-const PAGE = 200;
+// Batches read per step: one projection step can announce tens of thousands of facts.
+const PAGE = 50;
 const ATTEMPTS = 3;
+// See DurableConsumer.refresh.
+const SETTLE_MS = 1_000;
+// How often a cursor that only skipped facts is written (and on stop): on SQLite a write from the
+// main thread waits for the writer thread's projection, and the main thread serves requests.
+const SAVE_SKIPS_MS = 30_000;
 const DAY = 86_400_000;
 
 export interface BusOptions {
@@ -54,6 +69,10 @@ export class Bus {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly failing = new Set<string>();
+  /** Where each consumer is, when this process knows it to be further than its saved cursor. */
+  private readonly ahead = new Map<string, CursorPlace>();
+  private readonly savedAt = new Map<string, number>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private timer: NodeJS.Timeout | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   private seenHead = 0;
@@ -96,8 +115,11 @@ export class Bus {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const t of this.retries.values()) clearTimeout(t);
     await this.unlisten?.();
     await Promise.allSettled([...this.running.values()]);
+    // What was skipped need not be read again after a restart.
+    for (const c of this.consumers) await this.saveSkips(c).catch(() => {});
   }
 
   /** New facts may be there: tell the listeners and run the consumers. */
@@ -120,15 +142,32 @@ export class Bus {
     for (const c of this.consumers) {
       for (;;) {
         await this.running.get(c.name);
-        const place = (await listCursors(this.store.db)).find((x) => x.name === c.name)!;
-        if (place.position >= head) break;
-        const before = place.position;
+        const before = await this.placeOf(c);
+        if (before.position >= head) break;
         await this.runOnce(c);
-        const after = (await listCursors(this.store.db)).find((x) => x.name === c.name)!;
         // Held by another process: wait for it rather than spin.
-        if (after.position === before && after.partial === place.partial) await new Promise((r) => setTimeout(r, 20));
+        if (same(await this.placeOf(c), before)) await new Promise((r) => setTimeout(r, 20));
       }
+      await this.saveSkips(c);
     }
+  }
+
+  /** Where a consumer is: its saved cursor, or further when this process skipped facts since. */
+  private async placeOf(c: DurableConsumer): Promise<CursorPlace> {
+    const saved = (await cursorOf(this.store.db, c.name)) ?? { position: 0, partial: 0 };
+    const ahead = this.ahead.get(c.name);
+    return ahead && after(ahead, saved) ? ahead : saved;
+  }
+
+  /** Writes the place a consumer skipped to, unless another process has moved it further. */
+  private async saveSkips(c: DurableConsumer): Promise<void> {
+    const ahead = this.ahead.get(c.name);
+    if (!ahead) return;
+    await this.store.db.transaction().execute(async (tx) => {
+      const claimed = await claimCursor(this.store, tx, c.name);
+      if (claimed && after(ahead, claimed)) await moveCursor(tx, c.name, ahead);
+    });
+    this.savedAt.set(c.name, Date.now());
   }
 
   private ensureTimer(): void {
@@ -157,6 +196,15 @@ export class Bus {
     await pruneFacts(this.store.db, Date.now() - this.retentionMs, upTo);
   }
 
+  /** Runs a consumer again once the facts it left to settle have. */
+  private later(c: DurableConsumer): void {
+    if (this.retries.has(c.name) || this.stopped) return;
+    this.retries.set(c.name, setTimeout(() => {
+      this.retries.delete(c.name);
+      this.run(c);
+    }, SETTLE_MS + 50).unref());
+  }
+
   /** Runs a consumer until it is at the head; a wake-up while it runs makes it look once more. */
   private run(c: DurableConsumer): void {
     if (this.running.has(c.name)) {
@@ -182,41 +230,72 @@ export class Bus {
     this.running.set(c.name, p);
   }
 
-  /** One transaction of a consumer's work; true when there is more to do now. */
+  /**
+   * One step of a consumer's work; true when there is more to do now. The facts are read and
+   * sorted before the transaction, so that on SQLite the write lock is held only while the handler
+   * works (a projection step can announce tens of thousands of events); the transaction then checks
+   * that the cursor is still where the reading started (another process may have moved it).
+   */
   private async runOnce(c: DurableConsumer): Promise<boolean> {
-    let more = false;
-    let handled = 0;
     const budget = c.budget ?? 500;
-    await this.store.db.transaction().execute(async (tx) => {
-      const from = await claimCursor(this.store, tx, c.name);
-      if (!from) return; // another process has it
-      const batches = await readFacts(tx, from.position, { limit: PAGE });
-      let place: CursorPlace = from;
-      for (const b of batches) {
-        let i = place.position === from.position ? from.partial : 0;
-        while (i < b.facts.length && handled < budget) {
-          // The facts wanted in b.facts[i..j), at most what is left of the budget.
-          const wanted: Fact[] = [];
-          let j = i;
-          while (j < b.facts.length && handled + wanted.length < budget) {
-            if (c.wants(b.facts[j])) wanted.push(b.facts[j]);
-            j++;
-          }
-          if (wanted.length) await this.handle(tx, c, { ...b, facts: wanted });
-          handled += wanted.length;
-          i = j;
-        }
-        if (i < b.facts.length) {
-          place = { position: place.position, partial: i };
-          more = true;
-          break;
-        }
-        place = { position: b.position, partial: 0 };
+    const from = this.ahead.get(c.name) ?? (await cursorOf(this.store.db, c.name));
+    if (!from) return false;
+    let batches = await readFacts(this.store.db, from.position, { limit: PAGE });
+    if (c.refresh) {
+      const refreshedAt = Date.now();
+      await c.refresh(this.store.db);
+      const settled = batches.filter((b) => b.at <= refreshedAt - SETTLE_MS);
+      if (settled.length < batches.length) this.later(c);
+      batches = settled;
+    }
+    // The wanted facts in order, a slice per batch, up to the budget, and where that leaves the cursor.
+    const work: FactBatch[] = [];
+    let handled = 0;
+    let place: CursorPlace = from;
+    let more = batches.length === PAGE;
+    for (const b of batches) {
+      let i = b.position === batches[0].position ? from.partial : 0;
+      const wanted: Fact[] = [];
+      for (; i < b.facts.length && handled + wanted.length < budget; i++) if (c.wants(b.facts[i], b.workspaceId)) wanted.push(b.facts[i]);
+      if (wanted.length) work.push({ ...b, facts: wanted });
+      handled += wanted.length;
+      if (i < b.facts.length) {
+        place = { position: place.position, partial: i };
+        more = true;
+        break;
       }
-      if (batches.length === PAGE) more = true;
-      if (place.position !== from.position || place.partial !== from.partial) await moveCursor(tx, c.name, place);
+      place = { position: b.position, partial: 0 };
+    }
+    if (same(place, from)) return false;
+    // Nothing wanted: the cursor moves in memory, and is written now and then. A restart reads
+    // those facts again and again wants none of them; the write lock is left to the writer.
+    if (!work.length && Date.now() - (this.savedAt.get(c.name) ?? 0) < SAVE_SKIPS_MS) {
+      this.ahead.set(c.name, place);
+      return more;
+    }
+    let moved = false;
+    await this.store.db.transaction().execute(async (tx) => {
+      const claimed = await claimCursor(this.store, tx, c.name);
+      if (!claimed) {
+        more = false; // another process has it
+        return;
+      }
+      // Moved on by another process since: start again from there. (Behind `from` is this
+      // process's own skipping, over facts it wants none of.)
+      if (after(claimed, from)) {
+        this.ahead.set(c.name, claimed);
+        more = true;
+        return;
+      }
+      for (const batch of work) await this.handle(tx, c, batch);
+      await moveCursor(tx, c.name, place);
+      moved = true;
     });
-    if (handled) c.afterCommit?.();
+    if (moved) {
+      this.ahead.set(c.name, place);
+      this.savedAt.set(c.name, Date.now());
+      if (handled) c.afterCommit?.();
+    }
     return more;
   }
 
@@ -241,6 +320,9 @@ export class Bus {
     }
   }
 }
+
+const same = (a: CursorPlace, b: CursorPlace) => a.position === b.position && a.partial === b.partial;
+const after = (a: CursorPlace, b: CursorPlace) => a.position > b.position || (a.position === b.position && a.partial > b.partial);
 
 function reasonOf(err: unknown): string {
   const e = err as { message?: unknown; code?: unknown };

@@ -5,6 +5,12 @@ export async function ensureCursor(db: Db, name: string, position: number, now =
   await db.insertInto('consumer_cursors').values({ name, position, partial: 0, updated_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
 }
 
+/** Where a consumer is, read without taking it. */
+export async function cursorOf(db: Db, name: string): Promise<CursorPlace | null> {
+  const row = await db.selectFrom('consumer_cursors').select(['position', 'partial']).where('name', '=', name).executeTakeFirst();
+  return row ? { position: Number(row.position), partial: Number(row.partial) } : null;
+}
+
 /**
  * Takes the consumer's cursor for this transaction and returns its position, or null when another
  * process holds it (PostgreSQL: the row stays locked to commit, and a second process skips it

@@ -196,6 +196,34 @@ export async function lockWorkspace(store: Store, tx: Tx, workspaceId: string): 
   await sql`select pg_advisory_xact_lock(hashtext(${workspaceId}))`.execute(tx);
 }
 
+/**
+ * A transaction that takes the write lock first on SQLite (BEGIN IMMEDIATE): a deferred one that
+ * reads, then writes after another connection committed, fails at once with SQLITE_BUSY_SNAPSHOT.
+ */
+export async function writeTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return db.transaction().execute(fn);
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const result = await fn(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+/**
+ * SQLite: takes the write lock now, for a transaction that reads before it writes (a no-op DELETE
+ * is a write statement). Otherwise, if another connection commits in between, its first write fails
+ * at once with SQLITE_BUSY_SNAPSHOT. PostgreSQL needs nothing.
+ */
+export async function lockForWrite(store: Store, tx: Tx): Promise<void> {
+  if (store.backend === 'sqlite') await sql`delete from inbox where 0`.execute(tx);
+}
+
 /** Runs `fn` in the transaction `db` is, or in a new one: store functions a consumer calls inside its own. */
 export function inTransaction<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db as Tx) : db.transaction().execute(fn);

@@ -5,7 +5,8 @@ import { SEND_JOB } from '../domain/jobs.ts';
 import type { Fact } from '../domain/facts.ts';
 import { appendWorkspaceFacts } from './facts.ts';
 import { addressSecret, erasedAddress, isErasedAddress } from './contacts.ts';
-import { toJson, type Db, type Store } from './db.ts';
+import type { EventWriter } from './writer.ts';
+import { toJson, writeTransaction, type Db, type Store } from './db.ts';
 
 type ErasedTable = 'profiles' | 'identities' | 'events' | 'answers' | 'trait_changes' | 'merges' | 'contacts' | 'jobs' | 'profile_groups' | 'suppressions' | 'churn_scores' | 'ingestion_errors';
 
@@ -30,16 +31,16 @@ const ingestionBehind = () => new AppError('rate_limited', 'Events accepted befo
 /**
  * The one way to erase a person, for every route that erases: waits until the events this workspace
  * accepted before the call are on profiles (they would otherwise make the person anew), then finds
- * the profile with `locate`, deletes it everywhere (deleteProfile) and, on SQLite, empties the
+ * the profile with `locate`, has the writer delete it everywhere (deleteProfile) and, on SQLite, empties the
  * write-ahead log so that the deleted rows' earlier page images leave it too (secure_delete,
  * set on every connection in db.ts, zeroes them in the database file). Null when `locate` finds
  * nobody; a rate_limited AppError when the events do not land within ADVOCATE_ERASE_SETTLE_MS.
  */
-export async function erasePerson(store: Store, writer: { settled(): Promise<void> }, workspaceId: string, locate: () => Promise<string | null>): Promise<Erasure | null> {
+export async function erasePerson(store: Store, writer: Pick<EventWriter, 'settled' | 'apply'>, workspaceId: string, locate: () => Promise<string | null>): Promise<Erasure | null> {
   await awaitAcceptedEvents(store.db, writer, workspaceId);
   const profileId = await locate();
   if (!profileId) return null;
-  const erasure = await deleteProfile(store.db, workspaceId, profileId);
+  const erasure = await writer.apply(workspaceId, { type: 'person.erase', profileId }) as Erasure | null;
   if (erasure) erasure.walTruncated = await truncateWal(store);
   return erasure;
 }
@@ -125,25 +126,6 @@ export async function deleteProfile(db: Db, workspaceId: string, profileId: stri
   if (!found) return null;
   found.erasure.deleted.ingestion_errors = await deleteIngestionErrors(db, workspaceId, found.person);
   return found.erasure;
-}
-
-/**
- * A transaction that takes the write lock first on SQLite (BEGIN IMMEDIATE): a deferred one that
- * reads, then writes after the writer thread committed, fails at once with SQLITE_BUSY_SNAPSHOT.
- */
-async function writeTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return db.transaction().execute(fn);
-  return db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
-    try {
-      const result = await fn(conn);
-      await sql`commit`.execute(conn);
-      return result;
-    } catch (err) {
-      await sql`rollback`.execute(conn).catch(() => {});
-      throw err;
-    }
-  });
 }
 
 async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promise<{ erasure: Erasure; person: PersonIdentifiers } | null> {

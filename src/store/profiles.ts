@@ -3,6 +3,7 @@ import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts'
 import { personLabel, personNames, type PersonNames } from '../domain/person-label.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import { fromJson, lockWorkspace, workspaceColumn, type Db, type Store } from './db.ts';
+import { appendWorkspaceFacts } from './facts.ts';
 import type { ProfileTable } from './schema.ts';
 
 export type IdentifierKind = 'userId' | 'anonymousId' | 'email' | 'phone';
@@ -87,6 +88,7 @@ export async function changePersonEmail(store: Store, workspaceId: string, profi
     await lockWorkspace(store, tx, workspaceId);
     await tx.updateTable('identities').set({ value: newEmail })
       .where('workspace_id', '=', workspaceId).where('kind', '=', 'email').where('value', '=', oldEmail).where('profile_id', '=', profileId).execute();
+    await appendWorkspaceFacts(tx, workspaceId, [{ type: 'identity.linked', profileId, kind: 'email' }, { type: 'profile.changed', profileId }]);
   });
 }
 

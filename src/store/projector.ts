@@ -6,7 +6,7 @@ import { applyAnswer, foldEvent, mergeStates, newProfileState, type ProfileState
 import { softIdentifiers } from '../domain/identity.ts';
 import { ORDER_COMPLETED, type IngestEvent } from '../domain/event.ts';
 import type { Fact } from '../domain/facts.ts';
-import { toJson, type Store, type Tx } from './db.ts';
+import { toJson, type Db, type Store, type Tx } from './db.ts';
 import { insertRows, selectWhereIn } from './bulk.ts';
 import { componentsClaimedBy, relabelComponent, splitComponent, type Split } from './identity-split.ts';
 import type { Schema } from './schema.ts';
@@ -568,7 +568,7 @@ export class Projection {
 }
 
 /** Latest and previous score from the answers themselves, for late arrivals and merges. */
-export async function recomputeLatestNps(tx: Tx, profileId: string): Promise<void> {
+export async function recomputeLatestNps(tx: Db | Tx, profileId: string): Promise<void> {
   const rows = await tx
     .selectFrom('answers')
     .select(['score', 'category', 'answered_at'])

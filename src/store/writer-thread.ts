@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { IngestEvent, IngestFailure } from '../domain/event.ts';
+import type { Command } from '../domain/commands.ts';
+import type { CommandResult } from './commands.ts';
 import type { Store } from './db.ts';
 import { AppError, type ErrorKind } from '../domain/errors.ts';
 import { serialize, Writer, type EventWriter, type SegmentBatch, type WriteOptions, type WriteResult } from './writer.ts';
@@ -92,6 +94,9 @@ export class ThreadWriter implements EventWriter {
   }
   pending(workspaceId?: string): Promise<number> {
     return this.call('pending', workspaceId);
+  }
+  apply<C extends Command>(workspaceId: string, command: C): Promise<CommandResult<C>> {
+    return this.call('apply', workspaceId, command);
   }
   private closed = false;
   async close(): Promise<void> {

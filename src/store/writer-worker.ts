@@ -21,6 +21,8 @@ async function handle(m: { id: number; op: string; args: any[] }): Promise<unkno
       return writer.drain();
     case 'pending':
       return writer.pending(m.args[0]);
+    case 'apply':
+      return writer.apply(m.args[0], m.args[1]);
     case 'close':
       await writer.close();
       await store.close();

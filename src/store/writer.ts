@@ -4,10 +4,12 @@ import { newId } from '../domain/ids.ts';
 import type { IngestEvent, IngestFailure } from '../domain/event.ts';
 import { parseBatch } from '../ingest/segment.ts';
 import { sql } from 'kysely';
-import { lockWorkspace, prepared, type Store, type Tx } from './db.ts';
+import { lockForWrite, lockWorkspace, prepared, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
 import { appendFacts } from './facts.ts';
+import type { Command } from '../domain/commands.ts';
 import type { Fact } from '../domain/facts.ts';
+import { applyCommand, type CommandResult } from './commands.ts';
 import { recordRejected, recordSetAside, setAsideOf } from './ingestion-errors.ts';
 import { isTransientDbError } from './transient.ts';
 import { Projection, type PendingEvent, type Projected } from './projector.ts';
@@ -99,7 +101,10 @@ export interface EventWriter {
   settled(): Promise<void>;
   drain(): Promise<void>;
   pending(workspaceId?: string): Promise<number>;
+  /** Applies a write that is not an event (store/commands.ts), on the same write path; resolves after its commit. */
+  apply<C extends Command>(workspaceId: string, command: C): Promise<CommandResult<C>>;
   close(): Promise<void>;
+  /** Called after each commit that appended facts to the bus (projection or command), with the workspaces it touched. */
   onProjected: ((workspaceIds: string[]) => void) | null;
 }
 
@@ -222,6 +227,13 @@ export class Writer implements EventWriter {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.projecting) await this.projecting;
+  }
+
+  async apply<C extends Command>(workspaceId: string, command: C): Promise<CommandResult<C>> {
+    if (this.closed) throw new Error(`the writer is closed (${command.type})`);
+    const result = await applyCommand(this.store, workspaceId, command);
+    this.onProjected?.([workspaceId]);
+    return result as CommandResult<C>;
   }
 
   /** Accepted events not yet projected, in all workspaces (or one). */
@@ -469,6 +481,9 @@ export class Writer implements EventWriter {
     const facts = new Map<string, Fact[]>();
     let rowCount = 0;
     const count = await this.store.db.transaction().execute(async (tx) => {
+      // Other connections write now and then (commands, consumers): be the writer from the start,
+      // rather than read and then find the snapshot stale at the first write (SQLITE_BUSY_SNAPSHOT).
+      await lockForWrite(this.store, tx);
       let q = tx.selectFrom('inbox').selectAll().orderBy('id').limit(limit);
       if (this.store.backend === 'postgres') q = q.forUpdate().skipLocked();
       const rows = await q.execute();

@@ -2,7 +2,8 @@ import { categoryOf, type Category } from '../domain/category.ts';
 import { invalid } from '../domain/errors.ts';
 import { NPS_RESPONDED, type IngestEvent } from '../domain/event.ts';
 import { answerFromProperties } from '../ingest/segment.ts';
-import { answerByMessageId, updateAnswer, type AnswerPatch } from '../store/answers.ts';
+import type { AnswerPatch } from '../domain/commands.ts';
+import { answerByMessageId } from '../store/answers.ts';
 import { getContact, insertContact, updateContact } from '../store/contacts.ts';
 import type { Db } from '../store/db.ts';
 import type { ContactTable } from '../store/schema.ts';
@@ -84,9 +85,9 @@ export async function respond(db: Db, writer: EventWriter, t: ContactToken, inpu
     if (!existing) throw new Error(`answer for contact ${t.c} missing after commit`);
     // Two first clicks racing: the one that lost updates what the other stored.
     created = item.status === 'stored';
-    if (!created) existing = (await updateAnswer(db, t.w, existing.id, patch, now)) ?? existing;
+    if (!created) existing = (await writer.apply(t.w, { type: 'answer.edit', answerId: existing.id, patch, at: now })) ?? existing;
   } else {
-    existing = (await updateAnswer(db, t.w, existing.id, patch, now)) ?? existing;
+    existing = (await writer.apply(t.w, { type: 'answer.edit', answerId: existing.id, patch, at: now })) ?? existing;
   }
   await ensureContact(db, t, existing.profile_id, 'answered', now);
   await updateContact(db, t.w, t.c, { status: 'answered', answered_at: existing.answered_at, answer_id: existing.id, profile_id: existing.profile_id, updated_at: now });

@@ -18,6 +18,9 @@ import { resolvePerson } from './eligibility.ts';
  *   twice (a consumer renamed, a bug) still schedules one send.
  */
 const STALE_MS = 24 * 3_600_000;
+// A survey switched on is followed from the step after this at the latest; it counts events
+// stored from when it was saved, so none is missed meanwhile.
+const REFRESH_MS = 1_000;
 
 export interface TriggerScan {
   scheduled: number;
@@ -32,12 +35,24 @@ export const SURVEY_TRIGGERS = 'survey-triggers';
 /** The consumer; `totals` counts what it did since it was made (for logs and tests). */
 export function surveyTriggers(ctx: DeliveryContext): DurableConsumer & { totals: TriggerScan } {
   const totals: TriggerScan = { scheduled: 0, skipped: 0, stale: 0 };
+  // The event names that trigger an active survey, per workspace (read again each step, at most once a second).
+  let triggering = new Map<string, Set<string>>();
+  let readAt = 0;
   return {
     name: SURVEY_TRIGGERS,
     totals,
-    wants: (f) => f.type === 'event.stored' && f.eventType === 'track' && f.name != null,
+    async refresh(db) {
+      if (Date.now() - readAt < REFRESH_MS) return;
+      const next = new Map<string, Set<string>>();
+      for (const s of await automatedSurveys(db)) {
+        for (const t of s.definition.triggers) (next.get(s.workspaceId) ?? next.set(s.workspaceId, new Set()).get(s.workspaceId)!).add(t.event);
+      }
+      triggering = next;
+      readAt = Date.now();
+    },
+    wants: (f, workspaceId) => f.type === 'event.stored' && f.eventType === 'track' && f.name != null && !!triggering.get(workspaceId)?.has(f.name),
     // Each send is several queries: keep SQLite's write lock short.
-    budget: 200,
+    budget: 50,
     async handle(tx, batch) {
       const byEvent = new Map<string, Array<{ survey: Survey; trigger: Trigger }>>();
       for (const survey of await automatedSurveys(tx, batch.workspaceId)) {
