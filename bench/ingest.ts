@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { newId } from '../src/domain/ids.ts';
-import { parseMessage } from '../src/ingest/segment.ts';
-import type { SegmentMessage } from '../src/ingest/types.ts';
+import { parseMessage } from '../src/ingest/segment-spec.ts';
+import type { SpecMessage } from '../src/ingest/types.ts';
 import { migrate } from '../src/store/db.ts';
 import { basicAuth, failures, fmt, load, openSqlite, withServer, type BenchOptions, type Row } from './lib/harness.ts';
-import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, MESSAGE_ID_PREFIX, BatchBodies, MessageMaker, people } from './lib/segment-messages.ts';
+import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, MESSAGE_ID_PREFIX, BatchBodies, MessageMaker, people } from './lib/spec-messages.ts';
 import { percentile } from './lib/stats.ts';
 
 export const name = 'ingest';
@@ -209,7 +209,7 @@ function verify(file: string, acked: boolean[], ackedCount: number) {
 type EventRow = [type: string, name: string | null, properties: string | null, traits: string | null, context: string | null, userId: string | null, anonymousId: string | null, timestamp: number, profileId: string];
 
 /** The columns the writer would store for these messages, JSON serialised the same way. */
-function eventRows(messages: SegmentMessage[]): EventRow[] {
+function eventRows(messages: SpecMessage[]): EventRow[] {
   const now = Date.now();
   const profiles = new Map<string, string>();
   return messages.map((m) => {
@@ -237,7 +237,7 @@ async function rawInboxInsert(file: string, bodies: BatchBodies, seconds: number
     const db = store.sqlite;
     if (!db) throw new Error('openStore() gave no better-sqlite3 handle for a SQLite file');
     await migrate(store);
-    const insert = db.prepare(`insert into inbox (id, workspace_id, received_at, count, format, skip, body) values (?, ?, ?, ?, 'segment', null, ?)`);
+    const insert = db.prepare(`insert into inbox (id, workspace_id, received_at, count, format, skip, body) values (?, ?, ?, ?, 'spec', null, ?)`);
     const workspaceId = newId('ws');
     const texts = Array.from({ length: 50 }, (_, i) => bodies.body(i).toString('utf8'));
     let n = 0;

@@ -11,7 +11,7 @@ import { UTC_ZONE } from '../src/domain/zoned-time.ts';
 import { npsSummary, type NpsCounts } from '../src/domain/nps.ts';
 import { basicAuth, fmt, withServer, type BenchOptions, type Row, type RunningServer } from './lib/harness.ts';
 import { SEED_CHANNELS, seedNpsWorkspace } from './lib/nps-seed.ts';
-import { userIdOf } from './lib/segment-messages.ts';
+import { userIdOf } from './lib/spec-messages.ts';
 import { percentile } from './lib/stats.ts';
 
 export const name = 'insight';

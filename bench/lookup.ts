@@ -5,13 +5,13 @@
  * whom answered a survey lately, so the fatigue policy has history to read.
  */
 import { join } from 'node:path';
-import type { SegmentMessage } from '../src/ingest/types.ts';
-import { parseMessage } from '../src/ingest/segment.ts';
+import type { SpecMessage } from '../src/ingest/types.ts';
+import { parseMessage } from '../src/ingest/segment-spec.ts';
 import { migrate } from '../src/store/db.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { Writer } from '../src/store/writer.ts';
 import { basicAuth, failures, fmt, load, openSqlite, withServer, type BenchOptions, type Row } from './lib/harness.ts';
-import { people, type Person } from './lib/segment-messages.ts';
+import { people, type Person } from './lib/spec-messages.ts';
 
 export const name = 'lookup';
 
@@ -152,7 +152,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
 }
 
 /** An answer given a few days ago, so the contact budget says "not asked" to this person. */
-function answer(i: number, now: number): SegmentMessage {
+function answer(i: number, now: number): SpecMessage {
   return {
     type: 'track',
     messageId: `seed-answer-${i}`,
@@ -168,7 +168,7 @@ function seedUserId(i: number): string {
 }
 
 /** An identify with the traits and browser context analytics.js would send on sign-up. */
-function identify(p: Person, i: number, now: number): SegmentMessage {
+function identify(p: Person, i: number, now: number): SpecMessage {
   return {
     type: 'identify',
     messageId: `seed-${i}`,

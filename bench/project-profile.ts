@@ -7,12 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId } from '../src/domain/ids.ts';
-import { parseBatch } from '../src/ingest/segment.ts';
+import { parseBatch } from '../src/ingest/segment-spec.ts';
 import { migrate } from '../src/store/db.ts';
 import { Writer } from '../src/store/writer.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { openSqlite } from './lib/harness.ts';
-import { BatchBodies, MessageMaker, people } from './lib/segment-messages.ts';
+import { BatchBodies, MessageMaker, people } from './lib/spec-messages.ts';
 
 const batches = Number(process.argv[2] ?? 1000);
 const dir = mkdtempSync(join(tmpdir(), 'advocate-project-'));

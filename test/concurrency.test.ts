@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { openStore, type Store } from '../src/store/db.ts';
-import { parseMessage } from '../src/ingest/segment.ts';
+import { parseMessage } from '../src/ingest/segment-spec.ts';
 import { Writer } from '../src/store/writer.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { forEachBackend } from './helpers/backends.ts';

@@ -5,7 +5,7 @@ import { categoryOf, isValidScore } from '../src/domain/category.ts';
 import { demoTruth, demoWindow, generateDemo, type DemoOptions } from '../src/demo/generate.ts';
 import { Random } from '../src/demo/random.ts';
 import { NPS_RESPONDED, ORDER_COMPLETED } from '../src/domain/event.ts';
-import type { SegmentMessage } from '../src/ingest/types.ts';
+import type { SpecMessage } from '../src/ingest/types.ts';
 
 const DAY = 86_400_000;
 // A fixed clock: the generator must not read the real one when `now` is given.
@@ -104,7 +104,7 @@ describe('demo generator: default run', () => {
       let prev = -Infinity;
       let userId = '';
       const anonymousPages = new Set<string>();
-      batch.forEach((m: SegmentMessage, i) => {
+      batch.forEach((m: SpecMessage, i) => {
         messages++;
         const problem = (why: string) => problems.length < 20 && problems.push(`${m.messageId}: ${why}`);
         if (!m.type) problem('no type');

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AppError, ERROR_KINDS, isAppError, type ErrorKind } from '../src/domain/errors.ts';
 import { errorHandler } from '../src/http/errors.ts';
-import { parseMessage } from '../src/ingest/segment.ts';
+import { parseMessage } from '../src/ingest/segment-spec.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { forEachBackend } from './helpers/backends.ts';
 

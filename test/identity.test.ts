@@ -15,7 +15,7 @@ import { it } from 'node:test';
 import { groupIdentifiers, identifierKey, type IdentityMessage } from '../src/domain/identity.ts';
 import { Random } from '../src/demo/random.ts';
 import type { IngestEvent } from '../src/domain/event.ts';
-import { parseMessage } from '../src/ingest/segment.ts';
+import { parseMessage } from '../src/ingest/segment-spec.ts';
 import type { Store } from '../src/store/db.ts';
 import { Writer } from '../src/store/writer.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';

@@ -5,7 +5,7 @@ import { migrate } from '../../src/store/db.ts';
 import { answerIdOf } from '../../src/store/projector.ts';
 import { createWorkspace } from '../../src/store/workspaces.ts';
 import { openSqlite } from './harness.ts';
-import { people, userIdOf } from './segment-messages.ts';
+import { people, userIdOf } from './spec-messages.ts';
 
 // A workspace with a few years of NPS history, written straight into a fresh SQLite file with
 // prepared statements in large transactions: the Writer (how bench/lookup.ts seeds) projects

@@ -1,7 +1,7 @@
 import { categoryOf, type Category } from '../domain/category.ts';
 import { DEFAULT_STAGE_RULES } from '../domain/journey.ts';
 import { NPS_RESPONDED, ORDER_COMPLETED } from '../domain/event.ts';
-import type { SegmentContext, SegmentMessage } from '../ingest/types.ts';
+import type { SpecContext, SpecMessage } from '../ingest/types.ts';
 import { makeComment, type Theme } from './comments.ts';
 import { Random, hashSeed, type Weighted } from './random.ts';
 import { WallClock } from './wall-clock.ts';
@@ -343,7 +343,7 @@ interface PendingAnswer {
 
 interface Timed {
   t: number;
-  m: SegmentMessage;
+  m: SpecMessage;
 }
 
 class CustomerSim {
@@ -398,11 +398,11 @@ class CustomerSim {
     this.churnRate = (0.045 * Math.exp(-0.4 * this.sat)) / 30;
   }
 
-  private emit(t: number, m: SegmentMessage): void {
+  private emit(t: number, m: SpecMessage): void {
     this.out.push({ t: Math.round(t), m });
   }
 
-  private webContext(extra?: Partial<SegmentContext>): SegmentContext {
+  private webContext(extra?: Partial<SpecContext>): SpecContext {
     return {
       library: LIBRARY,
       userAgent: this.userAgent,
@@ -413,7 +413,7 @@ class CustomerSim {
     };
   }
 
-  private appContext(): SegmentContext {
+  private appContext(): SpecContext {
     return {
       library: LIBRARY,
       userAgent: `AdvocateShop/3.4.1 (${this.appDevice.os.name} ${this.appDevice.os.version})`,
@@ -425,7 +425,7 @@ class CustomerSim {
     };
   }
 
-  private page(t: number, ids: { userId?: string; anonymousId: string }, name: string, path: string, title: string, opts: { category?: string; search?: string; referrer?: string; campaign?: SegmentContext['campaign'] } = {}): void {
+  private page(t: number, ids: { userId?: string; anonymousId: string }, name: string, path: string, title: string, opts: { category?: string; search?: string; referrer?: string; campaign?: SpecContext['campaign'] } = {}): void {
     const search = opts.search ?? '';
     const url = SITE + path + search;
     const pageCtx = { path, url, title, search, referrer: opts.referrer ?? '' };
@@ -581,7 +581,7 @@ class CustomerSim {
     return items;
   }
 
-  private order(t: number, ids: { userId: string; anonymousId: string }, items: { p: Product; quantity: number }[], context: SegmentContext): void {
+  private order(t: number, ids: { userId: string; anonymousId: string }, items: { p: Product; quantity: number }[], context: SpecContext): void {
     const rng = this.rng;
     this.orders++;
     const orderId = `ord_${this.index + 1}_${this.orders}`;
@@ -707,7 +707,7 @@ class CustomerSim {
     if (a.orderId) properties.order_id = a.orderId;
 
     const ids: { userId: string; anonymousId?: string } = { userId: this.userId };
-    let context: SegmentContext;
+    let context: SpecContext;
     if (a.channel === 'web') {
       ids.anonymousId = this.anonymousId;
       context = this.webContext({ page: { path: '/account/orders', url: `${SITE}/account/orders`, title: 'Your orders | Advocate Shop' } });
@@ -765,7 +765,7 @@ class CustomerSim {
   }
 
   /** Chronological, inside the window, with ids and ISO timestamps (wall clock turned into instants) filled in. */
-  finish(): SegmentMessage[] {
+  finish(): SpecMessage[] {
     const w = this.w;
     const timed = this.out.filter((x) => x.t > w.start && x.t < w.now);
     timed.sort((a, b) => a.t - b.t);
@@ -790,7 +790,7 @@ function cents(x: number): number {
 }
 
 /** One array per customer, that customer's messages in chronological order. */
-export function* generateDemo(options?: DemoOptions): Generator<SegmentMessage[]> {
+export function* generateDemo(options?: DemoOptions): Generator<SpecMessage[]> {
   const w = resolve(options);
   const waves = WAVES.map((f) => ({ day: dayIndex(w, f), tally: { at: waveAt(w, f), customers: 0, tooNew: 0, recentlyAsked: 0, notSampled: 0, invited: 0 } }));
   options?.tally?.waves.push(...waves.map((x) => x.tally));

@@ -3,7 +3,7 @@ import type { Store } from '../store/db.ts';
 import { createKey, createWorkspace, updateSettings } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { createWriter } from '../store/writer-thread.ts';
-import { parseMessage } from '../ingest/segment.ts';
+import { parseMessage } from '../ingest/segment-spec.ts';
 import type { IngestEvent } from '../domain/event.ts';
 import { demoWaveTimes, demoWindow, generateDemo, CONTACT_GAP_DAYS, type DemoOptions, type DemoTally } from './generate.ts';
 import { createDemoSegments } from './segments.ts';

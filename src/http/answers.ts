@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { newId } from '../domain/ids.ts';
 import { NPS_RESPONDED, type IngestEvent } from '../domain/event.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
-import { answerFromProperties } from '../ingest/segment.ts';
+import { answerFromProperties } from '../ingest/segment-spec.ts';
 import { answerView, getAnswer, listAnswers, type AnswerView } from '../store/answers.ts';
 import type { Db, Store } from '../store/db.ts';
 import { peopleByProfile } from '../store/profiles.ts';

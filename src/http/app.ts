@@ -26,7 +26,7 @@ import { traitRoutes } from './traits.ts';
 import { churnRoutes } from './churn.ts';
 import { CHURN_TRAIN_JOB, churnRetrainTask, churnTrainHandler } from '../analytics/churn-training.ts';
 import { profileRoutes } from './profiles.ts';
-import { segmentRoutes } from './segment.ts';
+import { segmentSpecRoutes } from './segment-spec.ts';
 import { workspaceRoutes } from './workspace.ts';
 import { homePage } from './home.ts';
 import { responseRoutes } from './responses.ts';
@@ -247,7 +247,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.get('/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document' } }, async () => app.swagger());
   await app.register(homePage);
 
-  await app.register(segmentRoutes, { writer, keys, delivery });
+  await app.register(segmentSpecRoutes, { writer, keys, delivery });
   await app.register(answerRoutes, { store, writer, keys });
   await app.register(profileRoutes, { store, keys, writer });
   await app.register(metricsRoutes, { store, keys, engine, members, traits });

@@ -8,7 +8,7 @@ import { AppError } from '../domain/errors.ts';
  * nest at most LIMITS.jsonDepth levels and hold only storable text (no NUL, no unpaired surrogates).
  * Runs before any route's own validation, so nothing downstream (schemas, JSON.stringify, SQL) ever
  * sees such input. Routes that take a batch set `config: { perMessageCheck: true }`: their messages
- * are checked one by one so that one bad message fails alone (ingest/segment.ts parseBatch).
+ * are checked one by one so that one bad message fails alone (ingest/segment-spec.ts parseBatch).
  */
 export async function checkRequestText(request: FastifyRequest): Promise<void> {
   for (const [where, value] of [['querystring', request.query], ['params', request.params]] as const) {

@@ -10,7 +10,7 @@ import { EXPORT_COLUMNS } from '../store/export.ts';
 import { createWriter } from '../store/writer-thread.ts';
 import { NPS_RESPONDED, type IngestEvent, type MessageType } from '../domain/event.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
-import { MAX_EVENT_BYTES, MESSAGE_TYPES, parseMessage } from './segment.ts';
+import { MAX_EVENT_BYTES, MESSAGE_TYPES, parseMessage } from './segment-spec.ts';
 
 export type ImportKind = 'people' | 'events' | 'answers';
 export const IMPORT_KINDS: readonly ImportKind[] = ['people', 'events', 'answers'];

@@ -2,7 +2,7 @@ import type { MessageType } from '../domain/event.ts';
 
 // The Segment spec message, as the client libraries send it (API-COMPAT.md).
 
-export interface SegmentContext {
+export interface SpecContext {
   ip?: string;
   locale?: string;
   timezone?: string;
@@ -16,7 +16,7 @@ export interface SegmentContext {
   [k: string]: unknown;
 }
 
-export interface SegmentMessage {
+export interface SpecMessage {
   type: MessageType;
   messageId?: string;
   userId?: string | null;
@@ -24,7 +24,7 @@ export interface SegmentMessage {
   timestamp?: string | number;
   originalTimestamp?: string;
   sentAt?: string;
-  context?: SegmentContext;
+  context?: SpecContext;
   integrations?: Record<string, unknown>;
   event?: string; // track
   name?: string; // page, screen

@@ -512,6 +512,8 @@ const bus: Migration = {
       .addPrimaryKeyConstraint('consumer_errors_pk', ['consumer', 'position'])
       .execute();
     await db.schema.dropTable('read_cursors').execute();
+    // "segment" is the saved groups' word; the inbox format of a Segment-spec batch is 'spec'.
+    await sql`update inbox set format = 'spec' where format = 'segment'`.execute(db);
     await db.schema.dropTable('answer_deletions').execute();
   },
 };

@@ -239,10 +239,10 @@ export interface InboxTable {
   received_at: number;
   /** Number of events in body. */
   count: number;
-  format: 'events' | 'segment';
-  /** JSON array of batch positions not to store (format 'segment'). */
+  format: 'events' | 'spec';
+  /** JSON array of batch positions not to store (format 'spec'). */
   skip: string | null;
-  /** 'events': JSON array of validated events (IngestEvent); 'segment': the batch body as received. */
+  /** 'events': JSON array of validated events (IngestEvent); 'spec': the Segment-spec batch body as received. */
   body: string;
 }
 

@@ -2,7 +2,7 @@ import type { Insertable } from 'kysely';
 import { AppError, isAppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { IngestEvent, IngestFailure } from '../domain/event.ts';
-import { parseBatch } from '../ingest/segment.ts';
+import { parseBatch } from '../ingest/segment-spec.ts';
 import { sql } from 'kysely';
 import { lockForWrite, lockWorkspace, prepared, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
@@ -44,7 +44,7 @@ export interface WriteOptions {
  * A validated Segment batch, stored as the text it came as: re-encoding what was just parsed costs
  * more than anything else in accepting it. Projection parses it again (with the same ids).
  */
-export interface SegmentBatch {
+export interface SpecBatch {
   /** The inbox row's id, also the prefix of ids given to messages that came without one. */
   id: string;
   text: string;
@@ -97,7 +97,7 @@ export function serialize(events: IngestEvent[]): SerializedEvents {
 export interface EventWriter {
   write(workspaceId: string, events: IngestEvent[], failures?: IngestFailure[], options?: WriteOptions): Promise<WriteResult>;
   /** Accepts a validated Segment batch as its text (resolves at commit). */
-  acceptBatch(workspaceId: string, batch: SegmentBatch, failures: IngestFailure[]): Promise<WriteResult>;
+  acceptBatch(workspaceId: string, batch: SpecBatch, failures: IngestFailure[]): Promise<WriteResult>;
   settled(): Promise<void>;
   drain(): Promise<void>;
   pending(workspaceId?: string): Promise<number>;
@@ -110,7 +110,7 @@ export interface EventWriter {
 
 interface Request {
   workspaceId: string;
-  events: SerializedEvents | (SegmentBatch & { body?: undefined });
+  events: SerializedEvents | (SpecBatch & { body?: undefined });
   failures: IngestFailure[];
   resolve(r: Accepted): void;
   reject(e: unknown): void;
@@ -199,7 +199,7 @@ export class Writer implements EventWriter {
     return this.completed(workspaceId, accepted);
   }
 
-  async acceptBatch(workspaceId: string, batch: SegmentBatch, failures: IngestFailure[] = []): Promise<WriteResult> {
+  async acceptBatch(workspaceId: string, batch: SpecBatch, failures: IngestFailure[] = []): Promise<WriteResult> {
     const accepted = await new Promise<Accepted>((resolve, reject) => {
       this.queue.push({ workspaceId, events: batch, failures, resolve, reject });
       this.schedule();
@@ -316,7 +316,7 @@ export class Writer implements EventWriter {
           const skip: number[] = [];
           for (let p = 0; p < ev.size; p++) if (!stored.has(p)) skip.push(p);
           inboxId = ev.id;
-          rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: ev.receivedAt, count, format: 'segment', skip: skip.length ? JSON.stringify(skip) : null, body: ev.text });
+          rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: ev.receivedAt, count, format: 'spec', skip: skip.length ? JSON.stringify(skip) : null, body: ev.text });
         } else if (count && ev.body !== undefined) {
           // Rare: drop the repeats from the JSON (the common case stores it as it came).
           const body = count === keep.length ? ev.body : JSON.stringify((JSON.parse(ev.body) as unknown[]).filter((_, i) => keep[i]));

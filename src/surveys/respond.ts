@@ -1,7 +1,7 @@
 import { categoryOf, type Category } from '../domain/category.ts';
 import { invalid } from '../domain/errors.ts';
 import { NPS_RESPONDED, type IngestEvent } from '../domain/event.ts';
-import { answerFromProperties } from '../ingest/segment.ts';
+import { answerFromProperties } from '../ingest/segment-spec.ts';
 import type { AnswerPatch } from '../domain/commands.ts';
 import { answerByMessageId } from '../store/answers.ts';
 import { getContact, insertContact, updateContact } from '../store/contacts.ts';

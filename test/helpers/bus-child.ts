@@ -7,7 +7,7 @@
  */
 import { sql } from 'kysely';
 import { encodeFacts } from '../../src/domain/facts.ts';
-import { parseMessage } from '../../src/ingest/segment.ts';
+import { parseMessage } from '../../src/ingest/segment-spec.ts';
 import { Bus } from '../../src/store/bus.ts';
 import { openStore } from '../../src/store/db.ts';
 import { Writer } from '../../src/store/writer.ts';

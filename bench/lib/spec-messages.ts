@@ -1,5 +1,5 @@
 import { Random } from '../../src/demo/random.ts';
-import type { SegmentMessage } from '../../src/ingest/types.ts';
+import type { SpecMessage } from '../../src/ingest/types.ts';
 
 // Segment messages shaped like what analytics.js and the server libraries send for an online
 // shop: mostly track, then page, then identify, with full browser context. Sizes matter more
@@ -127,7 +127,7 @@ export class MessageMaker {
     this.products = catalog(new Random(seed + 1));
   }
 
-  next(): SegmentMessage {
+  next(): SpecMessage {
     const p = this.rng.pick(this.pool);
     const r = this.rng.next();
     if (p.userId && r < 0.12) return this.identify(p);
@@ -135,7 +135,7 @@ export class MessageMaker {
     return this.track(p);
   }
 
-  private base(p: Person, type: SegmentMessage['type'], page: (typeof PAGES)[number]) {
+  private base(p: Person, type: SpecMessage['type'], page: (typeof PAGES)[number]) {
     const campaign = this.rng.chance(0.15) ? this.rng.pick(CAMPAIGNS) : null;
     const search = campaign ? `?utm_source=${campaign.source}&utm_medium=${campaign.medium}&utm_campaign=${encodeURIComponent(campaign.name)}` : '';
     const context: Record<string, unknown> = {
@@ -147,12 +147,12 @@ export class MessageMaker {
       page: { path: page.path, referrer: this.rng.chance(0.5) ? 'https://www.google.com/' : '', search, title: `${page.name} | Example Shop`, url: `${SITE}${page.path}${search}` },
     };
     if (campaign) context.campaign = campaign;
-    const message: SegmentMessage = { type, anonymousId: p.anonymousId, context, timestamp: new Date(this.now - this.rng.int(0, 3_600_000)).toISOString() };
+    const message: SpecMessage = { type, anonymousId: p.anonymousId, context, timestamp: new Date(this.now - this.rng.int(0, 3_600_000)).toISOString() };
     if (p.userId) message.userId = p.userId;
     return message;
   }
 
-  private identify(p: Person): SegmentMessage {
+  private identify(p: Person): SpecMessage {
     return {
       ...this.base(p, 'identify', this.rng.pick(PAGES)),
       traits: {
@@ -167,7 +167,7 @@ export class MessageMaker {
     };
   }
 
-  private page(p: Person): SegmentMessage {
+  private page(p: Person): SpecMessage {
     const page = this.rng.pick(PAGES);
     const m = this.base(p, 'page', page);
     const ctxPage = (m.context as Record<string, any>).page;
@@ -181,7 +181,7 @@ export class MessageMaker {
     });
   }
 
-  private track(p: Person): SegmentMessage {
+  private track(p: Person): SpecMessage {
     const r = this.rng.next();
     const product = this.rng.pick(this.products);
     const productPage = PAGES[3];
@@ -246,11 +246,11 @@ export class BatchBodies {
   private readonly templates: Buffer[] = [];
   private readonly slots: number[][] = [];
   /** Every message in the pool, messageId left out, for benchmarks that want the same data. */
-  readonly messages: SegmentMessage[] = [];
+  readonly messages: SpecMessage[] = [];
 
   constructor(maker: MessageMaker, poolSize: number) {
     for (let t = 0; t < poolSize; t++) {
-      const batch: SegmentMessage[] = [];
+      const batch: SpecMessage[] = [];
       for (let i = 0; i < BATCH_SIZE; i++) {
         const m = maker.next();
         this.messages.push(m);

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newId } from '../domain/ids.ts';
-import { decodeBody, MAX_BATCH_BYTES, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment.ts';
+import { decodeBody, MAX_BATCH_BYTES, MessageSchemas, parseBatch, parseMessage } from '../ingest/segment-spec.ts';
 import type { IngestEvent, IngestFailure, MessageType } from '../domain/event.ts';
 import type { EventWriter as Writer, WriteResult } from '../store/writer.ts';
 import { publicBase, type DeliveryContext } from '../surveys/delivery.ts';
@@ -45,7 +45,7 @@ function accept(writer: Writer, workspaceId: string, events: IngestEvent[], fail
   return writer.write(workspaceId, events, failures, { wait: 'accepted' });
 }
 
-export async function segmentRoutes(app: FastifyInstance, opts: { writer: Writer; keys: KeyCache; delivery: Pick<DeliveryContext, 'db' | 'publicUrl'> }) {
+export async function segmentSpecRoutes(app: FastifyInstance, opts: { writer: Writer; keys: KeyCache; delivery: Pick<DeliveryContext, 'db' | 'publicUrl'> }) {
   const { writer, keys } = opts;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES * 2 }, (request, raw, done) => {
