@@ -1,3 +1,4 @@
+import { eventKey } from '../domain/facts.ts';
 import { campaignOf } from './exposures.ts';
 import { addAnnotation } from '../store/annotations.ts';
 import type { DurableConsumer } from '../store/bus.ts';
@@ -29,12 +30,14 @@ function labelOf(name: string, properties: string | null): string {
 }
 
 export const ANNOTATIONS_FROM_EVENTS = 'annotations-from-events';
+const ANNOTATION_KEYS = new Set(Object.keys(ANNOTATION_EVENTS).map((name) => eventKey('track', name)));
 
 /** A durable consumer of the bus (store/bus.ts): annotation events become annotations as they are stored. */
 export function annotationsFromEvents(): DurableConsumer {
   return {
     name: ANNOTATIONS_FROM_EVENTS,
     wants: (f) => f.type === 'event.stored' && f.eventType === 'track' && f.name != null && Object.hasOwn(ANNOTATION_EVENTS, f.name),
+    wantsKey: (key) => ANNOTATION_KEYS.has(key),
     async handle(tx, batch) {
       const events = batch.facts.flatMap((f) => (f.type === 'event.stored' ? [f] : []));
       const properties = await eventProperties(tx, batch.workspaceId, events.map((e) => e.eventId));

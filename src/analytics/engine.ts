@@ -1,4 +1,4 @@
-import { answerChanges } from '../domain/facts.ts';
+import { ANSWER_KEYS, answerChanges } from '../domain/facts.ts';
 import { answersAfter, answersByIds } from '../store/answer-feed.ts';
 import type { Db } from '../store/db.ts';
 import { headPosition, readFacts } from '../store/facts.ts';
@@ -87,7 +87,7 @@ export class InsightEngine {
 
   private async readFacts(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
     for (;;) {
-      const batches = await readFacts(this.db, w.position, { workspaceId, limit: FEED_PAGE });
+      const batches = await readFacts(this.db, w.position, { workspaceId, limit: FEED_PAGE, wants: (k) => ANSWER_KEYS.has(k) });
       if (!batches.length) return;
       const { upserted, erased } = answerChanges(batches);
       for (const id of erased) w.columns.remove(id);

@@ -1,5 +1,5 @@
 import type { PersonNames } from '../domain/person-label.ts';
-import type { FactBatch } from '../domain/facts.ts';
+import { ANSWER_KEYS, type FactBatch } from '../domain/facts.ts';
 import { liveAnswersByIds, type LiveAnswerRow } from '../store/answer-feed.ts';
 import type { Db } from '../store/db.ts';
 import { headPosition, readFacts } from '../store/facts.ts';
@@ -147,7 +147,7 @@ class WorkspaceFeed {
     try {
       await this.ready;
       for (;;) {
-        const batches = await readFacts(this.db, this.position, { workspaceId: this.workspaceId, limit: PAGE });
+        const batches = await readFacts(this.db, this.position, { workspaceId: this.workspaceId, limit: PAGE, wants: (k) => ANSWER_KEYS.has(k) });
         if (!batches.length) break;
         const fresh = await toLive(this.db, this.workspaceId, batches, null);
         // Marked as read once named: a failure naming them leaves them to the next read.
@@ -212,7 +212,7 @@ export class LiveAnswers {
     // The commit at from.position itself may hold answers after from.index.
     let position = from.index === Infinity ? from.position : from.position - 1;
     while (out.length < limit) {
-      const batches = await readFacts(this.db, position, { workspaceId, limit: PAGE });
+      const batches = await readFacts(this.db, position, { workspaceId, limit: PAGE, wants: (k) => ANSWER_KEYS.has(k) });
       if (!batches.length) break;
       out.push(...(await toLive(this.db, workspaceId, batches, from)));
       position = batches[batches.length - 1].position;

@@ -30,6 +30,22 @@ export interface FactBatch {
   facts: Fact[];
 }
 
+/**
+ * What a batch holds, for skipping it unread: its fact types, and for events
+ * `event.stored:<type>:<name>` (e.g. `event.stored:track:Order Completed`). Readers that want only
+ * some facts look at these and decode only the batches that may hold them.
+ */
+export function factKeys(facts: Fact[]): string[] {
+  const keys = new Set<string>();
+  for (const f of facts) keys.add(f.type === 'event.stored' ? eventKey(f.eventType, f.name) : f.type);
+  return [...keys];
+}
+
+export const eventKey = (eventType: string, name: string | null) => `event.stored:${eventType}:${name ?? ''}`;
+
+/** Keys of the answer facts (see factKeys). */
+export const ANSWER_KEYS = new Set<string>(['answer.created', 'answer.changed', 'answer.erased']);
+
 /*
  * Stored as one JSON array of tuples per batch (a projection step announces an event.stored per
  * event, so the names of fields would be most of the log).

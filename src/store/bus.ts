@@ -18,8 +18,10 @@ export interface DurableConsumer {
    * calling `handle`, and without a write when a step wants none.
    */
   wants(fact: Fact, workspaceId: string): boolean;
+  /** Whether a batch with this key (domain/facts.ts factKeys) may hold facts it wants; the others are not even decoded. */
+  wantsKey?(key: string, workspaceId: string): boolean;
   /**
-   * Loads what `wants` consults (e.g. which event names trigger a survey), in each step after the
+   * Loads what `wants` consults (e.g. which event names trigger a survey), in each step before the
    * facts are read. Facts committed in the last second before it are left to a later step: what
    * `wants` consults may have been saved just before them and committed just after the refresh.
    */
@@ -240,10 +242,10 @@ export class Bus {
     const budget = c.budget ?? 500;
     const from = this.ahead.get(c.name) ?? (await cursorOf(this.store.db, c.name));
     if (!from) return false;
-    let batches = await readFacts(this.store.db, from.position, { limit: PAGE });
+    const refreshedAt = Date.now();
+    await c.refresh?.(this.store.db);
+    let batches = await readFacts(this.store.db, from.position, { limit: PAGE, wants: c.wantsKey ? (k, ws) => c.wantsKey!(k, ws) : undefined });
     if (c.refresh) {
-      const refreshedAt = Date.now();
-      await c.refresh(this.store.db);
       const settled = batches.filter((b) => b.at <= refreshedAt - SETTLE_MS);
       if (settled.length < batches.length) this.later(c);
       batches = settled;

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
-import { decodeFacts, encodeFacts, type Fact, type FactBatch } from '../domain/facts.ts';
+import { decodeFacts, encodeFacts, factKeys, type Fact, type FactBatch } from '../domain/facts.ts';
 import type { Db, Tx } from './db.ts';
 
 /** The NOTIFY channel peers listen on (PostgreSQL). */
@@ -15,7 +15,7 @@ const APPEND_LOCK = 0x61647663;
  * processes listening, which PostgreSQL delivers at commit. SQLite has one writer at a time.
  */
 export async function appendFacts(tx: Db | Tx, byWorkspace: Map<string, Fact[]>, at = Date.now()): Promise<void> {
-  const rows = [...byWorkspace].filter(([, facts]) => facts.length).map(([workspace_id, facts]) => ({ workspace_id, at, body: encodeFacts(facts) }));
+  const rows = [...byWorkspace].filter(([, facts]) => facts.length).map(([workspace_id, facts]) => ({ workspace_id, at, keys: JSON.stringify(factKeys(facts)), body: encodeFacts(facts) }));
   if (!rows.length) return;
   const postgres = tx.getExecutor().adapter instanceof PostgresAdapter;
   if (postgres) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx);
@@ -34,12 +34,24 @@ export async function headPosition(db: Db | Tx): Promise<number> {
   return Number(row?.p ?? 0);
 }
 
-/** Batches after `after`, in commit order, of every workspace or one. */
-export async function readFacts(db: Db | Tx, after: number, options: { workspaceId?: string; limit: number }): Promise<FactBatch[]> {
-  let q = db.selectFrom('facts').select(['position', 'workspace_id', 'at', 'body']).where('position', '>', after);
+/**
+ * Batches after `after`, in commit order, of every workspace or one. With `wants` (a test of
+ * factKeys), batches holding nothing it wants come with no facts, undecoded: a projection step can
+ * announce tens of thousands of events, and most readers want a few kinds of fact.
+ */
+export async function readFacts(db: Db | Tx, after: number, options: { workspaceId?: string; limit: number; wants?: (key: string, workspaceId: string) => boolean }): Promise<FactBatch[]> {
+  let q = db.selectFrom('facts').select(['position', 'workspace_id', 'at', 'keys']).where('position', '>', after);
   if (options.workspaceId) q = q.where('workspace_id', '=', options.workspaceId);
   const rows = await q.orderBy('position').limit(options.limit).execute();
-  return rows.map((r) => ({ position: Number(r.position), workspaceId: r.workspace_id, at: Number(r.at), facts: decodeFacts(r.body) }));
+  const wanted = rows.filter((r) => !options.wants || (JSON.parse(r.keys) as string[]).some((k) => options.wants!(k, r.workspace_id))).map((r) => Number(r.position));
+  const bodies = new Map<number, string>();
+  for (let i = 0; i < wanted.length; i += 200) {
+    for (const b of await db.selectFrom('facts').select(['position', 'body']).where('position', 'in', wanted.slice(i, i + 200)).execute()) bodies.set(Number(b.position), b.body);
+  }
+  return rows.map((r) => {
+    const body = bodies.get(Number(r.position));
+    return { position: Number(r.position), workspaceId: r.workspace_id, at: Number(r.at), facts: body ? decodeFacts(body) : [] };
+  });
 }
 
 /** The last position committed before `at` (ms), for readers that kept a time rather than a position. */

@@ -491,6 +491,8 @@ const bus: Migration = {
       .addColumn('position', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
       .addColumn('workspace_id', 'text', (c) => c.notNull())
       .addColumn('at', 'bigint', (c) => c.notNull())
+      // JSON array of factKeys(body): readers skip a batch they want nothing of without decoding it.
+      .addColumn('keys', 'text', (c) => c.notNull())
       .addColumn('body', 'text', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('facts_workspace').on('facts').columns(['workspace_id', 'position']).execute();

@@ -283,6 +283,8 @@ export interface FactTable {
   position: Generated<number>;
   workspace_id: string;
   at: number;
+  /** JSON array of factKeys(body) */
+  keys: string;
   /** JSON, encodeFacts */
   body: string;
 }

@@ -1,4 +1,4 @@
-import type { FactBatch } from '../domain/facts.ts';
+import { eventKey, type FactBatch } from '../domain/facts.ts';
 import { derivedId } from '../domain/ids.ts';
 import type { DurableConsumer } from '../store/bus.ts';
 import type { Tx } from '../store/db.ts';
@@ -31,6 +31,7 @@ export interface TriggerScan {
 type Trigger = Survey['definition']['triggers'][number];
 
 export const SURVEY_TRIGGERS = 'survey-triggers';
+const TRACK_KEY = eventKey('track', '');
 
 /** The consumer; `totals` counts what it did since it was made (for logs and tests). */
 export function surveyTriggers(ctx: DeliveryContext): DurableConsumer & { totals: TriggerScan } {
@@ -51,6 +52,7 @@ export function surveyTriggers(ctx: DeliveryContext): DurableConsumer & { totals
       readAt = Date.now();
     },
     wants: (f, workspaceId) => f.type === 'event.stored' && f.eventType === 'track' && f.name != null && !!triggering.get(workspaceId)?.has(f.name),
+    wantsKey: (key, workspaceId) => key.startsWith(TRACK_KEY) && !!triggering.get(workspaceId)?.has(key.slice(TRACK_KEY.length)),
     // Each send is several queries: keep SQLite's write lock short.
     budget: 50,
     async handle(tx, batch) {
