@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { SpecMessage } from '../src/ingest/types.ts';
-import { parseMessage } from '../src/ingest/segment-spec.ts';
+import { parseMessage, readSpecBatch } from '../src/ingest/segment-spec.ts';
 import { migrate } from '../src/store/db.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { Writer } from '../src/store/writer.ts';
@@ -37,7 +37,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   try {
     await migrate(store);
     workspaceId = (await createWorkspace(store.db, 'Lookup benchmark')).id;
-    const writer = new Writer(store);
+    const writer = new Writer(store, readSpecBatch);
     const pool = people(PROFILES, 23);
     const started = Date.now();
     let stored = 0;

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId } from '../src/domain/ids.ts';
-import { parseBatch } from '../src/ingest/segment-spec.ts';
+import { parseBatch, readSpecBatch } from '../src/ingest/segment-spec.ts';
 import { migrate } from '../src/store/db.ts';
 import { Writer } from '../src/store/writer.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
@@ -20,7 +20,7 @@ const store = openSqlite(join(dir, 'p.db'));
 await migrate(store);
 const ws = (await createWorkspace(store.db, 'Profile')).id;
 const bodies = new BatchBodies(new MessageMaker(people(20_000)), 300);
-const writer = new Writer(store);
+const writer = new Writer(store, readSpecBatch);
 (writer as any).closed = true; // accept only; projection is started below
 let t = performance.now();
 for (let n = 0; n < batches; n += 50) {

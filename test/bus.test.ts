@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { encodeFacts, type Fact } from '../src/domain/facts.ts';
 import type { Command } from '../src/domain/commands.ts';
 import { Bus } from '../src/store/bus.ts';
-import { createWriter } from '../src/store/writer-thread.ts';
+import { createWriter } from '../src/ingest/writer.ts';
 import { consumerErrors } from '../src/store/consumer-cursors.ts';
 import type { Store } from '../src/store/db.ts';
 import { appendWorkspaceFacts, headPosition, readFacts } from '../src/store/facts.ts';

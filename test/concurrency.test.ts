@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { openStore, type Store } from '../src/store/db.ts';
-import { parseMessage } from '../src/ingest/segment-spec.ts';
+import { parseMessage, readSpecBatch } from '../src/ingest/segment-spec.ts';
 import { Writer } from '../src/store/writer.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { forEachBackend } from './helpers/backends.ts';
@@ -11,7 +11,7 @@ import { forEachBackend } from './helpers/backends.ts';
 forEachBackend('two writers sharing one database store every message exactly once', async (store, backend) => {
   // The test cluster trusts local connections, so its URL carries no password to mask.
   const second: Store = backend === 'postgres' ? openStore({ url: store.location }) : store;
-  const writers = [new Writer(store), new Writer(second)];
+  const writers = [new Writer(store, readSpecBatch), new Writer(second, readSpecBatch)];
   try {
     const ws = await createWorkspace(store.db, 'shared');
     const now = Date.now();

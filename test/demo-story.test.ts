@@ -17,6 +17,7 @@ import type { Store } from '../src/store/db.ts';
 import { profilesAfter } from '../src/store/profiles.ts';
 import { stageRulesOf } from '../src/store/workspaces.ts';
 import { Writer } from '../src/store/writer.ts';
+import { readSpecBatch } from '../src/ingest/segment-spec.ts';
 import { schedulePeriod, startDueSchedules } from '../src/surveys/audience.ts';
 import { factsOf } from '../src/surveys/eligibility.ts';
 import { SURVEY_TRIGGERS } from '../src/surveys/triggers.ts';
@@ -148,7 +149,7 @@ describe('the demo as npm start makes it: the README walk-through is what the da
     const cursor = (await listCursors(store.db)).find((c) => c.name === SURVEY_TRIGGERS);
     assert.equal(cursor?.position, await headPosition(store.db), 'the trigger has read every event stored');
     assert.equal(await triggered(), before, 'the history schedules no trigger sends');
-    const writer = new Writer(store);
+    const writer = new Writer(store, readSpecBatch);
     try {
       const ctx = { db: store.db, writer, outbox: null, publicUrl: s.url };
       assert.equal(await startDueSchedules(ctx), 0);

@@ -19,7 +19,8 @@ import { forEachBackend } from './helpers/backends.ts';
 // the writer's thread too: set before importing it.
 process.env.ADVOCATE_LAG_MAX = '-1';
 const { backpressureError } = await import('../src/store/writer.ts');
-const { createWriter, ThreadWriter } = await import('../src/store/writer-thread.ts');
+const { createWriter } = await import('../src/ingest/writer.ts');
+const { ThreadWriter } = await import('../src/store/writer-thread.ts');
 
 /** What each kind answers with: the contract the API documents (schemas.ts ErrorBody). */
 const EXPECTED: Record<ErrorKind, { status: number; error: string }> = {

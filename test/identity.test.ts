@@ -15,7 +15,7 @@ import { it } from 'node:test';
 import { groupIdentifiers, identifierKey, type IdentityMessage } from '../src/domain/identity.ts';
 import { Random } from '../src/demo/random.ts';
 import type { IngestEvent } from '../src/domain/event.ts';
-import { parseMessage } from '../src/ingest/segment-spec.ts';
+import { parseMessage, readSpecBatch } from '../src/ingest/segment-spec.ts';
 import type { Store } from '../src/store/db.ts';
 import { Writer } from '../src/store/writer.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
@@ -96,7 +96,7 @@ async function eventsWhereTheyBelong(store: Store, workspaceId: string): Promise
 
 forEachBackend(`identity: any order of the same messages gives the same people (seed ${SEED}, ${ORDERS} orders)`, async (store) => {
   const rng = new Random(SEED);
-  const writer = new Writer(store);
+  const writer = new Writer(store, readSpecBatch);
   try {
     const streams = Math.ceil(ORDERS / ORDERS_PER_STREAM);
     for (let s = 0; s < streams; s++) {

@@ -2,7 +2,7 @@ import type { Preferences } from '../domain/preferences.ts';
 import type { Store } from '../store/db.ts';
 import { createKey, createWorkspace, updateSettings } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
-import { createWriter } from '../store/writer-thread.ts';
+import { createWriter } from '../ingest/writer.ts';
 import { parseMessage } from '../ingest/segment-spec.ts';
 import type { IngestEvent } from '../domain/event.ts';
 import { demoWaveTimes, demoWindow, generateDemo, CONTACT_GAP_DAYS, type DemoOptions, type DemoTally } from './generate.ts';

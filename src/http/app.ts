@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '../store/db.ts';
 import type { EventWriter } from '../store/writer.ts';
-import { createWriter } from '../store/writer-thread.ts';
+import { createWriter } from '../ingest/writer.ts';
 import { answerRoutes } from './answers.ts';
 import { accessOf, KeyCache, neededRole, type Access } from './auth.ts';
 import { signInRoutes } from './sign-in.ts';

@@ -7,7 +7,7 @@ import { parseIsoTime, utcTime as utc } from '../domain/time.ts';
 import { progress } from '../progress.ts';
 import type { Store } from '../store/db.ts';
 import { EXPORT_COLUMNS } from '../store/export.ts';
-import { createWriter } from '../store/writer-thread.ts';
+import { createWriter } from './writer.ts';
 import { NPS_RESPONDED, type IngestEvent, type MessageType } from '../domain/event.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import { MAX_EVENT_BYTES, MESSAGE_TYPES, parseMessage } from './segment-spec.ts';

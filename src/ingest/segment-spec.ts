@@ -204,6 +204,15 @@ export interface ParsedBatch {
 }
 
 /**
+ * The events of a batch accepted as text, as validation made them (same receivedAt, same ids for
+ * messages that came without one): the store's writer reads its inbox with this (store/writer.ts BatchReader).
+ */
+export function readSpecBatch(text: string, receivedAt: number, idPrefix: string): { events: IngestEvent[]; positions: number[] } {
+  const { events, positions } = parseBatch(JSON.parse(text), receivedAt, 0, idPrefix);
+  return { events, positions };
+}
+
+/**
  * A batch is accepted as a whole when its envelope is sound; a message inside it that cannot be
  * stored becomes an ingestion error instead of failing its neighbours (clients drop 400s unretried).
  */

@@ -17,6 +17,16 @@ export async function addAnnotation(db: Db | Tx, workspaceId: string, a: NewAnno
   return (await db.selectFrom('annotations').selectAll().where('workspace_id', '=', workspaceId).where('kind', '=', a.kind).where('label', '=', a.label).executeTakeFirstOrThrow());
 }
 
+/** When each of these (kind, label) annotations is marked, for those that exist; keyed `kind\u0000label`. */
+export async function annotationTimes(db: Db | Tx, workspaceId: string, labels: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < labels.length; i += 500) {
+    const rows = await db.selectFrom('annotations').select(['kind', 'label', 'at']).where('workspace_id', '=', workspaceId).where('label', 'in', labels.slice(i, i + 500)).execute();
+    for (const r of rows) out.set(`${r.kind}\u0000${r.label}`, Number(r.at));
+  }
+  return out;
+}
+
 export async function annotationsBetween(db: Db, workspaceId: string, from: number, to: number): Promise<AnnotationTable[]> {
   return db.selectFrom('annotations').selectAll().where('workspace_id', '=', workspaceId).where('at', '>=', from).where('at', '<', to).orderBy('at').execute();
 }

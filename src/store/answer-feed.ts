@@ -33,7 +33,9 @@ export async function answersAfter(db: Db, workspaceId: string, afterId: string 
 export async function answersByIds(db: Db, workspaceId: string, ids: string[]): Promise<AnswerFact[]> {
   const out: AnswerFact[] = [];
   for (let i = 0; i < ids.length; i += SLICE) {
-    out.push(...((await db.selectFrom('answers').select(COLUMNS).where('workspace_id', '=', workspaceId).where('id', 'in', ids.slice(i, i + SLICE)).execute()) as AnswerFact[]));
+    // By id alone, so that SQLite walks the primary key rather than the workspace's answers.
+    const rows = await db.selectFrom('answers').select([...COLUMNS, 'workspace_id']).where('id', 'in', ids.slice(i, i + SLICE)).execute();
+    for (const { workspace_id, ...r } of rows) if (workspace_id === workspaceId) out.push(r as AnswerFact);
   }
   return out;
 }
@@ -68,9 +70,10 @@ export async function liveAnswersByIds(db: Db, workspaceId: string, ids: string[
         'answers.id', 'answers.profile_id', 'answers.score', 'answers.category', 'answers.comment', 'answers.channel', 'answers.survey_id', 'answers.answered_at', 'answers.updated_at',
         'profiles.traits', 'profiles.user_id', 'surveys.name as survey_title',
       ])
-      .where('answers.workspace_id', '=', workspaceId)
+      .select('answers.workspace_id')
+      // By id alone (the primary key), the workspace checked on each row, as in answersByIds.
       .where('answers.id', 'in', ids.slice(i, i + SLICE))
-      .execute()));
+      .execute()).flatMap(({ workspace_id, ...r }) => (workspace_id === workspaceId ? [r] : [])));
   }
   return out;
 }

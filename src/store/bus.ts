@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Fact, FactBatch } from '../domain/facts.ts';
 import { claimCursor, cursorOf, ensureCursor, listCursors, moveCursor, recordConsumerError, type CursorPlace } from './consumer-cursors.ts';
-import type { Db, Store, Tx } from './db.ts';
+import { transactionWithoutWaiting, type Db, type Store, type Tx } from './db.ts';
 import { FACTS_CHANNEL, headPosition, pruneFacts, readFacts } from './facts.ts';
 import { isTransientDbError } from './transient.ts';
 
@@ -10,7 +10,7 @@ import { isTransientDbError } from './transient.ts';
  * transaction that moves its cursor past them, so a crash repeats nothing and skips nothing, and on
  * PostgreSQL one process at a time holds its cursor.
  */
-export interface DurableConsumer {
+export interface DurableConsumer<P = unknown> {
   /** The cursor's key; never reuse one for something else. */
   name: string;
   /**
@@ -31,7 +31,13 @@ export interface DurableConsumer {
    * cursor's transaction: every query goes through `tx`. Throwing rolls back what it did with
    * them; they are tried again, then set aside in consumer_errors with the reason.
    */
-  handle(tx: Tx, batch: FactBatch): Promise<void>;
+  handle(tx: Tx, batch: FactBatch, prepared?: P): Promise<void>;
+  /**
+   * Reads, outside the transaction, what handling would write; null when it would write nothing
+   * (the facts are then passed like unwanted ones, with no transaction: on SQLite every write from
+   * the main thread waits for the writer thread). `handle` gets the result; undefined if this failed.
+   */
+  prepare?(db: Db, batch: FactBatch): Promise<P | null>;
   /** Facts handled per transaction at most (keeps the write lock short on SQLite). Default 500. */
   budget?: number;
   /** After a commit that handled some facts, e.g. to start the jobs they queued. */
@@ -67,7 +73,7 @@ export interface BusOptions {
  */
 export class Bus {
   private readonly listeners = new Set<WakeListener>();
-  private readonly consumers: DurableConsumer[] = [];
+  private readonly consumers: DurableConsumer<any>[] = [];
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly failing = new Set<string>();
@@ -97,7 +103,7 @@ export class Bus {
   }
 
   /** Registers a durable consumer; it starts with start() (its cursor at the start of the log). */
-  consume(consumer: DurableConsumer): void {
+  consume<P>(consumer: DurableConsumer<P>): void {
     if (this.consumers.some((c) => c.name === consumer.name)) throw new Error(`a consumer named ${consumer.name} is registered already`);
     this.consumers.push(consumer);
     if (this.started) this.run(consumer);
@@ -165,7 +171,7 @@ export class Bus {
   private async saveSkips(c: DurableConsumer): Promise<void> {
     const ahead = this.ahead.get(c.name);
     if (!ahead) return;
-    await this.store.db.transaction().execute(async (tx) => {
+    await transactionWithoutWaiting(this.store, async (tx) => {
       const claimed = await claimCursor(this.store, tx, c.name);
       if (claimed && after(ahead, claimed)) await moveCursor(tx, c.name, ahead);
     });
@@ -225,6 +231,8 @@ export class Bus {
       .catch((err) => {
         // Retried on the next wake-up or check of the head; an outage is said once.
         if (/destroyed/.test(String((err as Error)?.message))) return;
+        // SQLite's writer thread has the lock (see transactionWithoutWaiting): shortly, quietly.
+        if ((err as { code?: string })?.code === 'SQLITE_BUSY') return this.later(c);
         if (!isTransientDbError(err) || !this.failing.has(c.name)) console.error(`advocate: bus consumer ${c.name} failed; retrying`, err);
         this.failing.add(c.name);
       })
@@ -269,14 +277,26 @@ export class Bus {
       place = { position: b.position, partial: 0 };
     }
     if (same(place, from)) return false;
-    // Nothing wanted: the cursor moves in memory, and is written now and then. A restart reads
+    const prepared = new Map<FactBatch, unknown>();
+    if (c.prepare) {
+      for (const batch of [...work]) {
+        try {
+          const p = await c.prepare(this.store.db, batch);
+          if (p === null) work.splice(work.indexOf(batch), 1);
+          else prepared.set(batch, p);
+        } catch (err) {
+          if (isTransientDbError(err)) throw err;
+        }
+      }
+    }
+    // Nothing to write: the cursor moves in memory, and is written now and then. A restart reads
     // those facts again and again wants none of them; the write lock is left to the writer.
     if (!work.length && Date.now() - (this.savedAt.get(c.name) ?? 0) < SAVE_SKIPS_MS) {
       this.ahead.set(c.name, place);
       return more;
     }
     let moved = false;
-    await this.store.db.transaction().execute(async (tx) => {
+    await transactionWithoutWaiting(this.store, async (tx) => {
       const claimed = await claimCursor(this.store, tx, c.name);
       if (!claimed) {
         more = false; // another process has it
@@ -289,23 +309,23 @@ export class Bus {
         more = true;
         return;
       }
-      for (const batch of work) await this.handle(tx, c, batch);
+      for (const batch of work) await this.handle(tx, c, batch, prepared.get(batch));
       await moveCursor(tx, c.name, place);
       moved = true;
     });
     if (moved) {
       this.ahead.set(c.name, place);
       this.savedAt.set(c.name, Date.now());
-      if (handled) c.afterCommit?.();
+      if (work.length) c.afterCommit?.();
     }
     return more;
   }
 
-  private async handle(tx: Tx, c: DurableConsumer, batch: FactBatch): Promise<void> {
+  private async handle(tx: Tx, c: DurableConsumer<any>, batch: FactBatch, prepared: unknown): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       await sql`savepoint bus_consumer`.execute(tx);
       try {
-        await c.handle(tx, batch);
+        await c.handle(tx, batch, prepared);
         await sql`release savepoint bus_consumer`.execute(tx);
         return;
       } catch (err) {

@@ -46,6 +46,8 @@ export interface OpenOptions {
 const PG_CONNECT_TIMEOUT_MS = 10_000;
 
 export const DEFAULT_SQLITE_FILE = './data/advocate.db';
+/** How long a SQLite connection waits for the write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5_000;
 
 // pg returns int8 as strings; our bigints are epoch milliseconds, well inside 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -86,7 +88,7 @@ export function openStore(options: OpenOptions = {}): Store {
   // the disk before we acknowledge it (group commit keeps that affordable, see ingest/writer.ts).
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');
-  database.pragma('busy_timeout = 5000');
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   database.pragma('foreign_keys = ON');
   // Deleted and overwritten content is zeroed rather than left in free space, so an erased person
   // (or a projected inbox batch) leaves no bytes in the file; erase.ts empties the WAL after an erasure.
@@ -222,6 +224,23 @@ export async function writeTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): P
  */
 export async function lockForWrite(store: Store, tx: Tx): Promise<void> {
   if (store.backend === 'sqlite') await sql`delete from inbox where 0`.execute(tx);
+}
+
+/**
+ * A transaction for background work on a thread that also serves requests: on SQLite it fails at
+ * once with SQLITE_BUSY when another connection (the writer thread) holds the write lock, instead of
+ * blocking the whole thread in the busy wait; the caller tries again later.
+ */
+export async function transactionWithoutWaiting<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (store.backend !== 'sqlite') return store.db.transaction().execute(fn);
+  return store.db.connection().execute(async (conn) => {
+    await sql`pragma busy_timeout = 0`.execute(conn);
+    try {
+      return await conn.transaction().execute(fn);
+    } finally {
+      await sql.raw(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`).execute(conn);
+    }
+  });
 }
 
 /** Runs `fn` in the transaction `db` is, or in a new one: store functions a consumer calls inside its own. */

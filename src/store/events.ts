@@ -4,8 +4,10 @@ import type { Db, Tx } from './db.ts';
 export async function eventProperties(db: Db | Tx, workspaceId: string, ids: string[]): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db.selectFrom('events').select(['id', 'properties']).where('workspace_id', '=', workspaceId).where('id', 'in', ids.slice(i, i + 500)).execute();
-    for (const r of rows) out.set(r.id, r.properties);
+    // By id alone, so that SQLite walks the primary key rather than the workspace's events (the
+    // workspace is checked on each row).
+    const rows = await db.selectFrom('events').select(['id', 'workspace_id', 'properties']).where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (const r of rows) if (r.workspace_id === workspaceId) out.set(r.id, r.properties);
   }
   return out;
 }

@@ -4,7 +4,7 @@ import type { Command } from '../domain/commands.ts';
 import type { CommandResult } from './commands.ts';
 import type { Store } from './db.ts';
 import { AppError, type ErrorKind } from '../domain/errors.ts';
-import { serialize, Writer, type EventWriter, type SpecBatch, type WriteOptions, type WriteResult } from './writer.ts';
+import { serialize, type EventWriter, type SpecBatch, type WriteOptions, type WriteResult } from './writer.ts';
 
 /** An error thrown in the writer's thread, as posted back (writer-worker.ts). */
 interface WorkerError {
@@ -29,10 +29,11 @@ export class ThreadWriter implements EventWriter {
   private readonly ready: Promise<void>;
   onProjected: ((workspaceIds: string[]) => void) | null = null;
 
-  constructor(file: string) {
+  /** `entry`: the module the thread runs (ingest/writer-worker.ts, which gives the writer its batch reader). */
+  constructor(file: string, entryUrl: URL) {
     // Workers do not inherit tsx's loader on Node 20: register it first, then load the entry.
     const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./writer-worker.ts', import.meta.url).href;
+    const entry = entryUrl.href;
     this.worker = new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`, {
       eval: true,
       workerData: { file },
@@ -106,15 +107,4 @@ export class ThreadWriter implements EventWriter {
     this.worker.ref(); // keep the loop alive until the thread has really gone
     await this.worker.terminate();
   }
-}
-
-/**
- * A SQLite file gets its writer in a worker thread (the second core does the SQLite work);
- * PostgreSQL does that work in its own server process, so its writer stays in this thread.
- */
-export function createWriter(store: Store): EventWriter {
-  if (store.backend === 'sqlite' && store.location !== ':memory:' && process.env.ADVOCATE_WRITER_THREAD !== '0') {
-    return new ThreadWriter(store.location);
-  }
-  return new Writer(store);
 }

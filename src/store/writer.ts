@@ -2,7 +2,6 @@ import type { Insertable } from 'kysely';
 import { AppError, isAppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { IngestEvent, IngestFailure } from '../domain/event.ts';
-import { parseBatch } from '../ingest/segment-spec.ts';
 import { sql } from 'kysely';
 import { lockForWrite, lockWorkspace, prepared, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
@@ -82,6 +81,12 @@ export function projectedItems(result: WriteResult): ItemResult[] {
  */
 const projectionDelayedError = () =>
   new AppError('unavailable', 'Received and kept, but not yet recorded: the database is not available at the moment. It will be recorded when the database is back; send it again only with the same messageId, which returns that record');
+
+/**
+ * Reads back the events of a batch accepted as text (SpecBatch), with the same ids validation gave
+ * them: the wire format's parser, passed in, since the store knows no wire formats.
+ */
+export type BatchReader = (text: string, receivedAt: number, idPrefix: string) => { events: IngestEvent[]; positions: number[] };
 
 /** Events as the writer takes them: their JSON (built by whichever thread received them) and the ids. */
 export interface SerializedEvents {
@@ -176,6 +181,7 @@ export class Writer implements EventWriter {
 
   constructor(
     private readonly store: Store,
+    private readonly readBatch: BatchReader,
     private readonly maxGroupEvents = 20_000,
   ) {
     // On PostgreSQL another process may accept events this one should help project (or crash with
@@ -499,7 +505,7 @@ export class Writer implements EventWriter {
         const byWorkspace = new Map<string, PendingEvent[]>();
         for (const r of rows) {
           const list = byWorkspace.get(r.workspace_id) ?? byWorkspace.set(r.workspace_id, []).get(r.workspace_id)!;
-          const parsed = inboxEvents(r);
+          const parsed = inboxEvents(r, this.readBatch);
           parsed.forEach((e, i) => list.push({ ...e, key: `${r.id}:${i}` }));
           done.set(r.id, new Array(parsed.length));
           events += parsed.length;
@@ -542,7 +548,7 @@ export class Writer implements EventWriter {
   private async projectRowIsolated(tx: Tx, r: Schema['inbox'], done: Map<string, Projected[]>, facts: Map<string, Fact[]>): Promise<number> {
     let parsed: IngestEvent[];
     try {
-      parsed = inboxEvents(r);
+      parsed = inboxEvents(r, this.readBatch);
     } catch (err) {
       // The row itself cannot be read back: keep its text whole.
       const id = await recordSetAside(this.store, tx, r.workspace_id, r.received_at, null, reasonOf(err), r.body);
@@ -655,11 +661,11 @@ async function describeRedeliveries(tx: Tx, workspaceId: string, repeats: Pendin
 }
 
 /** The events an inbox row holds, in the order they were accepted. */
-function inboxEvents(r: Schema['inbox']): IngestEvent[] {
+function inboxEvents(r: Schema['inbox'], readBatch: BatchReader): IngestEvent[] {
   if (r.format === 'events') return JSON.parse(r.body) as IngestEvent[];
   const skip = new Set<number>(r.skip ? (JSON.parse(r.skip) as number[]) : []);
   // Same input, same receivedAt, same id prefix: the same events validation accepted.
-  const { events, positions } = parseBatch(JSON.parse(r.body), r.received_at, 0, r.id);
+  const { events, positions } = readBatch(r.body, r.received_at, r.id);
   return events.filter((_, i) => !skip.has(positions[i]));
 }
 

@@ -7,7 +7,7 @@
  */
 import { sql } from 'kysely';
 import { encodeFacts } from '../../src/domain/facts.ts';
-import { parseMessage } from '../../src/ingest/segment-spec.ts';
+import { parseMessage, readSpecBatch } from '../../src/ingest/segment-spec.ts';
 import { Bus } from '../../src/store/bus.ts';
 import { openStore } from '../../src/store/db.ts';
 import { Writer } from '../../src/store/writer.ts';
@@ -16,7 +16,7 @@ const [role, url, workspaceId, tag, writes] = process.argv.slice(2);
 const store = openStore({ url, poolSize: 3 });
 
 if (role === 'produce') {
-  const writer = new Writer(store);
+  const writer = new Writer(store, readSpecBatch);
   for (let i = 0; i < Number(writes); i++) {
     const now = Date.now();
     // A new person, an event of theirs, an anonymous visitor, and now and then the previous

@@ -1,12 +1,13 @@
 // The SQLite write connection, in a thread of its own: accepting and projecting are SQLite work,
 // so they get the second core while the main thread parses requests.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore } from './db.ts';
+import { openStore } from '../store/db.ts';
 import { AppError } from '../domain/errors.ts';
-import { Writer } from './writer.ts';
+import { Writer } from '../store/writer.ts';
+import { readSpecBatch } from './segment-spec.ts';
 
 const store = openStore({ file: (workerData as { file: string }).file });
-const writer = new Writer(store);
+const writer = new Writer(store, readSpecBatch);
 writer.onProjected = (workspaceIds) => parentPort!.postMessage({ op: 'projected', workspaceIds });
 
 async function handle(m: { id: number; op: string; args: any[] }): Promise<unknown> {
