@@ -113,7 +113,8 @@ forEachBackend('live feed: Last-Event-ID resumes after the last answer seen, wit
       await quiet(resumed, 800);
       // Ids never go backwards, so resuming from the latest one repeats nothing.
       const ids = resumed.events.filter((e) => e.id).map((e) => e.id!);
-      assert.deepEqual([...ids].sort(), ids);
+      const place = (id: string) => id.split('.').map(Number);
+      assert.deepEqual([...ids].sort((a, b) => place(a)[0] - place(b)[0] || place(a)[1] - place(b)[1]), ids);
 
       const again = await openSse(`${s.url}/api/v1/live/answers`, { authorization: basic(s.ws.secretKey), 'last-event-id': ids[ids.length - 1] });
       await quiet(again, 800);
@@ -124,6 +125,18 @@ forEachBackend('live feed: Last-Event-ID resumes after the last answer seen, wit
     const bad = await s.call('GET', '/api/v1/live/answers', s.ws.secretKey, undefined, { 'last-event-id': 'not an id' });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.field, 'Last-Event-ID');
+    // An id of the form sent before the bus (change time and answer id) resumes from about that time.
+    const old = await openSse(`${s.url}/api/v1/live/answers`, { authorization: basic(s.ws.secretKey), 'last-event-id': `${Date.now() - 60_000}-ans_0` });
+    try {
+      const replayed = [];
+      for (let i = 0; i < 5; i++) replayed.push(JSON.parse((await old.next(1000)).data!).id);
+      assert.equal(new Set(replayed).size, 4, 'the four answers of the last minute, the edited one again after its edit');
+    } finally {
+      old.close();
+    }
+    const future = await openSse(`${s.url}/api/v1/live/answers`, { authorization: basic(s.ws.secretKey), 'last-event-id': `${Date.now() + 60_000}-ans_0` });
+    await quiet(future, 500);
+    future.close();
   } finally {
     await s.close();
   }
@@ -141,7 +154,7 @@ forEachBackend('live feed: an open stream does not hold up closing the server', 
   await stream.ended;
 });
 
-forEachBackend('live feed: one poll per watched workspace, stopped when its last watcher leaves', async (store) => {
+forEachBackend('live feed: one reader per watched workspace, stopped when its last watcher leaves', async (store) => {
   const s = await startServer(store);
   const live = new LiveAnswers(store.db, s.bus);
   try {
