@@ -59,3 +59,10 @@ export function isAppError(err: unknown, ...kinds: ErrorKind[]): err is AppError
 export function invalid(field: string, problem: string): AppError {
   return new AppError('invalid', `${field}: ${problem}`, { field });
 }
+
+/** An error as one line for logs and set-aside records: its message, with the driver's code when it has one. */
+export function errorReason(err: unknown, max = Infinity): string {
+  const e = err as { message?: unknown; code?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  return (typeof e?.code === 'string' ? `${message} (${e.code})` : message).slice(0, max);
+}

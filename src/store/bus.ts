@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
+import { errorReason } from '../domain/errors.ts';
 import type { Fact, FactBatch } from '../domain/facts.ts';
 import { claimCursor, cursorOf, ensureCursor, listCursors, moveCursor, recordConsumerError, type CursorPlace } from './consumer-cursors.ts';
 import { transactionWithoutWaiting, type Db, type Store, type Tx } from './db.ts';
 import { FACTS_CHANNEL, headPosition, pruneFacts, readFacts } from './facts.ts';
-import { isTransientDbError } from './transient.ts';
+import { isStoreClosedError, isTransientDbError } from './transient.ts';
 
 /**
  * A consumer that must see every fact once, across restarts and processes: it handles facts in the
@@ -193,7 +194,7 @@ export class Bus {
       }
       if (this.started && Date.now() - this.prunedAt > 3_600_000) await this.prune();
     } catch (err) {
-      if (!isTransientDbError(err) && !/destroyed/.test(String((err as Error)?.message))) console.error('advocate: checking the bus failed', err);
+      if (!isTransientDbError(err) && !isStoreClosedError(err)) console.error('advocate: checking the bus failed', err);
     }
   }
 
@@ -230,7 +231,7 @@ export class Bus {
       })
       .catch((err) => {
         // Retried on the next wake-up or check of the head; an outage is said once.
-        if (/destroyed/.test(String((err as Error)?.message))) return;
+        if (isStoreClosedError(err)) return;
         // SQLite's writer thread has the lock (see transactionWithoutWaiting): shortly, quietly.
         if ((err as { code?: string })?.code === 'SQLITE_BUSY') return this.later(c);
         if (!isTransientDbError(err) || !this.failing.has(c.name)) console.error(`advocate: bus consumer ${c.name} failed; retrying`, err);
@@ -277,21 +278,20 @@ export class Bus {
       place = { position: b.position, partial: 0 };
     }
     if (same(place, from)) return false;
-    const prepared = new Map<FactBatch, unknown>();
-    if (c.prepare) {
-      for (const batch of [...work]) {
-        try {
-          const p = await c.prepare(this.store.db, batch);
-          if (p === null) work.splice(work.indexOf(batch), 1);
-          else prepared.set(batch, p);
-        } catch (err) {
-          if (isTransientDbError(err)) throw err;
-        }
+    // What each slice would write (prepare); those that would write nothing are passed over.
+    const writes: Array<{ batch: FactBatch; prepared: unknown }> = [];
+    for (const batch of work) {
+      let prepared: unknown;
+      try {
+        prepared = await c.prepare?.(this.store.db, batch);
+      } catch (err) {
+        if (isTransientDbError(err)) throw err;
       }
+      if (prepared !== null) writes.push({ batch, prepared });
     }
     // Nothing to write: the cursor moves in memory, and is written now and then. A restart reads
     // those facts again and again wants none of them; the write lock is left to the writer.
-    if (!work.length && Date.now() - (this.savedAt.get(c.name) ?? 0) < SAVE_SKIPS_MS) {
+    if (!writes.length && Date.now() - (this.savedAt.get(c.name) ?? 0) < SAVE_SKIPS_MS) {
       this.ahead.set(c.name, place);
       return more;
     }
@@ -309,14 +309,14 @@ export class Bus {
         more = true;
         return;
       }
-      for (const batch of work) await this.handle(tx, c, batch, prepared.get(batch));
+      for (const w of writes) await this.handle(tx, c, w.batch, w.prepared);
       await moveCursor(tx, c.name, place);
       moved = true;
     });
     if (moved) {
       this.ahead.set(c.name, place);
       this.savedAt.set(c.name, Date.now());
-      if (work.length) c.afterCommit?.();
+      if (writes.length) c.afterCommit?.();
     }
     return more;
   }
@@ -334,7 +334,7 @@ export class Bus {
         await sql`rollback to savepoint bus_consumer`.execute(tx);
         await sql`release savepoint bus_consumer`.execute(tx);
         if (attempt < ATTEMPTS) continue;
-        const reason = reasonOf(err);
+        const reason = errorReason(err);
         await recordConsumerError(tx, c.name, batch.position, batch.workspaceId, reason);
         console.error(`advocate: bus consumer ${c.name} set aside ${batch.facts.length} facts at position ${batch.position}: ${reason}`);
         return;
@@ -345,9 +345,3 @@ export class Bus {
 
 const same = (a: CursorPlace, b: CursorPlace) => a.position === b.position && a.partial === b.partial;
 const after = (a: CursorPlace, b: CursorPlace) => a.position > b.position || (a.position === b.position && a.partial > b.partial);
-
-function reasonOf(err: unknown): string {
-  const e = err as { message?: unknown; code?: unknown };
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  return typeof e?.code === 'string' ? `${message} (${e.code})` : message;
-}

@@ -7,8 +7,7 @@ export async function ensureCursor(db: Db, name: string, position: number, now =
 
 /** Where a consumer is, read without taking it. */
 export async function cursorOf(db: Db, name: string): Promise<CursorPlace | null> {
-  const row = await db.selectFrom('consumer_cursors').select(['position', 'partial']).where('name', '=', name).executeTakeFirst();
-  return row ? { position: Number(row.position), partial: Number(row.partial) } : null;
+  return toPlace(await db.selectFrom('consumer_cursors').select(['position', 'partial']).where('name', '=', name).executeTakeFirst());
 }
 
 /**
@@ -21,7 +20,7 @@ export async function claimCursor(store: Store, tx: Tx, name: string, now = Date
   const row = store.backend === 'postgres'
     ? await tx.selectFrom('consumer_cursors').select(['position', 'partial']).where('name', '=', name).forUpdate().skipLocked().executeTakeFirst()
     : await tx.updateTable('consumer_cursors').set({ updated_at: now }).where('name', '=', name).returning(['position', 'partial']).executeTakeFirst();
-  return row ? { position: Number(row.position), partial: Number(row.partial) } : null;
+  return toPlace(row);
 }
 
 /** Where a consumer is: past the batch at `position`, and `partial` facts into the next one. */
@@ -29,6 +28,8 @@ export interface CursorPlace {
   position: number;
   partial: number;
 }
+
+const toPlace = (row: { position: number; partial: number } | undefined): CursorPlace | null => (row ? { position: Number(row.position), partial: Number(row.partial) } : null);
 
 export async function moveCursor(tx: Tx, name: string, place: CursorPlace, now = Date.now()): Promise<void> {
   await tx.updateTable('consumer_cursors').set({ position: place.position, partial: place.partial, updated_at: now }).where('name', '=', name).execute();

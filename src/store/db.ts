@@ -199,31 +199,20 @@ export async function lockWorkspace(store: Store, tx: Tx, workspaceId: string): 
 }
 
 /**
- * A transaction that takes the write lock first on SQLite (BEGIN IMMEDIATE): a deferred one that
- * reads, then writes after another connection committed, fails at once with SQLITE_BUSY_SNAPSHOT.
+ * SQLite: takes the write lock now, for a transaction that reads before it writes (a no-op DELETE
+ * is a write statement, like BEGIN IMMEDIATE). Otherwise, if another connection commits in between,
+ * its first write fails at once with SQLITE_BUSY_SNAPSHOT. PostgreSQL needs nothing.
  */
-export async function writeTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return db.transaction().execute(fn);
-  return db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
-    try {
-      const result = await fn(conn);
-      await sql`commit`.execute(conn);
-      return result;
-    } catch (err) {
-      await sql`rollback`.execute(conn).catch(() => {});
-      throw err;
-    }
-  });
+export async function lockForWrite(tx: Tx): Promise<void> {
+  if (tx.getExecutor().adapter instanceof SqliteAdapter) await sql`delete from inbox where 0`.execute(tx);
 }
 
-/**
- * SQLite: takes the write lock now, for a transaction that reads before it writes (a no-op DELETE
- * is a write statement). Otherwise, if another connection commits in between, its first write fails
- * at once with SQLITE_BUSY_SNAPSHOT. PostgreSQL needs nothing.
- */
-export async function lockForWrite(store: Store, tx: Tx): Promise<void> {
-  if (store.backend === 'sqlite') await sql`delete from inbox where 0`.execute(tx);
+/** A transaction that takes the write lock first (lockForWrite). */
+export function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await lockForWrite(tx);
+    return fn(tx);
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { PostgresAdapter, SqliteAdapter, sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import { AppError } from '../domain/errors.ts';
 import { mentionsPerson, type PersonIdentifiers } from '../domain/mentions.ts';
 import { SEND_JOB } from '../domain/jobs.ts';

@@ -18,3 +18,8 @@ export function isTransientDbError(err: unknown): boolean {
   const message = typeof e.message === 'string' ? e.message : '';
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)|Client was closed and is not queryable|terminating connection/i.test(message);
 }
+
+/** The store was closed under the caller (Kysely's "driver has already been destroyed"): a shutdown, not a failure. */
+export function isStoreClosedError(err: unknown): boolean {
+  return /destroyed/.test(String((err as Error | null)?.message));
+}

@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely';
-import { AppError, isAppError } from '../domain/errors.ts';
+import { AppError, errorReason, isAppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { IngestEvent, IngestFailure } from '../domain/event.ts';
 import { sql } from 'kysely';
@@ -10,7 +10,7 @@ import type { Command } from '../domain/commands.ts';
 import type { Fact } from '../domain/facts.ts';
 import { applyCommand, type CommandResult } from './commands.ts';
 import { recordRejected, recordSetAside, setAsideOf } from './ingestion-errors.ts';
-import { isTransientDbError } from './transient.ts';
+import { isStoreClosedError, isTransientDbError } from './transient.ts';
 import { Projection, type PendingEvent, type Projected } from './projector.ts';
 import type { Schema } from './schema.ts';
 import { stageRulesOf } from './workspaces.ts';
@@ -446,13 +446,13 @@ export class Writer implements EventWriter {
         } catch (err) {
           // Something in these rows cannot be projected: go through them one message at a time,
           // setting aside what fails, so one bad message never holds up the ones behind it.
-          if (isTransientDbError(err) || /destroyed/.test(String((err as Error)?.message))) throw err;
+          if (isTransientDbError(err) || isStoreClosedError(err)) throw err;
           n = await this.projectChunk(rows, true);
         }
         this.failures = 0;
       } catch (err) {
         // A store closed under an abandoned writer: nothing left to do.
-        if (/destroyed/.test(String((err as Error)?.message))) {
+        if (isStoreClosedError(err)) {
           this.closed = true;
           return;
         }
@@ -489,7 +489,7 @@ export class Writer implements EventWriter {
     const count = await this.store.db.transaction().execute(async (tx) => {
       // Other connections write now and then (commands, consumers): be the writer from the start,
       // rather than read and then find the snapshot stale at the first write (SQLITE_BUSY_SNAPSHOT).
-      await lockForWrite(this.store, tx);
+      await lockForWrite(tx);
       let q = tx.selectFrom('inbox').selectAll().orderBy('id').limit(limit);
       if (this.store.backend === 'postgres') q = q.forUpdate().skipLocked();
       const rows = await q.execute();
@@ -669,11 +669,7 @@ function inboxEvents(r: Schema['inbox'], readBatch: BatchReader): IngestEvent[] 
   return events.filter((_, i) => !skip.has(positions[i]));
 }
 
-function reasonOf(err: unknown): string {
-  const e = err as { message?: unknown; code?: unknown };
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  return (typeof e?.code === 'string' ? `${message} (${e.code})` : message).slice(0, 500);
-}
+const reasonOf = (err: unknown) => errorReason(err, 500);
 
 function factsOf(facts: Map<string, Fact[]>, workspaceId: string): Fact[] {
   return facts.get(workspaceId) ?? facts.set(workspaceId, []).get(workspaceId)!;
