@@ -27,7 +27,7 @@ await migrate(store);
 const workspaceId = values.workspace ?? (await createWorkspace(store.db, 'Benchmark')).id;
 const writeKey = await createKey(store.db, workspaceId, 'write', 'bench write');
 const secretKey = await createKey(store.db, workspaceId, 'secret', 'bench secret');
-const { app, writer } = await buildApp({ store });
+const { app, services: { writer } } = await buildApp({ store });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const { port } = app.server.address() as AddressInfo;
 process.stdout.write(`${JSON.stringify({ port, workspaceId, writeKey: writeKey.key, secretKey: secretKey.key })}\n`);

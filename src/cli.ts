@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { buildApp, loggerFrom } from './http/app.ts';
+import { createServices } from './server.ts';
 import { createDemoWorkspace, type DemoWorkspace } from './demo/load.ts';
 import { ensureDemoLogin } from './demo/demo-login.ts';
 import { MIN_PASSWORD, randomPassword } from './domain/passwords.ts';
@@ -90,22 +91,24 @@ async function serve(args: string[]) {
   const store = open();
   const applied = await migrate(store);
   if (applied.length) console.log(`Migrations applied: ${applied.join(', ')}`);
+  // Made before the demo so the demo's data goes through the server's own writer.
+  const services = createServices({ store });
   let demo: DemoCredentials | null = null;
   const workspaces = await listWorkspaces(store.db);
   if (workspaces.length === 0 && !values['no-demo']) {
     console.log('Empty database: creating the demo workspace…');
     const customers = Number(process.env.ADVOCATE_DEMO_CUSTOMERS ?? 5000);
-    const created = await createDemoWorkspace(store, { customers: Number.isInteger(customers) && customers > 0 ? customers : 5000 });
+    const created = await createDemoWorkspace(store, { customers: Number.isInteger(customers) && customers > 0 ? customers : 5000, writer: services.writer });
     saveCredentials(created);
     demo = await withDemoLogin(store, created);
   } else if (workspaces.length) {
     const saved = readCredentials(workspaces.find((w) => w.name === 'Demo')?.id);
     demo = saved && (await withDemoLogin(store, saved));
   }
-  const { app, publicUrl } = await buildApp({ store, logger: loggerFrom(process.env.LOG_LEVEL) });
+  const { app } = await buildApp({ services, logger: loggerFrom(process.env.LOG_LEVEL) });
   await app.listen({ port, host });
   const bound = (app.server.address() as AddressInfo).port;
-  app.log.info({ event: 'start', backend: store.backend, port: bound, publicUrl: publicUrl(), pid: process.pid }, 'Advocate started');
+  app.log.info({ event: 'start', backend: store.backend, port: bound, publicUrl: services.publicUrl(), pid: process.pid }, 'Advocate started');
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`;
   console.log(`\nAdvocate is running on ${store.backend === 'sqlite' ? `SQLite (${store.location})` : `PostgreSQL (${store.location})`}`);
   console.log(`  Dashboard:  ${url}/app${demo?.login ? `  (sign in as ${demo.login.email} / ${demo.login.password})` : ''}`);

@@ -292,7 +292,7 @@ interface Instance {
 async function twoInstances(store: Store): Promise<{ a: Instance; b: Instance; second: Store }> {
   const second = store.backend === 'postgres' ? openStore({ url: store.location }) : store;
   const start = async (st: Store, shared?: EventWriter): Promise<Instance & { writer: EventWriter }> => {
-    const { app, writer } = await buildApp({ store: st, writer: shared });
+    const { app, services: { writer } } = await buildApp({ store: st, writer: shared });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     return { writer, call: keyedCaller(url, writer), settle: () => writer.settled(), close: () => app.close() };

@@ -104,7 +104,7 @@ forEachBackend('csv: formulas in answers are neutralised alike in `advocate expo
 
     // Importing the export restores the text (the stage is trimmed on import, as any imported stage is).
     const fresh = (await createWorkspace(store.db, 'Fresh')).id;
-    const report = await importCsv(store, fresh, 'answers', Readable.from([Buffer.from(cli)]), { quiet: true });
+    const report = await importCsv(store, fresh, 'answers', Readable.from([Buffer.from(cli)]), { quiet: true, writer: s.services.writer });
     assert.deepEqual([report.stored, report.skippedCount], [texts.length, 0], JSON.stringify(report.skipped));
     const back = await store.db.selectFrom('answers').select(['message_id', 'comment', 'stage']).where('workspace_id', '=', fresh).execute();
     for (const [i, text] of texts.entries()) {

@@ -52,7 +52,7 @@ before(async () => {
   demo = await createDemoWorkspace(store, { customers: 400, quiet: true });
   assert.equal(demo.name, 'Demo');
   assert.equal((await addMember(store.db, demo.workspaceId, { ...USER, role: 'admin' })).status, 'created');
-  const { app, writer } = await buildApp({ store });
+  const { app, services: { writer } } = await buildApp({ store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   call = keyedCaller(url, writer);

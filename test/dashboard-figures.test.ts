@@ -206,7 +206,7 @@ describe('figures in Chromium', { skip: NO_BROWSER }, () => {
     store = await backends()[0].open();
     demo = await createDemoWorkspace(store, { customers: 400, quiet: true });
     assert.equal((await addMember(store.db, demo.workspaceId, { ...admin, name: 'Ada Admin', role: 'admin' })).status, 'created');
-    const { app, writer } = await buildApp({ store });
+    const { app, services: { writer } } = await buildApp({ store });
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     call = keyedCaller(url, writer);

@@ -32,7 +32,7 @@ before(async () => {
   const demo = await createDemoWorkspace(store, { customers: 500, quiet: true });
   const admin = { email: 'money@example.com', password: 'correct horse battery staple' };
   assert.equal((await addMember(store.db, demo.workspaceId, { email: admin.email, name: 'Mona Money', role: 'admin', password: admin.password })).status, 'created');
-  const { app, writer } = await buildApp({ store });
+  const { app, services: { writer } } = await buildApp({ store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   server = { url, store, demo, admin, call: keyedCaller(url, writer), async close() { await app.close(); await store.close(); } };

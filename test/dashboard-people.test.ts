@@ -48,7 +48,7 @@ before(async () => {
   store = await backends()[0].open();
   ws = await workspaceWithKeys(store, 'People shop');
   assert.equal((await addMember(store.db, ws.id, { email: admin.email, name: 'Casey Lead', role: 'admin', password: admin.password })).status, 'created');
-  const { app, writer } = await buildApp({ store });
+  const { app, services: { writer } } = await buildApp({ store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   call = keyedCaller(url, writer);

@@ -58,7 +58,7 @@ async function startServer(): Promise<Server> {
   // A second workspace, empty, for the switcher and the empty states.
   const empty = await createWorkspace(store.db, 'Empty shop');
   assert.equal((await addMember(store.db, empty.id, { email: admin.email, name: 'Ada Admin', role: 'admin' })).status, 'added');
-  const { app, writer } = await buildApp({ store });
+  const { app, services: { writer } } = await buildApp({ store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {

@@ -40,7 +40,7 @@ describe('on the demo data, the API finds the relationships the generator plante
   before(async () => {
     store = await backends()[0].open();
     s = await startServer(store);
-    demo = await createDemoWorkspace(store, { ...OPTIONS, quiet: true });
+    demo = await createDemoWorkspace(store, { ...OPTIONS, quiet: true, writer: s.services.writer });
   });
   after(async () => {
     await s?.close();

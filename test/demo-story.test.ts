@@ -75,7 +75,7 @@ describe('the demo as npm start makes it: the README walk-through is what the da
     s = await startServer(store);
     end = new WallClock(ZONE).midnightBefore(Date.now());
     const t0 = performance.now();
-    demo = await createDemoWorkspace(store, { customers: NPM_START_CUSTOMERS, quiet: true });
+    demo = await createDemoWorkspace(store, { customers: NPM_START_CUSTOMERS, quiet: true, writer: s.services.writer });
     process.stderr.write(`# demo of ${NPM_START_CUSTOMERS} customers made in ${Math.round(performance.now() - t0)} ms\n`);
     const w = timeWindow(parseFilters({}, ZONE), end + 12 * 3_600_000);
     window = { from: new Date(w.from!).toISOString(), to: new Date(w.to!).toISOString() };
@@ -314,7 +314,7 @@ describe('the demo is the same story on any day', () => {
 forEachBackend('a small demo keeps its story to its own workspace', async (store) => {
   const s = await startServer(store);
   try {
-    const demo = await createDemoWorkspace(store, { customers: 300, seed: 7, quiet: true });
+    const demo = await createDemoWorkspace(store, { customers: 300, seed: 7, quiet: true, writer: s.services.writer });
     const surveys = (await get(s, '/api/v1/surveys', demo.secretKey)).items as Array<{ id: string }>;
     assert.equal(surveys.length, 2);
     const all = await get(s, '/api/v1/metrics/nps', demo.secretKey);

@@ -32,7 +32,7 @@ if (!existsSync(BT_FILE)) {
     const s = await startServer(store);
     try {
       await importCsv(store, s.ws.id, 'answers', createReadStream(BT_FILE), {
-        map: { NPS_SCORE: 'score', text: 'comment', CUSTOMER_RESPONSE_DATE: 'timestamp', SURVEY_SUB_TYPE: 'stage' }, dateFormat: 'dmy', quiet: true,
+        map: { NPS_SCORE: 'score', text: 'comment', CUSTOMER_RESPONSE_DATE: 'timestamp', SURVEY_SUB_TYPE: 'stage' }, dateFormat: 'dmy', quiet: true, writer: s.services.writer,
       });
       // The hand computation, from the file itself.
       const rows = parse(readFileSync(BT_FILE), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;

@@ -104,7 +104,7 @@ interface Server {
 async function startWidgetServer(store: Store): Promise<Server> {
   const ws = await workspaceWithKeys(store, 'Acme');
   const other = await workspaceWithKeys(store, 'Other');
-  const { app, writer } = await buildApp({ store });
+  const { app, services: { writer } } = await buildApp({ store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const request = keyedCaller(url, writer);

@@ -57,7 +57,7 @@ export async function loadDemo(store: Store, workspaceId: string, options: DemoO
  * The demo workspace with the story around its data: the surveys its answers belong to (and the
  * runs of the scheduled waves), saved segments, and the shop's currency, locale and time zone.
  */
-export async function createDemoWorkspace(store: Store, options: DemoOptions & { name?: string; quiet?: boolean } = {}): Promise<DemoWorkspace & { messages: number }> {
+export async function createDemoWorkspace(store: Store, options: DemoOptions & { name?: string; quiet?: boolean; writer?: EventWriter } = {}): Promise<DemoWorkspace & { messages: number }> {
   const db = store.db;
   const name = options.name ?? 'Demo';
   const timeZone = options.timeZone ?? DEMO_PREFERENCES.timeZone;

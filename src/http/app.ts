@@ -3,9 +3,6 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import { Ajv } from 'ajv';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Store } from '../store/db.ts';
-import type { EventWriter } from '../store/writer.ts';
-import { createWriter } from '../ingest/writer.ts';
 import { answerRoutes } from './answers.ts';
 import { accessOf, KeyCache, neededRole, type Access } from './auth.ts';
 import { signInRoutes } from './sign-in.ts';
@@ -16,15 +13,9 @@ import { errorHandler } from './errors.ts';
 import { checkFraming, checkRequestText, useStrictJson } from './request-text.ts';
 import { metricsRoutes } from './metrics.ts';
 import { impactRoutes } from './impact.ts';
-import { InsightEngine } from '../analytics/engine.ts';
-import { annotationsFromEvents } from '../analytics/annotations.ts';
-import { ProfileScan } from '../analytics/profile-scan.ts';
-import { SegmentMembers } from '../analytics/segments.ts';
-import { TraitColumns } from '../analytics/traits.ts';
 import { savedSegmentRoutes } from './segments.ts';
 import { traitRoutes } from './traits.ts';
 import { churnRoutes } from './churn.ts';
-import { CHURN_TRAIN_JOB, churnRetrainTask, churnTrainHandler } from '../analytics/churn-training.ts';
 import { profileRoutes } from './profiles.ts';
 import { segmentSpecRoutes } from './segment-spec.ts';
 import { workspaceRoutes } from './workspace.ts';
@@ -37,28 +28,21 @@ import { widgetAsset } from './widget-asset.ts';
 import { webApp } from './web-app.ts';
 import { pageRoutes } from './pages.ts';
 import { smsInboundRoutes } from './sms-inbound.ts';
-import { Outbox, type OutboxOptions } from '../automation/outbox.ts';
-import { SEND_JOB } from '../domain/jobs.ts';
-import { sendFailed, sendHandler, type DeliveryContext } from '../surveys/delivery.ts';
-import { AUDIENCE_JOB, audienceHandler, startDueSchedules } from '../surveys/audience.ts';
-import { surveyTriggers } from '../surveys/triggers.ts';
-import { Bus } from '../store/bus.ts';
-import { Clock } from '../automation/clock.ts';
-import { closeMailTransports } from '../surveys/mailer.ts';
-import type { AddressInfo } from 'node:net';
+import { createServices, type ServiceOptions, type Services } from '../server.ts';
 
-export interface AppOptions {
-  store: Store;
+export interface HttpOptions {
   /** pino options (see loggerFrom); false (the default, for tests) logs nothing. */
   logger?: false | { level: string };
-  writer?: EventWriter;
-  /** Job worker settings; false runs no worker in this process (jobs wait for another). */
-  jobs?: OutboxOptions | false;
-  /** Base of links in emails and texts when a workspace sets none; defaults to ADVOCATE_PUBLIC_URL or the listening address. */
-  publicUrl?: string;
   /** Which proxies to believe about the client (X-Forwarded-For/-Proto); defaults to ADVOCATE_TRUST_PROXY. */
   trustProxy?: boolean | string | ((address: string, hop: number) => boolean);
 }
+
+/**
+ * The services the routes use (src/server.ts), made here from their options or made beforehand (the
+ * CLI loads the demo through them first). Either way the app starts them when it is ready and
+ * stops them when it closes.
+ */
+export type AppOptions = HttpOptions & (ServiceOptions | { services: Services });
 
 /**
  * ADVOCATE_TRUST_PROXY: a number is how many proxies stand in front (1: believe the one that
@@ -82,39 +66,17 @@ export function loggerFrom(level: string | undefined): { level: string } {
   return { level: level?.trim() || 'info' };
 }
 
-/** ADVOCATE_PUBLIC_URL as a base for links, or a clear error at start rather than broken links later. */
-function configuredPublicUrl(value: string | undefined): string | null {
-  if (!value?.trim()) return null;
-  let url: URL | null = null;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    /* reported below */
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
-    throw new Error(`ADVOCATE_PUBLIC_URL: "${value}" is not an http(s) URL such as https://nps.example.com`);
-  }
-  return url.href.replace(/\/+$/, '');
-}
-
 export interface App {
   app: FastifyInstance;
   /** Every route as registered, for checking the OpenAPI document against. */
   routes: Array<{ method: string; url: string; hidden: boolean; auth?: { kind: Access['kind']; sessions: Access['sessions']; role: Role } }>;
-  writer: EventWriter;
-  /** Committed facts, wake-ups and the durable consumers (store/bus.ts) */
-  bus: Bus;
   keys: KeyCache;
-  outbox: Outbox | null;
-  clock: Clock | null;
-  engine: InsightEngine;
-  /** The server's base for links (ADVOCATE_PUBLIC_URL, else the listening address). */
-  publicUrl(): string;
+  services: Services;
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
-  const { store } = options;
-  const configuredUrl = configuredPublicUrl(options.publicUrl ?? process.env.ADVOCATE_PUBLIC_URL);
+  const services = 'services' in options ? options.services : createServices(options);
+  const { store, writer, bus, engine, members, traits, delivery } = services;
   const logLevel = options.logger ? options.logger.level : 'silent';
   const app = Fastify({
     logger: options.logger ?? false,
@@ -131,15 +93,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const lenient = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   const exact = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : lenient).compile(schema) as any);
-  const writer = options.writer ?? createWriter(store);
-  const bus = new Bus(store);
-  // This process's projections wake the bus at once; other processes' through LISTEN (or its poll).
-  writer.onProjected = () => bus.wake();
   const keys = new KeyCache(store);
-  const engine = new InsightEngine(store.db);
-  const profileScan = new ProfileScan(store.db);
-  const members = new SegmentMembers(profileScan);
-  const traits = new TraitColumns(profileScan);
 
   const routes: App['routes'] = [];
   app.addHook('onRoute', (r) => {
@@ -178,49 +132,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reply.header('x-request-id', request.id);
     return payload;
   });
-  const outbox = options.jobs === false ? null : new Outbox(store, options.jobs || {});
-  // The one source of absolute links (emails, texts, QR codes, permalinks, analytics.js settings):
-  // never the request's Host or X-Forwarded-Host, which any client can set.
-  const publicUrl = () => {
-    if (configuredUrl) return configuredUrl;
-    const address = app.server.address() as AddressInfo | null;
-    if (!address) return 'http://localhost:3000';
-    const host = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
-  };
-  const delivery: DeliveryContext = {
-    db: store.db,
-    writer,
-    outbox,
-    get publicUrl() {
-      return publicUrl();
-    },
-  };
-  outbox?.register(SEND_JOB, sendHandler(delivery), sendFailed(delivery));
-  outbox?.register(AUDIENCE_JOB, audienceHandler(delivery));
-  outbox?.register(CHURN_TRAIN_JOB, churnTrainHandler(store.db, engine));
-  // A process that works no jobs runs no clock and no durable consumers either: what they start are jobs.
-  const clock = outbox ? new Clock([
-    { name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) },
-    churnRetrainTask(store.db),
-  ]) : null;
-  if (outbox) {
-    bus.consume(surveyTriggers(delivery));
-    bus.consume(annotationsFromEvents());
-  }
-  app.addHook('onReady', async () => {
-    await bus.start();
-    outbox?.start();
-    clock?.start();
-  });
-  app.addHook('onClose', async () => {
-    await clock?.stop();
-    await bus.stop();
-    await outbox?.stop();
-    closeMailTransports();
-    await writer.drain();
-    await writer.close();
-  });
+  services.listeningAt(() => app.server.address());
+  app.addHook('onReady', () => services.start());
+  app.addHook('onClose', () => services.stop());
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
   });
@@ -267,5 +181,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(webApp);
   await app.register(pageRoutes, { store, writer, keys, delivery });
   await app.register(smsInboundRoutes, { delivery });
-  return { app, writer, bus, keys, routes, outbox, clock, engine, publicUrl };
+  return { app, keys, routes, services };
 }

@@ -8,6 +8,7 @@ import { progress } from '../progress.ts';
 import type { Store } from '../store/db.ts';
 import { EXPORT_COLUMNS } from '../store/export.ts';
 import { createWriter } from './writer.ts';
+import type { EventWriter } from '../store/writer.ts';
 import { NPS_RESPONDED, type IngestEvent, type MessageType } from '../domain/event.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import { MAX_EVENT_BYTES, MESSAGE_TYPES, parseMessage } from './segment-spec.ts';
@@ -26,6 +27,8 @@ export interface ImportOptions {
   /** Rows per write; each chunk is committed before more of the file is read. */
   chunkSize?: number;
   quiet?: boolean;
+  /** The running server's writer, when importing beside it (else one is made for the import and closed after). */
+  writer?: EventWriter;
 }
 
 export interface ImportReport {
@@ -496,7 +499,7 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
   const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
   const started = performance.now();
   const bar = progress(`Importing ${kind}`, null, options.quiet);
-  const writer = createWriter(store);
+  const writer = options.writer ?? createWriter(store);
   const build = BUILDERS[kind];
   const report: ImportReport = { rows: 0, stored: 0, duplicates: 0, setAside: 0, skipped: [], skippedCount: 0, seconds: 0 };
   const skip = (line: number, reason: string) => {
@@ -613,7 +616,7 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
     await writer.settled();
   } finally {
     // Its background projector would otherwise outlive the import and find the store closed.
-    await writer.close();
+    if (!options.writer) await writer.close();
     input.unpipe(parser);
     if (!input.readableEnded) input.destroy();
   }

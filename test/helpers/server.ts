@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { buildApp, loggerFrom, type App, type AppOptions } from '../../src/http/app.ts';
+import { buildApp, loggerFrom, type App, type HttpOptions } from '../../src/http/app.ts';
+import type { ServiceOptions, Services } from '../../src/server.ts';
 import type { Bus } from '../../src/store/bus.ts';
 import type { Store } from '../../src/store/db.ts';
 import { createKey, createWorkspace } from '../../src/store/workspaces.ts';
@@ -21,7 +22,8 @@ export interface TestServer {
   settle(): Promise<void>;
   /** Brings the bus's durable consumers (survey triggers, annotations) up to date, then runs the clock's tasks (due schedules) once now, or as if it were `now`. */
   tick(now?: number): Promise<void>;
-  /** The app's bus. */
+  /** The app's services (writer, bus, engine, outbox, clock): src/server.ts. */
+  services: Services;
   bus: Bus;
   close(): Promise<void>;
   /** fetch against the server with a key as HTTP Basic username. */
@@ -66,12 +68,13 @@ export function keyedCaller(url: string, writer: { settled(): Promise<void> }): 
 }
 
 /** A real server on a loopback port, with two workspaces so every test can also try the other one's data. */
-export async function startServer(store: Store, options: Omit<AppOptions, 'store'> = {}): Promise<TestServer> {
+export async function startServer(store: Store, options: HttpOptions & Omit<ServiceOptions, 'store'> = {}): Promise<TestServer> {
   const ws = await workspaceWithKeys(store, 'Test');
   const other = await workspaceWithKeys(store, 'Other');
   // Quiet unless a developer asks with ADVOCATE_TEST_LOG=1 (then at LOG_LEVEL, default info).
   const logger = process.env.ADVOCATE_TEST_LOG && process.env.ADVOCATE_TEST_LOG !== '0' ? loggerFrom(process.env.LOG_LEVEL) : false;
-  const { app, writer, clock, routes, bus } = await buildApp({ store, logger, ...options });
+  const { app, routes, services } = await buildApp({ store, logger, ...options });
+  const { writer, bus } = services;
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
@@ -81,12 +84,9 @@ export async function startServer(store: Store, options: Omit<AppOptions, 'store
     store,
     routes,
     settle: () => writer.settled(),
+    services,
     bus,
-    async tick(now) {
-      await writer.settled();
-      await bus.catchUp();
-      await clock!.tick(now);
-    },
+    tick: (now) => services.catchUp(now),
     async close() {
       await app.close(); // drains and closes the writer
     },
