@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchMessageLengths } from '../src/ingest/batch-spans.ts';
+import { batchLayout, batchMessageLengths } from '../src/ingest/batch-spans.ts';
 
 test('batch spans: each message of a batch measured off the JSON text, as JSON.stringify would', () => {
   const batch = [
@@ -26,4 +26,14 @@ test('batch spans: the last "batch" key counts, as in JSON.parse; odd shapes giv
   assert.equal(batchMessageLengths('{"batch":[1,2'), null);
   assert.equal(batchMessageLengths('{"batch":["unterminated]}'), null);
   assert.equal(batchMessageLengths('{"other":[1]}'), null);
+});
+
+test('batch layout: each message where it lies and the batch array, so one message can be read or emptied alone', () => {
+  const text = '{"sentAt":"2026-01-01T00:00:00Z", "batch": [ {"a":"],"} , 7,\n"x" ], "context":{"k":1}}';
+  const layout = batchLayout(text)!;
+  assert.deepEqual(layout.spans.map(([from, to]) => text.slice(from, to)), ['{"a":"],"}', '7', '"x"']);
+  assert.equal(text[layout.array[0]], '[');
+  assert.equal(text[layout.array[1]], ']');
+  assert.deepEqual(JSON.parse(`${text.slice(0, layout.array[0])}[]${text.slice(layout.array[1] + 1)}`), { sentAt: '2026-01-01T00:00:00Z', batch: [], context: { k: 1 } });
+  assert.equal(batchLayout('{"batch":[1,2'), null);
 });

@@ -58,6 +58,11 @@ async function ingest(s: TestServer, p: Person) {
     ],
   }, { accept: 'application/json' });
   ok(batch);
+  // A client retrying: the message is stored once, and the redelivered copy is not kept either.
+  const again = { batch: [{ type: 'track', userId: p.userId, event: 'Checkout Started', messageId: `retry-${p.userId}`, properties: { contactEmail: p.email } }] };
+  ok(await s.call('POST', '/v1/batch', w, again));
+  await s.settle();
+  ok(await s.call('POST', '/v1/batch', w, again));
   assert.equal(batch.json.rejected.length, 2, batch.text);
   // A survey scheduled for later (a contact with a pending send job), then the person unsubscribes.
   const scheduled = await s.call('POST', '/v1/people', s.ws.secretKey, { email: p.email, delay: 3600 });
@@ -270,7 +275,7 @@ forEachBackend('erasure: when events accepted before it are not stored in time, 
   process.env.ADVOCATE_ERASE_SETTLE_MS = '300';
   try {
     const call = keyedCaller(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, { settled: async () => {} });
-    await store.db.insertInto('inbox').values({ id: 'inb_0', workspace_id: ws.id, received_at: Date.now(), count: 1, format: 'events', skip: null, body: '[]' }).execute();
+    await store.db.insertInto('inbox').values({ id: 'inb_0', workspace_id: ws.id, received_at: Date.now(), count: 1, format: 'events', skip: null }).execute();
     const r = await call('DELETE', '/api/v1/profiles?userId=late', ws.secretKey);
     assert.equal(r.status, 429, r.text);
     assert.equal(r.headers.get('retry-after'), '5');

@@ -7,6 +7,17 @@
  * As JSON.parse does, a repeated "batch" key counts by its last occurrence.
  */
 export function batchMessageLengths(text: string): number[] | null {
+  return batchLayout(text)?.spans.map(([from, to]) => to - from) ?? null;
+}
+
+/** Where a batch's messages lie in its text: each message's [start, end), and the batch array's [start, end] brackets. */
+export interface BatchLayout {
+  spans: Array<[number, number]>;
+  array: [number, number];
+}
+
+/** The layout of a Segment batch's text (see batchMessageLengths), or null when it is not shaped as expected. */
+export function batchLayout(text: string): BatchLayout | null {
   const n = text.length;
   let depth = 0;
   let i = 0;
@@ -15,8 +26,9 @@ export function batchMessageLengths(text: string): number[] | null {
   let inBatch = false;
   let batchDepth = -1;
   let start = -1;
-  let current: number[] = [];
-  let result: number[] | null = null;
+  let opened = -1;
+  let current: Array<[number, number]> = [];
+  let result: BatchLayout | null = null;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
@@ -42,13 +54,14 @@ export function batchMessageLengths(text: string): number[] | null {
         batchDepth = 2;
         current = [];
         start = -1;
+        opened = i;
       }
       // Only keys at depth 1 are read; deeper ones set this too, harmlessly.
       expectKey = c === 123;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       if (inBatch && depth === batchDepth && c === 93) {
-        if (start !== -1) current.push(i - start - trailingSpace(text, start, i));
-        result = current;
+        if (start !== -1) current.push([start, i - trailingSpace(text, start, i)]);
+        result = { spans: current, array: [opened, i] };
         inBatch = false;
       }
       depth--;
@@ -56,7 +69,7 @@ export function batchMessageLengths(text: string): number[] | null {
     } else if (c === 44 /* , */) {
       if (inBatch && depth === batchDepth) {
         if (start === -1) return null;
-        current.push(i - start - trailingSpace(text, start, i));
+        current.push([start, i - trailingSpace(text, start, i)]);
         start = -1;
       }
       expectKey = true;

@@ -7,7 +7,8 @@ import { AppError, invalid, isAppError } from '../domain/errors.ts';
 import { isInt32, LIMITS, timeProblem } from '../domain/limits.ts';
 import { decodeUtf8, jsonExcerpt, jsonProblem } from '../domain/text.ts';
 import { parseIsoTime } from '../domain/time.ts';
-import { batchMessageLengths } from './batch-spans.ts';
+import { batchLayout, batchMessageLengths, type BatchLayout } from './batch-spans.ts';
+import { registerBatchFormat } from '../store/batches.ts';
 import { NPS_RESPONDED, ORDER_COMPLETED, type IngestEvent, type MessageType } from '../domain/event.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 
@@ -211,6 +212,58 @@ export function readSpecBatch(text: string, receivedAt: number, idPrefix: string
   const { events, positions } = parseBatch(JSON.parse(text), receivedAt, 0, idPrefix);
   return { events, positions };
 }
+
+interface PreparedSpecBatch {
+  text: string;
+  layout: BatchLayout | null;
+  defaults: BatchDefaults;
+  /** Only when the text could not be laid out: the whole batch parsed. */
+  messages: unknown[] | null;
+}
+
+function prepareSpecBatch(text: string): PreparedSpecBatch {
+  const layout = batchLayout(text);
+  if (!layout) {
+    const body = JSON.parse(text) as Record<string, any>;
+    return { text, layout, defaults: { sentAt: body.sentAt, context: body.context, integrations: body.integrations }, messages: body.batch };
+  }
+  // The envelope alone, its batch emptied: what every message inherits.
+  const envelope = JSON.parse(`${text.slice(0, layout.array[0])}[]${text.slice(layout.array[1] + 1)}`) as Record<string, any>;
+  return { text, layout, defaults: { sentAt: envelope.sentAt, context: envelope.context, integrations: envelope.integrations }, messages: null };
+}
+
+/**
+ * One message of an accepted batch read back as validation made it (same receivedAt, same id for a
+ * message that came without one), without parsing its neighbours: how the store reads an event's
+ * properties, traits and context from the accepted log (store/batches.ts).
+ */
+function readSpecMessage(b: PreparedSpecBatch, receivedAt: number, batchId: string, position: number): IngestEvent {
+  const span = b.layout?.spans[position];
+  const raw = span ? JSON.parse(b.text.slice(span[0], span[1])) : b.messages?.[position];
+  return parseMessage(raw, receivedAt, `batch[${position}]`, b.defaults, `srv-${batchId}-${position}`, true);
+}
+
+/** The batch text with these messages replaced by `{}` padded to their length, so every other message keeps its offsets. */
+function blankSpecMessages(text: string, positions: number[]): string {
+  const layout = batchLayout(text);
+  if (!layout) {
+    const body = JSON.parse(text) as Record<string, any>;
+    for (const p of positions) if (Array.isArray(body.batch) && p < body.batch.length) body.batch[p] = {};
+    return JSON.stringify(body);
+  }
+  let out = '';
+  let at = 0;
+  for (const p of [...new Set(positions)].sort((a, b) => a - b)) {
+    const span = layout.spans[p];
+    // A message of one character (a digit) holds nothing to empty.
+    if (!span || span[1] - span[0] < 2) continue;
+    out += `${text.slice(at, span[0])}{}${' '.repeat(span[1] - span[0] - 2)}`;
+    at = span[1];
+  }
+  return out + text.slice(at);
+}
+
+registerBatchFormat<PreparedSpecBatch>('spec', { prepare: prepareSpecBatch, message: readSpecMessage, blank: blankSpecMessages });
 
 /**
  * A batch is accepted as a whole when its envelope is sound; a message inside it that cannot be

@@ -1,3 +1,4 @@
+import { eventPayload } from './batches.ts';
 import { categoryOf } from '../domain/category.ts';
 import type { AnswerPatch } from '../domain/commands.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
@@ -56,9 +57,10 @@ export async function updateAnswer(db: Db, workspaceId: string, id: string, patc
     if (patch.csat !== undefined) next.csat = patch.csat;
     if (patch.ces !== undefined) next.ces = patch.ces;
     await tx.updateTable('answers').set({ score: next.score, category: next.category, comment: next.comment, csat: next.csat, ces: next.ces, updated_at: now }).where('id', '=', id).execute();
-    const ev = await tx.selectFrom('events').select('properties').where('id', '=', a.event_id).executeTakeFirst();
+    const ev = await tx.selectFrom('events').select(['properties', 'batch_id', 'batch_position']).where('id', '=', a.event_id).executeTakeFirst();
     if (ev) {
-      const props = fromJson<Record<string, unknown>>(ev.properties, {});
+      // The edited properties are the row's own from now on; the accepted message stays as it came.
+      const props = (await eventPayload(tx, { ...ev, traits: '', context: '' })).properties ?? {};
       for (const [key, value] of [['score', next.score], ['comment', next.comment], ['csat', next.csat], ['ces', next.ces]] as const) {
         if (value == null) delete props[key];
         else props[key] = value;

@@ -1,3 +1,4 @@
+import { blankBatchMessages } from './batches.ts';
 import { PostgresAdapter, sql } from 'kysely';
 import { AppError } from '../domain/errors.ts';
 import { mentionsPerson, type PersonIdentifiers } from '../domain/mentions.ts';
@@ -175,10 +176,14 @@ async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promi
   }
 
   const facts: Fact[] = [];
+  const inLog = new Map<string, number[]>();
   for (const part of slices(ids)) {
     const answerIds = await tx.selectFrom('answers').select('id').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).execute();
     for (const a of answerIds) facts.push({ type: 'answer.erased', answerId: a.id });
     deleted.answers += n(await tx.deleteFrom('answers').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
+    // Their messages in the accepted log too, before the rows that point at them go.
+    const logged = await tx.selectFrom('events').select(['batch_id', 'batch_position']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).where('batch_id', 'is not', null).execute();
+    for (const e of logged) (inLog.get(e.batch_id!) ?? inLog.set(e.batch_id!, []).get(e.batch_id!)!).push(Number(e.batch_position));
     deleted.events += n(await tx.deleteFrom('events').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
     deleted.trait_changes += n(await tx.deleteFrom('trait_changes').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
     deleted.profile_groups += n(await tx.deleteFrom('profile_groups').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
@@ -187,6 +192,7 @@ async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promi
     deleted.merges += n(await tx.deleteFrom('merges').where('workspace_id', '=', workspaceId)
       .where((eb) => eb.or([eb('survivor_id', 'in', part), eb('merged_id', 'in', part)])).executeTakeFirst());
   }
+  await blankBatchMessages(tx, inLog);
   // Bounces, by profile or by address.
   const addresses = [...emails, ...phones];
   for (const [column, values] of [['profile_id', ids], ['address', addresses]] as const) {

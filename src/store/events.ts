@@ -1,3 +1,4 @@
+import { eventPayloads } from './batches.ts';
 import type { Db, Tx } from './db.ts';
 
 /** The properties (JSON text) of these events, by id. */
@@ -6,8 +7,10 @@ export async function eventProperties(db: Db | Tx, workspaceId: string, ids: str
   for (let i = 0; i < ids.length; i += 500) {
     // By id alone, so that SQLite walks the primary key rather than the workspace's events (the
     // workspace is checked on each row).
-    const rows = await db.selectFrom('events').select(['id', 'workspace_id', 'properties']).where('id', 'in', ids.slice(i, i + 500)).execute();
-    for (const r of rows) if (r.workspace_id === workspaceId) out.set(r.id, r.properties);
+    const rows = (await db.selectFrom('events').select(['id', 'workspace_id', 'properties', 'traits', 'context', 'batch_id', 'batch_position'])
+      .where('id', 'in', ids.slice(i, i + 500)).execute()).filter((r) => r.workspace_id === workspaceId);
+    const payloads = await eventPayloads(db, rows.map((r) => ({ ...r, traits: r.traits ?? '', context: r.context ?? '' })));
+    rows.forEach((r, k) => out.set(r.id, payloads[k].properties ? JSON.stringify(payloads[k].properties) : null));
   }
   return out;
 }
@@ -33,7 +36,7 @@ export async function forEachNamedEvent(
 ): Promise<void> {
   let after: { at: number; id: string } | null = null;
   for (;;) {
-    let q = db.selectFrom('events').select(['id', 'profile_id', 'timestamp', 'properties'])
+    let q = db.selectFrom('events').select(['id', 'profile_id', 'timestamp', 'properties', 'batch_id', 'batch_position'])
       .where('workspace_id', '=', workspaceId).where('name', '=', name).where('type', '=', 'track');
     if (range.from != null) q = q.where('timestamp', '>=', range.from);
     if (range.to != null) q = q.where('timestamp', '<', range.to);
@@ -42,20 +45,12 @@ export async function forEachNamedEvent(
       q = q.where((eb) => eb.or([eb('timestamp', '>', a.at), eb.and([eb('timestamp', '=', a.at), eb('id', '>', a.id)])]));
     }
     const rows = await q.orderBy('timestamp').orderBy('id').limit(pageSize).execute();
-    await handle(rows.map((r) => ({ id: r.id, profileId: r.profile_id, timestamp: Number(r.timestamp), properties: parseObject(r.properties) })));
+    // Only properties are wanted: the other columns count as present.
+    const payloads = await eventPayloads(db, rows.map((r) => ({ ...r, traits: '', context: '' })));
+    await handle(rows.map((r, k) => ({ id: r.id, profileId: r.profile_id, timestamp: Number(r.timestamp), properties: payloads[k].properties })));
     if (rows.length < pageSize) return;
     const last = rows[rows.length - 1];
     after = { at: Number(last.timestamp), id: last.id };
-  }
-}
-
-function parseObject(text: string | null): Record<string, unknown> | null {
-  if (!text) return null;
-  try {
-    const v = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
-  } catch {
-    return null;
   }
 }
 

@@ -1,3 +1,4 @@
+import { eventPayloads } from './batches.ts';
 import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -102,7 +103,8 @@ async function page(store: Store, workspaceId: string, kind: ExportKind, after: 
       .orderBy('id')
       .limit(BATCH)
       .execute();
-    const rows = events.map((e) => ({
+    const payloads = await eventPayloads(store.db, events);
+    const rows = events.map((e, k) => ({
       id: e.id,
       message_id: e.message_id,
       profile_id: e.profile_id,
@@ -111,9 +113,9 @@ async function page(store: Store, workspaceId: string, kind: ExportKind, after: 
       user_id: e.user_id,
       anonymous_id: e.anonymous_id,
       timestamp: isoOrNull(e.timestamp),
-      properties: e.properties,
-      traits: e.traits,
-      context: e.context,
+      properties: jsonOrNull(payloads[k].properties),
+      traits: jsonOrNull(payloads[k].traits),
+      context: jsonOrNull(payloads[k].context),
     }));
     return { rows, last: events.at(-1)?.id ?? null };
   }
@@ -188,3 +190,5 @@ export async function exportCsv(store: Store, workspaceId: string, kind: ExportK
   options.progress?.done(`${rows.toLocaleString('en')} rows`);
   return { rows, seconds: (performance.now() - started) / 1000 };
 }
+
+const jsonOrNull = (v: Record<string, unknown> | null) => (v == null ? null : JSON.stringify(v));

@@ -1,8 +1,9 @@
+import { eventPayloads } from './batches.ts';
 import { newId } from '../domain/ids.ts';
 import { foldEvent, newProfileState, type ProfileState } from '../domain/profile.ts';
 import { ORDER_COMPLETED } from '../domain/event.ts';
 import type { Fact } from '../domain/facts.ts';
-import { fromJson, toJson, type Tx } from './db.ts';
+import { toJson, type Tx } from './db.ts';
 import { recomputeLatestNps } from './projector.ts';
 
 /** A soft component leaving the person it was on, because someone else claims it (domain/identity.ts). */
@@ -97,17 +98,13 @@ export async function componentsClaimedBy(tx: Tx, workspaceId: string, profileId
 export async function refoldProfile(tx: Tx, workspaceId: string, profileId: string, now: number): Promise<void> {
   const row = await tx.selectFrom('profiles').select(['user_id', 'created_at']).where('id', '=', profileId).executeTakeFirst();
   if (!row) return;
-  const events = await tx.selectFrom('events').select(['type', 'name', 'timestamp', 'properties', 'traits', 'context'])
+  const events = await tx.selectFrom('events').select(['type', 'name', 'timestamp', 'properties', 'traits', 'context', 'batch_id', 'batch_position'])
     .where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).orderBy('timestamp').orderBy('id').execute();
+  const payloads = await eventPayloads(tx, events);
   const state: ProfileState = newProfileState(profileId, workspaceId, events[0]?.timestamp ?? now, now);
   state.user_id = row.user_id;
   state.created_at = row.created_at;
-  for (const e of events) {
-    foldEvent(state, {
-      type: e.type, name: e.name, timestamp: e.timestamp,
-      properties: fromJson(e.properties, null), traits: fromJson(e.traits, null), context: fromJson(e.context, null),
-    }, ORDER_COMPLETED);
-  }
+  events.forEach((e, k) => foldEvent(state, { type: e.type, name: e.name, timestamp: e.timestamp, ...payloads[k] }, ORDER_COMPLETED));
   const { id: _id, workspace_id: _ws, ...rest } = state;
   await tx.updateTable('profiles').set({ ...rest, traits: JSON.stringify(state.traits) }).where('id', '=', profileId).execute();
   await recomputeLatestNps(tx, profileId);

@@ -520,6 +520,27 @@ const bus: Migration = {
   },
 };
 
+// Projection writes an event's keys, not its payload: accepted bodies are kept (batches) and an
+// events row points at its message there. Survey triggers hear of track events from the bus now,
+// so nothing reads events by arrival, and that index cost every track event a random page write.
+const acceptedLog: Migration = {
+  async up(db) {
+    await db.schema.dropIndex('events_track_arrival').ifExists().execute();
+    await db.schema
+      .createTable('batches')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'bigint', (c) => c.notNull())
+      .addColumn('format', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .execute();
+    await sql`insert into batches (id, workspace_id, received_at, format, body) select id, workspace_id, received_at, format, body from inbox`.execute(db);
+    await db.schema.alterTable('inbox').dropColumn('body').execute();
+    await db.schema.alterTable('events').addColumn('batch_id', 'text').execute();
+    await db.schema.alterTable('events').addColumn('batch_position', 'integer').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
@@ -530,6 +551,7 @@ export const migrations: Record<string, Migration> = {
   '0007_ingestion_set_aside': ingestionSetAside,
   '0008_identity_components': identityComponents,
   '0009_bus': bus,
+  '0010_accepted_log': acceptedLog,
 };
 
 export const migrationProvider: MigrationProvider = {

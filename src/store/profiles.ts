@@ -1,3 +1,4 @@
+import { eventPayloads } from './batches.ts';
 import { categoryOf } from '../domain/category.ts';
 import { daysBetween, journeyStage, type StageRule } from '../domain/journey.ts';
 import { personLabel, personNames, type PersonNames } from '../domain/person-label.ts';
@@ -143,7 +144,7 @@ export async function timeline(db: Db, workspaceId: string, profileId: string, l
     .leftJoin('answers', 'answers.event_id', 'events.id')
     .leftJoin('surveys', (j) => j.onRef('surveys.id', '=', 'answers.survey_id').on('surveys.workspace_id', '=', workspaceId))
     .select([
-      'events.id', 'events.type', 'events.name', 'events.properties', 'events.traits', 'events.context', 'events.timestamp', 'events.message_id',
+      'events.id', 'events.type', 'events.name', 'events.properties', 'events.traits', 'events.context', 'events.timestamp', 'events.message_id', 'events.batch_id', 'events.batch_position',
       'answers.id as answer_id', 'answers.score', 'answers.comment', 'answers.channel', 'answers.stage', 'answers.survey_id', 'surveys.name as survey_title',
     ])
     .where('events.workspace_id', '=', workspaceId)
@@ -155,16 +156,17 @@ export async function timeline(db: Db, workspaceId: string, profileId: string, l
   }
   const rows = await q.orderBy('events.timestamp', 'desc').orderBy('events.id', 'desc').limit(limit + 1).execute();
   const page = rows.slice(0, limit);
+  const payloads = await eventPayloads(db, page);
   return {
-    items: page.map((r) => ({
+    items: page.map((r, k) => ({
       id: r.id,
       type: r.type,
       name: r.name,
       timestamp: new Date(r.timestamp).toISOString(),
       messageId: r.message_id,
-      properties: fromJson(r.properties, null),
-      traits: fromJson(r.traits, null),
-      context: fromJson(r.context, null),
+      properties: payloads[k].properties,
+      traits: payloads[k].traits,
+      context: payloads[k].context,
       answer: r.answer_id ? { id: r.answer_id, score: r.score, comment: r.comment, channel: r.channel, journeyStage: r.stage, surveyId: r.survey_id, surveyTitle: r.survey_title } : null,
     })),
     nextCursor: rows.length > limit ? `${page[page.length - 1].timestamp}:${page[page.length - 1].id}` : null,

@@ -11,8 +11,11 @@ import { insertRows, selectWhereIn } from './bulk.ts';
 import { componentsClaimedBy, relabelComponent, splitComponent, type Split } from './identity-split.ts';
 import type { Schema } from './schema.ts';
 
-/** An accepted event waiting for projection; `key` says where it was accepted (inbox row and position). */
-export type PendingEvent = IngestEvent & { key: string };
+/**
+ * An accepted event waiting for projection; `key` says where it was accepted (inbox row and index
+ * among the row's events), `ref` where its message lies in the accepted log (store/batches.ts).
+ */
+export type PendingEvent = IngestEvent & { key: string; ref?: { batchId: string; position: number } };
 export interface Projected {
   profileId: string;
   answerId: string | null;
@@ -500,7 +503,7 @@ export class Projection {
       this.memberships.push({ profile: profileId, group: e.groupId });
     }
 
-    this.events.push(eventRow(this.workspaceId, e, eventId, profileId));
+    this.events.push(eventRow(this.workspaceId, e, eventId, profileId, e.ref));
     return { profileId, answerId, eventId };
   }
 
@@ -598,7 +601,8 @@ function deviceOf(ctx: Record<string, any>): string | null {
   return /Mobi|Android|iPhone/i.test(ua) ? 'mobile' : 'desktop';
 }
 
-export function eventRow(workspaceId: string, e: IngestEvent, id: string, profileId: string): Insertable<Schema['events']> {
+/** An events row: its keys, and its payload only when there is no accepted batch to read it from. */
+export function eventRow(workspaceId: string, e: IngestEvent, id: string, profileId: string, ref?: { batchId: string; position: number }): Insertable<Schema['events']> {
   return {
     id,
     workspace_id: workspaceId,
@@ -607,14 +611,16 @@ export function eventRow(workspaceId: string, e: IngestEvent, id: string, profil
     type: e.type,
     // alias and group keep their other id where a track keeps its event name.
     name: e.type === 'alias' ? e.previousId : e.type === 'group' ? e.groupId : e.name,
-    properties: e.properties ? JSON.stringify(e.properties) : null,
-    traits: e.traits ? JSON.stringify(e.traits) : null,
-    context: e.context ? JSON.stringify(e.context) : null,
+    properties: !ref && e.properties ? JSON.stringify(e.properties) : null,
+    traits: !ref && e.traits ? JSON.stringify(e.traits) : null,
+    context: !ref && e.context ? JSON.stringify(e.context) : null,
     user_id: e.userId,
     anonymous_id: e.anonymousId,
     email: e.email,
     phone: e.phone,
     timestamp: e.timestamp,
     received_at: e.receivedAt,
+    batch_id: ref?.batchId ?? null,
+    batch_position: ref?.position ?? null,
   };
 }

@@ -81,6 +81,9 @@ export interface EventTable {
   phone: string | null;
   timestamp: number;
   received_at: number;
+  /** The accepted batch holding this event's message, and its position there (null on rows from before the log). */
+  batch_id: string | null;
+  batch_position: number | null;
 }
 
 export interface AnswerTable {
@@ -242,12 +245,21 @@ export interface InboxTable {
   format: 'events' | 'spec';
   /** JSON array of batch positions not to store (format 'spec'). */
   skip: string | null;
+}
+
+/** An accepted request's body, kept: the event store behind events rows (store/batches.ts). Same id as its inbox row. */
+export interface BatchTable {
+  id: string;
+  workspace_id: string;
+  received_at: number;
+  format: 'events' | 'spec';
   /** 'events': JSON array of validated events (IngestEvent); 'spec': the Segment-spec batch body as received. */
   body: string;
 }
 
 export interface Schema {
   inbox: InboxTable;
+  batches: BatchTable;
   workspaces: WorkspaceTable;
   api_keys: ApiKeyTable;
   profiles: ProfileTable;

@@ -5,6 +5,7 @@ import type { IngestEvent, IngestFailure } from '../domain/event.ts';
 import { sql } from 'kysely';
 import { lockForWrite, lockWorkspace, prepared, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
+import { batchBodies, blankBatchMessages } from './batches.ts';
 import { appendFacts } from './facts.ts';
 import type { Command } from '../domain/commands.ts';
 import type { Fact } from '../domain/facts.ts';
@@ -303,6 +304,7 @@ export class Writer implements EventWriter {
       // Repeats inside one commit are caught here; any other redelivery when it is projected.
       const inGroup = new Set<string>();
       const rows: Insertable<Schema['inbox']>[] = [];
+      const bodies: Schema['batches'][] = [];
       for (const req of group) {
         const items: ItemResult[] = [];
         const keep: boolean[] = [];
@@ -322,17 +324,20 @@ export class Writer implements EventWriter {
           const skip: number[] = [];
           for (let p = 0; p < ev.size; p++) if (!stored.has(p)) skip.push(p);
           inboxId = ev.id;
-          rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: ev.receivedAt, count, format: 'spec', skip: skip.length ? JSON.stringify(skip) : null, body: ev.text });
+          rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: ev.receivedAt, count, format: 'spec', skip: skip.length ? JSON.stringify(skip) : null });
+          bodies.push({ id: inboxId, workspace_id: req.workspaceId, received_at: ev.receivedAt, format: 'spec', body: ev.text });
         } else if (count && ev.body !== undefined) {
           // Rare: drop the repeats from the JSON (the common case stores it as it came).
           const body = count === keep.length ? ev.body : JSON.stringify((JSON.parse(ev.body) as unknown[]).filter((_, i) => keep[i]));
           inboxId = newId('inb', now);
-          rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: now, count, format: 'events', skip: null, body });
+          rows.push({ id: inboxId, workspace_id: req.workspaceId, received_at: now, count, format: 'events', skip: null });
+          bodies.push({ id: inboxId, workspace_id: req.workspaceId, received_at: now, format: 'events', body });
         }
         await recordRejected(this.store, tx, req.workspaceId, req.failures, now);
         accepted += count;
         results.push({ result: { items, stored: count, duplicates: items.length - count, errors: req.failures.length }, inboxId });
       }
+      await insertRows(this.store, tx, 'batches', bodies);
       await insertRows(this.store, tx, 'inbox', rows);
       return results;
     });
@@ -495,18 +500,21 @@ export class Writer implements EventWriter {
       const rows = await q.execute();
       rowCount = rows.length;
       if (!rows.length) return 0;
+      const bodies = await batchBodies(tx, rows.map((r) => r.id));
+      const lists = new Map<string, PendingEvent[]>();
       let events = 0;
       if (isolate) {
         for (const r of rows) {
-          events += await this.projectRowIsolated(tx, r, done, facts);
+          events += await this.projectRowIsolated(tx, r, bodies.get(r.id)?.body ?? null, done, facts, lists);
           touched.add(r.workspace_id);
         }
       } else {
         const byWorkspace = new Map<string, PendingEvent[]>();
         for (const r of rows) {
           const list = byWorkspace.get(r.workspace_id) ?? byWorkspace.set(r.workspace_id, []).get(r.workspace_id)!;
-          const parsed = inboxEvents(r, this.readBatch);
-          parsed.forEach((e, i) => list.push({ ...e, key: `${r.id}:${i}` }));
+          const parsed = inboxEvents(r, bodies.get(r.id)?.body ?? null, this.readBatch);
+          list.push(...parsed);
+          lists.set(r.id, parsed);
           done.set(r.id, new Array(parsed.length));
           events += parsed.length;
         }
@@ -519,6 +527,7 @@ export class Writer implements EventWriter {
       }
       const ids = rows.map((r) => r.id);
       for (let i = 0; i < ids.length; i += 500) await tx.deleteFrom('inbox').where('id', 'in', ids.slice(i, i + 500)).execute();
+      await keepStoredOnly(tx, rows, lists, done);
       // Last: on PostgreSQL this orders commits until this one is done.
       await appendFacts(tx, facts);
       return events;
@@ -545,18 +554,26 @@ export class Writer implements EventWriter {
     return { results, facts: projection.facts };
   }
 
-  private async projectRowIsolated(tx: Tx, r: Schema['inbox'], done: Map<string, Projected[]>, facts: Map<string, Fact[]>): Promise<number> {
-    let parsed: IngestEvent[];
+  private async projectRowIsolated(
+    tx: Tx,
+    r: Schema['inbox'],
+    body: string | null,
+    done: Map<string, Projected[]>,
+    facts: Map<string, Fact[]>,
+    lists: Map<string, PendingEvent[]>,
+  ): Promise<number> {
+    let list: PendingEvent[];
     try {
-      parsed = inboxEvents(r, this.readBatch);
+      list = inboxEvents(r, body, this.readBatch);
     } catch (err) {
       // The row itself cannot be read back: keep its text whole.
-      const id = await recordSetAside(this.store, tx, r.workspace_id, r.received_at, null, reasonOf(err), r.body);
+      const id = await recordSetAside(this.store, tx, r.workspace_id, r.received_at, null, reasonOf(err), body ?? undefined);
       console.error(`advocate: inbox row ${r.id} could not be read; set aside as ${id}: ${reasonOf(err)}`);
       done.set(r.id, []);
+      lists.set(r.id, []);
       return 0;
     }
-    const list: PendingEvent[] = parsed.map((e, i) => ({ ...e, key: `${r.id}:${i}` }));
+    lists.set(r.id, list);
     done.set(r.id, new Array(list.length));
     const attempt = async (events: PendingEvent[]) => {
       await sql`savepoint project_part`.execute(tx);
@@ -583,7 +600,7 @@ export class Writer implements EventWriter {
         for (const [k, p] of one) place(done, k, p);
         continue;
       }
-      const { key: _key, ...event } = e;
+      const { key: _key, ref: _ref, ...event } = e;
       const id = await recordSetAside(this.store, tx, r.workspace_id, r.received_at, event, reasonOf(one));
       console.error(`advocate: message ${e.messageId} in workspace ${r.workspace_id} could not be projected; set aside as ${id}: ${reasonOf(one)}`);
       place(done, e.key, { profileId: '', answerId: null, setAside: `${id}: ${reasonOf(one)}` });
@@ -660,13 +677,48 @@ async function describeRedeliveries(tx: Tx, workspaceId: string, repeats: Pendin
   return out;
 }
 
-/** The events an inbox row holds, in the order they were accepted. */
-function inboxEvents(r: Schema['inbox'], readBatch: BatchReader): IngestEvent[] {
-  if (r.format === 'events') return JSON.parse(r.body) as IngestEvent[];
+/** The events an inbox row holds, in the order they were accepted, each with its place in the batch. */
+function inboxEvents(r: Schema['inbox'], body: string | null, readBatch: BatchReader): PendingEvent[] {
+  if (body == null) throw new Error(`the body of accepted batch ${r.id} is missing`);
+  const out: PendingEvent[] = [];
+  if (r.format === 'events') {
+    (JSON.parse(body) as IngestEvent[]).forEach((e, i) => out.push({ ...e, key: `${r.id}:${out.length}`, ref: { batchId: r.id, position: i } }));
+    return out;
+  }
   const skip = new Set<number>(r.skip ? (JSON.parse(r.skip) as number[]) : []);
   // Same input, same receivedAt, same id prefix: the same events validation accepted.
-  const { events, positions } = readBatch(r.body, r.received_at, r.id);
-  return events.filter((_, i) => !skip.has(positions[i]));
+  const { events, positions } = readBatch(body, r.received_at, r.id);
+  events.forEach((e, i) => {
+    if (!skip.has(positions[i])) out.push({ ...e, key: `${r.id}:${out.length}`, ref: { batchId: r.id, position: positions[i] } });
+  });
+  return out;
+}
+
+/**
+ * The accepted log keeps only what became events: messages refused at validation, redelivered or
+ * set aside are emptied in their batch (they live on in the ingestion errors where they belong),
+ * so that nothing of a person outlives an erasure of their events. Rare, so done row by row.
+ */
+async function keepStoredOnly(tx: Tx, rows: Schema['inbox'][], lists: Map<string, PendingEvent[]>, done: Map<string, Projected[]>): Promise<void> {
+  const blank = new Map<string, number[]>();
+  const empty: string[] = [];
+  for (const r of rows) {
+    const list = lists.get(r.id) ?? [];
+    const results = done.get(r.id) ?? [];
+    const stored = new Set<number>();
+    list.forEach((e, i) => {
+      const p = results[i];
+      if (p && p.eventId && !p.duplicate && !p.setAside) stored.add(e.ref!.position);
+    });
+    const total = r.count + (r.skip ? (JSON.parse(r.skip) as number[]).length : 0);
+    if (stored.size === 0) empty.push(r.id);
+    else if (stored.size < total) {
+      const missing: number[] = [];
+      for (let p = 0; p < total; p++) if (!stored.has(p)) missing.push(p);
+      blank.set(r.id, missing);
+    }
+  }
+  if (blank.size || empty.length) await blankBatchMessages(tx, blank, empty);
 }
 
 const reasonOf = (err: unknown) => errorReason(err, 500);

@@ -1,0 +1,153 @@
+import type { IngestEvent } from '../domain/event.ts';
+import type { Db, Tx } from './db.ts';
+import type { Schema } from './schema.ts';
+
+/**
+ * The accepted log: every accepted request's body, kept as it came (`batches`). It is the event
+ * store for what events carry beyond their keys: an events row names its batch and position and
+ * leaves properties, traits and context null, so projection writes each event's payload no second
+ * time (that was most of its cost). A column an events row does hold (rows from before the log, or
+ * an answer's properties after an edit) wins over the batch.
+ *
+ * Reading a message back needs its wire format's parser; the store knows none, so each format's
+ * reader registers itself here (ingest/segment-spec.ts for 'spec'; 'events' is the store's own).
+ */
+export interface BatchFormat<P = unknown> {
+  /** Work done once per batch text and kept with it in the cache (parsed JSON, message offsets). */
+  prepare(text: string): P;
+  /** The event at `position`, as validation made it when the batch was accepted. */
+  message(prepared: P, receivedAt: number, batchId: string, position: number): IngestEvent;
+  /** The text with the messages at these positions emptied, every other message where it was. */
+  blank(text: string, positions: number[]): string;
+}
+
+export type BatchFormatName = Schema['batches']['format'];
+
+const formats = new Map<string, BatchFormat<any>>();
+
+export function registerBatchFormat<P>(name: BatchFormatName, format: BatchFormat<P>): void {
+  formats.set(name, format);
+}
+
+function formatOf(name: string): BatchFormat<any> {
+  const f = formats.get(name);
+  if (!f) throw new Error(`no reader for accepted batches of format '${name}' (the ingest module registers it)`);
+  return f;
+}
+
+// Events written by the application (imports, the demo, answers): a JSON array of IngestEvent.
+registerBatchFormat<IngestEvent[]>('events', {
+  prepare: (text) => JSON.parse(text) as IngestEvent[],
+  message: (events, _receivedAt, _id, position) => {
+    const e = events[position];
+    if (!e || typeof e !== 'object') throw new Error(`no event at position ${position}`);
+    return e;
+  },
+  blank: (text, positions) => {
+    const events = JSON.parse(text) as unknown[];
+    for (const p of positions) events[p] = null;
+    return JSON.stringify(events);
+  },
+});
+
+export type BatchRow = Schema['batches'];
+
+export async function batchBodies(db: Db | Tx, ids: string[]): Promise<Map<string, BatchRow>> {
+  const out = new Map<string, BatchRow>();
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const r of await db.selectFrom('batches').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute()) out.set(r.id, r);
+  }
+  return out;
+}
+
+// Reading a timeline or walking an event's history touches a batch many times in a row: the last
+// batches read stay prepared. Bodies change only when messages in them are emptied, and an emptied
+// message has no events row left to ask for it, so a stale entry is never read where it differs.
+const CACHE_BATCHES = 64;
+const cache = new Map<string, { row: BatchRow; prepared: unknown }>();
+
+function cached(row: BatchRow): { row: BatchRow; prepared: unknown } {
+  let entry = cache.get(row.id);
+  if (entry) {
+    cache.delete(row.id);
+  } else {
+    entry = { row, prepared: formatOf(row.format).prepare(row.body) };
+    if (cache.size >= CACHE_BATCHES) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(row.id, entry);
+  return entry;
+}
+
+export interface PayloadColumns {
+  batch_id: string | null;
+  batch_position: number | null;
+  properties: string | null;
+  traits: string | null;
+  context: string | null;
+}
+
+export interface Payload {
+  properties: Record<string, unknown> | null;
+  traits: Record<string, unknown> | null;
+  context: Record<string, unknown> | null;
+}
+
+/**
+ * What events carry beyond their keys, in the order given: from the row where it holds them, else
+ * from the accepted batch. A message that cannot be read back (its batch gone) reads as empty
+ * rather than failing the page it is on.
+ */
+export async function eventPayloads(db: Db | Tx, rows: PayloadColumns[]): Promise<Payload[]> {
+  const need = [...new Set(rows.filter((r) => r.batch_id && (r.properties == null || r.traits == null || r.context == null)).map((r) => r.batch_id!))];
+  const missing = need.filter((id) => !cache.has(id));
+  const loaded = missing.length ? await batchBodies(db, missing) : new Map<string, BatchRow>();
+  return rows.map((r) => {
+    const out: Payload = { properties: parseObject(r.properties), traits: parseObject(r.traits), context: parseObject(r.context) };
+    if (!r.batch_id || r.batch_position == null || (r.properties != null && r.traits != null && r.context != null)) return out;
+    const row = cache.get(r.batch_id)?.row ?? loaded.get(r.batch_id);
+    if (!row) return out;
+    try {
+      const { prepared } = cached(row);
+      const e = formatOf(row.format).message(prepared, Number(row.received_at), row.id, r.batch_position);
+      return {
+        properties: r.properties != null ? out.properties : (e.properties ?? null),
+        traits: r.traits != null ? out.traits : (e.traits ?? null),
+        context: r.context != null ? out.context : (e.context ?? null),
+      };
+    } catch {
+      return out;
+    }
+  });
+}
+
+/** The payload of one event row (see eventPayloads). */
+export async function eventPayload(db: Db | Tx, row: PayloadColumns): Promise<Payload> {
+  return (await eventPayloads(db, [row]))[0];
+}
+
+/**
+ * Empties these messages in their batches (an erasure, or messages projection did not store: a
+ * redelivery, one set aside), and removes batches left with nothing stored from them.
+ */
+export async function blankBatchMessages(tx: Db | Tx, positions: Map<string, number[]>, emptyBatches: string[] = []): Promise<void> {
+  for (const id of emptyBatches) cache.delete(id);
+  for (let i = 0; i < emptyBatches.length; i += 500) await tx.deleteFrom('batches').where('id', 'in', emptyBatches.slice(i, i + 500)).execute();
+  if (!positions.size) return;
+  const rows = await batchBodies(tx, [...positions.keys()]);
+  for (const [id, list] of positions) {
+    const row = rows.get(id);
+    if (!row || !list.length) continue;
+    cache.delete(id);
+    await tx.updateTable('batches').set({ body: formatOf(row.format).blank(row.body, list) }).where('id', '=', id).execute();
+  }
+}
+
+function parseObject(text: string | null): Record<string, unknown> | null {
+  if (text == null || text === '') return null;
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The accepted log (store/batches.ts): an event's payload is written once, in the batch it came in;
+ * its events row points at it. What a reader sees must not change: the timeline, the export, an
+ * edited answer and rows from before the log all read the same as when rows held their payload.
+ */
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { forEachBackend } from './helpers/backends.ts';
+import { startServer } from './helpers/server.ts';
+
+forEachBackend('accepted log: events keep their keys, the batch keeps their payload, and every reader sees the message as sent', async (store) => {
+  const s = await startServer(store);
+  try {
+    const w = s.ws.writeKey;
+    const body = {
+      // A batch-level context every message inherits, and a message with its own.
+      context: { library: { name: 'analytics-node', version: '9.9' }, locale: 'fr-FR' },
+      batch: [
+        { type: 'identify', userId: 'u-log', traits: { email: 'log@example.com', plan: 'pro', nested: { a: [1, 2] } }, messageId: 'log-1' },
+        { type: 'track', userId: 'u-log', event: 'Order Completed', properties: { revenue: 12.5, note: 'Café "quoted" ☕' }, messageId: 'log-2', context: { ip: '203.0.113.9' } },
+        { type: 'wat', userId: 'u-log', messageId: 'log-bad' },
+        { type: 'track', userId: 'u-log', event: 'NPS Survey Responded', properties: { score: 9, comment: 'Fast delivery' }, messageId: 'log-3' },
+      ],
+    };
+    const r = await s.call('POST', '/v1/batch', w, body);
+    assert.equal(r.status, 200, r.text);
+    await s.settle();
+
+    const rows = await store.db.selectFrom('events').select(['message_id', 'properties', 'traits', 'context', 'batch_id', 'batch_position']).where('workspace_id', '=', s.ws.id).orderBy('message_id').execute();
+    assert.deepEqual(rows.map((e) => [e.message_id, e.properties, e.traits, e.context, Number(e.batch_position)]), [
+      ['log-1', null, null, null, 0],
+      ['log-2', null, null, null, 1],
+      ['log-3', null, null, null, 3],
+    ]);
+    assert.equal(new Set(rows.map((e) => e.batch_id)).size, 1);
+    const batch = await store.db.selectFrom('batches').selectAll().where('id', '=', rows[0].batch_id!).executeTakeFirstOrThrow();
+    assert.equal(batch.workspace_id, s.ws.id);
+    assert.doesNotMatch(batch.body, /"wat"/, 'a refused message is not kept in the log');
+    assert.equal((await store.db.selectFrom('inbox').select('id').execute()).length, 0, 'nothing left pending');
+
+    const profile = (await s.call('GET', '/api/v1/profiles?userId=u-log', s.ws.secretKey)).json;
+    const timeline = await s.call('GET', `/api/v1/profiles/${profile.id}/timeline`, s.ws.secretKey);
+    assert.equal(timeline.status, 200, timeline.text);
+    const by = new Map(timeline.json.items.map((i: any) => [i.messageId, i]));
+    const identify = by.get('log-1') as any;
+    assert.deepEqual(identify.traits, { email: 'log@example.com', plan: 'pro', nested: { a: [1, 2] } });
+    assert.deepEqual(identify.context, body.context, 'the batch-level context');
+    const order = by.get('log-2') as any;
+    assert.deepEqual(order.properties, { revenue: 12.5, note: 'Café "quoted" ☕' });
+    assert.deepEqual(order.context, { ip: '203.0.113.9' }, "the message's own context wins");
+    assert.equal(order.traits, null);
+
+    // An edited comment: the event tells the same story as the answer; the log keeps the message as it came.
+    const answerId = (by.get('log-3') as any).answer.id;
+    const patched = await s.call('PATCH', `/api/v1/answers/${answerId}`, s.ws.secretKey, { comment: 'Fast delivery, friendly driver' });
+    assert.equal(patched.status, 200, patched.text);
+    const after = (await s.call('GET', `/api/v1/profiles/${profile.id}/timeline`, s.ws.secretKey)).json.items.find((i: any) => i.messageId === 'log-3');
+    assert.equal(after.properties.comment, 'Fast delivery, friendly driver');
+    assert.equal(after.properties.score, 9);
+    assert.deepEqual(after.context, body.context);
+    assert.match((await store.db.selectFrom('batches').select('body').where('id', '=', rows[0].batch_id!).executeTakeFirstOrThrow()).body, /"Fast delivery"/);
+
+    // A row from before the log (payload inline, no batch) reads as it always did.
+    await sql`update events set properties = ${JSON.stringify({ legacy: true })}, batch_id = null, batch_position = null where message_id = 'log-2'`.execute(store.db);
+    const legacy = (await s.call('GET', `/api/v1/profiles/${profile.id}/timeline`, s.ws.secretKey)).json.items.find((i: any) => i.messageId === 'log-2');
+    assert.deepEqual(legacy.properties, { legacy: true });
+    assert.equal(legacy.context, null);
+  } finally {
+    await s.close();
+  }
+});
