@@ -25,7 +25,9 @@ const CONNECTIONS = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 16);
 const TARGET_EVENTS_PER_S = 50_000;
 // Freshness under a steady load well inside capacity: how soon an acknowledged identify is on
 // its profile. Issue 4 asks for an answer in the figures within a second of its acknowledgement.
-const STEADY_BATCHES_PER_S = Number(process.env.BENCH_STEADY_BATCHES ?? 50);
+// Issue 13 asks for the p99 at 15,000 events/s, and for 25,000 events/s end to end sustained.
+const STEADY_BATCHES_PER_S = Number(process.env.BENCH_STEADY_BATCHES ?? 150);
+const TARGET_END_TO_END = 25_000;
 const TARGET_FRESH_MS = 1000;
 
 interface Ctx {
@@ -108,17 +110,17 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   opts.log(`projection caught up ${fmt(catchUpMs / 1000, 1)} s after the load stopped`);
 
   const rawRows = eventRows(bodies.messages);
-  const raw100 = await rawInsert(join(opts.dir, 'raw-100.db'), rawRows, 100, opts.quick ? 2 : 10);
-  opts.log(`raw insert, 100-row transactions: ${fmt(raw100.events)} events in ${raw100.seconds.toFixed(1)} s`);
-  const raw1000 = await rawInsert(join(opts.dir, 'raw-1000.db'), rawRows, 1000, opts.quick ? 1 : 5);
-  opts.log(`raw insert, 1,000-row transactions: ${fmt(raw1000.events)} events in ${raw1000.seconds.toFixed(1)} s`);
-  // What accepting itself writes: one inbox row per 100-event batch, holding the batch's text.
-  const rawPending = await rawInboxInsert(join(opts.dir, 'raw-inbox.db'), bodies, opts.quick ? 2 : 10);
-  opts.log(`raw insert of accepted batches (one inbox row each, 1 per transaction): ${fmt(rawPending.events)} events in ${rawPending.seconds.toFixed(1)} s`);
+  const rawSlim = await rawInsert(join(opts.dir, 'raw-slim.db'), rawRows, 1000, opts.quick ? 1 : 5, true);
+  opts.log(`raw insert of events rows as projection writes them (keys and a pointer into the log), 1,000-row transactions: ${fmt(rawSlim.events)} events in ${rawSlim.seconds.toFixed(1)} s`);
+  const rawWhole = await rawInsert(join(opts.dir, 'raw-whole.db'), rawRows, 1000, opts.quick ? 1 : 5);
+  opts.log(`raw insert of whole events rows (payload included), 1,000-row transactions: ${fmt(rawWhole.events)} events in ${rawWhole.seconds.toFixed(1)} s`);
+  // What accepting itself writes: each 100-event batch's text in the log and a pending mark.
+  const rawPending = await rawInboxInsert(join(opts.dir, 'raw-inbox.db'), bodies, opts.quick ? 2 : 5);
+  opts.log(`raw insert of accepted batches (1 per transaction): ${fmt(rawPending.events)} events in ${rawPending.seconds.toFixed(1)} s`);
 
   const eventsPerS = (main['2xx'] * BATCH_SIZE) / main.duration;
   const endToEndPerS = (main['2xx'] * BATCH_SIZE) / (main.duration + catchUpMs / 1000);
-  const raw100PerS = raw100.events / raw100.seconds;
+  const rawSlimPerS = rawSlim.events / rawSlim.seconds;
   const failed = failures(warm) + failures(main) + failures(steady);
   return [
     { metric: 'ingest events/s', value: eventsPerS, unit: 'events/s', target: `≥ ${fmt(TARGET_EVENTS_PER_S)}`, ok: eventsPerS >= TARGET_EVENTS_PER_S },
@@ -137,12 +139,14 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     },
     { metric: 'ingest unacknowledged events stored', value: check.unackedStored, unit: 'events' },
     { metric: 'ingest projection catch-up', value: catchUpMs / 1000, unit: 's' },
-    { metric: 'ingest end-to-end events/s', value: endToEndPerS, unit: 'events/s' },
+    { metric: 'ingest end-to-end events/s (accepted → on profile)', value: endToEndPerS, unit: 'events/s', target: `≥ ${fmt(TARGET_END_TO_END)}`, ok: endToEndPerS >= TARGET_END_TO_END },
+    { metric: 'end-to-end / accepted', value: (endToEndPerS / eventsPerS) * 100, unit: '%' },
     { metric: `fresh: ack → on profile p50 at ${fmt(STEADY_BATCHES_PER_S * BATCH_SIZE)} ev/s`, value: percentile(fresh, 0.5), unit: 'ms' },
     { metric: `fresh: ack → on profile p99 at ${fmt(STEADY_BATCHES_PER_S * BATCH_SIZE)} ev/s`, value: percentile(fresh, 0.99), unit: 'ms', target: `≤ ${fmt(TARGET_FRESH_MS)}`, ok: fresh.length > 0 && percentile(fresh, 0.99) <= TARGET_FRESH_MS },
-    { metric: 'raw insert events/s (100-row tx)', value: raw100PerS, unit: 'events/s' },
-    { metric: 'raw insert events/s (1,000-row tx)', value: raw1000.events / raw1000.seconds, unit: 'events/s' },
-    { metric: 'ingest / raw (100-row tx)', value: (eventsPerS / raw100PerS) * 100, unit: '%' },
+    { metric: `steady load served at ${fmt(STEADY_BATCHES_PER_S * BATCH_SIZE)} ev/s`, value: (steady['2xx'] * BATCH_SIZE) / steady.duration, unit: 'events/s' },
+    { metric: 'raw insert events/s, rows as projection writes them (1,000-row tx)', value: rawSlimPerS, unit: 'events/s' },
+    { metric: 'raw insert events/s, whole rows with payload (1,000-row tx)', value: rawWhole.events / rawWhole.seconds, unit: 'events/s' },
+    { metric: 'end-to-end / raw insert of projected rows', value: (endToEndPerS / rawSlimPerS) * 100, unit: '%' },
     { metric: 'raw insert of accepted batches events/s (1 batch per tx)', value: rawPending.events / rawPending.seconds, unit: 'events/s' },
     { metric: 'ingest / raw accepted batches', value: (eventsPerS / (rawPending.events / rawPending.seconds)) * 100, unit: '%' },
   ];
@@ -230,14 +234,17 @@ function eventRows(messages: SpecMessage[]): EventRow[] {
   });
 }
 
-/** Accepting's own limit: inbox rows of the benchmark's batch bodies, one commit each. */
+/** Accepting's own limit: the benchmark's batch bodies as accepting stores them, one commit each. */
 async function rawInboxInsert(file: string, bodies: BatchBodies, seconds: number) {
   const store = openSqlite(file);
   try {
     const db = store.sqlite;
     if (!db) throw new Error('openStore() gave no better-sqlite3 handle for a SQLite file');
     await migrate(store);
-    const insert = db.prepare(`insert into inbox (id, workspace_id, received_at, count, format, skip, body) values (?, ?, ?, ?, 'spec', null, ?)`);
+    // What accepting writes per request: the body into the accepted log, a pending mark into the inbox.
+    const body = db.prepare(`insert into batches (id, workspace_id, received_at, format, body) values (?, ?, ?, 'spec', ?)`);
+    const pending = db.prepare(`insert into inbox (id, workspace_id, received_at, count, format, skip) values (?, ?, ?, ?, 'spec', null)`);
+    const insert = { run: db.transaction((id: string, ws: string, now: number, count: number, text: string) => { body.run(id, ws, now, text); pending.run(id, ws, now, count); }) };
     const workspaceId = newId('ws');
     const texts = Array.from({ length: 50 }, (_, i) => bodies.body(i).toString('utf8'));
     let n = 0;
@@ -253,8 +260,11 @@ async function rawInboxInsert(file: string, bodies: BatchBodies, seconds: number
   }
 }
 
-/** Inserts for `seconds` in transactions of `txRows` rows into a freshly migrated file. */
-async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds: number) {
+/**
+ * Inserts for `seconds` in transactions of `txRows` rows into a freshly migrated file. `slim`: the
+ * rows projection writes (keys and a pointer into the accepted log), else whole rows with their payload.
+ */
+async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds: number, slim = false) {
   const store = openSqlite(file);
   try {
     // The store's own connection, so the pragmas (WAL, synchronous=FULL, cache, checkpointing)
@@ -263,8 +273,8 @@ async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds
     if (!db) throw new Error('openStore() gave no better-sqlite3 handle for a SQLite file');
     await migrate(store);
     const insert = db.prepare(
-      `insert into events (id, workspace_id, profile_id, message_id, type, name, properties, traits, context, user_id, anonymous_id, timestamp, received_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `insert into events (id, workspace_id, profile_id, message_id, type, name, properties, traits, context, user_id, anonymous_id, timestamp, received_at, batch_id, batch_position)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const workspaceId = newId('ws');
     let n = 0;
@@ -272,7 +282,9 @@ async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds
       const now = Date.now();
       for (let k = 0; k < txRows; k++, n++) {
         const [type, name, properties, traits, context, userId, anonymousId, timestamp, profileId] = rows[n % rows.length];
-        insert.run(newId('evt', now), workspaceId, profileId, `raw-${n}`, type, name, properties, traits, context, userId, anonymousId, timestamp, now);
+        const payload = slim ? [null, null, null] : [properties, traits, context];
+        const batch = slim ? [`inb_raw${Math.floor(n / 100)}`, n % 100] : [null, null];
+        insert.run(newId('evt', now), workspaceId, profileId, `raw-${n}`, type, name, ...payload, userId, anonymousId, timestamp, now, ...batch);
       }
     });
     const started = process.hrtime.bigint();

@@ -10,7 +10,9 @@ import type { Schema } from './schema.ts';
  * an answer's properties after an edit) wins over the batch.
  *
  * Reading a message back needs its wire format's parser; the store knows none, so each format's
- * reader registers itself here (ingest/segment-spec.ts for 'spec'; 'events' is the store's own).
+ * reader registers itself here (ingest/segment-spec.ts for 'spec'). Events the application writes
+ * (format 'events': imports, the demo, answers) keep their payload in their rows instead, and their
+ * batch is dropped once projected: they come in large batches that analyses would read out of order.
  */
 export interface BatchFormat<P = unknown> {
   /** Work done once per batch text and kept with it in the cache (parsed JSON, message offsets). */
@@ -35,21 +37,6 @@ function formatOf(name: string): BatchFormat<any> {
   return f;
 }
 
-// Events written by the application (imports, the demo, answers): a JSON array of IngestEvent.
-registerBatchFormat<IngestEvent[]>('events', {
-  prepare: (text) => JSON.parse(text) as IngestEvent[],
-  message: (events, _receivedAt, _id, position) => {
-    const e = events[position];
-    if (!e || typeof e !== 'object') throw new Error(`no event at position ${position}`);
-    return e;
-  },
-  blank: (text, positions) => {
-    const events = JSON.parse(text) as unknown[];
-    for (const p of positions) events[p] = null;
-    return JSON.stringify(events);
-  },
-});
-
 export type BatchRow = Schema['batches'];
 
 export async function batchBodies(db: Db | Tx, ids: string[]): Promise<Map<string, BatchRow>> {
@@ -66,14 +53,9 @@ export async function batchBodies(db: Db | Tx, ids: string[]): Promise<Map<strin
 const CACHE_BATCHES = 64;
 const cache = new Map<string, { row: BatchRow; prepared: unknown }>();
 
-function cached(row: BatchRow): { row: BatchRow; prepared: unknown } {
-  let entry = cache.get(row.id);
-  if (entry) {
-    cache.delete(row.id);
-  } else {
-    entry = { row, prepared: formatOf(row.format).prepare(row.body) };
-    if (cache.size >= CACHE_BATCHES) cache.delete(cache.keys().next().value!);
-  }
+function remember(row: BatchRow): { row: BatchRow; prepared: unknown } {
+  const entry = { row, prepared: formatOf(row.format).prepare(row.body) };
+  if (cache.size >= CACHE_BATCHES) cache.delete(cache.keys().next().value!);
   cache.set(row.id, entry);
   return entry;
 }
@@ -99,16 +81,31 @@ export interface Payload {
  */
 export async function eventPayloads(db: Db | Tx, rows: PayloadColumns[]): Promise<Payload[]> {
   const need = [...new Set(rows.filter((r) => r.batch_id && (r.properties == null || r.traits == null || r.context == null)).map((r) => r.batch_id!))];
-  const missing = need.filter((id) => !cache.has(id));
-  const loaded = missing.length ? await batchBodies(db, missing) : new Map<string, BatchRow>();
+  // Each batch prepared once per call (a page may need more batches than the cache holds).
+  const prepared = new Map<string, { row: BatchRow; prepared: unknown } | null>();
+  for (const id of need) {
+    const entry = cache.get(id);
+    if (entry) prepared.set(id, entry);
+  }
+  const missing = need.filter((id) => !prepared.has(id));
+  if (missing.length) {
+    const rows = await batchBodies(db, missing);
+    for (const id of missing) {
+      const row = rows.get(id);
+      try {
+        prepared.set(id, row ? remember(row) : null);
+      } catch {
+        prepared.set(id, null);
+      }
+    }
+  }
   return rows.map((r) => {
     const out: Payload = { properties: parseObject(r.properties), traits: parseObject(r.traits), context: parseObject(r.context) };
     if (!r.batch_id || r.batch_position == null || (r.properties != null && r.traits != null && r.context != null)) return out;
-    const row = cache.get(r.batch_id)?.row ?? loaded.get(r.batch_id);
-    if (!row) return out;
+    const entry = prepared.get(r.batch_id);
+    if (!entry) return out;
     try {
-      const { prepared } = cached(row);
-      const e = formatOf(row.format).message(prepared, Number(row.received_at), row.id, r.batch_position);
+      const e = formatOf(entry.row.format).message(entry.prepared, Number(entry.row.received_at), entry.row.id, r.batch_position);
       return {
         properties: r.properties != null ? out.properties : (e.properties ?? null),
         traits: r.traits != null ? out.traits : (e.traits ?? null),

@@ -126,23 +126,28 @@ interface Accepted {
   inboxId: string | null;
 }
 
-// Past the first backlog projection takes a larger share of the time; past the second, new events
-// are refused with 429 until it catches up.
-const LAG_HIGH = Number(process.env.ADVOCATE_LAG_HIGH ?? 1_000_000);
+// Past LAG_MAX pending events, new events are refused with 429 until projection catches up.
 const LAG_MAX = Number(process.env.ADVOCATE_LAG_MAX ?? 5_000_000);
-// Inbox rows per projection transaction when nothing else waits (a Segment batch is up to a few hundred events).
-const PROJECT_ROWS = Number(process.env.ADVOCATE_PROJECT_ROWS ?? 100);
+// Inbox rows per projection transaction at most (a Segment batch is up to a few hundred events).
+const PROJECT_ROWS = Number(process.env.ADVOCATE_PROJECT_ROWS ?? 500);
 const IDLE_MS = 20;
 // How long a caller waiting for projection waits while projection keeps failing (see projectionOf).
 const WAIT_WHILE_FAILING_MS = Number(process.env.ADVOCATE_PROJECTION_WAIT_MS ?? 10_000);
-// While requests keep arriving, projection runs in slices of about SLICE_MS and takes at most
-// SHARE of the time (HIGH_SHARE past LAG_HIGH), so a burst is accepted at full speed and still
-// reaches the profiles steadily. Quiet moments are projection's at any share.
+// While requests keep arriving, projection runs in slices of about SLICE_MS and takes a share of
+// the time that grows with what is waiting: SHARE with nothing behind, HIGH_SHARE from LAG_HIGH
+// events behind. A short burst is accepted at full speed; a load that keeps projection behind gets
+// most of the time, or the backlog (and how stale profiles are) would grow without end.
+// Quiet moments are projection's at any share.
 const SLICE_MS = Number(process.env.ADVOCATE_SLICE_MS ?? 40);
-// Quiet moments get longer slices (cheaper per event), still short enough not to hold up a request long.
-const QUIET_SLICE_MS = Number(process.env.ADVOCATE_QUIET_SLICE_MS ?? 250);
+// Quiet moments get longer transactions: per event they cost much less (each page of the indexes
+// and profiles is written once for many events), still short enough not to hold up a request long.
+const QUIET_SLICE_MS = Number(process.env.ADVOCATE_QUIET_SLICE_MS ?? 500);
 const SHARE = clampShare(Number(process.env.ADVOCATE_PROJECT_SHARE ?? 0.25));
-const HIGH_SHARE = Math.max(SHARE, 0.6);
+const HIGH_SHARE = Math.max(SHARE, clampShare(Number(process.env.ADVOCATE_PROJECT_HIGH_SHARE ?? 0.6)));
+const LAG_HIGH = Number(process.env.ADVOCATE_LAG_HIGH ?? 250_000);
+// Long transactions only once nothing has been accepted for this long: a slice just ended looks
+// quiet for a moment while requests queue behind it.
+const QUIET_AFTER_MS = 1_000;
 
 function clampShare(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0.05, x)) : 0.25;
@@ -442,7 +447,8 @@ export class Writer implements EventWriter {
         return;
       }
       if (Date.now() < this.retryAfter) return;
-      const rows = Math.max(1, Math.min(PROJECT_ROWS, Math.floor((slice ? SLICE_MS : QUIET_SLICE_MS) / this.msPerRow)));
+      const quiet = !busy && quietFor >= QUIET_AFTER_MS;
+      const rows = Math.max(1, Math.min(PROJECT_ROWS, Math.floor((quiet ? QUIET_SLICE_MS : SLICE_MS) / this.msPerRow)));
       const started = performance.now();
       let n: { rows: number; events: number };
       try {
@@ -474,7 +480,7 @@ export class Writer implements EventWriter {
       if (n.rows === 0) return;
       const took = performance.now() - started;
       this.msPerRow = 0.7 * this.msPerRow + (0.3 * took) / n.rows;
-      const share = (this.pendingCount ?? 0) >= LAG_HIGH ? HIGH_SHARE : SHARE;
+      const share = SHARE + (HIGH_SHARE - SHARE) * Math.min(1, (this.pendingCount ?? 0) / LAG_HIGH);
       this.nextSliceAt = Date.now() + (took * (1 - share)) / share;
       urgent = false;
       await new Promise((r) => setImmediate(r));
@@ -681,8 +687,10 @@ async function describeRedeliveries(tx: Tx, workspaceId: string, repeats: Pendin
 function inboxEvents(r: Schema['inbox'], body: string | null, readBatch: BatchReader): PendingEvent[] {
   if (body == null) throw new Error(`the body of accepted batch ${r.id} is missing`);
   const out: PendingEvent[] = [];
+  // Events the application wrote (imports, the demo, answers) come in large batches read in any
+  // order later: they keep their payload in their row, and their batch goes once projected.
   if (r.format === 'events') {
-    (JSON.parse(body) as IngestEvent[]).forEach((e, i) => out.push({ ...e, key: `${r.id}:${out.length}`, ref: { batchId: r.id, position: i } }));
+    (JSON.parse(body) as IngestEvent[]).forEach((e) => out.push({ ...e, key: `${r.id}:${out.length}` }));
     return out;
   }
   const skip = new Set<number>(r.skip ? (JSON.parse(r.skip) as number[]) : []);
@@ -708,7 +716,7 @@ async function keepStoredOnly(tx: Tx, rows: Schema['inbox'][], lists: Map<string
     const stored = new Set<number>();
     list.forEach((e, i) => {
       const p = results[i];
-      if (p && p.eventId && !p.duplicate && !p.setAside) stored.add(e.ref!.position);
+      if (e.ref && p && p.eventId && !p.duplicate && !p.setAside) stored.add(e.ref.position);
     });
     const total = r.count + (r.skip ? (JSON.parse(r.skip) as number[]).length : 0);
     if (stored.size === 0) empty.push(r.id);
