@@ -208,8 +208,10 @@ export interface ParsedBatch {
  * The events of a batch accepted as text, as validation made them (same receivedAt, same ids for
  * messages that came without one): the store's writer reads its inbox with this (store/writer.ts BatchReader).
  */
-export function readSpecBatch(text: string, receivedAt: number, idPrefix: string): { events: IngestEvent[]; positions: number[] } {
-  const { events, positions } = parseBatch(JSON.parse(text), receivedAt, 0, idPrefix);
+/** `skip`: positions refused at validation (or repeated), not read again. */
+export function readSpecBatch(text: string, receivedAt: number, idPrefix: string, skip?: ReadonlySet<number>): { events: IngestEvent[]; positions: number[] } {
+  // Trusted: what is read passed the depth and encoding checks when this very text was accepted.
+  const { events, positions } = parseBatch(JSON.parse(text), receivedAt, 0, idPrefix, undefined, skip ?? new Set());
   return { events, positions };
 }
 
@@ -271,13 +273,17 @@ registerBatchFormat<PreparedSpecBatch>('spec', { prepare: prepareSpecBatch, mess
  */
 /** `idPrefix` makes the ids given to messages without one repeatable: `<prefix>-<position>`. */
 /** `text`, the body as received, lets the per-message size limit be checked without re-encoding. */
-export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number, idPrefix?: string, text?: string): ParsedBatch {
+/**
+ * `trusted`: the text was validated before (read back from the accepted log): the JSON shape
+ * checks are skipped, and so are the positions it names (refused then, and never stored).
+ */
+export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number, idPrefix?: string, text?: string, trusted?: ReadonlySet<number>): ParsedBatch {
   const body = value as Record<string, any>;
   // No body at all reaches here without the content-type parser, and `null` is JSON too.
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('invalid', 'body: must be a JSON object with a "batch" array of messages', { field: 'body' });
   if (!Array.isArray(body.batch)) throw new AppError('invalid', 'batch: must be an array of messages', { field: 'batch' });
   // The envelope is checked here; each message on its own below, so one bad message fails alone.
-  const envelope = jsonProblem({ ...body, batch: [] });
+  const envelope = trusted ? null : jsonProblem({ ...body, batch: [] });
   if (envelope) throw new AppError('invalid', `${envelope.path}: ${envelope.message}`, { field: envelope.path });
   const defaults: BatchDefaults = { sentAt: body.sentAt, context: body.context, integrations: body.integrations };
   const events: IngestEvent[] = [];
@@ -288,9 +294,10 @@ export function parseBatch(value: unknown, receivedAt: number, bodyBytes: number
   let lengths = measure && text ? batchMessageLengths(text) : null;
   if (lengths && lengths.length !== body.batch.length) lengths = null;
   body.batch.forEach((raw: unknown, index: number) => {
+    if (trusted?.has(index)) return;
     try {
       // Depth first: measuring a message encodes it, which a hostile depth would overflow.
-      const bad = jsonProblem(raw, `batch[${index}]`);
+      const bad = trusted ? null : jsonProblem(raw, `batch[${index}]`);
       if (bad) throw invalid(bad.path, bad.message);
       if (measure && messageBytes(raw, lengths?.[index]) > MAX_EVENT_BYTES) {
         throw invalid(`batch[${index}]`, `message is larger than ${MAX_EVENT_BYTES / 1024} KB`);

@@ -87,7 +87,7 @@ const projectionDelayedError = () =>
  * Reads back the events of a batch accepted as text (SpecBatch), with the same ids validation gave
  * them: the wire format's parser, passed in, since the store knows no wire formats.
  */
-export type BatchReader = (text: string, receivedAt: number, idPrefix: string) => { events: IngestEvent[]; positions: number[] };
+export type BatchReader = (text: string, receivedAt: number, idPrefix: string, skip?: ReadonlySet<number>) => { events: IngestEvent[]; positions: number[] };
 
 /** Events as the writer takes them: their JSON (built by whichever thread received them) and the ids. */
 export interface SerializedEvents {
@@ -695,7 +695,7 @@ function inboxEvents(r: Schema['inbox'], body: string | null, readBatch: BatchRe
   }
   const skip = new Set<number>(r.skip ? (JSON.parse(r.skip) as number[]) : []);
   // Same input, same receivedAt, same id prefix: the same events validation accepted.
-  const { events, positions } = readBatch(body, r.received_at, r.id);
+  const { events, positions } = readBatch(body, r.received_at, r.id, skip);
   events.forEach((e, i) => {
     if (!skip.has(positions[i])) out.push({ ...e, key: `${r.id}:${out.length}`, ref: { batchId: r.id, position: positions[i] } });
   });
