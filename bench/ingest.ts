@@ -34,7 +34,46 @@ interface Ctx {
   batch: number;
 }
 
+/** What differs between the backends: where the server keeps its data, how to read it back, the raw limits. */
+export interface IngestTarget {
+  /** Prefix of the metric names ('ingest' keeps them bare, for comparison with older results). */
+  label: string;
+  /** The SQLite file or postgres:// URL the server under test uses. */
+  location: string;
+  verify(acked: boolean[], ackedCount: number): Promise<StoredCheck>;
+  /** Events/s of the raw writes next to the run (see rawInsert, rawInboxInsert). */
+  raw(rows: EventRow[], bodies: BatchBodies): Promise<{ slim: number; whole: number; accepted: number }>;
+}
+
+export interface StoredCheck {
+  expected: number;
+  ackedStored: number;
+  unackedStored: number;
+  partial: number;
+  ingestionErrors: number;
+}
+
 export async function run(opts: BenchOptions): Promise<Row[]> {
+  const file = join(opts.dir, 'ingest.db');
+  return runIngest(opts, {
+    label: 'ingest',
+    location: file,
+    verify: async (acked, ackedCount) => verify(file, acked, ackedCount),
+    async raw(rows, bodies) {
+      const slim = await rawInsert(join(opts.dir, 'raw-slim.db'), rows, 1000, opts.quick ? 1 : 5, true);
+      opts.log(`raw insert of events rows as projection writes them (keys and a pointer into the log), 1,000-row transactions: ${fmt(slim.events)} events in ${slim.seconds.toFixed(1)} s`);
+      const whole = await rawInsert(join(opts.dir, 'raw-whole.db'), rows, 1000, opts.quick ? 1 : 5);
+      opts.log(`raw insert of whole events rows (payload included), 1,000-row transactions: ${fmt(whole.events)} events in ${whole.seconds.toFixed(1)} s`);
+      // What accepting itself writes: each 100-event batch's text in the log and a pending mark.
+      const accepted = await rawInboxInsert(join(opts.dir, 'raw-inbox.db'), bodies, opts.quick ? 2 : 5);
+      opts.log(`raw insert of accepted batches (1 per transaction): ${fmt(accepted.events)} events in ${accepted.seconds.toFixed(1)} s`);
+      return { slim: slim.events / slim.seconds, whole: whole.events / whole.seconds, accepted: accepted.events / accepted.seconds };
+    },
+  });
+}
+
+/** The ingest benchmark against one backend: load, catch-up, freshness, stored check, raw limits. */
+export async function runIngest(opts: BenchOptions, target: IngestTarget): Promise<Row[]> {
   const seconds = opts.quick ? 5 : 20;
   const warmup = opts.quick ? 1 : 3;
 
@@ -42,7 +81,6 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const bodies = new BatchBodies(new MessageMaker(people(PEOPLE)), TEMPLATES);
   opts.log(`${fmt(TEMPLATES)} batch templates for ${fmt(PEOPLE)} people, ${fmt(bodies.averageBytes / 1024, 1)} KB per body on average (${Date.now() - started} ms)`);
 
-  const file = join(opts.dir, 'ingest.db');
   let nextBatch = 0;
   // Batches the server acknowledged with a 2xx; indexed by batch number.
   const acked: boolean[] = [];
@@ -80,7 +118,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       ],
     });
 
-  const { warm, main, catchUpMs, fresh, steady } = await withServer(file, { cpuProfDir: opts.cpuProfDir }, async (server) => {
+  const { warm, main, catchUpMs, fresh, steady } = await withServer(target.location, { cpuProfDir: opts.cpuProfDir }, async (server) => {
     opts.log(`server pid ${server.pid} on ${server.url}; warm-up ${warmup} s, then ${seconds} s with ${CONNECTIONS} connections`);
     const warm = await drive(server.url, server.writeKey, warmup);
     // The measured run starts with nothing left to project from the warm-up.
@@ -102,27 +140,19 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     throw new Error(`tracked ${ackedCount} acknowledged batches but autocannon counted ${warm['2xx'] + main['2xx'] + steady['2xx']}`);
   }
 
-  const check = verify(file, acked, ackedCount);
+  const check = await target.verify(acked, ackedCount);
   opts.log(
     `stored: ${fmt(check.ackedStored)} of ${fmt(check.expected)} acknowledged events, ${fmt(check.partial)} acknowledged batches incomplete, ` +
       `${fmt(check.unackedStored)} more events from requests still in flight when the load stopped, ${check.ingestionErrors} ingestion errors`,
   );
   opts.log(`projection caught up ${fmt(catchUpMs / 1000, 1)} s after the load stopped`);
-
-  const rawRows = eventRows(bodies.messages);
-  const rawSlim = await rawInsert(join(opts.dir, 'raw-slim.db'), rawRows, 1000, opts.quick ? 1 : 5, true);
-  opts.log(`raw insert of events rows as projection writes them (keys and a pointer into the log), 1,000-row transactions: ${fmt(rawSlim.events)} events in ${rawSlim.seconds.toFixed(1)} s`);
-  const rawWhole = await rawInsert(join(opts.dir, 'raw-whole.db'), rawRows, 1000, opts.quick ? 1 : 5);
-  opts.log(`raw insert of whole events rows (payload included), 1,000-row transactions: ${fmt(rawWhole.events)} events in ${rawWhole.seconds.toFixed(1)} s`);
-  // What accepting itself writes: each 100-event batch's text in the log and a pending mark.
-  const rawPending = await rawInboxInsert(join(opts.dir, 'raw-inbox.db'), bodies, opts.quick ? 2 : 5);
-  opts.log(`raw insert of accepted batches (1 per transaction): ${fmt(rawPending.events)} events in ${rawPending.seconds.toFixed(1)} s`);
+  const raw = await target.raw(eventRows(bodies.messages), bodies);
 
   const eventsPerS = (main['2xx'] * BATCH_SIZE) / main.duration;
   const endToEndPerS = (main['2xx'] * BATCH_SIZE) / (main.duration + catchUpMs / 1000);
-  const rawSlimPerS = rawSlim.events / rawSlim.seconds;
+  const rawSlimPerS = raw.slim;
   const failed = failures(warm) + failures(main) + failures(steady);
-  return [
+  const rows: Row[] = [
     { metric: 'ingest events/s', value: eventsPerS, unit: 'events/s', target: `≥ ${fmt(TARGET_EVENTS_PER_S)}`, ok: eventsPerS >= TARGET_EVENTS_PER_S },
     { metric: 'ingest requests/s', value: main['2xx'] / main.duration, unit: 'req/s' },
     { metric: 'ingest latency p50', value: main.latency.p50, unit: 'ms' },
@@ -145,11 +175,13 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     { metric: `fresh: ack → on profile p99 at ${fmt(STEADY_BATCHES_PER_S * BATCH_SIZE)} ev/s`, value: percentile(fresh, 0.99), unit: 'ms', target: `≤ ${fmt(TARGET_FRESH_MS)}`, ok: fresh.length > 0 && percentile(fresh, 0.99) <= TARGET_FRESH_MS },
     { metric: `steady load served at ${fmt(STEADY_BATCHES_PER_S * BATCH_SIZE)} ev/s`, value: (steady['2xx'] * BATCH_SIZE) / steady.duration, unit: 'events/s' },
     { metric: 'raw insert events/s, rows as projection writes them (1,000-row tx)', value: rawSlimPerS, unit: 'events/s' },
-    { metric: 'raw insert events/s, whole rows with payload (1,000-row tx)', value: rawWhole.events / rawWhole.seconds, unit: 'events/s' },
+    { metric: 'raw insert events/s, whole rows with payload (1,000-row tx)', value: raw.whole, unit: 'events/s' },
     { metric: 'end-to-end / raw insert of projected rows', value: (endToEndPerS / rawSlimPerS) * 100, unit: '%' },
-    { metric: 'raw insert of accepted batches events/s (1 batch per tx)', value: rawPending.events / rawPending.seconds, unit: 'events/s' },
-    { metric: 'ingest / raw accepted batches', value: (eventsPerS / (rawPending.events / rawPending.seconds)) * 100, unit: '%' },
+    { metric: 'raw insert of accepted batches events/s (1 batch per tx)', value: raw.accepted, unit: 'events/s' },
+    { metric: 'ingest / raw accepted batches', value: (eventsPerS / raw.accepted) * 100, unit: '%' },
   ];
+  // The SQLite run keeps its names (results before this variant are compared by them).
+  return target.label === 'ingest' ? rows : rows.map((r) => ({ ...r, metric: `${target.label}: ${r.metric}` }));
 }
 
 /**
@@ -186,34 +218,39 @@ async function probeFreshness(url: string, writeKey: string, secretKey: string, 
  * Batches still in flight when autocannon stopped were never acknowledged, yet the server may
  * well have committed them; those are counted apart rather than treated as a failure.
  */
-function verify(file: string, acked: boolean[], ackedCount: number) {
+function verify(file: string, acked: boolean[], ackedCount: number): StoredCheck {
   const db = new Database(file, { readonly: true });
   try {
-    let ackedStored = 0;
-    let unackedStored = 0;
-    let partial = 0;
-    const seen = new Set<number>();
     const rows = db.prepare(`select ${BATCH_OF_MESSAGE_SQL} as batch, count(*) as n from events where message_id like '${MESSAGE_ID_PREFIX}%' group by batch`).all() as Array<{ batch: number; n: number }>;
-    for (const { batch, n } of rows) {
-      seen.add(batch);
-      if (!acked[batch]) unackedStored += n;
-      else {
-        ackedStored += n;
-        if (n !== BATCH_SIZE) partial++;
-      }
-    }
-    acked.forEach((ok, batch) => ok && !seen.has(batch) && partial++);
     const { n: ingestionErrors } = db.prepare('select count(*) as n from ingestion_errors').get() as { n: number };
-    return { expected: ackedCount * BATCH_SIZE, ackedStored, unackedStored, partial, ingestionErrors };
+    return tally(rows, acked, ackedCount, ingestionErrors);
   } finally {
     db.close();
   }
 }
 
-type EventRow = [type: string, name: string | null, properties: string | null, traits: string | null, context: string | null, userId: string | null, anonymousId: string | null, timestamp: number, profileId: string];
+/** Events stored per benchmark batch against what was acknowledged. */
+export function tally(rows: Array<{ batch: number; n: number }>, acked: boolean[], ackedCount: number, ingestionErrors: number): StoredCheck {
+  let ackedStored = 0;
+  let unackedStored = 0;
+  let partial = 0;
+  const seen = new Set<number>();
+  for (const { batch, n } of rows) {
+    seen.add(batch);
+    if (!acked[batch]) unackedStored += n;
+    else {
+      ackedStored += n;
+      if (n !== BATCH_SIZE) partial++;
+    }
+  }
+  acked.forEach((ok, batch) => ok && !seen.has(batch) && partial++);
+  return { expected: ackedCount * BATCH_SIZE, ackedStored, unackedStored, partial, ingestionErrors };
+}
+
+export type EventRow = [type: string, name: string | null, properties: string | null, traits: string | null, context: string | null, userId: string | null, anonymousId: string | null, timestamp: number, profileId: string];
 
 /** The columns the writer would store for these messages, JSON serialised the same way. */
-function eventRows(messages: SpecMessage[]): EventRow[] {
+export function eventRows(messages: SpecMessage[]): EventRow[] {
   const now = Date.now();
   const profiles = new Map<string, string>();
   return messages.map((m) => {

@@ -1,9 +1,9 @@
 /**
  * The server under benchmark, run as a child process by bench/lib/harness.ts:
  *
- *   node --import tsx bench/server.ts --file <db> [--workspace <id>]
+ *   node --import tsx bench/server.ts (--file <db> | --url <postgres url>) [--workspace <id>]
  *
- * Opens (and migrates) the SQLite file, creates a workspace unless one is named, creates a write
+ * Opens (and migrates) the SQLite file or PostgreSQL database, creates a workspace unless one is named, creates a write
  * key and a secret key, listens on 127.0.0.1 on a free port and prints one JSON line:
  * {"port", "workspaceId", "writeKey", "secretKey"}. SIGTERM, SIGINT or the end of stdin stop it
  * gracefully: in-flight requests are answered and every queued write is committed first (events
@@ -12,17 +12,17 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/http/app.ts';
-import { migrate } from '../src/store/db.ts';
+import { migrate, openStore } from '../src/store/db.ts';
 import { createKey, createWorkspace } from '../src/store/workspaces.ts';
 import { openSqlite } from './lib/harness.ts';
 
-const { values } = parseArgs({ options: { file: { type: 'string' }, workspace: { type: 'string' } } });
-if (!values.file) {
-  process.stderr.write('usage: bench/server.ts --file <sqlite file> [--workspace <id>]\n');
+const { values } = parseArgs({ options: { file: { type: 'string' }, url: { type: 'string' }, workspace: { type: 'string' } } });
+if (!values.file === !values.url) {
+  process.stderr.write('usage: bench/server.ts (--file <sqlite file> | --url <postgres url>) [--workspace <id>]\n');
   process.exit(2);
 }
 
-const store = openSqlite(values.file);
+const store = values.url ? openStore({ url: values.url }) : openSqlite(values.file!);
 await migrate(store);
 const workspaceId = values.workspace ?? (await createWorkspace(store.db, 'Benchmark')).id;
 const writeKey = await createKey(store.db, workspaceId, 'write', 'bench write');

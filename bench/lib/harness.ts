@@ -99,9 +99,10 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => child.once('exit', () => r()));
 }
 
+/** `file`: the SQLite file, or a postgres:// URL for a server on PostgreSQL. */
 export async function startServer(file: string, options: { workspaceId?: string; cpuProfDir?: string | null } = {}): Promise<RunningServer> {
   guardChildren();
-  const args = ['--import', 'tsx', join(ROOT, 'bench', 'server.ts'), '--file', file];
+  const args = ['--import', 'tsx', join(ROOT, 'bench', 'server.ts'), ...(/^postgres(ql)?:\/\//.test(file) ? ['--url', file] : ['--file', file])];
   if (options.workspaceId) args.push('--workspace', options.workspaceId);
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   const env = { ...process.env };
