@@ -110,7 +110,7 @@ async function serve(args: string[]) {
   const bound = (app.server.address() as AddressInfo).port;
   app.log.info({ event: 'start', backend: store.backend, port: bound, publicUrl: services.publicUrl(), pid: process.pid }, 'Advocate started');
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`;
-  console.log(`\nAdvocate is running on ${store.backend === 'sqlite' ? `SQLite (${store.location})` : `PostgreSQL (${store.location})`}`);
+  console.log(`\nAdvocate is running on ${store.dialect.label} (${store.location})`);
   console.log(`  Dashboard:  ${url}/app${demo?.login ? `  (sign in as ${demo.login.email} / ${demo.login.password})` : ''}`);
   console.log(`  API docs:   ${url}/openapi.json`);
   if (demo) {

@@ -177,6 +177,17 @@ describe('layout: only src/store runs SQL, and each table has one owner', () => 
     assert.equal(found.length, 0, `SQL outside src/store:\n${report(found)}`);
   });
 
+  it('database differences live in src/store/dialect.ts: nobody else asks which backend it is on', () => {
+    const found: Found[] = [];
+    for (const f of files.filter((f) => f.file !== 'src/store/dialect.ts')) {
+      withoutComments(f.text).split('\n').forEach((text, i) => {
+        const m = /\bbackend\s*[!=]==|instanceof\s+(Postgres|Sqlite)Adapter/.exec(text);
+        if (m) found.push({ file: f.file, line: i + 1, what: `${m[0]}: ask the dialect (store.dialect, dialectOf(db))` });
+      });
+    }
+    assert.equal(found.length, 0, `backend tests outside the dialect:\n${report(found)}`);
+  });
+
   it('src/store imports only src/domain and src/store', () => {
     const found = files.filter((f) => inStore(f.file)).flatMap((f) => storeImports(f.file, f.text));
     assert.equal(found.length, 0, `src/store depends on code outside src/domain:\n${report(found)}`);

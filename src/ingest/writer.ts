@@ -9,7 +9,7 @@ import { readSpecBatch } from './segment-spec.ts';
  * in its own server process, so its writer stays in this thread.
  */
 export function createWriter(store: Store): EventWriter {
-  if (store.backend === 'sqlite' && store.location !== ':memory:' && process.env.ADVOCATE_WRITER_THREAD !== '0') {
+  if (store.sqlite && store.location !== ':memory:' && process.env.ADVOCATE_WRITER_THREAD !== '0') {
     return new ThreadWriter(store.location, new URL('./writer-worker.ts', import.meta.url));
   }
   return new Writer(store, readSpecBatch);

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import type { ExpressionBuilder } from 'kysely';
 import { newId } from '../domain/ids.ts';
 import { hashPassword } from '../domain/passwords.ts';
 import type { Role } from '../domain/roles.ts';
@@ -114,7 +114,7 @@ export async function addMember(db: Db, workspaceId: string, input: { email: str
  */
 export async function changeMember(store: Store, workspaceId: string, userId: string, role: Role | null): Promise<'ok' | 'not-member' | 'last-admin'> {
   const changed = await store.db.transaction().execute(async (tx) => {
-    if (store.backend === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`memberships:${workspaceId}`}))`.execute(tx);
+    await store.dialect.lockKeys(tx, `memberships:${workspaceId}`);
     const keepsAnAdmin = (eb: ExpressionBuilder<Schema, 'memberships'>) => eb.or([
       eb('role', '<>', 'admin'),
       eb(eb.selectFrom('memberships as m').select((e) => e.fn.countAll().as('n')).where('m.workspace_id', '=', workspaceId).where('m.role', '=', 'admin'), '>', 1),

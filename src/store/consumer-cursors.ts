@@ -17,7 +17,7 @@ export async function cursorOf(db: Db, name: string): Promise<CursorPlace | null
  * lock from the start and never has to upgrade a stale read snapshot.
  */
 export async function claimCursor(store: Store, tx: Tx, name: string, now = Date.now()): Promise<CursorPlace | null> {
-  const row = store.backend === 'postgres'
+  const row = store.dialect.sharedByProcesses
     ? await tx.selectFrom('consumer_cursors').select(['position', 'partial']).where('name', '=', name).forUpdate().skipLocked().executeTakeFirst()
     : await tx.updateTable('consumer_cursors').set({ updated_at: now }).where('name', '=', name).returning(['position', 'partial']).executeTakeFirst();
   return toPlace(row);

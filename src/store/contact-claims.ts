@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql } from 'kysely';
+import { dialectOf } from './dialect.ts';
 import { getContact, updateContact } from './contacts.ts';
 import type { Db, Tx } from './db.ts';
 import type { ContactStatus } from './schema.ts';
@@ -27,11 +27,11 @@ const WAITING: ContactStatus[] = ['scheduled', 'failed'];
  * the event projector's transactions give up at once when they meet a held write lock.
  */
 export async function claimContact(db: Db, workspaceId: string, contactId: string, personKey: string, refusal: (tx: Tx, now: number) => Promise<string | null>): Promise<ClaimResult> {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const dialect = dialectOf(db);
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute(async (tx): Promise<ClaimResult> => {
-        if (postgres) await sql`select pg_advisory_xact_lock(hashtext(${`contact-budget:${workspaceId}`}), hashtext(${personKey}))`.execute(tx);
+        await dialect.lockKeys(tx, `contact-budget:${workspaceId}`, personKey);
         // The time is read once the lock is held: a claim that waited for it must not judge the
         // claim it waited for (stamped later) as lying in its future.
         const now = Date.now();
@@ -43,8 +43,7 @@ export async function claimContact(db: Db, workspaceId: string, contactId: strin
         return reason == null ? { claimed: true } : { claimed: false, reason };
       });
     } catch (err) {
-      const code = String((err as { code?: unknown })?.code ?? '');
-      if (postgres || !code.startsWith('SQLITE_BUSY') || attempt >= 20) throw err;
+      if (!dialect.isBusy(err) || attempt >= 20) throw err;
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
     }
   }

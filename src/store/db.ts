@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { Schema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
+import { DIALECTS, dialectOf, type StoreDialect } from './dialect.ts';
 
 export type Backend = 'sqlite' | 'postgres';
 export type Db = Kysely<Schema>;
@@ -13,6 +14,8 @@ export type Tx = Transaction<Schema>;
 export interface Store {
   db: Db;
   backend: Backend;
+  /** What differs between the backends (dialect.ts). */
+  dialect: StoreDialect;
   /** The SQLite connection itself, for the write path's prepared statements (SQLite only). */
   sqlite?: Database.Database;
   /** Where the data lives, for logs: a file path or a URL without its password. */
@@ -76,6 +79,7 @@ export function openStore(options: OpenOptions = {}): Store {
     return {
       db,
       backend: 'postgres',
+      dialect: DIALECTS.postgres,
       location: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
       close: () => db.destroy(),
       listen: (channel, onNotify) => listenOn(url, options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS, channel, onNotify),
@@ -97,7 +101,7 @@ export function openStore(options: OpenOptions = {}): Store {
   // Checkpoint less often: pages rewritten by consecutive commits (busy profiles) are copied back once.
   database.pragma('wal_autocheckpoint = 16384');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return { db, backend: 'sqlite', sqlite: database, location: file, close: () => db.destroy() };
+  return { db, backend: 'sqlite', dialect: DIALECTS.sqlite, sqlite: database, location: file, close: () => db.destroy() };
 }
 
 /** A connection kept for LISTEN, re-opened (a second later) whenever it fails. */
@@ -194,17 +198,12 @@ export async function migrate(store: Store): Promise<string[]> {
  * then writes); SQLite already has a single writer.
  */
 export async function lockWorkspace(store: Store, tx: Tx, workspaceId: string): Promise<void> {
-  if (store.backend !== 'postgres') return;
-  await sql`select pg_advisory_xact_lock(hashtext(${workspaceId}))`.execute(tx);
+  await store.dialect.lockKeys(tx, workspaceId);
 }
 
-/**
- * SQLite: takes the write lock now, for a transaction that reads before it writes (a no-op DELETE
- * is a write statement, like BEGIN IMMEDIATE). Otherwise, if another connection commits in between,
- * its first write fails at once with SQLITE_BUSY_SNAPSHOT. PostgreSQL needs nothing.
- */
+/** Takes the write lock first, for a transaction that reads before it writes (dialect.ts lockForWrite). */
 export async function lockForWrite(tx: Tx): Promise<void> {
-  if (tx.getExecutor().adapter instanceof SqliteAdapter) await sql`delete from inbox where 0`.execute(tx);
+  await dialectOf(tx).lockForWrite(tx);
 }
 
 /** A transaction that takes the write lock first (lockForWrite). */
@@ -221,7 +220,7 @@ export function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise
  * blocking the whole thread in the busy wait; the caller tries again later.
  */
 export async function transactionWithoutWaiting<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  if (store.backend !== 'sqlite') return store.db.transaction().execute(fn);
+  if (!store.sqlite) return store.db.transaction().execute(fn);
   return store.db.connection().execute(async (conn) => {
     await sql`pragma busy_timeout = 0`.execute(conn);
     try {
@@ -250,12 +249,7 @@ export function fromJson<T = unknown>(text: string | null | undefined, fallback:
   }
 }
 
-/**
- * `workspace_id` for a WHERE clause that should not choose the workspace index: SQLite's planner
- * otherwise pages `workspace_id = ? and id > ? order by id` through the (workspace_id, time) index
- * and sorts, reading every row per page (20 s instead of 7 s to read a million answers). The unary
- * plus makes it walk the id index instead; PostgreSQL plans this well as it is.
- */
+/** `workspace_id` for a WHERE clause that should not choose the workspace index (dialect.ts workspaceColumn). */
 export function workspaceColumn(db: Db) {
-  return db.getExecutor().adapter instanceof SqliteAdapter ? sql<string>`+workspace_id` : sql<string>`workspace_id`;
+  return dialectOf(db).workspaceColumn;
 }

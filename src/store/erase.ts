@@ -1,5 +1,5 @@
 import { blankBatchMessages } from './batches.ts';
-import { PostgresAdapter, sql } from 'kysely';
+import { dialectOf } from './dialect.ts';
 import { AppError } from '../domain/errors.ts';
 import { mentionsPerson, type PersonIdentifiers } from '../domain/mentions.ts';
 import { SEND_JOB } from '../domain/jobs.ts';
@@ -73,7 +73,7 @@ async function awaitAcceptedEvents(db: Db, writer: { settled(): Promise<void> },
  */
 async function truncateWal(store: Store): Promise<boolean | null> {
   const database = store.sqlite;
-  if (store.backend !== 'sqlite' || !database) return null;
+  if (!database) return null;
   for (let attempt = 1; attempt <= 5; attempt++) {
     // Holding the connection keeps Kysely's transactions off it while the pragmas run.
     const done = await store.db.connection().execute(async () => {
@@ -132,9 +132,7 @@ export async function deleteProfile(db: Db, workspaceId: string, profileId: stri
 async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promise<{ erasure: Erasure; person: PersonIdentifiers } | null> {
   // On PostgreSQL projection serialises per workspace with this lock (db.ts lockWorkspace):
   // taking it means no projection is half-way through moving this person's rows.
-  if (tx.getExecutor().adapter instanceof PostgresAdapter) {
-    await sql`select pg_advisory_xact_lock(hashtext(${workspaceId}))`.execute(tx);
-  }
+  await dialectOf(tx).lockKeys(tx, workspaceId);
   const start = await tx.selectFrom('profiles').select(['id', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', profileId).executeTakeFirst();
   if (!start) return null;
   const root = start.merged_into ?? start.id;

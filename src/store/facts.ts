@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql } from 'kysely';
+import { dialectOf } from './dialect.ts';
 import { decodeFacts, encodeFacts, factKeys, type Fact, type FactBatch } from '../domain/facts.ts';
 import type { Db, Tx } from './db.ts';
 
@@ -17,10 +17,10 @@ const APPEND_LOCK = 0x61647663;
 export async function appendFacts(tx: Db | Tx, byWorkspace: Map<string, Fact[]>, at = Date.now()): Promise<void> {
   const rows = [...byWorkspace].filter(([, facts]) => facts.length).map(([workspace_id, facts]) => ({ workspace_id, at, keys: JSON.stringify(factKeys(facts)), body: encodeFacts(facts) }));
   if (!rows.length) return;
-  const postgres = tx.getExecutor().adapter instanceof PostgresAdapter;
-  if (postgres) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx);
+  const dialect = dialectOf(tx);
+  await dialect.lockKeys(tx, APPEND_LOCK);
   await tx.insertInto('facts').values(rows).execute();
-  if (postgres) await sql`select pg_notify(${FACTS_CHANNEL}, '')`.execute(tx);
+  await dialect.notify(tx, FACTS_CHANNEL);
 }
 
 /** One workspace's facts (a command outside projection), last in its transaction as above. */

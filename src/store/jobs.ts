@@ -39,7 +39,7 @@ export async function enqueue(db: Db | Tx, spec: JobSpec, now = Date.now()): Pro
  */
 export async function claimJobs(store: Store, kinds: string[], now: number, leaseMs: number, batch: number): Promise<JobTable[]> {
   if (!kinds.length) return [];
-  const lock = store.backend === 'postgres' ? sql`for update skip locked` : sql``;
+  const lock = store.dialect.skipLocked;
   const result = await sql<JobTable>`
     update jobs set status = 'running', locked_until = ${now + leaseMs}, attempts = attempts + 1, updated_at = ${now}
     where id in (

@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { dialectOf } from './dialect.ts';
 
 // One list of migrations for both backends. Only types that mean the same on SQLite and
 // PostgreSQL are used: text, integer, bigint (epoch ms) and double precision (and the bus's
@@ -484,7 +485,7 @@ const identityComponents: Migration = {
 // answers read by change time with answer_deletions beside them, and read_cursors over event ids.
 const bus: Migration = {
   async up(db: Kysely<any>) {
-    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    const postgres = dialectOf(db).name === 'postgres';
     await db.schema
       .createTable('facts')
       // AUTOINCREMENT on SQLite: positions are never reused, even after the newest rows are pruned.

@@ -192,7 +192,7 @@ export class Writer implements EventWriter {
   ) {
     // On PostgreSQL another process may accept events this one should help project (or crash with
     // them pending): look now and then. SQLite has one process, whose own commits start the projector.
-    this.timer = store.backend === 'postgres' ? setInterval(() => this.kick(), 500) : null;
+    this.timer = store.dialect.sharedByProcesses ? setInterval(() => this.kick(), 500) : null;
     this.timer?.unref();
     // Events accepted before a stop (or a crash) are projected once the server is back.
     setImmediate(() => this.kick());
@@ -502,7 +502,7 @@ export class Writer implements EventWriter {
       // rather than read and then find the snapshot stale at the first write (SQLITE_BUSY_SNAPSHOT).
       await lockForWrite(tx);
       let q = tx.selectFrom('inbox').selectAll().orderBy('id').limit(limit);
-      if (this.store.backend === 'postgres') q = q.forUpdate().skipLocked();
+      if (this.store.dialect.sharedByProcesses) q = q.forUpdate().skipLocked();
       const rows = await q.execute();
       rowCount = rows.length;
       if (!rows.length) return 0;
