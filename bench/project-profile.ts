@@ -1,6 +1,7 @@
 /**
- * Projection alone, in this thread: accepts N Segment batches into a fresh SQLite file, then times
- * projecting them (run with --cpu-prof to see where projection's time goes).
+ * Projection alone, in this thread: accepts N Segment batches into a fresh SQLite file (or the
+ * empty PostgreSQL database PROFILE_PG_URL names), then times projecting them (run with
+ * --cpu-prof to see where projection's time goes).
  *   node --import tsx [--cpu-prof] bench/project-profile.ts [batches]
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId } from '../src/domain/ids.ts';
 import { parseBatch, readSpecBatch } from '../src/ingest/segment-spec.ts';
-import { migrate } from '../src/store/db.ts';
+import { migrate, openStore } from '../src/store/db.ts';
 import { Writer } from '../src/store/writer.ts';
 import { createWorkspace } from '../src/store/workspaces.ts';
 import { openSqlite } from './lib/harness.ts';
@@ -16,7 +17,7 @@ import { BatchBodies, MessageMaker, people } from './lib/spec-messages.ts';
 
 const batches = Number(process.argv[2] ?? 1000);
 const dir = mkdtempSync(join(tmpdir(), 'advocate-project-'));
-const store = openSqlite(join(dir, 'p.db'));
+const store = process.env.PROFILE_PG_URL ? openStore({ url: process.env.PROFILE_PG_URL }) : openSqlite(join(dir, 'p.db'));
 await migrate(store);
 const ws = (await createWorkspace(store.db, 'Profile')).id;
 const bodies = new BatchBodies(new MessageMaker(people(20_000)), 300);

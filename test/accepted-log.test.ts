@@ -4,7 +4,9 @@
  * edited answer and rows from before the log all read the same as when rows held their payload.
  */
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { sql } from 'kysely';
+import { exportCsv } from '../src/store/export.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
 
@@ -49,6 +51,14 @@ forEachBackend('accepted log: events keep their keys, the batch keeps their payl
     assert.deepEqual(order.properties, { revenue: 12.5, note: 'Café "quoted" ☕' });
     assert.deepEqual(order.context, { ip: '203.0.113.9' }, "the message's own context wins");
     assert.equal(order.traits, null);
+
+    // The CSV export reads the payload from the log too.
+    const chunks: Buffer[] = [];
+    await exportCsv(store, s.ws.id, 'events', new Writable({ write(chunk, _enc, done) { chunks.push(Buffer.from(chunk)); done(); } }));
+    const csv = Buffer.concat(chunks).toString('utf8');
+    assert.match(csv, /log-2/);
+    assert.ok(csv.includes('""note"":""Café \\""quoted\\"" ☕""'), csv);
+    assert.ok(csv.includes('""locale"":""fr-FR""'), 'the batch context of each message');
 
     // An edited comment: the event tells the same story as the answer; the log keeps the message as it came.
     const answerId = (by.get('log-3') as any).answer.id;
