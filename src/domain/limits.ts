@@ -6,7 +6,7 @@
  * - Identifiers (userId, anonymousId, messageId, previousId, groupId) sit in btree indexes
  *   (identities_pk, events_message, answers_message, groups_pk). A PostgreSQL btree entry holds at
  *   most ~2,700 bytes; 256 characters of up to 4 bytes each plus the workspace id stay well inside.
- * - Event and page names sit in events_name_time: 200 characters.
+ * - Event and page names: 200 characters (track names sit in events_track_name_time).
  * - An email is an identity too; RFC 5321 caps a path at 256 octets, 254 for the address itself.
  * - `integer` columns are 32-bit on PostgreSQL (survey versions, CSAT/CES, day counts).
  * - Times are epoch milliseconds in `bigint` columns and must also be JavaScript dates; beyond that,

@@ -24,7 +24,7 @@ export interface NamedEvent {
 
 /**
  * Every track event of one name whose time lies in [from, to), in (timestamp, id) order, a page at
- * a time (the events_name_time index). For analyses over history, not for following new events.
+ * a time (the events_track_name_time index). For analyses over history, not for following new events.
  */
 export async function forEachNamedEvent(
   db: Db,
