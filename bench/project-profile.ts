@@ -52,6 +52,28 @@ console.log(
     `cpu ${((cpu.user + cpu.system) / n).toFixed(1)} µs/event (user ${(cpu.user / n).toFixed(1)}); ` +
     `${((written() - bytes0) / n / 1024).toFixed(2)} KB written per event`,
 );
+// What the accepted log costs a reader: every "Product Viewed" (properties from the log) in time order.
+if (process.env.PROFILE_READ) {
+  const { forEachNamedEvent } = await import('../src/store/events.ts');
+  const r0 = performance.now();
+  let read = 0;
+  let withProps = 0;
+  await forEachNamedEvent(store.db, ws, 'Product Viewed', {}, (page) => {
+    read += page.length;
+    withProps += page.filter((e) => e.properties).length;
+  });
+  console.log(`read ${read} named events (${withProps} with properties) in ${(performance.now() - r0).toFixed(0)} ms`);
+  const { timeline } = await import('../src/store/profiles.ts');
+  const ids = (await store.db.selectFrom('profiles').select('id').where('workspace_id', '=', ws).limit(40).execute()).map((r) => r.id);
+  const times: number[] = [];
+  for (const id of ids) {
+    const t1 = performance.now();
+    await timeline(store.db, ws, id, 50);
+    times.push(performance.now() - t1);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`timeline of 50 events: median ${times[times.length >> 1].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms`);
+}
 await writer.close();
 for (const [k, o] of (globalThis as any).__T ?? []) console.log(k.padEnd(40), (o.ms * 1000 / n).toFixed(1), 'µs/event', o.rows, 'rows', (o.ms * 1000 / o.rows).toFixed(1), 'µs/row');
 await store.close();

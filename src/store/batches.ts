@@ -139,7 +139,8 @@ export async function blankBatchMessages(tx: Db | Tx, positions: Map<string, num
   }
 }
 
-function parseObject(text: string | null): Record<string, unknown> | null {
+/** A JSON object's text parsed, or null (for anything else, or text that is not JSON). */
+export function parseObject(text: string | null): Record<string, unknown> | null {
   if (text == null || text === '') return null;
   try {
     const v = JSON.parse(text);

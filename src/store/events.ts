@@ -1,4 +1,4 @@
-import { eventPayloads } from './batches.ts';
+import { eventPayloads, parseObject } from './batches.ts';
 import type { Db, Tx } from './db.ts';
 
 /** The properties (JSON text) of these events, by id. */
@@ -36,7 +36,7 @@ export async function forEachNamedEvent(
 ): Promise<void> {
   let after: { at: number; id: string } | null = null;
   for (;;) {
-    let q = db.selectFrom('events').select(['id', 'profile_id', 'timestamp', 'properties', 'batch_id', 'batch_position'])
+    let q = db.selectFrom('events').select(['id', 'profile_id', 'timestamp', 'properties'])
       .where('workspace_id', '=', workspaceId).where('name', '=', name).where('type', '=', 'track');
     if (range.from != null) q = q.where('timestamp', '>=', range.from);
     if (range.to != null) q = q.where('timestamp', '<', range.to);
@@ -45,9 +45,8 @@ export async function forEachNamedEvent(
       q = q.where((eb) => eb.or([eb('timestamp', '>', a.at), eb.and([eb('timestamp', '=', a.at), eb('id', '>', a.id)])]));
     }
     const rows = await q.orderBy('timestamp').orderBy('id').limit(pageSize).execute();
-    // Only properties are wanted: the other columns count as present.
-    const payloads = await eventPayloads(db, rows.map((r) => ({ ...r, traits: '', context: '' })));
-    await handle(rows.map((r, k) => ({ id: r.id, profileId: r.profile_id, timestamp: Number(r.timestamp), properties: payloads[k].properties })));
+    // A track event's properties are always in its row (projector.ts eventRow): no need for the log.
+    await handle(rows.map((r) => ({ id: r.id, profileId: r.profile_id, timestamp: Number(r.timestamp), properties: parseObject(r.properties) })));
     if (rows.length < pageSize) return;
     const last = rows[rows.length - 1];
     after = { at: Number(last.timestamp), id: last.id };

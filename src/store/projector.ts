@@ -601,7 +601,12 @@ function deviceOf(ctx: Record<string, any>): string | null {
   return /Mobi|Android|iPhone/i.test(ua) ? 'mobile' : 'desktop';
 }
 
-/** An events row: its keys, and its payload only when there is no accepted batch to read it from. */
+/**
+ * An events row: its keys, and its payload only when there is no accepted batch to read it from,
+ * except a track event's properties, which stay in the row: analyses read them by event name across
+ * a workspace's whole history (store/events.ts forEachNamedEvent), where going to the log for each
+ * would read every batch again and again (10 s instead of a fraction for 73k events).
+ */
 export function eventRow(workspaceId: string, e: IngestEvent, id: string, profileId: string, ref?: { batchId: string; position: number }): Insertable<Schema['events']> {
   return {
     id,
@@ -611,7 +616,7 @@ export function eventRow(workspaceId: string, e: IngestEvent, id: string, profil
     type: e.type,
     // alias and group keep their other id where a track keeps its event name.
     name: e.type === 'alias' ? e.previousId : e.type === 'group' ? e.groupId : e.name,
-    properties: !ref && e.properties ? JSON.stringify(e.properties) : null,
+    properties: (!ref || e.type === 'track') && e.properties ? JSON.stringify(e.properties) : null,
     traits: !ref && e.traits ? JSON.stringify(e.traits) : null,
     context: !ref && e.context ? JSON.stringify(e.context) : null,
     user_id: e.userId,
