@@ -129,7 +129,7 @@ function rawInsert(url: string, rows: EventRow[], txRows: number, seconds: numbe
       for (let k = 0; k < txRows; k++, n++) {
         const [type, name, properties, traits, context, userId, anonymousId, timestamp, profileId] = rows[n % rows.length];
         values.push(newId('evt', now), workspaceId, profileId, `raw-${n}`, type, name);
-        values.push(...(slim ? [null, null, null] : [properties, traits, context]));
+        values.push(...(slim ? [type === 'track' ? properties : null, null, null] : [properties, traits, context]));
         values.push(userId, anonymousId, timestamp, now, ...(slim ? [`inb_raw${Math.floor(n / BATCH_SIZE)}`, n % BATCH_SIZE] : [null, null]));
       }
       await client.query(sql, values);

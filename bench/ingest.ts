@@ -299,7 +299,7 @@ async function rawInboxInsert(file: string, bodies: BatchBodies, seconds: number
 
 /**
  * Inserts for `seconds` in transactions of `txRows` rows into a freshly migrated file. `slim`: the
- * rows projection writes (keys and a pointer into the accepted log), else whole rows with their payload.
+ * rows projection writes (keys, a pointer into the accepted log, a track event's properties), else whole rows with their payload.
  */
 async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds: number, slim = false) {
   const store = openSqlite(file);
@@ -319,7 +319,7 @@ async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds
       const now = Date.now();
       for (let k = 0; k < txRows; k++, n++) {
         const [type, name, properties, traits, context, userId, anonymousId, timestamp, profileId] = rows[n % rows.length];
-        const payload = slim ? [null, null, null] : [properties, traits, context];
+        const payload = slim ? [type === 'track' ? properties : null, null, null] : [properties, traits, context];
         const batch = slim ? [`inb_raw${Math.floor(n / 100)}`, n % 100] : [null, null];
         insert.run(newId('evt', now), workspaceId, profileId, `raw-${n}`, type, name, ...payload, userId, anonymousId, timestamp, now, ...batch);
       }
