@@ -5,9 +5,10 @@ import type { Schema } from './schema.ts';
 /**
  * The accepted log: every accepted request's body, kept as it came (`batches`). It is the event
  * store for what events carry beyond their keys: an events row names its batch and position and
- * leaves properties, traits and context null, so projection writes each event's payload no second
- * time (that was most of its cost). A column an events row does hold (rows from before the log, or
- * an answer's properties after an edit) wins over the batch.
+ * leaves traits and context null (and properties, but for track events: projector.ts eventRow), so
+ * projection writes each event's payload no second time (that was most of its cost). A column an
+ * events row does hold (a track's properties, rows from before the log, an answer's properties after
+ * an edit) wins over the batch.
  *
  * Reading a message back needs its wire format's parser; the store knows none, so each format's
  * reader registers itself here (ingest/segment-spec.ts for 'spec'). Events the application writes
