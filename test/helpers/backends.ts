@@ -13,13 +13,28 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate, openStore, type Backend, type Store } from '../../src/store/db.ts';
+import { migrations } from '../../src/store/migrations.ts';
+import { Migrator } from 'kysely';
 
 export type TestBackend = {
   name: Backend;
-  open(): Promise<Store>;
+  /** A fresh store, migrated to the latest migration or, with `upTo`, to that one (to test an upgrade). */
+  open(options?: OpenTestOptions): Promise<Store>;
   /** Set when this backend cannot run here; the reason is what the test output shows. */
   skip?: string;
 };
+
+export interface OpenTestOptions {
+  /** The last migration to run (e.g. '0009_bus'); the rest are left for the test to run with migrate(). */
+  upTo?: string;
+}
+
+/** Runs the migrations up to and including `upTo`, as a database last upgraded by an older release. */
+async function migrateUpTo(store: Store, upTo: string): Promise<void> {
+  const older = Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= upTo));
+  const { error } = await new Migrator({ db: store.db, provider: { getMigrations: async () => older } }).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
 
 export const PG_SKIP_REASON = 'PostgreSQL not available (set DATABASE_URL or install PostgreSQL)';
 
@@ -64,7 +79,7 @@ export function connectionOf(store: Store): string {
   return url;
 }
 
-async function openSqlite(): Promise<Store> {
+async function openSqlite(options: OpenTestOptions = {}): Promise<Store> {
   const dir = tmpDir('advocate-sqlite-');
   const file = join(dir, 'test.db');
   // Passing url as well stops openStore() from falling back to DATABASE_URL, which would silently
@@ -72,7 +87,7 @@ async function openSqlite(): Promise<Store> {
   const store = openStore({ url: file, file });
   connections.set(store, file);
   try {
-    await migrate(store);
+    await (options.upTo ? migrateUpTo(store, options.upTo) : migrate(store));
   } catch (err) {
     await store.close();
     throw err;
@@ -173,8 +188,11 @@ function setupPostgres(adminUrl: string): Promise<PgSetup> {
   return pgSetup;
 }
 
-async function openPostgres(adminUrl: string): Promise<Store> {
-  const { template, createOptions } = await setupPostgres(adminUrl);
+async function openPostgres(adminUrl: string, options: OpenTestOptions = {}): Promise<Store> {
+  const setup = await setupPostgres(adminUrl);
+  const { createOptions } = setup;
+  // The template is at the latest migration: an older schema starts from an empty database.
+  const template = options.upTo ? null : setup.template;
   // Lower-case hex needs no quoting, but quote anyway so the name is never parsed as SQL.
   const database = `t_${randomBytes(8).toString('hex')}`;
   await withAdmin(adminUrl, (client) =>
@@ -186,7 +204,8 @@ async function openPostgres(adminUrl: string): Promise<Store> {
   connections.set(store, databaseUrl(adminUrl, database));
   try {
     // A clone of this run's template is already at the latest migration; re-checking costs ~30 ms a test.
-    if (!template) await migrate(store);
+    if (options.upTo) await migrateUpTo(store, options.upTo);
+    else if (!template) await migrate(store);
   } catch (err) {
     await store.close().catch(() => {});
     await drop();
@@ -210,7 +229,7 @@ export function backends(): TestBackend[] {
   const pgUrl = process.env.ADVOCATE_TEST_PG_URL;
   const list: TestBackend[] = [{ name: 'sqlite', open: openSqlite }];
   if (pgUrl) {
-    list.push({ name: 'postgres', open: () => openPostgres(pgUrl) });
+    list.push({ name: 'postgres', open: (options) => openPostgres(pgUrl, options) });
   } else if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') {
     // In CI a skipped PostgreSQL test looks green but tests nothing, so fail instead.
     list.push({
