@@ -19,13 +19,7 @@ export const ANNOTATION_EVENTS: Record<string, AnnotationTable['kind']> = {
   'Release Published': 'release',
 };
 
-function labelOf(name: string, properties: string | null): string {
-  let p: Record<string, unknown> | null = null;
-  try {
-    p = JSON.parse(properties ?? '{}') as Record<string, unknown>;
-  } catch {
-    /* a label from the name alone */
-  }
+function labelOf(name: string, p: Record<string, unknown> | null): string {
   const release = [p?.version, p?.release].find((v): v is string => typeof v === 'string' && v.trim() !== '');
   return (campaignOf(p) ?? release?.trim() ?? name).slice(0, 200);
 }

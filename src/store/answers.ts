@@ -1,4 +1,4 @@
-import { eventPayload } from './batches.ts';
+import { eventPropertiesOf } from './batches.ts';
 import { categoryOf } from '../domain/category.ts';
 import type { AnswerPatch } from '../domain/commands.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
@@ -60,7 +60,7 @@ export async function updateAnswer(db: Db, workspaceId: string, id: string, patc
     const ev = await tx.selectFrom('events').select(['properties', 'batch_id', 'batch_position']).where('id', '=', a.event_id).executeTakeFirst();
     if (ev) {
       // The edited properties are the row's own from now on; the accepted message stays as it came.
-      const props = (await eventPayload(tx, { ...ev, traits: '', context: '' })).properties ?? {};
+      const props = (await eventPropertiesOf(tx, ev)) ?? {};
       for (const [key, value] of [['score', next.score], ['comment', next.comment], ['csat', next.csat], ['ces', next.ces]] as const) {
         if (value == null) delete props[key];
         else props[key] = value;

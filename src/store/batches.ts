@@ -75,13 +75,22 @@ export interface Payload {
   context: Record<string, unknown> | null;
 }
 
+const PAYLOAD_COLUMNS = ['properties', 'traits', 'context'] as const;
+type PayloadColumn = (typeof PAYLOAD_COLUMNS)[number];
+
 /**
  * What events carry beyond their keys, in the order given: from the row where it holds them, else
- * from the accepted batch. A message that cannot be read back (its batch gone) reads as empty
- * rather than failing the page it is on.
+ * from the accepted batch. `wanted`: the columns the caller reads (the others come back as the row
+ * has them, and never send it to the log). A message that cannot be read back (its batch gone) reads
+ * as empty rather than failing the page it is on.
  */
-export async function eventPayloads(db: Db | Tx, rows: PayloadColumns[]): Promise<Payload[]> {
-  const need = [...new Set(rows.filter((r) => r.batch_id && (r.properties == null || r.traits == null || r.context == null)).map((r) => r.batch_id!))];
+export async function eventPayloads(
+  db: Db | Tx,
+  rows: Array<Pick<PayloadColumns, 'batch_id' | 'batch_position'> & Partial<Pick<PayloadColumns, PayloadColumn>>>,
+  wanted: readonly PayloadColumn[] = PAYLOAD_COLUMNS,
+): Promise<Payload[]> {
+  const fromLog = (r: (typeof rows)[number]) => r.batch_id != null && r.batch_position != null && wanted.some((c) => r[c] == null);
+  const need = [...new Set(rows.filter(fromLog).map((r) => r.batch_id!))];
   // Each batch prepared once per call (a page may need more batches than the cache holds).
   const prepared = new Map<string, { row: BatchRow; prepared: unknown } | null>();
   for (const id of need) {
@@ -90,9 +99,9 @@ export async function eventPayloads(db: Db | Tx, rows: PayloadColumns[]): Promis
   }
   const missing = need.filter((id) => !prepared.has(id));
   if (missing.length) {
-    const rows = await batchBodies(db, missing);
+    const bodies = await batchBodies(db, missing);
     for (const id of missing) {
-      const row = rows.get(id);
+      const row = bodies.get(id);
       try {
         prepared.set(id, row ? remember(row) : null);
       } catch {
@@ -101,26 +110,22 @@ export async function eventPayloads(db: Db | Tx, rows: PayloadColumns[]): Promis
     }
   }
   return rows.map((r) => {
-    const out: Payload = { properties: parseObject(r.properties), traits: parseObject(r.traits), context: parseObject(r.context) };
-    if (!r.batch_id || r.batch_position == null || (r.properties != null && r.traits != null && r.context != null)) return out;
-    const entry = prepared.get(r.batch_id);
+    const out: Payload = { properties: parseObject(r.properties ?? null), traits: parseObject(r.traits ?? null), context: parseObject(r.context ?? null) };
+    const entry = fromLog(r) ? prepared.get(r.batch_id!) : null;
     if (!entry) return out;
     try {
-      const e = formatOf(entry.row.format).message(entry.prepared, Number(entry.row.received_at), entry.row.id, r.batch_position);
-      return {
-        properties: r.properties != null ? out.properties : (e.properties ?? null),
-        traits: r.traits != null ? out.traits : (e.traits ?? null),
-        context: r.context != null ? out.context : (e.context ?? null),
-      };
+      const e = formatOf(entry.row.format).message(entry.prepared, Number(entry.row.received_at), entry.row.id, r.batch_position!);
+      for (const c of wanted) if (r[c] == null) out[c] = e[c] ?? null;
     } catch {
-      return out;
+      /* read as empty */
     }
+    return out;
   });
 }
 
-/** The payload of one event row (see eventPayloads). */
-export async function eventPayload(db: Db | Tx, row: PayloadColumns): Promise<Payload> {
-  return (await eventPayloads(db, [row]))[0];
+/** The properties of one event row (see eventPayloads). */
+export async function eventPropertiesOf(db: Db | Tx, row: Pick<PayloadColumns, 'batch_id' | 'batch_position' | 'properties'>): Promise<Record<string, unknown> | null> {
+  return (await eventPayloads(db, [row], ['properties']))[0].properties;
 }
 
 /**

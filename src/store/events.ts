@@ -1,16 +1,16 @@
 import { eventPayloads, parseObject } from './batches.ts';
 import type { Db, Tx } from './db.ts';
 
-/** The properties (JSON text) of these events, by id. */
-export async function eventProperties(db: Db | Tx, workspaceId: string, ids: string[]): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
+/** The properties of these events, by id. */
+export async function eventProperties(db: Db | Tx, workspaceId: string, ids: string[]): Promise<Map<string, Record<string, unknown> | null>> {
+  const out = new Map<string, Record<string, unknown> | null>();
   for (let i = 0; i < ids.length; i += 500) {
     // By id alone, so that SQLite walks the primary key rather than the workspace's events (the
     // workspace is checked on each row).
-    const rows = (await db.selectFrom('events').select(['id', 'workspace_id', 'properties', 'traits', 'context', 'batch_id', 'batch_position'])
+    const rows = (await db.selectFrom('events').select(['id', 'workspace_id', 'properties', 'batch_id', 'batch_position'])
       .where('id', 'in', ids.slice(i, i + 500)).execute()).filter((r) => r.workspace_id === workspaceId);
-    const payloads = await eventPayloads(db, rows.map((r) => ({ ...r, traits: r.traits ?? '', context: r.context ?? '' })));
-    rows.forEach((r, k) => out.set(r.id, payloads[k].properties ? JSON.stringify(payloads[k].properties) : null));
+    const payloads = await eventPayloads(db, rows, ['properties']);
+    rows.forEach((r, k) => out.set(r.id, payloads[k].properties));
   }
   return out;
 }
