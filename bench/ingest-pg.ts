@@ -9,9 +9,9 @@ import { chmodSync } from 'node:fs';
 import pg from 'pg';
 import { newId } from '../src/domain/ids.ts';
 import { migrate, openStore } from '../src/store/db.ts';
-import { Cluster, findPgBinaries } from '../test/helpers/pg-cluster.ts';
+import { Cluster, findPgBinaries, withPgClient } from '../test/helpers/pg-cluster.ts';
 import { runIngest, tally, type EventRow } from './ingest.ts';
-import { fmt, type BenchOptions, type Row } from './lib/harness.ts';
+import { fmt, forSeconds, type BenchOptions, type Row } from './lib/harness.ts';
 import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, MESSAGE_ID_PREFIX, type BatchBodies } from './lib/spec-messages.ts';
 
 export const name = 'ingest-pg';
@@ -41,14 +41,10 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const databases: string[] = [];
   const fresh = async (label: string) => {
     const db = `advocate_bench_${label}_${process.pid}`;
-    const client = new pg.Client({ connectionString: admin! });
-    await client.connect();
-    try {
+    await withPgClient(admin!, async (client) => {
       await client.query(`drop database if exists ${db}`);
       await client.query(`create database ${db}`);
-    } finally {
-      await client.end();
-    }
+    });
     databases.push(db);
     const url = new URL(admin!);
     url.pathname = `/${db}`;
@@ -74,26 +70,21 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   } finally {
     if (cluster) await cluster.stop();
     else {
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      for (const db of databases) await client.query(`drop database if exists ${db} with (force)`).catch(() => {});
-      await client.end();
+      await withPgClient(admin, async (client) => {
+        for (const db of databases) await client.query(`drop database if exists ${db} with (force)`).catch(() => {});
+      });
     }
   }
 }
 
-async function verify(url: string, acked: boolean[], ackedCount: number) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+function verify(url: string, acked: boolean[], ackedCount: number) {
+  return withPgClient(url, async (client) => {
     const rows = await client.query<{ batch: number; n: number }>(
       `select ${BATCH_OF_MESSAGE_SQL} as batch, count(*)::int as n from events where message_id like '${MESSAGE_ID_PREFIX}%' group by 1`,
     );
     const errors = await client.query<{ n: number }>('select count(*)::int as n from ingestion_errors');
     return tally(rows.rows, acked, ackedCount, errors.rows[0].n);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Migrates the database at `url` and hands a client on it to `fn`. */
@@ -104,13 +95,7 @@ async function withSchema<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   } finally {
     await store.close();
   }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+  return withPgClient(url, fn);
 }
 
 /** Events rows for `seconds`, 1,000 to a statement and a transaction (see bench/ingest.ts rawInsert). */
@@ -121,9 +106,7 @@ function rawInsert(url: string, rows: EventRow[], txRows: number, seconds: numbe
     const width = 15;
     const sql = `insert into events (${columns}) values ${Array.from({ length: txRows }, (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ')}`;
     let n = 0;
-    const started = process.hrtime.bigint();
-    const limit = BigInt(seconds * 1e9);
-    while (process.hrtime.bigint() - started < limit) {
+    return forSeconds(seconds, async () => {
       const now = Date.now();
       const values: unknown[] = [];
       for (let k = 0; k < txRows; k++, n++) {
@@ -133,8 +116,8 @@ function rawInsert(url: string, rows: EventRow[], txRows: number, seconds: numbe
         values.push(userId, anonymousId, timestamp, now, ...(slim ? [`inb_raw${Math.floor(n / BATCH_SIZE)}`, n % BATCH_SIZE] : [null, null]));
       }
       await client.query(sql, values);
-    }
-    return { events: n, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+      return txRows;
+    });
   });
 }
 
@@ -144,16 +127,14 @@ function rawAccept(url: string, bodies: BatchBodies, seconds: number) {
     const workspaceId = newId('ws');
     const texts = Array.from({ length: 50 }, (_, i) => bodies.body(i).toString('utf8'));
     let n = 0;
-    const started = process.hrtime.bigint();
-    const limit = BigInt(seconds * 1e9);
-    while (process.hrtime.bigint() - started < limit) {
+    return forSeconds(seconds, async () => {
       const now = Date.now();
       const id = newId('inb', now);
       await client.query('begin');
       await client.query(`insert into batches (id, workspace_id, received_at, format, body) values ($1, $2, $3, 'spec', $4)`, [id, workspaceId, now, texts[n++ % texts.length]]);
       await client.query(`insert into inbox (id, workspace_id, received_at, count, format, skip) values ($1, $2, $3, $4, 'spec', null)`, [id, workspaceId, now, BATCH_SIZE]);
       await client.query('commit');
-    }
-    return { events: n * BATCH_SIZE, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+      return BATCH_SIZE;
+    });
   });
 }

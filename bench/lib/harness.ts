@@ -209,6 +209,22 @@ export function failures(r: autocannon.Result): number {
   return r.non2xx + r.errors;
 }
 
+/**
+ * Runs `step` again and again for `seconds`: how raw inserts find their rate. `step` answers how
+ * many events it wrote.
+ */
+export async function forSeconds(seconds: number, step: () => number | Promise<number>): Promise<{ events: number; seconds: number }> {
+  let events = 0;
+  const started = process.hrtime.bigint();
+  const limit = BigInt(Math.round(seconds * 1e9));
+  while (process.hrtime.bigint() - started < limit) {
+    // A synchronous step is not awaited: a microtask per step would count against fast inserts.
+    const n = step();
+    events += typeof n === 'number' ? n : await n;
+  }
+  return { events, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
 export function basicAuth(key: string): string {
   return `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 }

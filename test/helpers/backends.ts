@@ -11,8 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import pg from 'pg';
 import { migrate, openStore, type Backend, type Store } from '../../src/store/db.ts';
+import { withPgClient } from './pg-cluster.ts';
 import { migrations } from '../../src/store/migrations.ts';
 import { Migrator } from 'kysely';
 
@@ -102,19 +102,8 @@ async function openSqlite(options: OpenTestOptions = {}): Promise<Store> {
   return store;
 }
 
-/**
- * Short-lived admin clients: a pool would keep the test process alive after its last test, and
- * CREATE/DROP DATABASE cannot run inside a transaction anyway.
- */
-async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+/** Short-lived admin clients (pg-cluster.ts withPgClient). */
+const withAdmin = withPgClient;
 
 function databaseUrl(adminUrl: string, database: string): string {
   const url = new URL(adminUrl);

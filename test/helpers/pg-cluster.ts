@@ -8,6 +8,7 @@ import { accessSync, chownSync, constants as fsConstants, existsSync, mkdtempSyn
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import pg from 'pg';
 
 export interface PgBinaries {
   version: string;
@@ -223,5 +224,19 @@ export class Cluster {
       if (r.status !== 0) this.killPostmaster();
     }
     this.removeDirs();
+  }
+}
+
+/**
+ * A short-lived client on `url` for `fn`: a pool would keep the process alive after its last use,
+ * and CREATE/DROP DATABASE cannot run inside a transaction anyway.
+ */
+export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
   }
 }
