@@ -27,6 +27,7 @@ const TARGET_EVENTS_PER_S = 50_000;
 // its profile. Issue 4 asks for an answer in the figures within a second of its acknowledgement.
 // Issue 13 asks for the p99 at 15,000 events/s, and for 25,000 events/s end to end sustained.
 const STEADY_BATCHES_PER_S = Number(process.env.BENCH_STEADY_BATCHES ?? 150);
+const SERVED_SHARE = 0.95;
 const TARGET_END_TO_END = 25_000;
 const TARGET_FRESH_MS = 1000;
 
@@ -152,6 +153,8 @@ export async function runIngest(opts: BenchOptions, target: IngestTarget): Promi
   const endToEndPerS = (main['2xx'] * BATCH_SIZE) / (main.duration + catchUpMs / 1000);
   const rawSlimPerS = raw.slim;
   const failed = failures(warm) + failures(main) + failures(steady);
+  const offered = STEADY_BATCHES_PER_S * BATCH_SIZE;
+  const served = (steady['2xx'] * BATCH_SIZE) / steady.duration;
   const rows: Row[] = [
     { metric: 'ingest events/s', value: eventsPerS, unit: 'events/s', target: `≥ ${fmt(TARGET_EVENTS_PER_S)}`, ok: eventsPerS >= TARGET_EVENTS_PER_S },
     { metric: 'ingest requests/s', value: main['2xx'] / main.duration, unit: 'req/s' },
@@ -171,9 +174,11 @@ export async function runIngest(opts: BenchOptions, target: IngestTarget): Promi
     { metric: 'ingest projection catch-up', value: catchUpMs / 1000, unit: 's' },
     { metric: 'ingest end-to-end events/s (accepted → on profile)', value: endToEndPerS, unit: 'events/s', target: `≥ ${fmt(TARGET_END_TO_END)}`, ok: endToEndPerS >= TARGET_END_TO_END },
     { metric: 'end-to-end / accepted', value: (endToEndPerS / eventsPerS) * 100, unit: '%' },
-    { metric: `fresh: ack → on profile p50 at ${fmt(STEADY_BATCHES_PER_S * BATCH_SIZE)} ev/s`, value: percentile(fresh, 0.5), unit: 'ms' },
-    { metric: `fresh: ack → on profile p99 at ${fmt(STEADY_BATCHES_PER_S * BATCH_SIZE)} ev/s`, value: percentile(fresh, 0.99), unit: 'ms', target: `≤ ${fmt(TARGET_FRESH_MS)}`, ok: fresh.length > 0 && percentile(fresh, 0.99) <= TARGET_FRESH_MS },
-    { metric: `steady load served at ${fmt(STEADY_BATCHES_PER_S * BATCH_SIZE)} ev/s`, value: (steady['2xx'] * BATCH_SIZE) / steady.duration, unit: 'events/s' },
+    { metric: `fresh: ack → on profile p50 at ${fmt(offered)} ev/s`, value: percentile(fresh, 0.5), unit: 'ms' },
+    // Fresh at a load the server did not take is not fresh at that load: a server that slows its
+    // acknowledgements to keep up passes only if it still serves (nearly) all of the load.
+    { metric: `fresh: ack → on profile p99 at ${fmt(offered)} ev/s`, value: percentile(fresh, 0.99), unit: 'ms', target: `≤ ${fmt(TARGET_FRESH_MS)}`, ok: fresh.length > 0 && percentile(fresh, 0.99) <= TARGET_FRESH_MS && served >= SERVED_SHARE * offered },
+    { metric: `steady load served at ${fmt(offered)} ev/s`, value: served, unit: 'events/s', target: `≥ ${fmt(SERVED_SHARE * offered)}`, ok: served >= SERVED_SHARE * offered },
     { metric: 'raw insert events/s, rows as projection writes them (1,000-row tx)', value: rawSlimPerS, unit: 'events/s' },
     { metric: 'raw insert events/s, whole rows with payload (1,000-row tx)', value: raw.whole, unit: 'events/s' },
     { metric: 'end-to-end / raw insert of projected rows', value: (endToEndPerS / rawSlimPerS) * 100, unit: '%' },

@@ -182,12 +182,22 @@ describe('PostgreSQL only: a database restart', () => {
         loops = servers.flatMap((s) => [loop(s, 'batch', batch(s)), loop(s, 'answer', answer(s)), loop(s, 'read', read(s))]);
 
         /** Resolves once every kind of request has succeeded on both servers since `since`. */
+        const kinds: Kind[] = ['batch', 'answer', 'read'];
+        const succeededSince = (s: Server, k: Kind, since: number) => outcomes.some((o) => o.server === s.name && o.kind === k && o.startedAt >= since && ok(o));
         const allSucceedSince = (since: number) =>
           until('every kind of request to succeed on both servers', async () => {
             const gone = servers.find((s) => s.exited);
             if (gone) throw new Error(`${gone.name} exited (${JSON.stringify(gone.exited)}):\n${gone.output().slice(-3000)}`);
-            return servers.every((s) => (['batch', 'answer', 'read'] as Kind[]).every((k) => outcomes.some((o) => o.server === s.name && o.kind === k && o.startedAt >= since && ok(o))));
-          }, RECOVERY_MS + 20_000);
+            return servers.every((s) => kinds.every((k) => succeededSince(s, k, since)));
+          }, RECOVERY_MS + 20_000).catch((err: Error) => {
+            // Say which kind is still failing and how, with the server's last words.
+            const missing = servers.flatMap((s) => kinds.filter((k) => !succeededSince(s, k, since)).map((k) => {
+              const tried = outcomes.filter((o) => o.server === s.name && o.kind === k && o.startedAt >= since);
+              const last = tried.at(-1);
+              return `${s.name} ${k}: ${tried.length} tried, last ${last ? `${last.status} in ${last.ms} ms ${last.error ?? last.body.slice(0, 200)}` : 'none'}\n${s.output().slice(-1500)}`;
+            }));
+            throw new Error(`${err.message}\n${missing.join('\n')}`);
+          });
 
         await allSucceedSince(Date.now());
         await sleep(1_000);
@@ -201,7 +211,7 @@ describe('PostgreSQL only: a database restart', () => {
           await allSucceedSince(backAt);
           const recoveredIn = Date.now() - backAt;
           const refused = outcomes.filter((o) => o.startedAt >= stoppedAt && o.startedAt < backAt && o.status === 503).length;
-          const firstOk = servers.flatMap((sv) => (['batch', 'answer', 'read'] as Kind[]).map((k) => `${sv.name.slice(-1)}.${k} ${Math.min(...outcomes.filter((o) => o.server === sv.name && o.kind === k && o.startedAt >= backAt && ok(o)).map((o) => o.startedAt + o.ms - backAt))}`));
+          const firstOk = servers.flatMap((sv) => kinds.map((k) => `${sv.name.slice(-1)}.${k} ${Math.min(...outcomes.filter((o) => o.server === sv.name && o.kind === k && o.startedAt >= backAt && ok(o)).map((o) => o.startedAt + o.ms - backAt))}`));
           t.diagnostic(`round ${round}: database down ${backAt - stoppedAt} ms, ${refused} requests answered 503 meanwhile, all kinds succeeding again ${recoveredIn} ms after it was back (first 2xx ended at: ${firstOk.join(', ')} ms)`);
           assert.ok(recoveredIn <= RECOVERY_MS, `round ${round}: requests succeeded again only ${recoveredIn} ms after the database was back`);
           // The outage was seen, and said so: requests made while it was down were refused, not lost in silence.

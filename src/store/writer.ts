@@ -145,6 +145,10 @@ const QUIET_SLICE_MS = Number(process.env.ADVOCATE_QUIET_SLICE_MS ?? 500);
 const SHARE = clampShare(Number(process.env.ADVOCATE_PROJECT_SHARE ?? 0.25));
 const HIGH_SHARE = Math.max(SHARE, clampShare(Number(process.env.ADVOCATE_PROJECT_HIGH_SHARE ?? 0.6)));
 const LAG_HIGH = Number(process.env.ADVOCATE_LAG_HIGH ?? 250_000);
+// A transaction has a fixed cost (a dozen statements); sized by time alone, a slow moment (CPU
+// contention) shrank transactions to a row of a few events each, which made every event dearer
+// still, and projection fell behind for good.
+const MIN_CHUNK_EVENTS = 200;
 // Long transactions only once nothing has been accepted for this long: a slice just ended looks
 // quiet for a moment while requests queue behind it.
 const QUIET_AFTER_MS = 1_000;
@@ -182,8 +186,9 @@ export class Writer implements EventWriter {
   private lastAcceptAt = 0;
   /** When projection may take its next slice while requests keep arriving. */
   private nextSliceAt = 0;
-  /** Recent milliseconds per inbox row projected, to size slices. */
-  private msPerRow = 5;
+  /** Recent milliseconds per event projected and events per inbox row, to size slices. */
+  private msPerEvent = 0.1;
+  private eventsPerRow = 10;
 
   constructor(
     private readonly store: Store,
@@ -425,7 +430,11 @@ export class Writer implements EventWriter {
     this.projecting = this.projectLoop(urgent)
       // Waiters whose rows another process projected are answered from the database; inside this
       // promise, so that close() waits for that query too.
-      .then(() => (this.waiters.size && !this.closed ? this.answerWaitersFromDb() : undefined))
+      .then(async () => {
+        if (!this.waiters.size || this.closed) return;
+        await this.answerWaitersFromDb();
+        if (this.waiters.size) setTimeout(() => this.kick(true), 50).unref();
+      })
       .catch((err) => console.error('advocate: answering waiters failed', err))
       .finally(() => {
         this.projecting = null;
@@ -447,8 +456,9 @@ export class Writer implements EventWriter {
         return;
       }
       if (Date.now() < this.retryAfter) return;
-      const quiet = !busy && quietFor >= QUIET_AFTER_MS;
-      const rows = Math.max(1, Math.min(PROJECT_ROWS, Math.floor((quiet ? QUIET_SLICE_MS : SLICE_MS) / this.msPerRow)));
+      const long = !busy && quietFor >= QUIET_AFTER_MS;
+      const events = Math.max(MIN_CHUNK_EVENTS, (long ? QUIET_SLICE_MS : SLICE_MS) / this.msPerEvent);
+      const rows = Math.max(1, Math.min(PROJECT_ROWS, Math.floor(events / this.eventsPerRow)));
       const started = performance.now();
       let n: { rows: number; events: number };
       try {
@@ -479,9 +489,13 @@ export class Writer implements EventWriter {
       }
       if (n.rows === 0) return;
       const took = performance.now() - started;
-      this.msPerRow = 0.7 * this.msPerRow + (0.3 * took) / n.rows;
+      this.msPerEvent = 0.7 * this.msPerEvent + (0.3 * took) / Math.max(1, n.events);
+      this.eventsPerRow = 0.7 * this.eventsPerRow + (0.3 * Math.max(1, n.events)) / n.rows;
       const share = SHARE + (HIGH_SHARE - SHARE) * Math.min(1, (this.pendingCount ?? 0) / LAG_HIGH);
       this.nextSliceAt = Date.now() + (took * (1 - share)) / share;
+      // Rows someone here waits for may be in another process's chunk: with the inbox never empty
+      // this loop would not end to notice it (answers waited as long as the load lasted).
+      if (this.waiters.size && this.store.dialect.sharedByProcesses) await this.answerWaitersFromDb();
       urgent = false;
       await new Promise((r) => setImmediate(r));
     }
@@ -626,7 +640,6 @@ export class Writer implements EventWriter {
       this.waiters.delete(id);
       for (const resolve of list ?? []) resolve([]);
     }
-    if (this.waiters.size) setTimeout(() => this.kick(true), 50).unref();
   }
 }
 
