@@ -10,9 +10,9 @@ import pg from 'pg';
 import { newId } from '../src/domain/ids.ts';
 import { migrate, openStore } from '../src/store/db.ts';
 import { Cluster, findPgBinaries, withPgClient } from '../test/helpers/pg-cluster.ts';
-import { runIngest, tally, type EventRow } from './ingest.ts';
+import { RAW_MAX_SECONDS, runIngest, tally, type EventRow } from './ingest.ts';
 import { fmt, forSeconds, type BenchOptions, type Row } from './lib/harness.ts';
-import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, MESSAGE_ID_PREFIX, type BatchBodies } from './lib/spec-messages.ts';
+import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, MESSAGE_ID_PREFIX, scatter, type BatchBodies } from './lib/spec-messages.ts';
 
 export const name = 'ingest-pg';
 
@@ -56,13 +56,13 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       label: 'PostgreSQL',
       location: server,
       verify: (acked, ackedCount) => verify(server, acked, ackedCount),
-      async raw(rows, bodies) {
-        const seconds = opts.quick ? 1 : 5;
-        const slim = await rawInsert(await fresh('slim'), rows, 1000, seconds, true);
+      async raw(rows, bodies, upTo) {
+        const seconds = opts.quick ? 1 : RAW_MAX_SECONDS;
+        const slim = await rawInsert(await fresh('slim'), rows, 1000, seconds, upTo, true);
         opts.log(`raw insert of events rows as projection writes them, 1,000-row statements: ${fmt(slim.events)} events in ${slim.seconds.toFixed(1)} s`);
-        const whole = await rawInsert(await fresh('whole'), rows, 1000, seconds, false);
+        const whole = await rawInsert(await fresh('whole'), rows, 1000, seconds, upTo, false);
         opts.log(`raw insert of whole events rows, 1,000-row statements: ${fmt(whole.events)} events in ${whole.seconds.toFixed(1)} s`);
-        const accepted = await rawAccept(await fresh('accept'), bodies, seconds);
+        const accepted = await rawAccept(await fresh('accept'), bodies, opts.quick ? 1 : 5);
         opts.log(`raw insert of accepted batches (1 per transaction, one connection): ${fmt(accepted.events)} events in ${accepted.seconds.toFixed(1)} s`);
         return { slim: slim.events / slim.seconds, whole: whole.events / whole.seconds, accepted: accepted.events / accepted.seconds };
       },
@@ -98,8 +98,8 @@ async function withSchema<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   return withPgClient(url, fn);
 }
 
-/** Events rows for `seconds`, 1,000 to a statement and a transaction (see bench/ingest.ts rawInsert). */
-function rawInsert(url: string, rows: EventRow[], txRows: number, seconds: number, slim: boolean) {
+/** `upTo` events rows (or for `seconds`), 1,000 to a statement and a transaction (see bench/ingest.ts rawInsert). */
+function rawInsert(url: string, rows: EventRow[], txRows: number, seconds: number, upTo: number, slim: boolean) {
   return withSchema(url, async (client) => {
     const workspaceId = newId('ws');
     const columns = 'id, workspace_id, profile_id, message_id, type, name, properties, traits, context, user_id, anonymous_id, timestamp, received_at, batch_id, batch_position';
@@ -111,13 +111,13 @@ function rawInsert(url: string, rows: EventRow[], txRows: number, seconds: numbe
       const values: unknown[] = [];
       for (let k = 0; k < txRows; k++, n++) {
         const [type, name, properties, traits, context, userId, anonymousId, timestamp, profileId] = rows[n % rows.length];
-        values.push(newId('evt', now), workspaceId, profileId, `raw-${n}`, type, name);
+        values.push(newId('evt', now), workspaceId, profileId, `raw-${scatter(n)}-${n}`, type, name);
         values.push(...(slim ? [type === 'track' ? properties : null, null, null] : [properties, traits, context]));
         values.push(userId, anonymousId, timestamp, now, ...(slim ? [`inb_raw${Math.floor(n / BATCH_SIZE)}`, n % BATCH_SIZE] : [null, null]));
       }
       await client.query(sql, values);
       return txRows;
-    });
+    }, upTo);
   });
 }
 

@@ -10,7 +10,7 @@ import { parseMessage } from '../src/ingest/segment-spec.ts';
 import type { SpecMessage } from '../src/ingest/types.ts';
 import { migrate } from '../src/store/db.ts';
 import { basicAuth, failures, fmt, forSeconds, load, openSqlite, withServer, type BenchOptions, type Row } from './lib/harness.ts';
-import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, MESSAGE_ID_PREFIX, BatchBodies, MessageMaker, people } from './lib/spec-messages.ts';
+import { BATCH_OF_MESSAGE_SQL, BATCH_SIZE, MESSAGE_ID_PREFIX, BatchBodies, MessageMaker, people, scatter } from './lib/spec-messages.ts';
 import { percentile } from './lib/stats.ts';
 
 export const name = 'ingest';
@@ -28,6 +28,8 @@ const TARGET_EVENTS_PER_S = 50_000;
 // Issue 13 asks for the p99 at 15,000 events/s, and for 25,000 events/s end to end sustained.
 const STEADY_BATCHES_PER_S = Number(process.env.BENCH_STEADY_BATCHES ?? 150);
 const SERVED_SHARE = 0.95;
+/** Raw inserts fill up to the run's size, or stop after this long. */
+export const RAW_MAX_SECONDS = 90;
 const TARGET_END_TO_END = 25_000;
 const TARGET_FRESH_MS = 1000;
 
@@ -43,7 +45,7 @@ export interface IngestTarget {
   location: string;
   verify(acked: boolean[], ackedCount: number): Promise<StoredCheck>;
   /** Events/s of the raw writes next to the run (see rawInsert, rawInboxInsert). */
-  raw(rows: EventRow[], bodies: BatchBodies): Promise<{ slim: number; whole: number; accepted: number }>;
+  raw(rows: EventRow[], bodies: BatchBodies, upTo: number): Promise<{ slim: number; whole: number; accepted: number }>;
 }
 
 export interface StoredCheck {
@@ -60,10 +62,11 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     label: 'ingest',
     location: file,
     verify: async (acked, ackedCount) => verify(file, acked, ackedCount),
-    async raw(rows, bodies) {
-      const slim = await rawInsert(join(opts.dir, 'raw-slim.db'), rows, 1000, opts.quick ? 1 : 5, true);
+    async raw(rows, bodies, upTo) {
+      const seconds = opts.quick ? 1 : RAW_MAX_SECONDS;
+      const slim = await rawInsert(join(opts.dir, 'raw-slim.db'), rows, 1000, seconds, upTo, true);
       opts.log(`raw insert of events rows as projection writes them (keys, a pointer into the log, track properties), 1,000-row transactions: ${fmt(slim.events)} events in ${slim.seconds.toFixed(1)} s`);
-      const whole = await rawInsert(join(opts.dir, 'raw-whole.db'), rows, 1000, opts.quick ? 1 : 5);
+      const whole = await rawInsert(join(opts.dir, 'raw-whole.db'), rows, 1000, seconds, upTo);
       opts.log(`raw insert of whole events rows (payload included), 1,000-row transactions: ${fmt(whole.events)} events in ${whole.seconds.toFixed(1)} s`);
       // What accepting itself writes: each 100-event batch's text in the log and a pending mark.
       const accepted = await rawInboxInsert(join(opts.dir, 'raw-inbox.db'), bodies, opts.quick ? 2 : 5);
@@ -147,7 +150,9 @@ export async function runIngest(opts: BenchOptions, target: IngestTarget): Promi
       `${fmt(check.unackedStored)} more events from requests still in flight when the load stopped, ${check.ingestionErrors} ingestion errors`,
   );
   opts.log(`projection caught up ${fmt(catchUpMs / 1000, 1)} s after the load stopped`);
-  const raw = await target.raw(eventRows(bodies.messages), bodies);
+  // Inserts slow down as the table and its indexes outgrow the cache: the raw limit is measured
+  // up to the size the run's table reached, not on a nearly empty table.
+  const raw = await target.raw(eventRows(bodies.messages), bodies, check.ackedStored + check.unackedStored);
 
   const eventsPerS = (main['2xx'] * BATCH_SIZE) / main.duration;
   const endToEndPerS = (main['2xx'] * BATCH_SIZE) / (main.duration + catchUpMs / 1000);
@@ -301,10 +306,10 @@ async function rawInboxInsert(file: string, bodies: BatchBodies, seconds: number
 }
 
 /**
- * Inserts for `seconds` in transactions of `txRows` rows into a freshly migrated file. `slim`: the
+ * Inserts `upTo` rows (or for `seconds`) in transactions of `txRows` rows into a freshly migrated file. `slim`: the
  * rows projection writes (keys, a pointer into the accepted log, a track event's properties), else whole rows with their payload.
  */
-async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds: number, slim = false) {
+async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds: number, upTo: number, slim = false) {
   const store = openSqlite(file);
   try {
     // The store's own connection, so the pragmas (WAL, synchronous=FULL, cache, checkpointing)
@@ -324,11 +329,11 @@ async function rawInsert(file: string, rows: EventRow[], txRows: number, seconds
         const [type, name, properties, traits, context, userId, anonymousId, timestamp, profileId] = rows[n % rows.length];
         const payload = slim ? [type === 'track' ? properties : null, null, null] : [properties, traits, context];
         const batch = slim ? [`inb_raw${Math.floor(n / 100)}`, n % 100] : [null, null];
-        insert.run(newId('evt', now), workspaceId, profileId, `raw-${n}`, type, name, ...payload, userId, anonymousId, timestamp, now, ...batch);
+        insert.run(newId('evt', now), workspaceId, profileId, `raw-${scatter(n)}-${n}`, type, name, ...payload, userId, anonymousId, timestamp, now, ...batch);
       }
       return txRows;
     });
-    return await forSeconds(seconds, () => tx());
+    return await forSeconds(seconds, () => tx(), upTo);
   } finally {
     await store.close();
   }

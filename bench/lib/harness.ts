@@ -213,11 +213,11 @@ export function failures(r: autocannon.Result): number {
  * Runs `step` again and again for `seconds`: how raw inserts find their rate. `step` answers how
  * many events it wrote.
  */
-export async function forSeconds(seconds: number, step: () => number | Promise<number>): Promise<{ events: number; seconds: number }> {
+export async function forSeconds(seconds: number, step: () => number | Promise<number>, upTo = Infinity): Promise<{ events: number; seconds: number }> {
   let events = 0;
   const started = process.hrtime.bigint();
   const limit = BigInt(Math.round(seconds * 1e9));
-  while (process.hrtime.bigint() - started < limit) {
+  while (events < upTo && process.hrtime.bigint() - started < limit) {
     // A synchronous step is not awaited: a microtask per step would count against fast inserts.
     const n = step();
     events += typeof n === 'number' ? n : await n;

@@ -232,19 +232,31 @@ export class MessageMaker {
 export const BATCH_SIZE = 100;
 const SLOT = 'XXXXXXXX';
 const SLOT_WIDTH = SLOT.length;
+const SCATTER_SLOT = 'YYYYYYYY';
 export const MESSAGE_ID_PREFIX = 'bench-';
 
-/** messageId of message `index` in batch `batch`: `bench-<8-digit batch>-<2-digit index>`. */
-export function messageId(batch: number, index: number): string {
-  return `${MESSAGE_ID_PREFIX}${String(batch).padStart(SLOT_WIDTH, '0')}-${String(index).padStart(2, '0')}`;
+/**
+ * 8 hex digits that look random for consecutive `n`. Client libraries send random UUIDs as
+ * messageIds: ids in sending order would make every index on them an append, flattering the server.
+ */
+export function scatter(n: number): string {
+  let x = Math.imul(n ^ 0x9e3779b9, 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return ((x ^ (x >>> 16)) >>> 0).toString(16).padStart(8, '0');
 }
 
-/** SQL that extracts the batch number from an event's message_id (SQLite). */
-export const BATCH_OF_MESSAGE_SQL = `cast(substr(message_id, ${MESSAGE_ID_PREFIX.length + 1}, ${SLOT_WIDTH}) as integer)`;
+/** messageId of message `index` in batch `batch`: `bench-<8 scattered hex>-<8-digit batch>-<2-digit index>`. */
+export function messageId(batch: number, index: number): string {
+  return `${MESSAGE_ID_PREFIX}${scatter(batch * BATCH_SIZE + index)}-${String(batch).padStart(SLOT_WIDTH, '0')}-${String(index).padStart(2, '0')}`;
+}
+
+/** SQL that extracts the batch number from an event's message_id (SQLite and PostgreSQL). */
+export const BATCH_OF_MESSAGE_SQL = `cast(substr(message_id, ${MESSAGE_ID_PREFIX.length + SCATTER_SLOT.length + 2}, ${SLOT_WIDTH}) as integer)`;
 
 export class BatchBodies {
   private readonly templates: Buffer[] = [];
   private readonly slots: number[][] = [];
+  private readonly scatterSlots: number[][] = [];
   /** Every message in the pool, messageId left out, for benchmarks that want the same data. */
   readonly messages: SpecMessage[] = [];
 
@@ -254,14 +266,17 @@ export class BatchBodies {
       for (let i = 0; i < BATCH_SIZE; i++) {
         const m = maker.next();
         this.messages.push(m);
-        batch.push({ messageId: `${MESSAGE_ID_PREFIX}${SLOT}-${String(i).padStart(2, '0')}`, ...m });
+        batch.push({ messageId: `${MESSAGE_ID_PREFIX}${SCATTER_SLOT}-${SLOT}-${String(i).padStart(2, '0')}`, ...m });
       }
       const buf = Buffer.from(JSON.stringify({ batch, sentAt: new Date().toISOString() }));
       const slots: number[] = [];
       for (let at = buf.indexOf(SLOT); at !== -1; at = buf.indexOf(SLOT, at + SLOT_WIDTH)) slots.push(at);
-      if (slots.length !== BATCH_SIZE) throw new Error(`batch template has ${slots.length} id slots, expected ${BATCH_SIZE}`);
+      const scatterSlots: number[] = [];
+      for (let at = buf.indexOf(SCATTER_SLOT); at !== -1; at = buf.indexOf(SCATTER_SLOT, at + SLOT_WIDTH)) scatterSlots.push(at);
+      if (slots.length !== BATCH_SIZE || scatterSlots.length !== BATCH_SIZE) throw new Error(`batch template has ${slots.length}/${scatterSlots.length} id slots, expected ${BATCH_SIZE}`);
       this.templates.push(buf);
       this.slots.push(slots);
+      this.scatterSlots.push(scatterSlots);
     }
   }
 
@@ -276,6 +291,9 @@ export class BatchBodies {
     this.templates[t].copy(out);
     const digits = String(n).padStart(SLOT_WIDTH, '0');
     for (const at of this.slots[t]) out.write(digits, at, 'latin1');
+    // Slots are in message order: the i-th is message i's.
+    const scatterSlots = this.scatterSlots[t];
+    for (let i = 0; i < scatterSlots.length; i++) out.write(scatter(n * BATCH_SIZE + i), scatterSlots[i], 'latin1');
     return out;
   }
 }
