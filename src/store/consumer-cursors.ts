@@ -18,7 +18,7 @@ export async function cursorOf(db: Db, name: string): Promise<CursorPlace | null
  */
 export async function claimCursor(store: Store, tx: Tx, name: string, now = Date.now()): Promise<CursorPlace | null> {
   const row = store.dialect.sharedByProcesses
-    ? await tx.selectFrom('consumer_cursors').select(['position', 'partial']).where('name', '=', name).forUpdate().skipLocked().executeTakeFirst()
+    ? await store.dialect.claim(tx.selectFrom('consumer_cursors').select(['position', 'partial']).where('name', '=', name)).executeTakeFirst()
     : await tx.updateTable('consumer_cursors').set({ updated_at: now }).where('name', '=', name).returning(['position', 'partial']).executeTakeFirst();
   return toPlace(row);
 }

@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type RawBuilder } from 'kysely';
+import { PostgresAdapter, sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Backend, Db, Tx } from './db.ts';
 
 /**
@@ -28,6 +28,8 @@ export interface StoreDialect {
   lockKeys(tx: Db | Tx, ...keys: Array<string | number>): Promise<void>;
   /** `for update skip locked`: rows another process holds are passed over, not waited for. Empty on SQLite. */
   readonly skipLocked: RawBuilder<unknown>;
+  /** The same rule for a query builder: `q` claims the rows it selects, passing over rows another process holds. */
+  claim<DB, TB extends keyof DB, O>(q: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
   /** Wakes the processes listening on `channel` when this transaction commits. */
   notify(tx: Db | Tx, channel: string): Promise<void>;
   /**
@@ -51,6 +53,7 @@ const sqlite: StoreDialect = {
   },
   lockKeys: async () => {},
   skipLocked: sql``,
+  claim: (q) => q,
   notify: async () => {},
   workspaceColumn: sql<string>`+workspace_id`,
   isBusy: (err) => String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY'),
@@ -66,6 +69,7 @@ const postgres: StoreDialect = {
     await sql`select pg_advisory_xact_lock(${sql.join(parts)})`.execute(tx);
   },
   skipLocked: sql`for update skip locked`,
+  claim: (q) => q.forUpdate().skipLocked(),
   notify: async (tx, channel) => {
     await sql`select pg_notify(${channel}, '')`.execute(tx);
   },

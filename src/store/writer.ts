@@ -515,9 +515,7 @@ export class Writer implements EventWriter {
       // Other connections write now and then (commands, consumers): be the writer from the start,
       // rather than read and then find the snapshot stale at the first write (SQLITE_BUSY_SNAPSHOT).
       await lockForWrite(tx);
-      let q = tx.selectFrom('inbox').selectAll().orderBy('id').limit(limit);
-      if (this.store.dialect.sharedByProcesses) q = q.forUpdate().skipLocked();
-      const rows = await q.execute();
+      const rows = await this.store.dialect.claim(tx.selectFrom('inbox').selectAll().orderBy('id').limit(limit)).execute();
       rowCount = rows.length;
       if (!rows.length) return 0;
       const bodies = await batchBodies(tx, rows.map((r) => r.id));
