@@ -26,8 +26,9 @@ const SEED = Number(process.env.ADVOCATE_IDENTITY_SEED ?? Date.now() % 1_000_000
 const ORDERS = Number(process.env.ADVOCATE_IDENTITY_ORDERS ?? 200);
 const ORDERS_PER_STREAM = 5;
 
-const USERS = ['u1', 'u2', 'u3'];
-const ANONS = ['a1', 'a2', 'a3', 'a4'];
+// Some ids are spelled to trip up SQL and array literals (PostgreSQL looks ids up as one array).
+const USERS = ['u1', 'NULL', '{u,"3"}\\'];
+const ANONS = ['a1', 'a2', "a'3", 'a 4'];
 const EMAILS = ['e1@example.com', 'e2@example.com'];
 const PHONES = ['+15550000001', '+15550000002'];
 

@@ -456,8 +456,8 @@ export class Writer implements EventWriter {
         return;
       }
       if (Date.now() < this.retryAfter) return;
-      const long = !busy && quietFor >= QUIET_AFTER_MS;
-      const events = Math.max(MIN_CHUNK_EVENTS, (long ? QUIET_SLICE_MS : SLICE_MS) / this.msPerEvent);
+      const quiet = !busy && quietFor >= QUIET_AFTER_MS;
+      const events = Math.max(MIN_CHUNK_EVENTS, (quiet ? QUIET_SLICE_MS : SLICE_MS) / this.msPerEvent);
       const rows = Math.max(1, Math.min(PROJECT_ROWS, Math.floor(events / this.eventsPerRow)));
       const started = performance.now();
       let n: { rows: number; events: number };
