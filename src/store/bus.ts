@@ -153,11 +153,26 @@ export class Bus {
         await this.running.get(c.name);
         const before = await this.placeOf(c);
         if (before.position >= head) break;
-        await this.runOnce(c);
+        await this.untilNotBusy(() => this.runOnce(c));
         // Held by another process: wait for it rather than spin.
         if (same(await this.placeOf(c), before)) await new Promise((r) => setTimeout(r, 20));
       }
-      await this.saveSkips(c);
+      await this.untilNotBusy(() => this.saveSkips(c));
+    }
+  }
+
+  /**
+   * Runs `step` again while SQLite's writer thread holds the write lock: the consumer's transaction
+   * does not wait for it (transactionWithoutWaiting), and a caller of catchUp waits for the result.
+   */
+  private async untilNotBusy<T>(step: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (!this.store.dialect.isBusy(err) || attempt >= 200) throw err;
+        await new Promise((r) => setTimeout(r, 10 + Math.min(attempt, 10) * 5));
+      }
     }
   }
 
@@ -233,7 +248,7 @@ export class Bus {
         // Retried on the next wake-up or check of the head; an outage is said once.
         if (isStoreClosedError(err)) return;
         // SQLite's writer thread has the lock (see transactionWithoutWaiting): shortly, quietly.
-        if ((err as { code?: string })?.code === 'SQLITE_BUSY') return this.later(c);
+        if (this.store.dialect.isBusy(err)) return this.later(c);
         if (!isTransientDbError(err) || !this.failing.has(c.name)) console.error(`advocate: bus consumer ${c.name} failed; retrying`, err);
         this.failing.add(c.name);
       })
