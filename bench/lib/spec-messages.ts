@@ -245,18 +245,12 @@ export function scatter(n: number): string {
   return ((x ^ (x >>> 16)) >>> 0).toString(16).padStart(8, '0');
 }
 
-/** messageId of message `index` in batch `batch`: `bench-<8 scattered hex>-<8-digit batch>-<2-digit index>`. */
-export function messageId(batch: number, index: number): string {
-  return `${MESSAGE_ID_PREFIX}${scatter(batch * BATCH_SIZE + index)}-${String(batch).padStart(SLOT_WIDTH, '0')}-${String(index).padStart(2, '0')}`;
-}
-
 /** SQL that extracts the batch number from an event's message_id (SQLite and PostgreSQL). */
 export const BATCH_OF_MESSAGE_SQL = `cast(substr(message_id, ${MESSAGE_ID_PREFIX.length + SCATTER_SLOT.length + 2}, ${SLOT_WIDTH}) as integer)`;
 
 export class BatchBodies {
   private readonly templates: Buffer[] = [];
   private readonly slots: number[][] = [];
-  private readonly scatterSlots: number[][] = [];
   /** Every message in the pool, messageId left out, for benchmarks that want the same data. */
   readonly messages: SpecMessage[] = [];
 
@@ -266,17 +260,15 @@ export class BatchBodies {
       for (let i = 0; i < BATCH_SIZE; i++) {
         const m = maker.next();
         this.messages.push(m);
+        // messageId: `bench-<8 scattered hex>-<8-digit batch>-<2-digit index>`.
         batch.push({ messageId: `${MESSAGE_ID_PREFIX}${SCATTER_SLOT}-${SLOT}-${String(i).padStart(2, '0')}`, ...m });
       }
       const buf = Buffer.from(JSON.stringify({ batch, sentAt: new Date().toISOString() }));
       const slots: number[] = [];
       for (let at = buf.indexOf(SLOT); at !== -1; at = buf.indexOf(SLOT, at + SLOT_WIDTH)) slots.push(at);
-      const scatterSlots: number[] = [];
-      for (let at = buf.indexOf(SCATTER_SLOT); at !== -1; at = buf.indexOf(SCATTER_SLOT, at + SLOT_WIDTH)) scatterSlots.push(at);
-      if (slots.length !== BATCH_SIZE || scatterSlots.length !== BATCH_SIZE) throw new Error(`batch template has ${slots.length}/${scatterSlots.length} id slots, expected ${BATCH_SIZE}`);
+      if (slots.length !== BATCH_SIZE) throw new Error(`batch template has ${slots.length} id slots, expected ${BATCH_SIZE}`);
       this.templates.push(buf);
       this.slots.push(slots);
-      this.scatterSlots.push(scatterSlots);
     }
   }
 
@@ -290,10 +282,12 @@ export class BatchBodies {
     const out = Buffer.allocUnsafe(this.templates[t].length);
     this.templates[t].copy(out);
     const digits = String(n).padStart(SLOT_WIDTH, '0');
-    for (const at of this.slots[t]) out.write(digits, at, 'latin1');
-    // Slots are in message order: the i-th is message i's.
-    const scatterSlots = this.scatterSlots[t];
-    for (let i = 0; i < scatterSlots.length; i++) out.write(scatter(n * BATCH_SIZE + i), scatterSlots[i], 'latin1');
+    // Slots are in message order (the i-th is message i's), each right after its scattered part.
+    const slots = this.slots[t];
+    for (let i = 0; i < slots.length; i++) {
+      out.write(digits, slots[i], 'latin1');
+      out.write(scatter(n * BATCH_SIZE + i), slots[i] - SCATTER_SLOT.length - 1, 'latin1');
+    }
     return out;
   }
 }
