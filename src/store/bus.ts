@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { errorReason } from '../domain/errors.ts';
 import type { Fact, FactBatch } from '../domain/facts.ts';
 import { claimCursor, cursorOf, ensureCursor, listCursors, moveCursor, recordConsumerError, type CursorPlace } from './consumer-cursors.ts';
-import { transactionWithoutWaiting, type Db, type Store, type Tx } from './db.ts';
+import { retryWhileBusy, transactionWithoutWaiting, type Db, type Store, type Tx } from './db.ts';
 import { FACTS_CHANNEL, headPosition, pruneFacts, readFacts } from './facts.ts';
 import { isStoreClosedError, isTransientDbError } from './transient.ts';
 
@@ -165,15 +165,8 @@ export class Bus {
    * Runs `step` again while SQLite's writer thread holds the write lock: the consumer's transaction
    * does not wait for it (transactionWithoutWaiting), and a caller of catchUp waits for the result.
    */
-  private async untilNotBusy<T>(step: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await step();
-      } catch (err) {
-        if (!this.store.dialect.isBusy(err) || attempt >= 200) throw err;
-        await new Promise((r) => setTimeout(r, 10 + Math.min(attempt, 10) * 5));
-      }
-    }
+  private untilNotBusy<T>(step: () => Promise<T>): Promise<T> {
+    return retryWhileBusy(this.store.dialect, 201, (attempt) => 10 + Math.min(attempt - 1, 10) * 5, step);
   }
 
   /** Where a consumer is: its saved cursor, or further when this process skipped facts since. */

@@ -1,6 +1,6 @@
 import { dialectOf } from './dialect.ts';
 import { getContact, updateContact } from './contacts.ts';
-import type { Db, Tx } from './db.ts';
+import { retryWhileBusy, type Db, type Tx } from './db.ts';
 import type { ContactStatus } from './schema.ts';
 
 export type ClaimResult =
@@ -28,23 +28,18 @@ const WAITING: ContactStatus[] = ['scheduled', 'failed'];
  */
 export async function claimContact(db: Db, workspaceId: string, contactId: string, personKey: string, refusal: (tx: Tx, now: number) => Promise<string | null>): Promise<ClaimResult> {
   const dialect = dialectOf(db);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction().execute(async (tx): Promise<ClaimResult> => {
-        await dialect.lockKeys(tx, `contact-budget:${workspaceId}`, personKey);
-        // The time is read once the lock is held: a claim that waited for it must not judge the
-        // claim it waited for (stamped later) as lying in its future.
-        const now = Date.now();
-        const row = await getContact(tx, workspaceId, contactId);
-        if (!row || !WAITING.includes(row.status)) return { claimed: false, reason: null };
-        const reason = await refusal(tx, now);
-        const patch = reason == null ? { status: 'sending' as const, contacted_at: now, updated_at: now } : { status: 'skipped' as const, reason, updated_at: now };
-        if (!(await updateContact(tx, workspaceId, contactId, patch, WAITING))) return { claimed: false, reason: null };
-        return reason == null ? { claimed: true } : { claimed: false, reason };
-      });
-    } catch (err) {
-      if (!dialect.isBusy(err) || attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
-    }
-  }
+  const claim = () =>
+    db.transaction().execute(async (tx): Promise<ClaimResult> => {
+      await dialect.lockKeys(tx, `contact-budget:${workspaceId}`, personKey);
+      // The time is read once the lock is held: a claim that waited for it must not judge the
+      // claim it waited for (stamped later) as lying in its future.
+      const now = Date.now();
+      const row = await getContact(tx, workspaceId, contactId);
+      if (!row || !WAITING.includes(row.status)) return { claimed: false, reason: null };
+      const reason = await refusal(tx, now);
+      const patch = reason == null ? { status: 'sending' as const, contacted_at: now, updated_at: now } : { status: 'skipped' as const, reason, updated_at: now };
+      if (!(await updateContact(tx, workspaceId, contactId, patch, WAITING))) return { claimed: false, reason: null };
+      return reason == null ? { claimed: true } : { claimed: false, reason };
+    });
+  return retryWhileBusy(dialect, 20, (attempt) => 5 + Math.random() * 20 * attempt, claim);
 }

@@ -231,6 +231,21 @@ export async function transactionWithoutWaiting<T>(store: Store, fn: (tx: Tx) =>
   });
 }
 
+/**
+ * Runs `step` again while it fails on SQLite's write lock held elsewhere (dialect.isBusy), up to
+ * `tries` times, waiting `pause(attempt)` ms after attempt 1, 2, … Other errors are thrown at once.
+ */
+export async function retryWhileBusy<T>(dialect: StoreDialect, tries: number, pause: (attempt: number) => number, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!dialect.isBusy(err) || attempt >= tries) throw err;
+      await new Promise((r) => setTimeout(r, pause(attempt)));
+    }
+  }
+}
+
 /** Runs `fn` in the transaction `db` is, or in a new one: store functions a consumer calls inside its own. */
 export function inTransaction<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db as Tx) : db.transaction().execute(fn);
