@@ -8,6 +8,7 @@ import { ORDER_COMPLETED, type IngestEvent } from '../domain/event.ts';
 import type { Fact } from '../domain/facts.ts';
 import { toJson, type Db, type Store, type Tx } from './db.ts';
 import { insertRows, selectWhereIn } from './bulk.ts';
+import type { CachedProfile, Staged } from './projection-cache.ts';
 import { componentsClaimedBy, relabelComponent, splitComponent, type Split } from './identity-split.ts';
 import type { Schema } from './schema.ts';
 
@@ -73,6 +74,8 @@ export class Projection {
     private readonly tx: Tx,
     private readonly workspaceId: string,
     private readonly rules: StageRule[],
+    /** Identities and profiles committed before (SQLite's one writer keeps them; see projection-cache.ts). */
+    private readonly cache?: Staged,
   ) {}
 
   private reset() {
@@ -129,6 +132,7 @@ export class Projection {
         await this.save();
         settle();
         this.reset();
+        if (this.cache) this.cache.dirty = true;
         for (const s of splits) this.facts.push(...(await splitComponent(this.tx, this.workspaceId, s, this.now)));
         await this.loadIdentities(events.slice(i));
       }
@@ -138,6 +142,7 @@ export class Projection {
     settle();
     if (aliased.size) {
       this.reset();
+      if (this.cache) this.cache.dirty = true;
       await this.reattach([...aliased]);
     }
     return results;
@@ -182,24 +187,56 @@ export class Projection {
 
   private async loadIdentityRows(wanted: Map<IdentityKind, Set<string>>) {
     const profileIds = new Set<string>();
+    const ws = this.workspaceId;
+    const known = (kind: IdentityKind, value: string, profileId: string, component: string | null) => {
+      const k = key(kind, value);
+      this.identity.set(k, profileId);
+      if (kind !== 'user' && kind !== 'alias') {
+        const c = component ?? `cmp_${profileId}`;
+        this.component.set(k, c);
+        this.compProfile.set(c, profileId);
+      }
+      if (!this.states.has(profileId)) profileIds.add(profileId);
+    };
     for (const [kind, values] of wanted) {
-      const rows = await selectWhereIn(this.store, this.tx, 'identities', ['value', 'profile_id', 'component'], { workspace_id: this.workspaceId, kind }, 'value', [...values]);
-      for (const r of rows) {
-        const k = key(kind, r.value);
-        this.identity.set(k, r.profile_id);
-        if (kind !== 'user' && kind !== 'alias') {
-          const c = r.component ?? `cmp_${r.profile_id}`;
-          this.component.set(k, c);
-          this.compProfile.set(c, r.profile_id);
+      let missing = [...values];
+      if (this.cache) {
+        const cache = this.cache;
+        missing = missing.filter((v) => {
+          const hit = cache.identity(ws, kind, v);
+          if (hit) known(kind, v, hit.profile_id, hit.component);
+          return hit === undefined;
+        });
+      }
+      const rows = await selectWhereIn(this.store, this.tx, 'identities', ['value', 'profile_id', 'component'], { workspace_id: ws, kind }, 'value', missing);
+      for (const r of rows) known(kind, r.value, r.profile_id, r.component);
+      if (this.cache) {
+        const found = new Map(rows.map((r) => [r.value, r]));
+        for (const v of missing) {
+          const r = found.get(v);
+          this.cache.putIdentity(ws, kind, v, r ? { profile_id: r.profile_id, component: r.component } : null);
         }
-        if (!this.states.has(r.profile_id)) profileIds.add(r.profile_id);
       }
     }
-    const rows = await selectWhereIn(this.store, this.tx, 'profiles', PROFILE_COLUMNS, {}, 'id', [...profileIds]);
-    for (const r of rows) {
-      this.states.set(r.id, { ...r, traits: JSON.parse(r.traits) });
-      this.existing.add(r.id);
+    let missing = [...profileIds];
+    if (this.cache) {
+      const cache = this.cache;
+      missing = missing.filter((id) => {
+        const row = cache.profile(id);
+        if (row) this.loaded(row);
+        return !row;
+      });
     }
+    const rows = await selectWhereIn(this.store, this.tx, 'profiles', PROFILE_COLUMNS, {}, 'id', missing);
+    for (const r of rows) {
+      this.loaded(r);
+      this.cache?.putProfile(r);
+    }
+  }
+
+  private loaded(r: CachedProfile) {
+    this.states.set(r.id, { ...r, traits: JSON.parse(r.traits) });
+    this.existing.add(r.id);
   }
 
   private lookup(kind: IdentityKind, value: string | null): string | undefined {
@@ -398,10 +435,7 @@ export class Projection {
       for (const c of await componentsClaimedBy(this.tx, this.workspaceId, person)) {
         if (c.claimants.length !== 1 || c.on === c.claimants[0]) continue;
         const rows = await selectWhereIn(this.store, this.tx, 'profiles', PROFILE_COLUMNS, {}, 'id', [c.claimants[0], c.on]);
-        for (const r of rows) {
-          this.states.set(r.id, { ...r, traits: JSON.parse(r.traits) });
-          this.existing.add(r.id);
-        }
+        for (const r of rows) this.loaded(r);
         if (rows.length === 2 && this.states.get(c.on)!.user_id == null) this.merge(c.claimants[0], c.on, { type: 'alias', messageId: `component ${c.component}` });
         await this.save();
         this.reset();
@@ -517,12 +551,17 @@ export class Projection {
     const S = this.store;
     for (const r of this.newIdentities) if (r.component) r.component = this.compFind(r.component);
     await insertRows(S, tx, 'identities', canon(this.newIdentities), { columns: ['workspace_id', 'kind', 'value'] });
+    for (const r of this.newIdentities) this.cache?.putIdentity(ws, r.kind, r.value, { profile_id: r.profile_id, component: r.component ?? null });
     for (const r of this.newIdentities) this.facts.push({ type: 'identity.linked', profileId: r.profile_id, kind: r.kind });
-    for (const { from } of this.relabels) await relabelComponent(tx, ws, from, this.compFind(from), this.now);
+    for (const { from } of this.relabels) {
+      await relabelComponent(tx, ws, from, this.compFind(from), this.now);
+      this.cache?.relabel(from);
+    }
     for (const l of this.newLinks) l.component = this.compFind(l.component);
     await insertRows(S, tx, 'identity_links', this.newLinks, { columns: ['workspace_id', 'component', 'user_id'] });
     const profiles = [...this.states.values()].map((st) => ({ ...st, traits: JSON.stringify(st.traits), merged_into: null }));
     await insertRows(S, tx, 'profiles', profiles, { columns: ['id'], update: PROFILE_UPDATE });
+    for (const { merged_into: _, ...row } of profiles) this.cache?.putProfile(row);
     // Profiles loaded only to decide (a claimant, say) were written back unchanged: not announced.
     for (const st of this.states.values()) {
       if (!this.existing.has(st.id)) this.facts.push({ type: 'profile.created', profileId: st.id });
@@ -531,6 +570,7 @@ export class Projection {
     for (const { loser } of this.mergedInDb) {
       const survivor = this.find(loser);
       this.facts.push({ type: 'profile.merged', profileId: loser, into: survivor });
+      this.cache?.merged(loser);
       await tx.updateTable('profiles').set({ merged_into: survivor, updated_at: this.now }).where('id', '=', loser).execute();
       // Earlier merges into the loser now point at the final survivor, so a lookup needs one hop.
       await tx.updateTable('profiles').set({ merged_into: survivor }).where('workspace_id', '=', ws).where('merged_into', '=', loser).execute();
@@ -566,7 +606,10 @@ export class Projection {
       m.survivor_id = this.find(m.survivor_id);
     }
     await insertRows(S, tx, 'merges', this.merges);
-    for (const id of this.recomputeNps) await recomputeLatestNps(tx, this.find(id));
+    for (const id of this.recomputeNps) {
+      await recomputeLatestNps(tx, this.find(id));
+      this.cache?.dropProfile(this.find(id));
+    }
   }
 }
 

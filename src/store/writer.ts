@@ -6,10 +6,11 @@ import { sql } from 'kysely';
 import { lockForWrite, lockWorkspace, prepared, type Store, type Tx } from './db.ts';
 import { insertRows } from './bulk.ts';
 import { batchBodies, blankBatchMessages } from './batches.ts';
-import { appendFacts } from './facts.ts';
+import { appendFacts, headPosition } from './facts.ts';
 import type { Command } from '../domain/commands.ts';
 import type { Fact } from '../domain/facts.ts';
 import { applyCommand, type CommandResult } from './commands.ts';
+import { ProjectionCache, type Staged } from './projection-cache.ts';
 import { recordRejected, recordSetAside, setAsideOf } from './ingestion-errors.ts';
 import { isStoreClosedError, isTransientDbError } from './transient.ts';
 import { Projection, type PendingEvent, type Projected } from './projector.ts';
@@ -189,6 +190,8 @@ export class Writer implements EventWriter {
   /** Recent milliseconds per event projected and events per inbox row, to size slices. */
   private msPerEvent = 0.1;
   private eventsPerRow = 10;
+  /** Identities and profiles kept between transactions, when this process is the file's only writer. */
+  private readonly cache: ProjectionCache | null;
 
   constructor(
     private readonly store: Store,
@@ -198,6 +201,7 @@ export class Writer implements EventWriter {
     // On PostgreSQL another process may accept events this one should help project (or crash with
     // them pending): look now and then. SQLite has one process, whose own commits start the projector.
     this.timer = store.dialect.sharedByProcesses ? setInterval(() => this.kick(), 500) : null;
+    this.cache = store.dialect.sharedByProcesses ? null : new ProjectionCache();
     this.timer?.unref();
     // Events accepted before a stop (or a crash) are projected once the server is back.
     setImmediate(() => this.kick());
@@ -511,13 +515,20 @@ export class Writer implements EventWriter {
     const done = new Map<string, Projected[]>();
     const facts = new Map<string, Fact[]>();
     let rowCount = 0;
+    let staged: Staged | undefined;
+    let head = 0;
     const count = await this.store.db.transaction().execute(async (tx) => {
       // Other connections write now and then (commands, consumers): be the writer from the start,
       // rather than read and then find the snapshot stale at the first write (SQLITE_BUSY_SNAPSHOT).
       await lockForWrite(tx);
+      // Message by message (savepoints rolled back), what was staged cannot be told apart: kept out.
+      if (this.cache && !isolate) staged = this.cache.begin(await headPosition(tx));
       const rows = await this.store.dialect.claim(tx.selectFrom('inbox').selectAll().orderBy('id').limit(limit)).execute();
       rowCount = rows.length;
-      if (!rows.length) return 0;
+      if (!rows.length) {
+        staged = undefined;
+        return 0;
+      }
       const bodies = await batchBodies(tx, rows.map((r) => r.id));
       const lists = new Map<string, PendingEvent[]>();
       let events = 0;
@@ -537,7 +548,7 @@ export class Writer implements EventWriter {
           events += parsed.length;
         }
         for (const [workspaceId, list] of [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : 1))) {
-          const projected = await this.projectEvents(tx, workspaceId, list);
+          const projected = await this.projectEvents(tx, workspaceId, list, staged);
           for (const [k, p] of projected.results) place(done, k, p);
           factsOf(facts, workspaceId).push(...projected.facts);
           touched.add(workspaceId);
@@ -548,8 +559,10 @@ export class Writer implements EventWriter {
       await keepStoredOnly(tx, rows, lists, done);
       // Last: on PostgreSQL this orders commits until this one is done.
       await appendFacts(tx, facts);
+      if (staged) head = await headPosition(tx);
       return events;
     });
+    staged?.commit(head);
     this.pendingCount = Math.max(0, (this.pendingCount ?? count) - count);
     for (const [inboxId, projected] of done) {
       const list = this.waiters.get(inboxId);
@@ -563,10 +576,10 @@ export class Writer implements EventWriter {
   }
 
   /** Redelivery check, identity resolution and storage of one workspace's events; what it did, for the bus. */
-  private async projectEvents(tx: Tx, workspaceId: string, list: PendingEvent[]): Promise<{ results: Map<string, Projected>; facts: Fact[] }> {
+  private async projectEvents(tx: Tx, workspaceId: string, list: PendingEvent[], cache?: Staged): Promise<{ results: Map<string, Projected>; facts: Fact[] }> {
     await lockWorkspace(this.store, tx, workspaceId);
     const { fresh, repeats } = await splitRedeliveries(this.store, tx, workspaceId, list);
-    const projection = new Projection(this.store, tx, workspaceId, await stageRulesOf(tx, workspaceId));
+    const projection = new Projection(this.store, tx, workspaceId, await stageRulesOf(tx, workspaceId), cache);
     const results = await projection.apply(fresh);
     for (const [k, p] of await describeRedeliveries(tx, workspaceId, repeats)) results.set(k, p);
     return { results, facts: projection.facts };
