@@ -66,6 +66,7 @@ export class Projection {
   private groups = new Map<string, Record<string, unknown>>();
   private memberships: Array<{ profile: string; group: string }> = [];
   private recomputeNps = new Set<string>();
+  private readonly softKeysOf = new WeakMap<IngestEvent, string[]>();
   /** Class profiles joined by an alias: contested components may now belong to them alone. */
   private aliased = new Set<string>();
 
@@ -160,12 +161,17 @@ export class Projection {
     return ids;
   }
 
-  /** Soft identity keys of a message, as this class keys them. */
+  /** Soft identity keys of a message, as this class keys them (asked three times per message: kept). */
   private softKeys(e: IngestEvent): string[] {
-    return softIdentifiers(e).map((k) => {
-      const cut = k.indexOf(':');
-      return key(k.slice(0, cut) as IdentityKind, k.slice(cut + 1));
-    });
+    let keys = this.softKeysOf.get(e);
+    if (!keys) {
+      keys = softIdentifiers(e).map((k) => {
+        const cut = k.indexOf(':');
+        return key(k.slice(0, cut) as IdentityKind, k.slice(cut + 1));
+      });
+      this.softKeysOf.set(e, keys);
+    }
+    return keys;
   }
 
   private async loadIdentities(events: IngestEvent[]) {
