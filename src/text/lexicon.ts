@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/**
+ * Word valences (−4 … +4): VADER's lexicon (the vader-sentiment package's vader_lexicon.txt,
+ * Apache-2.0, 7,500 entries rated by people), with words customers use about service that it lacks
+ * or rates for other uses ("slow", "late", "overpriced"). Comments' own words are learnt per
+ * workspace on top of this (sentiment model).
+ */
+const SERVICE_WORDS: Record<string, number> = {
+  slow: -1.6, slowly: -1.4, slower: -1.4, late: -1.5, later: 0, delay: -1.5, delayed: -1.6, delays: -1.5,
+  waiting: -0.9, waited: -1.0, wait: -0.6, overdue: -1.5, expensive: -1.5, overpriced: -2.2, pricey: -1.2,
+  overcharged: -2.2, overcharge: -2.2, 'rip-off': -2.6, ripoff: -2.6, fast: 1.5, faster: 1.4, quick: 1.5,
+  quickly: 1.3, prompt: 1.5, promptly: 1.5, efficient: 1.8, efficiently: 1.8, outage: -1.8, outages: -1.8,
+  disconnected: -1.5, unreliable: -2.0, reliable: 1.6, seamless: 2.0, seamlessly: 2.0, hassle: -1.5,
+  painless: 1.6, straightforward: 1.5, smooth: 1.5, smoothly: 1.5, shambles: -2.6, shambolic: -2.6,
+  incompetent: -2.5, incompetence: -2.5, faulty: -1.8, broken: -1.8, unhelpful: -2.0, unprofessional: -2.2,
+  professional: 1.5, knowledgeable: 1.8, courteous: 1.9, polite: 1.6, rude: -2.2, cancelled: -1.2,
+  chased: -1.0, chasing: -1.0, appalling: -3.0, atrocious: -3.0, dreadful: -2.8, shocking: -2.2,
+  excellent: 3.0, brilliant: 2.8, superb: 3.0, outstanding: 3.0, fantastic: 3.0, spot: 0,
+  cheap: 0.8, cheaper: 0.8, uncompetitive: -1.8, competitive: 1.2, brill: 2.5, value: 0.6, affordable: 1.3, recommend: 1.5, recommended: 1.5,
+};
+
+let lexicon: Map<string, number> | null = null;
+
+export function valences(): Map<string, number> {
+  if (lexicon) return lexicon;
+  const file = createRequire(import.meta.url).resolve('vader-sentiment/vader_lexicon.txt');
+  const map = new Map<string, number>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab <= 0) continue;
+    const v = Number(line.slice(tab + 1, line.indexOf('\t', tab + 1)));
+    if (Number.isFinite(v)) map.set(line.slice(0, tab), v);
+  }
+  for (const [w, v] of Object.entries(SERVICE_WORDS)) map.set(w, v);
+  lexicon = map;
+  return map;
+}
+
+/** Words that strengthen or soften the next sentiment word, by how much (VADER's constants). */
+export const BOOSTERS: ReadonlyMap<string, number> = new Map([
+  ...['absolutely', 'amazingly', 'completely', 'considerably', 'deeply', 'enormously', 'entirely', 'especially', 'exceptionally',
+    'extremely', 'fully', 'greatly', 'highly', 'hugely', 'incredibly', 'intensely', 'majorly', 'most', 'particularly', 'purely',
+    'quite', 'really', 'remarkably', 'so', 'substantially', 'thoroughly', 'totally', 'tremendously', 'truly', 'utterly', 'very',
+    'super', 'unbelievably', 'seriously', 'such'].map((w): [string, number] => [w, 0.293]),
+  ...['almost', 'barely', 'hardly', 'marginally', 'occasionally', 'partly', 'scarcely', 'slightly', 'somewhat', 'bit', 'little',
+    'fairly', 'reasonably'].map((w): [string, number] => [w, -0.293]),
+]);
+
+/** Words that turn the sentiment of what follows (within three words, in the same clause). */
+export const NEGATORS: ReadonlySet<string> = new Set([
+  'not', "n't", 'no', 'never', 'none', 'nobody', 'nothing', 'neither', 'nor', 'nowhere', 'without', 'cannot', 'cant', 'dont',
+  'didnt', 'doesnt', 'wasnt', 'isnt', 'wont', 'wouldnt', 'couldnt', 'shouldnt', 'havent', 'hasnt', 'hadnt', 'arent', 'werent', 'lack', 'lacking',
+]);
+
+/** After these, what follows counts more than what came before ("good but slow delivery"). */
+export const CONTRAST: ReadonlySet<string> = new Set(['but', 'however', 'although', 'though', 'yet', 'except', 'unfortunately']);
+
+/** Phrases whose sense their words do not give, as lower-case word lists with a valence. */
+export const PHRASES: ReadonlyArray<{ words: string[]; valence: number }> = [
+  { words: ['never', 'again'], valence: -2.8 },
+  { words: ['lack', 'of'], valence: -1.6 },
+  { words: ['would', 'not', 'recommend'], valence: -2.5 },
+  { words: ['could', 'be', 'better'], valence: -1.5 },
+  { words: ['could', 'have', 'been', 'better'], valence: -1.5 },
+  { words: ['still', 'waiting'], valence: -2.0 },
+  { words: ['still', 'not'], valence: -1.2 },
+  { words: ['no', 'complaints'], valence: 1.8 },
+  { words: ['no', 'problems'], valence: 1.6 },
+  { words: ['no', 'issues'], valence: 1.6 },
+  { words: ['no', 'hassle'], valence: 1.8 },
+  { words: ['kept', 'me', 'informed'], valence: 1.8 },
+  { words: ['on', 'time'], valence: 1.2 },
+  { words: ['value', 'for', 'money'], valence: 1.5 },
+  { words: ['waste', 'of', 'time'], valence: -2.2 },
+  { words: ['waste', 'of', 'money'], valence: -2.4 },
+  { words: ['let', 'down'], valence: -1.8 },
+  { words: ['let', 'me', 'down'], valence: -1.8 },
+  { words: ['went', 'above', 'and', 'beyond'], valence: 2.8 },
+];

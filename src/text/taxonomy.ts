@@ -1,0 +1,90 @@
+/**
+ * What customers talk about, as themes of words and phrases. A term matches a run of words by
+ * lemma or stem ("delivered", "deliveries" find "delivery"); an exclusion that overlaps a match
+ * cancels it ("app" is not the website in "appointment": words match whole; "support" in "thanks
+ * for your support" stays, "support" in "support the local team" goes).
+ */
+export interface Theme {
+  id: string;
+  name: string;
+  terms: string[];
+  exclusions?: string[];
+}
+
+export interface Taxonomy {
+  version: number;
+  themes: Theme[];
+}
+
+export const DEFAULT_TAXONOMY: Taxonomy = {
+  version: 1,
+  themes: [
+    {
+      id: 'price',
+      name: 'Price and value',
+      terms: ['price', 'pricing', 'cost', 'costs', 'expensive', 'overpriced', 'pricey', 'cheap', 'cheaper', 'affordable', 'value for money', 'value', 'tariff', 'deal', 'discount', 'offer', 'pay for', 'worth'],
+      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning'],
+    },
+    {
+      id: 'delivery',
+      name: 'Delivery and shipping',
+      terms: ['delivery', 'deliver', 'delivered', 'shipping', 'shipped', 'ship', 'shipment', 'courier', 'parcel', 'package', 'postage', 'dispatch', 'dispatched', 'arrive', 'arrived', 'arrival', 'tracking', 'order arrived'],
+      exclusions: ['deliver on', 'delivered on their promise', 'package deal'],
+    },
+    {
+      id: 'support',
+      name: 'Customer support',
+      terms: ['customer service', 'customer services', 'customer support', 'customer care', 'support', 'help desk', 'helpdesk', 'helpline', 'call centre', 'call center', 'on hold', 'agent', 'advisor', 'adviser', 'representative', 'complaint', 'complaints', 'live chat', 'chat'],
+      exclusions: ['no complaints', 'support the'],
+    },
+    {
+      id: 'quality',
+      name: 'Product quality',
+      terms: ['quality', 'build quality', 'sound quality', 'defective', 'faulty', 'broken', 'broke', 'durable', 'durability', 'stopped working', 'well made', 'poorly made', 'product', 'products', 'works great', 'works well', 'sturdy', 'flimsy'],
+    },
+    {
+      id: 'ease',
+      name: 'Ease of use',
+      terms: ['easy', 'easier', 'ease', 'simple', 'simply', 'straightforward', 'user friendly', 'intuitive', 'complicated', 'confusing', 'difficult', 'hassle', 'hassle free', 'painless', 'process', 'seamless', 'smooth', 'smoothly'],
+      exclusions: ['easy going'],
+    },
+    {
+      id: 'billing',
+      name: 'Billing and payments',
+      terms: ['bill', 'bills', 'billing', 'billed', 'invoice', 'payment', 'payments', 'charge', 'charged', 'charges', 'overcharged', 'direct debit', 'first payment', 'account balance', 'paid'],
+    },
+    {
+      id: 'setup',
+      name: 'Installation and setup',
+      terms: ['installation', 'install', 'installed', 'installer', 'set up', 'setup', 'setting up', 'engineer', 'engineers', 'technician', 'activation', 'activate', 'activated', 'go live', 'went live', 'connected', 'connection date', 'switch over', 'switchover', 'appointment', 'appointments', 'router', 'hub'],
+    },
+    {
+      id: 'communication',
+      name: 'Communication',
+      terms: ['communication', 'communicate', 'communicated', 'inform', 'informed', 'information', 'update', 'updates', 'updated', 'keep in touch', 'kept in touch', 'contact', 'contacted', 'email', 'emails', 'letter', 'text message', 'texts', 'told', 'explained', 'explain', 'call back', 'called back', 'never called'],
+      exclusions: ['software update'],
+    },
+    {
+      id: 'reliability',
+      name: 'Reliability and uptime',
+      terms: ['reliable', 'reliability', 'unreliable', 'outage', 'outages', 'keeps going down', 'went down', 'drops', 'dropping', 'dropped', 'disconnect', 'disconnects', 'disconnected', 'signal', 'connection', 'speed', 'speeds', 'stable', 'unstable', 'not working', 'uptime', 'broadband', 'internet', 'wifi', 'coverage'],
+    },
+    {
+      id: 'staff',
+      name: 'Staff',
+      terms: ['staff', 'employee', 'employees', 'lady', 'guy', 'team', 'friendly', 'rude', 'polite', 'courteous', 'professional', 'unprofessional', 'knowledgeable', 'helpful', 'unhelpful', 'attitude', 'manner'],
+      exclusions: ['user friendly'],
+    },
+    {
+      id: 'returns',
+      name: 'Returns and refunds',
+      terms: ['return', 'returns', 'returned', 'returning', 'refund', 'refunds', 'refunded', 'exchange', 'replacement', 'replace', 'replaced', 'money back'],
+      exclusions: ['in return', 'return customer', 'will return', 'would return'],
+    },
+    {
+      id: 'digital',
+      name: 'Website and app',
+      terms: ['website', 'web site', 'site', 'app', 'apps', 'online', 'login', 'log in', 'portal', 'web page', 'webpage', 'checkout', 'my account', 'online account'],
+    },
+  ],
+};

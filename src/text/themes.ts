@@ -1,0 +1,85 @@
+import { clauseAround, sentimentOf, type Sentiment } from './sentiment.ts';
+import type { Taxonomy } from './taxonomy.ts';
+import { phraseForms, type Token } from './tokens.ts';
+
+type Forms = ReturnType<typeof phraseForms>;
+
+export interface Mention {
+  /** [start, end) in the text, in UTF-16 code units. */
+  start: number;
+  end: number;
+  text: string;
+  sentiment: Sentiment;
+}
+
+export interface ThemeHit {
+  id: string;
+  name: string;
+  mentions: Mention[];
+}
+
+interface CompiledTheme {
+  id: string;
+  name: string;
+  /** Longest first, so "customer service" wins over "service". */
+  terms: Forms[];
+  exclusions: Forms[];
+}
+
+/** A taxonomy turned into word forms once (tokenizing its phrases), for matching many texts. */
+export class ThemeMatcher {
+  private readonly themes: CompiledTheme[];
+
+  constructor(readonly taxonomy: Taxonomy) {
+    const compile = (phrases: string[]) => phrases.map(phraseForms).filter((f) => f.length).sort((a, b) => b.length - a.length);
+    this.themes = taxonomy.themes.map((t) => ({ id: t.id, name: t.name, terms: compile(t.terms), exclusions: compile(t.exclusions ?? []) }));
+  }
+
+  /** Themes the tokens of `text` mention, in taxonomy order, each mention with its clause's sentiment. */
+  match(text: string, tokens: Token[]): ThemeHit[] {
+    const hits: ThemeHit[] = [];
+    for (const theme of this.themes) {
+      const excluded = spans(tokens, theme.exclusions);
+      const mentions: Mention[] = [];
+      for (const [from, to] of spans(tokens, theme.terms)) {
+        if (excluded.some(([a, b]) => a < to && from < b)) continue;
+        const [cf, ct] = clauseAround(tokens, from);
+        const start = tokens[from].start;
+        const end = tokens[to - 1].end;
+        mentions.push({ start, end, text: text.slice(start, end), sentiment: sentimentOf(tokens, cf, Math.max(ct, to)) });
+      }
+      if (mentions.length) hits.push({ id: theme.id, name: theme.name, mentions });
+    }
+    return hits;
+  }
+}
+
+// By form or lemma, not by stem: stems join words of other senses ("helps" and "helpful" share one).
+// A plural the tagger left alone (a capitalised first word, read as a name) is taken off by hand.
+function sameWord(t: Token, f: Forms[number]): boolean {
+  return t.lower === f.lower || t.lemma === f.lemma || (t.lower.length > 3 && t.lower.endsWith('s') && t.lower.slice(0, -1) === f.lower);
+}
+
+/** Where any of the phrases occurs, as token ranges [from, to), without overlaps (longest first). */
+function spans(tokens: Token[], phrases: Forms[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < tokens.length; ) {
+    let matched = 0;
+    if (!tokens[i].punctuation) {
+      for (const p of phrases) {
+        if (i + p.length > tokens.length) continue;
+        let k = 0;
+        while (k < p.length && sameWord(tokens[i + k], p[k])) k++;
+        if (k === p.length) {
+          matched = k;
+          break;
+        }
+      }
+    }
+    if (matched) {
+      out.push([i, i + matched]);
+      i += matched;
+    } else i++;
+  }
+  return out;
+}

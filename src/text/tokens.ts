@@ -1,0 +1,69 @@
+import winkNLP from 'wink-nlp';
+import model from 'wink-eng-lite-web-model';
+
+/** A word or mark of a comment, where it lies in the text, and the forms matching works on. */
+export interface Token {
+  /** As written. */
+  value: string;
+  /** Lower case, as written. */
+  lower: string;
+  lemma: string;
+  pos: string;
+  /** [start, end) in the text, in UTF-16 code units (what String.slice takes). */
+  start: number;
+  end: number;
+  sentence: number;
+  punctuation: boolean;
+}
+
+// The model ships inside the npm package (about 4 MB, loaded once): nothing is fetched at run time.
+let nlp: ReturnType<typeof winkNLP> | null = null;
+function engine() {
+  nlp ??= winkNLP(model);
+  return nlp;
+}
+
+/**
+ * The tokens of a text, with their offsets. wink keeps every character of the input (a token's
+ * preceding spaces plus its value, in order, spell the text again), so offsets are counted off it;
+ * where that does not hold (a character wink normalised), the token is looked for in the text.
+ */
+export function tokenize(text: string): Token[] {
+  const w = engine();
+  const its = w.its;
+  const doc = w.readDoc(text);
+  const tokens = doc.tokens();
+  const values = tokens.out(its.value) as string[];
+  const spaces = tokens.out(its.precedingSpaces) as string[];
+  // Its type in wink's declarations does not fit out(); the values are strings.
+  const lemmas = tokens.out(its.lemma as never) as string[];
+  const pos = tokens.out(its.pos) as string[];
+  const types = tokens.out(its.type) as string[];
+  const sentenceOf = new Array<number>(values.length).fill(0);
+  let s = 0;
+  doc.sentences().each((sentence: any) => {
+    sentence.tokens().each((t: any) => {
+      sentenceOf[t.index()] = s;
+    });
+    s++;
+  });
+  const out: Token[] = [];
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    let start = at + spaces[i].length;
+    if (text.slice(start, start + value.length) !== value) {
+      const found = text.indexOf(value, at);
+      start = found === -1 ? Math.min(text.length, start) : found;
+    }
+    const end = Math.min(text.length, start + value.length);
+    at = end;
+    out.push({ value, lower: value.toLowerCase(), lemma: lemmas[i].toLowerCase(), pos: pos[i], start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation' });
+  }
+  return out;
+}
+
+/** The forms of one phrase's words, as tokenize() gives them (for matching theme terms). */
+export function phraseForms(phrase: string): Array<{ lower: string; lemma: string }> {
+  return tokenize(phrase).filter((t) => !t.punctuation).map(({ lower, lemma }) => ({ lower, lemma }));
+}

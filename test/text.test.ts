@@ -1,0 +1,95 @@
+/**
+ * Themes and sentiment of comments (src/text), on comments taken word for word from the real NPS
+ * answers in ../shared/data/bt_nps_verbatims_textsummary.csv, labelled by hand (issue 14): the
+ * themes a reader sees in each, the comment's sentiment, and the sentiment of chosen mentions.
+ * Plus the rules a lexicon alone gets wrong: negation, contrast, intensifiers, "never again".
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { it } from 'node:test';
+import { analyzeText } from '../src/text/analyze.ts';
+
+const FILE = new URL('../../shared/data/bt_nps_verbatims_textsummary.csv', import.meta.url);
+
+interface Labelled {
+  score: number;
+  text: string;
+  themes: string[];
+  sentiment: 'negative' | 'neutral' | 'positive';
+  /** theme id → the label of its first mention. */
+  mentions?: Record<string, 'negative' | 'neutral' | 'positive'>;
+}
+
+// Picked from a random sample of the file; labelled by reading, before running the analysis.
+const LABELLED: Labelled[] = [
+  { score: 8, text: 'The website is really well structured and user friendly and helps you chose the right plan for you.', themes: ['digital', 'ease'], sentiment: 'positive', mentions: { digital: 'positive' } },
+  { score: 7, text: 'I found the chat facilities were not great', themes: ['support'], sentiment: 'negative', mentions: { support: 'negative' } },
+  { score: 10, text: 'Easy setup', themes: ['ease', 'setup'], sentiment: 'positive' },
+  { score: 0, text: 'uncompetitive prices', themes: ['price'], sentiment: 'negative', mentions: { price: 'negative' } },
+  { score: 8, text: 'Excellent service but not as cheap as other providers', themes: ['price'], sentiment: 'positive', mentions: { price: 'negative' } },
+  { score: 8, text: 'The  staff were very good.', themes: ['staff'], sentiment: 'positive', mentions: { staff: 'positive' } },
+  {
+    score: 0,
+    text: 'Still no broadband after a month. No communication never call back when they say. Appalling customer service. Seems to be no urgency to get my broadband problem solved. Absolute joke',
+    themes: ['communication', 'reliability', 'support'],
+    sentiment: 'negative',
+    mentions: { support: 'negative' },
+  },
+  { score: 2, text: 'Long wait time to speak to advisors', themes: ['support'], sentiment: 'negative' },
+  { score: 10, text: 'Clear instructions with a fair price offered', themes: ['price'], sentiment: 'positive', mentions: { price: 'positive' } },
+  { score: 5, text: 'Easy to use but expensive', themes: ['ease', 'price'], sentiment: 'negative', mentions: { ease: 'positive', price: 'negative' } },
+  { score: 10, text: 'Brill speeds', themes: ['reliability'], sentiment: 'positive' },
+  {
+    score: 1,
+    text: 'Got a date for a engineer to come round and set up , took a day off work . The visit was cancelled I was not told and I missed a scan for our baby . In the end never needed a visit but still had to wait another 3 days',
+    themes: ['communication', 'setup'],
+    sentiment: 'negative',
+  },
+];
+
+it('text: a dozen real NPS comments, labelled by hand, get their themes and sentiment', () => {
+  // The comments are quoted here; with the data set beside the checkout, each is checked to be in it.
+  const file = existsSync(FILE) ? readFileSync(FILE, 'utf8') : null;
+  for (const l of LABELLED) {
+    if (file) assert.ok(file.includes(l.text), `not in the data set: ${l.text}`);
+    const a = analyzeText(l.text);
+    const context = `${l.text} → ${JSON.stringify(a)}`;
+    assert.deepEqual(a.themes.map((t) => t.id).sort(), [...l.themes].sort(), context);
+    assert.equal(a.sentiment.label, l.sentiment, context);
+    for (const [theme, label] of Object.entries(l.mentions ?? {})) {
+      assert.equal(a.themes.find((t) => t.id === theme)?.mentions[0].sentiment.label, label, `${theme} in ${context}`);
+    }
+    // Offsets point at the words themselves.
+    for (const t of a.themes) for (const m of t.mentions) assert.equal(l.text.slice(m.start, m.end), m.text);
+  }
+});
+
+it('text: negation, contrast, intensifiers and set phrases turn sentiment as a reader would', () => {
+  const label = (s: string) => analyzeText(s).sentiment.label;
+  assert.equal(label('not bad'), 'positive');
+  assert.equal(label('The food was good'), 'positive');
+  assert.equal(label('The food was not good'), 'negative');
+  assert.equal(label('Never again!'), 'negative');
+  assert.equal(label('no complaints at all'), 'positive');
+  assert.equal(label('It was fine but the delivery was really slow'), 'negative');
+  assert.ok(analyzeText('very helpful').sentiment.score > analyzeText('helpful').sentiment.score);
+  assert.ok(analyzeText('helpful!!').sentiment.score > analyzeText('helpful').sentiment.score);
+  assert.equal(label('The parcel arrived on Tuesday'), 'neutral');
+  // One mention per clause: the delivery is praised, the price is not.
+  const a = analyzeText('Delivery was quick, but the price is far too expensive.');
+  assert.equal(a.themes.find((t) => t.id === 'delivery')?.mentions[0].sentiment.label, 'positive');
+  assert.equal(a.themes.find((t) => t.id === 'price')?.mentions[0].sentiment.label, 'negative');
+});
+
+it('text: words match whole, exclusions hold, hostile text is only text', () => {
+  const ids = (s: string) => analyzeText(s).themes.map((t) => t.id);
+  assert.deepEqual(ids('I booked an appointment'), ['setup']); // not "app"
+  assert.deepEqual(ids('no complaints'), []); // support's "complaints" excluded here
+  assert.deepEqual(ids('The deliveries were late'), ['delivery']);
+  const hostile = '<script>alert(1)</script> \u0000 "; drop table answers; -- 💥 refund ' + 'x'.repeat(5000);
+  const a = analyzeText(hostile);
+  const refund = a.themes.find((t) => t.id === 'returns')?.mentions[0];
+  assert.ok(refund, JSON.stringify(a.themes));
+  assert.equal(hostile.slice(refund.start, refund.end), 'refund');
+  assert.deepEqual(analyzeText(''), { sentiment: { label: 'neutral', score: 0 }, themes: [] });
+});
