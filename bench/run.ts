@@ -18,7 +18,7 @@ import { formatSummary, summarise } from './lib/cpu-profile.ts';
 import { backendSummary, guardChildren, RESULTS_DIR, type Benchmark, type Row } from './lib/harness.ts';
 
 // The registry: a benchmark is a bench/<name>.ts module exporting `name` and `run(opts)`.
-const REGISTRY = ['ingest', 'ingest-pg', 'lookup', 'widget', 'insight', 'dashboard'] as const;
+const REGISTRY = ['ingest', 'ingest-pg', 'lookup', 'widget', 'insight', 'dashboard', 'text'] as const;
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${REGISTRY.join('|')}[,…]] [--cpu-prof]`;
 

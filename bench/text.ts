@@ -1,0 +1,117 @@
+/**
+ * Text analysis (src/text): theme detection against the hand-labelled aspects of Amazon reviews in
+ * ../shared/data/aspects_*.json (aspects mapped to the taxonomy by bench/aspect-themes.json),
+ * sentence by sentence: precision and recall of the themes found; the sentiment of the mentions
+ * against the review's star rating (1–2 negative, 3 neutral, 4–5 positive), the only sentiment the
+ * set carries; and speed: comments analysed per second on one core, one comment's analysis p99.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyzeText } from '../src/text/analyze.ts';
+import { fmt, type BenchOptions, type Row } from './lib/harness.ts';
+import { percentile } from './lib/stats.ts';
+
+export const name = 'text';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = resolve(ROOT, '..', 'shared', 'data');
+const SETS = ['aspects_headphone100.json', 'aspects_kindle100.json', 'aspects_sandisk100.json'];
+const TARGET_PRECISION = 0.75;
+const TARGET_RECALL = 0.6;
+const TARGET_PER_S = 2000;
+const TARGET_P99_MS = 20;
+
+interface Review {
+  overall: number;
+  reviewTextJson: Record<string, string>;
+  aspects: Record<string, number[]>;
+}
+
+export async function run(opts: BenchOptions): Promise<Row[]> {
+  const mapping = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-themes.json'), 'utf8')) as Record<string, string | null>;
+  const missing = SETS.filter((f) => !existsSync(join(DATA, f)));
+  if (missing.length) {
+    opts.log(`skipped: ${missing.join(', ')} not found in ${DATA}`);
+    return [];
+  }
+  // Only themes some aspect maps to can be judged: the reviews were not labelled for the others
+  // (staff, setup, communication, returns), which are reported apart.
+  const judged = new Set(Object.values(mapping).filter((t): t is string => typeof t === 'string' && !t.startsWith('_')));
+  const unjudged = new Map<string, number>();
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let mentions = 0;
+  let mentionsRight = 0;
+  const sentences: string[] = [];
+  const perTheme = new Map<string, { tp: number; fp: number; fn: number }>();
+  const tally = (theme: string, k: 'tp' | 'fp' | 'fn') => {
+    const t = perTheme.get(theme) ?? perTheme.set(theme, { tp: 0, fp: 0, fn: 0 }).get(theme)!;
+    t[k]++;
+  };
+  for (const file of SETS) {
+    const reviews = JSON.parse(readFileSync(join(DATA, file), 'utf8')) as Review[];
+    for (const r of reviews) {
+      const expectedBy = new Map<number, Set<string>>();
+      for (const [aspect, where] of Object.entries(r.aspects)) {
+        if (!(aspect in mapping)) throw new Error(`aspect "${aspect}" (${file}) has no mapping in bench/aspect-themes.json`);
+        const theme = mapping[aspect];
+        if (!theme) continue;
+        for (const i of where) (expectedBy.get(i) ?? expectedBy.set(i, new Set()).get(i)!).add(theme);
+      }
+      const stars = r.overall <= 2 ? 'negative' : r.overall >= 4 ? 'positive' : 'neutral';
+      for (const [k, text] of Object.entries(r.reviewTextJson)) {
+        sentences.push(text);
+        const expected = expectedBy.get(Number(k)) ?? new Set<string>();
+        const found = analyzeText(text).themes;
+        for (const t of found) {
+          if (!judged.has(t.id)) {
+            unjudged.set(t.id, (unjudged.get(t.id) ?? 0) + 1);
+            continue;
+          }
+          if (expected.has(t.id)) {
+            tp++;
+            tally(t.id, 'tp');
+            mentions++;
+            if (t.mentions[0].sentiment.label === stars) mentionsRight++;
+          } else {
+            fp++;
+            tally(t.id, 'fp');
+          }
+        }
+        for (const e of expected) {
+          if (!found.some((t) => t.id === e)) {
+            fn++;
+            tally(e, 'fn');
+          }
+        }
+      }
+    }
+  }
+  if (unjudged.size) opts.log(`found, not judged (no aspect maps to them): ${[...unjudged].map(([t, n]) => `${t} ×${n}`).join(', ')}`);
+  const precision = tp / Math.max(1, tp + fp);
+  const recall = tp / Math.max(1, tp + fn);
+  for (const [theme, t] of [...perTheme].sort()) {
+    opts.log(`${theme}: precision ${fmt(t.tp / Math.max(1, t.tp + t.fp), 2)}, recall ${fmt(t.tp / Math.max(1, t.tp + t.fn), 2)} (${t.tp} right, ${t.fp} extra, ${t.fn} missed)`);
+  }
+
+  // Speed on one core: every sentence of the three sets, again and again.
+  const rounds = opts.quick ? 1 : 5;
+  const started = performance.now();
+  for (let r = 0; r < rounds; r++) for (const s of sentences) analyzeText(s);
+  const perS = (rounds * sentences.length) / ((performance.now() - started) / 1000);
+  const one: number[] = [];
+  for (const s of sentences.slice(0, opts.quick ? 200 : 2000)) {
+    const t = performance.now();
+    analyzeText(s);
+    one.push(performance.now() - t);
+  }
+  return [
+    { metric: 'text: theme precision (aspect sets)', value: precision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: precision >= TARGET_PRECISION },
+    { metric: 'text: theme recall (aspect sets)', value: recall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: recall >= TARGET_RECALL },
+    { metric: 'text: mention sentiment agrees with the stars', value: mentionsRight / Math.max(1, mentions), unit: '' },
+    { metric: 'text: comments analysed per second (one core)', value: perS, unit: 'comments/s', target: `≥ ${fmt(TARGET_PER_S)}`, ok: perS >= TARGET_PER_S },
+    { metric: 'text: analysis of one comment p99', value: percentile(one, 0.99), unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: percentile(one, 0.99) <= TARGET_P99_MS },
+  ];
+}
