@@ -3,7 +3,7 @@ import { it } from 'node:test';
 import { AnswerColumns } from '../src/analytics/columns.ts';
 import { countBy, countDim } from '../src/analytics/query.ts';
 import { dimension } from '../src/analytics/dimensions.ts';
-import { Random } from '../src/demo/random.ts';
+import { Random } from '../src/domain/random.ts';
 import type { AnswerFact } from '../src/store/answer-feed.ts';
 
 const DAY = 86_400_000;

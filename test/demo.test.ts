@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { categoryOf, isValidScore } from '../src/domain/category.ts';
 import { demoTruth, demoWindow, generateDemo, type DemoOptions } from '../src/demo/generate.ts';
-import { Random } from '../src/demo/random.ts';
+import { Random } from '../src/domain/random.ts';
 import { NPS_RESPONDED, ORDER_COMPLETED } from '../src/domain/event.ts';
 import type { SpecMessage } from '../src/ingest/types.ts';
 

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { groupIdentifiers, identifierKey, type IdentityMessage } from '../src/domain/identity.ts';
-import { Random } from '../src/demo/random.ts';
+import { Random } from '../src/domain/random.ts';
 import type { IngestEvent } from '../src/domain/event.ts';
 import { parseMessage, readSpecBatch } from '../src/ingest/segment-spec.ts';
 import type { Store } from '../src/store/db.ts';

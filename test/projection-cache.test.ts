@@ -8,7 +8,7 @@
  * ADVOCATE_CACHE_SEED=<n> replays a failing run.
  */
 import assert from 'node:assert/strict';
-import { Random } from '../src/demo/random.ts';
+import { Random } from '../src/domain/random.ts';
 import type { IngestEvent } from '../src/domain/event.ts';
 import { parseMessage, readSpecBatch } from '../src/ingest/segment-spec.ts';
 import { openStore, type Store } from '../src/store/db.ts';

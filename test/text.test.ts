@@ -2,12 +2,17 @@
  * Themes and sentiment of comments (src/text), on comments taken word for word from the real NPS
  * answers in ../shared/data/bt_nps_verbatims_textsummary.csv, labelled by hand (issue 14): the
  * themes a reader sees in each, the comment's sentiment, and the sentiment of chosen mentions.
- * Plus the rules a lexicon alone gets wrong: negation, contrast, intensifiers, "never again".
+ * Plus the rules a lexicon alone gets wrong: negation, contrast, intensifiers, "never again"; and
+ * the workspace's own model, learnt from its answers, measured against the lexicon on held-out ones.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
 import { analyzeText } from '../src/text/analyze.ts';
+import { labelOfScore, predict, train, trainAndEvaluate, type Example } from '../src/text/model.ts';
+import { tokenize } from '../src/text/tokens.ts';
 
 const FILE = new URL('../../shared/data/bt_nps_verbatims_textsummary.csv', import.meta.url);
 
@@ -92,4 +97,32 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.ok(refund, JSON.stringify(a.themes));
   assert.equal(hostile.slice(refund.start, refund.end), 'refund');
   assert.deepEqual(analyzeText(''), { sentiment: { label: 'neutral', score: 0 }, themes: [] });
+});
+
+it('text: a workspace model learns words the lexicon does not know, from the answers it is given', () => {
+  const examples: Example[] = [];
+  for (let i = 0; i < 30; i++) {
+    examples.push({ text: `the blorp was ${['there', 'here', 'again'][i % 3]} ${i}`, label: 'negative' });
+    examples.push({ text: `the zing was ${['there', 'here', 'again'][i % 3]} ${i}`, label: 'positive' });
+    examples.push({ text: `the order was ${['there', 'here', 'again'][i % 3]} ${i}`, label: 'neutral' });
+  }
+  const model = train(examples);
+  assert.equal(predict(null, tokenize('the blorp')).label, 'neutral'); // the lexicon alone
+  assert.equal(predict(model, tokenize('what a blorp')).label, 'negative');
+  assert.equal(predict(model, tokenize('what a zing')).label, 'positive');
+  // Same examples, same seed: the same model.
+  assert.deepEqual(train(examples).weights, model.weights);
+});
+
+it('text: on the BT answers the learnt model beats the lexicon on held-out comments', (t) => {
+  if (!existsSync(FILE)) return t.skip(`../shared/data absent: ${fileURLToPath(FILE)} not found`);
+  const rows = parse(readFileSync(FILE), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+  const examples = rows.filter((r) => r.NPS_SCORE !== '' && r.text?.trim()).map((r) => ({ text: r.text, label: labelOfScore(Number(r.NPS_SCORE)) }));
+  const model = trainAndEvaluate(examples);
+  const e = model.evaluation!;
+  t.diagnostic(`held out ${e.heldOut}: model ${(e.accuracy * 100).toFixed(1)}% vs lexicon ${(e.lexiconAccuracy * 100).toFixed(1)}%; recall ${JSON.stringify(e.recall)}; detractors vs promoters: model ${(e.detractorVsPromoter.model * 100).toFixed(1)}% vs lexicon ${(e.detractorVsPromoter.lexicon * 100).toFixed(1)}% (${e.detractorVsPromoter.examples})`);
+  assert.ok(e.heldOut > 400, `held out ${e.heldOut}`);
+  assert.ok(e.detractorVsPromoter.model > e.detractorVsPromoter.lexicon, JSON.stringify(e));
+  assert.ok(e.accuracy > e.lexiconAccuracy, JSON.stringify(e));
+  assert.equal(model.examples, examples.length);
 });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { AnswerColumns } from '../src/analytics/columns.ts';
 import { setTimeZone } from '../src/analytics/dimensions.ts';
 import { countBy, countDim } from '../src/analytics/query.ts';
-import { Random } from '../src/demo/random.ts';
+import { Random } from '../src/domain/random.ts';
 import { parseZonedTime, zoneNamed } from '../src/domain/zoned-time.ts';
 import type { AnswerFact } from '../src/store/answer-feed.ts';
 import { fmtNps } from '../web/src/format.ts';

@@ -1,4 +1,4 @@
-import { Random, type Weighted } from '../../src/demo/random.ts';
+import { Random, type Weighted } from '../../src/domain/random.ts';
 import { categoryOf } from '../../src/domain/category.ts';
 import { derivedId } from '../../src/domain/ids.ts';
 import { migrate } from '../../src/store/db.ts';

@@ -1,4 +1,4 @@
-import { Random } from '../../src/demo/random.ts';
+import { Random } from '../../src/domain/random.ts';
 import type { SpecMessage } from '../../src/ingest/types.ts';
 
 // Segment messages shaped like what analytics.js and the server libraries send for an online

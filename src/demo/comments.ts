@@ -1,5 +1,5 @@
 import type { Category } from '../domain/category.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../domain/random.ts';
 
 // Open-text answers for the demo. Text analysis (themes, sentiment, drivers) is later tested on
 // these, so each comment is built from the theme it is about and the sentiment its score implies,

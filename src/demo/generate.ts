@@ -3,7 +3,7 @@ import { DEFAULT_STAGE_RULES } from '../domain/journey.ts';
 import { NPS_RESPONDED, ORDER_COMPLETED } from '../domain/event.ts';
 import type { SpecContext, SpecMessage } from '../ingest/types.ts';
 import { makeComment, type Theme } from './comments.ts';
-import { Random, hashSeed, type Weighted } from './random.ts';
+import { Random, hashSeed, type Weighted } from '../domain/random.ts';
 import { WallClock } from './wall-clock.ts';
 
 // The demo workspace: a year of an online shop's customers whose data hides a few true findings

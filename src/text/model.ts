@@ -1,0 +1,224 @@
+import { Random } from '../domain/random.ts';
+import { NEGATORS } from './lexicon.ts';
+import { sentimentOf, type Sentiment, type SentimentLabel } from './sentiment.ts';
+import { tokenize, type Token } from './tokens.ts';
+
+/**
+ * A workspace's own sentiment model. Every NPS answer labels its comment (detractor → negative,
+ * passive → neutral, promoter → positive), so each workspace teaches a classifier the words its
+ * customers use: multinomial logistic regression on TF-IDF weighted words and word pairs (words
+ * after a negator marked as such), with the lexicon's score as features, which is all there is
+ * before the first answers (cold start).
+ */
+
+export const LABELS: readonly SentimentLabel[] = ['negative', 'neutral', 'positive'];
+
+export function labelOfScore(score: number): SentimentLabel {
+  return score <= 6 ? 'negative' : score <= 8 ? 'neutral' : 'positive';
+}
+
+export interface Example {
+  text: string;
+  label: SentimentLabel;
+}
+
+export interface SentimentModel {
+  version: 1;
+  trainedAt: number;
+  examples: number;
+  /** feature → column; idf per column. */
+  vocabulary: Record<string, number>;
+  idf: number[];
+  /** Per label (LABELS order): a weight per column, then the lexicon features, then the bias. */
+  weights: number[][];
+  evaluation: Evaluation | null;
+}
+
+export interface Evaluation {
+  /** Examples held out from training to measure on. */
+  heldOut: number;
+  accuracy: number;
+  recall: Record<SentimentLabel, number>;
+  /** The lexicon alone on the same examples. */
+  lexiconAccuracy: number;
+  /** Telling detractors' comments from promoters' (passives left out): the model, and the lexicon. */
+  detractorVsPromoter: { model: number; lexicon: number; examples: number };
+}
+
+const NEGATION_REACH = 3;
+const MIN_COUNT = 2;
+const LEXICON_FEATURES = 3;
+const EPOCHS = 25;
+const RATE = 0.5;
+const L2 = 1e-5;
+
+/** Features of a text: lemmas, lemma pairs, negated lemmas; each with its count. */
+export function features(tokens: Token[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (f: string) => out.set(f, (out.get(f) ?? 0) + 1);
+  let negatedUntil = -1;
+  let prev: string | null = null;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.punctuation) {
+      if (/[.,;!?:]/.test(t.value)) negatedUntil = -1;
+      prev = null;
+      continue;
+    }
+    const word = /^\d+([.,]\d+)?$/.test(t.lower) ? '<num>' : t.lemma;
+    if (NEGATORS.has(t.lower) || t.lemma === 'not') negatedUntil = i + NEGATION_REACH;
+    const w = i <= negatedUntil && !(NEGATORS.has(t.lower) || t.lemma === 'not') ? `not_${word}` : word;
+    add(w);
+    if (prev) add(`${prev} ${w}`);
+    prev = w;
+  }
+  return out;
+}
+
+function lexiconFeatures(s: Sentiment): number[] {
+  return [s.score, Math.max(0, s.score), Math.min(0, s.score)];
+}
+
+interface Row {
+  columns: number[];
+  values: number[];
+  lexicon: Sentiment;
+}
+
+function vectorize(model: Pick<SentimentModel, 'vocabulary' | 'idf'>, tokens: Token[]): Row {
+  const columns: number[] = [];
+  const values: number[] = [];
+  for (const [f, n] of features(tokens)) {
+    const c = model.vocabulary[f];
+    if (c === undefined) continue;
+    columns.push(c);
+    values.push((1 + Math.log(n)) * model.idf[c]);
+  }
+  const norm = Math.sqrt(values.reduce((a, v) => a + v * v, 0)) || 1;
+  for (let i = 0; i < values.length; i++) values[i] /= norm;
+  return { columns, values, lexicon: sentimentOf(tokens) };
+}
+
+function scores(weights: number[][], row: Row, width: number): number[] {
+  const lex = lexiconFeatures(row.lexicon);
+  const z = weights.map((w) => {
+    let s = w[width + LEXICON_FEATURES];
+    for (let i = 0; i < row.columns.length; i++) s += w[row.columns[i]] * row.values[i];
+    for (let k = 0; k < LEXICON_FEATURES; k++) s += w[width + k] * lex[k];
+    return s;
+  });
+  const max = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+/** Trains on `examples` (all of them; see evaluate() for held-out figures). */
+export function train(examples: Example[], seed = 1, now = Date.now()): SentimentModel {
+  const tokenized = examples.map((e) => tokenize(e.text));
+  const docs = tokenized.map(features);
+  const df = new Map<string, number>();
+  for (const d of docs) for (const f of d.keys()) df.set(f, (df.get(f) ?? 0) + 1);
+  const vocabulary: Record<string, number> = {};
+  const idf: number[] = [];
+  for (const [f, n] of [...df].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (n < MIN_COUNT) continue;
+    vocabulary[f] = idf.length;
+    idf.push(Math.log((1 + docs.length) / (1 + n)) + 1);
+  }
+  const width = idf.length;
+  const model = { vocabulary, idf };
+  const rows = tokenized.map((t) => vectorize(model, t));
+  const y = examples.map((e) => LABELS.indexOf(e.label));
+  const weights = LABELS.map(() => new Array<number>(width + LEXICON_FEATURES + 1).fill(0));
+  // Adagrad: each weight's step shrinks with the gradients it has seen, so rare words still learn.
+  const g2 = LABELS.map(() => new Array<number>(width + LEXICON_FEATURES + 1).fill(1e-8));
+  const rng = new Random(seed);
+  const order = rows.map((_, i) => i);
+  for (let epoch = 0; epoch < EPOCHS; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const i of order) {
+      const row = rows[i];
+      const p = scores(weights, row, width);
+      const lex = lexiconFeatures(row.lexicon);
+      for (let k = 0; k < LABELS.length; k++) {
+        const err = p[k] - (y[i] === k ? 1 : 0);
+        const w = weights[k];
+        const g = g2[k];
+        const step = (c: number, x: number) => {
+          const grad = err * x + L2 * w[c];
+          g[c] += grad * grad;
+          w[c] -= (RATE * grad) / Math.sqrt(g[c]);
+        };
+        for (let m = 0; m < row.columns.length; m++) step(row.columns[m], row.values[m]);
+        for (let m = 0; m < LEXICON_FEATURES; m++) step(width + m, lex[m]);
+        step(width + LEXICON_FEATURES, 1);
+      }
+    }
+  }
+  return { version: 1, trainedAt: now, examples: examples.length, vocabulary, idf, weights, evaluation: null };
+}
+
+/** The model's sentiment of a text; without a model, the lexicon's. */
+export function predict(model: SentimentModel | null, tokens: Token[]): Sentiment & { probabilities?: Record<SentimentLabel, number> } {
+  const lexicon = sentimentOf(tokens);
+  if (!model) return lexicon;
+  const p = scores(model.weights, vectorize(model, tokens), model.idf.length);
+  const best = p.indexOf(Math.max(...p));
+  return { label: LABELS[best], score: p[2] - p[0], probabilities: { negative: p[0], neutral: p[1], positive: p[2] } };
+}
+
+/**
+ * Trains on most of the examples and measures on the rest (a fifth, stratified by label, seeded),
+ * next to the lexicon on the same rest; then trains again on everything. What the model page shows.
+ */
+export function trainAndEvaluate(examples: Example[], seed = 1, now = Date.now()): SentimentModel {
+  const rng = new Random(seed);
+  const test: Example[] = [];
+  const trainSet: Example[] = [];
+  for (const label of LABELS) {
+    const of = examples.filter((e) => e.label === label);
+    for (let i = of.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [of[i], of[j]] = [of[j], of[i]];
+    }
+    const cut = Math.round(of.length / 5);
+    test.push(...of.slice(0, cut));
+    trainSet.push(...of.slice(cut));
+  }
+  const held = train(trainSet, seed, now);
+  let right = 0;
+  let lexRight = 0;
+  const hits = { negative: 0, neutral: 0, positive: 0 };
+  const totals = { negative: 0, neutral: 0, positive: 0 };
+  const dvp = { model: 0, lexicon: 0, examples: 0 };
+  for (const e of test) {
+    const tokens = tokenize(e.text);
+    const m = predict(held, tokens);
+    const lex = sentimentOf(tokens);
+    totals[e.label]++;
+    if (m.label === e.label) {
+      right++;
+      hits[e.label]++;
+    }
+    if (lex.label === e.label) lexRight++;
+    if (e.label !== 'neutral') {
+      dvp.examples++;
+      // Two ways only: which side the model leans to, and the sign of the lexicon's score.
+      if ((m.score < 0 ? 'negative' : 'positive') === e.label) dvp.model++;
+      if ((lex.score < 0 ? 'negative' : 'positive') === e.label) dvp.lexicon++;
+    }
+  }
+  const evaluation: Evaluation = {
+    heldOut: test.length,
+    accuracy: right / Math.max(1, test.length),
+    recall: { negative: hits.negative / Math.max(1, totals.negative), neutral: hits.neutral / Math.max(1, totals.neutral), positive: hits.positive / Math.max(1, totals.positive) },
+    lexiconAccuracy: lexRight / Math.max(1, test.length),
+    detractorVsPromoter: { model: dvp.model / Math.max(1, dvp.examples), lexicon: dvp.lexicon / Math.max(1, dvp.examples), examples: dvp.examples },
+  };
+  return { ...train(examples, seed, now), evaluation };
+}
+
