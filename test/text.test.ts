@@ -13,6 +13,8 @@ import { parse } from 'csv-parse/sync';
 import { analyzeText } from '../src/text/analyze.ts';
 import { labelOfScore, predict, train, trainAndEvaluate, type Example } from '../src/text/model.ts';
 import { tokenize } from '../src/text/tokens.ts';
+import { forEachBackend } from './helpers/backends.ts';
+import { startServer } from './helpers/server.ts';
 
 const FILE = new URL('../../shared/data/bt_nps_verbatims_textsummary.csv', import.meta.url);
 
@@ -125,4 +127,33 @@ it('text: on the BT answers the learnt model beats the lexicon on held-out comme
   assert.ok(e.detractorVsPromoter.model > e.detractorVsPromoter.lexicon, JSON.stringify(e));
   assert.ok(e.accuracy > e.lexiconAccuracy, JSON.stringify(e));
   assert.equal(model.examples, examples.length);
+});
+
+forEachBackend('text: POST /api/v1/text/analyze answers up to 100 texts with a secret key, and names the field it refuses', async (store) => {
+  const s = await startServer(store);
+  try {
+    const texts = ['Easy to use but expensive', '<img src=x onerror=alert(1)> refund please', ''];
+    const r = await s.call('POST', '/api/v1/text/analyze', s.ws.secretKey, { texts });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.items.length, 3);
+    assert.equal(r.json.model, 'lexicon');
+    assert.deepEqual(r.json.items[0], JSON.parse(JSON.stringify(analyzeText(texts[0]))));
+    const refund = r.json.items[1].themes.find((t: any) => t.id === 'returns').mentions[0];
+    assert.equal(texts[1].slice(refund.start, refund.end), 'refund');
+    assert.deepEqual(r.json.items[2], { sentiment: { label: 'neutral', score: 0 }, themes: [] });
+
+    const tooMany = await s.call('POST', '/api/v1/text/analyze', s.ws.secretKey, { texts: new Array(101).fill('fine') });
+    assert.equal(tooMany.status, 400);
+    assert.match(tooMany.json.message, /texts/);
+    const notText = await s.call('POST', '/api/v1/text/analyze', s.ws.secretKey, { texts: ['fine', 7] });
+    assert.equal(notText.status, 400);
+    assert.match(notText.json.message, /texts/);
+    const none = await s.call('POST', '/api/v1/text/analyze', s.ws.secretKey, { texts: [] });
+    assert.equal(none.status, 400);
+    // Public write keys write; they read nothing, not even an analysis.
+    assert.equal((await s.call('POST', '/api/v1/text/analyze', s.ws.writeKey, { texts })).status, 403);
+    assert.equal((await s.call('POST', '/api/v1/text/analyze', null, { texts })).status, 401);
+  } finally {
+    await s.close();
+  }
 });

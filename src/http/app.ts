@@ -16,6 +16,7 @@ import { impactRoutes } from './impact.ts';
 import { savedSegmentRoutes } from './segments.ts';
 import { traitRoutes } from './traits.ts';
 import { churnRoutes } from './churn.ts';
+import { textRoutes } from './text.ts';
 import { profileRoutes } from './profiles.ts';
 import { segmentSpecRoutes } from './segment-spec.ts';
 import { workspaceRoutes } from './workspace.ts';
@@ -169,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(impactRoutes, { store, keys, engine });
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
   await app.register(churnRoutes, { store, keys, engine });
+  await app.register(textRoutes, { keys });
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(signInRoutes, { store, keys });
   await app.register(userRoutes, { store, keys });
