@@ -8,6 +8,7 @@ import { annotationsFromEvents } from './analytics/annotations.ts';
 import { ProfileScan } from './analytics/profile-scan.ts';
 import { SegmentMembers } from './analytics/segments.ts';
 import { TraitColumns } from './analytics/traits.ts';
+import { TEXT_TRAIN_JOB, TextModels, textRetrainTask, textTrainHandler } from './text/training.ts';
 import { CHURN_TRAIN_JOB, churnRetrainTask, churnTrainHandler } from './analytics/churn-training.ts';
 import { Outbox, type OutboxOptions } from './automation/outbox.ts';
 import { Clock } from './automation/clock.ts';
@@ -39,6 +40,8 @@ export interface Services {
   readonly engine: InsightEngine;
   readonly members: SegmentMembers;
   readonly traits: TraitColumns;
+  /** Each workspace's current sentiment model (src/text). */
+  readonly textModels: TextModels;
   /** Null in a process that works no jobs. */
   readonly outbox: Outbox | null;
   readonly clock: Clock | null;
@@ -108,7 +111,8 @@ export function createServices(options: ServiceOptions): Services {
     outbox.register(SEND_JOB, sendHandler(delivery), sendFailed(delivery));
     outbox.register(AUDIENCE_JOB, audienceHandler(delivery));
     outbox.register(CHURN_TRAIN_JOB, churnTrainHandler(store.db, engine));
-    clock = new Clock([{ name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) }, churnRetrainTask(store.db)]);
+    outbox.register(TEXT_TRAIN_JOB, textTrainHandler(store.db));
+    clock = new Clock([{ name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) }, churnRetrainTask(store.db), textRetrainTask(store.db)]);
     bus.consume(surveyTriggers(delivery));
     bus.consume(annotationsFromEvents());
   }
@@ -120,6 +124,7 @@ export function createServices(options: ServiceOptions): Services {
     engine,
     members: new SegmentMembers(profileScan),
     traits: new TraitColumns(profileScan),
+    textModels: new TextModels(store.db),
     outbox,
     clock,
     delivery,

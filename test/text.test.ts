@@ -15,6 +15,13 @@ import { labelOfScore, predict, train, trainAndEvaluate, type Example } from '..
 import { tokenize } from '../src/text/tokens.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
+import { importCsv } from '../src/ingest/csv-import.ts';
+import { createReadStream } from 'node:fs';
+
+// One process here: the clock is ticked by hand and jobs are picked up at once.
+process.env.ADVOCATE_CLOCK_MS = '3600000';
+process.env.ADVOCATE_JOB_POLL_MS = '30';
 
 const FILE = new URL('../../shared/data/bt_nps_verbatims_textsummary.csv', import.meta.url);
 
@@ -136,7 +143,7 @@ forEachBackend('text: POST /api/v1/text/analyze answers up to 100 texts with a s
     const r = await s.call('POST', '/api/v1/text/analyze', s.ws.secretKey, { texts });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.items.length, 3);
-    assert.equal(r.json.model, 'lexicon');
+    assert.equal(r.json.model, null); // no model trained yet: the lexicon
     assert.deepEqual(r.json.items[0], JSON.parse(JSON.stringify(analyzeText(texts[0]))));
     const refund = r.json.items[1].themes.find((t: any) => t.id === 'returns').mentions[0];
     assert.equal(texts[1].slice(refund.start, refund.end), 'refund');
@@ -153,6 +160,50 @@ forEachBackend('text: POST /api/v1/text/analyze answers up to 100 texts with a s
     // Public write keys write; they read nothing, not even an analysis.
     assert.equal((await s.call('POST', '/api/v1/text/analyze', s.ws.writeKey, { texts })).status, 403);
     assert.equal((await s.call('POST', '/api/v1/text/analyze', null, { texts })).status, 401);
+  } finally {
+    await s.close();
+  }
+});
+
+const MODEL_TITLE = 'text: the workspace model is learnt from its imported answers on demand, reported with its held-out accuracy, and then scores analyses';
+if (!existsSync(FILE)) it(MODEL_TITLE, (t) => t.skip(`../shared/data absent: ${fileURLToPath(FILE)} not found`));
+else forEachBackend(MODEL_TITLE, async (store) => {
+  const s = await startServer(store);
+  try {
+    const key = s.ws.secretKey;
+    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json, { model: null });
+    // Too few comments: a clear refusal, nothing stored.
+    for (const score of [2, 10]) assert.equal((await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `u${score}` }, score, comment: 'fine' })).status, 201);
+    const early = await s.call('POST', '/api/v1/text/model/train', key);
+    assert.equal(early.status, 409, early.text);
+    assert.match(early.json.message, /at least 10 .*negative.*neutral.*positive/);
+    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json, { model: null });
+
+    await importCsv(store, s.ws.id, 'answers', createReadStream(FILE), { map: { NPS_SCORE: 'score', text: 'comment', CUSTOMER_RESPONSE_DATE: 'timestamp', SURVEY_SUB_TYPE: 'stage' }, dateFormat: 'dmy', quiet: true, writer: s.services.writer });
+    const trained = await s.call('POST', '/api/v1/text/model/train', key);
+    assert.equal(trained.status, 200, trained.text);
+    const m = trained.json.model;
+    assert.ok(m.examples >= 2300, JSON.stringify(m));
+    assert.ok(m.evaluation.accuracy > m.evaluation.lexiconAccuracy, JSON.stringify(m.evaluation));
+    assert.ok(m.evaluation.detractorVsPromoter.model > m.evaluation.detractorVsPromoter.lexicon, JSON.stringify(m.evaluation));
+    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json, trained.json);
+
+    const r = await s.call('POST', '/api/v1/text/analyze', key, { texts: ['Still waiting for the engineer, nobody turned up', 'Brilliant, quick and easy'] });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.model, m.id);
+    assert.deepEqual(r.json.items.map((i: any) => i.sentiment.label), ['negative', 'positive']);
+    // The clock retrains a day later (a job), and leaves a fresh model alone.
+    await s.tick(Date.now() + 3_600_000);
+    assert.equal((await s.call('GET', '/api/v1/text/model', key)).json.model.id, m.id);
+    await s.tick(Date.now() + 25 * 3_600_000);
+    const jobs = () => store.db.selectFrom('jobs').select('status').where('kind', '=', 'text-train').where('workspace_id', '=', s.ws.id).execute();
+    await until('the daily retraining', async () => { const j = await jobs(); return j.length === 1 && j[0].status === 'done'; }, 30_000);
+    const again = (await s.call('GET', '/api/v1/text/model', key)).json.model;
+    assert.notEqual(again.id, m.id);
+    assert.equal(again.examples, m.examples);
+    // Another workspace sees neither the model nor its figures.
+    assert.deepEqual((await s.call('GET', '/api/v1/text/model', s.other.secretKey)).json, { model: null });
+    assert.equal((await s.call('POST', '/api/v1/text/analyze', s.other.secretKey, { texts: ['fine'] })).json.model, null);
   } finally {
     await s.close();
   }

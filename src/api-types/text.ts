@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Nullable } from './nullable.ts';
 
 // Requests and replies of the text routes (src/http/text.ts).
 
@@ -30,5 +31,22 @@ export const TextAnalysisReply = Type.Object({
 export const AnalyzeReply = Type.Object({
   items: Type.Array(TextAnalysisReply, { description: 'One per text, in the order sent' }),
   taxonomyVersion: Type.Integer(),
-  model: Type.Union([Type.Literal('lexicon')], { description: 'What scored sentiment: the lexicon (the workspace model comes with trained models)' }),
+  model: Nullable(Type.String(), { description: 'The workspace model that scored sentiment (GET /api/v1/text/model); null: the lexicon alone, before a model is trained' }),
+});
+
+const Recall = Type.Object({ negative: Type.Number(), neutral: Type.Number(), positive: Type.Number() });
+
+export const TextModelReply = Type.Object({
+  model: Nullable(Type.Object({
+    id: Type.String(),
+    trainedAt: Type.String(),
+    examples: Type.Integer({ description: 'Comments learnt from (each labelled by its answer\'s category)' }),
+    evaluation: Nullable(Type.Object({
+      heldOut: Type.Integer({ description: 'Comments kept out of training to measure on (a fifth, per label)' }),
+      accuracy: Type.Number({ description: 'Share of held-out comments whose label (negative 0-6, neutral 7-8, positive 9-10) the model got right' }),
+      recall: Recall,
+      lexiconAccuracy: Type.Number({ description: 'The lexicon alone on the same held-out comments' }),
+      detractorVsPromoter: Type.Object({ model: Type.Number(), lexicon: Type.Number(), examples: Type.Integer() }, { description: 'Telling detractors\' comments from promoters\' (passives left out)' }),
+    })),
+  }), { description: 'Null until a model is trained: sentiment then comes from the lexicon' }),
 });

@@ -170,7 +170,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(impactRoutes, { store, keys, engine });
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
   await app.register(churnRoutes, { store, keys, engine });
-  await app.register(textRoutes, { keys });
+  await app.register(textRoutes, { db: store.db, keys, models: services.textModels });
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(signInRoutes, { store, keys });
   await app.register(userRoutes, { store, keys });

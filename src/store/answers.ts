@@ -136,3 +136,11 @@ export async function answersPage(
 ): Promise<AnswerTable[]> {
   return answersWhere(db, workspaceId, f).orderBy(order.by, order.direction).orderBy('id', order.direction).limit(perPage).offset((page - 1) * perPage).execute();
 }
+
+/** The newest answers with a comment, up to `limit`: what a workspace's sentiment model learns from. */
+export async function commentedAnswers(db: Db, workspaceId: string, limit: number): Promise<Array<{ comment: string; score: number }>> {
+  const rows = await db.selectFrom('answers').select(['comment', 'score'])
+    .where('workspace_id', '=', workspaceId).where('comment', 'is not', null).where('comment', '<>', '')
+    .orderBy('answered_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return rows.map((r) => ({ comment: r.comment!, score: Number(r.score) }));
+}

@@ -551,6 +551,23 @@ const trackNameIndex: Migration = {
   },
 };
 
+// Each workspace's own sentiment model, learnt from its answers' comments (src/text/model.ts): the
+// newest id is current; a few older ones stay for their held-out accuracy over time.
+const textModels: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('text_models')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('trained_at', 'bigint', (c) => c.notNull())
+      .addColumn('examples', 'integer', (c) => c.notNull())
+      .addColumn('evaluation', 'text')
+      .addColumn('model', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('text_models_workspace').on('text_models').columns(['workspace_id', 'id']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
@@ -563,6 +580,7 @@ export const migrations: Record<string, Migration> = {
   '0009_bus': bus,
   '0010_accepted_log': acceptedLog,
   '0011_track_name_index': trackNameIndex,
+  '0012_text_models': textModels,
 };
 
 export const migrationProvider: MigrationProvider = {

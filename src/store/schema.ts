@@ -281,6 +281,7 @@ export interface Schema {
   segments: SegmentTable;
   annotations: AnnotationTable;
   churn_models: ChurnModelTable;
+  text_models: TextModelTable;
   churn_scores: ChurnScoreTable;
   users: UserTable;
   memberships: MembershipTable;
@@ -370,6 +371,15 @@ export interface ChurnModelTable {
   definition: string; // JSON ChurnDefinition the labels were made with
   metrics: string; // JSON: cross-validated AUC with its interval, base rate, counts, timings
   model: string; // JSON: feature names, means, standard deviations, intercept and coefficients
+}
+
+export interface TextModelTable {
+  id: string;
+  workspace_id: string;
+  trained_at: number;
+  examples: number;
+  evaluation: string | null; // JSON text/model.ts Evaluation: held-out accuracy, recall, the lexicon's
+  model: string; // JSON SentimentModel
 }
 
 export interface ChurnScoreTable {
