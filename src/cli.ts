@@ -12,6 +12,7 @@ import { normaliseEmail } from './domain/identifiers.ts';
 import { addMember } from './store/accounts.ts';
 import { DEFAULT_SQLITE_FILE, migrate, openStore, type Store } from './store/db.ts';
 import { createKey, createWorkspace, findWorkspace, listWorkspaces, type KeyKind } from './store/workspaces.ts';
+import { progress } from './progress.ts';
 
 const USAGE = `advocate — NPS program built into a customer data platform
 
@@ -24,6 +25,7 @@ Usage:
   advocate workspace create <name>
   advocate keys create --kind write|secret [--name N] [--workspace W]
   advocate user create --email E [--name N] --role admin|analyst|viewer [--workspace W] [--password P]
+  advocate text backfill [--workspace W]     analyse stored comments (themes, sentiment) not analysed yet
 
 Storage: SQLite file ${DEFAULT_SQLITE_FILE} by default (ADVOCATE_DB to move it);
 PostgreSQL when DATABASE_URL=postgres://… is set.`;
@@ -148,6 +150,33 @@ async function demoCommand(args: string[]) {
   await store.close();
 }
 
+async function textCommand(args: string[]) {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { workspace: { type: 'string' } } });
+  if (positionals[0] !== 'backfill') throw new CliError('usage: advocate text backfill [--workspace W]');
+  const store = open();
+  try {
+    await migrate(store);
+    const workspaceId = values.workspace ? await resolveWorkspace(store, values.workspace) : undefined;
+    const { backfillTexts } = await import('./text/answers.ts');
+    const { TextModels } = await import('./text/training.ts');
+    let bar: ReturnType<typeof progress> | null = null;
+    let current = '';
+    const n = await backfillTexts(store.db, new TextModels(store.db), {
+      workspaceId,
+      onProgress: (p) => {
+        if (p.workspaceId !== current) {
+          current = p.workspaceId;
+          bar = progress(`analysing comments of ${p.workspaceId}`, p.total);
+        }
+        bar!.update(p.done);
+      },
+    });
+    console.log(n ? `Analysed ${n.toLocaleString('en')} comments.` : 'Every stored comment is analysed already.');
+  } finally {
+    await store.close();
+  }
+}
+
 async function workspaceCommand(args: string[]) {
   const [sub, name] = args;
   if (sub !== 'create' || !name) throw new CliError('usage: advocate workspace create <name>');
@@ -225,6 +254,8 @@ async function main(argv: string[]) {
       return keysCommand(rest);
     case 'user':
       return userCommand(rest);
+    case 'text':
+      return textCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -9,6 +9,7 @@ import { ProfileScan } from './analytics/profile-scan.ts';
 import { SegmentMembers } from './analytics/segments.ts';
 import { TraitColumns } from './analytics/traits.ts';
 import { TEXT_TRAIN_JOB, TextModels, textRetrainTask, textTrainHandler } from './text/training.ts';
+import { backfillTexts, textOfAnswers } from './text/answers.ts';
 import { CHURN_TRAIN_JOB, churnRetrainTask, churnTrainHandler } from './analytics/churn-training.ts';
 import { Outbox, type OutboxOptions } from './automation/outbox.ts';
 import { Clock } from './automation/clock.ts';
@@ -107,6 +108,7 @@ export function createServices(options: ServiceOptions): Services {
   };
   // A process that works no jobs runs no clock and no durable consumers either: what they start are jobs.
   let clock: Clock | null = null;
+  const textModels = new TextModels(store.db);
   if (outbox) {
     outbox.register(SEND_JOB, sendHandler(delivery), sendFailed(delivery));
     outbox.register(AUDIENCE_JOB, audienceHandler(delivery));
@@ -115,8 +117,11 @@ export function createServices(options: ServiceOptions): Services {
     clock = new Clock([{ name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) }, churnRetrainTask(store.db), textRetrainTask(store.db)]);
     bus.consume(surveyTriggers(delivery));
     bus.consume(annotationsFromEvents());
+    bus.consume(textOfAnswers(textModels));
   }
 
+  let backfill: Promise<unknown> = Promise.resolve();
+  let stopping = false;
   return {
     store,
     writer,
@@ -124,7 +129,7 @@ export function createServices(options: ServiceOptions): Services {
     engine,
     members: new SegmentMembers(profileScan),
     traits: new TraitColumns(profileScan),
-    textModels: new TextModels(store.db),
+    textModels,
     outbox,
     clock,
     delivery,
@@ -136,8 +141,16 @@ export function createServices(options: ServiceOptions): Services {
       await bus.start();
       outbox?.start();
       clock?.start();
+      // Answers stored before text analysis existed (or under an older taxonomy) are analysed in
+      // the background; new ones come through the bus.
+      if (outbox) {
+        stopping = false;
+        backfill = backfillTexts(store.db, textModels, { shouldStop: () => stopping }).catch((err) => console.error('advocate: analysing stored comments failed', err));
+      }
     },
     async stop() {
+      stopping = true;
+      await backfill;
       await clock?.stop();
       await bus.stop();
       await outbox?.stop();

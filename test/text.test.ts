@@ -11,6 +11,7 @@ import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { analyzeText } from '../src/text/analyze.ts';
+import { backfillTexts } from '../src/text/answers.ts';
 import { labelOfScore, predict, train, trainAndEvaluate, type Example } from '../src/text/model.ts';
 import { tokenize } from '../src/text/tokens.ts';
 import { forEachBackend } from './helpers/backends.ts';
@@ -204,6 +205,71 @@ else forEachBackend(MODEL_TITLE, async (store) => {
     // Another workspace sees neither the model nor its figures.
     assert.deepEqual((await s.call('GET', '/api/v1/text/model', s.other.secretKey)).json, { model: null });
     assert.equal((await s.call('POST', '/api/v1/text/analyze', s.other.secretKey, { texts: ['fine'] })).json.model, null);
+  } finally {
+    await s.close();
+  }
+});
+
+forEachBackend('text: every answer is analysed as it arrives (on the bus), filterable by theme, sentiment and words; edits, erasure and back-fill keep it right', async (store) => {
+  const s = await startServer(store);
+  try {
+    const w = s.ws.writeKey;
+    const key = s.ws.secretKey;
+    const post = async (userId: string, score: number, comment?: string) => {
+      const r = await s.call('POST', '/api/v1/answers', w, { person: { userId }, score, ...(comment ? { comment } : {}) });
+      assert.equal(r.status, 201, r.text);
+      return r.json.answer.id as string;
+    };
+    const late = await post('ann', 2, 'The delivery was three days late and nobody told me');
+    const praise = await post('bob', 10, 'Lovely staff, quick delivery');
+    const price = await post('cy', 6, 'Far too expensive for what it is (100% markup)');
+    const silent = await post('dee', 9);
+    await s.tick();
+    const list = async (query: string) => {
+      const r = await s.call('GET', `/api/v1/answers?${query}`, key);
+      assert.equal(r.status, 200, r.text);
+      return r.json.items as any[];
+    };
+    const all = await list('limit=10');
+    const byId = new Map(all.map((a) => [a.id, a]));
+    assert.equal(byId.get(silent).text, null);
+    const t = byId.get(late).text;
+    assert.equal(t.sentiment.label, 'negative');
+    const delivery = t.themes.find((h: any) => h.id === 'delivery');
+    assert.equal(delivery.name, 'Delivery and shipping');
+    assert.equal(delivery.mentions[0].text, 'delivery');
+    assert.deepEqual((await list('theme=delivery')).map((a) => a.id).sort(), [late, praise].sort());
+    assert.deepEqual((await list('theme=delivery&sentiment=positive')).map((a) => a.id), [praise]);
+    assert.deepEqual((await list('sentiment=negative')).map((a) => a.id).sort(), [late, price].sort());
+    assert.deepEqual((await list('q=LATE')).map((a) => a.id), [late]);
+    assert.deepEqual((await list(`q=${encodeURIComponent('100%')}`)).map((a) => a.id), [price]);
+    assert.deepEqual(await list(`q=${encodeURIComponent('%')}&theme=staff`), []);
+    assert.equal((await s.call('GET', '/api/v1/answers?sentiment=angry', key)).status, 400);
+    // Another workspace finds none of them.
+    assert.deepEqual((await s.call('GET', '/api/v1/answers?theme=delivery', s.other.secretKey)).json.items, []);
+
+    // An edited comment is analysed again.
+    assert.equal((await s.call('PATCH', `/api/v1/answers/${praise}`, key, { comment: 'The website kept crashing' })).status, 200);
+    await s.tick();
+    assert.deepEqual((await list('theme=delivery')).map((a) => a.id), [late]);
+    assert.deepEqual((await list('theme=digital')).map((a) => a.id), [praise]);
+
+    // Erasing a person takes what their comments said with them.
+    const ann = (await s.call('GET', '/api/v1/profiles?userId=ann', key)).json.id;
+    assert.equal((await s.call('DELETE', `/api/v1/profiles/${ann}`, key)).status, 200);
+    await s.tick();
+    for (const table of ['answer_texts', 'answer_themes'] as const) {
+      assert.equal((await store.db.selectFrom(table).select('answer_id').where('answer_id', '=', late).execute()).length, 0, table);
+    }
+
+    // Answers stored before analysis existed are analysed by the back-fill, once.
+    await store.db.deleteFrom('answer_themes').execute();
+    await store.db.deleteFrom('answer_texts').execute();
+    const seen: number[] = [];
+    assert.equal(await backfillTexts(store.db, s.services.textModels, { workspaceId: s.ws.id, onProgress: (p) => seen.push(p.done), pageSize: 1 }), 2);
+    assert.deepEqual(seen, [1, 2]);
+    assert.equal(await backfillTexts(store.db, s.services.textModels, {}), 0);
+    assert.deepEqual((await list('theme=price')).map((a) => a.id), [price]);
   } finally {
     await s.close();
   }

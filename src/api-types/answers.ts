@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Nullable } from './nullable.ts';
 import { PersonNames } from './people.ts';
+import { TextAnalysisReply } from './text.ts';
 
 export const Answer = Type.Object({
   id: Type.String(), profileId: Type.String(), eventId: Type.String(), messageId: Type.String(),
@@ -17,6 +18,7 @@ export const Answer = Type.Object({
   surveyTitle: Nullable(Type.String(), { description: 'The name of the survey answered (null without one, or when it is not one of this workspace\'s surveys)' }),
   person: Nullable(PersonNames, { description: 'Who answered, as far as known (traits, then identities); null for an anonymous person. Untrusted text: show it as text.' }),
   personLabel: Type.String({ description: 'How to show who answered: name, else email, else phone, else userId, else "Anonymous" and a short id' }),
+  text: Nullable(TextAnalysisReply, { description: 'What the comment was found to say: its sentiment and the themes it mentions, with offsets into the comment. Null without a comment, or for a moment after the answer arrived (it is analysed as it comes)' }),
 });
 
 export const AnswerPage = Type.Object({ items: Type.Array(Answer), nextCursor: Nullable(Type.String()) });

@@ -16,6 +16,8 @@ import { authenticate, type KeyCache } from './auth.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import { mustExistSurvey } from './must-exist.ts';
 import { Answer, AnswerPage } from '../api-types/answers.ts';
+import { answerTextsOf, type AnswerText } from '../store/answer-texts.ts';
+import { themeName } from '../text/taxonomy.ts';
 import { Cursor, IsoTime, Limit, parseEventTime, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
 
 export const Person = Type.Object(
@@ -51,11 +53,24 @@ type CreateAnswerBody = Static<typeof CreateAnswer>;
 /** Answers as the API shows them, each with who answered and the survey's name: two or three queries for the whole list. */
 async function named(db: Db, workspaceId: string, rows: Array<AnswerTable | AnswerView>) {
   const views = rows.map((r) => ('profile_id' in r ? answerView(r) : r));
-  const [people, titles] = await Promise.all([peopleByProfile(db, workspaceId, views.map((a) => a.profileId)), surveyTitles(db, workspaceId, views.map((a) => a.surveyId))]);
+  const [people, titles, texts] = await Promise.all([
+    peopleByProfile(db, workspaceId, views.map((a) => a.profileId)),
+    surveyTitles(db, workspaceId, views.map((a) => a.surveyId)),
+    answerTextsOf(db, workspaceId, views.filter((a) => a.comment).map((a) => a.id)),
+  ]);
   return views.map((a) => {
     const who = people.get(a.profileId)!;
-    return { ...a, surveyTitle: a.surveyId ? titles.get(a.surveyId) ?? null : null, person: who.person, personLabel: who.label };
+    const t = texts.get(a.id);
+    return { ...a, surveyTitle: a.surveyId ? titles.get(a.surveyId) ?? null : null, person: who.person, personLabel: who.label, text: t && a.comment ? textView(a.comment, t) : null };
   });
+}
+
+/** A stored analysis as the API shows it: theme names, and each mention's words read off the comment. */
+function textView(comment: string, t: AnswerText) {
+  return {
+    sentiment: { label: t.sentiment, score: t.score },
+    themes: t.themes.map((h) => ({ id: h.id, name: themeName(h.id), mentions: h.mentions.map((m) => ({ ...m, text: comment.slice(m.start, m.end) })) })),
+  };
 }
 
 /** The events one answer request becomes: an identify when traits come along, then the answer itself. */
@@ -175,6 +190,9 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
       security: secretSecurity,
       querystring: Type.Object({
         profileId: Type.Optional(Type.String()), channel: Type.Optional(Type.String()), surveyId: Type.Optional(Type.String()), stage: Type.Optional(Type.String()),
+        theme: Type.Optional(Type.String({ description: 'Answers whose comment mentions this theme (its id, e.g. delivery)' })),
+        sentiment: Type.Optional(Type.Union([Type.Literal('negative'), Type.Literal('neutral'), Type.Literal('positive')], { description: 'Answers whose comment reads so' })),
+        q: Type.Optional(Type.String({ maxLength: 200, description: 'Answers whose comment contains these words (any case)' })),
         from: Type.Optional(IsoTime), to: Type.Optional(IsoTime), limit: Limit, cursor: Cursor,
       }, { additionalProperties: false }),
       response: withErrors({ 200: AnswerPage }),
@@ -184,6 +202,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const zone = q.from || q.to ? await timeZoneOfWorkspace(db, request.principal.workspaceId) : undefined;
     const page = await listAnswers(db, request.principal.workspaceId, {
       profileId: q.profileId, channel: q.channel, surveyId: q.surveyId, stage: q.stage,
+      theme: q.theme, sentiment: q.sentiment as 'negative' | 'neutral' | 'positive' | undefined, search: q.q,
       from: parseTimeParam(q.from, 'from', zone), to: parseTimeParam(q.to, 'to', zone), limit: q.limit ?? 50, cursor: q.cursor,
     });
     if (!page) throw new AppError('invalid', 'cursor: not a cursor from this list; start again without it', { field: 'cursor' });

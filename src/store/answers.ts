@@ -2,7 +2,8 @@ import { eventPropertiesOf } from './batches.ts';
 import { categoryOf } from '../domain/category.ts';
 import type { AnswerPatch } from '../domain/commands.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
-import { fromJson, writeTransaction, type Db } from './db.ts';
+import { sql } from 'kysely';
+import { fromJson, writeTransaction, type Db, type Tx } from './db.ts';
 import { appendWorkspaceFacts } from './facts.ts';
 import { recomputeLatestNps } from './projector.ts';
 import type { AnswerTable } from './schema.ts';
@@ -92,6 +93,11 @@ export interface AnswerFilter {
   channel?: string;
   surveyId?: string;
   stage?: string;
+  /** A theme its comment mentions (answer_themes), and the comment's sentiment (answer_texts). */
+  theme?: string;
+  sentiment?: 'negative' | 'neutral' | 'positive';
+  /** Words its comment contains, in any case. */
+  search?: string;
 }
 
 export interface AnswerListFilter extends AnswerFilter {
@@ -109,6 +115,15 @@ function answersWhere(db: Db, workspaceId: string, f: AnswerFilter) {
   if (f.channel) q = q.where('channel', '=', f.channel);
   if (f.surveyId) q = q.where('survey_id', '=', f.surveyId);
   if (f.stage) q = q.where('stage', '=', f.stage);
+  const theme = f.theme;
+  if (theme) q = q.where('id', 'in', (qb) => qb.selectFrom('answer_themes').select('answer_id').where('workspace_id', '=', workspaceId).where('theme_id', '=', theme));
+  const sentiment = f.sentiment;
+  if (sentiment) q = q.where('id', 'in', (qb) => qb.selectFrom('answer_texts').select('answer_id').where('workspace_id', '=', workspaceId).where('sentiment', '=', sentiment));
+  if (f.search?.trim()) {
+    // The words as typed: % and _ match themselves, not any characters.
+    const pattern = `%${f.search.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where(sql<boolean>`lower(comment) like ${pattern} escape '\\'`);
+  }
   return q;
 }
 
@@ -143,4 +158,14 @@ export async function commentedAnswers(db: Db, workspaceId: string, limit: numbe
     .where('workspace_id', '=', workspaceId).where('comment', 'is not', null).where('comment', '<>', '')
     .orderBy('answered_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   return rows.map((r) => ({ comment: r.comment!, score: Number(r.score) }));
+}
+
+/** The comments of these answers (null: no comment, or the answer is gone). */
+export async function answerComments(db: Db | Tx, workspaceId: string, ids: string[]): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.selectFrom('answers').select(['id', 'comment']).where('workspace_id', '=', workspaceId).where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (const r of rows) out.set(r.id, r.comment?.trim() ? r.comment : null);
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { forgetAnswerTexts } from './answer-texts.ts';
 import { blankBatchMessages } from './batches.ts';
 import { dialectOf } from './dialect.ts';
 import { AppError } from '../domain/errors.ts';
@@ -178,6 +179,8 @@ async function deleteRows(tx: Db, workspaceId: string, profileId: string): Promi
   for (const part of slices(ids)) {
     const answerIds = await tx.selectFrom('answers').select('id').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).execute();
     for (const a of answerIds) facts.push({ type: 'answer.erased', answerId: a.id });
+    // What their comments were found to say goes with them.
+    await forgetAnswerTexts(tx, answerIds.map((a) => a.id));
     deleted.answers += n(await tx.deleteFrom('answers').where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).executeTakeFirst());
     // Their messages in the accepted log too, before the rows that point at them go.
     const logged = await tx.selectFrom('events').select(['batch_id', 'batch_position']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', part).where('batch_id', 'is not', null).execute();

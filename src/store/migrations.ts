@@ -551,9 +551,10 @@ const trackNameIndex: Migration = {
   },
 };
 
-// Each workspace's own sentiment model, learnt from its answers' comments (src/text/model.ts): the
-// newest id is current; a few older ones stay for their held-out accuracy over time.
-const textModels: Migration = {
+// Text analysis (src/text): each workspace's own sentiment model, learnt from its answers' comments
+// (the newest id is current; a few older ones stay for their held-out accuracy over time), and each
+// commented answer's analysis, with its themes apart for filtering by theme.
+const text: Migration = {
   async up(db: Kysely<any>) {
     await db.schema
       .createTable('text_models')
@@ -565,6 +566,28 @@ const textModels: Migration = {
       .addColumn('model', 'text', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('text_models_workspace').on('text_models').columns(['workspace_id', 'id']).execute();
+
+    await db.schema
+      .createTable('answer_texts')
+      .addColumn('answer_id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('sentiment', 'text', (c) => c.notNull())
+      .addColumn('score', 'real', (c) => c.notNull())
+      .addColumn('themes', 'text', (c) => c.notNull())
+      .addColumn('model_id', 'text')
+      .addColumn('taxonomy_version', 'integer', (c) => c.notNull())
+      .addColumn('analyzed_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('answer_texts_workspace').on('answer_texts').columns(['workspace_id', 'sentiment']).execute();
+    await db.schema
+      .createTable('answer_themes')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('theme_id', 'text', (c) => c.notNull())
+      .addColumn('answer_id', 'text', (c) => c.notNull())
+      .addColumn('sentiment', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('answer_themes_pk', ['workspace_id', 'theme_id', 'answer_id'])
+      .execute();
+    await db.schema.createIndex('answer_themes_answer').on('answer_themes').columns(['answer_id']).execute();
   },
 };
 
@@ -580,7 +603,7 @@ export const migrations: Record<string, Migration> = {
   '0009_bus': bus,
   '0010_accepted_log': acceptedLog,
   '0011_track_name_index': trackNameIndex,
-  '0012_text_models': textModels,
+  '0012_text': text,
 };
 
 export const migrationProvider: MigrationProvider = {

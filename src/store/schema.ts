@@ -282,6 +282,8 @@ export interface Schema {
   annotations: AnnotationTable;
   churn_models: ChurnModelTable;
   text_models: TextModelTable;
+  answer_texts: AnswerTextTable;
+  answer_themes: AnswerThemeTable;
   churn_scores: ChurnScoreTable;
   users: UserTable;
   memberships: MembershipTable;
@@ -380,6 +382,26 @@ export interface TextModelTable {
   examples: number;
   evaluation: string | null; // JSON text/model.ts Evaluation: held-out accuracy, recall, the lexicon's
   model: string; // JSON SentimentModel
+}
+
+/** A commented answer's analysis (src/text/analyze.ts), as of its comment when analysed. */
+export interface AnswerTextTable {
+  answer_id: string;
+  workspace_id: string;
+  sentiment: 'negative' | 'neutral' | 'positive';
+  score: number;
+  themes: string; // JSON: [{ id, mentions: [{ start, end, sentiment: { label, score } }] }]
+  model_id: string | null; // the workspace model that scored the sentiment; null: the lexicon
+  taxonomy_version: number;
+  analyzed_at: number;
+}
+
+/** One row per theme an answer's comment mentions, with the sentiment of its first mention. */
+export interface AnswerThemeTable {
+  workspace_id: string;
+  theme_id: string;
+  answer_id: string;
+  sentiment: 'negative' | 'neutral' | 'positive';
 }
 
 export interface ChurnScoreTable {

@@ -1,0 +1,89 @@
+import type { Db, Tx } from './db.ts';
+import { fromJson, toJson } from './db.ts';
+
+type Label = 'negative' | 'neutral' | 'positive';
+
+export interface StoredMention {
+  start: number;
+  end: number;
+  sentiment: { label: Label; score: number };
+}
+
+export interface AnswerText {
+  answerId: string;
+  sentiment: Label;
+  score: number;
+  themes: Array<{ id: string; mentions: StoredMention[] }>;
+  modelId: string | null;
+  taxonomyVersion: number;
+  analyzedAt: number;
+}
+
+/**
+ * Writes (or replaces) answers' analyses and their theme rows. The bus consumer and a back-fill may
+ * write the same answer at once (both read the same comment): the later write wins, no conflict.
+ */
+export async function saveAnswerTexts(tx: Db | Tx, workspaceId: string, texts: AnswerText[]): Promise<void> {
+  if (!texts.length) return;
+  for (let i = 0; i < texts.length; i += 200) {
+    const part = texts.slice(i, i + 200);
+    await tx.deleteFrom('answer_themes').where('answer_id', 'in', part.map((t) => t.answerId)).execute();
+    await tx.insertInto('answer_texts').values(part.map((t) => ({
+      answer_id: t.answerId, workspace_id: workspaceId, sentiment: t.sentiment, score: t.score, themes: toJson(t.themes),
+      model_id: t.modelId, taxonomy_version: t.taxonomyVersion, analyzed_at: t.analyzedAt,
+    }))).onConflict((oc) => oc.column('answer_id').doUpdateSet((eb) => ({
+      sentiment: eb.ref('excluded.sentiment'), score: eb.ref('excluded.score'), themes: eb.ref('excluded.themes'),
+      model_id: eb.ref('excluded.model_id'), taxonomy_version: eb.ref('excluded.taxonomy_version'), analyzed_at: eb.ref('excluded.analyzed_at'),
+    }))).execute();
+    const themes = part.flatMap((t) => t.themes.map((h) => ({ workspace_id: workspaceId, theme_id: h.id, answer_id: t.answerId, sentiment: h.mentions[0]?.sentiment.label ?? t.sentiment })));
+    if (themes.length) await tx.insertInto('answer_themes').values(themes).onConflict((oc) => oc.columns(['workspace_id', 'theme_id', 'answer_id']).doNothing()).execute();
+  }
+}
+
+/** Drops answers' analyses (an answer erased, or its comment removed). */
+export async function forgetAnswerTexts(tx: Db | Tx, answerIds: string[]): Promise<void> {
+  for (let i = 0; i < answerIds.length; i += 500) {
+    const part = answerIds.slice(i, i + 500);
+    await tx.deleteFrom('answer_themes').where('answer_id', 'in', part).execute();
+    await tx.deleteFrom('answer_texts').where('answer_id', 'in', part).execute();
+  }
+}
+
+export async function answerTextsOf(db: Db, workspaceId: string, answerIds: string[]): Promise<Map<string, AnswerText>> {
+  const out = new Map<string, AnswerText>();
+  for (let i = 0; i < answerIds.length; i += 500) {
+    const rows = await db.selectFrom('answer_texts').selectAll().where('workspace_id', '=', workspaceId).where('answer_id', 'in', answerIds.slice(i, i + 500)).execute();
+    for (const r of rows) {
+      out.set(r.answer_id, {
+        answerId: r.answer_id, sentiment: r.sentiment, score: Number(r.score), themes: fromJson(r.themes, []),
+        modelId: r.model_id, taxonomyVersion: Number(r.taxonomy_version), analyzedAt: Number(r.analyzed_at),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Commented answers with no analysis, or one made under another taxonomy version, after `after`
+ * (answer id order), a page at a time: what a back-fill works through.
+ */
+export async function unanalyzedAnswers(db: Db, workspaceId: string, taxonomyVersion: number, after: string | null, limit: number): Promise<Array<{ id: string; comment: string }>> {
+  let q = db.selectFrom('answers')
+    .leftJoin('answer_texts', 'answer_texts.answer_id', 'answers.id')
+    .select(['answers.id', 'answers.comment'])
+    .where('answers.workspace_id', '=', workspaceId)
+    .where('answers.comment', 'is not', null).where('answers.comment', '<>', '')
+    .where((eb) => eb.or([eb('answer_texts.answer_id', 'is', null), eb('answer_texts.taxonomy_version', '<>', taxonomyVersion)]));
+  if (after) q = q.where('answers.id', '>', after);
+  const rows = await q.orderBy('answers.id').limit(limit).execute();
+  return rows.map((r) => ({ id: r.id, comment: r.comment! }));
+}
+
+/** How many commented answers a workspace has, and how many of them are analysed under this taxonomy version. */
+export async function analysisCoverage(db: Db, workspaceId: string, taxonomyVersion: number): Promise<{ commented: number; analyzed: number }> {
+  const commented = await db.selectFrom('answers').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workspace_id', '=', workspaceId).where('comment', 'is not', null).where('comment', '<>', '').executeTakeFirstOrThrow();
+  const analyzed = await db.selectFrom('answer_texts').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workspace_id', '=', workspaceId).where('taxonomy_version', '=', taxonomyVersion).executeTakeFirstOrThrow();
+  return { commented: Number(commented.n), analyzed: Number(analyzed.n) };
+}
