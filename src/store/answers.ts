@@ -169,3 +169,11 @@ export async function answerComments(db: Db | Tx, workspaceId: string, ids: stri
   }
   return out;
 }
+
+/** Commented answers per NPS category (detractor, passive, promoter). */
+export async function commentCounts(db: Db, workspaceId: string): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('answers').select(['category', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('workspace_id', '=', workspaceId).where('comment', 'is not', null).where('comment', '<>', '')
+    .groupBy('category').execute();
+  return Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
+}

@@ -3,7 +3,7 @@ import type { JobHandler } from '../automation/outbox.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import { enqueue } from '../store/jobs.ts';
 import { listWorkspaces } from '../store/workspaces.ts';
-import { commentedAnswers } from '../store/answers.ts';
+import { commentCounts, commentedAnswers } from '../store/answers.ts';
 import type { Db } from '../store/db.ts';
 import { latestTextModel, latestTextModelId, saveTextModel, textModelById } from '../store/text-models.ts';
 import { LABELS, labelOfScore, trainAndEvaluate, type SentimentModel } from './model.ts';
@@ -72,7 +72,7 @@ export function textRetrainEveryHours(): number {
 
 /**
  * Asks for a retraining, as a job, of every workspace whose model is older than
- * ADVOCATE_TEXT_RETRAIN_HOURS (or that has none). The dedupe key names the model it replaces and
+ * ADVOCATE_TEXT_RETRAIN_HOURS (or that has none) and has comments enough to learn from. The dedupe key names the model it replaces and
  * the period, so however many processes run this clock, one job per workspace and period exists.
  * A workspace with too few comments is tried again the next period.
  */
@@ -88,6 +88,12 @@ export function textRetrainTask(db: Db): ClockTask {
         const latest = current?.id ?? null;
         if (current && now - current.trainedAt < everyMs) {
           nextLook.set(ws.id, current.trainedAt + everyMs);
+          continue;
+        }
+        // Only where there is enough to learn from: most workspaces need no job at all.
+        const counts = await commentCounts(db, ws.id);
+        if (['detractor', 'passive', 'promoter'].some((c) => (counts[c] ?? 0) < MIN_PER_LABEL)) {
+          nextLook.set(ws.id, now + Math.min(everyMs, HOUR));
           continue;
         }
         nextLook.set(ws.id, now + everyMs);
