@@ -84,10 +84,14 @@ const BACKGROUND: Record<string, string> = {
   contacts: 'send jobs move contacts to sent or failed, audience jobs and the trigger scan create them',
   survey_runs: 'audience jobs move a run\'s cursor and counts; the clock starts scheduled runs',
   suppressions: 'a send that bounces adds one (the send job\'s failure handler)',
-  consumer_cursors: 'the bus\'s durable consumers (survey triggers, annotations from events) move their cursors',
+  consumer_cursors: 'the bus\'s durable consumers (survey triggers, annotations from events, text of answers) move their cursors',
   consumer_errors: 'the bus\'s durable consumers set aside what they cannot handle',
   churn_models: 'the clock retrains the churn model (a job)',
   churn_scores: 'written with each churn model',
+  // Derived from answers (compared themselves) by the bus's text consumer, whenever it gets to them.
+  answer_texts: 'the bus\'s text consumer analyses answers as they arrive or change',
+  answer_themes: 'written with each answer\'s analysis',
+  text_models: 'the clock retrains each workspace\'s sentiment model (a job)',
 };
 /** Rows of tables that requests and the background both write: only what requests write is compared. */
 const ONLY: Record<string, (row: Record<string, unknown>) => Record<string, unknown> | null> = {
