@@ -43,7 +43,7 @@ export const BOOSTERS: ReadonlyMap<string, number> = new Map([
   ...['absolutely', 'amazingly', 'completely', 'considerably', 'deeply', 'enormously', 'entirely', 'especially', 'exceptionally',
     'extremely', 'fully', 'greatly', 'highly', 'hugely', 'incredibly', 'intensely', 'majorly', 'most', 'particularly', 'purely',
     'quite', 'really', 'remarkably', 'so', 'substantially', 'thoroughly', 'totally', 'tremendously', 'truly', 'utterly', 'very',
-    'super', 'unbelievably', 'seriously', 'such'].map((w): [string, number] => [w, 0.293]),
+    'super', 'unbelievably', 'seriously', 'such', 'too', 'way'].map((w): [string, number] => [w, 0.293]),
   ...['almost', 'barely', 'hardly', 'marginally', 'occasionally', 'partly', 'scarcely', 'slightly', 'somewhat', 'bit', 'little',
     'fairly', 'reasonably'].map((w): [string, number] => [w, -0.293]),
 ]);
@@ -63,6 +63,9 @@ export const PHRASES: ReadonlyArray<{ words: string[]; valence: number }> = [
   { words: ['lack', 'of'], valence: -1.6 },
   { words: ['would', 'not', 'recommend'], valence: -2.5 },
   { words: ['could', 'be', 'better'], valence: -1.5 },
+  { words: ['expected', 'better'], valence: -1.8 },
+  { words: ['expected', 'much', 'better'], valence: -2.0 },
+  { words: ['expected', 'more'], valence: -1.5 },
   { words: ['could', 'have', 'been', 'better'], valence: -1.5 },
   { words: ['still', 'waiting'], valence: -2.0 },
   { words: ['still', 'not'], valence: -1.2 },
