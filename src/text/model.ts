@@ -1,6 +1,5 @@
 import { Random } from '../domain/random.ts';
-import { NEGATORS } from './lexicon.ts';
-import { sentimentOf, type Sentiment, type SentimentLabel } from './sentiment.ts';
+import { isNegator, sentimentOf, type Sentiment, type SentimentLabel } from './sentiment.ts';
 import { tokenize, type Token } from './tokens.ts';
 
 /**
@@ -66,8 +65,9 @@ export function features(tokens: Token[]): Map<string, number> {
       continue;
     }
     const word = /^\d+([.,]\d+)?$/.test(t.lower) ? '<num>' : t.lemma;
-    if (NEGATORS.has(t.lower) || t.lemma === 'not') negatedUntil = i + NEGATION_REACH;
-    const w = i <= negatedUntil && !(NEGATORS.has(t.lower) || t.lemma === 'not') ? `not_${word}` : word;
+    const negator = isNegator(t);
+    if (negator) negatedUntil = i + NEGATION_REACH;
+    const w = i <= negatedUntil && !negator ? `not_${word}` : word;
     add(w);
     if (prev) add(`${prev} ${w}`);
     prev = w;
@@ -79,16 +79,26 @@ function lexiconFeatures(s: Sentiment): number[] {
   return [s.score, Math.max(0, s.score), Math.min(0, s.score)];
 }
 
+/** A text as the model reads it, worked out once: its features and the lexicon's score. */
+interface Doc {
+  features: Map<string, number>;
+  lexicon: Sentiment;
+}
+
+function docOf(tokens: Token[]): Doc {
+  return { features: features(tokens), lexicon: sentimentOf(tokens) };
+}
+
 interface Row {
   columns: number[];
   values: number[];
   lexicon: Sentiment;
 }
 
-function vectorize(model: Pick<SentimentModel, 'vocabulary' | 'idf'>, tokens: Token[]): Row {
+function vectorize(model: Pick<SentimentModel, 'vocabulary' | 'idf'>, doc: Doc): Row {
   const columns: number[] = [];
   const values: number[] = [];
-  for (const [f, n] of features(tokens)) {
+  for (const [f, n] of doc.features) {
     const c = model.vocabulary[f];
     if (c === undefined) continue;
     columns.push(c);
@@ -96,7 +106,7 @@ function vectorize(model: Pick<SentimentModel, 'vocabulary' | 'idf'>, tokens: To
   }
   const norm = Math.sqrt(values.reduce((a, v) => a + v * v, 0)) || 1;
   for (let i = 0; i < values.length; i++) values[i] /= norm;
-  return { columns, values, lexicon: sentimentOf(tokens) };
+  return { columns, values, lexicon: doc.lexicon };
 }
 
 function scores(weights: number[][], row: Row, width: number): number[] {
@@ -113,12 +123,15 @@ function scores(weights: number[][], row: Row, width: number): number[] {
   return e.map((v) => v / sum);
 }
 
-/** Trains on `examples` (all of them; see evaluate() for held-out figures). */
+/** Trains on `examples` (all of them; see trainAndEvaluate() for held-out figures). */
 export function train(examples: Example[], seed = 1, now = Date.now()): SentimentModel {
-  const tokenized = examples.map((e) => tokenize(e.text));
-  const docs = tokenized.map(features);
+  return fit(examples.map((e) => ({ label: e.label, doc: docOf(tokenize(e.text)) })), seed, now);
+}
+
+function fit(examples: Array<{ label: SentimentLabel; doc: Doc }>, seed: number, now: number): SentimentModel {
+  const docs = examples.map((e) => e.doc);
   const df = new Map<string, number>();
-  for (const d of docs) for (const f of d.keys()) df.set(f, (df.get(f) ?? 0) + 1);
+  for (const d of docs) for (const f of d.features.keys()) df.set(f, (df.get(f) ?? 0) + 1);
   const vocabulary: Record<string, number> = {};
   const idf: number[] = [];
   for (const [f, n] of [...df].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -128,7 +141,7 @@ export function train(examples: Example[], seed = 1, now = Date.now()): Sentimen
   }
   const width = idf.length;
   const model = { vocabulary, idf };
-  const rows = tokenized.map((t) => vectorize(model, t));
+  const rows = docs.map((d) => vectorize(model, d));
   const y = examples.map((e) => LABELS.indexOf(e.label));
   const weights = LABELS.map(() => new Array<number>(width + LEXICON_FEATURES + 1).fill(0));
   // Adagrad: each weight's step shrinks with the gradients it has seen, so rare words still learn.
@@ -164,9 +177,11 @@ export function train(examples: Example[], seed = 1, now = Date.now()): Sentimen
 
 /** The model's sentiment of a text; without a model, the lexicon's. */
 export function predict(model: SentimentModel | null, tokens: Token[]): Sentiment & { probabilities?: Record<SentimentLabel, number> } {
-  const lexicon = sentimentOf(tokens);
-  if (!model) return lexicon;
-  const p = scores(model.weights, vectorize(model, tokens), model.idf.length);
+  return model ? predictDoc(model, docOf(tokens)) : sentimentOf(tokens);
+}
+
+function predictDoc(model: SentimentModel, doc: Doc): Sentiment & { probabilities: Record<SentimentLabel, number> } {
+  const p = scores(model.weights, vectorize(model, doc), model.idf.length);
   const best = p.indexOf(Math.max(...p));
   return { label: LABELS[best], score: p[2] - p[0], probabilities: { negative: p[0], neutral: p[1], positive: p[2] } };
 }
@@ -176,11 +191,13 @@ export function predict(model: SentimentModel | null, tokens: Token[]): Sentimen
  * next to the lexicon on the same rest; then trains again on everything. What the model page shows.
  */
 export function trainAndEvaluate(examples: Example[], seed = 1, now = Date.now()): SentimentModel {
+  // Each text is read once, for both trainings and the measurement.
+  const read = examples.map((e) => ({ label: e.label, doc: docOf(tokenize(e.text)) }));
   const rng = new Random(seed);
-  const test: Example[] = [];
-  const trainSet: Example[] = [];
+  const test: typeof read = [];
+  const trainSet: typeof read = [];
   for (const label of LABELS) {
-    const of = examples.filter((e) => e.label === label);
+    const of = read.filter((e) => e.label === label);
     for (let i = of.length - 1; i > 0; i--) {
       const j = rng.int(0, i);
       [of[i], of[j]] = [of[j], of[i]];
@@ -189,16 +206,15 @@ export function trainAndEvaluate(examples: Example[], seed = 1, now = Date.now()
     test.push(...of.slice(0, cut));
     trainSet.push(...of.slice(cut));
   }
-  const held = train(trainSet, seed, now);
+  const held = fit(trainSet, seed, now);
   let right = 0;
   let lexRight = 0;
   const hits = { negative: 0, neutral: 0, positive: 0 };
   const totals = { negative: 0, neutral: 0, positive: 0 };
   const dvp = { model: 0, lexicon: 0, examples: 0 };
   for (const e of test) {
-    const tokens = tokenize(e.text);
-    const m = predict(held, tokens);
-    const lex = sentimentOf(tokens);
+    const m = predictDoc(held, e.doc);
+    const lex = e.doc.lexicon;
     totals[e.label]++;
     if (m.label === e.label) {
       right++;
@@ -219,6 +235,6 @@ export function trainAndEvaluate(examples: Example[], seed = 1, now = Date.now()
     lexiconAccuracy: lexRight / Math.max(1, test.length),
     detractorVsPromoter: { model: dvp.model / Math.max(1, dvp.examples), lexicon: dvp.lexicon / Math.max(1, dvp.examples), examples: dvp.examples },
   };
-  return { ...train(examples, seed, now), evaluation };
+  return { ...fit(read, seed, now), evaluation };
 }
 

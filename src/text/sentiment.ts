@@ -19,12 +19,17 @@ const BEFORE_CONTRAST = 0.5;
 const AFTER_CONTRAST = 1.5;
 const EXCLAMATION = 0.292;
 
-export function labelOf(score: number): SentimentLabel {
+function labelOf(score: number): SentimentLabel {
   return score >= NEUTRAL_BAND ? 'positive' : score <= -NEUTRAL_BAND ? 'negative' : 'neutral';
 }
 
-export function squash(sum: number): number {
+function squash(sum: number): number {
   return sum === 0 ? 0 : sum / Math.sqrt(sum * sum + SQUASH);
+}
+
+/** A word that turns what follows: "not", "n't" (its lemma is "not"), "never", "without", … */
+export function isNegator(t: Token): boolean {
+  return NEGATORS.has(t.lower) || t.lemma === 'not';
 }
 
 /**
@@ -32,7 +37,7 @@ export function squash(sum: number): number {
  * words before it in its clause, strengthened or softened by the word before it, phrases counted
  * as one, and words before a contrast ("but") weighed half, after it one and a half.
  */
-export function contributions(tokens: Token[], from = 0, to = tokens.length): number[] {
+function contributions(tokens: Token[], from = 0, to = tokens.length): number[] {
   const lex = valences();
   const out = new Array<number>(to - from).fill(0);
   const taken = new Set<number>();
@@ -59,7 +64,7 @@ export function contributions(tokens: Token[], from = 0, to = tokens.length): nu
       if (boost) v += Math.sign(v) * boost;
     }
     for (let j = i - 1; j >= Math.max(clauseStart, i - NEGATION_REACH); j--) {
-      if (NEGATORS.has(tokens[j].lower) || tokens[j].lemma === 'not') {
+      if (isNegator(tokens[j])) {
         v *= NEGATED;
         break;
       }

@@ -8,7 +8,6 @@ export interface Token {
   /** Lower case, as written. */
   lower: string;
   lemma: string;
-  pos: string;
   /** [start, end) in the text, in UTF-16 code units (what String.slice takes). */
   start: number;
   end: number;
@@ -37,7 +36,6 @@ export function tokenize(text: string): Token[] {
   const spaces = tokens.out(its.precedingSpaces) as string[];
   // Its type in wink's declarations does not fit out(); the values are strings.
   const lemmas = tokens.out(its.lemma as never) as string[];
-  const pos = tokens.out(its.pos) as string[];
   const types = tokens.out(its.type) as string[];
   const sentenceOf = new Array<number>(values.length).fill(0);
   let s = 0;
@@ -58,7 +56,7 @@ export function tokenize(text: string): Token[] {
     }
     const end = Math.min(text.length, start + value.length);
     at = end;
-    out.push({ value, lower: value.toLowerCase(), lemma: lemmas[i].toLowerCase(), pos: pos[i], start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation' });
+    out.push({ value, lower: value.toLowerCase(), lemma: lemmas[i].toLowerCase(), start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation' });
   }
   return out;
 }
