@@ -159,18 +159,21 @@ async function textCommand(args: string[]) {
     const workspaceId = values.workspace ? await resolveWorkspace(store, values.workspace) : undefined;
     const { backfillTexts } = await import('./text/answers.ts');
     const { TextModels } = await import('./text/training.ts');
-    let bar: ReturnType<typeof progress> | null = null;
-    let current = '';
+    // One progress line per workspace, closed when the next starts and at the end.
+    let bar: { workspaceId: string; done: number; line: ReturnType<typeof progress> } | null = null;
+    const close = () => bar?.line.done(`${bar.done.toLocaleString('en')} comments`);
     const n = await backfillTexts(store.db, new TextModels(store.db), {
       workspaceId,
       onProgress: (p) => {
-        if (p.workspaceId !== current) {
-          current = p.workspaceId;
-          bar = progress(`analysing comments of ${p.workspaceId}`, p.total);
+        if (bar?.workspaceId !== p.workspaceId) {
+          close();
+          bar = { workspaceId: p.workspaceId, done: 0, line: progress(`analysing comments of ${p.workspaceId}`, p.total) };
         }
-        bar!.update(p.done);
+        bar.done = p.done;
+        bar.line.update(p.done);
       },
     });
+    close();
     console.log(n ? `Analysed ${n.toLocaleString('en')} comments.` : 'Every stored comment is analysed already.');
   } finally {
     await store.close();
