@@ -49,6 +49,16 @@ export async function forgetAnswerTexts(tx: Db | Tx, answerIds: string[]): Promi
   }
 }
 
+/** Which of these answers have an analysis stored. */
+export async function analysedAnswerIds(db: Db | Tx, workspaceId: string, answerIds: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < answerIds.length; i += 500) {
+    const rows = await db.selectFrom('answer_texts').select('answer_id').where('workspace_id', '=', workspaceId).where('answer_id', 'in', answerIds.slice(i, i + 500)).execute();
+    for (const r of rows) out.add(r.answer_id);
+  }
+  return out;
+}
+
 export async function answerTextsOf(db: Db, workspaceId: string, answerIds: string[]): Promise<Map<string, AnswerText>> {
   const out = new Map<string, AnswerText>();
   for (let i = 0; i < answerIds.length; i += 500) {

@@ -3,7 +3,7 @@ import { errorReason } from '../domain/errors.ts';
 import type { Fact, FactBatch } from '../domain/facts.ts';
 import { claimCursor, cursorOf, ensureCursor, listCursors, moveCursor, recordConsumerError, type CursorPlace } from './consumer-cursors.ts';
 import { retryWhileBusy, transactionWithoutWaiting, type Db, type Store, type Tx } from './db.ts';
-import { FACTS_CHANNEL, headPosition, pruneFacts, readFacts } from './facts.ts';
+import { FACTS_CHANNEL, factBatches, headPosition, pruneFacts } from './facts.ts';
 import { isStoreClosedError, isTransientDbError } from './transient.ts';
 
 /**
@@ -261,19 +261,25 @@ export class Bus {
     if (!from) return false;
     const refreshedAt = Date.now();
     await c.refresh?.(this.store.db);
-    let batches = await readFacts(this.store.db, from.position, { limit: PAGE, wants: c.wantsKey ? (k, ws) => c.wantsKey!(k, ws) : undefined });
-    if (c.refresh) {
-      const settled = batches.filter((b) => b.at <= refreshedAt - SETTLE_MS);
-      if (settled.length < batches.length) this.later(c);
-      batches = settled;
-    }
-    // The wanted facts in order, a slice per batch, up to the budget, and where that leaves the cursor.
+    // Batches are decoded as the loop gets to them, so a step that fills its budget early leaves
+    // the rest of the page unread (the next step starts there).
+    const settledBy = c.refresh ? refreshedAt - SETTLE_MS : Infinity;
     const work: FactBatch[] = [];
     let handled = 0;
     let place: CursorPlace = from;
-    let more = batches.length === PAGE;
-    for (const b of batches) {
-      let i = b.position === batches[0].position ? from.partial : 0;
+    let read = 0;
+    let more: boolean | null = null;
+    for await (const b of factBatches(this.store.db, from.position, { limit: PAGE, wants: c.wantsKey ? (k, ws) => c.wantsKey!(k, ws) : undefined })) {
+      read++;
+      // Left for a later step (DurableConsumer.refresh).
+      if (b.at > settledBy) {
+        this.later(c);
+        more = false;
+        break;
+      }
+      // The wanted facts in order, a slice per batch, up to the budget, and where that leaves the cursor.
+      // The cursor's partial counts into the batch after its position: the first one read.
+      let i = read === 1 ? from.partial : 0;
       const wanted: Fact[] = [];
       for (; i < b.facts.length && handled + wanted.length < budget; i++) if (c.wants(b.facts[i], b.workspaceId)) wanted.push(b.facts[i]);
       if (wanted.length) work.push({ ...b, facts: wanted });
@@ -285,6 +291,7 @@ export class Bus {
       }
       place = { position: b.position, partial: 0 };
     }
+    more ??= read === PAGE;
     if (same(place, from)) return false;
     // What each slice would write (prepare); those that would write nothing are passed over.
     const writes: Array<{ batch: FactBatch; prepared: unknown }> = [];

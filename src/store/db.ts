@@ -6,6 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction
 import type { Schema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import { DIALECTS, dialectOf, type StoreDialect } from './dialect.ts';
+import { ensurePlannerStats } from './planner-stats.ts';
 
 export type Backend = 'sqlite' | 'postgres';
 export type Db = Kysely<Schema>;
@@ -190,6 +191,7 @@ export async function migrate(store: Store): Promise<string[]> {
   const migrator = new Migrator({ db: store.db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
+  await ensurePlannerStats(store);
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 

@@ -34,24 +34,52 @@ export async function headPosition(db: Db | Tx): Promise<number> {
   return Number(row?.p ?? 0);
 }
 
+export interface ReadFactsOptions {
+  workspaceId?: string;
+  limit: number;
+  wants?: (key: string, workspaceId: string) => boolean;
+}
+
 /**
  * Batches after `after`, in commit order, of every workspace or one. With `wants` (a test of
  * factKeys), batches holding nothing it wants come with no facts, undecoded: a projection step can
  * announce tens of thousands of events, and most readers want a few kinds of fact.
  */
-export async function readFacts(db: Db | Tx, after: number, options: { workspaceId?: string; limit: number; wants?: (key: string, workspaceId: string) => boolean }): Promise<FactBatch[]> {
+export async function readFacts(db: Db | Tx, after: number, options: ReadFactsOptions): Promise<FactBatch[]> {
+  const out: FactBatch[] = [];
+  for await (const batch of factBatches(db, after, options)) out.push(batch);
+  return out;
+}
+
+/**
+ * The same batches one at a time, their bodies read and decoded only as the reader gets to them
+ * (a few first, then more at a time): a reader that stops after a few hundred facts does not pay
+ * for the tens of thousands the page may hold, and reads them again next step.
+ */
+export async function* factBatches(db: Db | Tx, after: number, options: ReadFactsOptions): AsyncGenerator<FactBatch> {
   let q = db.selectFrom('facts').select(['position', 'workspace_id', 'at', 'keys']).where('position', '>', after);
   if (options.workspaceId) q = q.where('workspace_id', '=', options.workspaceId);
   const rows = await q.orderBy('position').limit(options.limit).execute();
-  const wanted = rows.filter((r) => !options.wants || (JSON.parse(r.keys) as string[]).some((k) => options.wants!(k, r.workspace_id))).map((r) => Number(r.position));
+  const wants = options.wants;
+  const wanted = rows.map((r) => !wants || (JSON.parse(r.keys) as string[]).some((k) => wants(k, r.workspace_id)));
   const bodies = new Map<number, string>();
-  for (let i = 0; i < wanted.length; i += 200) {
-    for (const b of await db.selectFrom('facts').select(['position', 'body']).where('position', 'in', wanted.slice(i, i + 200)).execute()) bodies.set(Number(b.position), b.body);
+  let loadedTo = 0; // rows before this index have their wanted bodies in `bodies`
+  let group = 4;
+  for (let i = 0; i < rows.length; i++) {
+    if (i >= loadedTo) {
+      const positions: number[] = [];
+      for (; loadedTo < rows.length && positions.length < group; loadedTo++) if (wanted[loadedTo]) positions.push(Number(rows[loadedTo].position));
+      group = Math.min(group * 4, 200);
+      if (positions.length) {
+        for (const b of await db.selectFrom('facts').select(['position', 'body']).where('position', 'in', positions).execute()) bodies.set(Number(b.position), b.body);
+      }
+    }
+    const r = rows[i];
+    const position = Number(r.position);
+    const body = bodies.get(position);
+    bodies.delete(position);
+    yield { position, workspaceId: r.workspace_id, at: Number(r.at), facts: body ? decodeFacts(body) : [] };
   }
-  return rows.map((r) => {
-    const body = bodies.get(Number(r.position));
-    return { position: Number(r.position), workspaceId: r.workspace_id, at: Number(r.at), facts: body ? decodeFacts(body) : [] };
-  });
 }
 
 /** The last position committed before `at` (ms), for readers that kept a time rather than a position. */

@@ -1,6 +1,6 @@
 import { ANSWER_KEYS, answerChanges, type FactBatch } from '../domain/facts.ts';
 import { answerComments } from '../store/answers.ts';
-import { analysisCoverage, forgetAnswerTexts, saveAnswerTexts, unanalyzedAnswers, type AnswerText } from '../store/answer-texts.ts';
+import { analysedAnswerIds, analysisCoverage, forgetAnswerTexts, saveAnswerTexts, unanalyzedAnswers, type AnswerText } from '../store/answer-texts.ts';
 import type { DurableConsumer } from '../store/bus.ts';
 import { writeTransaction, type Db, type Tx } from '../store/db.ts';
 import { listWorkspaces } from '../store/workspaces.ts';
@@ -33,13 +33,15 @@ async function workOf(db: Db | Tx, models: TextModels, batch: FactBatch): Promis
   const model = await models.current(batch.workspaceId);
   const now = Date.now();
   const save: AnswerText[] = [];
-  const forget = [...erased];
+  const uncommented: string[] = [];
   for (const id of upserted) {
     const comment = comments.get(id);
     if (comment) save.push(stored(id, comment, model, now));
-    else forget.push(id); // no comment (any more), or gone since
+    else uncommented.push(id); // no comment (any more), or gone since
   }
-  return { save, forget };
+  // Most answers have no comment and never had one: nothing to write for them.
+  const forget = [...erased, ...(uncommented.length ? await analysedAnswerIds(db, batch.workspaceId, uncommented) : [])];
+  return save.length || forget.length ? { save, forget } : null;
 }
 
 /**
