@@ -52,7 +52,8 @@ forEachBackend('bus: projection, answer edits, merges and erasures announce what
     const erased = await s.call('DELETE', `/api/v1/profiles/${answer.profileId}`, s.ws.secretKey);
     assert.equal(erased.status, 200, erased.text);
 
-    const batches = await readFacts(store.db, from, { limit: 100 });
+    // Less the text consumer's announcements of analyses, made in the background.
+    const batches = (await readFacts(store.db, from, { limit: 100 })).filter((b) => !b.facts.every((f) => f.type === 'answer.analyzed'));
     assert.ok(batches.every((b) => b.workspaceId === s.ws.id), 'nothing of the other workspace');
     const positions = batches.map((b) => b.position);
     assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
@@ -107,7 +108,7 @@ forEachBackend('bus: answer edits, Delighted email changes and erasures are comm
     assert.ok(moved.status < 300, moved.text);
     assert.equal((await s.call('DELETE', '/api/v1/profiles?email=ada%40new.example', s.ws.secretKey)).status, 200);
     assert.deepEqual(commands, ['answer.edit', 'person.email', 'person.erase']);
-    const announced = (await readFacts(store.db, from, { limit: 100 })).map((b) => b.facts.map((f) => f.type).filter((t) => t !== 'profile.erased').join(','));
+    const announced = (await readFacts(store.db, from, { limit: 100 })).filter((b) => !b.facts.every((f) => f.type === 'answer.analyzed')).map((b) => b.facts.map((f) => f.type).filter((t) => t !== 'profile.erased').join(','));
     // The Delighted update is the email command, then the identify it sends like any client.
     assert.deepEqual(announced, ['answer.changed', 'identity.linked,profile.changed', 'profile.changed,event.stored', 'answer.erased']);
   } finally {

@@ -97,6 +97,8 @@ const BACKGROUND: Record<string, string> = {
 const ONLY: Record<string, (row: Record<string, unknown>) => Record<string, unknown> | null> = {
   // The bus adds annotations from events (source = the event's name); the API's have source 'api'.
   annotations: (row) => (row.source === 'api' ? row : null),
+  // The text consumer announces each analysis it stores (answer.analyzed) in batches of its own.
+  facts: (row) => (/^\[\["answer\.analyzed"/.test(String(row.body)) && String(row.keys) === '["answer.analyzed"]' ? null : row),
   // Using a session moves its expiry (at most every 5 minutes): not a change a request made to data.
   sessions: ({ last_used_at: _u, expires_at: _e, ...row }) => row,
 };

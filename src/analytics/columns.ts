@@ -1,3 +1,4 @@
+import { themeSentiment, type SentimentLabel } from '../domain/drivers.ts';
 import type { AnswerFact } from '../store/answer-feed.ts';
 
 /**
@@ -39,6 +40,10 @@ export const CATEGORY_OF_STATE = new Uint8Array([2, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0
 
 export type CodedColumn = 'channel' | 'stage' | 'survey' | 'campaign' | 'utmSource' | 'device';
 
+/** Sentiment codes: 0 no analysis (no comment), then these. */
+export const SENTIMENT_LABELS: ReadonlyArray<string | null> = [null, 'negative', 'neutral', 'positive'];
+const SENTIMENT_CODE: Record<string, number> = { negative: 1, neutral: 2, positive: 3 };
+
 /**
  * A workspace's answers as columns of typed arrays: one tight loop over a million rows filters
  * and counts in a few milliseconds, where SQLite's GROUP BY takes hundreds.
@@ -62,6 +67,24 @@ export class AnswerColumns {
   readonly profiles = new Dict();
   /** Answer properties as stored (JSON), null when empty: read only by property breakdowns. */
   readonly props: Array<string | null> = [];
+  /** Answer ids by row (the strings rowOf holds already): quotes and exports name answers. */
+  readonly ids: string[] = [];
+  /**
+   * The comment's analysis, which changes when a comment is edited or analysed again (a new
+   * model, an edited taxonomy): so it is never cubed or indexed (see DimensionColumn.changes).
+   * sentiment: SENTIMENT_LABELS code. Themes: `themeWords` words of bits per row, bit b for theme
+   * code b + 1 (themeDict); themeNegative / themePositive: the same bits for the theme's sentiment
+   * in that comment (domain/drivers.ts themeSentiment).
+   */
+  sentiment = new Uint32Array(0);
+  analyzedAt = new Float64Array(0);
+  themeWords = 1;
+  themeBits: Uint32Array = new Uint32Array(0);
+  themeNegative: Uint32Array = new Uint32Array(0);
+  themePositive: Uint32Array = new Uint32Array(0);
+  readonly themeDict = new Dict();
+  /** Rows whose analysis changed: what caches of text figures compare against. */
+  textVersion = 0;
   /**
    * Changes to rows already held, as triples (row, state before, state after), where a state is
    * the score or ERASED_STATE: what incremental counts (cube.ts) replay to stay exact. When it
@@ -95,7 +118,68 @@ export class AnswerColumns {
     this.daysSinceFirstSeen = copy(this.daysSinceFirstSeen, (k) => new Float32Array(k));
     this.profile = copy(this.profile, (k) => new Int32Array(k));
     for (const key of Object.keys(this.coded) as CodedColumn[]) this.coded[key] = copy(this.coded[key], (k) => new Uint32Array(k));
+    this.sentiment = copy(this.sentiment, (k) => new Uint32Array(k));
+    this.analyzedAt = copy(this.analyzedAt, (k) => new Float64Array(k));
     this.cap = cap;
+    this.themeBits = this.restride(this.themeBits, this.themeWords);
+    this.themeNegative = this.restride(this.themeNegative, this.themeWords);
+    this.themePositive = this.restride(this.themePositive, this.themeWords);
+  }
+
+  /** A bit array of `this.themeWords` words per row, copied into `words` per row at the current capacity. */
+  private restride(a: Uint32Array, words: number): Uint32Array {
+    const b = new Uint32Array(this.cap * words);
+    const old = this.themeWords;
+    if (old === words) b.set(a.subarray(0, this.n * old));
+    else for (let i = 0; i < this.n; i++) for (let w = 0; w < old; w++) b[i * words + w] = a[i * old + w];
+    return b;
+  }
+
+  /** The theme's code, giving it a bit (and a word more per row when the bits run out). */
+  private themeCode(id: string): number {
+    const code = this.themeDict.code(id);
+    if (code > this.themeWords * 32) {
+      const words = this.themeWords * 2;
+      this.themeBits = this.restride(this.themeBits, words);
+      this.themeNegative = this.restride(this.themeNegative, words);
+      this.themePositive = this.restride(this.themePositive, words);
+      this.themeWords = words;
+    }
+    return code;
+  }
+
+  /** Sets a row's analysis from the stored one (null: none). */
+  private setText(i: number, f: AnswerFact): void {
+    this.sentiment[i] = f.sentiment ? SENTIMENT_CODE[f.sentiment] ?? 0 : 0;
+    this.analyzedAt[i] = f.analyzed_at == null ? 0 : Number(f.analyzed_at);
+    const W = this.themeWords;
+    for (let w = 0; w < W; w++) this.themeBits[i * W + w] = this.themeNegative[i * W + w] = this.themePositive[i * W + w] = 0;
+    if (!f.themes || !f.sentiment) return;
+    let themes: Array<{ id?: unknown; mentions?: Array<{ sentiment?: { label?: SentimentLabel } }> }>;
+    try {
+      themes = JSON.parse(f.themes);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(themes)) return;
+    for (const t of themes) {
+      if (typeof t?.id !== 'string') continue;
+      const bit = this.themeCode(t.id) - 1;
+      // themeCode may have widened the rows.
+      const at = i * this.themeWords + (bit >>> 5);
+      const mask = 1 << (bit & 31);
+      this.themeBits[at] |= mask;
+      const labels = Array.isArray(t.mentions) ? t.mentions.map((m) => m?.sentiment?.label).filter((l): l is SentimentLabel => l === 'negative' || l === 'neutral' || l === 'positive') : [];
+      const label = themeSentiment(labels, f.sentiment);
+      if (label === 'negative') this.themeNegative[at] |= mask;
+      else if (label === 'positive') this.themePositive[at] |= mask;
+    }
+  }
+
+  /** Whether row i has theme code `code`. */
+  hasTheme(i: number, code: number): boolean {
+    const bit = code - 1;
+    return (this.themeBits[i * this.themeWords + (bit >>> 5)] & (1 << (bit & 31))) !== 0;
   }
 
   /** Adds or updates an answer; false when the stored row is already this version of it. */
@@ -118,10 +202,20 @@ export class AnswerColumns {
       this.daysSinceOrder[i] = f.days_since_last_order == null ? NaN : Number(f.days_since_last_order);
       this.daysSinceFirstSeen[i] = f.days_since_first_seen == null ? NaN : Number(f.days_since_first_seen);
       this.props[i] = f.properties && f.properties !== '{}' ? f.properties : null;
+      this.ids[i] = f.id;
+      this.setText(i, f);
     } else if (this.updated[i] === updatedAt && this.category[i] !== ERASED) {
-      return false;
+      // The answer as held; its comment may have been analysed (again) since.
+      if (f.sentiment === undefined || this.analyzedAt[i] === Number(f.analyzed_at ?? 0)) return false;
+      this.setText(i, f);
+      this.textVersion++;
+      return true;
     } else {
       this.log(i, this.stateOf(i), Number(f.score));
+      if (f.sentiment !== undefined) {
+        this.setText(i, f);
+        this.textVersion++;
+      }
     }
     this.updated[i] = updatedAt;
     this.score[i] = Number(f.score);

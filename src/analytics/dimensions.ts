@@ -1,5 +1,5 @@
 import { UTC_ZONE, weekdayOfDay, type Zone } from '../domain/zoned-time.ts';
-import { AnswerColumns, Dict, type CodedColumn } from './columns.ts';
+import { AnswerColumns, Dict, SENTIMENT_LABELS, type CodedColumn } from './columns.ts';
 
 /**
  * What answers can be filtered and broken down by. Each dimension gives every row a code and
@@ -12,7 +12,12 @@ export interface DimensionColumn {
   labels: ReadonlyArray<string | null>;
   /** Labels in their natural order (hours, weekdays, bands), else ordered by answer count. */
   ordered: boolean;
+  /** A row's code can change (a comment analysed again): never cubed or indexed. */
+  changes?: boolean;
 }
+
+/** The dimension of a comment's themes: several per answer, so filters test bits (query.ts) and breakdowns count an answer once per theme. */
+export const THEME = 'theme';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const HOURS = Array.from({ length: 24 }, (_, h) => `${String(h).padStart(2, '0')}:00`);
@@ -23,7 +28,7 @@ const CODED: Record<string, CodedColumn> = { channel: 'channel', stage: 'stage',
 
 export const DIMENSIONS = [
   ...Object.keys(CODED),
-  'hour', 'weekday', 'daysSinceOrder', 'tenure', 'property.<name>', 'trait.<name>',
+  'hour', 'weekday', 'daysSinceOrder', 'tenure', 'sentiment', THEME, 'property.<name>', 'trait.<name>',
 ] as const;
 
 export class UnknownDimension extends Error {}
@@ -98,6 +103,11 @@ export function dimension(cols: AnswerColumns, name: string): DimensionColumn {
   const coded = Object.hasOwn(CODED, name) ? CODED[name] : undefined;
   if (coded) return { codes: cols.coded[coded], labels: cols.dicts[coded].labels, ordered: false };
   switch (name) {
+    case 'sentiment':
+      return { codes: cols.sentiment, labels: SENTIMENT_LABELS, ordered: true, changes: true };
+    case THEME:
+      // Labels only (theme ids in order of first sight); a row's themes are bits, not one code.
+      return { codes: new Uint32Array(0), labels: cols.themeDict.labels, ordered: false, changes: true };
     case 'day': {
       // Local days since 1970 in the workspace's zone: what trends count by. Not offered as a breakdown.
       const zone = timeZoneOf(cols);

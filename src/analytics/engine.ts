@@ -1,4 +1,4 @@
-import { ANSWER_KEYS, answerChanges } from '../domain/facts.ts';
+import { ANALYZED_ANSWER_KEYS, answerChanges } from '../domain/facts.ts';
 import { answersAfter, answersByIds } from '../store/answer-feed.ts';
 import type { Db } from '../store/db.ts';
 import { headPosition, readFacts } from '../store/facts.ts';
@@ -87,9 +87,10 @@ export class InsightEngine {
 
   private async readFacts(workspaceId: string, w: WorkspaceAnswers): Promise<void> {
     for (;;) {
-      const batches = await readFacts(this.db, w.position, { workspaceId, limit: FEED_PAGE, wants: (k) => ANSWER_KEYS.has(k) });
+      const batches = await readFacts(this.db, w.position, { workspaceId, limit: FEED_PAGE, wants: (k) => ANALYZED_ANSWER_KEYS.has(k) });
       if (!batches.length) return;
-      const { upserted, erased } = answerChanges(batches);
+      // Analyses too: a comment's themes and sentiment are filters and breakdowns like any other.
+      const { upserted, erased } = answerChanges(batches, { analyzed: true });
       for (const id of erased) w.columns.remove(id);
       const rows = await answersByIds(this.db, workspaceId, upserted);
       for (const row of rows) w.columns.upsert(row);

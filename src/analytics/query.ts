@@ -2,7 +2,7 @@ import { npsDifference, npsSummary, type NpsCounts, type NpsDifference, type Nps
 import { bucketStartDay, nextBucketDay, type Interval } from '../domain/zoned-time.ts';
 import { ERASED, type AnswerColumns } from './columns.ts';
 import { cubeOf } from './cube.ts';
-import { cacheName, dimension, timeZoneOf, UnknownDimension, type DimensionColumn } from './dimensions.ts';
+import { cacheName, dimension, THEME, timeZoneOf, UnknownDimension, type DimensionColumn } from './dimensions.ts';
 import { rowIndex, type RowIndex } from './row-index.ts';
 
 /** Which answers a figure counts. `to` is exclusive. */
@@ -25,6 +25,8 @@ interface Compiled {
   /** name: what the dimension's row index is kept under. */
   tests: Array<{ name: string; codes: Uint32Array; allowed: Uint8Array; fixed: boolean }>;
   people: Uint8Array | null;
+  /** Theme bits a row must have one of (AnswerColumns.themeBits), or null. */
+  themes: Uint32Array | null;
   /** Nothing can match (a filter value never seen). */
   empty: boolean;
 }
@@ -32,8 +34,19 @@ interface Compiled {
 function compile(cols: AnswerColumns, f: AnswerFilter): Compiled {
   const tests: Compiled['tests'] = [];
   let empty = false;
+  let themes: Uint32Array | null = null;
   for (const [name, values] of Object.entries(f.where ?? {})) {
     if (!values.length) continue;
+    if (name === THEME) {
+      // Several themes per answer: a bit test per row rather than one code.
+      themes = new Uint32Array(cols.themeWords);
+      for (const id of values) {
+        const code = cols.themeDict.find(id);
+        if (code > 0) themes[(code - 1) >>> 5] |= 1 << ((code - 1) & 31);
+      }
+      if (!themes.some((w) => w !== 0)) empty = true;
+      continue;
+    }
     const dim = dimOf(cols, f, name);
     const allowed = new Uint8Array(dim.labels.length + 1);
     let any = false;
@@ -44,10 +57,10 @@ function compile(cols: AnswerColumns, f: AnswerFilter): Compiled {
       }
     });
     if (!any) empty = true;
-    // A resolved column (a trait) can change for a row, so it cannot be indexed.
-    tests.push({ name: cacheName(cols, name), codes: dim.codes, allowed, fixed: !f.columns?.[name] });
+    // A resolved column (a trait) or a comment's analysis can change for a row, so it cannot be indexed.
+    tests.push({ name: cacheName(cols, name), codes: dim.codes, allowed, fixed: !dim.changes && !f.columns?.[name] });
   }
-  return { from: f.from ?? -Infinity, to: f.to ?? Infinity, tests, people: f.people ?? null, empty };
+  return { from: f.from ?? -Infinity, to: f.to ?? Infinity, tests, people: f.people ?? null, themes, empty };
 }
 
 /**
@@ -78,9 +91,9 @@ export function countBy(cols: AnswerColumns, filter: AnswerFilter, keys: number,
  * call site made it 4–8 times slower on a million rows). Rows are rows[from..to), or row
  * numbers from..to when rows is null.
  */
-function countRows(cols: AnswerColumns, c: Compiled, counts: Int32Array, keys: number, keyColumn: Uint32Array | null, keyOffset: number, rows: Int32Array | null, from: number, to: number): void {
-  const { tests, people } = c;
-  const { category, at, profile } = cols;
+function countRows(cols: AnswerColumns, c: Compiled, counts: Int32Array, keys: number, keyColumn: Uint32Array | null, keyOffset: number, rows: Int32Array | null, from: number, to: number, out: RowList | null = null): void {
+  const { tests, people, themes } = c;
+  const { category, at, profile, themeBits, themeWords } = cols;
   const timed = c.from !== -Infinity || c.to !== Infinity;
   const nTests = tests.length;
   next: for (let j = from; j < to; j++) {
@@ -93,6 +106,15 @@ function countRows(cols: AnswerColumns, c: Compiled, counts: Int32Array, keys: n
     }
     for (let k = 0; k < nTests; k++) if (tests[k].allowed[tests[k].codes[i]] === 0) continue next;
     if (people !== null && people[profile[i]] === 0) continue;
+    if (themes !== null) {
+      let hit = 0;
+      for (let w = 0, base = i * themeWords; w < themeWords; w++) hit |= themeBits[base + w] & themes[w];
+      if (hit === 0) continue;
+    }
+    if (out !== null) {
+      out.push(i);
+      continue;
+    }
     let key = 0;
     if (keyColumn !== null) {
       key = keyColumn[i] + keyOffset;
@@ -100,6 +122,37 @@ function countRows(cols: AnswerColumns, c: Compiled, counts: Int32Array, keys: n
     }
     counts[key * 3 + cat]++;
   }
+}
+
+/** A growing list of row numbers. */
+export class RowList {
+  rows = new Int32Array(1024);
+  length = 0;
+
+  push(row: number): void {
+    if (this.length === this.rows.length) {
+      const bigger = new Int32Array(this.rows.length * 2);
+      bigger.set(this.rows);
+      this.rows = bigger;
+    }
+    this.rows[this.length++] = row;
+  }
+}
+
+/** The rows a filter keeps (not erased), through the same checks as every count. */
+export function matchingRows(cols: AnswerColumns, filter: AnswerFilter): RowList {
+  const out = new RowList();
+  const c = compile(cols, filter);
+  if (c.empty) return out;
+  const counts = new Int32Array(3);
+  const picked = gatherFewRows(cols, c);
+  if (!picked) {
+    countRows(cols, c, counts, 1, null, 0, null, 0, cols.n, out);
+  } else {
+    countRows(cols, c, counts, 1, null, 0, picked.rows, 0, picked.length, out);
+    countRows(cols, c, counts, 1, null, 0, null, picked.tailFrom, cols.n, out);
+  }
+  return out;
 }
 
 /** Past this share of the rows, scanning them all is cheaper than reading them through an index. */
@@ -165,6 +218,7 @@ function rowsOfPeople(cols: AnswerColumns, people: Uint8Array): { rows: Int32Arr
 
 /** Whether a filter is only about time, so the day cubes can answer it. */
 function timeOnly(filter: AnswerFilter): boolean {
+  // (A filter on theme or sentiment is a filter on something that changes: not time only.)
   return !filter.people && !Object.values(filter.where ?? {}).some((values) => values.length > 0);
 }
 
@@ -178,7 +232,7 @@ export function countDim(cols: AnswerColumns, filter: AnswerFilter, by: string |
   // Read after the cube's sync or the scan's column, which extend a derived dimension's labels.
   const keyCount = () => (by === null ? 1 : by === 'score' ? 11 : dimOf(cols, filter, by).labels.length);
   // A resolved column (a trait) can change for an answer, which a cube cannot follow.
-  if (timeOnly(filter) && !(by && filter.columns?.[by])) {
+  if (timeOnly(filter) && !(by && (filter.columns?.[by] || (by !== 'score' && dimOf(cols, filter, by).changes)))) {
     const cube = cubeOf(cols, by ?? '', codes ?? (by === 'score' ? 'score' : 'none'));
     if (cube) {
       const keys = keyCount();
@@ -226,14 +280,8 @@ export interface Breakdown {
 
 export function breakdown(cols: AnswerColumns, filter: AnswerFilter, by: string): Breakdown {
   if (by === 'day' || by === 'score') throw new UnknownDimension(`"${by}" is not a dimension to break down by`);
-  const { counts } = countDim(cols, filter, by);
+  const { counts, total } = by === THEME ? countByTheme(cols, filter) : countWithTotal(cols, filter, by);
   const dim = dimOf(cols, filter, by);
-  const total: NpsCounts = { promoters: 0, passives: 0, detractors: 0 };
-  for (let k = 0; k < dim.labels.length; k++) {
-    total.promoters += counts[k * 3];
-    total.passives += counts[k * 3 + 1];
-    total.detractors += counts[k * 3 + 2];
-  }
   const rows: BreakdownRow[] = [];
   dim.labels.forEach((label, k) => {
     const group = countsAt(counts, k);
@@ -245,6 +293,44 @@ export function breakdown(cols: AnswerColumns, filter: AnswerFilter, by: string)
   return { by, total: npsSummary(total), rows };
 }
 
+
+/** Counts per value (counts[code * 3 + category]) and their sum: every answer has one value. */
+function countWithTotal(cols: AnswerColumns, filter: AnswerFilter, by: string): { counts: Int32Array; total: NpsCounts } {
+  const { counts, keys } = countDim(cols, filter, by);
+  const total: NpsCounts = { promoters: 0, passives: 0, detractors: 0 };
+  for (let k = 0; k < keys; k++) {
+    total.promoters += counts[k * 3];
+    total.passives += counts[k * 3 + 1];
+    total.detractors += counts[k * 3 + 2];
+  }
+  return { counts, total };
+}
+
+/**
+ * Counts per theme (code as in themeDict, counts[code * 3 + category]) with an answer counted once
+ * per theme its comment mentions, and the total counting each answer once: the groups overlap, and
+ * a theme's "rest" is the answers not mentioning it.
+ */
+export function countByTheme(cols: AnswerColumns, filter: AnswerFilter): { counts: Int32Array; total: NpsCounts } {
+  const { rows, length } = matchingRows(cols, filter);
+  const counts = new Int32Array(cols.themeDict.size * 3);
+  const all = new Int32Array(3);
+  const { category, themeBits, themeWords } = cols;
+  for (let j = 0; j < length; j++) {
+    const i = rows[j];
+    const cat = category[i];
+    all[cat]++;
+    for (let w = 0, base = i * themeWords; w < themeWords; w++) {
+      let word = themeBits[base + w];
+      while (word !== 0) {
+        const low = word & -word;
+        word ^= low;
+        counts[(w * 32 + (31 - Math.clz32(low)) + 1) * 3 + cat]++;
+      }
+    }
+  }
+  return { counts, total: countsAt(all, 0) };
+}
 
 export interface TrendPoint extends NpsSummary {
   start: string;

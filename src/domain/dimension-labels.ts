@@ -14,6 +14,7 @@ const KNOWN: Record<string, Record<string, string>> = {
     new: 'New (no order yet)', active: 'First-time customer', repeat: 'Repeat customer', lapsed: 'Lapsed customer',
   },
   device: { mobile: 'Mobile', desktop: 'Desktop', tablet: 'Tablet' },
+  sentiment: { negative: 'Negative', neutral: 'Neutral', positive: 'Positive' },
 };
 
 /** Dimensions whose values are codes the product itself writes, so unknown ones are tidied too. */

@@ -16,7 +16,9 @@ export type Fact =
   | { type: 'answer.created'; answerId: string; profileId: string }
   /** Its score, comment or profile changed. */
   | { type: 'answer.changed'; answerId: string; profileId: string }
-  | { type: 'answer.erased'; answerId: string };
+  | { type: 'answer.erased'; answerId: string }
+  /** Its comment's analysis (sentiment, themes) was stored, replaced or dropped. */
+  | { type: 'answer.analyzed'; answerId: string };
 
 export type FactType = Fact['type'];
 
@@ -45,6 +47,8 @@ export const eventKey = (eventType: string, name: string | null) => `event.store
 
 /** Keys of the answer facts (see factKeys). */
 export const ANSWER_KEYS = new Set<string>(['answer.created', 'answer.changed', 'answer.erased']);
+/** The same and analyses: what readers of answers with their comments' analysis want. */
+export const ANALYZED_ANSWER_KEYS = new Set<string>([...ANSWER_KEYS, 'answer.analyzed']);
 
 /*
  * Stored as one JSON array of tuples per batch (a projection step announces an event.stored per
@@ -61,6 +65,7 @@ export function encodeFacts(facts: Fact[]): string {
       case 'answer.changed':
         return [f.type, f.answerId, f.profileId];
       case 'answer.erased':
+      case 'answer.analyzed':
         return [f.type, f.answerId];
       case 'profile.merged':
         return [f.type, f.profileId, f.into];
@@ -86,7 +91,8 @@ export function decodeFacts(text: string): Fact[] {
         out.push({ type: t[0], answerId: s(1), profileId: s(2) });
         break;
       case 'answer.erased':
-        out.push({ type: 'answer.erased', answerId: s(1) });
+      case 'answer.analyzed':
+        out.push({ type: t[0], answerId: s(1) });
         break;
       case 'profile.merged':
         out.push({ type: 'profile.merged', profileId: s(1), into: s(2) });
@@ -109,11 +115,11 @@ export function decodeFacts(text: string): Fact[] {
  * What a run of facts did to answers, in order: the ids to read again (created or changed, and
  * still there at the end) and the ids to drop. Later facts win over earlier ones.
  */
-export function answerChanges(batches: Iterable<FactBatch>): { upserted: string[]; erased: string[] } {
+export function answerChanges(batches: Iterable<FactBatch>, options: { analyzed?: boolean } = {}): { upserted: string[]; erased: string[] } {
   const last = new Map<string, boolean>();
   for (const b of batches) {
     for (const f of b.facts) {
-      if (f.type === 'answer.created' || f.type === 'answer.changed') {
+      if (f.type === 'answer.created' || f.type === 'answer.changed' || (options.analyzed && f.type === 'answer.analyzed')) {
         last.delete(f.answerId);
         last.set(f.answerId, true);
       } else if (f.type === 'answer.erased') {

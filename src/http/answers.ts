@@ -5,19 +5,15 @@ import { newId } from '../domain/ids.ts';
 import { NPS_RESPONDED, type IngestEvent } from '../domain/event.ts';
 import { normaliseEmail, normalisePhone } from '../domain/identifiers.ts';
 import { answerFromProperties } from '../ingest/segment-spec.ts';
-import { answerView, getAnswer, listAnswers, type AnswerView } from '../store/answers.ts';
-import type { Db, Store } from '../store/db.ts';
-import { peopleByProfile } from '../store/profiles.ts';
-import { surveyTitles } from '../store/surveys.ts';
-import type { AnswerTable } from '../store/schema.ts';
+import { getAnswer, listAnswers } from '../store/answers.ts';
+import type { Store } from '../store/db.ts';
 import { signToken, timeZoneOfWorkspace, verifyToken } from '../store/workspaces.ts';
 import { projectedItems, type EventWriter as Writer } from '../store/writer.ts';
+import { namedAnswers } from './answer-views.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import { mustExistSurvey } from './must-exist.ts';
 import { Answer, AnswerPage } from '../api-types/answers.ts';
-import { answerTextsOf, type AnswerText } from '../store/answer-texts.ts';
-import { themeName } from '../text/taxonomy.ts';
 import { Cursor, IsoTime, Limit, parseEventTime, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
 
 export const Person = Type.Object(
@@ -49,29 +45,6 @@ const CreateAnswer = Type.Object(
   { additionalProperties: false },
 );
 type CreateAnswerBody = Static<typeof CreateAnswer>;
-
-/** Answers as the API shows them, each with who answered and the survey's name: two or three queries for the whole list. */
-async function named(db: Db, workspaceId: string, rows: Array<AnswerTable | AnswerView>) {
-  const views = rows.map((r) => ('profile_id' in r ? answerView(r) : r));
-  const [people, titles, texts] = await Promise.all([
-    peopleByProfile(db, workspaceId, views.map((a) => a.profileId)),
-    surveyTitles(db, workspaceId, views.map((a) => a.surveyId)),
-    answerTextsOf(db, workspaceId, views.filter((a) => a.comment).map((a) => a.id)),
-  ]);
-  return views.map((a) => {
-    const who = people.get(a.profileId)!;
-    const t = texts.get(a.id);
-    return { ...a, surveyTitle: a.surveyId ? titles.get(a.surveyId) ?? null : null, person: who.person, personLabel: who.label, text: t && a.comment ? textView(a.comment, t) : null };
-  });
-}
-
-/** A stored analysis as the API shows it: theme names, and each mention's words read off the comment. */
-function textView(comment: string, t: AnswerText) {
-  return {
-    sentiment: { label: t.sentiment, score: t.score },
-    themes: t.themes.map((h) => ({ id: h.id, name: themeName(h.id), mentions: h.mentions.map((m) => ({ ...m, text: comment.slice(m.start, m.end) })) })),
-  };
-}
 
 /** The events one answer request becomes: an identify when traits come along, then the answer itself. */
 export function answerEvents(body: CreateAnswerBody, now: number): IngestEvent[] {
@@ -144,7 +117,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const row = await getAnswer(db, ws, item.answerId);
     if (!row) throw new Error(`answer ${item.answerId} missing after commit`);
     reply.status(item.status === 'stored' ? 201 : 200);
-    const [answer] = await named(db, ws, [row]);
+    const [answer] = await namedAnswers(db, ws, [row]);
     return { answer, updateToken: await signToken(db, ws, 'answer-update', row.id), duplicate: item.status === 'duplicate' };
   });
 
@@ -169,7 +142,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const comment = body.comment != null && body.comment.trim() !== '' ? body.comment : null;
     const row = await writer.apply(ws, { type: 'answer.edit', answerId: id, patch: { comment }, at: Date.now() });
     if (!row) throw new AppError('not_found', `No answer ${id} in this workspace`);
-    return { answer: (await named(db, ws, [row]))[0] };
+    return { answer: (await namedAnswers(db, ws, [row]))[0] };
   });
 
   app.get('/api/v1/answers/:id', {
@@ -179,7 +152,7 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
     const { id } = request.params as { id: string };
     const row = await getAnswer(db, request.principal.workspaceId, id);
     if (!row) throw new AppError('not_found', `No answer ${id} in this workspace`);
-    return { answer: (await named(db, request.principal.workspaceId, [row]))[0] };
+    return { answer: (await namedAnswers(db, request.principal.workspaceId, [row]))[0] };
   });
 
   app.get('/api/v1/answers', {
@@ -206,6 +179,6 @@ export async function answerRoutes(app: FastifyInstance, opts: { store: Store; w
       from: parseTimeParam(q.from, 'from', zone), to: parseTimeParam(q.to, 'to', zone), limit: q.limit ?? 50, cursor: q.cursor,
     });
     if (!page) throw new AppError('invalid', 'cursor: not a cursor from this list; start again without it', { field: 'cursor' });
-    return { items: await named(db, request.principal.workspaceId, page.items), nextCursor: page.nextCursor };
+    return { items: await namedAnswers(db, request.principal.workspaceId, page.items), nextCursor: page.nextCursor };
   });
 }

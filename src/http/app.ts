@@ -12,6 +12,7 @@ import type { Role } from '../domain/roles.ts';
 import { errorHandler } from './errors.ts';
 import { checkFraming, checkRequestText, useStrictJson } from './request-text.ts';
 import { metricsRoutes } from './metrics.ts';
+import { driverRoutes } from './drivers.ts';
 import { impactRoutes } from './impact.ts';
 import { savedSegmentRoutes } from './segments.ts';
 import { traitRoutes } from './traits.ts';
@@ -166,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(answerRoutes, { store, writer, keys });
   await app.register(profileRoutes, { store, keys, writer });
   await app.register(metricsRoutes, { store, keys, engine, members, traits });
+  await app.register(driverRoutes, { store, keys, engine, members, traits });
   await app.register(traitRoutes, { keys, engine, traits });
   await app.register(impactRoutes, { store, keys, engine });
   await app.register(savedSegmentRoutes, { store, keys, engine, members });

@@ -1,15 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
-import { DIMENSIONS, dimension, timeZoneOf, UnknownDimension } from '../analytics/dimensions.ts';
-import { breakdown, countDim, overview, previousPeriod, trend, type AnswerFilter } from '../analytics/query.ts';
+import { DIMENSIONS, dimension, THEME, UnknownDimension } from '../analytics/dimensions.ts';
+import { themeName } from '../text/taxonomy.ts';
+import { breakdown, countDim, overview, previousPeriod, trend } from '../analytics/query.ts';
 import { BENCHMARKS, compareToBenchmark, INDUSTRIES } from '../domain/benchmarks.ts';
 import { npsDifference, npsSummary } from '../domain/nps.ts';
-import type { Interval, Zone } from '../domain/zoned-time.ts';
+import type { Interval } from '../domain/zoned-time.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
 import type { TraitColumns } from '../analytics/traits.ts';
 import type { Store } from '../store/db.ts';
-import { getSegment } from '../store/segments.ts';
 import { preferencesOf, timeZoneOfWorkspace } from '../store/workspaces.ts';
 import { surveyTitles } from '../store/surveys.ts';
 import { dimensionValueLabel } from '../domain/dimension-labels.ts';
@@ -18,83 +18,30 @@ import type { AnnotationTable } from '../store/schema.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { AppError } from '../domain/errors.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
+import { FILTER_HELP, FILTERS, filtersEcho, insightLoader, insightQuery, type Query } from './insight-filter.ts';
 import { figureWindow } from './figures.ts';
 import { Annotation as AnnotationView, BenchmarksReply, BreakdownReply, DimensionList, NpsReply, TrendReply } from '../api-types/metrics.ts';
-import { IsoTime, ListQuery, listParam, parseEventTime, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
+import { IsoTime, parseEventTime, parseTimeParam, secretSecurity, withErrors } from './schemas.ts';
 
-
-// Filters every insight query takes (the dashboard keeps them in its URL): query parameter → dimension.
-const FILTER_DIMS: Record<string, string> = {
-  channel: 'channel', surveyId: 'survey', stage: 'stage', campaign: 'campaign', device: 'device', utmSource: 'utmSource',
-  hour: 'hour', weekday: 'weekday', daysSinceOrder: 'daysSinceOrder', tenure: 'tenure',
-};
-const FILTERS = {
-  from: Type.Optional(IsoTime),
-  to: Type.Optional(IsoTime),
-  ...Object.fromEntries(Object.keys(FILTER_DIMS).map((param) => [param, ListQuery])),
-  segment: Type.Optional(Type.String({ maxLength: 100, description: 'A saved segment id: only answers of its people' })),
-};
-const FILTER_HELP = 'Filters: from (inclusive) and to (exclusive), ISO 8601 or epoch ms, where a date alone (2026-03-08) or a date-time without an offset is read in the workspace\'s time zone (GET /api/v1/settings/workspace), so a date is its local midnight; segment (a saved segment id), channel, surveyId, stage (journey stage at answer time), campaign, device, utmSource, hour and weekday (on the workspace\'s clocks), daysSinceOrder, tenure, property.<name> for any answer property, and trait.<name> for any profile trait (its current value; nested with dots); each list may be repeated or comma-separated.';
 const annotationView = (a: AnnotationTable) => ({ id: a.id, at: new Date(Number(a.at)).toISOString(), kind: a.kind, label: a.label, source: a.source });
-
-type Query = Record<string, string | string[] | undefined>;
 
 // An industry has figures from several sources: the source and year tell them apart.
 const benchmarkId = (b: { industry: string; source: string; year: number }) =>
   `${b.industry}-${b.source.split(/[,"]/)[0]}-${b.year}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
-function parseFilter(q: Query, zone: Zone): AnswerFilter & { from?: number; to?: number } {
-  const { from, to } = parseTimeRange(q, zone);
-  const where: Record<string, string[]> = {};
-  for (const [param, dim] of Object.entries(FILTER_DIMS)) {
-    const values = listParam(q[param]);
-    if (values) where[dim] = values;
-  }
-  for (const [key, value] of Object.entries(q)) {
-    const kind = key.startsWith('property.') ? 'property' : key.startsWith('trait.') ? 'trait' : null;
-    if (!kind) continue;
-    if (key.length <= kind.length + 1 || key.length > 209) throw new AppError('invalid', `${key}: name the ${kind}, e.g. ${kind}.plan=pro`, { field: key });
-    const values = listParam(value);
-    if (values) where[key] = values;
-  }
-  return { from, to, where };
-}
-
-const filtersEcho = (f: AnswerFilter) => ({ from: f.from != null ? new Date(f.from).toISOString() : null, to: f.to != null ? new Date(f.to).toISOString() : null, where: f.where ?? {}, segment: f.people ? true : undefined });
-
-
 export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; keys: KeyCache; engine: InsightEngine; members: SegmentMembers; traits: TraitColumns }) {
   const { engine } = opts;
 
-  /** The workspace's answers and the filter a request asks for (dates in its time zone, a segment resolved to its people, traits to columns). */
-  async function load(workspaceId: string, q: Query) {
-    const cols = await engine.answers(workspaceId);
-    const filter = parseFilter(q, timeZoneOf(cols));
-    if (q.segment) {
-      const segment = await getSegment(opts.store.db, workspaceId, String(q.segment));
-      if (!segment) throw new AppError('not_found', `segment: no segment ${q.segment} in this workspace`, { field: 'segment' });
-      filter.people = (await opts.members.of(segment, cols)).people;
-    }
-    const traits = new Set(Object.keys(filter.where ?? {}).filter((k) => k.startsWith('trait.')));
-    if (typeof q.by === 'string' && q.by.startsWith('trait.') && q.by.length > 6) traits.add(q.by);
-    for (const name of traits) (filter.columns ??= {})[name] = await opts.traits.column(workspaceId, name.slice(6), cols);
-    return { cols, filter };
-  }
+  const load = insightLoader(opts);
   const secret = authenticate(opts.keys, 'secret');
   const tags = ['insight'];
   const security = secretSecurity;
-  // Named filters, plus property.<name> and trait.<name>; anything else is refused by name.
-  const open = (schema: Record<string, unknown>) => Type.Object(schema as never, {
-    additionalProperties: false,
-    patternProperties: { '^(property|trait)\\.': Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }))]) },
-  });
-
   app.get('/api/v1/metrics/nps', {
     preValidation: secret,
     schema: {
       tags, security, summary: 'NPS with its 95% interval, counts, shares and the 0–10 distribution; with from and to, the change from the period just before',
       description: FILTER_HELP,
-      querystring: open(FILTERS),
+      querystring: insightQuery(FILTERS),
       response: withErrors({ 200: NpsReply }),
     },
   }, async (request) => {
@@ -121,7 +68,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     schema: {
       tags, security, summary: 'NPS per value of a dimension, each with its interval and a mark where it differs significantly from the other answers',
       description: `by: ${DIMENSIONS.join(', ')}. ${FILTER_HELP}`,
-      querystring: open({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan, trait.plan' }), format: CsvFormat }),
+      querystring: insightQuery({ ...FILTERS, by: Type.String({ minLength: 1, maxLength: 210, description: 'Dimension, e.g. stage, channel, hour, property.plan, trait.plan' }), format: CsvFormat }),
       response: withErrors({ 200: BreakdownReply }),
     },
   }, async (request, reply) => {
@@ -143,7 +90,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     }
     // Survey ids read as their names; other values through the one label function the dashboard uses too.
     const titles = result.by === 'survey' ? await surveyTitles(opts.store.db, request.principal.workspaceId, result.rows.map((r) => r.value)) : null;
-    const rows = result.rows.map((r) => ({ ...r, label: (r.value != null && titles?.get(r.value)) || dimensionValueLabel(result.by, r.value) }));
+    const rows = result.rows.map((r) => ({ ...r, label: (r.value != null && titles?.get(r.value)) || (result.by === THEME && r.value != null ? themeName(r.value) : dimensionValueLabel(result.by, r.value)) }));
     return { ...result, rows, window: figureWindow(filter.from, filter.to), filters: filtersEcho(filter) };
   });
 
@@ -152,7 +99,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     schema: {
       tags, security, summary: 'NPS per day, week or month (or over rolling 30/90-day windows), each point with its interval',
       description: `interval: day, week (from Monday) or month, on the calendar of the workspace's time zone (GET /api/v1/settings/workspace): each point starts at local midnight, so a day is 23 or 25 hours when the clocks change, and carries its start and end as instants (ISO 8601, UTC). from=2026-03-08 (a date alone) is local midnight in that zone. rolling: a window in days ending at each point. Without from, the last 30 days, 26 weeks or 12 months. ${FILTER_HELP}`,
-      querystring: open({
+      querystring: insightQuery({
         ...FILTERS,
         interval: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')], { default: 'week' })),
         rolling: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'e.g. 30 or 90' })),
@@ -185,7 +132,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
     schema: {
       tags, security, summary: 'The workspace NPS (with its interval) against published industry figures, each with its source, year and region, and against its own previous period',
       description: `industry: ${INDUSTRIES.join(', ')}; without it, the workspace's industry (PUT /api/v1/settings/workspace), and every published figure when it has none; industry= (empty) asks for every figure. published lists every figure either way, for a picker. From and to default to the last 90 days. ${FILTER_HELP}`,
-      querystring: open({ ...FILTERS, industry: Type.Optional(Type.String({ maxLength: 100 })) }),
+      querystring: insightQuery({ ...FILTERS, industry: Type.Optional(Type.String({ maxLength: 100 })) }),
       response: withErrors({ 200: BenchmarksReply }),
     },
   }, async (request) => {

@@ -16,17 +16,26 @@ export interface AnswerFact {
   properties: string;
   answered_at: number;
   updated_at: number;
+  /** The comment's analysis (text consumer), null before it is made or without a comment. */
+  sentiment?: 'negative' | 'neutral' | 'positive' | null;
+  /** JSON: [{ id, mentions: [{ start, end, sentiment: { label } }] }] */
+  themes?: string | null;
+  analyzed_at?: number | null;
 }
 
-const COLUMNS = ['id', 'profile_id', 'score', 'channel', 'survey_id', 'stage', 'campaign', 'utm_source', 'device', 'days_since_last_order', 'days_since_first_seen', 'properties', 'answered_at', 'updated_at'] as const;
+const COLUMNS = [
+  'answers.id', 'answers.profile_id', 'answers.score', 'answers.channel', 'answers.survey_id', 'answers.stage', 'answers.campaign', 'answers.utm_source', 'answers.device',
+  'answers.days_since_last_order', 'answers.days_since_first_seen', 'answers.properties', 'answers.answered_at', 'answers.updated_at',
+  'answer_texts.sentiment', 'answer_texts.themes', 'answer_texts.analyzed_at',
+] as const;
 // Ids go into `in (…)` in slices, well under both backends' limits on bound parameters.
 const SLICE = 500;
 
 /** Every answer of a workspace, a page at a time in id order (the first load). */
 export async function answersAfter(db: Db, workspaceId: string, afterId: string | null, limit: number): Promise<AnswerFact[]> {
-  let q = db.selectFrom('answers').select(COLUMNS).where(workspaceColumn(db), '=', workspaceId);
-  if (afterId) q = q.where('id', '>', afterId);
-  return (await q.orderBy('id').limit(limit).execute()) as AnswerFact[];
+  let q = db.selectFrom('answers').leftJoin('answer_texts', 'answer_texts.answer_id', 'answers.id').select(COLUMNS).where(workspaceColumn(db, 'answers'), '=', workspaceId);
+  if (afterId) q = q.where('answers.id', '>', afterId);
+  return (await q.orderBy('answers.id').limit(limit).execute()) as AnswerFact[];
 }
 
 /** The answers of these ids that exist (the bus said they were created or changed). */
@@ -34,7 +43,8 @@ export async function answersByIds(db: Db, workspaceId: string, ids: string[]): 
   const out: AnswerFact[] = [];
   for (let i = 0; i < ids.length; i += SLICE) {
     // By id alone, so that SQLite walks the primary key rather than the workspace's answers.
-    const rows = await db.selectFrom('answers').select([...COLUMNS, 'workspace_id']).where('id', 'in', ids.slice(i, i + SLICE)).execute();
+    const rows = await db.selectFrom('answers').leftJoin('answer_texts', 'answer_texts.answer_id', 'answers.id')
+      .select([...COLUMNS, 'answers.workspace_id']).where('answers.id', 'in', ids.slice(i, i + SLICE)).execute();
     for (const { workspace_id, ...r } of rows) if (workspace_id === workspaceId) out.push(r as AnswerFact);
   }
   return out;

@@ -1,5 +1,6 @@
 import type { Db, Tx } from './db.ts';
 import { fromJson, toJson } from './db.ts';
+import { appendWorkspaceFacts } from './facts.ts';
 
 type Label = 'negative' | 'neutral' | 'positive';
 
@@ -20,10 +21,20 @@ export interface AnswerText {
 }
 
 /**
- * Writes (or replaces) answers' analyses and their theme rows. The bus consumer and a back-fill may
- * write the same answer at once (both read the same comment): the later write wins, no conflict.
+ * Writes (or replaces) answers' analyses and drops those of `forget`, and announces both on the
+ * bus (answer.analyzed): the insight engine counts themes and sentiment from them. The bus consumer
+ * and a back-fill may write the same answer at once (both read the same comment): the later write
+ * wins, no conflict. Call it last in the transaction (appendFacts).
  */
-export async function saveAnswerTexts(tx: Db | Tx, workspaceId: string, texts: AnswerText[]): Promise<void> {
+export async function storeAnalyses(tx: Tx, workspaceId: string, save: AnswerText[], forget: string[] = []): Promise<void> {
+  if (!save.length && !forget.length) return;
+  await forgetAnswerTexts(tx, forget);
+  await saveAnswerTexts(tx, workspaceId, save);
+  const ids = [...new Set([...forget, ...save.map((t) => t.answerId)])];
+  await appendWorkspaceFacts(tx, workspaceId, ids.map((answerId) => ({ type: 'answer.analyzed', answerId })));
+}
+
+async function saveAnswerTexts(tx: Db | Tx, workspaceId: string, texts: AnswerText[]): Promise<void> {
   if (!texts.length) return;
   for (let i = 0; i < texts.length; i += 200) {
     const part = texts.slice(i, i + 200);
@@ -40,7 +51,7 @@ export async function saveAnswerTexts(tx: Db | Tx, workspaceId: string, texts: A
   }
 }
 
-/** Drops answers' analyses (an answer erased, or its comment removed). */
+/** Drops answers' analyses unannounced: an erasure, which announces the answers' erasure itself. */
 export async function forgetAnswerTexts(tx: Db | Tx, answerIds: string[]): Promise<void> {
   for (let i = 0; i < answerIds.length; i += 500) {
     const part = answerIds.slice(i, i + 500);

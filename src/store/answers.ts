@@ -43,6 +43,15 @@ export async function getAnswer(db: Db, workspaceId: string, id: string): Promis
   return (await db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()) ?? null;
 }
 
+/** The answers of these ids in this workspace, in the order given (those that exist). */
+export async function answersWithIds(db: Db, workspaceId: string, ids: string[]): Promise<AnswerTable[]> {
+  const byId = new Map<string, AnswerTable>();
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const r of await db.selectFrom('answers').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', ids.slice(i, i + 500)).execute()) byId.set(r.id, r);
+  }
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 /**
  * Changes an answer after the fact (a comment added, a second click on another score in an email).
  * The answer's `NPS Survey Responded` event follows so both tell the same story, and the profile's

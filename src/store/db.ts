@@ -267,6 +267,6 @@ export function fromJson<T = unknown>(text: string | null | undefined, fallback:
 }
 
 /** `workspace_id` for a WHERE clause that should not choose the workspace index (dialect.ts workspaceColumn). */
-export function workspaceColumn(db: Db) {
-  return dialectOf(db).workspaceColumn;
+export function workspaceColumn(db: Db, table?: string) {
+  return dialectOf(db).workspaceColumn(table);
 }

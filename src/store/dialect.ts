@@ -38,7 +38,7 @@ export interface StoreDialect {
    * and sorts, reading every row per page (20 s instead of 7 s to read a million answers). The unary
    * plus makes it walk the id index instead; PostgreSQL plans this well as it is.
    */
-  readonly workspaceColumn: RawBuilder<string>;
+  workspaceColumn(table?: string): RawBuilder<string>;
   /** A transaction that failed this way met another connection's write and may simply run again. */
   isBusy(err: unknown): boolean;
 }
@@ -55,7 +55,7 @@ const sqlite: StoreDialect = {
   skipLocked: sql``,
   claim: (q) => q,
   notify: async () => {},
-  workspaceColumn: sql<string>`+workspace_id`,
+  workspaceColumn: (table) => (table ? sql<string>`+${sql.ref(`${table}.workspace_id`)}` : sql<string>`+workspace_id`),
   isBusy: (err) => String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY'),
 };
 
@@ -73,7 +73,7 @@ const postgres: StoreDialect = {
   notify: async (tx, channel) => {
     await sql`select pg_notify(${channel}, '')`.execute(tx);
   },
-  workspaceColumn: sql<string>`workspace_id`,
+  workspaceColumn: (table) => sql<string>`${sql.ref(table ? `${table}.workspace_id` : 'workspace_id')}`,
   isBusy: () => false,
 };
 

@@ -1,6 +1,6 @@
 import { ANSWER_KEYS, answerChanges, type FactBatch } from '../domain/facts.ts';
 import { answerComments } from '../store/answers.ts';
-import { analysedAnswerIds, analysisCoverage, forgetAnswerTexts, saveAnswerTexts, unanalyzedAnswers, type AnswerText } from '../store/answer-texts.ts';
+import { analysedAnswerIds, analysisCoverage, storeAnalyses, unanalyzedAnswers, type AnswerText } from '../store/answer-texts.ts';
 import type { DurableConsumer } from '../store/bus.ts';
 import { writeTransaction, type Db, type Tx } from '../store/db.ts';
 import { listWorkspaces } from '../store/workspaces.ts';
@@ -27,8 +27,9 @@ function stored(answerId: string, comment: string, model: { id: string; model: S
 }
 
 async function workOf(db: Db | Tx, models: TextModels, batch: FactBatch): Promise<Work | null> {
-  const { upserted, erased } = answerChanges([batch]);
-  if (!upserted.length && !erased.length) return null;
+  // An erasure drops the analysis itself (store/erase.ts), in its own transaction.
+  const { upserted } = answerChanges([batch]);
+  if (!upserted.length) return null;
   const comments = await answerComments(db, batch.workspaceId, upserted);
   const model = await models.current(batch.workspaceId);
   const now = Date.now();
@@ -40,7 +41,7 @@ async function workOf(db: Db | Tx, models: TextModels, batch: FactBatch): Promis
     else uncommented.push(id); // no comment (any more), or gone since
   }
   // Most answers have no comment and never had one: nothing to write for them.
-  const forget = [...erased, ...(uncommented.length ? await analysedAnswerIds(db, batch.workspaceId, uncommented) : [])];
+  const forget = uncommented.length ? [...(await analysedAnswerIds(db, batch.workspaceId, uncommented))] : [];
   return save.length || forget.length ? { save, forget } : null;
 }
 
@@ -51,14 +52,13 @@ async function workOf(db: Db | Tx, models: TextModels, batch: FactBatch): Promis
 export function textOfAnswers(models: TextModels): DurableConsumer<Work> {
   return {
     name: TEXT_OF_ANSWERS,
-    wants: (f) => f.type === 'answer.created' || f.type === 'answer.changed' || f.type === 'answer.erased',
+    wants: (f) => f.type === 'answer.created' || f.type === 'answer.changed',
     wantsKey: (key) => ANSWER_KEYS.has(key),
     prepare: (db, batch) => workOf(db, models, batch),
     async handle(tx, batch, prepared) {
       const work = prepared ?? (await workOf(tx, models, batch));
       if (!work) return;
-      await forgetAnswerTexts(tx, work.forget);
-      await saveAnswerTexts(tx, batch.workspaceId, work.save);
+      await storeAnalyses(tx, batch.workspaceId, work.save, work.forget);
     },
   };
 }
@@ -94,7 +94,7 @@ export async function backfillTexts(
       if (!page.length) break;
       const now = Date.now();
       const texts = page.map((a) => stored(a.id, a.comment, model, now));
-      await writeTransaction(db, (tx) => saveAnswerTexts(tx, workspaceId, texts));
+      await writeTransaction(db, (tx) => storeAnalyses(tx, workspaceId, texts));
       done += page.length;
       analysed += page.length;
       after = page[page.length - 1].id;

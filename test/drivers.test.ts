@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { netSentiment, splitPoints, themeImpact, themeRegression, themeSentiment } from '../src/domain/drivers.ts';
+import { npsSummary, type NpsCounts } from '../src/domain/nps.ts';
+import { Random } from '../src/domain/random.ts';
+import { representativeQuotes } from '../src/text/quotes.ts';
+import { forEachBackend } from './helpers/backends.ts';
+import { startServer } from './helpers/server.ts';
+
+const near = (actual: number | null, expected: number, tolerance: number, what: string) =>
+  assert.ok(actual != null && Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not ${expected} ± ${tolerance}`);
+
+test('drivers: impact and its interval match the reference values of docs/STATS.md', () => {
+  const withTheme: NpsCounts = { promoters: 4, passives: 10, detractors: 26 };
+  const all: NpsCounts = { promoters: 84, passives: 60, detractors: 56 };
+  const t = themeImpact(all, withTheme);
+  near(t.with.nps, -55, 1e-9, 'NPS_T');
+  near(t.without.nps, 31.25, 1e-9, 'NPS_notT');
+  near(npsSummary(all).nps, 14, 1e-9, 'NPS_all');
+  near(t.difference.diff, -86.25, 1e-9, 'diff');
+  near(t.difference.low, -110.154, 0.001, 'diff low');
+  near(t.difference.high, -62.346, 0.001, 'diff high');
+  assert.equal(t.share, 0.2);
+  near(t.impact, -17.25, 1e-9, 'impact');
+  near(t.impactLow, -22.031, 0.001, 'impact low');
+  near(t.impactHigh, -12.469, 0.001, 'impact high');
+  // se of the impact: 2.4392 points.
+  near((t.impactHigh! - t.impact!) / 1.959964, 2.4392, 0.0001, 'se');
+  assert.equal(t.readable, true);
+});
+
+test('drivers: a bootstrap over answers agrees with the interval', () => {
+  // The reference's 200 answers, resampled 2,000 times within the two groups (the share is taken as
+  // fixed, as in STATS.md): the spread of the impact is its standard error.
+  const values = (p: number, pa: number, d: number) => [...Array(p).fill(1), ...Array(pa).fill(0), ...Array(d).fill(-1)] as number[];
+  const mentioning = values(4, 10, 26);
+  const others = values(80, 50, 30);
+  const r = new Random(7);
+  const draw = (group: number[]): NpsCounts => {
+    const c: NpsCounts = { promoters: 0, passives: 0, detractors: 0 };
+    for (let i = 0; i < group.length; i++) {
+      const v = group[r.int(0, group.length - 1)];
+      c[v === 1 ? 'promoters' : v === 0 ? 'passives' : 'detractors']++;
+    }
+    return c;
+  };
+  const impacts: number[] = [];
+  for (let b = 0; b < 2000; b++) {
+    const t = draw(mentioning);
+    const o = draw(others);
+    impacts.push(themeImpact({ promoters: t.promoters + o.promoters, passives: t.passives + o.passives, detractors: t.detractors + o.detractors }, t).impact!);
+  }
+  const mean = impacts.reduce((a, b) => a + b, 0) / impacts.length;
+  const sd = Math.sqrt(impacts.reduce((a, b) => a + (b - mean) ** 2, 0) / (impacts.length - 1));
+  near(mean, -17.25, 0.3, 'bootstrap mean');
+  // 2,000 resamples estimate an se to within about 3%.
+  near(sd, 2.4392, 2.4392 * 0.08, 'bootstrap se');
+});
+
+test('drivers: regression shares add up, and one theme alone gets its difference as coefficient', () => {
+  // One indicator with an intercept: the coefficient is mean(value | T) − mean(value | not T).
+  const rows: Array<{ t: number[]; v: number }> = [];
+  const add = (t: number[], v: number, times: number) => { for (let i = 0; i < times; i++) rows.push({ t, v }); };
+  add([0], 1, 4); add([0], 0, 10); add([0], -1, 26);
+  add([], 1, 80); add([], 0, 50); add([], -1, 30);
+  const sums = (k: number) => {
+    const m = k + 1;
+    const xtx = new Float64Array(m * m);
+    const xty = new Float64Array(m);
+    for (const r of rows) {
+      const x = [1, ...Array.from({ length: k }, (_, j) => (r.t.includes(j) ? 1 : 0))];
+      for (let a = 0; a < m; a++) {
+        xty[a] += x[a] * r.v;
+        for (let b = 0; b < m; b++) xtx[a * m + b] += x[a] * x[b];
+      }
+    }
+    return { xtx, xty };
+  };
+  const one = sums(1);
+  const beta = themeRegression(one.xtx, one.xty, 1);
+  near(beta[1], -0.8625, 1e-6, 'coefficient');
+  near(beta[0], 0.3125, 1e-6, 'intercept');
+
+  // Three themes, one of them never mentioned: no coefficient, no share; the parts add up.
+  rows.length = 0;
+  add([0], -1, 30); add([0, 1], -1, 5); add([1], 1, 40); add([1], 0, 10); add([], 1, 50); add([], 0, 30); add([], -1, 20);
+  const three = sums(3);
+  const b3 = themeRegression(three.xtx, three.xty, 3);
+  assert.ok(Math.abs(b3[3]) < 1e-3, `unmentioned theme ${b3[3]}`);
+  const nps = ((40 + 50 - 35 - 20) / rows.length) * 100;
+  const split = splitPoints(nps, b3.subarray(1), [35, 45, 0]);
+  near(split.parts.reduce((a, p) => a + p.lost, 0), 100 - nps, 1e-9, 'lost adds up');
+  near(split.parts.reduce((a, p) => a + p.gained, 0), nps + 100, 1e-9, 'gained adds up');
+  assert.ok(split.parts[0].lost > 0 && split.parts[0].gained === 0);
+  assert.ok(split.parts[1].gained > 0 && split.parts[1].lost === 0);
+  assert.deepEqual([split.parts[2].lost, split.parts[2].gained], [0, 0]);
+});
+
+test('drivers: a theme\'s sentiment in a comment, and net sentiment', () => {
+  assert.equal(themeSentiment(['negative', 'positive'], 'negative'), 'neutral');
+  assert.equal(themeSentiment(['negative', 'negative', 'positive'], 'positive'), 'negative');
+  assert.equal(themeSentiment([], 'positive'), 'positive');
+  assert.equal(netSentiment(3, 1, 10), 20);
+  assert.equal(netSentiment(0, 0, 0), null);
+});
+
+test('drivers: representative quotes are the comments closest to the centre, the same every time', () => {
+  const candidates = [
+    { id: 'a', text: 'Delivery was late again, two days late' },
+    { id: 'b', text: 'Late delivery, the parcel arrived days late' },
+    { id: 'c', text: 'My delivery came late and the box was damaged' },
+    { id: 'd', text: 'Courier lost it' },
+    { id: 'e', text: 'I love the colour of the new jumper my aunt bought for my birthday in the delivery week' },
+  ];
+  const first = representativeQuotes(candidates, 2);
+  assert.deepEqual(first, representativeQuotes([...candidates].reverse(), 2));
+  assert.ok(!first.includes('e') && !first.includes('d'), `off-centre comments chosen: ${first}`);
+  assert.deepEqual(representativeQuotes([], 3), []);
+});
+
+forEachBackend('drivers: themes ranked by impact over HTTP, theme and sentiment as filters and breakdowns, quotes as text, edits followed', async (store) => {
+  const s = await startServer(store);
+  try {
+    const key = s.ws.secretKey;
+    let n = 0;
+    const post = async (score: number, comment?: string, channel = 'web') => {
+      const r = await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `p${n++}` }, score, channel, ...(comment ? { comment } : {}) });
+      assert.equal(r.status, 201, r.text);
+      return r.json.answer.id as string;
+    };
+    // Delivery: 12 mentions, all detractors. Staff: 10 mentions, promoters. Billing: one, in markup.
+    // 30 without a comment (20 promoters, 10 passives).
+    const hostile = '<img src=x onerror=alert(1)> charged twice on my bill';
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await post(i % 3, `The delivery was late, waited ${i + 2} days for the parcel`, i % 3 ? 'email' : 'web'));
+    const billed = await post(0, hostile);
+    for (let i = 0; i < 10; i++) await post(10, 'The staff were friendly and helpful');
+    for (let i = 0; i < 20; i++) await post(9);
+    for (let i = 0; i < 10; i++) await post(8);
+    await s.tick();
+
+    const get = async (path: string) => {
+      const r = await s.call('GET', path, key);
+      assert.equal(r.status, 200, r.text);
+      return r.json;
+    };
+    const d = await get('/api/v1/metrics/drivers');
+    assert.equal(d.total.n, 53);
+    assert.equal(d.commented, 23);
+    assert.equal(d.withTheme, 23);
+    const [first, second] = d.themes;
+    assert.equal(first.id, 'delivery');
+    assert.equal(first.name, 'Delivery and shipping');
+    assert.equal(first.mentions, 12);
+    // All 53: 30 promoters (10 staff, 20 silent), 10 passives, 13 detractors (12 delivery, 1 billing).
+    near(d.total.nps, ((30 - 13) / 53) * 100, 1e-9, 'NPS');
+    // Without delivery: 30 promoters, 10 passives, 1 detractor.
+    near(first.without.nps, ((30 - 1) / 41) * 100, 1e-9, 'NPS without delivery');
+    near(first.impact, ((30 - 13) / 53) * 100 - ((30 - 1) / 41) * 100, 1e-9, 'impact');
+    assert.ok(first.impactLow < first.impact && first.impact < first.impactHigh);
+    assert.equal(first.negative, 12);
+    assert.equal(first.netSentiment, -100);
+    assert.equal(second.id, 'staff');
+    assert.ok(second.impact > 0);
+    // One mention cannot be read: ranked last, saying why.
+    const billing = d.themes.at(-1);
+    assert.deepEqual([billing.id, billing.readable, billing.why], ['billing', false, 'only 1 answer mentions it']);
+    near(d.themes.reduce((a: number, t: any) => a + t.pointsLost, 0), d.pointsLost, 1e-6, 'lost adds up');
+    near(d.themes.reduce((a: number, t: any) => a + t.pointsGained, 0), d.pointsGained, 1e-6, 'gained adds up');
+    assert.equal(first.trend.at(-1).n, 12, 'this week');
+    assert.deepEqual(first.byChannel.map((c: any) => [c.value, c.label, c.n]), [['email', 'Email', 8], ['web', 'Web', 4]]);
+    assert.equal(first.quotes.length, 3);
+    assert.ok(first.quotes.every((a: any) => ids.includes(a.id) && a.text.themes.some((t: any) => t.id === 'delivery')));
+    // Quotes come back as the words sent: markup is text to the client, never interpreted here.
+    assert.deepEqual(billing.quotes.map((a: any) => [a.id, a.comment]), [[billed, hostile]]);
+
+    // theme and sentiment filter every figure.
+    const nps = await get('/api/v1/metrics/nps?theme=delivery');
+    assert.equal(nps.n, 12);
+    assert.equal(nps.nps, -100);
+    assert.equal((await get('/api/v1/metrics/nps?sentiment=positive')).n, 10);
+    assert.equal((await get('/api/v1/metrics/nps?sentiment=negative,positive')).n, 23);
+    assert.equal((await get('/api/v1/metrics/nps?theme=staff,delivery')).n, 22);
+    assert.equal((await get('/api/v1/metrics/nps?theme=nothing-like-it')).n, 0);
+    const bad = await s.call('GET', '/api/v1/metrics/nps?sentiment=angry', key);
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error?.message ?? bad.text, /sentiment/);
+    const byTheme = await get('/api/v1/metrics/breakdown?by=theme');
+    assert.deepEqual(byTheme.rows.map((r: any) => [r.value, r.label, r.n]).sort(), [['billing', 'Billing and payments', 1], ['delivery', 'Delivery and shipping', 12], ['staff', 'Staff', 10]]);
+    assert.equal(byTheme.total.n, 53);
+    const bySentiment = await get('/api/v1/metrics/breakdown?by=sentiment');
+    assert.deepEqual(bySentiment.rows.map((r: any) => [r.value, r.n]), [[null, 30], ['negative', 13], ['positive', 10]]);
+    const trend = await get('/api/v1/metrics/trend?theme=delivery&interval=day');
+    assert.equal(trend.points.reduce((a: number, p: any) => a + p.n, 0), 12);
+    const csv = await s.call('GET', '/api/v1/metrics/drivers?format=csv', key);
+    assert.equal(csv.status, 200);
+    assert.match(csv.text.split('\n')[0], /^theme,theme_id,mentions/);
+    assert.match(csv.text, /Delivery and shipping,delivery,12,/);
+    const breakdownCsv = await s.call('GET', '/api/v1/metrics/breakdown?by=theme&sentiment=negative&format=csv', key);
+    assert.match(breakdownCsv.text, /delivery,12,/);
+
+    // An edited comment moves its answer from one theme to another in the figures.
+    assert.equal((await s.call('PATCH', `/api/v1/answers/${ids[0]}`, key, { comment: 'The staff member was rude' })).status, 200);
+    await s.tick();
+    assert.equal((await get('/api/v1/metrics/nps?theme=delivery')).n, 11);
+    assert.equal((await get('/api/v1/metrics/nps?theme=staff')).n, 11);
+
+    // Another workspace sees none of it; write keys read nothing.
+    const other = (await s.call('GET', '/api/v1/metrics/drivers', s.other.secretKey)).json;
+    assert.deepEqual([other.total.n, other.themes], [0, []]);
+    assert.equal((await s.call('GET', '/api/v1/metrics/drivers', s.ws.writeKey)).status, 403);
+  } finally {
+    await s.close();
+  }
+});
