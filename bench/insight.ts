@@ -19,6 +19,7 @@ export const name = 'insight';
 const TARGET_P99_MS = 50;
 const TARGET_VS_DUCKDB = 3;
 const TARGET_FRESH_MS = 1000;
+const TARGET_DRIVERS_P99_MS = 200;
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;
 const VIP_SEGMENT = { name: 'VIP', conditions: [{ field: 'traits.vip', op: 'eq', value: true }] };
@@ -41,6 +42,10 @@ interface Query {
   sql: string;
   /** DuckDB's rows (group key, category, count) to counts per group. */
   fromDuck(rows: DuckDBValue[][]): Groups;
+  /** p99 target in ms; default TARGET_P99_MS. */
+  target?: number;
+  /** Ratio to DuckDB's p99 to stay under; null where DuckDB's query does only part of the work. */
+  vsDuck?: number | null;
 }
 
 interface Timing {
@@ -154,12 +159,13 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       // Not there yet: reported, not failed, so the rows fill in once the endpoint lands.
       rows.push(
         { metric: `insight ${q.label} p50`, value: NaN, unit: 'not available' },
-        { metric: `insight ${q.label} p99`, value: NaN, unit: 'not available', target: `≤ ${TARGET_P99_MS}` },
+        { metric: `insight ${q.label} p99`, value: NaN, unit: 'not available', target: `≤ ${q.target ?? TARGET_P99_MS}` },
       );
     } else {
+      const target = q.target ?? TARGET_P99_MS;
       rows.push(
         { metric: `insight ${q.label} p50`, value: mine.p50, unit: 'ms' },
-        { metric: `insight ${q.label} p99`, value: mine.p99, unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: mine.p99 <= TARGET_P99_MS },
+        { metric: `insight ${q.label} p99`, value: mine.p99, unit: 'ms', target: `≤ ${target}`, ok: mine.p99 <= target },
       );
     }
     rows.push(
@@ -167,10 +173,13 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       { metric: `insight ${q.label} DuckDB p99`, value: theirs.p99, unit: 'ms' },
     );
     const ratio = mine ? mine.p99 / theirs.p99 : NaN;
+    const vsDuck = q.vsDuck === undefined ? TARGET_VS_DUCKDB : q.vsDuck;
     rows.push(
-      mine
-        ? { metric: `insight ${q.label} vs DuckDB p99`, value: ratio, unit: '×', target: `≤ ${TARGET_VS_DUCKDB}×`, ok: ratio <= TARGET_VS_DUCKDB }
-        : { metric: `insight ${q.label} vs DuckDB p99`, value: NaN, unit: 'not available', target: `≤ ${TARGET_VS_DUCKDB}×` },
+      !mine
+        ? { metric: `insight ${q.label} vs DuckDB p99`, value: NaN, unit: 'not available', ...(vsDuck != null ? { target: `≤ ${vsDuck}×` } : {}) }
+        : vsDuck != null
+          ? { metric: `insight ${q.label} vs DuckDB p99`, value: ratio, unit: '×', target: `≤ ${vsDuck}×`, ok: ratio <= vsDuck }
+          : { metric: `insight ${q.label} vs DuckDB p99`, value: ratio, unit: '×' },
     );
   }
   if (Number.isFinite(api.segmentCreateSeconds) && !api.unavailable) rows.push({ metric: 'insight segment create (membership of every profile)', value: api.segmentCreateSeconds, unit: 's' });
@@ -261,6 +270,19 @@ function dashboardQueries(now: number): Query[] {
       sql: 'select a.stage, a.category, count(*)::integer as n from answers a join profiles p on p.pk = a.profile where p.vip group by all',
       fromDuck: byCategory,
     },
+    {
+      // Every theme's impact with its interval, net sentiment, 12-week trend, channel and stage split
+      // and the regression split (quotes left out: that is reading comments, not computing). DuckDB
+      // counts only the answers per theme and category, which is what is checked.
+      key: 'drivers',
+      label: 'drivers (themes → NPS)',
+      path: () => '/api/v1/metrics/drivers?quotes=0',
+      fromApi: (b) => new Map<string, Figure>(b.themes.map((t: any) => [t.id, { n: t.with.n, nps: t.with.nps }])),
+      sql: 'select theme, category, count(*)::integer as n from themes group by all',
+      fromDuck: byCategory,
+      target: TARGET_DRIVERS_P99_MS,
+      vsDuck: null,
+    },
   ];
 }
 
@@ -346,6 +368,12 @@ async function loadDuckDb(file: string, workspaceId: string) {
     }
     await connection.run(`create table answers as select profile, score, ${typed.join(', ')}, answered_at from answers_text order by answered_at`);
     await connection.run('drop table answers_text');
+    // The themes each answer's comment mentions, with the answer's category.
+    await connection.run('create table themes (theme varchar, category varchar)');
+    await appendAll(connection, 'themes', [VARCHAR, VARCHAR], sqlite
+      .prepare('select t.theme_id, a.category from answer_themes t join answers a on a.id = t.answer_id where t.workspace_id = ? and a.workspace_id = ?')
+      .raw()
+      .iterate(workspaceId, workspaceId) as Iterable<[string, string]>, (r) => r);
     return { instance, connection, answers, profiles: pk.size, vip };
   } catch (err) {
     connection.closeSync();

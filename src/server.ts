@@ -8,8 +8,8 @@ import { annotationsFromEvents } from './analytics/annotations.ts';
 import { ProfileScan } from './analytics/profile-scan.ts';
 import { SegmentMembers } from './analytics/segments.ts';
 import { TraitColumns } from './analytics/traits.ts';
-import { TEXT_TRAIN_JOB, TextModels, textRetrainTask, textTrainHandler } from './text/training.ts';
-import { backfillTexts, textOfAnswers } from './text/answers.ts';
+import { TEXT_REANALYZE_JOB, TEXT_TRAIN_JOB, TextModels, textRetrainTask, textTrainHandler } from './text/training.ts';
+import { backfillTexts, textOfAnswers, textReanalyzeHandler } from './text/answers.ts';
 import { CHURN_TRAIN_JOB, churnRetrainTask, churnTrainHandler } from './analytics/churn-training.ts';
 import { Outbox, type OutboxOptions } from './automation/outbox.ts';
 import { Clock } from './automation/clock.ts';
@@ -114,6 +114,7 @@ export function createServices(options: ServiceOptions): Services {
     outbox.register(AUDIENCE_JOB, audienceHandler(delivery));
     outbox.register(CHURN_TRAIN_JOB, churnTrainHandler(store.db, engine));
     outbox.register(TEXT_TRAIN_JOB, textTrainHandler(store.db));
+    outbox.register(TEXT_REANALYZE_JOB, textReanalyzeHandler(store.db, textModels));
     clock = new Clock([{ name: 'survey schedules', run: (now) => startDueSchedules(delivery, now) }, churnRetrainTask(store.db), textRetrainTask(store.db)]);
     bus.consume(surveyTriggers(delivery));
     bus.consume(annotationsFromEvents());

@@ -252,7 +252,7 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     await page.locator('tr.selected').getByText('email').waitFor();
     assert.equal(await page.getByLabel('Channel', { exact: true }).inputValue(), 'email');
 
-    await page.getByLabel('Time').selectOption('365d');
+    await page.getByLabel('Time', { exact: true }).selectOption('365d');
     await page.waitForURL(/range=365d/);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
     await page.waitForURL((u) => u.pathname === '/app' && u.searchParams.get('channel') === 'email' && u.searchParams.get('range') === '365d');

@@ -9,11 +9,13 @@ import { atRisk } from '../src/store/churn-models.ts';
 import type { Store } from '../src/store/db.ts';
 import { backends } from './helpers/backends.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
 
 // One demo workspace (8,000 customers, fixed seed and date) for every planted finding: detractors
 // churn more, the planted campaign lifts NPS, the weak channel, and the churn model's accuracy.
 const DAY = 86_400_000;
 process.env.ADVOCATE_CLOCK_MS = '3600000';
+process.env.ADVOCATE_JOB_POLL_MS = '30';
 
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -102,6 +104,25 @@ describe('on the demo data, the API finds the relationships the generator plante
     assert.equal(weak.mark, 'lower', `${truth.weakChannel} is significantly below the other channels`);
     assert.equal(rows.reduce((a, r) => (r.nps < a.nps ? r : a)).value, truth.weakChannel, 'and the lowest of all');
     for (const r of rows.filter((r) => r.value !== truth.weakChannel)) assert.notEqual(r.mark, 'lower', `${r.value} is not singled out`);
+  });
+
+  it('the Themes ranking puts the planted theme first: late parcels cost the most points', async () => {
+    // The text consumer analyses comments on the bus as they arrive; the demo then learns its
+    // sentiment model, and a background job reads every stored comment again with it.
+    await s.tick();
+    await until('every comment read by the demo\'s model', async () => {
+      const m = await get(s, '/api/v1/text/model', demo.secretKey);
+      return m.model && m.analysis.current === m.analysis.comments ? m : null;
+    }, 120_000);
+    const d = await get(s, '/api/v1/metrics/drivers', demo.secretKey);
+    assert.ok(d.commented > 1000, `${d.commented} comments analysed`);
+    const [first, ...rest] = d.themes;
+    assert.equal(first.id, truth.costliestTheme, `ranked: ${d.themes.map((t: any) => `${t.id} ${t.impact?.toFixed(1)}`).join(', ')}`);
+    assert.ok(first.readable && first.impactHigh < 0, `${first.id} costs points, the whole interval below zero: [${first.impactLow}, ${first.impactHigh}]`);
+    assert.ok(first.netSentiment < 0);
+    assert.ok(rest.every((t: any) => !t.readable || Math.abs(t.impact) <= Math.abs(first.impact)));
+    assert.equal(first.quotes.length, 3);
+    for (const q of first.quotes) assert.ok(q.text.themes.some((t: any) => t.id === truth.costliestTheme), `a quote about ${truth.costliestTheme}: ${q.comment}`);
   });
 
   // The churn model, trained as of the demo's last day: the generator ties churn to satisfaction

@@ -172,13 +172,13 @@ else forEachBackend(MODEL_TITLE, async (store) => {
   const s = await startServer(store);
   try {
     const key = s.ws.secretKey;
-    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json, { model: null });
+    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json.model, null);
     // Too few comments: a clear refusal, nothing stored.
     for (const score of [2, 10]) assert.equal((await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `u${score}` }, score, comment: 'fine' })).status, 201);
     const early = await s.call('POST', '/api/v1/text/model/train', key);
     assert.equal(early.status, 409, early.text);
     assert.match(early.json.message, /at least 10 .*negative.*neutral.*positive/);
-    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json, { model: null });
+    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json.model, null);
 
     await importCsv(store, s.ws.id, 'answers', createReadStream(FILE), { map: { NPS_SCORE: 'score', text: 'comment', CUSTOMER_RESPONSE_DATE: 'timestamp', SURVEY_SUB_TYPE: 'stage' }, dateFormat: 'dmy', quiet: true, writer: s.services.writer });
     const trained = await s.call('POST', '/api/v1/text/model/train', key);
@@ -187,7 +187,16 @@ else forEachBackend(MODEL_TITLE, async (store) => {
     assert.ok(m.examples >= 2300, JSON.stringify(m));
     assert.ok(m.evaluation.accuracy > m.evaluation.lexiconAccuracy, JSON.stringify(m.evaluation));
     assert.ok(m.evaluation.detractorVsPromoter.model > m.evaluation.detractorVsPromoter.lexicon, JSON.stringify(m.evaluation));
-    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json, trained.json);
+    assert.deepEqual((await s.call('GET', '/api/v1/text/model', key)).json.model, trained.json.model);
+    assert.ok(m.evaluation.macroF1 > m.evaluation.lexiconMacroF1, JSON.stringify(m.evaluation));
+    // The stored comments, read by the lexicon as they came, are read again by the model in the background.
+    const coverage = await until('every stored comment read by the new model', async () => {
+      const a = (await s.call('GET', '/api/v1/text/model', key)).json.analysis;
+      return a.comments > 2300 && a.current === a.comments ? a : null;
+    }, 60_000);
+    assert.equal(coverage.comments, m.examples);
+    const models = await store.db.selectFrom('answer_texts').select('model_id').distinct().where('workspace_id', '=', s.ws.id).execute();
+    assert.deepEqual(models.map((r) => r.model_id), [m.id]);
 
     const r = await s.call('POST', '/api/v1/text/analyze', key, { texts: ['Still waiting for the engineer, nobody turned up', 'Brilliant, quick and easy'] });
     assert.equal(r.status, 200, r.text);
@@ -203,7 +212,7 @@ else forEachBackend(MODEL_TITLE, async (store) => {
     assert.notEqual(again.id, m.id);
     assert.equal(again.examples, m.examples);
     // Another workspace sees neither the model nor its figures.
-    assert.deepEqual((await s.call('GET', '/api/v1/text/model', s.other.secretKey)).json, { model: null });
+    assert.deepEqual((await s.call('GET', '/api/v1/text/model', s.other.secretKey)).json.model, null);
     assert.equal((await s.call('POST', '/api/v1/text/analyze', s.other.secretKey, { texts: ['fine'] })).json.model, null);
   } finally {
     await s.close();

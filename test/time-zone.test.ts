@@ -366,7 +366,7 @@ describe('time zones in the dashboard', { skip: NO_BROWSER }, () => {
       await setZone(s.call, s.ws.secretKey, far);
       await page.goto(`${s.url}/app`);
       await page.locator('[data-testid=trend-chart][data-drawn=true]').waitFor();
-      await page.getByLabel('Time').selectOption('custom');
+      await page.getByLabel('Time', { exact: true }).selectOption('custom');
       await page.waitForURL(/to=/);
       assert.equal(new URL(page.url()).searchParams.get('to'), farToday);
       await page.getByRole('button', { name: 'Mark a campaign or release on the chart…' }).click();

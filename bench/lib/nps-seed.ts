@@ -6,6 +6,9 @@ import { answerIdOf } from '../../src/store/projector.ts';
 import { createWorkspace } from '../../src/store/workspaces.ts';
 import { openSqlite } from './harness.ts';
 import { people, userIdOf } from './spec-messages.ts';
+import { analyzeText } from '../../src/text/analyze.ts';
+import { DEFAULT_TAXONOMY } from '../../src/text/taxonomy.ts';
+import { themeSentiment } from '../../src/domain/drivers.ts';
 
 // A workspace with a few years of NPS history, written straight into a fresh SQLite file with
 // prepared statements in large transactions: the Writer (how bench/lookup.ts seeds) projects
@@ -137,6 +140,19 @@ export async function seedNpsWorkspace(file: string, options: NpsSeedOptions): P
          stage, days_since_last_order, days_since_first_seen, campaign, utm_source, device, answered_at, created_at, updated_at, csat, ces, contact_id)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, null)`,
     );
+    // Each comment analysed as the text consumer would have (the same words, so once per template),
+    // stored beside its answer: a workspace whose comments are analysed already.
+    const analyses = new Map<string, { sentiment: string; score: number; themes: string; rows: Array<[string, string]> }>();
+    for (const comment of Object.values(COMMENTS).flat()) {
+      const a = analyzeText(comment);
+      const themes = a.themes.map((t) => ({ id: t.id, mentions: t.mentions.map((m) => ({ start: m.start, end: m.end, sentiment: m.sentiment })) }));
+      analyses.set(comment, {
+        sentiment: a.sentiment.label, score: a.sentiment.score, themes: JSON.stringify(themes),
+        rows: a.themes.map((t) => [t.id, themeSentiment(t.mentions.map((m) => m.sentiment.label), a.sentiment.label)]),
+      });
+    }
+    const insertText = db.prepare(`insert into answer_texts (answer_id, workspace_id, sentiment, score, themes, model_id, taxonomy_version, analyzed_at) values (?, ?, ?, ?, ?, null, ${DEFAULT_TAXONOMY.version}, ?)`);
+    const insertTheme = db.prepare('insert into answer_themes (workspace_id, theme_id, answer_id, sentiment) values (?, ?, ?, ?)');
     const profileIds: string[] = new Array(P);
     for (let i = 0; i < P; i++) profileIds[i] = derivedId('prof', firstSeen[i], `insight-seed-profile-${i}`);
 
@@ -163,10 +179,16 @@ export async function seedNpsWorkspace(file: string, options: NpsSeedOptions): P
         const comment = rng.chance(0.12) ? rng.pick(COMMENTS[category]) : null;
         const properties = rng.chance(0.9) ? '{}' : `{"order_id":"ord_${rng.int(100_000, 999_999)}","locale":"${rng.pick(['en-US', 'en-GB', 'de-DE', 'fr-FR'])}"}`;
         const eventId = derivedId('evt', t, `insight-seed-answer-${k}`);
+        const answerId = answerIdOf(eventId);
         insertAnswer.run(
-          answerIdOf(eventId), workspaceId, profileIds[p], eventId, `seed-answer-${String(k).padStart(8, '0')}`, score, category, comment, channel, rng.weighted(surveys), properties,
+          answerId, workspaceId, profileIds[p], eventId, `seed-answer-${String(k).padStart(8, '0')}`, score, category, comment, channel, rng.weighted(surveys), properties,
           stage, daysSinceOrder, Math.max(0, Math.floor((t - firstSeen[p]) / DAY)), campaign?.[0] ?? null, campaign?.[1] ?? null, device, t, t, t,
         );
+        if (comment) {
+          const a = analyses.get(comment)!;
+          insertText.run(answerId, workspaceId, a.sentiment, a.score, a.themes, t);
+          for (const [theme, sentiment] of a.rows) insertTheme.run(workspaceId, theme, answerId, sentiment);
+        }
         previousScore[p] = latestScore[p];
         latestScore[p] = score;
         latestAt[p] = t;

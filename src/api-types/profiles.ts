@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { TextAnalysisReply } from './text.ts';
 import { Nullable } from './nullable.ts';
 import { PersonNames } from './people.ts';
 
@@ -37,6 +38,7 @@ export const TimelineItem = Type.Object({
   answer: Nullable(Type.Object({
     id: Type.String(), score: Type.Integer(), comment: Nullable(Type.String()), channel: Type.String(),
     journeyStage: Nullable(Type.String()), surveyId: Nullable(Type.String()), surveyTitle: Nullable(Type.String()),
+    text: Type.Optional(Nullable(TextAnalysisReply, { description: 'What the comment says (themes with offsets, sentiment), as on GET /api/v1/answers' })),
   })),
 });
 export const TimelinePage = Type.Object({ profileId: Type.String(), items: Type.Array(TimelineItem), nextCursor: Nullable(Type.String()) });

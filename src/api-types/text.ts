@@ -46,7 +46,25 @@ export const TextModelReply = Type.Object({
       accuracy: Type.Number({ description: 'Share of held-out comments whose label (negative 0-6, neutral 7-8, positive 9-10) the model got right' }),
       recall: Recall,
       lexiconAccuracy: Type.Number({ description: 'The lexicon alone on the same held-out comments' }),
+      macroF1: Type.Optional(Type.Number({ description: 'Mean F1 over the three labels (models trained before it was reported lack it)' })),
+      lexiconMacroF1: Type.Optional(Type.Number()),
       detractorVsPromoter: Type.Object({ model: Type.Number(), lexicon: Type.Number(), examples: Type.Integer() }, { description: 'Telling detractors\' comments from promoters\' (passives left out)' }),
     })),
   }), { description: 'Null until a model is trained: sentiment then comes from the lexicon' }),
+  analysis: Type.Optional(Type.Object({
+    comments: Type.Integer({ description: 'Answers with a comment' }),
+    current: Type.Integer({ description: 'Of them, analysed by the current model and taxonomy: the rest are being read again in the background (after a retraining) or have just arrived' }),
+  })),
+});
+
+export const ThemeView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  terms: Type.Array(Type.String(), { description: 'Words and phrases that mention it, matched whole by form or lemma' }),
+  exclusions: Type.Array(Type.String(), { description: 'Phrases that cancel a match they overlap' }),
+});
+
+export const TaxonomyReply = Type.Object({
+  version: Type.Integer(),
+  themes: Type.Array(ThemeView),
 });

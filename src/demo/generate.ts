@@ -58,6 +58,8 @@ export interface DemoTruth {
   campaign: { name: string; startsAt: number; endsAt: number; npsLift: number };
   channels: string[];
   stages: string[];
+  /** The theme (taxonomy id) of the comments late parcels cause: the largest cost in NPS points. */
+  costliestTheme: string;
 }
 
 const MINUTE = 60_000;
@@ -190,6 +192,7 @@ export function demoTruth(options?: DemoOptions): DemoTruth {
     channels: [...CHANNELS],
     // The server derives the stage; these are the stages its default rules can produce.
     stages: DEFAULT_STAGE_RULES.map((r) => r.stage),
+    costliestTheme: 'delivery',
   };
 }
 

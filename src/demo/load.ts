@@ -1,3 +1,5 @@
+import { retrainTextModel } from '../text/training.ts';
+import { isAppError } from '../domain/errors.ts';
 import type { Preferences } from '../domain/preferences.ts';
 import type { Store } from '../store/db.ts';
 import { createKey, createWorkspace, updateSettings } from '../store/workspaces.ts';
@@ -79,5 +81,12 @@ export async function createDemoWorkspace(store: Store, options: DemoOptions & {
   await recordWaveRuns(db, ws.id, surveys.relationship, tally.waves);
   await activateDemoSurveys(db, ws.id, surveys);
   await createDemoSegments(db, ws.id);
+  // Its own sentiment model from its comments, as the daily retraining would make it: the Themes
+  // page then reads them with it (the stored ones again, in the background).
+  try {
+    await retrainTextModel(db, ws.id);
+  } catch (err) {
+    if (!(isAppError(err) && err.kind === 'conflict')) throw err; // a demo too small to learn from
+  }
   return { workspaceId: ws.id, name, writeKey: write.key, secretKey: secret.key, messages };
 }

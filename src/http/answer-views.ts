@@ -22,7 +22,7 @@ export async function namedAnswers(db: Db, workspaceId: string, rows: Array<Answ
 }
 
 /** A stored analysis as the API shows it: theme names, and each mention's words read off the comment. */
-function textView(comment: string, t: AnswerText) {
+export function textView(comment: string, t: AnswerText) {
   return {
     sentiment: { label: t.sentiment, score: t.score },
     themes: t.themes.map((h) => ({ id: h.id, name: themeName(h.id), mentions: h.mentions.map((m) => ({ ...m, text: comment.slice(m.start, m.end) })) })),

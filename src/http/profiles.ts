@@ -9,6 +9,8 @@ import { findProfileId, getProfileRow, identityHistory, profileView, timeline, t
 import type { ProfileTable } from '../store/schema.ts';
 import { stageRulesOf } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
+import { answerTextsOf } from '../store/answer-texts.ts';
+import { textView } from './answer-views.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { AppError } from '../domain/errors.ts';
 import { Cursor, Limit, listParam, ListQuery, secretSecurity, withErrors } from './schemas.ts';
@@ -153,7 +155,15 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
     const q = request.query as { limit?: number; cursor?: string; type?: string | string[] };
     if (q.cursor && !/^\d+:.+/.test(q.cursor)) throw new AppError('invalid', 'cursor: not a cursor this API gave out', { field: 'cursor' });
     const row = await load(ws, id);
-    return { profileId: row.id, ...(await timeline(db, ws, row.id, q.limit ?? 50, q.cursor, listParam(q.type))) };
+    const page = await timeline(db, ws, row.id, q.limit ?? 50, q.cursor, listParam(q.type));
+    // Answers' comments with what they were found to say, for highlighting.
+    const texts = await answerTextsOf(db, ws, page.items.flatMap((i) => { const a = i.answer as { id: string; comment: string | null } | null; return a?.comment ? [a.id] : []; }));
+    const items = page.items.map((i) => {
+      const a = i.answer as { id: string; comment: string | null } | null;
+      const t = a?.comment ? texts.get(a.id) : undefined;
+      return a ? { ...i, answer: { ...a, text: t && a.comment ? textView(a.comment, t) : null } } : i;
+    });
+    return { profileId: row.id, items, nextCursor: page.nextCursor };
   });
 
   app.get('/api/v1/profiles/:id/traits/history', {

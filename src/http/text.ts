@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.ts';
 import { analyzeText } from '../text/analyze.ts';
 import { DEFAULT_TAXONOMY } from '../text/taxonomy.ts';
+import { analysisCoverage } from '../store/answer-texts.ts';
 import { retrainTextModel, summaryOf, type TextModels } from '../text/training.ts';
-import { AnalyzeReply, AnalyzeRequest, TextModelReply } from '../api-types/text.ts';
+import { AnalyzeReply, AnalyzeRequest, TaxonomyReply, TextModelReply } from '../api-types/text.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
 
@@ -24,6 +25,18 @@ export async function textRoutes(app: FastifyInstance, opts: { db: Db; keys: Key
     return { items: texts.map((t) => analyzeText(t, { model: current?.model })), taxonomyVersion: DEFAULT_TAXONOMY.version, model: current?.id ?? null };
   });
 
+  app.get('/api/v1/themes', {
+    preValidation: authenticate(opts.keys, 'secret'),
+    schema: {
+      tags: ['text'], security: secretSecurity,
+      summary: 'The themes comments are sorted into: each with its name, the words that mention it and the phrases that do not',
+      response: withErrors({ 200: TaxonomyReply }),
+    },
+  }, async () => ({
+    version: DEFAULT_TAXONOMY.version,
+    themes: DEFAULT_TAXONOMY.themes.map((t) => ({ id: t.id, name: t.name, terms: t.terms, exclusions: t.exclusions ?? [] })),
+  }));
+
   app.get('/api/v1/text/model', {
     preValidation: authenticate(opts.keys, 'secret'),
     schema: {
@@ -32,8 +45,10 @@ export async function textRoutes(app: FastifyInstance, opts: { db: Db; keys: Key
       response: withErrors({ 200: TextModelReply }),
     },
   }, async (request) => {
-    const current = await opts.models.current(request.principal.workspaceId);
-    return { model: current ? summaryOf(current.id, current.model) : null };
+    const ws = request.principal.workspaceId;
+    const current = await opts.models.current(ws);
+    const coverage = await analysisCoverage(opts.db, ws, { taxonomyVersion: DEFAULT_TAXONOMY.version, modelId: current?.id ?? null });
+    return { model: current ? summaryOf(current.id, current.model) : null, analysis: { comments: coverage.commented, current: coverage.analyzed } };
   });
 
   app.post('/api/v1/text/model/train', {

@@ -1,4 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Db, Tx } from './db.ts';
+import type { Schema } from './schema.ts';
 import { fromJson, toJson } from './db.ts';
 import { appendWorkspaceFacts } from './facts.ts';
 
@@ -84,27 +86,42 @@ export async function answerTextsOf(db: Db, workspaceId: string, answerIds: stri
   return out;
 }
 
+/** What a current analysis was made with: the taxonomy version and the workspace's model (null: the lexicon). */
+export interface AnalysisBasis {
+  taxonomyVersion: number;
+  modelId: string | null;
+}
+
+/** An analysis made on another basis: of another taxonomy version, or by another model. */
+function stale(eb: ExpressionBuilder<Schema, 'answer_texts'>, basis: AnalysisBasis) {
+  return eb.or([
+    eb('answer_texts.taxonomy_version', '<>', basis.taxonomyVersion),
+    basis.modelId == null ? eb('answer_texts.model_id', 'is not', null) : eb.or([eb('answer_texts.model_id', 'is', null), eb('answer_texts.model_id', '<>', basis.modelId)]),
+  ]);
+}
+
 /**
- * Commented answers with no analysis, or one made under another taxonomy version, after `after`
- * (answer id order), a page at a time: what a back-fill works through.
+ * Commented answers with no analysis, or one made on another basis (an older taxonomy, another
+ * model), after `after` (answer id order), a page at a time: what a back-fill works through.
  */
-export async function unanalyzedAnswers(db: Db, workspaceId: string, taxonomyVersion: number, after: string | null, limit: number): Promise<Array<{ id: string; comment: string }>> {
+export async function unanalyzedAnswers(db: Db, workspaceId: string, basis: AnalysisBasis, after: string | null, limit: number): Promise<Array<{ id: string; comment: string }>> {
   let q = db.selectFrom('answers')
     .leftJoin('answer_texts', 'answer_texts.answer_id', 'answers.id')
     .select(['answers.id', 'answers.comment'])
     .where('answers.workspace_id', '=', workspaceId)
     .where('answers.comment', 'is not', null).where('answers.comment', '<>', '')
-    .where((eb) => eb.or([eb('answer_texts.answer_id', 'is', null), eb('answer_texts.taxonomy_version', '<>', taxonomyVersion)]));
+    .where((eb) => eb.or([eb('answer_texts.answer_id', 'is', null), stale(eb as never, basis)]));
   if (after) q = q.where('answers.id', '>', after);
   const rows = await q.orderBy('answers.id').limit(limit).execute();
   return rows.map((r) => ({ id: r.id, comment: r.comment! }));
 }
 
-/** How many commented answers a workspace has, and how many of them are analysed under this taxonomy version. */
-export async function analysisCoverage(db: Db, workspaceId: string, taxonomyVersion: number): Promise<{ commented: number; analyzed: number }> {
+/** How many commented answers a workspace has, and how many of them are analysed on this basis (the rest wait for a back-fill). */
+export async function analysisCoverage(db: Db, workspaceId: string, basis: AnalysisBasis): Promise<{ commented: number; analyzed: number }> {
   const commented = await db.selectFrom('answers').select((eb) => eb.fn.countAll<number>().as('n'))
     .where('workspace_id', '=', workspaceId).where('comment', 'is not', null).where('comment', '<>', '').executeTakeFirstOrThrow();
-  const analyzed = await db.selectFrom('answer_texts').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('workspace_id', '=', workspaceId).where('taxonomy_version', '=', taxonomyVersion).executeTakeFirstOrThrow();
-  return { commented: Number(commented.n), analyzed: Number(analyzed.n) };
+  const all = await db.selectFrom('answer_texts').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow();
+  const outdated = await db.selectFrom('answer_texts').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workspace_id', '=', workspaceId).where((eb) => stale(eb, basis)).executeTakeFirstOrThrow();
+  return { commented: Number(commented.n), analyzed: Number(all.n) - Number(outdated.n) };
 }

@@ -2,7 +2,7 @@ import { predict, type SentimentModel } from './model.ts';
 import type { Sentiment } from './sentiment.ts';
 import { ThemeMatcher, type ThemeHit } from './themes.ts';
 import { DEFAULT_TAXONOMY } from './taxonomy.ts';
-import { tokenize } from './tokens.ts';
+import { tokenize, type Token } from './tokens.ts';
 
 export interface TextAnalysis {
   sentiment: Sentiment;
@@ -12,13 +12,19 @@ export interface TextAnalysis {
 let defaultMatcher: ThemeMatcher | null = null;
 
 /**
- * A comment's sentiment and the themes it mentions, each mention with offsets and sentiment. The
- * comment's sentiment comes from the workspace's model when it has one, else from the lexicon
- * rules; a mention's, from the lexicon rules over its clause (the model learnt whole comments).
+ * A comment's sentiment and the themes it mentions, each mention with offsets and sentiment. Both
+ * come from the workspace's model when it has one (a mention's from the model reading its clause:
+ * it knows "took two weeks" is a complaint where the lexicon sees no feeling), else from the
+ * lexicon rules. A comment of one clause gets the same sentiment as its mention.
  */
 export function analyzeText(text: string, options: { matcher?: ThemeMatcher; model?: SentimentModel | null } = {}): TextAnalysis {
   const matcher = options.matcher ?? (defaultMatcher ??= new ThemeMatcher(DEFAULT_TAXONOMY));
   const tokens = tokenize(text);
-  const { label, score } = predict(options.model ?? null, tokens);
-  return { sentiment: { label, score }, themes: matcher.match(text, tokens) };
+  const model = options.model ?? null;
+  const { label, score } = predict(model, tokens);
+  const span = model ? (t: Token[], from: number, to: number): Sentiment => {
+    const p = predict(model, t.slice(from, to));
+    return { label: p.label, score: p.score };
+  } : undefined;
+  return { sentiment: { label, score }, themes: matcher.match(text, tokens, span) };
 }

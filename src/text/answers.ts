@@ -7,7 +7,9 @@ import { listWorkspaces } from '../store/workspaces.ts';
 import { analyzeText } from './analyze.ts';
 import type { SentimentModel } from './model.ts';
 import { DEFAULT_TAXONOMY } from './taxonomy.ts';
-import type { TextModels } from './training.ts';
+import { TEXT_REANALYZE_JOB, type TextModels } from './training.ts';
+import type { JobHandler } from '../automation/outbox.ts';
+import { enqueue } from '../store/jobs.ts';
 
 export const TEXT_OF_ANSWERS = 'text-of-answers';
 
@@ -63,6 +65,8 @@ export function textOfAnswers(models: TextModels): DurableConsumer<Work> {
   };
 }
 
+const YIELD_EVERY = 25;
+
 export interface BackfillProgress {
   workspaceId: string;
   done: number;
@@ -70,30 +74,37 @@ export interface BackfillProgress {
 }
 
 /**
- * Analyses the commented answers that have no analysis yet (stored before text analysis existed,
- * or under an older taxonomy), in every workspace or one, a page at a time; reports progress.
+ * Analyses the commented answers that have no current analysis (stored before text analysis
+ * existed, or analysed under an older taxonomy or by another model than the workspace's current
+ * one), in every workspace or one, a page at a time; reports progress.
  */
 export async function backfillTexts(
   db: Db,
   models: TextModels,
-  options: { workspaceId?: string; onProgress?: (p: BackfillProgress) => void; pageSize?: number; shouldStop?: () => boolean } = {},
+  options: { workspaceId?: string; onProgress?: (p: BackfillProgress) => void; pageSize?: number; shouldStop?: () => boolean; maxAnswers?: number } = {},
 ): Promise<number> {
   const pageSize = options.pageSize ?? 500;
   const workspaces = options.workspaceId ? [options.workspaceId] : (await listWorkspaces(db)).map((w) => w.id);
   let analysed = 0;
   for (const workspaceId of workspaces) {
-    const coverage = await analysisCoverage(db, workspaceId, DEFAULT_TAXONOMY.version);
+    const model = await models.current(workspaceId);
+    const basis = { taxonomyVersion: DEFAULT_TAXONOMY.version, modelId: model?.id ?? null };
+    const coverage = await analysisCoverage(db, workspaceId, basis);
     const total = coverage.commented - coverage.analyzed;
     if (total <= 0) continue;
-    const model = await models.current(workspaceId);
     let done = 0;
     let after: string | null = null;
     for (;;) {
-      if (options.shouldStop?.()) return analysed;
-      const page = await unanalyzedAnswers(db, workspaceId, DEFAULT_TAXONOMY.version, after, pageSize);
+      if (options.shouldStop?.() || analysed >= (options.maxAnswers ?? Infinity)) return analysed;
+      const page = await unanalyzedAnswers(db, workspaceId, basis, after, pageSize);
       if (!page.length) break;
       const now = Date.now();
-      const texts = page.map((a) => stored(a.id, a.comment, model, now));
+      const texts: AnswerText[] = [];
+      for (const a of page) {
+        texts.push(stored(a.id, a.comment, model, now));
+        // Requests are served between comments: a page is a few hundred milliseconds of reading.
+        if (texts.length % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+      }
       await writeTransaction(db, (tx) => storeAnalyses(tx, workspaceId, texts));
       done += page.length;
       analysed += page.length;
@@ -102,4 +113,26 @@ export async function backfillTexts(
     }
   }
   return analysed;
+}
+
+/** Comments one re-analysis job reads before handing the rest to the next (keeps each job to seconds). */
+const REANALYZE_PART = Number(process.env.ADVOCATE_TEXT_REANALYZE_PART ?? 20_000);
+
+/**
+ * Reads a workspace's stored comments again after its model changed, a part per job, each part
+ * queueing the next until every comment is analysed by the current model. A job for a model that
+ * has been replaced since stops: the newer model's own job reads them.
+ */
+export function textReanalyzeHandler(db: Db, models: TextModels): JobHandler {
+  return async (job) => {
+    const workspaceId = job.workspaceId!;
+    const payload = job.payload as { model?: string; part?: number } | null;
+    const current = await models.current(workspaceId);
+    if (!current || current.id !== payload?.model) return;
+    const done = await backfillTexts(db, models, { workspaceId, maxAnswers: REANALYZE_PART });
+    if (done >= REANALYZE_PART) {
+      const part = (payload.part ?? 1) + 1;
+      await enqueue(db, { kind: TEXT_REANALYZE_JOB, workspaceId, payload: { model: current.id, part }, maxAttempts: 5, dedupeKey: `${TEXT_REANALYZE_JOB}:${current.id}:${part}` });
+    }
+  };
 }

@@ -40,6 +40,9 @@ export interface Evaluation {
   recall: Record<SentimentLabel, number>;
   /** The lexicon alone on the same examples. */
   lexiconAccuracy: number;
+  /** Mean over the three labels of F1 (harmonic mean of precision and recall), the model's and the lexicon's. */
+  macroF1?: number;
+  lexiconMacroF1?: number;
   /** Telling detractors' comments from promoters' (passives left out): the model, and the lexicon. */
   detractorVsPromoter: { model: number; lexicon: number; examples: number };
 }
@@ -209,12 +212,16 @@ export function trainAndEvaluate(examples: Example[], seed = 1, now = Date.now()
   const held = fit(trainSet, seed, now);
   let right = 0;
   let lexRight = 0;
+  const modelPairs: Array<[SentimentLabel, SentimentLabel]> = [];
+  const lexiconPairs: Array<[SentimentLabel, SentimentLabel]> = [];
   const hits = { negative: 0, neutral: 0, positive: 0 };
   const totals = { negative: 0, neutral: 0, positive: 0 };
   const dvp = { model: 0, lexicon: 0, examples: 0 };
   for (const e of test) {
     const m = predictDoc(held, e.doc);
     const lex = e.doc.lexicon;
+    modelPairs.push([e.label, m.label]);
+    lexiconPairs.push([e.label, lex.label]);
     totals[e.label]++;
     if (m.label === e.label) {
       right++;
@@ -233,8 +240,28 @@ export function trainAndEvaluate(examples: Example[], seed = 1, now = Date.now()
     accuracy: right / Math.max(1, test.length),
     recall: { negative: hits.negative / Math.max(1, totals.negative), neutral: hits.neutral / Math.max(1, totals.neutral), positive: hits.positive / Math.max(1, totals.positive) },
     lexiconAccuracy: lexRight / Math.max(1, test.length),
+    macroF1: macroF1(modelPairs),
+    lexiconMacroF1: macroF1(lexiconPairs),
     detractorVsPromoter: { model: dvp.model / Math.max(1, dvp.examples), lexicon: dvp.lexicon / Math.max(1, dvp.examples), examples: dvp.examples },
   };
   return { ...fit(read, seed, now), evaluation };
 }
 
+
+/** Macro-averaged F1 of (truth, prediction) pairs over the three labels; a label never predicted nor true is left out. */
+export function macroF1(pairs: Array<[SentimentLabel, SentimentLabel]>): number {
+  const f1s: number[] = [];
+  for (const label of LABELS) {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (const [truth, guess] of pairs) {
+      if (guess === label && truth === label) tp++;
+      else if (guess === label) fp++;
+      else if (truth === label) fn++;
+    }
+    if (tp + fp + fn === 0) continue;
+    f1s.push((2 * tp) / (2 * tp + fp + fn));
+  }
+  return f1s.length ? f1s.reduce((a, b) => a + b, 0) / f1s.length : 0;
+}

@@ -35,8 +35,11 @@ export class ThemeMatcher {
     this.themes = taxonomy.themes.map((t) => ({ id: t.id, name: t.name, terms: compile(t.terms), exclusions: compile(t.exclusions ?? []) }));
   }
 
-  /** Themes the tokens of `text` mention, in taxonomy order, each mention with its clause's sentiment. */
-  match(text: string, tokens: Token[]): ThemeHit[] {
+  /**
+   * Themes the tokens of `text` mention, in taxonomy order, each mention with its clause's
+   * sentiment: by `sentimentOfSpan` (the workspace's model) when given, else the lexicon rules.
+   */
+  match(text: string, tokens: Token[], sentimentOfSpan: (tokens: Token[], from: number, to: number) => Sentiment = sentimentOf): ThemeHit[] {
     const hits: ThemeHit[] = [];
     for (const theme of this.themes) {
       const excluded = spans(tokens, theme.exclusions);
@@ -46,7 +49,7 @@ export class ThemeMatcher {
         const [cf, ct] = clauseAround(tokens, from);
         const start = tokens[from].start;
         const end = tokens[to - 1].end;
-        mentions.push({ start, end, text: text.slice(start, end), sentiment: sentimentOf(tokens, cf, Math.max(ct, to)) });
+        mentions.push({ start, end, text: text.slice(start, end), sentiment: sentimentOfSpan(tokens, cf, Math.max(ct, to)) });
       }
       if (mentions.length) hits.push({ id: theme.id, name: theme.name, mentions });
     }

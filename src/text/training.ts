@@ -37,6 +37,8 @@ export async function retrainTextModel(db: Db, workspaceId: string, now = Date.n
   }
   const model = trainAndEvaluate(examples, 1, now);
   const saved = await saveTextModel(db, workspaceId, model);
+  // Stored comments were read by the model this one replaces: read again, in the background.
+  await enqueue(db, { kind: TEXT_REANALYZE_JOB, workspaceId, payload: { model: saved.id, part: 1 }, maxAttempts: 5, dedupeKey: `${TEXT_REANALYZE_JOB}:${saved.id}:1` }, now);
   return summaryOf(saved.id, model);
 }
 
@@ -63,6 +65,8 @@ export class TextModels {
 }
 
 export const TEXT_TRAIN_JOB = 'text-train';
+/** Reads a workspace's stored comments again with its new model, a part at a time (store/answer-texts.ts analysisCoverage says how far). */
+export const TEXT_REANALYZE_JOB = 'text-reanalyze';
 const HOUR = 3_600_000;
 
 export function textRetrainEveryHours(): number {

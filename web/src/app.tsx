@@ -137,6 +137,7 @@ function SignedIn({ session, workspaceId, onWorkspace, onSignedOut, onSession }:
             <Route path={`${BASE}/surveys/new`} component={pages.survey} />
             <Route path={`${BASE}/surveys/:id`} component={pages.survey} />
             <Route path={`${BASE}/impact`} component={pages.impact} />
+            <Route path={`${BASE}/themes`} component={pages.themes} />
             <Route path={`${BASE}/settings`} component={pages.settings} />
             <Route default component={NotFound} />
           </Router>

@@ -18,7 +18,7 @@ export const RANGES = [
 export const DEFAULT_RANGE = '90d';
 
 /** Query parameters that are filters; anything else in the URL (by=, tab=) belongs to one page. */
-const FILTER_KEYS = ['range', 'from', 'to', 'surveyId', 'channel', 'stage', 'segment'];
+const FILTER_KEYS = ['range', 'from', 'to', 'surveyId', 'channel', 'stage', 'segment', 'theme', 'sentiment'];
 export const isFilterKey = (k: string) => FILTER_KEYS.includes(k) || k.startsWith('trait.');
 
 export interface Filters {
@@ -30,6 +30,10 @@ export interface Filters {
   channel: string | null;
   stage: string | null;
   segment: string | null;
+  /** A theme id: answers whose comment mentions it. */
+  theme: string | null;
+  /** negative, neutral or positive: of the comment. */
+  sentiment: string | null;
   /** trait name → value */
   traits: Record<string, string>;
   /** The workspace's IANA time zone: its midnights bound the window's days. */
@@ -48,6 +52,8 @@ export function parseFilters(query: Record<string, string>, timeZone = 'UTC'): F
     channel: query.channel || null,
     stage: query.stage || null,
     segment: query.segment || null,
+    theme: query.theme || null,
+    sentiment: query.sentiment || null,
     traits,
     timeZone,
   };
@@ -81,7 +87,7 @@ export function workspaceDate(timeZone: string, daysAgo = 0, now = Date.now()): 
 export function apiFilters(f: Filters, opts: { time?: boolean } = {}): Query {
   const w = timeWindow(f);
   const q: Query = {
-    surveyId: f.surveyId, channel: f.channel, stage: f.stage, segment: f.segment,
+    surveyId: f.surveyId, channel: f.channel, stage: f.stage, segment: f.segment, theme: f.theme, sentiment: f.sentiment,
   };
   if (opts.time !== false) {
     q.from = w.from == null ? null : new Date(w.from).toISOString();
@@ -99,14 +105,14 @@ export function filterQuery(query: Record<string, string>): string {
 }
 
 export function activeFilterCount(f: Filters): number {
-  return [f.surveyId, f.channel, f.stage, f.segment].filter(Boolean).length + Object.keys(f.traits).length;
+  return [f.surveyId, f.channel, f.stage, f.segment, f.theme, f.sentiment].filter(Boolean).length + Object.keys(f.traits).length;
 }
 
-/** GET /api/v1/answers parameters for the filters it takes: time, survey, channel and stage. */
+/** GET /api/v1/answers parameters for the filters it takes: time, survey, channel, stage, theme and sentiment. */
 export function answersQuery(f: Filters, limit: number): Record<string, string | number | null> {
   const w = timeWindow(f);
   return {
-    limit, channel: f.channel, surveyId: f.surveyId, stage: f.stage,
+    limit, channel: f.channel, surveyId: f.surveyId, stage: f.stage, theme: f.theme, sentiment: f.sentiment,
     from: w.from == null ? null : new Date(w.from).toISOString(), to: w.to == null ? null : new Date(w.to).toISOString(),
   };
 }

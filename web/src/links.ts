@@ -6,6 +6,7 @@ export const BASE = '/app';
 export const NAV = [
   { href: `${BASE}`, label: 'Overview', match: (p: string) => p === BASE || p === `${BASE}/` },
   { href: `${BASE}/breakdowns`, label: 'Breakdowns' },
+  { href: `${BASE}/themes`, label: 'Themes' },
   { href: `${BASE}/live`, label: 'Live feed' },
   { href: `${BASE}/people`, label: 'People' },
   { href: `${BASE}/surveys`, label: 'Surveys' },

@@ -6,6 +6,7 @@ import { lazy } from 'preact-iso';
 export const pages = {
   overview: lazy(() => import('./pages/overview.tsx')),
   breakdowns: lazy(() => import('./pages/breakdowns.tsx')),
+  themes: lazy(() => import('./pages/themes.tsx')),
   live: lazy(() => import('./pages/live.tsx')),
   people: lazy(() => import('./pages/people.tsx')),
   profile: lazy(() => import('./pages/profile.tsx')),

@@ -12,6 +12,8 @@ import type * as Profiles from '../../src/api-types/profiles.ts';
 import type * as Segments from '../../src/api-types/segments.ts';
 import type * as Surveys from '../../src/api-types/surveys.ts';
 import type * as Workspace from '../../src/api-types/workspace.ts';
+import type * as Drivers from '../../src/api-types/drivers.ts';
+import type * as Text from '../../src/api-types/text.ts';
 
 export type NpsFigure = Static<typeof Figures.NpsFigure>;
 export type Difference = Static<typeof Figures.Difference>;
@@ -81,3 +83,8 @@ export type KeyList = Static<typeof Workspace.KeyList>;
 export type KeyCreated = Static<typeof Workspace.KeyCreated>;
 export type DeliveryView = Static<typeof Workspace.DeliveryView>;
 export type PreferencesSaved = Static<typeof Workspace.PreferencesSaved>;
+
+export type DriversReply = Static<typeof Drivers.DriversReply>;
+export type ThemeDriver = Static<typeof Drivers.ThemeDriver>;
+export type TaxonomyReply = Static<typeof Text.TaxonomyReply>;
+export type TextAnalysis = Static<typeof Text.TextAnalysisReply>;

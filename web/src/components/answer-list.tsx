@@ -1,7 +1,8 @@
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { categoryOf, fmtAgo, fmtDateTime } from '../format.ts';
 import { surveyHref } from '../links.ts';
-import type { Answer, PersonNames } from '../types.ts';
+import type { Answer, PersonNames, TextAnalysis } from '../types.ts';
+import { Highlighted } from './highlighted.tsx';
 import { PersonLink } from './person-link.tsx';
 
 export interface AnswerItem {
@@ -15,6 +16,8 @@ export interface AnswerItem {
   personLabel?: string | null;
   surveyId?: string | null;
   surveyTitle?: string | null;
+  /** What the comment says (themes with offsets): highlighted in it. */
+  text?: TextAnalysis | null;
   fresh?: boolean;
 }
 
@@ -22,7 +25,7 @@ export interface AnswerItem {
 export function answerItem(a: Answer): AnswerItem {
   return {
     id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.answeredAt,
-    profileId: a.profileId, person: a.person, personLabel: a.personLabel, surveyId: a.surveyId, surveyTitle: a.surveyTitle,
+    profileId: a.profileId, person: a.person, personLabel: a.personLabel, surveyId: a.surveyId, surveyTitle: a.surveyTitle, text: a.text,
   };
 }
 
@@ -39,7 +42,7 @@ export function AnswerList({ items, label, showPerson = true, showSurvey = true 
           <li key={a.id} class={a.fresh ? 'fresh' : undefined} data-answer-id={a.id}>
             <span class={`score ${cat}`} aria-label={`Score ${a.score} (${cat})`}>{a.score}</span>
             <div class="body">
-              {a.comment ? <p class="comment">{a.comment}</p> : <p class="comment muted">No comment</p>}
+              {a.comment ? <p class="comment"><Highlighted comment={a.comment} text={a.text} /></p> : <p class="comment muted">No comment</p>}
               <div class="meta">
                 {showPerson && a.profileId && <PersonLink profileId={a.profileId} person={a.person} label={a.personLabel} />}
                 <span>{dimensionValueLabel('channel', a.channel)}</span>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { activeFilterCount, RANGES, useFilters, workspaceDate } from '../filters.ts';
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
 import { fmtInt } from '../format.ts';
-import type { DimensionList, SegmentList, SurveyList, TraitList, TraitSummary } from '../types.ts';
+import type { DimensionList, SegmentList, SurveyList, TaxonomyReply, TraitList, TraitSummary } from '../types.ts';
 import { useShared } from '../use-api.ts';
 
 /**
@@ -16,6 +16,8 @@ export function FilterBar({ time = true, survey = true }: { time?: boolean; surv
   const surveys = useShared<SurveyList>('/api/v1/surveys');
   const segments = useShared<SegmentList>('/api/v1/segments');
   const traits = useShared<TraitList>('/api/v1/traits');
+  const taxonomy = useShared<TaxonomyReply>('/api/v1/themes');
+  const themeName = (id: string) => taxonomy.data?.themes.find((t) => t.id === id)?.name ?? id;
   const values = (name: string) => dims.data?.items.find((d) => d.name === name)?.values ?? [];
   const labelled = (name: string): Array<[string, string]> => values(name).map((v) => [v, dimensionValueLabel(name, v)]);
   // Survey ids seen on answers (imports, the demo) as well as the surveys defined here.
@@ -84,6 +86,8 @@ export function FilterBar({ time = true, survey = true }: { time?: boolean; surv
       {select('f-channel', 'Channel', 'channel', filters.channel, labelled('channel'))}
       {select('f-stage', 'Journey stage', 'stage', filters.stage, labelled('stage'))}
       {select('f-segment', 'Segment', 'segment', filters.segment, (segments.data?.items ?? []).map((s) => [s.id, s.name]))}
+      {select('f-theme', 'Theme', 'theme', filters.theme, values('theme').map((v) => [v, themeName(v)]))}
+      {select('f-sentiment', 'Comment sentiment', 'sentiment', filters.sentiment, labelled('sentiment'))}
       <TraitPicker traits={traits.data?.items} name={traitName} value={traitValue} onName={(n) => {
         setTraitName(n);
         setTraitValue('');

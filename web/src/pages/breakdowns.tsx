@@ -16,9 +16,10 @@ import { useApi, useShared } from '../use-api.ts';
 const LABELS: Record<string, string> = {
   channel: 'Channel', stage: 'Journey stage', survey: 'Survey', campaign: 'Campaign', utmSource: 'UTM source', device: 'Device',
   hour: 'Hour of day (UTC)', weekday: 'Weekday', daysSinceOrder: 'Days since last order', tenure: 'Customer for',
+  theme: 'Theme of the comment', sentiment: 'Comment sentiment',
 };
 /** A breakdown value that is also a filter, so a row can narrow every page to itself and list its answers. */
-const FILTER_OF: Record<string, string> = { channel: 'channel', stage: 'stage', survey: 'surveyId' };
+const FILTER_OF: Record<string, string> = { channel: 'channel', stage: 'stage', survey: 'surveyId', theme: 'theme', sentiment: 'sentiment' };
 const PAGE = 20;
 
 /**
@@ -168,7 +169,7 @@ export default function Breakdowns() {
         {pickedLabel ? (
           <p class="small">Only answers with {label.toLowerCase()} {pickedLabel}. <button type="button" class="link" onClick={() => set({ row: null })}>Show all answers</button></p>
         ) : pickKey && <p class="small muted">Pick a {label.toLowerCase()} in the table to list its answers here.</p>}
-        {answersListIgnoresSome(filters) && <p class="small muted">Listed by time, survey, channel and stage only: the answers list does not take segments or traits.</p>}
+        {answersListIgnoresSome(filters) && <p class="small muted">Listed by time, survey, channel, stage, theme and sentiment only: the answers list does not take segments or traits.</p>}
         {answers.error && !answers.items.length ? <ErrorNotice error={answers.error} retry={answers.retry} /> : answers.loading && !answers.items.length ? <Loading /> : answers.items.length === 0 ? <p class="muted">No answers in this time range.</p> : (
           <>
             <AnswerList label="Answers" items={answers.items.map(answerItem)} />

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api } from '../api.ts';
 import { AnswerList, answerItem } from '../components/answer-list.tsx';
+import { Highlighted } from '../components/highlighted.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { WindowNote } from '../components/window-note.tsx';
 import { Async, ErrorNotice, Loading } from '../components/states.tsx';
@@ -217,7 +218,7 @@ function Timeline({ id }: { id: string }) {
               </div>
               {e.answer ? (
                 <>
-                  {e.answer.comment && <p class="comment" style={{ margin: '.2rem 0', whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{e.answer.comment}</p>}
+                  {e.answer.comment && <p class="comment" style={{ margin: '.2rem 0', whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}><Highlighted comment={e.answer.comment} text={e.answer.text} /></p>}
                   <p class="small muted" style={{ margin: 0 }}>{dimensionValueLabel('channel', e.answer.channel)}{e.answer.surveyId && <> · {e.answer.surveyTitle ? <a href={surveyHref(e.answer.surveyId)}>{e.answer.surveyTitle}</a> : e.answer.surveyId}</>}</p>
                 </>
               ) : <EventDetails e={e} />}

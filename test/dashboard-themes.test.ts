@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { Store } from '../src/store/db.ts';
+import { artifactsDir, backends } from './helpers/backends.ts';
+import { launchChromium, NO_BROWSER, watch, webBuild } from './helpers/browser.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { addUser, type TestUser } from './helpers/sign-in.ts';
+
+process.env.ADVOCATE_CLOCK_MS = '3600000';
+
+describe('the Themes page in Chromium', { skip: NO_BROWSER }, () => {
+  let browser: Browser;
+  let store: Store;
+  let s: TestServer;
+  let admin: TestUser;
+  // Markup a customer typed: it must reach the page as the words typed.
+  const HOSTILE = 'The delivery was <img src=x onerror="window.__xss=1"> late <b>again</b>';
+
+  before(async () => {
+    await webBuild();
+    store = await backends()[0].open();
+    s = await startServer(store);
+    admin = await addUser(store, s.ws.id, 'admin');
+    let n = 0;
+    const post = async (score: number, comment: string | null, channel = 'web') => {
+      const r = await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `p${n++}` }, score, channel, ...(comment ? { comment } : {}) });
+      assert.equal(r.status, 201, r.text);
+    };
+    for (let i = 0; i < 14; i++) await post(i % 4, `The delivery was late, waited ${i + 3} days for my parcel`, i % 2 ? 'email' : 'web');
+    await post(1, HOSTILE);
+    for (let i = 0; i < 12; i++) await post(10, 'The staff in the shop were friendly and helpful');
+    for (let i = 0; i < 30; i++) await post(i % 3 ? 9 : 8, null);
+    await s.tick();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await s?.close();
+    await store?.close();
+  });
+
+  it('ranks themes by impact with intervals, opens one with highlighted quotes, filters by theme, and shows comments as text', { timeout: 120_000 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
+    const signIn = await context.request.post(`${s.url}/api/v1/session`, { data: { email: admin.email, password: admin.password } });
+    assert.equal(signIn.status(), 200);
+    await context.addInitScript(() => localStorage.setItem('advocate.signedIn', '1'));
+    const page = await context.newPage();
+    const problems = watch(page);
+    try {
+      await page.goto(`${s.url}/app/themes?range=all`);
+      const rows = page.locator('tbody tr[data-theme]');
+      await rows.first().waitFor();
+      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.theme)), ['delivery', 'staff']);
+      const first = rows.first();
+      assert.equal(await first.locator('th').innerText(), 'Delivery and shipping');
+      // The impact with its sign, and its interval drawn with a text alternative.
+      const api = (await s.call('GET', '/api/v1/metrics/drivers', s.ws.secretKey)).json;
+      const impact = api.themes[0].impact as number;
+      assert.match(await first.locator('td').first().innerText(), new RegExp(`^−${Math.abs(impact).toFixed(1)}`));
+      assert.match(await first.locator('svg[role=img]').first().getAttribute('aria-label') ?? '', /points, 95% interval/);
+      assert.ok(await first.locator('svg.spark').count(), 'a weekly sparkline');
+
+      // Opening the theme: representative quotes with the theme's words marked, by sentiment.
+      await first.getByRole('button', { name: 'Delivery and shipping' }).click();
+      const detail = page.locator('#theme-detail');
+      await detail.waitFor();
+      assert.match(page.url(), /open=delivery/);
+      const quotes = detail.locator('ul.answers > li');
+      assert.equal(await quotes.count(), 3);
+      const marks = detail.locator('mark.theme-mark.negative');
+      assert.ok(await marks.count() >= 3, 'the mentions are marked as negative');
+      assert.match(await marks.first().getAttribute('title') ?? '', /^Delivery and shipping \(negative\)$/);
+      assert.equal((await detail.locator('table.compact').first().innerText()).includes('Email'), true, 'by channel');
+      await page.screenshot({ path: join(artifactsDir(), 'themes-page.png'), fullPage: true });
+
+      // A theme filter narrows every figure: from the filter bar, and it travels in the URL.
+      await page.locator('#f-theme').selectOption('staff');
+      await page.waitForURL(/theme=staff/);
+      await page.locator('tbody tr[data-theme]').first().waitFor();
+      assert.deepEqual(await page.locator('tbody tr[data-theme]').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.theme)), ['staff']);
+
+      // The hostile comment, where every answer is listed (the breakdowns page, by theme): text, not markup.
+      await page.goto(`${s.url}/app/breakdowns?range=all&by=theme&row=delivery`);
+      const hostile = page.locator('ul.answers li', { hasText: 'onerror' });
+      await hostile.waitFor();
+      assert.equal(await hostile.locator('img').count(), 0, 'no image element from a comment');
+      assert.equal(await hostile.locator('b').count(), 0);
+      assert.match(await hostile.locator('p.comment').innerText(), /<img src=x onerror="window.__xss=1"> late <b>again<\/b>/);
+      // The marked word, then (for screen readers) which theme and how it was felt.
+      assert.match(await hostile.locator('mark.theme-mark').first().innerText(), /^delivery\s*\(Delivery and shipping, \w+\)$/);
+      assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
