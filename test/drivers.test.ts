@@ -6,6 +6,10 @@ import { Random } from '../src/domain/random.ts';
 import { representativeQuotes } from '../src/text/quotes.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
+
+process.env.ADVOCATE_CLOCK_MS = '3600000';
+process.env.ADVOCATE_JOB_POLL_MS = '30';
 
 const near = (actual: number | null, expected: number, tolerance: number, what: string) =>
   assert.ok(actual != null && Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not ${expected} ± ${tolerance}`);
@@ -209,6 +213,74 @@ forEachBackend('drivers: themes ranked by impact over HTTP, theme and sentiment 
     const other = (await s.call('GET', '/api/v1/metrics/drivers', s.other.secretKey)).json;
     assert.deepEqual([other.total.n, other.themes], [0, []]);
     assert.equal((await s.call('GET', '/api/v1/metrics/drivers', s.ws.writeKey)).status, 403);
+  } finally {
+    await s.close();
+  }
+});
+
+forEachBackend('themes: a workspace edits its themes (a new version), its comments are sorted again in the background, and every figure follows', async (store) => {
+  const s = await startServer(store);
+  try {
+    const key = s.ws.secretKey;
+    let n = 0;
+    const post = async (score: number, comment: string) => {
+      const r = await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `p${n++}` }, score, comment });
+      assert.equal(r.status, 201, r.text);
+    };
+    for (let i = 0; i < 6; i++) await post(2, 'The oat milk was sold out again and the flat white was cold');
+    for (let i = 0; i < 6; i++) await post(10, 'Lovely barista, great flat white');
+    await s.tick();
+    const before = (await s.call('GET', '/api/v1/themes', key)).json;
+    assert.equal(before.version, 1);
+    assert.ok(before.themes.some((t: any) => t.id === 'delivery'));
+    assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=coffee', key)).json.n, 0);
+
+    // Their own words: a coffee theme, stock renamed from nothing, delivery dropped, staff kept and renamed.
+    const themes = [
+      { id: 'coffee', name: 'Coffee', terms: ['flat white', 'espresso', 'latte', ' flat  white '] },
+      { id: 'stock', name: 'Out of stock', terms: ['sold out', 'out of stock'], exclusions: ['not sold out'] },
+      { id: 'staff', name: 'Baristas', terms: ['barista', 'staff'] },
+    ];
+    const put = await s.call('PUT', '/api/v1/themes', key, { themes });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.json.version, 2);
+    assert.deepEqual(put.json.themes.map((t: any) => [t.id, t.name]), [['coffee', 'Coffee'], ['stock', 'Out of stock'], ['staff', 'Baristas']]);
+    assert.deepEqual(put.json.themes[0].terms, ['flat white', 'espresso', 'latte'], 'trimmed, repeats dropped');
+    const sorted = await until('every comment sorted under version 2', async () => {
+      const t = (await s.call('GET', '/api/v1/themes', key)).json;
+      return t.analysis.current === t.analysis.comments ? t : null;
+    }, 30_000);
+    assert.equal(sorted.analysis.comments, 12);
+    assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=coffee', key)).json.n, 12);
+    assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=stock', key)).json.n, 6);
+    const d = (await s.call('GET', '/api/v1/metrics/drivers', key)).json;
+    assert.deepEqual(d.themes.map((t: any) => t.id).sort(), ['coffee', 'staff', 'stock']);
+    assert.equal(d.themes.find((t: any) => t.id === 'staff').name, 'Baristas');
+    const listed = (await s.call('GET', '/api/v1/answers?theme=stock&limit=1', key)).json.items[0];
+    assert.deepEqual(listed.text.themes.map((t: any) => t.name).sort(), ['Coffee', 'Out of stock']);
+    const analyzed = (await s.call('POST', '/api/v1/text/analyze', key, { texts: ['An espresso, please'] })).json;
+    assert.equal(analyzed.taxonomyVersion, 2);
+    assert.deepEqual(analyzed.items[0].themes.map((t: any) => t.id), ['coffee']);
+    const versions = (await s.call('GET', '/api/v1/themes/versions', key)).json.items;
+    assert.deepEqual(versions.map((v: any) => [v.version, v.themes]), [[2, 3]]);
+
+    // Bad lists are refused, naming the field, and change nothing.
+    const refused = [
+      [{ themes: [] }, /body\.themes/],
+      [{ themes: [{ id: 'Coffee!', name: 'x', terms: ['x'] }] }, /body\.themes\.0\.id/],
+      [{ themes: [{ id: 'a', name: 'A', terms: [] }] }, /body\.themes\.0\.terms/],
+      [{ themes: [{ id: 'a', name: ' ', terms: ['x'] }] }, /body\.themes\.0\.name/],
+      [{ themes: [{ id: 'a', name: 'A', terms: ['x'] }, { id: 'a', name: 'B', terms: ['y'] }] }, /body\.themes\.1\.id.*twice/],
+    ] as const;
+    for (const [body, field] of refused) {
+      const r = await s.call('PUT', '/api/v1/themes', key, body);
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.json.message, field);
+    }
+    assert.equal((await s.call('GET', '/api/v1/themes', key)).json.version, 2);
+    // Write keys cannot; another workspace keeps the built-in themes.
+    assert.equal((await s.call('PUT', '/api/v1/themes', s.ws.writeKey, { themes })).status, 403);
+    assert.equal((await s.call('GET', '/api/v1/themes', s.other.secretKey)).json.version, 1);
   } finally {
     await s.close();
   }

@@ -65,6 +65,27 @@ export const ThemeView = Type.Object({
 });
 
 export const TaxonomyReply = Type.Object({
-  version: Type.Integer(),
+  version: Type.Integer({ description: '1 is the built-in taxonomy; each edit makes the next' }),
   themes: Type.Array(ThemeView),
+  analysis: Type.Optional(Type.Object({
+    comments: Type.Integer(),
+    current: Type.Integer({ description: 'Comments already sorted under this version (the rest are re-read in the background)' }),
+  })),
+});
+
+export const MAX_THEMES = 64;
+const Phrase = Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' });
+export const ThemeInput = Type.Object({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,39}$', description: 'Lower-case letters, digits, - and _, up to 40: what filters and exports name it by; keep an id to keep its history' }),
+  name: Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' }),
+  terms: Type.Array(Phrase, { minItems: 1, maxItems: 200, description: 'Words and phrases that mention it' }),
+  exclusions: Type.Optional(Type.Array(Phrase, { maxItems: 100, description: 'Phrases that cancel a match they overlap' })),
+}, { additionalProperties: false });
+
+export const TaxonomyInput = Type.Object({
+  themes: Type.Array(ThemeInput, { minItems: 1, maxItems: MAX_THEMES }),
+}, { additionalProperties: false });
+
+export const TaxonomyVersions = Type.Object({
+  items: Type.Array(Type.Object({ version: Type.Integer(), themes: Type.Integer(), createdAt: Type.String(), createdBy: Nullable(Type.String()) })),
 });

@@ -8,7 +8,7 @@ import { dimensionValueLabel } from '../domain/dimension-labels.ts';
 import { answerComments, answersWithIds } from '../store/answers.ts';
 import type { Store } from '../store/db.ts';
 import { representativeQuotes } from '../text/quotes.ts';
-import { themeName } from '../text/taxonomy.ts';
+import { themeNamer, workspaceTaxonomy } from '../text/taxonomies.ts';
 import { DriversReply } from '../api-types/drivers.ts';
 import { namedAnswers } from './answer-views.ts';
 import { authenticate, type KeyCache } from './auth.ts';
@@ -44,6 +44,7 @@ export async function driverRoutes(app: FastifyInstance, opts: { store: Store; k
     const ws = request.principal.workspaceId;
     const { cols, filter } = await load(ws, q);
     const result = drivers(cols, filter, { weeks: q.weeks });
+    const themeName = themeNamer(await workspaceTaxonomy(db, ws));
     if (wantsCsv(request, q.format as string | undefined)) {
       return sendCsv(reply, 'nps-drivers', result.themes.map((t) => ({
         theme: themeName(t.id), theme_id: t.id, mentions: t.mentions, share: round(t.share, 4),

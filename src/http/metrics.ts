@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { DIMENSIONS, dimension, THEME, UnknownDimension } from '../analytics/dimensions.ts';
-import { themeName } from '../text/taxonomy.ts';
+import { themeNamer, workspaceTaxonomy } from '../text/taxonomies.ts';
 import { breakdown, countDim, overview, previousPeriod, trend } from '../analytics/query.ts';
 import { BENCHMARKS, compareToBenchmark, INDUSTRIES } from '../domain/benchmarks.ts';
 import { npsDifference, npsSummary } from '../domain/nps.ts';
@@ -89,6 +89,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       })));
     }
     // Survey ids read as their names; other values through the one label function the dashboard uses too.
+    const themeName = result.by === THEME ? themeNamer(await workspaceTaxonomy(opts.store.db, request.principal.workspaceId)) : (id: string) => id;
     const titles = result.by === 'survey' ? await surveyTitles(opts.store.db, request.principal.workspaceId, result.rows.map((r) => r.value)) : null;
     const rows = result.rows.map((r) => ({ ...r, label: (r.value != null && titles?.get(r.value)) || (result.by === THEME && r.value != null ? themeName(r.value) : dimensionValueLabel(result.by, r.value)) }));
     return { ...result, rows, window: figureWindow(filter.from, filter.to), filters: filtersEcho(filter) };

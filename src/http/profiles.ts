@@ -11,6 +11,7 @@ import { stageRulesOf } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { answerTextsOf } from '../store/answer-texts.ts';
 import { textView } from './answer-views.ts';
+import { themeNamer, workspaceTaxonomy } from '../text/taxonomies.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { AppError } from '../domain/errors.ts';
 import { Cursor, Limit, listParam, ListQuery, secretSecurity, withErrors } from './schemas.ts';
@@ -158,10 +159,11 @@ export async function profileRoutes(app: FastifyInstance, opts: { store: Store; 
     const page = await timeline(db, ws, row.id, q.limit ?? 50, q.cursor, listParam(q.type));
     // Answers' comments with what they were found to say, for highlighting.
     const texts = await answerTextsOf(db, ws, page.items.flatMap((i) => { const a = i.answer as { id: string; comment: string | null } | null; return a?.comment ? [a.id] : []; }));
+    const names = themeNamer(await workspaceTaxonomy(db, ws));
     const items = page.items.map((i) => {
       const a = i.answer as { id: string; comment: string | null } | null;
       const t = a?.comment ? texts.get(a.id) : undefined;
-      return a ? { ...i, answer: { ...a, text: t && a.comment ? textView(a.comment, t) : null } } : i;
+      return a ? { ...i, answer: { ...a, text: t && a.comment ? textView(a.comment, t, names) : null } } : i;
     });
     return { profileId: row.id, items, nextCursor: page.nextCursor };
   });

@@ -591,6 +591,21 @@ const text: Migration = {
   },
 };
 
+/** Each workspace's edits of the theme taxonomy, every version kept (version 1 is the built-in one, never stored). */
+const taxonomies: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('taxonomies')
+      .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id').onDelete('cascade'))
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('themes', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('created_by', 'text')
+      .addPrimaryKeyConstraint('taxonomies_pk', ['workspace_id', 'version'])
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_surveys': surveys,
@@ -604,6 +619,7 @@ export const migrations: Record<string, Migration> = {
   '0010_accepted_log': acceptedLog,
   '0011_track_name_index': trackNameIndex,
   '0012_text': text,
+  '0013_taxonomies': taxonomies,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -282,6 +282,7 @@ export interface Schema {
   annotations: AnnotationTable;
   churn_models: ChurnModelTable;
   text_models: TextModelTable;
+  taxonomies: TaxonomyTable;
   answer_texts: AnswerTextTable;
   answer_themes: AnswerThemeTable;
   churn_scores: ChurnScoreTable;
@@ -373,6 +374,15 @@ export interface ChurnModelTable {
   definition: string; // JSON ChurnDefinition the labels were made with
   metrics: string; // JSON: cross-validated AUC with its interval, base rate, counts, timings
   model: string; // JSON: feature names, means, standard deviations, intercept and coefficients
+}
+
+/** A version of a workspace's theme taxonomy (src/text/taxonomy.ts), the newest current. */
+export interface TaxonomyTable {
+  workspace_id: string;
+  version: number;
+  themes: string; // JSON: [{ id, name, terms, exclusions }]
+  created_at: number;
+  created_by: string | null;
 }
 
 export interface TextModelTable {

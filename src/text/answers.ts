@@ -6,10 +6,9 @@ import { writeTransaction, type Db, type Tx } from '../store/db.ts';
 import { listWorkspaces } from '../store/workspaces.ts';
 import { analyzeText } from './analyze.ts';
 import type { SentimentModel } from './model.ts';
-import { DEFAULT_TAXONOMY } from './taxonomy.ts';
-import { TEXT_REANALYZE_JOB, type TextModels } from './training.ts';
+import { queueReanalysis, type TextModels } from './training.ts';
+import type { CurrentTaxonomy } from './taxonomies.ts';
 import type { JobHandler } from '../automation/outbox.ts';
-import { enqueue } from '../store/jobs.ts';
 
 export const TEXT_OF_ANSWERS = 'text-of-answers';
 
@@ -19,12 +18,12 @@ interface Work {
 }
 
 /** What a comment's analysis stores (offsets, not the words: the comment stays the answer's). */
-function stored(answerId: string, comment: string, model: { id: string; model: SentimentModel } | null, now: number): AnswerText {
-  const a = analyzeText(comment, { model: model?.model });
+function stored(answerId: string, comment: string, model: { id: string; model: SentimentModel } | null, taxonomy: CurrentTaxonomy, now: number): AnswerText {
+  const a = analyzeText(comment, { model: model?.model, matcher: taxonomy.matcher });
   return {
     answerId, sentiment: a.sentiment.label, score: a.sentiment.score,
     themes: a.themes.map((t) => ({ id: t.id, mentions: t.mentions.map((m) => ({ start: m.start, end: m.end, sentiment: m.sentiment })) })),
-    modelId: model?.id ?? null, taxonomyVersion: DEFAULT_TAXONOMY.version, analyzedAt: now,
+    modelId: model?.id ?? null, taxonomyVersion: taxonomy.taxonomy.version, analyzedAt: now,
   };
 }
 
@@ -33,13 +32,13 @@ async function workOf(db: Db | Tx, models: TextModels, batch: FactBatch): Promis
   const { upserted } = answerChanges([batch]);
   if (!upserted.length) return null;
   const comments = await answerComments(db, batch.workspaceId, upserted);
-  const model = await models.current(batch.workspaceId);
+  const { model, taxonomy } = await models.basis(batch.workspaceId);
   const now = Date.now();
   const save: AnswerText[] = [];
   const uncommented: string[] = [];
   for (const id of upserted) {
     const comment = comments.get(id);
-    if (comment) save.push(stored(id, comment, model, now));
+    if (comment) save.push(stored(id, comment, model, taxonomy, now));
     else uncommented.push(id); // no comment (any more), or gone since
   }
   // Most answers have no comment and never had one: nothing to write for them.
@@ -87,8 +86,8 @@ export async function backfillTexts(
   const workspaces = options.workspaceId ? [options.workspaceId] : (await listWorkspaces(db)).map((w) => w.id);
   let analysed = 0;
   for (const workspaceId of workspaces) {
-    const model = await models.current(workspaceId);
-    const basis = { taxonomyVersion: DEFAULT_TAXONOMY.version, modelId: model?.id ?? null };
+    const { model, taxonomy } = await models.basis(workspaceId);
+    const basis = { taxonomyVersion: taxonomy.taxonomy.version, modelId: model?.id ?? null };
     const coverage = await analysisCoverage(db, workspaceId, basis);
     const total = coverage.commented - coverage.analyzed;
     if (total <= 0) continue;
@@ -101,7 +100,7 @@ export async function backfillTexts(
       const now = Date.now();
       const texts: AnswerText[] = [];
       for (const a of page) {
-        texts.push(stored(a.id, a.comment, model, now));
+        texts.push(stored(a.id, a.comment, model, taxonomy, now));
         // Requests are served between comments: a page is a few hundred milliseconds of reading.
         if (texts.length % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       }
@@ -119,20 +118,17 @@ export async function backfillTexts(
 const REANALYZE_PART = Number(process.env.ADVOCATE_TEXT_REANALYZE_PART ?? 20_000);
 
 /**
- * Reads a workspace's stored comments again after its model changed, a part per job, each part
- * queueing the next until every comment is analysed by the current model. A job for a model that
- * has been replaced since stops: the newer model's own job reads them.
+ * Reads a workspace's stored comments again after its model or taxonomy changed, a part per job,
+ * each part queueing the next until every comment is analysed on the current basis. A job for a
+ * basis replaced since stops: the newer basis has its own job.
  */
 export function textReanalyzeHandler(db: Db, models: TextModels): JobHandler {
   return async (job) => {
     const workspaceId = job.workspaceId!;
-    const payload = job.payload as { model?: string; part?: number } | null;
-    const current = await models.current(workspaceId);
-    if (!current || current.id !== payload?.model) return;
+    const payload = job.payload as { basis?: string; part?: number } | null;
+    const basis = await models.basis(workspaceId);
+    if (basis.key !== payload?.basis) return;
     const done = await backfillTexts(db, models, { workspaceId, maxAnswers: REANALYZE_PART });
-    if (done >= REANALYZE_PART) {
-      const part = (payload.part ?? 1) + 1;
-      await enqueue(db, { kind: TEXT_REANALYZE_JOB, workspaceId, payload: { model: current.id, part }, maxAttempts: 5, dedupeKey: `${TEXT_REANALYZE_JOB}:${current.id}:${part}` });
-    }
+    if (done >= REANALYZE_PART) await queueReanalysis(db, workspaceId, basis.key, Date.now(), (payload.part ?? 1) + 1);
   };
 }

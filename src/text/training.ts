@@ -7,6 +7,7 @@ import { commentCounts, commentedAnswers } from '../store/answers.ts';
 import type { Db } from '../store/db.ts';
 import { latestTextModel, latestTextModelId, saveTextModel, textModelById } from '../store/text-models.ts';
 import { LABELS, labelOfScore, trainAndEvaluate, type SentimentModel } from './model.ts';
+import { Taxonomies, workspaceTaxonomy, type CurrentTaxonomy } from './taxonomies.ts';
 
 // The newest comments learnt from: enough for a vocabulary, bounded so a retraining takes seconds.
 const MAX_EXAMPLES = Number(process.env.ADVOCATE_TEXT_MAX_EXAMPLES ?? 20_000);
@@ -38,7 +39,7 @@ export async function retrainTextModel(db: Db, workspaceId: string, now = Date.n
   const model = trainAndEvaluate(examples, 1, now);
   const saved = await saveTextModel(db, workspaceId, model);
   // Stored comments were read by the model this one replaces: read again, in the background.
-  await enqueue(db, { kind: TEXT_REANALYZE_JOB, workspaceId, payload: { model: saved.id, part: 1 }, maxAttempts: 5, dedupeKey: `${TEXT_REANALYZE_JOB}:${saved.id}:1` }, now);
+  await queueReanalysis(db, workspaceId, `${saved.id}@${(await workspaceTaxonomy(db, workspaceId)).version}`, now);
   return summaryOf(saved.id, model);
 }
 
@@ -48,8 +49,18 @@ export async function retrainTextModel(db: Db, workspaceId: string, now = Date.n
  */
 export class TextModels {
   private readonly cache = new Map<string, { id: string; model: SentimentModel }>();
+  /** The workspaces' theme taxonomies: what, beside the model, an analysis is made with. */
+  readonly taxonomies: Taxonomies;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.taxonomies = new Taxonomies(db);
+  }
+
+  /** What an analysis made now is made with: the current model (null: the lexicon) and taxonomy. */
+  async basis(workspaceId: string): Promise<{ model: { id: string; model: SentimentModel } | null; taxonomy: CurrentTaxonomy; key: string }> {
+    const [model, taxonomy] = await Promise.all([this.current(workspaceId), this.taxonomies.current(workspaceId)]);
+    return { model, taxonomy, key: `${model?.id ?? 'lexicon'}@${taxonomy.taxonomy.version}` };
+  }
 
   async current(workspaceId: string): Promise<{ id: string; model: SentimentModel } | null> {
     const id = await latestTextModelId(this.db, workspaceId);
@@ -67,6 +78,11 @@ export class TextModels {
 export const TEXT_TRAIN_JOB = 'text-train';
 /** Reads a workspace's stored comments again with its new model, a part at a time (store/answer-texts.ts analysisCoverage says how far). */
 export const TEXT_REANALYZE_JOB = 'text-reanalyze';
+
+/** Queues the reading again of a workspace's stored comments on this basis (TextModels.basis key), once per basis. */
+export async function queueReanalysis(db: Db, workspaceId: string, basis: string, now = Date.now(), part = 1): Promise<void> {
+  await enqueue(db, { kind: TEXT_REANALYZE_JOB, workspaceId, payload: { basis, part }, maxAttempts: 5, dedupeKey: `${TEXT_REANALYZE_JOB}:${workspaceId}:${basis}:${part}` }, now);
+}
 const HOUR = 3_600_000;
 
 export function textRetrainEveryHours(): number {

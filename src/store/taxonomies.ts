@@ -1,0 +1,43 @@
+import { dialectOf } from './dialect.ts';
+import { fromJson, toJson, writeTransaction, type Db } from './db.ts';
+
+/** What the store keeps of a taxonomy version (src/text/taxonomy.ts Theme). */
+export interface StoredTheme {
+  id: string;
+  name: string;
+  terms: string[];
+  exclusions: string[];
+}
+
+export interface StoredTaxonomy {
+  version: number;
+  themes: StoredTheme[];
+  createdAt: number;
+  createdBy: string | null;
+}
+
+/** The newest stored version of a workspace's taxonomy, or null while it uses the built-in one. */
+export async function latestTaxonomy(db: Db, workspaceId: string): Promise<StoredTaxonomy | null> {
+  const row = await db.selectFrom('taxonomies').selectAll().where('workspace_id', '=', workspaceId).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return row ? { version: Number(row.version), themes: fromJson(row.themes, []), createdAt: Number(row.created_at), createdBy: row.created_by } : null;
+}
+
+/** Every stored version, newest first, without the themes. */
+export async function taxonomyVersions(db: Db, workspaceId: string): Promise<Array<{ version: number; themes: number; createdAt: number; createdBy: string | null }>> {
+  const rows = await db.selectFrom('taxonomies').selectAll().where('workspace_id', '=', workspaceId).orderBy('version', 'desc').limit(100).execute();
+  return rows.map((r) => ({ version: Number(r.version), themes: fromJson<unknown[]>(r.themes, []).length, createdAt: Number(r.created_at), createdBy: r.created_by }));
+}
+
+/**
+ * Stores a new version (the one after the newest, or after `builtIn` for the first edit) and
+ * makes it current. Two edits at once get consecutive versions: the write lock is taken first.
+ */
+export async function saveTaxonomy(db: Db, workspaceId: string, themes: StoredTheme[], builtIn: number, createdBy: string | null, now = Date.now()): Promise<StoredTaxonomy> {
+  return writeTransaction(db, async (tx) => {
+    await dialectOf(tx).lockKeys(tx, `taxonomy:${workspaceId}`);
+    const row = await tx.selectFrom('taxonomies').select((eb) => eb.fn.max('version').as('v')).where('workspace_id', '=', workspaceId).executeTakeFirst();
+    const version = Math.max(builtIn, Number(row?.v ?? 0)) + 1;
+    await tx.insertInto('taxonomies').values({ workspace_id: workspaceId, version, themes: toJson(themes), created_at: now, created_by: createdBy }).execute();
+    return { version, themes, createdAt: now, createdBy };
+  });
+}
