@@ -32,6 +32,8 @@ describe('the Themes page in Chromium', { skip: NO_BROWSER }, () => {
     await post(1, HOSTILE);
     for (let i = 0; i < 12; i++) await post(10, 'The staff in the shop were friendly and helpful');
     for (let i = 0; i < 30; i++) await post(i % 3 ? 9 : 8, null);
+    // Something no theme knows yet: discovered, then adopted on the page.
+    for (let i = 0; i < 6; i++) await post(5, `They ran out of oat milk again (${i})`);
     await s.tick();
     browser = await launchChromium();
   });
@@ -81,6 +83,18 @@ describe('the Themes page in Chromium', { skip: NO_BROWSER }, () => {
       await page.waitForURL(/theme=staff/);
       await page.locator('tbody tr[data-theme]').first().waitFor();
       assert.deepEqual(await page.locator('tbody tr[data-theme]').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.theme)), ['staff']);
+
+      // Discovered: the oat milk, adopted under a name of our choosing; the ranking gains it once
+      // the comments are sorted again in the background.
+      await page.goto(`${s.url}/app/themes?range=all`);
+      const proposal = page.locator('li[data-discovered="oat milk"]');
+      await proposal.waitFor();
+      assert.match(await proposal.innerText(), /6 comments/);
+      await proposal.getByLabel('Theme name').fill('Milk choices');
+      await proposal.getByRole('button', { name: 'Adopt as a theme' }).click();
+      await page.locator('tbody tr[data-theme="milk-choices"]').waitFor({ timeout: 20_000 });
+      await page.locator('li[data-discovered="oat milk"]').waitFor({ state: 'detached' });
+      assert.equal((await s.call('GET', '/api/v1/themes', s.ws.secretKey)).json.version, 2);
 
       // The hostile comment, where every answer is listed (the breakdowns page, by theme): text, not markup.
       await page.goto(`${s.url}/app/breakdowns?range=all&by=theme&row=delivery`);

@@ -4,6 +4,7 @@ import { netSentiment, splitPoints, themeImpact, themeRegression, themeSentiment
 import { npsSummary, type NpsCounts } from '../src/domain/nps.ts';
 import { Random } from '../src/domain/random.ts';
 import { representativeQuotes } from '../src/text/quotes.ts';
+import { discoverThemes, knownKeys } from '../src/text/discover.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
@@ -281,6 +282,66 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
     // Write keys cannot; another workspace keeps the built-in themes.
     assert.equal((await s.call('PUT', '/api/v1/themes', s.ws.writeKey, { themes })).status, 403);
     assert.equal((await s.call('GET', '/api/v1/themes', s.other.secretKey)).json.version, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test('discovered themes: noun phrases many comments share, grouped when used together, less what the themes know', () => {
+  const comments = [
+    ...Array.from({ length: 8 }, (_, i) => ({ id: `o${i}`, text: `The oat milk ran out ${i} times, no oat milk again` })),
+    ...Array.from({ length: 5 }, (_, i) => ({ id: `l${i}`, text: `My loyalty card was refused at the till (${i})` })),
+    ...Array.from({ length: 6 }, (_, i) => ({ id: `d${i}`, text: `The delivery was late by ${i} days` })),
+    { id: 'x', text: 'Great experience overall' },
+  ];
+  const found = discoverThemes(comments, knownKeys({ version: 1, themes: [{ id: 'delivery', name: 'Delivery', terms: ['delivery'] }] }), { minComments: 3 });
+  assert.deepEqual(found.map((f) => [f.name, f.ids.length]), [['oat milk', 8], ['loyalty card', 5]]);
+  assert.deepEqual(found[1].terms.slice(0, 2), ['loyalty card', 'card'], 'its head noun joins it');
+  assert.deepEqual(discoverThemes([], new Set()), []);
+});
+
+forEachBackend('discovered themes over HTTP: proposed with volume, NPS and quotes; adopting one makes a theme and sorts history again', async (store) => {
+  const s = await startServer(store);
+  try {
+    const key = s.ws.secretKey;
+    let n = 0;
+    const post = async (score: number, comment: string) => assert.equal((await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `p${n++}` }, score, comment })).status, 201);
+    for (let i = 0; i < 7; i++) await post(3, `They ran out of oat milk again, visit ${i}`);
+    for (let i = 0; i < 5; i++) await post(9, `The loyalty card is a nice touch ${i}`);
+    for (let i = 0; i < 8; i++) await post(10, 'Quick delivery');
+    await s.tick();
+    const d = await s.call('GET', '/api/v1/themes/discovered', key);
+    assert.equal(d.status, 200, d.text);
+    assert.equal(d.json.sample, 20);
+    const oat = d.json.items.find((i: any) => i.name === 'oat milk');
+    assert.ok(oat, JSON.stringify(d.json.items.map((i: any) => i.name)));
+    assert.equal(oat.comments, 7);
+    assert.equal(oat.nps.nps, -100);
+    assert.equal(oat.quotes.length, 2);
+    assert.ok(!d.json.items.some((i: any) => i.name === 'delivery'), 'a known theme is not proposed');
+
+    // Adopt it under a name of the workspace's choosing; fold the loyalty card into staff.
+    const adopted = await s.call('POST', '/api/v1/themes/adopt', key, { name: 'Milk alternatives', terms: oat.terms });
+    assert.equal(adopted.status, 200, adopted.text);
+    assert.deepEqual(adopted.json.themes.at(-1), { id: 'milk-alternatives', name: 'Milk alternatives', terms: oat.terms, exclusions: [] });
+    const folded = await s.call('POST', '/api/v1/themes/adopt', key, { into: 'staff', terms: ['loyalty card'] });
+    assert.equal(folded.json.version, 3);
+    assert.ok(folded.json.themes.find((t: any) => t.id === 'staff').terms.includes('loyalty card'));
+    await until('history sorted again', async () => {
+      const t = (await s.call('GET', '/api/v1/themes', key)).json;
+      return t.analysis.current === t.analysis.comments ? t : null;
+    }, 30_000);
+    assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=milk-alternatives', key)).json.n, 7);
+    assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=staff', key)).json.n, 5);
+    const again = (await s.call('GET', '/api/v1/themes/discovered', key)).json;
+    assert.ok(!again.items.some((i: any) => i.name === 'oat milk'), 'adopted: no longer proposed');
+
+    const bad = await s.call('POST', '/api/v1/themes/adopt', key, { into: 'nothing-like-it', terms: ['x'] });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /body\.into/);
+    assert.equal((await s.call('POST', '/api/v1/themes/adopt', key, { terms: ['x'] })).json.message.includes('body.name'), true);
+    assert.equal((await s.call('POST', '/api/v1/themes/adopt', s.ws.writeKey, { name: 'x', terms: ['x'] })).status, 403);
+    assert.deepEqual((await s.call('GET', '/api/v1/themes/discovered', s.other.secretKey)).json, { sample: 0, items: [] });
   } finally {
     await s.close();
   }

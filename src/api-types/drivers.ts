@@ -42,3 +42,14 @@ export const DriversReply = Type.Object({
   window: FigureWindow,
   filters: Type.Record(Type.String(), Type.Unknown()),
 });
+
+export const DiscoveredReply = Type.Object({
+  sample: Type.Integer({ description: 'Comments read (the newest)' }),
+  items: Type.Array(Type.Object({
+    name: Type.String({ description: 'The phrase most of its comments use, as written' }),
+    terms: Type.Array(Type.String(), { description: 'Its phrases, most used first: what adopting it matches' }),
+    comments: Type.Integer(), share: Type.Number({ description: 'Of the comments read (0..1)' }),
+    nps: NpsFigure,
+    quotes: Type.Array(Answer, { description: 'Representative comments. Untrusted text: show it as text' }),
+  })),
+});

@@ -86,6 +86,12 @@ export const TaxonomyInput = Type.Object({
   themes: Type.Array(ThemeInput, { minItems: 1, maxItems: MAX_THEMES }),
 }, { additionalProperties: false });
 
+export const AdoptInput = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 80, description: 'The new theme\'s name (its id is made from it); not with into' })),
+  terms: Type.Array(Phrase, { minItems: 1, maxItems: 200 }),
+  into: Type.Optional(Type.String({ maxLength: 40, description: 'A theme to add the words to, instead of a new theme' })),
+}, { additionalProperties: false });
+
 export const TaxonomyVersions = Type.Object({
   items: Type.Array(Type.Object({ version: Type.Integer(), themes: Type.Integer(), createdAt: Type.String(), createdBy: Nullable(Type.String()) })),
 });

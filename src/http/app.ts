@@ -18,6 +18,7 @@ import { savedSegmentRoutes } from './segments.ts';
 import { traitRoutes } from './traits.ts';
 import { churnRoutes } from './churn.ts';
 import { textRoutes } from './text.ts';
+import { themeRoutes } from './themes.ts';
 import { profileRoutes } from './profiles.ts';
 import { segmentSpecRoutes } from './segment-spec.ts';
 import { workspaceRoutes } from './workspace.ts';
@@ -173,6 +174,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(savedSegmentRoutes, { store, keys, engine, members });
   await app.register(churnRoutes, { store, keys, engine });
   await app.register(textRoutes, { db: store.db, keys, models: services.textModels });
+  await app.register(themeRoutes, { db: store.db, keys, models: services.textModels });
   await app.register(workspaceRoutes, { store, keys, writer });
   await app.register(signInRoutes, { store, keys });
   await app.register(userRoutes, { store, keys });

@@ -162,11 +162,11 @@ export async function answersPage(
 }
 
 /** The newest answers with a comment, up to `limit`: what a workspace's sentiment model learns from. */
-export async function commentedAnswers(db: Db, workspaceId: string, limit: number): Promise<Array<{ comment: string; score: number }>> {
-  const rows = await db.selectFrom('answers').select(['comment', 'score'])
+export async function commentedAnswers(db: Db, workspaceId: string, limit: number): Promise<Array<{ id: string; comment: string; score: number }>> {
+  const rows = await db.selectFrom('answers').select(['id', 'comment', 'score'])
     .where('workspace_id', '=', workspaceId).where('comment', 'is not', null).where('comment', '<>', '')
     .orderBy('answered_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-  return rows.map((r) => ({ comment: r.comment!, score: Number(r.score) }));
+  return rows.map((r) => ({ id: r.id, comment: r.comment!, score: Number(r.score) }));
 }
 
 /** The comments of these answers (null: no comment, or the answer is gone). */

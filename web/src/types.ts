@@ -87,4 +87,5 @@ export type PreferencesSaved = Static<typeof Workspace.PreferencesSaved>;
 export type DriversReply = Static<typeof Drivers.DriversReply>;
 export type ThemeDriver = Static<typeof Drivers.ThemeDriver>;
 export type TaxonomyReply = Static<typeof Text.TaxonomyReply>;
+export type DiscoveredReply = Static<typeof Drivers.DiscoveredReply>;
 export type TextAnalysis = Static<typeof Text.TextAnalysisReply>;

@@ -1,4 +1,5 @@
-import { download } from '../api.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { api, download, explain } from '../api.ts';
 import { AnswerList, answerItem } from '../components/answer-list.tsx';
 import { FilterBar } from '../components/filter-bar.tsx';
 import { useTitle } from '../components/shell.tsx';
@@ -7,8 +8,9 @@ import { WindowNote } from '../components/window-note.tsx';
 import { activeFilterCount, useFilters } from '../filters.ts';
 import { fmtInt, fmtInterval, fmtNps, fmtPct, fmtSigned } from '../format.ts';
 import { BASE } from '../links.ts';
-import type { DriversReply, ThemeDriver } from '../types.ts';
-import { useApi } from '../use-api.ts';
+import { useCan } from '../session.ts';
+import type { DiscoveredReply, DriversReply, TaxonomyReply, ThemeDriver } from '../types.ts';
+import { forgetShared, useApi, useShared } from '../use-api.ts';
 
 /**
  * Why they score what they score: the themes of the comments ranked by the NPS points each costs
@@ -39,7 +41,103 @@ export default function Themes() {
       ) : (
         <Ranking data={result.data} open={open} onOpen={(id) => set({ open: id === open ? null : id })} onDownload={() => void download('/api/v1/metrics/drivers', { ...q, format: 'csv' }, 'nps-drivers.csv')} carry={carry} />
       )}
+      <Discovered onAdopted={result.reload} />
     </>
+  );
+}
+
+/**
+ * What the comments talk about that the themes do not have yet, to adopt as a theme (named as the
+ * workspace likes) or fold into one it has. Adopting sorts every stored comment again in the
+ * background; the sorting's progress shows until it is done.
+ */
+function Discovered({ onAdopted }: { onAdopted(): void }) {
+  const found = useApi<DiscoveredReply>('/api/v1/themes/discovered');
+  const themes = useShared<TaxonomyReply>('/api/v1/themes');
+  const canEdit = useCan('analyst');
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [names, setNames] = useState<Record<string, string>>({});
+  const [into, setInto] = useState<Record<string, string>>({});
+  const adopt = async (item: DiscoveredReply['items'][number], target: string | null) => {
+    setBusy(item.name);
+    setError(null);
+    try {
+      const body = target ? { into: target, terms: item.terms } : { name: (names[item.name] ?? item.name).trim() || item.name, terms: item.terms };
+      await api<TaxonomyReply>('/api/v1/themes/adopt', { method: 'POST', body });
+      forgetShared('/api/v1/themes');
+      setWasSorting(true);
+      themes.reload();
+      found.reload();
+      onAdopted();
+    } catch (err) {
+      setError(`${item.name}: ${explain(err)}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const sorting = themes.data?.analysis && themes.data.analysis.current < themes.data.analysis.comments ? themes.data.analysis : null;
+  // While comments are being sorted again, look every second and redraw the ranking when done.
+  const [wasSorting, setWasSorting] = useState(false);
+  useEffect(() => {
+    if (sorting) {
+      setWasSorting(true);
+      const t = setTimeout(() => themes.reload(), 1000);
+      return () => clearTimeout(t);
+    }
+    if (wasSorting) {
+      setWasSorting(false);
+      onAdopted();
+    }
+    return undefined;
+  }, [sorting?.current, sorting?.comments, themes.data]);
+  return (
+    <section class="panel" aria-labelledby="h-found">
+      <h2 id="h-found">Discovered in the comments</h2>
+      {sorting && (
+        <p class="small" role="status">
+          Sorting comments under the new themes: {fmtInt(sorting.current)} of {fmtInt(sorting.comments)} ({fmtPct(sorting.current / Math.max(1, sorting.comments))}).{' '}
+          <button type="button" class="link" onClick={() => { themes.reload(); onAdopted(); }}>Refresh</button>
+        </p>
+      )}
+      {error && <p class="error" role="alert">{error}</p>}
+      {found.error ? <ErrorNotice error={found.error} retry={found.reload} /> : !found.data ? <Loading what="Reading the newest comments" /> : found.data.items.length === 0 ? (
+        <p class="muted">Nothing new: the themes cover what {fmtInt(found.data.sample)} newest comments talk about.</p>
+      ) : (
+        <>
+          <p class="small muted">Phrases many of the {fmtInt(found.data.sample)} newest comments use that no theme has, grouped when used together.</p>
+          <ul class="plain discovered">
+            {found.data.items.map((item) => (
+              <li key={item.name} data-discovered={item.name}>
+                <div class="row" style={{ alignItems: 'baseline', justifyContent: 'space-between' }}>
+                  <strong>{item.name}</strong>
+                  <span class="small muted">{fmtInt(item.comments)} comments ({fmtPct(item.share)}), NPS {fmtNps(item.nps.nps)}</span>
+                </div>
+                <p class="small">Words: {item.terms.join(', ')}</p>
+                {item.quotes[0]?.comment && <blockquote class="small">{item.quotes[0].comment}</blockquote>}
+                {canEdit && (
+                  <div class="row" style={{ alignItems: 'flex-end' }}>
+                    <div class="field" style={{ margin: 0 }}>
+                      <label for={`name-${item.name}`}>Theme name</label>
+                      <input id={`name-${item.name}`} value={names[item.name] ?? item.name} onInput={(e) => setNames({ ...names, [item.name]: e.currentTarget.value })} />
+                    </div>
+                    <button type="button" disabled={busy != null} onClick={() => void adopt(item, null)}>{busy === item.name ? 'Adopting…' : 'Adopt as a theme'}</button>
+                    <div class="field" style={{ margin: 0 }}>
+                      <label for={`into-${item.name}`}>or add its words to</label>
+                      <select id={`into-${item.name}`} value={into[item.name] ?? ''} onChange={(e) => setInto({ ...into, [item.name]: e.currentTarget.value })}>
+                        <option value="">Choose a theme…</option>
+                        {themes.data?.themes.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+                      </select>
+                    </div>
+                    <button type="button" disabled={busy != null || !into[item.name]} onClick={() => void adopt(item, into[item.name])}>Add</button>
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
   );
 }
 

@@ -1,0 +1,158 @@
+import type { FastifyInstance } from 'fastify';
+import { npsSummary } from '../domain/nps.ts';
+import { AppError } from '../domain/errors.ts';
+import { answersWithIds, commentedAnswers } from '../store/answers.ts';
+import { analysisCoverage } from '../store/answer-texts.ts';
+import type { Db } from '../store/db.ts';
+import { saveTaxonomy, taxonomyVersions } from '../store/taxonomies.ts';
+import { discoverThemes, knownKeys } from '../text/discover.ts';
+import { representativeQuotes } from '../text/quotes.ts';
+import { DEFAULT_TAXONOMY, type Theme } from '../text/taxonomy.ts';
+import { queueReanalysis, type TextModels } from '../text/training.ts';
+import { AdoptInput, MAX_THEMES, TaxonomyInput, TaxonomyReply, TaxonomyVersions } from '../api-types/text.ts';
+import { DiscoveredReply } from '../api-types/drivers.ts';
+import { namedAnswers } from './answer-views.ts';
+import { authenticate, type KeyCache } from './auth.ts';
+import { secretSecurity, withErrors } from './schemas.ts';
+
+/** Comments read to discover themes: the newest (a second or so of reading). */
+const DISCOVER_SAMPLE = 2_000;
+const DISCOVER_KEEP_MS = 10 * 60_000;
+const MAX_THEMES_TOTAL = MAX_THEMES;
+
+/** The workspace's themes: read, edit (a new version each time), discover new ones in the comments. */
+export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: KeyCache; models: TextModels }) {
+  // Discovery reads a couple of thousand comments: kept a while per workspace, taxonomy and newest comment.
+  const discovered = new Map<string, { key: string; at: number; reply: unknown }>();
+  const themeView = (t: Theme) => ({ id: t.id, name: t.name, terms: t.terms, exclusions: t.exclusions ?? [] });
+  const current = async (ws: string) => {
+    const basis = await opts.models.basis(ws);
+    const coverage = await analysisCoverage(opts.db, ws, { taxonomyVersion: basis.taxonomy.taxonomy.version, modelId: basis.model?.id ?? null });
+    return { version: basis.taxonomy.taxonomy.version, themes: basis.taxonomy.taxonomy.themes.map(themeView), analysis: { comments: coverage.commented, current: coverage.analyzed } };
+  };
+
+  /** Stores the list as the next version and has every stored comment sorted under it. */
+  const replace = async (ws: string, themes: Theme[], by: string | null) => {
+    const clean = themes.map((t) => ({ id: t.id, name: t.name.trim(), terms: unique(t.terms), exclusions: unique(t.exclusions ?? []) }));
+    const saved = await saveTaxonomy(opts.db, ws, clean, DEFAULT_TAXONOMY.version, by);
+    const model = await opts.models.current(ws);
+    await queueReanalysis(opts.db, ws, `${model?.id ?? 'lexicon'}@${saved.version}`);
+    discovered.delete(ws);
+    return current(ws);
+  };
+
+  app.get('/api/v1/themes', {
+    preValidation: authenticate(opts.keys, 'secret'),
+    schema: {
+      tags: ['text'], security: secretSecurity,
+      summary: 'The themes comments are sorted into: each with its name, the words that mention it and the phrases that do not',
+      response: withErrors({ 200: TaxonomyReply }),
+    },
+  }, async (request) => current(request.principal.workspaceId));
+
+  app.put('/api/v1/themes', {
+    preValidation: authenticate(opts.keys, 'secret', { role: 'analyst' }),
+    schema: {
+      tags: ['text'], security: secretSecurity,
+      summary: 'Replace the themes (a new version): rename, add, remove, change their words; every stored comment is sorted again in the background',
+      description: 'The whole list, as GET /api/v1/themes gives it. An id kept keeps its theme\'s history in filters and exports; a new id starts a theme; an id left out removes it. Versions are kept (GET /api/v1/themes/versions). analysis in the reply says how many comments are sorted under the new version so far.',
+      body: TaxonomyInput,
+      response: withErrors({ 200: TaxonomyReply }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { themes } = request.body as { themes: Theme[] };
+    const seen = new Set<string>();
+    themes.forEach((t, i) => {
+      if (seen.has(t.id)) throw new AppError('invalid', `body.themes.${i}.id: "${t.id}" is given twice`, { field: `body.themes.${i}.id` });
+      seen.add(t.id);
+    });
+    return replace(ws, themes, request.principal.userId ?? null);
+  });
+
+  app.get('/api/v1/themes/versions', {
+    preValidation: authenticate(opts.keys, 'secret'),
+    schema: {
+      tags: ['text'], security: secretSecurity,
+      summary: 'The versions of the themes this workspace has made, newest first (version 1, the built-in list, is never stored)',
+      response: withErrors({ 200: TaxonomyVersions }),
+    },
+  }, async (request) => ({
+    items: (await taxonomyVersions(opts.db, request.principal.workspaceId)).map((v) => ({ ...v, createdAt: new Date(v.createdAt).toISOString() })),
+  }));
+
+
+  app.get('/api/v1/themes/discovered', {
+    preValidation: authenticate(opts.keys, 'secret'),
+    schema: {
+      tags: ['text'], security: secretSecurity,
+      summary: 'Themes the comments talk about that the workspace\'s themes do not have yet: their words, how many comments use them, those answers\' NPS and representative comments',
+      description: `Read from the newest ${DISCOVER_SAMPLE.toLocaleString('en')} comments: noun phrases many comments use, less those every comment uses and those the themes know, grouped when the same comments use them together. Adopt one with POST /api/v1/themes/adopt.`,
+      response: withErrors({ 200: DiscoveredReply }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const { taxonomy } = await opts.models.basis(ws);
+    const sample = await commentedAnswers(opts.db, ws, DISCOVER_SAMPLE);
+    const key = `${taxonomy.taxonomy.version}:${sample.length}:${sample[0]?.id ?? ''}`;
+    const kept = discovered.get(ws);
+    if (kept && kept.key === key && Date.now() - kept.at < DISCOVER_KEEP_MS) return kept.reply;
+    const found = discoverThemes(sample.map((a) => ({ id: a.id, text: a.comment })), knownKeys(taxonomy.taxonomy));
+    const byId = new Map(sample.map((a) => [a.id, a]));
+    const quoteIds = found.map((f) => representativeQuotes(f.ids.map((id) => ({ id, text: byId.get(id)!.comment })), 2));
+    const shown = new Map((await namedAnswers(opts.db, ws, await answersWithIds(opts.db, ws, quoteIds.flat()))).map((a) => [a.id, a]));
+    const reply = {
+      sample: sample.length,
+      items: found.map((f, i) => {
+        const scores = f.ids.map((id) => byId.get(id)!.score);
+        const counts = { promoters: scores.filter((x) => x >= 9).length, passives: scores.filter((x) => x === 7 || x === 8).length, detractors: scores.filter((x) => x <= 6).length };
+        return { name: f.name, terms: f.terms, comments: f.ids.length, share: f.ids.length / Math.max(1, sample.length), nps: npsSummary(counts), quotes: quoteIds[i].flatMap((id) => shown.get(id) ?? []) };
+      }),
+    };
+    discovered.set(ws, { key, at: Date.now(), reply });
+    return reply;
+  });
+
+  app.post('/api/v1/themes/adopt', {
+    preValidation: authenticate(opts.keys, 'secret', { role: 'analyst' }),
+    schema: {
+      tags: ['text'], security: secretSecurity,
+      summary: 'Adopt discovered words as a new theme (under the name given), or fold them into a theme the workspace has (into); a new version, and every comment is sorted again in the background',
+      body: AdoptInput,
+      response: withErrors({ 200: TaxonomyReply }),
+    },
+  }, async (request) => {
+    const ws = request.principal.workspaceId;
+    const body = request.body as { name?: string; terms: string[]; into?: string };
+    const { taxonomy } = await opts.models.basis(ws);
+    const themes: Theme[] = taxonomy.taxonomy.themes.map((t) => ({ ...t, terms: [...t.terms], exclusions: [...(t.exclusions ?? [])] }));
+    if (body.into) {
+      const target = themes.find((t) => t.id === body.into);
+      if (!target) throw new AppError('invalid', `body.into: no theme "${body.into}" (GET /api/v1/themes lists them)`, { field: 'body.into' });
+      target.terms = unique([...target.terms, ...body.terms]);
+    } else {
+      const name = body.name?.trim();
+      if (!name) throw new AppError('invalid', 'body.name: name the new theme, or give into to add the words to a theme', { field: 'body.name' });
+      if (themes.length >= MAX_THEMES_TOTAL) throw new AppError('invalid', `body: a workspace has at most ${MAX_THEMES_TOTAL} themes; fold these words into one (into)`, { field: 'body' });
+      const base = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 32) || 'theme';
+      let id = base;
+      for (let k = 2; themes.some((t) => t.id === id); k++) id = `${base}-${k}`;
+      themes.push({ id, name, terms: unique(body.terms), exclusions: [] });
+    }
+    return replace(ws, themes, request.principal.userId ?? null);
+  });
+}
+
+/** Phrases trimmed, blanks and repeats (case aside) dropped, order kept. */
+function unique(phrases: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const p of phrases) {
+    const t = p.trim().replace(/\s+/g, ' ');
+    if (t && !seen.has(t.toLowerCase())) {
+      seen.add(t.toLowerCase());
+      out.push(t);
+    }
+  }
+  return out;
+}
