@@ -701,7 +701,7 @@ class CustomerSim {
     if (survey.version != null) properties.survey_version = survey.version;
     if (rng.chance(category === 'detractor' ? 0.78 : category === 'passive' ? 0.56 : 0.63)) {
       let main: Theme;
-      if (recentLate && category !== 'promoter' && rng.chance(0.75)) main = 'delivery';
+      if (recentLate && category !== 'promoter' && rng.chance(0.9)) main = 'delivery';
       else if (a.channel === 'app' && rng.chance(0.35)) main = 'app';
       else main = rng.weighted(THEME_WEIGHTS[category]);
       const secondary = rng.chance(0.35) ? rng.weighted(THEME_WEIGHTS[category]) : undefined;
