@@ -83,8 +83,6 @@ export class AnswerColumns {
   themeNegative: Uint32Array = new Uint32Array(0);
   themePositive: Uint32Array = new Uint32Array(0);
   readonly themeDict = new Dict();
-  /** Rows whose analysis changed: what caches of text figures compare against. */
-  textVersion = 0;
   /**
    * Changes to rows already held, as triples (row, state before, state after), where a state is
    * the score or ERASED_STATE: what incremental counts (cube.ts) replay to stay exact. When it
@@ -208,14 +206,10 @@ export class AnswerColumns {
       // The answer as held; its comment may have been analysed (again) since.
       if (f.sentiment === undefined || this.analyzedAt[i] === Number(f.analyzed_at ?? 0)) return false;
       this.setText(i, f);
-      this.textVersion++;
       return true;
     } else {
       this.log(i, this.stateOf(i), Number(f.score));
-      if (f.sentiment !== undefined) {
-        this.setText(i, f);
-        this.textVersion++;
-      }
+      if (f.sentiment !== undefined) this.setText(i, f);
     }
     this.updated[i] = updatedAt;
     this.score[i] = Number(f.score);
