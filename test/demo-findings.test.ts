@@ -9,7 +9,6 @@ import { atRisk } from '../src/store/churn-models.ts';
 import type { Store } from '../src/store/db.ts';
 import { backends } from './helpers/backends.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { until } from './helpers/wait.ts';
 
 // One demo workspace (8,000 customers, fixed seed and date) for every planted finding: detractors
 // churn more, the planted campaign lifts NPS, the weak channel, and the churn model's accuracy.
@@ -107,13 +106,10 @@ describe('on the demo data, the API finds the relationships the generator plante
   });
 
   it('the Themes ranking puts the planted theme first: late parcels cost the most points', async () => {
-    // The text consumer analyses comments on the bus as they arrive; the demo then learns its
-    // sentiment model, and a background job reads every stored comment again with it.
-    await s.tick();
-    await until('every comment read by the demo\'s model', async () => {
-      const m = await get(s, '/api/v1/text/model', demo.secretKey);
-      return m.model && m.analysis.current === m.analysis.comments ? m : null;
-    }, 120_000);
+    // The text consumer analyses comments on the bus as they arrive (the demo's own model reads
+    // them again in the background: the ranking rests on the themes, which it does not change).
+    // Only the bus: a tick would also run the clock's due survey waves over 8,000 customers.
+    await s.bus.catchUp();
     const d = await get(s, '/api/v1/metrics/drivers', demo.secretKey);
     assert.ok(d.commented > 1000, `${d.commented} comments analysed`);
     const [first, ...rest] = d.themes;

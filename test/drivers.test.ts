@@ -346,3 +346,48 @@ forEachBackend('discovered themes over HTTP: proposed with volume, NPS and quote
     await s.close();
   }
 });
+
+forEachBackend('drivers: what the customers who complained about a theme did next (behaviour filtered by theme and sentiment)', async (store) => {
+  const s = await startServer(store);
+  try {
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const A = now - 200 * DAY;
+    const iso = (t: number) => new Date(t).toISOString();
+    const track = (userId: string, event: string, t: number, properties: Record<string, unknown>) => ({ type: 'track', userId, event, timestamp: iso(t), properties });
+    const answer = (userId: string, score: number, comment: string) => track(userId, 'NPS Survey Responded', A, { score, channel: 'email', comment });
+    const order = (userId: string, t: number, revenue: number) => track(userId, 'Order Completed', t, { order_id: `${userId}-${t}`, revenue });
+    const batch = [
+      // Two complained about the delivery: one never ordered again, one did.
+      order('late1', A - 20 * DAY, 50), answer('late1', 2, 'The delivery was late and nobody told me'),
+      order('late2', A - 20 * DAY, 50), answer('late2', 3, 'Delivery took two weeks'), order('late2', A + 10 * DAY, 40),
+      // A detractor about the price, who kept buying; a happy one.
+      order('dear', A - 20 * DAY, 50), answer('dear', 4, 'Far too expensive'), order('dear', A + 5 * DAY, 60),
+      order('fan', A - 20 * DAY, 50), answer('fan', 10, 'Lovely staff'), order('fan', A + 5 * DAY, 70),
+    ];
+    const r = await s.call('POST', '/v1/batch', s.ws.writeKey, { batch });
+    assert.equal(r.status, 200, r.text);
+    await s.settle();
+    await s.tick();
+    const get = async (query: string) => {
+      const res = await s.call('GET', `/api/v1/metrics/behaviour?days=90&asOf=${iso(now)}${query}`, s.ws.secretKey);
+      assert.equal(res.status, 200, res.text);
+      return res.json;
+    };
+    const all = await get('');
+    assert.equal(all.customers, 4);
+    assert.equal(all.where, undefined);
+    const late = await get('&theme=delivery');
+    assert.deepEqual(late.where, { theme: ['delivery'] });
+    assert.equal(late.customers, 2);
+    const detractors = late.categories.find((c: any) => c.category === 'detractor');
+    assert.deepEqual([detractors.customers, detractors.buying.count, detractors.revenue], [2, 1, 40]);
+    assert.equal((await get('&sentiment=positive')).customers, 1);
+    assert.equal((await get('&theme=delivery,price')).customers, 3);
+    const bad = await s.call('GET', '/api/v1/metrics/behaviour?sentiment=furious', s.ws.secretKey);
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /sentiment/);
+  } finally {
+    await s.close();
+  }
+});

@@ -22,6 +22,8 @@ export interface BehaviourOptions {
   to?: number;
   /** How the findings write money (default USD, en-US) */
   money?: Pick<Preferences, 'currency' | 'locale'>;
+  /** Only these answers count (1 per row, query.ts rowMask), e.g. those whose comment mentions a theme. */
+  rows?: Uint8Array | null;
 }
 
 export interface CategoryBehaviour {
@@ -74,7 +76,7 @@ export function behaviourByCategory(cols: AnswerColumns, orders: OrderHistory, c
   const answeredBy = o.asOf - Math.max(o.days, o.churn.inactiveDays) * DAY;
   const latest = new Int32Array(cols.profiles.size).fill(-1);
   for (let i = 0; i < cols.n; i++) {
-    if (cols.category[i] === ERASED) continue;
+    if (cols.category[i] === ERASED || (o.rows && o.rows[i] === 0)) continue;
     const at = cols.at[i];
     if (at > answeredBy || (o.from != null && at < o.from) || (o.to != null && at >= o.to)) continue;
     const person = cols.profile[i];

@@ -155,6 +155,14 @@ export function matchingRows(cols: AnswerColumns, filter: AnswerFilter): RowList
   return out;
 }
 
+/** The rows a filter keeps as a mask, one byte per row (1 kept). */
+export function rowMask(cols: AnswerColumns, filter: AnswerFilter): Uint8Array {
+  const mask = new Uint8Array(cols.n);
+  const { rows, length } = matchingRows(cols, filter);
+  for (let j = 0; j < length; j++) mask[rows[j]] = 1;
+  return mask;
+}
+
 /** Past this share of the rows, scanning them all is cheaper than reading them through an index. */
 const INDEX_SHARE = 0.4;
 const scratch = new WeakMap<AnswerColumns, Int32Array>();

@@ -62,6 +62,7 @@ export const BehaviourView = Type.Object({
   asOf: Type.String(),
   answeredBy: Type.String({ description: 'Answers after this have windows still open and are left out' }),
   from: Time, to: Time,
+  where: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()), { description: 'theme and sentiment as given: only answers whose comment has them' })),
   customers: Type.Integer(),
   categories: Type.Array(CategoryRow),
   revenueWeighted: Type.Object({

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { behaviourByCategory, type Behaviour } from '../analytics/behaviour.ts';
+import { rowMask } from '../analytics/query.ts';
 import type { InsightEngine } from '../analytics/engine.ts';
 import { campaignsSeen, EXPOSURE_EVENTS, firstExposures } from '../analytics/exposures.ts';
 import { campaignImpact, IMPACT_CAVEAT, type Baseline, type CampaignImpact } from '../analytics/impact.ts';
@@ -15,7 +16,8 @@ import { authenticate, type KeyCache } from './auth.ts';
 import { CsvFormat, round, sendCsv, wantsCsv } from './csv.ts';
 import { AppError } from '../domain/errors.ts';
 import { BehaviourView, CampaignList, ImpactView } from '../api-types/impact.ts';
-import { IsoTime, listParam, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
+import { IsoTime, ListQuery, listParam, parseTimeParam, parseTimeRange, secretSecurity, withErrors } from './schemas.ts';
+import { textFilter } from './insight-filter.ts';
 
 const DAY = 86_400_000;
 const MAX_WINDOW_DAYS = 730;
@@ -148,13 +150,16 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
       summary: 'What promoters, passives and detractors did after answering: revenue and orders per customer, repeat-purchase and churn rates, revenue-weighted NPS, and how many detractors are still buying',
       description: 'One answer per customer: their latest that is at least max(days, churn days) old at asOf, so every window is complete. '
         + 'Orders and revenue count in the days after the answer. Churn follows the workspace\'s churn definition (GET /api/v1/settings/churn) unless churnDays or churnEvent override it; churnEvent= (empty) means inactivity only. '
-        + 'from and to bound the answer times. Rates carry Wilson 95% intervals; detractors are tested against promoters.',
+        + 'from and to bound the answer times. theme and sentiment keep only answers whose comment mentions the theme (GET /api/v1/themes) or has the sentiment: what customers who complained about delivery did next. '
+        + 'Rates carry Wilson 95% intervals; detractors are tested against promoters.',
       querystring: Type.Object({
         days: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CHURN_DAYS, default: 90, description: 'Days after the answer in which behaviour is counted' })),
         churnDays: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CHURN_DAYS, description: 'Override: no order for this many days from the answer is churn' })),
         churnEvent: Type.Optional(Type.String({ maxLength: 200, description: 'Override: a track event that means the customer left; empty for none' })),
         from: Type.Optional(IsoTime), to: Type.Optional(IsoTime),
         asOf: Type.Optional(Type.String({ description: 'ISO 8601 or epoch milliseconds: the moment the analysis stands at (default now), for data that ends in the past' })),
+        theme: ListQuery,
+        sentiment: ListQuery,
         format: CsvFormat,
       }, { additionalProperties: false }),
       response: withErrors({ 200: BehaviourView }),
@@ -175,12 +180,14 @@ export async function impactRoutes(app: FastifyInstance, opts: { store: Store; k
       loadOrders(db, ws, { from: ordersFrom, to: asOf }),
       churn.event ? eventTimesByProfile(db, ws, churn.event) : Promise.resolve(null),
     ]);
-    const result = behaviourByCategory(cols, orders, churnEvents, { days, churn, asOf, from, to, money: prefs });
+    const where = textFilter({ theme: q.theme as string | string[] | undefined, sentiment: q.sentiment as string | string[] | undefined });
+    const rows = Object.keys(where).length ? rowMask(cols, { where }) : null;
+    const result = behaviourByCategory(cols, orders, churnEvents, { days, churn, asOf, from, to, money: prefs, rows });
     if (wantsCsv(request, q.format as string | undefined)) {
       return sendCsv(reply, 'behaviour-by-category', behaviourCsv(result), { columns: ['revenue', 'revenue_per_customer'], currency: prefs.currency });
     }
     return {
-      days, churn, asOf: isoOrNull(asOf)!, from: isoOrNull(from), to: isoOrNull(to),
+      days, churn, asOf: isoOrNull(asOf)!, from: isoOrNull(from), to: isoOrNull(to), ...(rows ? { where } : {}),
       ...result,
       answeredBy: isoOrNull(result.answeredBy)!,
     };

@@ -13,13 +13,15 @@ import { IsoTime, ListQuery, listParam, parseTimeRange } from './schemas.ts';
 /** Filters every insight query takes (the dashboard keeps them in its URL): query parameter → dimension. */
 const FILTER_DIMS: Record<string, string> = {
   channel: 'channel', surveyId: 'survey', stage: 'stage', campaign: 'campaign', device: 'device', utmSource: 'utmSource',
-  hour: 'hour', weekday: 'weekday', daysSinceOrder: 'daysSinceOrder', tenure: 'tenure', theme: 'theme', sentiment: 'sentiment',
+  hour: 'hour', weekday: 'weekday', daysSinceOrder: 'daysSinceOrder', tenure: 'tenure',
 };
 
 export const FILTERS = {
   from: Type.Optional(IsoTime),
   to: Type.Optional(IsoTime),
   ...Object.fromEntries(Object.keys(FILTER_DIMS).map((param) => [param, ListQuery])),
+  theme: ListQuery,
+  sentiment: ListQuery,
   segment: Type.Optional(Type.String({ maxLength: 100, description: 'A saved segment id: only answers of its people' })),
 };
 
@@ -42,8 +44,7 @@ export function parseFilter(q: Query, zone: Zone): AnswerFilter & { from?: numbe
     const values = listParam(q[param]);
     if (values) where[dim] = values;
   }
-  const wrong = where.sentiment?.find((v) => !SENTIMENTS.includes(v));
-  if (wrong !== undefined) throw new AppError('invalid', `sentiment: "${wrong}" is not one of ${SENTIMENTS.join(', ')}`, { field: 'sentiment' });
+  Object.assign(where, textFilter(q));
   for (const [key, value] of Object.entries(q)) {
     const kind = key.startsWith('property.') ? 'property' : key.startsWith('trait.') ? 'trait' : null;
     if (!kind) continue;
@@ -52,6 +53,18 @@ export function parseFilter(q: Query, zone: Zone): AnswerFilter & { from?: numbe
     if (values) where[key] = values;
   }
   return { from, to, where };
+}
+
+/** theme and sentiment of a query (checked): the filters on what the comments say. */
+export function textFilter(q: Query): Record<string, string[]> {
+  const where: Record<string, string[]> = {};
+  const themes = listParam(q.theme);
+  if (themes) where.theme = themes;
+  const sentiments = listParam(q.sentiment);
+  const wrong = sentiments?.find((v) => !SENTIMENTS.includes(v));
+  if (wrong !== undefined) throw new AppError('invalid', `sentiment: "${wrong}" is not one of ${SENTIMENTS.join(', ')}`, { field: 'sentiment' });
+  if (sentiments) where.sentiment = sentiments;
+  return where;
 }
 
 export const filtersEcho = (f: AnswerFilter) => ({ from: f.from != null ? new Date(f.from).toISOString() : null, to: f.to != null ? new Date(f.to).toISOString() : null, where: f.where ?? {}, segment: f.people ? true : undefined });

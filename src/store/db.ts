@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Logger, type Transaction } from 'kysely';
 import type { Schema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import { DIALECTS, dialectOf, type StoreDialect } from './dialect.ts';
@@ -76,7 +76,7 @@ export function openStore(options: OpenOptions = {}): Store {
       });
     });
     pool.on('error', () => {}); // the client's own listener above has said so
-    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), log: slowQueryLog() });
     return {
       db,
       backend: 'postgres',
@@ -101,8 +101,20 @@ export function openStore(options: OpenOptions = {}): Store {
   database.pragma('cache_size = -65536');
   // Checkpoint less often: pages rewritten by consecutive commits (busy profiles) are copied back once.
   database.pragma('wal_autocheckpoint = 16384');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), log: slowQueryLog() });
   return { db, backend: 'sqlite', dialect: DIALECTS.sqlite, sqlite: database, location: file, close: () => db.destroy() };
+}
+
+/**
+ * ADVOCATE_SLOW_QUERY_MS=N prints every statement that took N ms or more, with its SQL: how to find
+ * the query behind a slow page (a plan gone wrong) without a profiler.
+ */
+function slowQueryLog(): Logger | undefined {
+  const ms = Number(process.env.ADVOCATE_SLOW_QUERY_MS);
+  if (!(ms > 0)) return undefined;
+  return (event) => {
+    if (event.queryDurationMillis >= ms) console.error(`advocate: slow query (${Math.round(event.queryDurationMillis)} ms): ${event.query.sql.slice(0, 600)}`);
+  };
 }
 
 /** A connection kept for LISTEN, re-opened (a second later) whenever it fails. */
