@@ -233,6 +233,7 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
     await s.tick();
     const before = (await s.call('GET', '/api/v1/themes', key)).json;
     assert.equal(before.version, 1);
+    assert.equal(before.analysis, undefined, 'progress only when asked');
     assert.ok(before.themes.some((t: any) => t.id === 'delivery'));
     assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=coffee', key)).json.n, 0);
 
@@ -248,7 +249,7 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
     assert.deepEqual(put.json.themes.map((t: any) => [t.id, t.name]), [['coffee', 'Coffee'], ['stock', 'Out of stock'], ['staff', 'Baristas']]);
     assert.deepEqual(put.json.themes[0].terms, ['flat white', 'espresso', 'latte'], 'trimmed, repeats dropped');
     const sorted = await until('every comment sorted under version 2', async () => {
-      const t = (await s.call('GET', '/api/v1/themes', key)).json;
+      const t = (await s.call('GET', '/api/v1/themes?progress=true', key)).json;
       return t.analysis.current === t.analysis.comments ? t : null;
     }, 30_000);
     assert.equal(sorted.analysis.comments, 12);
@@ -328,7 +329,7 @@ forEachBackend('discovered themes over HTTP: proposed with volume, NPS and quote
     assert.equal(folded.json.version, 3);
     assert.ok(folded.json.themes.find((t: any) => t.id === 'staff').terms.includes('loyalty card'));
     await until('history sorted again', async () => {
-      const t = (await s.call('GET', '/api/v1/themes', key)).json;
+      const t = (await s.call('GET', '/api/v1/themes?progress=true', key)).json;
       return t.analysis.current === t.analysis.comments ? t : null;
     }, 30_000);
     assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=milk-alternatives', key)).json.n, 7);

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { npsSummary } from '../domain/nps.ts';
 import { AppError } from '../domain/errors.ts';
@@ -25,10 +26,13 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
   // Discovery reads a couple of thousand comments: kept a while per workspace, taxonomy and newest comment.
   const discovered = new Map<string, { key: string; at: number; reply: unknown }>();
   const themeView = (t: Theme) => ({ id: t.id, name: t.name, terms: t.terms, exclusions: t.exclusions ?? [] });
-  const current = async (ws: string) => {
+  // The progress counts read every commented answer: only when asked (a page that names themes does not need them).
+  const current = async (ws: string, progress = true) => {
     const basis = await opts.models.basis(ws);
+    const taxonomy = { version: basis.taxonomy.taxonomy.version, themes: basis.taxonomy.taxonomy.themes.map(themeView) };
+    if (!progress) return taxonomy;
     const coverage = await analysisCoverage(opts.db, ws, { taxonomyVersion: basis.taxonomy.taxonomy.version, modelId: basis.model?.id ?? null });
-    return { version: basis.taxonomy.taxonomy.version, themes: basis.taxonomy.taxonomy.themes.map(themeView), analysis: { comments: coverage.commented, current: coverage.analyzed } };
+    return { ...taxonomy, analysis: { comments: coverage.commented, current: coverage.analyzed } };
   };
 
   /** Stores the list as the next version and has every stored comment sorted under it. */
@@ -46,9 +50,11 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
     schema: {
       tags: ['text'], security: secretSecurity,
       summary: 'The themes comments are sorted into: each with its name, the words that mention it and the phrases that do not',
+      description: 'progress=true adds analysis: how many stored comments are sorted under this version yet (after an edit they are sorted again in the background).',
+      querystring: Type.Object({ progress: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
       response: withErrors({ 200: TaxonomyReply }),
     },
-  }, async (request) => current(request.principal.workspaceId));
+  }, async (request) => current(request.principal.workspaceId, (request.query as { progress?: boolean }).progress === true));
 
   app.put('/api/v1/themes', {
     preValidation: authenticate(opts.keys, 'secret', { role: 'analyst' }),

@@ -10,7 +10,7 @@ import { fmtInt, fmtInterval, fmtNps, fmtPct, fmtSigned } from '../format.ts';
 import { BASE } from '../links.ts';
 import { useCan } from '../session.ts';
 import type { DiscoveredReply, DriversReply, TaxonomyReply, ThemeDriver } from '../types.ts';
-import { forgetShared, useApi, useShared } from '../use-api.ts';
+import { forgetShared, useApi } from '../use-api.ts';
 
 /**
  * Why they score what they score: the themes of the comments ranked by the NPS points each costs
@@ -53,7 +53,7 @@ export default function Themes() {
  */
 function Discovered({ onAdopted }: { onAdopted(): void }) {
   const found = useApi<DiscoveredReply>('/api/v1/themes/discovered');
-  const themes = useShared<TaxonomyReply>('/api/v1/themes');
+  const themes = useApi<TaxonomyReply>('/api/v1/themes', { progress: true });
   const canEdit = useCan('analyst');
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -65,6 +65,7 @@ function Discovered({ onAdopted }: { onAdopted(): void }) {
     try {
       const body = target ? { into: target, terms: item.terms } : { name: (names[item.name] ?? item.name).trim() || item.name, terms: item.terms };
       await api<TaxonomyReply>('/api/v1/themes/adopt', { method: 'POST', body });
+      // The filter bar's names too.
       forgetShared('/api/v1/themes');
       setWasSorting(true);
       themes.reload();
