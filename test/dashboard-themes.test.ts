@@ -96,6 +96,11 @@ describe('the Themes page in Chromium', { skip: NO_BROWSER }, () => {
       await page.locator('li[data-discovered="oat milk"]').waitFor({ state: 'detached' });
       assert.equal((await s.call('GET', '/api/v1/themes', s.ws.secretKey)).json.version, 2);
 
+      // What the customers who wrote about a theme did next: the Impact page's behaviour, by theme.
+      await page.goto(`${s.url}/app/impact`);
+      await page.locator('#behaviour-theme').selectOption('delivery');
+      await page.getByText('No one whose comment mentions Delivery and shipping yet').waitFor();
+
       // The hostile comment, where every answer is listed (the breakdowns page, by theme): text, not markup.
       await page.goto(`${s.url}/app/breakdowns?range=all&by=theme&row=delivery`);
       const hostile = page.locator('ul.answers li', { hasText: 'onerror' });

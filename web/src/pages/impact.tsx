@@ -8,8 +8,8 @@ import { WindowNote } from '../components/window-note.tsx';
 import { fmtDate, fmtDecimal, fmtInt, fmtInterval, fmtMoney, fmtNps, fmtPct } from '../format.ts';
 import { PersonLink } from '../components/person-link.tsx';
 import { useCan } from '../session.ts';
-import type { AtRiskPage as AtRiskReply, Behaviour, CampaignImpact, CampaignList, ChurnFactor, ChurnModelReply, Proportion } from '../types.ts';
-import { useApi } from '../use-api.ts';
+import type { TaxonomyReply, AtRiskPage as AtRiskReply, Behaviour, CampaignImpact, CampaignList, ChurnFactor, ChurnModelReply, Proportion } from '../types.ts';
+import { useApi, useShared } from '../use-api.ts';
 
 export default function Impact() {
   useTitle('Impact');
@@ -96,13 +96,22 @@ function Campaigns() {
 
 function BehaviourPanel() {
   const [days, setDays] = useState(90);
-  const b = useApi<Behaviour>('/api/v1/metrics/behaviour', { days });
+  // Only customers whose comment mentions a theme: what the ones who complained about it did next.
+  const [theme, setTheme] = useState('');
+  const themes = useShared<TaxonomyReply>('/api/v1/themes');
+  const b = useApi<Behaviour>('/api/v1/metrics/behaviour', { days, theme: theme || null });
+  const themeName = themes.data?.themes.find((t) => t.id === theme)?.name ?? theme;
   const rate = (r: Proportion) => `${fmtPct(r.share)} (${fmtPct(r.low)}–${fmtPct(r.high)})`;
   return (
     <section class="panel" id="behaviour" aria-labelledby="h-behaviour">
       <div class="row" style={{ justifyContent: 'space-between' }}>
         <h2 id="h-behaviour">Sentiment and behaviour</h2>
         <div class="row">
+          <label for="behaviour-theme" class="small" style={{ margin: 0 }}>Comments about</label>
+          <select id="behaviour-theme" value={theme} onChange={(e) => setTheme(e.currentTarget.value)}>
+            <option value="">Any (every answer)</option>
+            {themes.data?.themes.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+          </select>
           <label for="days" class="small" style={{ margin: 0 }}>Days after the answer</label>
           <select id="days" value={days} onChange={(e) => setDays(Number(e.currentTarget.value))}>
             {[30, 60, 90, 180].map((d) => <option key={d} value={d}>{d}</option>)}
@@ -110,9 +119,9 @@ function BehaviourPanel() {
         </div>
       </div>
       <Async state={b} what="Reading what customers did">
-        {(r) => r.customers === 0 ? <Empty title="Not enough history yet"><p>This compares what customers did in the {r.days} days after their latest answer; it needs answers older than that and orders (track <code>Order Completed</code> with <code>revenue</code>).</p></Empty> : (
+        {(r) => r.customers === 0 && theme ? <Empty title={`No one whose comment mentions ${themeName} yet`}><p>Customers count here once {fmtInt(r.days)} days have passed since their latest answer mentioning it. Choose another theme, or Any.</p></Empty> : r.customers === 0 ? <Empty title="Not enough history yet"><p>This compares what customers did in the {r.days} days after their latest answer; it needs answers older than that and orders (track <code>Order Completed</code> with <code>revenue</code>).</p></Empty> : (
           <>
-            <WindowNote window={{ from: null, to: r.answeredBy }} count={r.customers} noun={['customer', 'customers']} population={`each by their latest answer, whose ${fmtInt(r.days)} days after answering have ended`} />
+            <WindowNote window={{ from: null, to: r.answeredBy }} count={r.customers} noun={['customer', 'customers']} population={theme ? `each by their latest answer whose comment mentions ${themeName}, whose ${fmtInt(r.days)} days after answering have ended` : `each by their latest answer, whose ${fmtInt(r.days)} days after answering have ended`} />
             <ul>{r.findings.map((f, i) => <li key={i}>{f}</li>)}</ul>
             <div class="table-wrap">
               <table>
