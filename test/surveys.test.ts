@@ -201,3 +201,20 @@ forEachBackend('in-app surveys: an app asks per screen with its write key, answe
     await s.close();
   }
 });
+
+forEachBackend('surveys: wording under a key that is no language code is refused, naming texts, and the list keeps working', async (store) => {
+  const s = await startServer(store);
+  try {
+    for (const followUp of [{ id: 'x' }, ['x'], 'Why?']) {
+      const r = await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'Odd', texts: { plan: { followUp } } });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.json.message, /texts/);
+    }
+    const bad = await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'Odd', texts: { en: { followUp: { id: 'x' } } } });
+    assert.equal(bad.status, 400, bad.text);
+    const list = await s.call('GET', '/api/v1/surveys', s.ws.secretKey);
+    assert.equal(list.status, 200, list.text);
+  } finally {
+    await s.close();
+  }
+});

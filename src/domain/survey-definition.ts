@@ -43,12 +43,15 @@ export type Condition = Static<typeof Condition>;
 
 const Channel = Type.Union([Type.Literal('email'), Type.Literal('sms')]);
 
+const LANGUAGE = '^[a-z]{2}(-[A-Za-z]{2,4})?$';
+
 export const SurveyDefinitionInput = Type.Object(
   {
     name: Text(200),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('paused'), Type.Literal('archived')])),
-    defaultLanguage: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[A-Za-z]{2,4})?$' })),
-    texts: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z]{2}(-[A-Za-z]{2,4})?$' }), SurveyTexts)),
+    defaultLanguage: Type.Optional(Type.String({ pattern: LANGUAGE })),
+    // Keys that are no language code are refused: unchecked, they were stored and broke every later reply.
+    texts: Type.Optional(Type.Record(Type.String({ pattern: LANGUAGE }), SurveyTexts, { additionalProperties: false })),
     companyName: Type.Optional(Type.Union([Type.Null(), Text(120)], { description: 'Name used in the wording; the workspace name when unset' })),
     csat: Type.Optional(Type.Boolean({ description: 'Also ask customer satisfaction (1–5)' })),
     ces: Type.Optional(Type.Boolean({ description: 'Also ask customer effort (1–7)' })),
@@ -127,7 +130,8 @@ export function normaliseDefinition(input: SurveyDefinitionInput): SurveyDefinit
   return {
     name: input.name,
     defaultLanguage: input.defaultLanguage ?? 'en',
-    texts: input.texts ?? {},
+    // Only language codes (what the input schema allows): a definition stored before that rule may hold others.
+    texts: Object.fromEntries(Object.entries(input.texts ?? {}).filter(([lang]) => new RegExp(LANGUAGE).test(lang))),
     companyName: input.companyName ?? null,
     csat: input.csat ?? false,
     ces: input.ces ?? false,
