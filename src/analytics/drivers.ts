@@ -3,7 +3,7 @@ import { npsSummary, type NpsCounts, type NpsSummary } from '../domain/nps.ts';
 import { bucketStartDay } from '../domain/zoned-time.ts';
 import type { AnswerColumns, CodedColumn } from './columns.ts';
 import { timeZoneOf } from './dimensions.ts';
-import { matchingRows, type AnswerFilter } from './query.ts';
+import { matchingRows, type AnswerFilter, type RowList } from './query.ts';
 
 /**
  * Why they score what they score: for every theme the comments mention, what it costs or earns in
@@ -160,11 +160,11 @@ export function drivers(cols: AnswerColumns, filter: AnswerFilter, options: Driv
   return { total: summary, commented, withTheme, pointsLost: split?.pointsLost ?? null, pointsGained: split?.pointsGained ?? null, themes };
 }
 
-/** The rows of answers mentioning a theme under a filter, newest first, at most `limit`: quote candidates. */
-export function rowsWithTheme(cols: AnswerColumns, filter: AnswerFilter, themeId: string, limit: number): number[] {
+/** Of `kept` (matchingRows), the rows mentioning a theme, newest first, at most `limit`: quote candidates. */
+export function rowsWithTheme(cols: AnswerColumns, kept: RowList, themeId: string, limit: number): number[] {
   const code = cols.themeDict.find(themeId);
   if (code <= 0) return [];
-  const { rows, length } = matchingRows(cols, filter);
+  const { rows, length } = kept;
   const out: number[] = [];
   for (let j = 0; j < length; j++) if (cols.hasTheme(rows[j], code)) out.push(rows[j]);
   out.sort((a, b) => cols.at[b] - cols.at[a]);

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { drivers, rowsWithTheme } from '../analytics/drivers.ts';
 import type { InsightEngine } from '../analytics/engine.ts';
+import { matchingRows } from '../analytics/query.ts';
 import type { SegmentMembers } from '../analytics/segments.ts';
 import type { TraitColumns } from '../analytics/traits.ts';
 import { dimensionValueLabel } from '../domain/dimension-labels.ts';
@@ -57,7 +58,8 @@ export async function driverRoutes(app: FastifyInstance, opts: { store: Store; k
     const perQuote = q.quotes ?? 3;
     const quotes = new Map<string, string[]>();
     if (perQuote > 0) {
-      const candidates = new Map(result.themes.map((t) => [t.id, rowsWithTheme(cols, filter, t.id, QUOTE_CANDIDATES).map((row) => cols.ids[row])]));
+      const kept = matchingRows(cols, filter);
+      const candidates = new Map(result.themes.map((t) => [t.id, rowsWithTheme(cols, kept, t.id, QUOTE_CANDIDATES).map((row) => cols.ids[row])]));
       const comments = await answerComments(db, ws, [...new Set([...candidates.values()].flat())]);
       for (const [id, answerIds] of candidates) {
         const texts = answerIds.flatMap((a) => (comments.get(a) ? [{ id: a, text: comments.get(a)! }] : []));

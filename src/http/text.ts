@@ -14,7 +14,7 @@ export async function textRoutes(app: FastifyInstance, opts: { db: Db; keys: Key
     schema: {
       tags: ['text'], security: secretSecurity,
       summary: 'Themes (with the offsets and sentiment of each mention) and sentiment of up to 100 texts',
-      description: 'Offline: nothing leaves the server. Themes come from the default customer-experience taxonomy; a text\'s sentiment from the workspace\'s model when one is trained (GET /api/v1/text/model), else from a lexicon with negation, contrast and intensifiers, which also gives each mention\'s.',
+      description: 'Offline: nothing leaves the server. Themes come from the workspace\'s themes (GET /api/v1/themes); a text\'s sentiment from the workspace\'s model when one is trained (GET /api/v1/text/model), else from a lexicon with negation, contrast and intensifiers, which also gives each mention\'s.',
       body: AnalyzeRequest,
       response: withErrors({ 200: AnalyzeReply }),
     },

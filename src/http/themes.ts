@@ -7,6 +7,7 @@ import { analysisCoverage } from '../store/answer-texts.ts';
 import type { Db } from '../store/db.ts';
 import { saveTaxonomy, taxonomyVersions } from '../store/taxonomies.ts';
 import { discoverThemes, knownKeys } from '../text/discover.ts';
+import { basisKey } from '../text/taxonomies.ts';
 import { representativeQuotes } from '../text/quotes.ts';
 import { DEFAULT_TAXONOMY, type Theme } from '../text/taxonomy.ts';
 import { queueReanalysis, type TextModels } from '../text/training.ts';
@@ -40,7 +41,7 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
     const clean = themes.map((t) => ({ id: t.id, name: t.name.trim(), terms: unique(t.terms), exclusions: unique(t.exclusions ?? []) }));
     const saved = await saveTaxonomy(opts.db, ws, clean, DEFAULT_TAXONOMY.version, by);
     const model = await opts.models.current(ws);
-    await queueReanalysis(opts.db, ws, `${model?.id ?? 'lexicon'}@${saved.version}`);
+    await queueReanalysis(opts.db, ws, basisKey(model?.id ?? null, saved.version));
     discovered.delete(ws);
     return current(ws);
   };

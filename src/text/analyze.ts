@@ -1,7 +1,7 @@
 import { predict, type SentimentModel } from './model.ts';
 import type { Sentiment } from './sentiment.ts';
 import { ThemeMatcher, type ThemeHit } from './themes.ts';
-import { DEFAULT_TAXONOMY } from './taxonomy.ts';
+import { builtInTaxonomy } from './taxonomies.ts';
 import { tokenize, type Token } from './tokens.ts';
 
 export interface TextAnalysis {
@@ -9,7 +9,6 @@ export interface TextAnalysis {
   themes: ThemeHit[];
 }
 
-let defaultMatcher: ThemeMatcher | null = null;
 
 /**
  * A comment's sentiment and the themes it mentions, each mention with offsets and sentiment. Both
@@ -18,7 +17,7 @@ let defaultMatcher: ThemeMatcher | null = null;
  * lexicon rules. A comment of one clause gets the same sentiment as its mention.
  */
 export function analyzeText(text: string, options: { matcher?: ThemeMatcher; model?: SentimentModel | null } = {}): TextAnalysis {
-  const matcher = options.matcher ?? (defaultMatcher ??= new ThemeMatcher(DEFAULT_TAXONOMY));
+  const matcher = options.matcher ?? builtInTaxonomy().matcher;
   const tokens = tokenize(text);
   const model = options.model ?? null;
   const { label, score } = predict(model, tokens);

@@ -9,7 +9,16 @@ export interface CurrentTaxonomy {
   matcher: ThemeMatcher;
 }
 
-const builtIn: CurrentTaxonomy = { taxonomy: DEFAULT_TAXONOMY, matcher: new ThemeMatcher(DEFAULT_TAXONOMY) };
+let builtIn: CurrentTaxonomy | null = null;
+
+/** The built-in taxonomy, compiled once, when first needed (not at start-up). */
+export function builtInTaxonomy(): CurrentTaxonomy {
+  builtIn ??= { taxonomy: DEFAULT_TAXONOMY, matcher: new ThemeMatcher(DEFAULT_TAXONOMY) };
+  return builtIn;
+}
+
+/** What an analysis is made with, as one key: the model (or the lexicon) and the taxonomy version. */
+export const basisKey = (modelId: string | null, taxonomyVersion: number) => `${modelId ?? 'lexicon'}@${taxonomyVersion}`;
 
 /** The workspace's current taxonomy: its newest edit, else the built-in one (version 1). */
 export async function workspaceTaxonomy(db: Db, workspaceId: string): Promise<Taxonomy> {
@@ -31,7 +40,7 @@ export class Taxonomies {
 
   async current(workspaceId: string): Promise<CurrentTaxonomy> {
     const taxonomy = await workspaceTaxonomy(this.db, workspaceId);
-    if (taxonomy === DEFAULT_TAXONOMY) return builtIn;
+    if (taxonomy === DEFAULT_TAXONOMY) return builtInTaxonomy();
     const kept = this.cache.get(workspaceId);
     if (kept?.taxonomy.version === taxonomy.version) return kept;
     const entry = { taxonomy, matcher: new ThemeMatcher(taxonomy) };

@@ -88,8 +88,3 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     },
   ],
 };
-
-/** A theme's name, by id (the id itself for one no longer in the taxonomy). */
-export function themeName(id: string, taxonomy: Taxonomy = DEFAULT_TAXONOMY): string {
-  return taxonomy.themes.find((t) => t.id === id)?.name ?? id;
-}

@@ -7,7 +7,7 @@ import { commentCounts, commentedAnswers } from '../store/answers.ts';
 import type { Db } from '../store/db.ts';
 import { latestTextModel, latestTextModelId, saveTextModel, textModelById } from '../store/text-models.ts';
 import { LABELS, labelOfScore, trainAndEvaluate, type SentimentModel } from './model.ts';
-import { Taxonomies, workspaceTaxonomy, type CurrentTaxonomy } from './taxonomies.ts';
+import { basisKey, Taxonomies, workspaceTaxonomy, type CurrentTaxonomy } from './taxonomies.ts';
 
 // The newest comments learnt from: enough for a vocabulary, bounded so a retraining takes seconds.
 const MAX_EXAMPLES = Number(process.env.ADVOCATE_TEXT_MAX_EXAMPLES ?? 20_000);
@@ -39,7 +39,7 @@ export async function retrainTextModel(db: Db, workspaceId: string, now = Date.n
   const model = trainAndEvaluate(examples, 1, now);
   const saved = await saveTextModel(db, workspaceId, model);
   // Stored comments were read by the model this one replaces: read again, in the background.
-  await queueReanalysis(db, workspaceId, `${saved.id}@${(await workspaceTaxonomy(db, workspaceId)).version}`, now);
+  await queueReanalysis(db, workspaceId, basisKey(saved.id, (await workspaceTaxonomy(db, workspaceId)).version), now);
   return summaryOf(saved.id, model);
 }
 
@@ -59,7 +59,7 @@ export class TextModels {
   /** What an analysis made now is made with: the current model (null: the lexicon) and taxonomy. */
   async basis(workspaceId: string): Promise<{ model: { id: string; model: SentimentModel } | null; taxonomy: CurrentTaxonomy; key: string }> {
     const [model, taxonomy] = await Promise.all([this.current(workspaceId), this.taxonomies.current(workspaceId)]);
-    return { model, taxonomy, key: `${model?.id ?? 'lexicon'}@${taxonomy.taxonomy.version}` };
+    return { model, taxonomy, key: basisKey(model?.id ?? null, taxonomy.taxonomy.version) };
   }
 
   async current(workspaceId: string): Promise<{ id: string; model: SentimentModel } | null> {
