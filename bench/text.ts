@@ -42,6 +42,10 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   let tp = 0;
   let fp = 0;
   let fn = 0;
+  // The same per review (the unit the product tags: one comment per answer). Some labels name the
+  // wrong sentence of their review (a speed label on "A lot of people want big memory", the speed
+  // sentence further down), which a per-sentence count reads as one miss and one false find.
+  const perReview = { tp: 0, fp: 0, fn: 0 };
   let mentions = 0;
   let mentionsRight = 0;
   const sentences: string[] = [];
@@ -60,6 +64,8 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
         if (!theme) continue;
         for (const i of where) (expectedBy.get(i) ?? expectedBy.set(i, new Set()).get(i)!).add(theme);
       }
+      const expectedInReview = new Set([...expectedBy.values()].flatMap((set) => [...set]));
+      const foundInReview = new Set<string>();
       const stars = r.overall <= 2 ? 'negative' : r.overall >= 4 ? 'positive' : 'neutral';
       for (const [k, text] of Object.entries(r.reviewTextJson)) {
         sentences.push(text);
@@ -70,6 +76,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
             unjudged.set(t.id, (unjudged.get(t.id) ?? 0) + 1);
             continue;
           }
+          foundInReview.add(t.id);
           if (expected.has(t.id)) {
             tp++;
             tally(t.id, 'tp');
@@ -87,11 +94,15 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
           }
         }
       }
+      for (const t of foundInReview) perReview[expectedInReview.has(t) ? 'tp' : 'fp']++;
+      for (const e of expectedInReview) if (!foundInReview.has(e)) perReview.fn++;
     }
   }
   if (unjudged.size) opts.log(`found, not judged (no aspect maps to them): ${[...unjudged].map(([t, n]) => `${t} ×${n}`).join(', ')}`);
   const precision = tp / Math.max(1, tp + fp);
   const recall = tp / Math.max(1, tp + fn);
+  const reviewPrecision = perReview.tp / Math.max(1, perReview.tp + perReview.fp);
+  const reviewRecall = perReview.tp / Math.max(1, perReview.tp + perReview.fn);
   for (const [theme, t] of [...perTheme].sort()) {
     opts.log(`${theme}: precision ${fmt(t.tp / Math.max(1, t.tp + t.fp), 2)}, recall ${fmt(t.tp / Math.max(1, t.tp + t.fn), 2)} (${t.tp} right, ${t.fp} extra, ${t.fn} missed)`);
   }
@@ -108,8 +119,10 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     one.push(performance.now() - t);
   }
   return [
-    { metric: 'text: theme precision (aspect sets)', value: precision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: precision >= TARGET_PRECISION },
-    { metric: 'text: theme recall (aspect sets)', value: recall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: recall >= TARGET_RECALL },
+    { metric: 'text: theme precision (aspect sets, per sentence)', value: precision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: precision >= TARGET_PRECISION },
+    { metric: 'text: theme recall (aspect sets, per sentence)', value: recall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: recall >= TARGET_RECALL },
+    { metric: 'text: theme precision (aspect sets, per review)', value: reviewPrecision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: reviewPrecision >= TARGET_PRECISION },
+    { metric: 'text: theme recall (aspect sets, per review)', value: reviewRecall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: reviewRecall >= TARGET_RECALL },
     { metric: 'text: mention sentiment agrees with the stars', value: mentionsRight / Math.max(1, mentions), unit: '' },
     { metric: 'text: comments analysed per second (one core)', value: perS, unit: 'comments/s', target: `≥ ${fmt(TARGET_PER_S)}`, ok: perS >= TARGET_PER_S },
     { metric: 'text: analysis of one comment p99', value: percentile(one, 0.99), unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: percentile(one, 0.99) <= TARGET_P99_MS },

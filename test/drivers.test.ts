@@ -5,9 +5,13 @@ import { npsSummary, type NpsCounts } from '../src/domain/nps.ts';
 import { Random } from '../src/domain/random.ts';
 import { representativeQuotes } from '../src/text/quotes.ts';
 import { discoverThemes, knownKeys } from '../src/text/discover.ts';
+import { DEFAULT_TAXONOMY } from '../src/text/taxonomy.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
+
+/** The built-in themes' version; a workspace's first edit is the one after it. */
+const BUILT_IN = DEFAULT_TAXONOMY.version;
 
 process.env.ADVOCATE_CLOCK_MS = '3600000';
 process.env.ADVOCATE_JOB_POLL_MS = '30';
@@ -232,7 +236,7 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
     for (let i = 0; i < 6; i++) await post(10, 'Lovely barista, great flat white');
     await s.tick();
     const before = (await s.call('GET', '/api/v1/themes', key)).json;
-    assert.equal(before.version, 1);
+    assert.equal(before.version, BUILT_IN);
     assert.equal(before.analysis, undefined, 'progress only when asked');
     assert.ok(before.themes.some((t: any) => t.id === 'delivery'));
     assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=coffee', key)).json.n, 0);
@@ -245,10 +249,10 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
     ];
     const put = await s.call('PUT', '/api/v1/themes', key, { themes });
     assert.equal(put.status, 200, put.text);
-    assert.equal(put.json.version, 2);
+    assert.equal(put.json.version, BUILT_IN + 1);
     assert.deepEqual(put.json.themes.map((t: any) => [t.id, t.name]), [['coffee', 'Coffee'], ['stock', 'Out of stock'], ['staff', 'Baristas']]);
     assert.deepEqual(put.json.themes[0].terms, ['flat white', 'espresso', 'latte'], 'trimmed, repeats dropped');
-    const sorted = await until('every comment sorted under version 2', async () => {
+    const sorted = await until('every comment sorted under the new version', async () => {
       const t = (await s.call('GET', '/api/v1/themes?progress=true', key)).json;
       return t.analysis.current === t.analysis.comments ? t : null;
     }, 30_000);
@@ -261,10 +265,10 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
     const listed = (await s.call('GET', '/api/v1/answers?theme=stock&limit=1', key)).json.items[0];
     assert.deepEqual(listed.text.themes.map((t: any) => t.name).sort(), ['Coffee', 'Out of stock']);
     const analyzed = (await s.call('POST', '/api/v1/text/analyze', key, { texts: ['An espresso, please'] })).json;
-    assert.equal(analyzed.taxonomyVersion, 2);
+    assert.equal(analyzed.taxonomyVersion, BUILT_IN + 1);
     assert.deepEqual(analyzed.items[0].themes.map((t: any) => t.id), ['coffee']);
     const versions = (await s.call('GET', '/api/v1/themes/versions', key)).json.items;
-    assert.deepEqual(versions.map((v: any) => [v.version, v.themes]), [[2, 3]]);
+    assert.deepEqual(versions.map((v: any) => [v.version, v.themes]), [[BUILT_IN + 1, 3]]);
 
     // Bad lists are refused, naming the field, and change nothing.
     const refused = [
@@ -279,10 +283,10 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
       assert.equal(r.status, 400, r.text);
       assert.match(r.json.message, field);
     }
-    assert.equal((await s.call('GET', '/api/v1/themes', key)).json.version, 2);
+    assert.equal((await s.call('GET', '/api/v1/themes', key)).json.version, BUILT_IN + 1);
     // Write keys cannot; another workspace keeps the built-in themes.
     assert.equal((await s.call('PUT', '/api/v1/themes', s.ws.writeKey, { themes })).status, 403);
-    assert.equal((await s.call('GET', '/api/v1/themes', s.other.secretKey)).json.version, 1);
+    assert.equal((await s.call('GET', '/api/v1/themes', s.other.secretKey)).json.version, BUILT_IN);
   } finally {
     await s.close();
   }
@@ -326,7 +330,7 @@ forEachBackend('discovered themes over HTTP: proposed with volume, NPS and quote
     assert.equal(adopted.status, 200, adopted.text);
     assert.deepEqual(adopted.json.themes.at(-1), { id: 'milk-alternatives', name: 'Milk alternatives', terms: oat.terms, exclusions: [] });
     const folded = await s.call('POST', '/api/v1/themes/adopt', key, { into: 'staff', terms: ['loyalty card'] });
-    assert.equal(folded.json.version, 3);
+    assert.equal(folded.json.version, BUILT_IN + 2);
     assert.ok(folded.json.themes.find((t: any) => t.id === 'staff').terms.includes('loyalty card'));
     await until('history sorted again', async () => {
       const t = (await s.call('GET', '/api/v1/themes?progress=true', key)).json;

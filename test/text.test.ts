@@ -101,6 +101,17 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids('I booked an appointment'), ['setup']); // not "app"
   assert.deepEqual(ids('no complaints'), []); // support's "complaints" excluded here
   assert.deepEqual(ids('The deliveries were late'), ['delivery']);
+  // Senses a word takes beside others: cheap to look at is how it is made; a price that drops is
+  // about the price; a real deal, a deal-breaker or a broken heart name no theme.
+  assert.deepEqual(ids('They feel cheap and the cord looks cheap'), ['quality']);
+  assert.deepEqual(ids('Cheap and cheerful'), ['price']);
+  assert.deepEqual(ids('I upgraded after the price dropped'), ['price']);
+  assert.deepEqual(ids('The line dropped twice'), ['reliability']);
+  assert.deepEqual(ids("It's the real deal, not a deal-breaker"), []);
+  assert.deepEqual(ids('He was heart broken'), []);
+  assert.deepEqual(ids('I simply love it'), []);
+  const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');
+  assert.deepEqual(hyphen?.mentions.map((m) => m.text), ['Set-up', 'set-up'], 'a hyphen inside the text joins a term\'s words, with its offsets');
   const hostile = '<script>alert(1)</script> \u0000 "; drop table answers; -- 💥 refund ' + 'x'.repeat(5000);
   const a = analyzeText(hostile);
   const refund = a.themes.find((t) => t.id === 'returns')?.mentions[0];

@@ -17,13 +17,17 @@ export interface Taxonomy {
 }
 
 export const DEFAULT_TAXONOMY: Taxonomy = {
-  version: 1,
+  // Raised with every change of the built-in terms: comments sorted with the older terms are
+  // sorted again in the background (the basis of an analysis names this version). A workspace's
+  // first edit becomes the version after it.
+  version: 2,
   themes: [
     {
       id: 'price',
       name: 'Price and value',
       terms: ['price', 'pricing', 'cost', 'costs', 'expensive', 'overpriced', 'pricey', 'cheap', 'cheaper', 'affordable', 'value for money', 'value', 'tariff', 'deal', 'discount', 'offer', 'pay for', 'worth'],
-      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning'],
+      // "Feels cheap" is about how it is made, not what it cost (Product quality has those).
+      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic'],
     },
     {
       id: 'delivery',
@@ -40,12 +44,13 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     {
       id: 'quality',
       name: 'Product quality',
-      terms: ['quality', 'build quality', 'sound quality', 'defective', 'faulty', 'broken', 'broke', 'durable', 'durability', 'stopped working', 'well made', 'poorly made', 'product', 'products', 'works great', 'works well', 'sturdy', 'flimsy'],
+      terms: ['quality', 'build quality', 'sound quality', 'defective', 'faulty', 'broken', 'broke', 'durable', 'durability', 'stopped working', 'well made', 'poorly made', 'badly made', 'cheaply made', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheap plastic', 'fell apart', 'falls apart', 'wore out', 'product', 'products', 'works great', 'works well', 'sturdy', 'flimsy'],
+      exclusions: ['heart broken', 'broke my heart', 'broken heart', 'broke the bank'],
     },
     {
       id: 'ease',
       name: 'Ease of use',
-      terms: ['easy', 'easier', 'ease', 'simple', 'simply', 'straightforward', 'user friendly', 'intuitive', 'complicated', 'confusing', 'difficult', 'hassle', 'hassle free', 'painless', 'process', 'seamless', 'smooth', 'smoothly'],
+      terms: ['easy', 'easier', 'ease', 'simple', 'straightforward', 'user friendly', 'intuitive', 'complicated', 'confusing', 'difficult', 'hassle', 'hassle free', 'painless', 'process', 'seamless', 'smooth', 'smoothly'],
       exclusions: ['easy going'],
     },
     {
@@ -68,6 +73,8 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       id: 'reliability',
       name: 'Reliability and uptime',
       terms: ['reliable', 'reliability', 'unreliable', 'outage', 'outages', 'keeps going down', 'went down', 'drops', 'dropping', 'dropped', 'disconnect', 'disconnects', 'disconnected', 'signal', 'connection', 'speed', 'speeds', 'stable', 'unstable', 'not working', 'uptime', 'broadband', 'internet', 'wifi', 'coverage'],
+      // A price that drops is good news about the price, not a line that drops.
+      exclusions: ['price dropped', 'price drop', 'prices dropped', 'dropped the price', 'dropped in price', 'dropped its price'],
     },
     {
       id: 'staff',

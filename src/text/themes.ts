@@ -70,11 +70,17 @@ function spans(tokens: Token[], phrases: Forms[]): Array<[number, number]> {
     let matched = 0;
     if (!tokens[i].punctuation) {
       for (const p of phrases) {
-        if (i + p.length > tokens.length) continue;
+        // A hyphen inside the text joins the words it sits between: "deal-breaker" is "deal breaker".
         let k = 0;
-        while (k < p.length && sameWord(tokens[i + k], p[k])) k++;
+        let j = i;
+        while (k < p.length && j < tokens.length) {
+          if (k > 0 && tokens[j].value === '-' && j + 1 < tokens.length) j++;
+          if (!sameWord(tokens[j], p[k])) break;
+          k++;
+          j++;
+        }
         if (k === p.length) {
-          matched = k;
+          matched = j - i;
           break;
         }
       }
