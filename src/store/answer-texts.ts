@@ -2,6 +2,7 @@ import type { ExpressionBuilder } from 'kysely';
 import type { Db, Tx } from './db.ts';
 import type { Schema } from './schema.ts';
 import { fromJson, toJson } from './db.ts';
+import { themeSentiment } from '../domain/drivers.ts';
 import { appendWorkspaceFacts } from './facts.ts';
 
 type Label = 'negative' | 'neutral' | 'positive';
@@ -48,7 +49,8 @@ async function saveAnswerTexts(tx: Db | Tx, workspaceId: string, texts: AnswerTe
       sentiment: eb.ref('excluded.sentiment'), score: eb.ref('excluded.score'), themes: eb.ref('excluded.themes'),
       model_id: eb.ref('excluded.model_id'), taxonomy_version: eb.ref('excluded.taxonomy_version'), analyzed_at: eb.ref('excluded.analyzed_at'),
     }))).execute();
-    const themes = part.flatMap((t) => t.themes.map((h) => ({ workspace_id: workspaceId, theme_id: h.id, answer_id: t.answerId, sentiment: h.mentions[0]?.sentiment.label ?? t.sentiment })));
+    // A theme's sentiment in a comment is the net of its mentions, as the insight figures count it.
+    const themes = part.flatMap((t) => t.themes.map((h) => ({ workspace_id: workspaceId, theme_id: h.id, answer_id: t.answerId, sentiment: themeSentiment(h.mentions.map((m) => m.sentiment.label), t.sentiment) })));
     if (themes.length) await tx.insertInto('answer_themes').values(themes).onConflict((oc) => oc.columns(['workspace_id', 'theme_id', 'answer_id']).doNothing()).execute();
   }
 }
