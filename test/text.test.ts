@@ -13,6 +13,7 @@ import { parse } from 'csv-parse/sync';
 import { analyzeText } from '../src/text/analyze.ts';
 import { backfillTexts } from '../src/text/answers.ts';
 import { labelOfScore, predict, train, trainAndEvaluate, type Example } from '../src/text/model.ts';
+import { trainInThread } from '../src/text/train-thread.ts';
 import { tokenize } from '../src/text/tokens.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
@@ -120,7 +121,7 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(analyzeText(''), { sentiment: { label: 'neutral', score: 0 }, themes: [] });
 });
 
-it('text: a workspace model learns words the lexicon does not know, from the answers it is given', () => {
+it('text: a workspace model learns words the lexicon does not know, from the answers it is given', async () => {
   const examples: Example[] = [];
   for (let i = 0; i < 30; i++) {
     examples.push({ text: `the blorp was ${['there', 'here', 'again'][i % 3]} ${i}`, label: 'negative' });
@@ -133,6 +134,8 @@ it('text: a workspace model learns words the lexicon does not know, from the ans
   assert.equal(predict(model, tokenize('what a zing')).label, 'positive');
   // Same examples, same seed: the same model.
   assert.deepEqual(train(examples).weights, model.weights);
+  // Trained in a thread of its own (as the server does), the very same model.
+  assert.deepEqual(await trainInThread(examples, 1, 7), trainAndEvaluate(examples, 1, 7));
 });
 
 it('text: on the BT answers the learnt model beats the lexicon on held-out comments', (t) => {

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { tsWorker } from '../ts-worker.ts';
 import type { IngestEvent, IngestFailure } from '../domain/event.ts';
 import type { Command } from '../domain/commands.ts';
 import type { CommandResult } from './commands.ts';
@@ -37,11 +38,7 @@ export class ThreadWriter implements EventWriter {
 
   /** `entry`: the module the thread runs (ingest/writer-worker.ts, which gives the writer its batch reader). */
   constructor(file: string, entryUrl: URL) {
-    // Workers do not inherit tsx's loader on Node 20: register it first, then load the entry.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = entryUrl.href;
-    this.worker = new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`, {
-      eval: true,
+    this.worker = tsWorker(entryUrl, {
       workerData: { file },
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });

@@ -6,7 +6,8 @@ import { listWorkspaces } from '../store/workspaces.ts';
 import { commentCounts, commentedAnswers } from '../store/answers.ts';
 import type { Db } from '../store/db.ts';
 import { latestTextModel, latestTextModelId, saveTextModel, textModelById } from '../store/text-models.ts';
-import { LABELS, labelOfScore, trainAndEvaluate, type SentimentModel } from './model.ts';
+import { LABELS, labelOfScore, type SentimentModel } from './model.ts';
+import { trainInThread } from './train-thread.ts';
 import { basisKey, Taxonomies, workspaceTaxonomy, type CurrentTaxonomy } from './taxonomies.ts';
 
 // The newest comments learnt from: enough for a vocabulary, bounded so a retraining takes seconds.
@@ -36,7 +37,7 @@ export async function retrainTextModel(db: Db, workspaceId: string, now = Date.n
   if (short.length) {
     throw new AppError('conflict', `too few comments to learn from: at least ${MIN_PER_LABEL} of each of negative (0-6), neutral (7-8) and positive (9-10) answers are needed; short of ${short.join(', ')}`);
   }
-  const model = trainAndEvaluate(examples, 1, now);
+  const model = await trainInThread(examples, 1, now);
   const saved = await saveTextModel(db, workspaceId, model);
   // Stored comments were read by the model this one replaces: read again, in the background.
   await queueReanalysis(db, workspaceId, basisKey(saved.id, (await workspaceTaxonomy(db, workspaceId)).version), now);

@@ -1,0 +1,10 @@
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+/**
+ * A worker thread running one of our TypeScript modules. Workers do not inherit tsx's loader on
+ * Node 20, so the thread registers it first, then loads the entry.
+ */
+export function tsWorker(entry: URL, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`, { ...options, eval: true });
+}
