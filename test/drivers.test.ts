@@ -261,6 +261,9 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
     assert.equal((await s.call('GET', '/api/v1/metrics/nps?theme=stock', key)).json.n, 6);
     const d = (await s.call('GET', '/api/v1/metrics/drivers', key)).json;
     assert.deepEqual(d.themes.map((t: any) => t.id).sort(), ['coffee', 'staff', 'stock']);
+    // The filters offer the current themes: delivery, removed, is gone from them.
+    const dims = (await s.call('GET', '/api/v1/metrics/dimensions', key)).json.items;
+    assert.deepEqual(dims.find((x: any) => x.name === 'theme').values, ['coffee', 'stock', 'staff']);
     assert.equal(d.themes.find((t: any) => t.id === 'staff').name, 'Baristas');
     const listed = (await s.call('GET', '/api/v1/answers?theme=stock&limit=1', key)).json.items[0];
     assert.deepEqual(listed.text.themes.map((t: any) => t.name).sort(), ['Coffee', 'Out of stock']);
@@ -277,12 +280,17 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
       [{ themes: [{ id: 'a', name: 'A', terms: [] }] }, /body\.themes\.0\.terms/],
       [{ themes: [{ id: 'a', name: ' ', terms: ['x'] }] }, /body\.themes\.0\.name/],
       [{ themes: [{ id: 'a', name: 'A', terms: ['x'] }, { id: 'a', name: 'B', terms: ['y'] }] }, /body\.themes\.1\.id.*twice/],
+      [{ themes: [{ id: 'a', name: 'Coffee', terms: ['x'] }, { id: 'b', name: ' coffee ', terms: ['y'] }] }, /body\.themes\.1\.name.*theme 1 too/],
     ] as const;
     for (const [body, field] of refused) {
       const r = await s.call('PUT', '/api/v1/themes', key, body);
       assert.equal(r.status, 400, r.text);
       assert.match(r.json.message, field);
     }
+    // An edit made from an older version would undo a colleague's save unseen: refused, naming both versions.
+    const stale = await s.call('PUT', '/api/v1/themes', key, { themes, basedOn: BUILT_IN });
+    assert.equal(stale.status, 409, stale.text);
+    assert.match(stale.json.message, new RegExp(`body\\.basedOn: the themes are at version ${BUILT_IN + 1} now, not ${BUILT_IN}`));
     assert.equal((await s.call('GET', '/api/v1/themes', key)).json.version, BUILT_IN + 1);
     // Write keys cannot; another workspace keeps the built-in themes.
     assert.equal((await s.call('PUT', '/api/v1/themes', s.ws.writeKey, { themes })).status, 403);

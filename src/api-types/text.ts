@@ -84,6 +84,7 @@ export const ThemeInput = Type.Object({
 
 export const TaxonomyInput = Type.Object({
   themes: Type.Array(ThemeInput, { minItems: 1, maxItems: MAX_THEMES }),
+  basedOn: Type.Optional(Type.Integer({ minimum: 1, description: 'The version this edit was made from: refused (409) if another has been saved since' })),
 }, { additionalProperties: false });
 
 export const AdoptInput = Type.Object({

@@ -202,9 +202,12 @@ export async function metricsRoutes(app: FastifyInstance, opts: { store: Store; 
       response: withErrors({ 200: DimensionList }),
     },
   }, async (request) => {
-    const cols = await engine.answers(request.principal.workspaceId);
+    const ws = request.principal.workspaceId;
+    const [cols, taxonomy] = await Promise.all([engine.answers(ws), workspaceTaxonomy(opts.store.db, ws)]);
+    // Themes are the workspace's current ones: a removed theme's id lingers in the engine's labels.
+    const themeIds = taxonomy.themes.map((t) => t.id);
     const items = DIMENSIONS.filter((d) => !d.includes('<')).map((name) => ({
-      name, values: dimension(cols, name).labels.filter((l): l is string => l != null).slice(0, 500),
+      name, values: name === THEME ? themeIds : dimension(cols, name).labels.filter((l): l is string => l != null).slice(0, 500),
     }));
     return { items };
   });

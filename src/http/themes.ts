@@ -10,6 +10,7 @@ import { discoverThemes, knownKeys } from '../text/discover.ts';
 import { basisKey } from '../text/taxonomies.ts';
 import { representativeQuotes } from '../text/quotes.ts';
 import { DEFAULT_TAXONOMY, type Theme } from '../text/taxonomy.ts';
+import { themeIdFor } from '../domain/theme-id.ts';
 import { queueReanalysis, type TextModels } from '../text/training.ts';
 import { AdoptInput, MAX_THEMES, TaxonomyInput, TaxonomyReply, TaxonomyVersions } from '../api-types/text.ts';
 import { DiscoveredReply } from '../api-types/drivers.ts';
@@ -37,9 +38,9 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
   };
 
   /** Stores the list as the next version and has every stored comment sorted under it. */
-  const replace = async (ws: string, themes: Theme[], by: string | null) => {
+  const replace = async (ws: string, themes: Theme[], by: string | null, basedOn?: number) => {
     const clean = themes.map((t) => ({ id: t.id, name: t.name.trim(), terms: unique(t.terms), exclusions: unique(t.exclusions ?? []) }));
-    const saved = await saveTaxonomy(opts.db, ws, clean, DEFAULT_TAXONOMY.version, by);
+    const saved = await saveTaxonomy(opts.db, ws, clean, DEFAULT_TAXONOMY.version, by, { basedOn });
     const model = await opts.models.current(ws);
     await queueReanalysis(opts.db, ws, basisKey(model?.id ?? null, saved.version));
     discovered.delete(ws);
@@ -62,26 +63,32 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
     schema: {
       tags: ['text'], security: secretSecurity,
       summary: 'Replace the themes (a new version): rename, add, remove, change their words; every stored comment is sorted again in the background',
-      description: 'The whole list, as GET /api/v1/themes gives it. An id kept keeps its theme\'s history in filters and exports; a new id starts a theme; an id left out removes it. Versions are kept (GET /api/v1/themes/versions). analysis in the reply says how many comments are sorted under the new version so far.',
+      description: 'The whole list, as GET /api/v1/themes gives it. An id kept keeps its theme\'s history in filters and exports; a new id starts a theme; an id left out removes it. Ids and names are each given once. basedOn (optional): the version the edit was made from; 409 if another has been saved since. Versions are kept (GET /api/v1/themes/versions). analysis in the reply says how many comments are sorted under the new version so far.',
       body: TaxonomyInput,
       response: withErrors({ 200: TaxonomyReply }),
     },
   }, async (request) => {
     const ws = request.principal.workspaceId;
-    const { themes } = request.body as { themes: Theme[] };
+    const { themes, basedOn } = request.body as { themes: Theme[]; basedOn?: number };
     const seen = new Set<string>();
+    const names = new Map<string, number>();
     themes.forEach((t, i) => {
       if (seen.has(t.id)) throw new AppError('invalid', `body.themes.${i}.id: "${t.id}" is given twice`, { field: `body.themes.${i}.id` });
       seen.add(t.id);
+      // Two themes of one name could not be told apart in a filter or a chart.
+      const name = t.name.trim().replace(/\s+/g, ' ').toLowerCase();
+      const other = names.get(name);
+      if (other !== undefined) throw new AppError('invalid', `body.themes.${i}.name: "${t.name.trim()}" is the name of theme ${other + 1} too; give each theme its own name`, { field: `body.themes.${i}.name` });
+      names.set(name, i);
     });
-    return replace(ws, themes, request.principal.userId ?? null);
+    return replace(ws, themes, request.principal.userId ?? null, basedOn);
   });
 
   app.get('/api/v1/themes/versions', {
     preValidation: authenticate(opts.keys, 'secret'),
     schema: {
       tags: ['text'], security: secretSecurity,
-      summary: 'The versions of the themes this workspace has made, newest first (version 1, the built-in list, is never stored)',
+      summary: 'The versions of the themes this workspace has made, newest first (the built-in list, the version before the first edit, is never stored)',
       response: withErrors({ 200: TaxonomyVersions }),
     },
   }, async (request) => ({
@@ -141,9 +148,7 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
       const name = body.name?.trim();
       if (!name) throw new AppError('invalid', 'body.name: name the new theme, or give into to add the words to a theme', { field: 'body.name' });
       if (themes.length >= MAX_THEMES_TOTAL) throw new AppError('invalid', `body: a workspace has at most ${MAX_THEMES_TOTAL} themes; fold these words into one (into)`, { field: 'body' });
-      const base = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 32) || 'theme';
-      let id = base;
-      for (let k = 2; themes.some((t) => t.id === id); k++) id = `${base}-${k}`;
+      const id = themeIdFor(name, (taken) => themes.some((t) => t.id === taken));
       themes.push({ id, name, terms: unique(body.terms), exclusions: [] });
     }
     return replace(ws, themes, request.principal.userId ?? null);

@@ -1,3 +1,4 @@
+import { AppError } from '../domain/errors.ts';
 import { dialectOf } from './dialect.ts';
 import { fromJson, toJson, writeTransaction, type Db } from './db.ts';
 
@@ -32,11 +33,17 @@ export async function taxonomyVersions(db: Db, workspaceId: string): Promise<Arr
  * Stores a new version (the one after the newest, or after `builtIn` for the first edit) and
  * makes it current. Two edits at once get consecutive versions: the write lock is taken first.
  */
-export async function saveTaxonomy(db: Db, workspaceId: string, themes: StoredTheme[], builtIn: number, createdBy: string | null, now = Date.now()): Promise<StoredTaxonomy> {
+export async function saveTaxonomy(db: Db, workspaceId: string, themes: StoredTheme[], builtIn: number, createdBy: string | null, options: { basedOn?: number; now?: number } = {}): Promise<StoredTaxonomy> {
+  const now = options.now ?? Date.now();
   return writeTransaction(db, async (tx) => {
     await dialectOf(tx).lockKeys(tx, `taxonomy:${workspaceId}`);
     const row = await tx.selectFrom('taxonomies').select((eb) => eb.fn.max('version').as('v')).where('workspace_id', '=', workspaceId).executeTakeFirst();
-    const version = Math.max(builtIn, Number(row?.v ?? 0)) + 1;
+    const current = Math.max(builtIn, Number(row?.v ?? 0));
+    // Checked under the lock: an edit made from an older list would undo, unseen, what a colleague saved meanwhile.
+    if (options.basedOn !== undefined && options.basedOn !== current) {
+      throw new AppError('conflict', `body.basedOn: the themes are at version ${current} now, not ${options.basedOn}: someone saved them meanwhile; load them again and redo the edit`, { field: 'body.basedOn' });
+    }
+    const version = current + 1;
     await tx.insertInto('taxonomies').values({ workspace_id: workspaceId, version, themes: toJson(themes), created_at: now, created_by: createdBy }).execute();
     return { version, themes, createdAt: now, createdBy };
   });

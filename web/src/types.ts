@@ -87,5 +87,7 @@ export type PreferencesSaved = Static<typeof Workspace.PreferencesSaved>;
 export type DriversReply = Static<typeof Drivers.DriversReply>;
 export type ThemeDriver = Static<typeof Drivers.ThemeDriver>;
 export type TaxonomyReply = Static<typeof Text.TaxonomyReply>;
+export type TaxonomyInput = Static<typeof Text.TaxonomyInput>;
+export type TaxonomyVersions = Static<typeof Text.TaxonomyVersions>;
 export type DiscoveredReply = Static<typeof Drivers.DiscoveredReply>;
 export type TextAnalysis = Static<typeof Text.TextAnalysisReply>;

@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, download, explain } from '../api.ts';
 import { AnswerList, answerItem } from '../components/answer-list.tsx';
 import { FilterBar } from '../components/filter-bar.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
+import { ThemeManager, type Sorting } from '../components/theme-manager.tsx';
 import { WindowNote } from '../components/window-note.tsx';
 import { activeFilterCount, useFilters } from '../filters.ts';
 import { fmtInt, fmtInterval, fmtNps, fmtPct, fmtSigned } from '../format.ts';
@@ -21,6 +22,23 @@ export default function Themes() {
   const { filters, api: q, query, set, carry } = useFilters();
   const result = useApi<DriversReply>('/api/v1/metrics/drivers', q);
   const open = query.open || null;
+  const canEdit = useCan('analyst');
+  // The filter bar's theme names and values are lists every page shares: forgotten, and the bar
+  // drawn anew so that it reads them again.
+  const [listsRead, setListsRead] = useState(0);
+  const readListsAgain = () => {
+    forgetShared('/api/v1/themes');
+    forgetShared('/api/v1/metrics/dimensions');
+    setListsRead((n) => n + 1);
+  };
+  const themes = useThemes(() => {
+    readListsAgain();
+    result.reload();
+  });
+  const changed = (reply: TaxonomyReply) => {
+    themes.changed(reply);
+    readListsAgain();
+  };
   return (
     <>
       <div class="page-head">
@@ -28,8 +46,14 @@ export default function Themes() {
           <h1>Themes</h1>
           <p>What the comments talk about, ranked by the NPS points each theme costs or earns: the NPS of all answers against the NPS without the answers that mention it.</p>
         </div>
+        <button type="button" onClick={() => {
+          const head = document.getElementById('h-manage');
+          head?.scrollIntoView({ block: 'start' });
+          head?.focus({ preventScroll: true });
+        }}>{canEdit ? 'Manage themes' : 'The themes and their words'}</button>
       </div>
-      <FilterBar />
+      <FilterBar key={listsRead} />
+      {themes.sorting && themes.data && <SortingStatus sorting={themes.sorting} version={themes.data.version} onRedraw={result.reload} />}
       {result.error ? <ErrorNotice error={result.error} retry={result.reload} /> : !result.data ? <Loading what="Reading the comments" /> : result.data.total.n === 0 ? (
         <Empty title="No answers match these filters">
           <p>Widen the time range or remove a filter{activeFilterCount(filters) ? ` (${activeFilterCount(filters)} active)` : ''}.</p>
@@ -41,66 +65,88 @@ export default function Themes() {
       ) : (
         <Ranking data={result.data} open={open} onOpen={(id) => set({ open: id === open ? null : id })} onDownload={() => void download('/api/v1/metrics/drivers', { ...q, format: 'csv' }, 'nps-drivers.csv')} carry={carry} />
       )}
-      <Discovered onAdopted={result.reload} />
+      {themes.data
+        ? <ThemeManager taxonomy={themes.data} sorting={themes.sorting} onSaved={changed} />
+        : <section class="panel" id="manage" aria-labelledby="h-manage"><h2 id="h-manage" tabIndex={-1}>Manage themes</h2>{themes.error ? <ErrorNotice error={themes.error} retry={themes.reload} /> : <Loading what="Reading the themes" />}</section>}
+      <Discovered taxonomy={themes.data} onAdopted={changed} />
     </>
   );
 }
 
 /**
- * What the comments talk about that the themes do not have yet, to adopt as a theme (named as the
- * workspace likes) or fold into one it has. Adopting sorts every stored comment again in the
- * background; the sorting's progress shows until it is done.
+ * The workspace's themes, with how far the stored comments are sorted under them. After a change
+ * it looks every second until they all are, then calls onSorted: the figures are read again.
  */
-function Discovered({ onAdopted }: { onAdopted(): void }) {
+function useThemes(onSorted: () => void) {
+  const loaded = useApi<TaxonomyReply>('/api/v1/themes', { progress: true });
+  // A change's own reply is newer than the last read until the next read catches up.
+  const [saved, setSaved] = useState<TaxonomyReply | undefined>(undefined);
+  const data = loaded.data && (!saved || loaded.data.version >= saved.version) ? loaded.data : saved;
+  const sorting: Sorting | null = data?.analysis && data.analysis.current < data.analysis.comments ? data.analysis : null;
+  const [waiting, setWaiting] = useState(false);
+  useEffect(() => {
+    if (sorting) {
+      // Sorting seen on arrival too (a change made elsewhere): the ranking is redrawn when it ends.
+      if (!waiting) setWaiting(true);
+      const t = setTimeout(loaded.reload, loaded.error ? 5000 : 1000);
+      return () => clearTimeout(t);
+    }
+    if (waiting) {
+      setWaiting(false);
+      onSorted();
+    }
+    return undefined;
+  }, [data, loaded.error]);
+  const changed = (reply: TaxonomyReply) => {
+    setSaved(reply);
+    setWaiting(true);
+  };
+  return { data, sorting, error: data ? undefined : loaded.error, reload: loaded.reload, changed };
+}
+
+function SortingStatus({ sorting, version, onRedraw }: { sorting: Sorting; version: number; onRedraw(): void }) {
+  return (
+    <p class="notice small" role="status" data-sorting>
+      Sorting the stored comments under version {version} of the themes: {fmtInt(sorting.current)} of {fmtInt(sorting.comments)} ({fmtPct(sorting.current / Math.max(1, sorting.comments))}).
+      {' '}The ranking is redrawn when they all are.{' '}
+      <button type="button" class="link" onClick={onRedraw}>Redraw now</button>
+    </p>
+  );
+}
+
+/**
+ * What the comments talk about that the themes do not have yet, to adopt as a theme (named as the
+ * workspace likes) or fold into one it has. Adopting makes a new version of the themes, like an edit.
+ */
+function Discovered({ taxonomy, onAdopted }: { taxonomy: TaxonomyReply | undefined; onAdopted(reply: TaxonomyReply): void }) {
   const found = useApi<DiscoveredReply>('/api/v1/themes/discovered');
-  const themes = useApi<TaxonomyReply>('/api/v1/themes', { progress: true });
   const canEdit = useCan('analyst');
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [names, setNames] = useState<Record<string, string>>({});
   const [into, setInto] = useState<Record<string, string>>({});
+  // What counts as new depends on the themes: a new version (adopted, or edited above) is read again.
+  const version = taxonomy?.version;
+  const seen = useRef(version);
+  useEffect(() => {
+    if (seen.current !== undefined && version !== seen.current) found.reload();
+    seen.current = version;
+  }, [version]);
   const adopt = async (item: DiscoveredReply['items'][number], target: string | null) => {
     setBusy(item.name);
     setError(null);
     try {
       const body = target ? { into: target, terms: item.terms } : { name: (names[item.name] ?? item.name).trim() || item.name, terms: item.terms };
-      await api<TaxonomyReply>('/api/v1/themes/adopt', { method: 'POST', body });
-      // The filter bar's names too.
-      forgetShared('/api/v1/themes');
-      setWasSorting(true);
-      themes.reload();
-      found.reload();
-      onAdopted();
+      onAdopted(await api<TaxonomyReply>('/api/v1/themes/adopt', { method: 'POST', body }));
     } catch (err) {
       setError(`${item.name}: ${explain(err)}`);
     } finally {
       setBusy(null);
     }
   };
-  const sorting = themes.data?.analysis && themes.data.analysis.current < themes.data.analysis.comments ? themes.data.analysis : null;
-  // While comments are being sorted again, look every second and redraw the ranking when done.
-  const [wasSorting, setWasSorting] = useState(false);
-  useEffect(() => {
-    if (sorting) {
-      setWasSorting(true);
-      const t = setTimeout(() => themes.reload(), 1000);
-      return () => clearTimeout(t);
-    }
-    if (wasSorting) {
-      setWasSorting(false);
-      onAdopted();
-    }
-    return undefined;
-  }, [sorting?.current, sorting?.comments, themes.data]);
   return (
     <section class="panel" aria-labelledby="h-found">
       <h2 id="h-found">Discovered in the comments</h2>
-      {sorting && (
-        <p class="small" role="status">
-          Sorting comments under the new themes: {fmtInt(sorting.current)} of {fmtInt(sorting.comments)} ({fmtPct(sorting.current / Math.max(1, sorting.comments))}).{' '}
-          <button type="button" class="link" onClick={() => { themes.reload(); onAdopted(); }}>Refresh</button>
-        </p>
-      )}
       {error && <p class="error" role="alert">{error}</p>}
       {found.error ? <ErrorNotice error={found.error} retry={found.reload} /> : !found.data ? <Loading what="Reading the newest comments" /> : found.data.items.length === 0 ? (
         <p class="muted">Nothing new: the themes cover what {fmtInt(found.data.sample)} newest comments talk about.</p>
@@ -127,7 +173,7 @@ function Discovered({ onAdopted }: { onAdopted(): void }) {
                       <label for={`into-${item.name}`}>or add its words to</label>
                       <select id={`into-${item.name}`} value={into[item.name] ?? ''} onChange={(e) => setInto({ ...into, [item.name]: e.currentTarget.value })}>
                         <option value="">Choose a theme…</option>
-                        {themes.data?.themes.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+                        {taxonomy?.themes.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
                       </select>
                     </div>
                     <button type="button" disabled={busy != null || !into[item.name]} onClick={() => void adopt(item, into[item.name])}>Add</button>
