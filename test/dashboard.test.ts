@@ -309,6 +309,17 @@ describe('dashboard in Chromium', { skip: NO_BROWSER }, () => {
     await item.getByText('web').waitFor();
     assert.equal(await page.locator('img[src="x"], main b').count(), 0, 'no element made of the comment or the name');
     await shot(page, 'live-answer', 1280);
+    // A comment's themes are marked in place once its analysis follows the answer on the stream.
+    const comment = 'delivery was late and support never replied';
+    const late = await server.call('POST', '/api/v1/answers', server.demo.writeKey, { person: { email: 'late@example.com' }, score: 3, channel: 'web', comment });
+    assert.equal(late.status, 201, late.text);
+    const lateItem = page.locator(`li[data-answer-id="${late.json.answer.id}"]`);
+    await lateItem.locator('mark.theme-mark').nth(1).waitFor({ timeout: 5000 });
+    const marks = await lateItem.locator('mark.theme-mark').evaluateAll((ms) => ms.map((m) => [m.firstChild?.textContent, m.getAttribute('title')]));
+    assert.deepEqual(marks.map(([words]) => words), ['delivery', 'support']);
+    assert.match(marks[0][1]!, /^Delivery and shipping \(/);
+    assert.match(marks[1][1]!, /^Customer support \(/);
+    assert.match((await lateItem.locator('p.comment').textContent())!, /^delivery.* was late and support.* never replied$/);
 
     await item.getByRole('link', { name: HOSTILE_NAME }).click();
     await page.waitForURL(new RegExp(`/app/people/${posted.json.answer.profileId}$`));

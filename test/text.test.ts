@@ -91,6 +91,10 @@ it('text: negation, contrast, intensifiers and set phrases turn sentiment as a r
   assert.ok(analyzeText('very helpful').sentiment.score > analyzeText('helpful').sentiment.score);
   assert.ok(analyzeText('helpful!!').sentiment.score > analyzeText('helpful').sentiment.score);
   assert.equal(label('The parcel arrived on Tuesday'), 'neutral');
+  // A department named is no feeling; what it did not do is.
+  assert.equal(label('I called customer support'), 'neutral');
+  assert.equal(label('Delivery was late and support never replied'), 'negative');
+  assert.equal(label("They haven't replied to my email"), 'negative');
   // One mention per clause: the delivery is praised, the price is not.
   const a = analyzeText('Delivery was quick, but the price is far too expensive.');
   assert.equal(a.themes.find((t) => t.id === 'delivery')?.mentions[0].sentiment.label, 'positive');

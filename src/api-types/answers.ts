@@ -35,4 +35,14 @@ export const LiveAnswer = Type.Object({
   personLabel: Type.String({ description: 'How to show the person: name, else email, else phone, else userId, else "Anonymous" and a short id' }),
   name: Nullable(Type.String(), { description: 'person.name, as the feed carried it before person' }),
   email: Nullable(Type.String(), { description: 'person.email, as the feed carried it before person' }),
+  text: Nullable(TextAnalysisReply, { description: 'The comment\'s analysis, as in GET /api/v1/answers: null without a comment, or while it is not analysed yet (an `analysis` event follows when it is)' }),
+});
+
+/**
+ * The data of one `analysis` event of the live feed: the comment of an answer the feed announced
+ * was analysed (again) since. Its `text` replaces that answer's.
+ */
+export const LiveAnalysis = Type.Object({
+  id: Type.String({ description: 'The answer\'s id, as in its `answer` event' }),
+  text: Nullable(TextAnalysisReply, { description: 'As in the `answer` event: null when the comment is gone and its analysis with it' }),
 });

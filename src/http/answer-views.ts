@@ -1,10 +1,11 @@
-import { answerTextsOf, type AnswerText } from '../store/answer-texts.ts';
+import { answerTextsOf } from '../store/answer-texts.ts';
 import { answerView, type AnswerView } from '../store/answers.ts';
 import type { Db } from '../store/db.ts';
 import { peopleByProfile } from '../store/profiles.ts';
 import type { AnswerTable } from '../store/schema.ts';
 import { surveyTitles } from '../store/surveys.ts';
 import { themeNamer, workspaceTaxonomy } from '../text/taxonomies.ts';
+import { textView } from '../text/text-view.ts';
 
 /** Answers as the API shows them, each with who answered and the survey's name: two or three queries for the whole list. */
 export async function namedAnswers(db: Db, workspaceId: string, rows: Array<AnswerTable | AnswerView>) {
@@ -22,12 +23,3 @@ export async function namedAnswers(db: Db, workspaceId: string, rows: Array<Answ
     return { ...a, surveyTitle: a.surveyId ? titles.get(a.surveyId) ?? null : null, person: who.person, personLabel: who.label, text: t && a.comment ? textView(a.comment, t, names) : null };
   });
 }
-
-/** A stored analysis as the API shows it: theme names, and each mention's words read off the comment. */
-export function textView(comment: string, t: AnswerText, themeName: (id: string) => string) {
-  return {
-    sentiment: { label: t.sentiment, score: t.score },
-    themes: t.themes.map((h) => ({ id: h.id, name: themeName(h.id), mentions: h.mentions.map((m) => ({ ...m, text: comment.slice(m.start, m.end) })) })),
-  };
-}
-

@@ -10,7 +10,7 @@ import type { ProfileTable } from '../store/schema.ts';
 import { stageRulesOf } from '../store/workspaces.ts';
 import type { EventWriter } from '../store/writer.ts';
 import { answerTextsOf } from '../store/answer-texts.ts';
-import { textView } from './answer-views.ts';
+import { textView } from '../text/text-view.ts';
 import { themeNamer, workspaceTaxonomy } from '../text/taxonomies.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { AppError } from '../domain/errors.ts';

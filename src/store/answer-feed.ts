@@ -87,3 +87,19 @@ export async function liveAnswersByIds(db: Db, workspaceId: string, ids: string[
   }
   return out;
 }
+
+/**
+ * Of these answers, those that exist and last changed at `since` (ms) or later, with their
+ * comments: the answers whose analysis the live feed passes on.
+ */
+export async function commentsChangedSince(db: Db, workspaceId: string, ids: string[], since: number): Promise<Array<{ id: string; comment: string | null; updated_at: number }>> {
+  const out: Array<{ id: string; comment: string | null; updated_at: number }> = [];
+  for (let i = 0; i < ids.length; i += SLICE) {
+    const rows = await db.selectFrom('answers').select(['answers.id', 'answers.comment', 'answers.updated_at', 'answers.workspace_id'])
+      // By id (the primary key), the workspace checked on each row, as in answersByIds.
+      .where('answers.id', 'in', ids.slice(i, i + SLICE)).where('answers.updated_at', '>=', since)
+      .execute();
+    for (const { workspace_id, ...r } of rows) if (workspace_id === workspaceId) out.push({ ...r, updated_at: Number(r.updated_at) });
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { tsWorker } from '../ts-worker.ts';
+import { tsWorker } from './ts-worker.ts';
 import type { IngestEvent, IngestFailure } from '../domain/event.ts';
 import type { Command } from '../domain/commands.ts';
 import type { CommandResult } from './commands.ts';

@@ -18,6 +18,8 @@ const SERVICE_WORDS: Record<string, number> = {
   professional: 1.5, knowledgeable: 1.8, courteous: 1.9, polite: 1.6, rude: -2.2, cancelled: -1.2,
   chased: -1.0, chasing: -1.0, appalling: -3.0, atrocious: -3.0, dreadful: -2.8, shocking: -2.2,
   excellent: 3.0, brilliant: 2.8, superb: 3.0, outstanding: 3.0, fantastic: 3.0, spot: 0,
+  // Departments and account words, named far more often than meant as feelings ("support never replied").
+  support: 0, care: 0, credit: 0,
   cheap: 0.8, cheaper: 0.8, uncompetitive: -1.8, competitive: 1.2, brill: 2.5, value: 0.6, affordable: 1.3, recommend: 1.5, recommended: 1.5,
 };
 
@@ -88,6 +90,14 @@ export const PHRASES: ReadonlyArray<{ words: string[]; valence: number }> = [
   { words: ['never', 'showed'], valence: -2.0 },
   { words: ['never', 'turned', 'up'], valence: -2.0 },
   { words: ['never', 'heard', 'back'], valence: -2.0 },
+  { words: ['never', 'replied'], valence: -2.0 },
+  { words: ['never', 'responded'], valence: -2.0 },
+  { words: ['never', 'got', 'back'], valence: -2.0 },
+  { words: ['never', 'called', 'back'], valence: -2.0 },
+  { words: ['never', 'rang', 'back'], valence: -2.0 },
+  { words: ['not', 'replied'], valence: -1.8 },
+  { words: ['not', 'responded'], valence: -1.8 },
+  { words: ['no', 'answer'], valence: -1.6 },
   { words: ['not', 'arrived'], valence: -1.8 },
   { words: ['not', 'arrive'], valence: -1.8 },
   { words: ['not', 'received'], valence: -1.8 },

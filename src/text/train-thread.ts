@@ -1,4 +1,4 @@
-import { tsWorker } from '../ts-worker.ts';
+import { tsWorker } from '../store/ts-worker.ts';
 import type { Example, SentimentModel } from './model.ts';
 
 /** trainAndEvaluate() in a worker thread (train-worker.ts), so the server keeps answering meanwhile. */

@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import { useEffect, useState } from 'preact/hooks';
 import { AnswerList, answerItem, type AnswerItem } from '../components/answer-list.tsx';
 import { openStream, type StreamStatus } from '../live-stream.ts';
@@ -7,6 +8,10 @@ import { ErrorNotice, Loading } from '../components/states.tsx';
 import type { AnswerPage, LiveAnswer } from '../types.ts';
 import { useApi } from '../use-api.ts';
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
+import type { LiveAnalysis as LiveAnalysisSchema } from '../../../src/api-types/answers.ts';
+
+/** The data of an `analysis` event: an answer's comment analysed after its `answer` event. */
+type LiveAnalysis = Static<typeof LiveAnalysisSchema>;
 
 const KEEP = 200;
 
@@ -30,16 +35,23 @@ export default function Live() {
       if (detail) setAnnounce(`The live feed stopped: ${detail}`);
     },
     event: (name, data) => {
-      if (name !== 'answer') return;
-      let a: LiveAnswer;
+      if (name !== 'answer' && name !== 'analysis') return;
+      let parsed: unknown;
       try {
-        a = JSON.parse(data) as LiveAnswer;
+        parsed = JSON.parse(data);
       } catch {
         return;
       }
+      if (name === 'analysis') {
+        // Highlights the comment in place, quietly: the answer itself was announced already.
+        const { id, text } = parsed as LiveAnalysis;
+        setItems((now) => (now.some((i) => i.id === id) ? now.map((i) => (i.id === id ? { ...i, text } : i)) : now));
+        return;
+      }
+      const a = parsed as LiveAnswer;
       const item: AnswerItem = {
         id: a.id, score: a.score, comment: a.comment, channel: a.channel, at: a.at,
-        profileId: a.profileId, person: a.person, personLabel: a.personLabel, surveyId: a.surveyId, surveyTitle: a.surveyTitle, fresh: true,
+        profileId: a.profileId, person: a.person, personLabel: a.personLabel, surveyId: a.surveyId, surveyTitle: a.surveyTitle, text: a.text, fresh: true,
       };
       setItems((now) => merge([item], now));
       setAnnounce(`New answer: ${a.score} by ${dimensionValueLabel('channel', a.channel)} from ${a.personLabel}`);
