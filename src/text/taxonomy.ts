@@ -20,14 +20,15 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
   // Raised with every change of the built-in terms: comments sorted with the older terms are
   // sorted again in the background (the basis of an analysis names this version). A workspace's
   // first edit becomes the version after it.
-  version: 2,
+  version: 3,
   themes: [
     {
       id: 'price',
       name: 'Price and value',
       terms: ['price', 'pricing', 'cost', 'costs', 'expensive', 'overpriced', 'pricey', 'cheap', 'cheaper', 'affordable', 'value for money', 'value', 'tariff', 'deal', 'discount', 'offer', 'pay for', 'worth'],
-      // "Feels cheap" is about how it is made, not what it cost (Product quality has those).
-      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic'],
+      // "Feels cheap" and a cheap cord are about how it is made, not what it cost (Product quality
+      // has those); "worth the wait" is about time.
+      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'worth the wait', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials'],
     },
     {
       id: 'delivery',
@@ -44,7 +45,7 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     {
       id: 'quality',
       name: 'Product quality',
-      terms: ['quality', 'build quality', 'sound quality', 'defective', 'faulty', 'broken', 'broke', 'durable', 'durability', 'stopped working', 'well made', 'poorly made', 'badly made', 'cheaply made', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheap plastic', 'fell apart', 'falls apart', 'wore out', 'product', 'products', 'works great', 'works well', 'sturdy', 'flimsy'],
+      terms: ['quality', 'build quality', 'sound quality', 'defective', 'faulty', 'broken', 'broke', 'durable', 'durability', 'stopped working', 'well made', 'poorly made', 'badly made', 'cheaply made', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials', 'fell apart', 'falls apart', 'wore out', 'product', 'products', 'works great', 'works well', 'sturdy', 'flimsy'],
       exclusions: ['heart broken', 'broke my heart', 'broken heart', 'broke the bank'],
     },
     {
