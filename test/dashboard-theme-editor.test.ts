@@ -183,9 +183,23 @@ describe('the theme editor in Chromium', { skip: NO_BROWSER }, () => {
       const count = (await themesNow()).themes.length;
       const versions = manage.locator('li[data-version]');
       assert.deepEqual(await versions.evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.version))), [builtIn + 3, builtIn + 2, builtIn + 1, builtIn]);
-      assert.match(await versions.first().innerText(), new RegExp(`^Version ${builtIn + 3} \\(current\\), saved .+ by you: ${count} themes$`));
-      assert.equal(await versions.last().innerText(), `Version ${builtIn}: the built-in themes`);
+      assert.match(await versions.first().innerText(), new RegExp(`^Version ${builtIn + 3} \\(current\\), saved .+ by you: ${count} themes Show its words$`));
+      assert.equal(await versions.last().innerText(), `The built-in themes (version ${builtIn} in this release) Show its words`);
+      // Going back: an older version shown whole, an edit started from it, saved as the newest.
+      const older = manage.locator(`li[data-version="${builtIn + 2}"]`);
+      await older.getByRole('button', { name: 'Show its words' }).click();
+      await older.locator('tr[data-theme-id="delivery"]').waitFor();
+      assert.equal(await older.locator('tr[data-theme-id="delivery"] th').innerText(), 'Delivery and shipping');
+      assert.equal(await versions.first().getByRole('button', { name: /^Edit from/ }).count(), 0, 'the current version is edited with Edit themes');
       await page.screenshot({ path: join(artifactsDir(), 'theme-editor.png'), fullPage: true });
+      await older.getByRole('button', { name: `Edit from version ${builtIn + 2}` }).click();
+      assert.match(await manage.locator('[data-from]').innerText(), new RegExp(`^Starting from version ${builtIn + 2}\\. .*version ${builtIn + 3} stays`));
+      assert.equal(await manage.locator('fieldset[data-theme-id="delivery"] legend').innerText(), 'Delivery and shipping');
+      await manage.getByRole('button', { name: 'Save themes' }).click();
+      await saved.filter({ hasText: `Saved as version ${builtIn + 4}.` }).waitFor({ timeout: 20_000 });
+      const restored = (await s.call('GET', `/api/v1/themes/versions/${builtIn + 2}`, s.ws.secretKey)).json;
+      assert.deepEqual((await themesNow()).themes, restored.themes, 'the current themes are those of the older version');
+      await page.locator('tbody tr[data-theme="delivery"]').waitFor({ timeout: 20_000 });
       // On a phone the form scrolls down, never across.
       await page.setViewportSize({ width: 375, height: 800 });
       await manage.getByRole('button', { name: 'Edit themes' }).click();

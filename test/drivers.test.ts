@@ -7,6 +7,8 @@ import { representativeQuotes } from '../src/text/quotes.ts';
 import { discoverThemes, knownKeys } from '../src/text/discover.ts';
 import { DEFAULT_TAXONOMY } from '../src/text/taxonomy.ts';
 import { forEachBackend } from './helpers/backends.ts';
+import { latestTaxonomy, saveTaxonomy, taxonomyVersion, taxonomyVersions } from '../src/store/taxonomies.ts';
+import { createWorkspace } from '../src/store/workspaces.ts';
 import { startServer } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
 
@@ -295,9 +297,49 @@ forEachBackend('themes: a workspace edits its themes (a new version), its commen
     // Write keys cannot; another workspace keeps the built-in themes.
     assert.equal((await s.call('PUT', '/api/v1/themes', s.ws.writeKey, { themes })).status, 403);
     assert.equal((await s.call('GET', '/api/v1/themes', s.other.secretKey)).json.version, BUILT_IN);
+
+    // A saved version can be read whole, in this workspace only; the built-in themes too.
+    assert.equal((await s.call('GET', '/api/v1/themes/versions', key)).json.builtIn, BUILT_IN);
+    const v1 = await s.call('GET', `/api/v1/themes/versions/${BUILT_IN + 1}`, key);
+    assert.equal(v1.status, 200, v1.text);
+    assert.deepEqual(v1.json.themes, sorted.themes);
+    assert.equal(typeof v1.json.createdAt, 'string');
+    for (const [path, who, status, field] of [
+      [`/api/v1/themes/versions/${BUILT_IN + 1}`, s.other.secretKey, 404, 'params.version'],
+      [`/api/v1/themes/versions/${BUILT_IN}`, key, 404, 'params.version'],
+      ['/api/v1/themes/versions/x', key, 400, 'params.version'],
+      [`/api/v1/themes/versions/${BUILT_IN + 1}`, s.ws.writeKey, 403, undefined],
+    ] as const) {
+      const r = await s.call('GET', path, who);
+      assert.equal(r.status, status, `${path}: ${r.text}`);
+      if (field) assert.match(r.json.message, new RegExp(field.replace('.', '\\.')), r.text);
+    }
+    const builtIn = (await s.call('GET', '/api/v1/themes/built-in', key)).json;
+    assert.equal(builtIn.version, BUILT_IN);
+    assert.deepEqual(builtIn.themes.map((t: any) => t.id), DEFAULT_TAXONOMY.themes.map((t) => t.id));
+    // Going back to them is an edit like any other: the next version, the comments sorted again.
+    const back = await s.call('PUT', '/api/v1/themes', key, { themes: builtIn.themes, basedOn: BUILT_IN + 1 });
+    assert.equal(back.status, 200, back.text);
+    assert.equal(back.json.version, BUILT_IN + 2);
+    assert.deepEqual(back.json.themes, builtIn.themes);
+    await until('sorted under the built-in themes again', async () => (await s.call('GET', '/api/v1/metrics/nps?theme=coffee', key)).json.n === 0 || null, 30_000);
   } finally {
     await s.close();
   }
+});
+
+forEachBackend('themes: a workspace\'s own themes stay current, and editable from their version, when a release raises the built-in version past it', async (store) => {
+  const ws = (await createWorkspace(store.db, 'Older')).id;
+  const themes = [{ id: 'coffee', name: 'Coffee', terms: ['latte'], exclusions: [] }];
+  // Saved under a release whose built-in themes were version 1.
+  assert.equal((await saveTaxonomy(store.db, ws, themes, 1, null)).version, 2);
+  // This release's are version 5: the workspace is still at its own 2, and an edit made from it is saved above both.
+  assert.equal((await latestTaxonomy(store.db, ws))!.version, 2);
+  assert.equal((await saveTaxonomy(store.db, ws, themes, 5, null, { basedOn: 2 })).version, 6);
+  await assert.rejects(saveTaxonomy(store.db, ws, themes, 5, null, { basedOn: 5 }), /at version 6 now, not 5/);
+  assert.deepEqual((await taxonomyVersions(store.db, ws)).map((v) => v.version), [6, 2]);
+  assert.deepEqual((await taxonomyVersion(store.db, ws, 2))?.themes, themes);
+  assert.equal(await taxonomyVersion(store.db, ws, 5), null);
 });
 
 test('discovered themes: noun phrases many comments share, grouped when used together, less what the themes know', () => {

@@ -65,7 +65,7 @@ export const ThemeView = Type.Object({
 });
 
 export const TaxonomyReply = Type.Object({
-  version: Type.Integer({ description: '1 is the built-in taxonomy; each edit makes the next' }),
+  version: Type.Integer({ description: 'The built-in themes carry the release\'s built-in version (GET /api/v1/themes/built-in); each edit makes the next' }),
   themes: Type.Array(ThemeView),
   analysis: Type.Optional(Type.Object({
     comments: Type.Integer(),
@@ -95,4 +95,18 @@ export const AdoptInput = Type.Object({
 
 export const TaxonomyVersions = Type.Object({
   items: Type.Array(Type.Object({ version: Type.Integer(), themes: Type.Integer(), createdAt: Type.String(), createdBy: Nullable(Type.String()) })),
+  builtIn: Type.Integer({ description: 'The version of this release\'s built-in themes (GET /api/v1/themes/built-in), never stored' }),
+});
+
+/** One saved version, to read or to start an edit from (saving it again makes it the newest). */
+export const TaxonomyVersionReply = Type.Object({
+  version: Type.Integer(),
+  themes: Type.Array(ThemeView),
+  createdAt: Type.String(),
+  createdBy: Nullable(Type.String()),
+});
+
+export const BuiltInTaxonomyReply = Type.Object({
+  version: Type.Integer(),
+  themes: Type.Array(ThemeView),
 });

@@ -5,14 +5,14 @@ import { AppError } from '../domain/errors.ts';
 import { answersWithIds, commentedAnswers } from '../store/answers.ts';
 import { analysisCoverage } from '../store/answer-texts.ts';
 import type { Db } from '../store/db.ts';
-import { saveTaxonomy, taxonomyVersions } from '../store/taxonomies.ts';
+import { saveTaxonomy, taxonomyVersion, taxonomyVersions } from '../store/taxonomies.ts';
 import { discoverThemes, knownKeys } from '../text/discover.ts';
 import { basisKey } from '../text/taxonomies.ts';
 import { representativeQuotes } from '../text/quotes.ts';
 import { DEFAULT_TAXONOMY, type Theme } from '../text/taxonomy.ts';
 import { themeIdFor } from '../domain/theme-id.ts';
 import { queueReanalysis, type TextModels } from '../text/training.ts';
-import { AdoptInput, MAX_THEMES, TaxonomyInput, TaxonomyReply, TaxonomyVersions } from '../api-types/text.ts';
+import { AdoptInput, BuiltInTaxonomyReply, MAX_THEMES, TaxonomyInput, TaxonomyReply, TaxonomyVersionReply, TaxonomyVersions } from '../api-types/text.ts';
 import { DiscoveredReply } from '../api-types/drivers.ts';
 import { namedAnswers } from './answer-views.ts';
 import { authenticate, type KeyCache } from './auth.ts';
@@ -93,7 +93,32 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
     },
   }, async (request) => ({
     items: (await taxonomyVersions(opts.db, request.principal.workspaceId)).map((v) => ({ ...v, createdAt: new Date(v.createdAt).toISOString() })),
+    builtIn: DEFAULT_TAXONOMY.version,
   }));
+
+  app.get('/api/v1/themes/versions/:version', {
+    preValidation: authenticate(opts.keys, 'secret'),
+    schema: {
+      tags: ['text'], security: secretSecurity,
+      summary: 'One saved version of the themes, whole: to see what changed, or to go back to it (PUT it as the new list)',
+      params: Type.Object({ version: Type.Integer({ minimum: 1 }) }),
+      response: withErrors({ 200: TaxonomyVersionReply }),
+    },
+  }, async (request) => {
+    const { version } = request.params as { version: number };
+    const found = await taxonomyVersion(opts.db, request.principal.workspaceId, version);
+    if (!found) throw new AppError('not_found', `params.version: this workspace has saved no version ${version} of its themes (GET /api/v1/themes/versions lists them; the built-in ones are at GET /api/v1/themes/built-in)`, { field: 'params.version' });
+    return { version: found.version, themes: found.themes.map(themeView), createdAt: new Date(found.createdAt).toISOString(), createdBy: found.createdBy };
+  });
+
+  app.get('/api/v1/themes/built-in', {
+    preValidation: authenticate(opts.keys, 'secret'),
+    schema: {
+      tags: ['text'], security: secretSecurity,
+      summary: 'The themes this release comes with: what a workspace uses until its first edit, and what it can go back to (PUT them as the new list)',
+      response: withErrors({ 200: BuiltInTaxonomyReply }),
+    },
+  }, async () => ({ version: DEFAULT_TAXONOMY.version, themes: DEFAULT_TAXONOMY.themes.map(themeView) }));
 
 
   app.get('/api/v1/themes/discovered', {

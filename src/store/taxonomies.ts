@@ -1,6 +1,7 @@
 import { AppError } from '../domain/errors.ts';
 import { dialectOf } from './dialect.ts';
 import { fromJson, toJson, writeTransaction, type Db } from './db.ts';
+import type { TaxonomyTable } from './schema.ts';
 
 /** What the store keeps of a taxonomy version (src/text/taxonomy.ts Theme). */
 export interface StoredTheme {
@@ -20,7 +21,18 @@ export interface StoredTaxonomy {
 /** The newest stored version of a workspace's taxonomy, or null while it uses the built-in one. */
 export async function latestTaxonomy(db: Db, workspaceId: string): Promise<StoredTaxonomy | null> {
   const row = await db.selectFrom('taxonomies').selectAll().where('workspace_id', '=', workspaceId).orderBy('version', 'desc').limit(1).executeTakeFirst();
-  return row ? { version: Number(row.version), themes: fromJson(row.themes, []), createdAt: Number(row.created_at), createdBy: row.created_by } : null;
+  return row ? storedOf(row) : null;
+}
+
+/** One stored version of a workspace's taxonomy, or null when it has none of that number. */
+export async function taxonomyVersion(db: Db, workspaceId: string, version: number): Promise<StoredTaxonomy | null> {
+  const row = await db.selectFrom('taxonomies').selectAll().where('workspace_id', '=', workspaceId).where('version', '=', version).executeTakeFirst();
+  return row ? storedOf(row) : null;
+}
+
+function storedOf(row: TaxonomyTable): StoredTaxonomy {
+  // Numbers come back as strings from PostgreSQL's bigint columns.
+  return { version: Number(row.version), themes: fromJson(row.themes, []), createdAt: Number(row.created_at), createdBy: row.created_by };
 }
 
 /** Every stored version, newest first, without the themes. */
@@ -38,12 +50,14 @@ export async function saveTaxonomy(db: Db, workspaceId: string, themes: StoredTh
   return writeTransaction(db, async (tx) => {
     await dialectOf(tx).lockKeys(tx, `taxonomy:${workspaceId}`);
     const row = await tx.selectFrom('taxonomies').select((eb) => eb.fn.max('version').as('v')).where('workspace_id', '=', workspaceId).executeTakeFirst();
-    const current = Math.max(builtIn, Number(row?.v ?? 0));
+    // The workspace's own newest version stays its current one when a release raises the built-in
+    // version past it; the next is above both, so no number means two lists in one workspace.
+    const current = row?.v != null ? Number(row.v) : builtIn;
     // Checked under the lock: an edit made from an older list would undo, unseen, what a colleague saved meanwhile.
     if (options.basedOn !== undefined && options.basedOn !== current) {
       throw new AppError('conflict', `body.basedOn: the themes are at version ${current} now, not ${options.basedOn}: someone saved them meanwhile; load them again and redo the edit`, { field: 'body.basedOn' });
     }
-    const version = current + 1;
+    const version = Math.max(builtIn, current) + 1;
     await tx.insertInto('taxonomies').values({ workspace_id: workspaceId, version, themes: toJson(themes), created_at: now, created_by: createdBy }).execute();
     return { version, themes, createdAt: now, createdBy };
   });

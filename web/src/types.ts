@@ -89,5 +89,6 @@ export type ThemeDriver = Static<typeof Drivers.ThemeDriver>;
 export type TaxonomyReply = Static<typeof Text.TaxonomyReply>;
 export type TaxonomyInput = Static<typeof Text.TaxonomyInput>;
 export type TaxonomyVersions = Static<typeof Text.TaxonomyVersions>;
+export type TaxonomyVersionReply = Pick<Static<typeof Text.TaxonomyVersionReply>, 'version' | 'themes'>;
 export type DiscoveredReply = Static<typeof Drivers.DiscoveredReply>;
 export type TextAnalysis = Static<typeof Text.TextAnalysisReply>;

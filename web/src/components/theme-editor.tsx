@@ -51,13 +51,20 @@ function refusalOf(err: unknown, sent: DraftTheme[]): Refusal {
 
 const INPUT_NAMES: Record<string, string> = { name: 'its name', id: 'its id', terms: 'its words', exclusions: 'its exceptions' };
 
+/** An edit that starts from another list than the current one: an older version, or the built-in themes. */
+export interface EditStart {
+  label: string;
+  themes: TaxonomyReply['themes'];
+}
+
 /**
  * The whole list of themes, edited in place and saved as one new version (PUT /api/v1/themes):
  * rename, change the words, remove, add. Nothing changes on the server until Save.
  */
-export function ThemeForm({ taxonomy, onSaved, onClose }: { taxonomy: TaxonomyReply; onSaved(reply: TaxonomyReply): void; onClose(): void }) {
+export function ThemeForm({ taxonomy, from, onSaved, onClose }: { taxonomy: TaxonomyReply; from?: EditStart; onSaved(reply: TaxonomyReply): void; onClose(): void }) {
   const [start] = useState(taxonomy);
-  const [themes, setThemes] = useState<DraftTheme[]>(() => start.themes.map(draftOf));
+  // Started from an older version (or the built-in themes): its list fills the form, and saving it is an edit of the current one.
+  const [themes, setThemes] = useState<DraftTheme[]>(() => (from?.themes ?? start.themes).map(draftOf));
   const [removed, setRemoved] = useState<DraftTheme[]>([]);
   const [saving, setSaving] = useState(false);
   const [refusal, setRefusal] = useState<Refusal | null>(null);
@@ -71,7 +78,7 @@ export function ThemeForm({ taxonomy, onSaved, onClose }: { taxonomy: TaxonomyRe
   }, [focus]);
 
   // A new theme must not take the id of one removed in this edit: it would inherit that theme's history.
-  const startIds = useMemo(() => start.themes.map((t) => t.id), [start]);
+  const startIds = useMemo(() => [...start.themes, ...(from?.themes ?? [])].map((t) => t.id), [start]);
   const freeId = (name: string, list: DraftTheme[], except: number) => idFor(name, new Set([...startIds, ...list.filter((t) => t.key !== except).map((t) => t.id)]));
   const pristine = useMemo(() => JSON.stringify(start.themes.map((t) => ({ id: t.id, name: t.name, terms: t.terms, exclusions: t.exclusions }))), [start]);
   const dirty = removed.length > 0 || JSON.stringify(themes.map(inputOf)) !== pristine;
@@ -115,6 +122,11 @@ export function ThemeForm({ taxonomy, onSaved, onClose }: { taxonomy: TaxonomyRe
   return (
     <form onSubmit={save} aria-label="Edit the themes" noValidate>
       <p class="small muted">{MATCH_RULE}</p>
+      {from && (
+        <p class="small" role="status" data-from>
+          Starting from {from.label}. Saving makes this list the current themes as a new version; version {start.version} stays in the versions below.
+        </p>
+      )}
       {taxonomy.version !== start.version && (
         <div class="notice" role="status">
           <p>Version {taxonomy.version} was saved since you started editing version {start.version}: saving these edits would undo it, so the server will refuse them. Discard and edit the new version.</p>
