@@ -38,8 +38,29 @@ async function nextOf(stream: Stream, kind: 'answer' | 'analysis', ms = 1000, an
 
 const place = (id: string) => id.split('.').map(Number);
 const before = (a: string, b: string) => place(a)[0] < place(b)[0] || (place(a)[0] === place(b)[0] && place(a)[1] < place(b)[1]);
-/** An analysis lands a moment after its answer: the text consumer's commit is seen at the bus's next check (1 s). */
+/** An analysis lands a moment after its answer: once the text consumer has read the comment and committed. */
 const ANALYSIS_MS = 5000;
+
+forEachBackend('live feed: an analysis is sent when its commit is made, not at the bus\'s next look at the database', async (store) => {
+  // The head check every second would find the text consumer's commit anyway: set to ten minutes, only the commit itself can wake the feed.
+  const was = process.env.ADVOCATE_BUS_POLL_MS;
+  process.env.ADVOCATE_BUS_POLL_MS = '600000';
+  const s = await startServer(store);
+  if (was === undefined) delete process.env.ADVOCATE_BUS_POLL_MS;
+  else process.env.ADVOCATE_BUS_POLL_MS = was;
+  const stream = await openSse(`${s.url}/api/v1/live/answers`, { authorization: basic(s.ws.secretKey) });
+  try {
+    for (const comment of [LATE, 'the staff were lovely']) {
+      const { answer: a } = await answer(s, s.ws.writeKey, { person: { userId: comment }, score: 6, comment });
+      await nextOf(stream, 'answer', 1000, a.id);
+      const analysed = JSON.parse((await nextOf(stream, 'analysis', ANALYSIS_MS, a.id)).data!);
+      assert.ok(analysed.text.themes.length > 0, JSON.stringify(analysed));
+    }
+  } finally {
+    stream.close();
+    await s.close();
+  }
+});
 
 forEachBackend('live feed: each new answer arrives within a second, over a session or a secret key, as safe JSON, and only in its own workspace', async (store) => {
   const s = await startServer(store);

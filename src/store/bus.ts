@@ -332,6 +332,10 @@ export class Bus {
       this.ahead.set(c.name, place);
       this.savedAt.set(c.name, Date.now());
       if (writes.length) c.afterCommit?.();
+      // A consumer may commit facts of its own (the text consumer's answer.analyzed). PostgreSQL
+      // announces them (NOTIFY); on SQLite only the writer wakes the bus, so the head is looked at
+      // now rather than at the next check, up to a second later (a live feed would show it late).
+      if (writes.length && !this.store.listen) void this.poll();
     }
     return more;
   }
