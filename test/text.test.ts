@@ -277,6 +277,10 @@ forEachBackend('text: every answer is analysed as it arrives (on the bus), filte
 
     // An edited comment is analysed again.
     assert.equal((await s.call('PATCH', `/api/v1/answers/${praise}`, key, { comment: 'The website kept crashing' })).status, 200);
+    // At once, before it is read again: never the old words' themes (nor their offsets on the new words).
+    assert.deepEqual((await list('theme=delivery')).map((a) => a.id), [late]);
+    const edited = (await s.call('GET', `/api/v1/answers/${praise}`, key)).json.answer;
+    assert.ok(edited.text === null || edited.text.themes.every((h: any) => h.id !== 'delivery'), JSON.stringify(edited.text));
     await s.tick();
     assert.deepEqual((await list('theme=delivery')).map((a) => a.id), [late]);
     assert.deepEqual((await list('theme=digital')).map((a) => a.id), [praise]);

@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { sql } from 'kysely';
 import { fromJson, writeTransaction, type Db, type Tx } from './db.ts';
 import { appendWorkspaceFacts } from './facts.ts';
+import { forgetAnswerTexts } from './answer-texts.ts';
 import { recomputeLatestNps } from './projector.ts';
 import type { AnswerTable } from './schema.ts';
 
@@ -78,6 +79,9 @@ export async function updateAnswer(db: Db, workspaceId: string, id: string, patc
       await tx.updateTable('events').set({ properties: JSON.stringify(props) }).where('id', '=', a.event_id).execute();
     }
     if (next.score !== a.score) await recomputeLatestNps(tx, a.profile_id);
+    // The analysis was of the words before: its themes and offsets do not fit the new ones. Without
+    // it until the text consumer has read the comment again (answer.changed), not with the wrong one.
+    if (next.comment !== a.comment) await forgetAnswerTexts(tx, [id]);
     await appendWorkspaceFacts(tx, workspaceId, [
       { type: 'answer.changed', answerId: id, profileId: a.profile_id },
       ...(next.score !== a.score ? [{ type: 'profile.changed' as const, profileId: a.profile_id }] : []),
