@@ -80,9 +80,21 @@ describe('the Themes page in Chromium', { skip: NO_BROWSER }, () => {
       await page.screenshot({ path: join(artifactsDir(), 'themes-page.png'), fullPage: true });
 
       // A theme filter narrows every figure: from the filter bar, and it travels in the URL.
+      // The filtered ranking is held back a moment: the unfiltered one stays meanwhile, marked busy and dimmed.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      await page.route(/\/api\/v1\/metrics\/drivers\?.*theme=staff/, async (route) => {
+        await held;
+        await route.continue();
+      });
       await page.locator('#f-theme').selectOption('staff');
       await page.waitForURL(/theme=staff/);
-      await page.locator('tbody tr[data-theme]').first().waitFor();
+      const busy = page.locator('.async[aria-busy="true"]').filter({ has: page.locator('tbody tr[data-theme="delivery"]') });
+      await busy.waitFor();
+      assert.equal(await busy.locator('tbody tr[data-theme]').first().evaluate((tr) => getComputedStyle(tr.closest('.async > *')!).opacity), '0.55');
+      release();
+      await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'), null, { timeout: 10_000 });
+      await page.unroute(/\/api\/v1\/metrics\/drivers\?.*theme=staff/);
       assert.deepEqual(await page.locator('tbody tr[data-theme]').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.theme)), ['staff']);
 
       // Discovered: the oat milk, adopted under a name of our choosing; the ranking gains it once

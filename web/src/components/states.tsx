@@ -31,5 +31,13 @@ export function Empty({ title, children }: { title: string; children?: Component
 export function Async<T>({ state, children, need, what }: { state: { data?: T; error?: unknown; loading: boolean; reload(): void }; children: (data: T) => ComponentChildren; need?: Role; what?: string }) {
   if (state.error) return <ErrorNotice error={state.error} need={need} retry={state.reload} />;
   if (state.data === undefined) return <Loading what={what} />;
-  return <>{children(state.data)}</>;
+  return <Stale when={state.loading}>{children(state.data)}</Stale>;
+}
+
+/**
+ * Figures of the filters before, kept while the new ones load (no flicker), marked as such: dimmed,
+ * and busy for assistive technology, so nobody reads them as the new filter's. Leaves the layout alone.
+ */
+export function Stale({ when, children }: { when: boolean; children: ComponentChildren }) {
+  return <div class="async" aria-busy={when ? 'true' : undefined}>{children}</div>;
 }

@@ -6,7 +6,7 @@ import { FilterBar } from '../components/filter-bar.tsx';
 import { fmtRowNps, IntervalPlot } from '../components/interval-plot.tsx';
 import { FewAnswers } from '../components/figures.tsx';
 import { useTitle } from '../components/shell.tsx';
-import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
+import { Empty, ErrorNotice, Loading, Stale } from '../components/states.tsx';
 import { WindowNote } from '../components/window-note.tsx';
 import { activeFilterCount, answersListIgnoresSome, answersQuery, useFilters } from '../filters.ts';
 import { fmtInt, fmtInterval, fmtP, fmtSigned } from '../format.ts';
@@ -107,63 +107,65 @@ export default function Breakdowns() {
           <button type="button" disabled={!result.data} onClick={() => void download('/api/v1/metrics/breakdown', { ...q, by, format: 'csv' }, `nps-by-${by}.csv`)}>Download CSV</button>
         </div>
       </section>
-      {result.error ? <ErrorNotice error={result.error} retry={result.reload} /> : !result.data ? <Loading what="Breaking down" /> : result.data.total.n === 0 ? (
-        <Empty title="No answers match these filters">
-          <p>Widen the time range or remove a filter{activeFilterCount(filters) ? ` (${activeFilterCount(filters)} active)` : ''}.</p>
-        </Empty>
-      ) : (
-        <div class="cols-2 wide-first">
-          <section class="panel" aria-labelledby="h-table">
-            <h2 id="h-table">NPS by {label.toLowerCase()}</h2>
-            <WindowNote window={result.data.window} count={result.data.total.n} />
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{label}</th><th scope="col" class="num">Answers</th><th scope="col" class="num">NPS</th>
-                    <th scope="col" class="num hide-narrow">95% interval</th><th scope="col" class="num">vs rest</th><th scope="col">Significance</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.data.rows.map((r) => {
-                    const filterKey = FILTER_OF[by];
-                    const filtered = filterKey && r.value != null && (filters as unknown as Record<string, string | null>)[filterKey] === r.value;
-                    const isPicked = picked != null && r.value === picked;
-                    return (
-                      <tr key={r.value ?? '(not set)'} class={filtered || isPicked ? 'selected' : undefined}>
-                        <th scope="row" style={{ fontWeight: 'normal' }}>
-                          {filterKey && r.value != null ? (
-                            <button type="button" class="link" aria-pressed={isPicked} title={isPicked ? 'Show all answers again' : `List the answers of ${r.label} below`}
-                              onClick={() => set({ row: isPicked ? null : r.value })}>{r.label}</button>
-                          ) : r.value == null ? <span class="muted">{r.label}</span> : r.label}
-                          {filterKey && r.value != null && !filtered && <> <button type="button" class="link small muted" aria-label={`Filter to ${label} ${r.label}`} title="Narrow every page to this value" onClick={() => set({ [filterKey]: r.value, row: null })}>filter</button></>}
-                        </th>
-                        <td class="num">{fmtInt(r.n)}</td>
-                        <td class="num">{fmtRowNps(r.nps)}{r.lowSample && <> <FewAnswers /></>}</td>
-                        <td class="num hide-narrow">{fmtInterval(r.adjusted.low, r.adjusted.high)}</td>
-                        <td class="num" title={fmtP(r.vsRest.p)}>{fmtSigned(r.vsRest.diff)}</td>
-                        <td><Mark mark={r.mark} p={r.vsRest.p} /></td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-                <tfoot>
-                  <tr><th scope="row">All</th><td class="num">{fmtInt(result.data.total.n)}</td><td class="num">{fmtRowNps(result.data.total.nps)}</td><td class="num hide-narrow">{fmtInterval(result.data.total.adjusted.low, result.data.total.adjusted.high)}</td><td /><td /></tr>
-                </tfoot>
-              </table>
-            </div>
-          </section>
-          <section class="panel" aria-labelledby="h-plot">
-            <h2 id="h-plot">At a glance</h2>
-            <WindowNote window={result.data.window} count={result.data.total.n} />
-            <IntervalPlot
-              title={`NPS by ${label}`}
-              rows={result.data.rows.map((r) => ({ label: r.label, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))}
-              reference={result.data.total.nps}
-            />
-          </section>
-        </div>
-      )}
+      <Stale when={result.loading && !!result.data}>
+        {result.error ? <ErrorNotice error={result.error} retry={result.reload} /> : !result.data ? <Loading what="Breaking down" /> : result.data.total.n === 0 ? (
+          <Empty title="No answers match these filters">
+            <p>Widen the time range or remove a filter{activeFilterCount(filters) ? ` (${activeFilterCount(filters)} active)` : ''}.</p>
+          </Empty>
+        ) : (
+          <div class="cols-2 wide-first">
+            <section class="panel" aria-labelledby="h-table">
+              <h2 id="h-table">NPS by {label.toLowerCase()}</h2>
+              <WindowNote window={result.data.window} count={result.data.total.n} />
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">{label}</th><th scope="col" class="num">Answers</th><th scope="col" class="num">NPS</th>
+                      <th scope="col" class="num hide-narrow">95% interval</th><th scope="col" class="num">vs rest</th><th scope="col">Significance</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {result.data.rows.map((r) => {
+                      const filterKey = FILTER_OF[by];
+                      const filtered = filterKey && r.value != null && (filters as unknown as Record<string, string | null>)[filterKey] === r.value;
+                      const isPicked = picked != null && r.value === picked;
+                      return (
+                        <tr key={r.value ?? '(not set)'} class={filtered || isPicked ? 'selected' : undefined}>
+                          <th scope="row" style={{ fontWeight: 'normal' }}>
+                            {filterKey && r.value != null ? (
+                              <button type="button" class="link" aria-pressed={isPicked} title={isPicked ? 'Show all answers again' : `List the answers of ${r.label} below`}
+                                onClick={() => set({ row: isPicked ? null : r.value })}>{r.label}</button>
+                            ) : r.value == null ? <span class="muted">{r.label}</span> : r.label}
+                            {filterKey && r.value != null && !filtered && <> <button type="button" class="link small muted" aria-label={`Filter to ${label} ${r.label}`} title="Narrow every page to this value" onClick={() => set({ [filterKey]: r.value, row: null })}>filter</button></>}
+                          </th>
+                          <td class="num">{fmtInt(r.n)}</td>
+                          <td class="num">{fmtRowNps(r.nps)}{r.lowSample && <> <FewAnswers /></>}</td>
+                          <td class="num hide-narrow">{fmtInterval(r.adjusted.low, r.adjusted.high)}</td>
+                          <td class="num" title={fmtP(r.vsRest.p)}>{fmtSigned(r.vsRest.diff)}</td>
+                          <td><Mark mark={r.mark} p={r.vsRest.p} /></td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                  <tfoot>
+                    <tr><th scope="row">All</th><td class="num">{fmtInt(result.data.total.n)}</td><td class="num">{fmtRowNps(result.data.total.nps)}</td><td class="num hide-narrow">{fmtInterval(result.data.total.adjusted.low, result.data.total.adjusted.high)}</td><td /><td /></tr>
+                  </tfoot>
+                </table>
+              </div>
+            </section>
+            <section class="panel" aria-labelledby="h-plot">
+              <h2 id="h-plot">At a glance</h2>
+              <WindowNote window={result.data.window} count={result.data.total.n} />
+              <IntervalPlot
+                title={`NPS by ${label}`}
+                rows={result.data.rows.map((r) => ({ label: r.label, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))}
+                reference={result.data.total.nps}
+              />
+            </section>
+          </div>
+        )}
+      </Stale>
       <section class="panel" aria-labelledby="h-answers">
         <h2 id="h-answers">{pickedLabel ? `Answers: ${label} ${pickedLabel}` : 'Answers'}</h2>
         {pickedLabel ? (

@@ -3,7 +3,7 @@ import { api, download, explain } from '../api.ts';
 import { AnswerList, answerItem } from '../components/answer-list.tsx';
 import { FilterBar } from '../components/filter-bar.tsx';
 import { useTitle } from '../components/shell.tsx';
-import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
+import { Empty, ErrorNotice, Loading, Stale } from '../components/states.tsx';
 import { ThemeManager, type Sorting } from '../components/theme-manager.tsx';
 import { WindowNote } from '../components/window-note.tsx';
 import { activeFilterCount, useFilters } from '../filters.ts';
@@ -54,17 +54,19 @@ export default function Themes() {
       </div>
       <FilterBar key={listsRead} />
       {themes.sorting && themes.data && <SortingStatus sorting={themes.sorting} version={themes.data.version} onRedraw={result.reload} />}
-      {result.error ? <ErrorNotice error={result.error} retry={result.reload} /> : !result.data ? <Loading what="Reading the comments" /> : result.data.total.n === 0 ? (
-        <Empty title="No answers match these filters">
-          <p>Widen the time range or remove a filter{activeFilterCount(filters) ? ` (${activeFilterCount(filters)} active)` : ''}.</p>
-        </Empty>
-      ) : result.data.themes.length === 0 ? (
-        <Empty title="No themes in these comments yet">
-          <p>{result.data.commented ? `${fmtInt(result.data.commented)} comments were read and none mentions a theme.` : 'None of these answers has a comment (or they are being read: comments are analysed as they arrive).'}</p>
-        </Empty>
-      ) : (
-        <Ranking data={result.data} open={open} onOpen={(id) => set({ open: id === open ? null : id })} onDownload={() => void download('/api/v1/metrics/drivers', { ...q, format: 'csv' }, 'nps-drivers.csv')} carry={carry} />
-      )}
+      <Stale when={result.loading && !!result.data}>
+        {result.error ? <ErrorNotice error={result.error} retry={result.reload} /> : !result.data ? <Loading what="Reading the comments" /> : result.data.total.n === 0 ? (
+          <Empty title="No answers match these filters">
+            <p>Widen the time range or remove a filter{activeFilterCount(filters) ? ` (${activeFilterCount(filters)} active)` : ''}.</p>
+          </Empty>
+        ) : result.data.themes.length === 0 ? (
+          <Empty title="No themes in these comments yet">
+            <p>{result.data.commented ? `${fmtInt(result.data.commented)} comments were read and none mentions a theme.` : 'None of these answers has a comment (or they are being read: comments are analysed as they arrive).'}</p>
+          </Empty>
+        ) : (
+          <Ranking data={result.data} open={open} onOpen={(id) => set({ open: id === open ? null : id })} onDownload={() => void download('/api/v1/metrics/drivers', { ...q, format: 'csv' }, 'nps-drivers.csv')} carry={carry} />
+        )}
+      </Stale>
       {themes.data
         ? <ThemeManager taxonomy={themes.data} sorting={themes.sorting} onSaved={changed} />
         : <section class="panel" id="manage" aria-labelledby="h-manage"><h2 id="h-manage" tabIndex={-1}>Manage themes</h2>{themes.error ? <ErrorNotice error={themes.error} retry={themes.reload} /> : <Loading what="Reading the themes" />}</section>}
