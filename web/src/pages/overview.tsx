@@ -5,7 +5,7 @@ import { CategoryBar, Distribution, NpsHeadline } from '../components/figures.ts
 import { FilterBar } from '../components/filter-bar.tsx';
 import { InstallGuide } from '../components/install-guide.tsx';
 import { useTitle } from '../components/shell.tsx';
-import { Empty, ErrorNotice, Loading } from '../components/states.tsx';
+import { Empty, ErrorNotice, Loading, Stale } from '../components/states.tsx';
 import { TrendChart } from '../components/trend-chart.tsx';
 import { WindowNote } from '../components/window-note.tsx';
 import { BASE } from '../links.ts';
@@ -49,50 +49,56 @@ export default function Overview() {
     <>
       <Head />
       <FilterBar />
-      {nps.error ? <ErrorNotice error={nps.error} retry={nps.reload} /> : !nps.data || !benchSettled ? <div style={{ minHeight: '14rem' }}><Loading what="Loading the figures" /></div> : nps.data.n === 0 ? (
-        <Empty title="No answers match these filters">
-          <p>Widen the time range or remove a filter{activeFilterCount(filters) ? ` (${activeFilterCount(filters)} active)` : ''}.</p>
-          <button type="button" onClick={() => set({ range: 'all', from: null, to: null, surveyId: null, channel: null, stage: null, segment: null, ...Object.fromEntries(Object.keys(filters.traits).map((k) => [`trait.${k}`, null])) })}>Clear all filters</button>
-        </Empty>
-      ) : (
-        <div class="grid">
-          <section class="panel" aria-labelledby="h-nps">
-            <h2 id="h-nps" class="visually-hidden">Net Promoter Score</h2>
-            <NpsHeadline figure={nps.data} change={nps.data.change} previous={nps.data.previous} />
-            <WindowNote window={nps.data.window} count={nps.data.n} />
-            <BenchmarkSentence chosen={chosen} failed={!!bench.error} />
-          </section>
-          <section class="panel" aria-labelledby="h-cat">
-            <h2 id="h-cat">Promoters, passives and detractors</h2>
-            <WindowNote window={nps.data.window} count={nps.data.n} />
-            <CategoryBar figure={nps.data} />
-          </section>
-          <section class="panel" aria-labelledby="h-dist">
-            <h2 id="h-dist">Scores</h2>
-            <WindowNote window={nps.data.window} count={nps.data.n} />
-            <Distribution counts={nps.data.distribution} />
-          </section>
-        </div>
-      )}
+      <Stale when={nps.loading && !!nps.data}>
+        {nps.error ? <ErrorNotice error={nps.error} retry={nps.reload} /> : !nps.data || !benchSettled ? <div style={{ minHeight: '14rem' }}><Loading what="Loading the figures" /></div> : nps.data.n === 0 ? (
+          <Empty title="No answers match these filters">
+            <p>Widen the time range or remove a filter{activeFilterCount(filters) ? ` (${activeFilterCount(filters)} active)` : ''}.</p>
+            <button type="button" onClick={() => set({ range: 'all', from: null, to: null, surveyId: null, channel: null, stage: null, segment: null, ...Object.fromEntries(Object.keys(filters.traits).map((k) => [`trait.${k}`, null])) })}>Clear all filters</button>
+          </Empty>
+        ) : (
+          <div class="grid">
+            <section class="panel" aria-labelledby="h-nps">
+              <h2 id="h-nps" class="visually-hidden">Net Promoter Score</h2>
+              <NpsHeadline figure={nps.data} change={nps.data.change} previous={nps.data.previous} />
+              <WindowNote window={nps.data.window} count={nps.data.n} />
+              <BenchmarkSentence chosen={chosen} failed={!!bench.error} />
+            </section>
+            <section class="panel" aria-labelledby="h-cat">
+              <h2 id="h-cat">Promoters, passives and detractors</h2>
+              <WindowNote window={nps.data.window} count={nps.data.n} />
+              <CategoryBar figure={nps.data} />
+            </section>
+            <section class="panel" aria-labelledby="h-dist">
+              <h2 id="h-dist">Scores</h2>
+              <WindowNote window={nps.data.window} count={nps.data.n} />
+              <Distribution counts={nps.data.distribution} />
+            </section>
+          </div>
+        )}
+      </Stale>
       <section class="panel" aria-labelledby="h-trend" style={{ marginTop: '1rem' }}>
         <div class="row" style={{ justifyContent: 'space-between' }}>
           <h2 id="h-trend">NPS per {interval}</h2>
           <BenchmarkPicker published={published} chosen={chosen} onPick={(id) => set({ benchmark: id || 'none', industry: null })} />
         </div>
-        {trend.error ? <ErrorNotice error={trend.error} retry={trend.reload} /> : !trend.data || !benchSettled ? <div style={{ minHeight: '340px' }}><Loading what="Loading the trend" /></div> : (
-          <>
-            <WindowNote window={trend.data.window} count={trend.data.points.reduce((s, p) => s + p.n, 0)} />
-            <TrendChart points={trend.data.points} annotations={trend.data.annotations} benchmark={chosen ? { nps: chosen.nps, label: benchmarkShort(chosen) } : null} markName={CHART_MARK} />
-          </>
-        )}
+        <Stale when={trend.loading && !!trend.data}>
+          {trend.error ? <ErrorNotice error={trend.error} retry={trend.reload} /> : !trend.data || !benchSettled ? <div style={{ minHeight: '340px' }}><Loading what="Loading the trend" /></div> : (
+            <>
+              <WindowNote window={trend.data.window} count={trend.data.points.reduce((s, p) => s + p.n, 0)} />
+              <TrendChart points={trend.data.points} annotations={trend.data.annotations} benchmark={chosen ? { nps: chosen.nps, label: benchmarkShort(chosen) } : null} markName={CHART_MARK} />
+            </>
+          )}
+        </Stale>
         {canAnnotate && <AnnotationForm onAdded={trend.reload} />}
       </section>
       <section class="panel" aria-labelledby="h-recent">
         <h2 id="h-recent">Latest answers</h2>
         {answersListIgnoresSome(filters) && <p class="small muted">Filtered by time, survey, channel and stage only.</p>}
-        {recent.error ? <ErrorNotice error={recent.error} retry={recent.reload} /> : !recent.data ? <Loading /> : recent.data.items.length === 0 ? <p class="muted">No answers in this time range.</p> : (
-          <AnswerList label="Latest answers" items={recent.data.items.map(answerItem)} />
-        )}
+        <Stale when={recent.loading && !!recent.data}>
+          {recent.error ? <ErrorNotice error={recent.error} retry={recent.reload} /> : !recent.data ? <Loading /> : recent.data.items.length === 0 ? <p class="muted">No answers in this time range.</p> : (
+            <AnswerList label="Latest answers" items={recent.data.items.map(answerItem)} />
+          )}
+        </Stale>
       </section>
     </>
   );

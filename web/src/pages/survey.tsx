@@ -7,7 +7,7 @@ import { WindowNote } from '../components/window-note.tsx';
 import { FilterBar } from '../components/filter-bar.tsx';
 import { IntervalPlot } from '../components/interval-plot.tsx';
 import { useTitle } from '../components/shell.tsx';
-import { Async, Empty, ErrorNotice, Loading } from '../components/states.tsx';
+import { Async, Empty, ErrorNotice, Loading, Stale } from '../components/states.tsx';
 import { SurveyEditor } from '../components/survey-editor.tsx';
 import { SurveyRuns } from '../components/survey-runs.tsx';
 import { SurveyShare } from '../components/survey-share.tsx';
@@ -125,38 +125,40 @@ function Results({ survey }: { survey: SurveyView }) {
   return (
     <>
       <FilterBar survey={false} />
-      {nps.error ? <ErrorNotice error={nps.error} retry={nps.reload} /> : !nps.data ? <Loading /> : nps.data.n === 0 ? (
-        <Empty title="No answers to this survey in this time range">
-          <p>Answers appear here once people answer it. See <a href={surveyHref(survey.id, 'share')}>Share</a> for the widget tag, a link and a QR code, or <a href={surveyHref(survey.id, 'runs')}>Send</a> to email an audience. A wider time range may help too.</p>
-        </Empty>
-      ) : (
-        <>
-          <div class="grid">
-            <section class="panel"><NpsHeadline figure={nps.data} change={nps.data.change} previous={nps.data.previous} label={`NPS of ${survey.name}`} /><WindowNote window={nps.data.window} count={nps.data.n} /></section>
-            <section class="panel" aria-labelledby="h-s-cat"><h2 id="h-s-cat">Promoters, passives and detractors</h2><WindowNote window={nps.data.window} count={nps.data.n} /><CategoryBar figure={nps.data} /></section>
-            <section class="panel" aria-labelledby="h-s-dist"><h2 id="h-s-dist">Scores</h2><WindowNote window={nps.data.window} count={nps.data.n} /><Distribution counts={nps.data.distribution} /></section>
-          </div>
-          <section class="panel" aria-labelledby="h-s-trend" style={{ marginTop: '1rem' }}>
-            <h2 id="h-s-trend">Over time</h2>
-            {trend.data && <WindowNote window={trend.data.window} count={trend.data.points.reduce((s, p) => s + p.n, 0)} />}
-            {trend.data ? <TrendChart points={trend.data.points} annotations={trend.data.annotations} height={240} /> : trend.error ? <ErrorNotice error={trend.error} /> : <Loading />}
-          </section>
-          <section class="panel" aria-labelledby="h-s-channel">
-            <h2 id="h-s-channel">By channel</h2>
-            {byChannel.data && <WindowNote window={byChannel.data.window} count={byChannel.data.total.n} />}
-            {byChannel.data ? (
-              <IntervalPlot title="NPS by channel" rows={byChannel.data.rows.map((r) => ({ label: `${r.label} (${r.n})`, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))} reference={byChannel.data.total.nps} referenceLabel="This survey" />
-            ) : byChannel.error ? <ErrorNotice error={byChannel.error} /> : <Loading />}
-          </section>
-          <section class="panel" aria-labelledby="h-s-answers">
-            <h2 id="h-s-answers">Latest answers</h2>
-            {answersListIgnoresSome(filters) && <p class="small muted">Listed by time, channel and stage only: the answers list does not take segments or traits.</p>}
-            {answers.error ? <ErrorNotice error={answers.error} retry={answers.reload} /> : !answers.data ? <Loading /> : (
-              <AnswerList label={`Latest answers to ${survey.name}`} items={answers.data.items.map(answerItem)} showSurvey={false} />
-            )}
-          </section>
-        </>
-      )}
+      <Stale when={!!nps.data && (nps.loading || trend.loading || byChannel.loading || answers.loading)}>
+        {nps.error ? <ErrorNotice error={nps.error} retry={nps.reload} /> : !nps.data ? <Loading /> : nps.data.n === 0 ? (
+          <Empty title="No answers to this survey in this time range">
+            <p>Answers appear here once people answer it. See <a href={surveyHref(survey.id, 'share')}>Share</a> for the widget tag, a link and a QR code, or <a href={surveyHref(survey.id, 'runs')}>Send</a> to email an audience. A wider time range may help too.</p>
+          </Empty>
+        ) : (
+          <>
+            <div class="grid">
+              <section class="panel"><NpsHeadline figure={nps.data} change={nps.data.change} previous={nps.data.previous} label={`NPS of ${survey.name}`} /><WindowNote window={nps.data.window} count={nps.data.n} /></section>
+              <section class="panel" aria-labelledby="h-s-cat"><h2 id="h-s-cat">Promoters, passives and detractors</h2><WindowNote window={nps.data.window} count={nps.data.n} /><CategoryBar figure={nps.data} /></section>
+              <section class="panel" aria-labelledby="h-s-dist"><h2 id="h-s-dist">Scores</h2><WindowNote window={nps.data.window} count={nps.data.n} /><Distribution counts={nps.data.distribution} /></section>
+            </div>
+            <section class="panel" aria-labelledby="h-s-trend" style={{ marginTop: '1rem' }}>
+              <h2 id="h-s-trend">Over time</h2>
+              {trend.data && <WindowNote window={trend.data.window} count={trend.data.points.reduce((s, p) => s + p.n, 0)} />}
+              {trend.data ? <TrendChart points={trend.data.points} annotations={trend.data.annotations} height={240} /> : trend.error ? <ErrorNotice error={trend.error} /> : <Loading />}
+            </section>
+            <section class="panel" aria-labelledby="h-s-channel">
+              <h2 id="h-s-channel">By channel</h2>
+              {byChannel.data && <WindowNote window={byChannel.data.window} count={byChannel.data.total.n} />}
+              {byChannel.data ? (
+                <IntervalPlot title="NPS by channel" rows={byChannel.data.rows.map((r) => ({ label: `${r.label} (${r.n})`, value: r.nps, low: r.adjusted.low, high: r.adjusted.high, mark: r.mark }))} reference={byChannel.data.total.nps} referenceLabel="This survey" />
+              ) : byChannel.error ? <ErrorNotice error={byChannel.error} /> : <Loading />}
+            </section>
+            <section class="panel" aria-labelledby="h-s-answers">
+              <h2 id="h-s-answers">Latest answers</h2>
+              {answersListIgnoresSome(filters) && <p class="small muted">Listed by time, channel and stage only: the answers list does not take segments or traits.</p>}
+              {answers.error ? <ErrorNotice error={answers.error} retry={answers.reload} /> : !answers.data ? <Loading /> : (
+                <AnswerList label={`Latest answers to ${survey.name}`} items={answers.data.items.map(answerItem)} showSurvey={false} />
+              )}
+            </section>
+          </>
+        )}
+      </Stale>
     </>
   );
 }
