@@ -68,7 +68,8 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       id: 'communication',
       name: 'Communication',
       terms: ['communication', 'communicate', 'communicated', 'inform', 'informed', 'information', 'update', 'updates', 'updated', 'keep in touch', 'kept in touch', 'contact', 'contacted', 'email', 'emails', 'letter', 'text message', 'texts', 'told', 'explained', 'explain', 'call back', 'called back', 'never called'],
-      exclusions: ['software update'],
+      // A customer who told friends about the company is recommending it, not hearing from it.
+      exclusions: ['software update', 'told my friend', 'told my friends', 'told my family', 'told my colleagues', 'told my colleague', 'told my sister', 'told my brother', 'told my neighbours', 'told my neighbors', 'told my mates', 'told friends', 'told everyone', 'told everybody', 'told all my friends', 'told others'],
     },
     {
       id: 'reliability',
