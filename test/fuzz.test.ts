@@ -544,6 +544,12 @@ forEachBackend('fuzz findings stay fixed: each case the fuzz test found, as it w
       assert.equal(r.status, 400, r.text);
       assert.equal(r.json.field, 'querystring.version');
     }
+    // A theme version past 32 bits reached an integer column (500 on PostgreSQL).
+    for (const version of ['2147483648', '9007199254740993']) {
+      const r = await s.call('GET', `/api/v1/themes/versions/${version}`, s.ws.secretKey);
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.field, 'params.version');
+    }
     // page=Infinity passed as an integer and reached OFFSET (500 on both backends).
     for (const url of ['/v1/unsubscribes?page=Infinity', '/v1/bounces?page=1e300', '/v1/survey_responses?page=Infinity', '/v1/unsubscribes?per_page=Infinity']) {
       const r = await s.call('GET', url, s.ws.secretKey);

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { LIMITS } from '../domain/limits.ts';
 import type { FastifyInstance } from 'fastify';
 import { npsSummary } from '../domain/nps.ts';
 import { AppError } from '../domain/errors.ts';
@@ -101,7 +102,7 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
     schema: {
       tags: ['text'], security: secretSecurity,
       summary: 'One saved version of the themes, whole: to see what changed, or to go back to it (PUT it as the new list)',
-      params: Type.Object({ version: Type.Integer({ minimum: 1 }) }),
+      params: Type.Object({ version: Type.Integer({ minimum: 1, maximum: LIMITS.int32 }) }),
       response: withErrors({ 200: TaxonomyVersionReply }),
     },
   }, async (request) => {
