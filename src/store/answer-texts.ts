@@ -55,7 +55,7 @@ async function saveAnswerTexts(tx: Db | Tx, workspaceId: string, texts: AnswerTe
   }
 }
 
-/** Drops answers' analyses unannounced: an erasure, which announces the answers' erasure itself. */
+/** Drops answers' analyses unannounced: for a caller whose own facts say what became of the answers (an erasure; an edited comment, answer.changed). */
 export async function forgetAnswerTexts(tx: Db | Tx, answerIds: string[]): Promise<void> {
   for (let i = 0; i < answerIds.length; i += 500) {
     const part = answerIds.slice(i, i + 500);
