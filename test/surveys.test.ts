@@ -142,11 +142,46 @@ forEachBackend('fatigue: one contact budget across channels, each "no" explained
     }
 
     // Targeting names the field that kept a person out.
-    await s.call('PUT', `/api/v1/surveys/${surveyId}`, s.ws.secretKey, { ...json.survey.definition, targeting: [{ field: 'traits.plan', op: 'eq', value: 'premium' }] });
+    const targeted = await s.call('PUT', `/api/v1/surveys/${surveyId}`, s.ws.secretKey, { ...json.survey.definition, targeting: [{ field: 'traits.plan', op: 'eq', value: 'premium' }] });
+    assert.equal(targeted.status, 200, targeted.text);
     await s.call('POST', '/v1/identify', s.ws.writeKey, { userId: 'user-9', traits: { plan: 'free' } });
     const target = await s.call('GET', `/api/v1/eligibility?surveyId=${surveyId}&channel=web&userId=user-9`, s.ws.secretKey);
-    assert.equal(target.json.code, 'targeting');
+    assert.equal(target.json.code, 'targeting', target.text);
     assert.match(target.json.reason, /traits\.plan is "free", targeting needs = "premium"/);
+  } finally {
+    await s.close();
+  }
+});
+
+forEachBackend('surveys: edits are saved while events pour in, and edits at once get consecutive versions', async (store) => {
+  const s = await startServer(store);
+  try {
+    const created = await s.call('POST', '/api/v1/surveys', s.ws.secretKey, { name: 'NPS' });
+    const { id, definition } = created.json.survey;
+    // The writer commits batches the whole time (on SQLite another connection): an edit that read the
+    // survey before such a commit was refused with 503, and two edits at once on PostgreSQL with 500.
+    let writing = true;
+    const load = (async () => {
+      for (let n = 0; writing; n++) {
+        const batch = Array.from({ length: 50 }, (_, i) => ({ type: 'identify', userId: `u-${n}-${i}`, traits: { plan: 'free' } }));
+        assert.equal((await s.call('POST', '/v1/batch', s.ws.writeKey, { batch })).status, 200);
+      }
+    })();
+    const refused: string[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const r = await s.call('PUT', `/api/v1/surveys/${id}`, s.ws.secretKey, { ...definition, recontactDays: 10 + i });
+        if (r.status !== 200) refused.push(r.text);
+      }
+      const together = await Promise.all(Array.from({ length: 10 }, (_, i) => s.call('PUT', `/api/v1/surveys/${id}`, s.ws.secretKey, { ...definition, recontactDays: 100 + i })));
+      refused.push(...together.filter((r) => r.status !== 200).map((r) => r.text));
+    } finally {
+      writing = false;
+      await load;
+    }
+    assert.deepEqual(refused, []);
+    const history = await s.call('GET', `/api/v1/surveys/${id}`, s.ws.secretKey);
+    assert.deepEqual(history.json.versions.map((v: any) => v.version), Array.from({ length: 41 }, (_, i) => 41 - i));
   } finally {
     await s.close();
   }
