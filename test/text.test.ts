@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { analyzeText } from '../src/text/analyze.ts';
 import { backfillTexts } from '../src/text/answers.ts';
-import { labelOfScore, predict, train, trainAndEvaluate, type Example } from '../src/text/model.ts';
+import { features, labelOfScore, predict, train, trainAndEvaluate, type Example } from '../src/text/model.ts';
 import { trainInThread } from '../src/text/train-thread.ts';
 import { tokenize } from '../src/text/tokens.ts';
 import { forEachBackend } from './helpers/backends.ts';
@@ -140,6 +140,14 @@ it('text: a workspace model learns words the lexicon does not know, from the ans
   assert.deepEqual(train(examples).weights, model.weights);
   // Trained in a thread of its own (as the server does), the very same model.
   assert.deepEqual(await trainInThread(examples, 1, 7), trainAndEvaluate(examples, 1, 7));
+});
+
+it('text: in short messages a link counts as a link, a hashtag as its word, a stretched word as its short form', () => {
+  const f = features(tokenize('@acme sooo slow!!! #fail https://t.co/abc123 mail me: jo@example.com'));
+  for (const kept of ['@acme', 'soo', 'slow', 'fail', '<url>', '<email>']) assert.ok(f.has(kept), `${kept} in ${[...f.keys()]}`);
+  for (const gone of ['sooo', '#fail', 'https://t.co/abc123', 'jo@example.com']) assert.ok(!f.has(gone), gone);
+  // Every link is the same feature, so what links say about a message is learnt across messages.
+  assert.deepEqual([...features(tokenize('see https://t.co/a1')).keys()], [...features(tokenize('see http://example.com/b2?x=1')).keys()]);
 });
 
 it('text: on the BT answers the learnt model beats the lexicon on held-out comments', (t) => {

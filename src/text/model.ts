@@ -63,6 +63,19 @@ const RATE = 0.1;
 const MIN_TO_CHOOSE = 250;
 const L2 = 1e-5;
 
+/**
+ * The form a token counts as. Short messages (chat, social posts) carry forms that never repeat or
+ * that spell a known word another way: a link or a number stands for its kind, a hashtag for its
+ * word, and a word stretched for emphasis ("sooo", "loooove") for its two-letter form.
+ */
+function wordOf(t: Token): string {
+  if (/^\d+([.,]\d+)?$/.test(t.lower)) return '<num>';
+  if (/^(https?:\/\/|www\.)\S/.test(t.lower)) return '<url>';
+  if (/^\S+@\S+\.\S+$/.test(t.lower)) return '<email>';
+  const word = t.lower.startsWith('#') && t.lower.length > 1 ? t.lower.slice(1) : t.lemma;
+  return word.replace(/(\p{L})\1{2,}/gu, '$1$1');
+}
+
 /** Features of a text: lemmas, lemma pairs, negated lemmas; each with its count. */
 export function features(tokens: Token[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -76,7 +89,7 @@ export function features(tokens: Token[]): Map<string, number> {
       prev = null;
       continue;
     }
-    const word = /^\d+([.,]\d+)?$/.test(t.lower) ? '<num>' : t.lemma;
+    const word = wordOf(t);
     const negator = isNegator(t);
     if (negator) negatedUntil = i + NEGATION_REACH;
     const w = i <= negatedUntil && !negator ? `not_${word}` : word;
