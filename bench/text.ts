@@ -3,12 +3,17 @@
  * ../shared/data/aspects_*.json (aspects mapped to the taxonomy by bench/aspect-themes.json),
  * sentence by sentence: precision and recall of the themes found; the sentiment of the mentions
  * against the review's star rating (1–2 negative, 3 neutral, 4–5 positive), the only sentiment the
- * set carries; and speed: comments analysed per second on one core, one comment's analysis p99.
+ * set carries, from the lexicon and from a model learnt as a workspace learns it (whole reviews
+ * labelled by their stars, five folds by review: each review's mentions are read by a model that
+ * never saw it); and speed: comments analysed per second on one core, one comment's analysis p99,
+ * without a model and with one.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeText } from '../src/text/analyze.ts';
+import { labelOfScore, trainAndEvaluate, type SentimentModel } from '../src/text/model.ts';
+import type { SentimentLabel } from '../src/text/sentiment.ts';
 import { fmt, type BenchOptions, type Row } from './lib/harness.ts';
 import { percentile } from './lib/stats.ts';
 
@@ -21,6 +26,26 @@ const TARGET_PRECISION = 0.75;
 const TARGET_RECALL = 0.6;
 const TARGET_PER_S = 2000;
 const TARGET_P99_MS = 20;
+
+/** How often a sentiment read agrees with the stars, overall and per star label (balanced: each label's recall, averaged). */
+class Agreement {
+  private readonly hits = new Map<SentimentLabel, { right: number; all: number }>();
+  add(expected: SentimentLabel, got: SentimentLabel) {
+    const h = this.hits.get(expected) ?? this.hits.set(expected, { right: 0, all: 0 }).get(expected)!;
+    h.all++;
+    if (got === expected) h.right++;
+  }
+  get count() {
+    return [...this.hits.values()].reduce((n, h) => n + h.all, 0);
+  }
+  accuracy() {
+    return [...this.hits.values()].reduce((n, h) => n + h.right, 0) / Math.max(1, this.count);
+  }
+  balanced() {
+    const labels = [...this.hits.values()];
+    return labels.reduce((n, h) => n + h.right / h.all, 0) / Math.max(1, labels.length);
+  }
+}
 
 interface Review {
   overall: number;
@@ -46,17 +71,18 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   // wrong sentence of their review (a speed label on "A lot of people want big memory", the speed
   // sentence further down), which a per-sentence count reads as one miss and one false find.
   const perReview = { tp: 0, fp: 0, fn: 0 };
-  let mentions = 0;
-  let mentionsRight = 0;
+  const lexiconReads = new Agreement();
   const sentences: string[] = [];
   const perTheme = new Map<string, { tp: number; fp: number; fn: number }>();
   const tally = (theme: string, k: 'tp' | 'fp' | 'fn') => {
     const t = perTheme.get(theme) ?? perTheme.set(theme, { tp: 0, fp: 0, fn: 0 }).get(theme)!;
     t[k]++;
   };
+  const all: Array<{ review: Review; stars: SentimentLabel; right: Array<{ sentence: string; theme: string }> }> = [];
   for (const file of SETS) {
     const reviews = JSON.parse(readFileSync(join(DATA, file), 'utf8')) as Review[];
     for (const r of reviews) {
+      const rightFinds: Array<{ sentence: string; theme: string }> = [];
       const expectedBy = new Map<number, Set<string>>();
       for (const [aspect, where] of Object.entries(r.aspects)) {
         if (!(aspect in mapping)) throw new Error(`aspect "${aspect}" (${file}) has no mapping in bench/aspect-themes.json`);
@@ -66,7 +92,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       }
       const expectedInReview = new Set([...expectedBy.values()].flatMap((set) => [...set]));
       const foundInReview = new Set<string>();
-      const stars = r.overall <= 2 ? 'negative' : r.overall >= 4 ? 'positive' : 'neutral';
+      const stars: SentimentLabel = r.overall <= 2 ? 'negative' : r.overall >= 4 ? 'positive' : 'neutral';
       for (const [k, text] of Object.entries(r.reviewTextJson)) {
         sentences.push(text);
         const expected = expectedBy.get(Number(k)) ?? new Set<string>();
@@ -80,8 +106,8 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
           if (expected.has(t.id)) {
             tp++;
             tally(t.id, 'tp');
-            mentions++;
-            if (t.mentions[0].sentiment.label === stars) mentionsRight++;
+            lexiconReads.add(stars, t.mentions[0].sentiment.label);
+            rightFinds.push({ sentence: text, theme: t.id });
           } else {
             fp++;
             tally(t.id, 'fp');
@@ -94,6 +120,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
           }
         }
       }
+      all.push({ review: r, stars, right: rightFinds });
       for (const t of foundInReview) perReview[expectedInReview.has(t) ? 'tp' : 'fp']++;
       for (const e of expectedInReview) if (!foundInReview.has(e)) perReview.fn++;
     }
@@ -107,6 +134,35 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     opts.log(`${theme}: precision ${fmt(t.tp / Math.max(1, t.tp + t.fp), 2)}, recall ${fmt(t.tp / Math.max(1, t.tp + t.fn), 2)} (${t.tp} right, ${t.fp} extra, ${t.fn} missed)`);
   }
 
+  // The same mentions read by a workspace model: trained (as the server trains, held-out fifth and
+  // all) on the whole reviews of the other folds, each labelled by its stars as an NPS score labels its comment.
+  const FOLDS = 5;
+  const STARS_AS_SCORE: Record<SentimentLabel, number> = { negative: 2, neutral: 7, positive: 10 };
+  const modelReads = new Agreement();
+  let fold0: SentimentModel | null = null;
+  const trainStarted = performance.now();
+  for (let f = 0; f < FOLDS; f++) {
+    const examples = all.filter((_, i) => i % FOLDS !== f).map((x) => ({ text: Object.values(x.review.reviewTextJson).join(' '), label: labelOfScore(STARS_AS_SCORE[x.stars]) }));
+    const model = trainAndEvaluate(examples, 1);
+    fold0 ??= model;
+    for (const x of all.filter((_, i) => i % FOLDS === f)) {
+      for (const { sentence, theme } of x.right) {
+        const hit = analyzeText(sentence, { model }).themes.find((t) => t.id === theme);
+        if (!hit) continue;
+        modelReads.add(x.stars, hit.mentions[0].sentiment.label);
+      }
+    }
+  }
+  // Most reviews are 4–5 stars: "positive" every time agrees with most of them, and has a balanced
+  // agreement of 1/3. Balanced agreement is the figure to compare.
+  const always = new Agreement();
+  for (const x of all) for (const _ of x.right) always.add(x.stars, 'positive');
+  opts.log(
+    `mention sentiment vs the stars (${modelReads.count} mentions; ${FOLDS} models in ${fmt((performance.now() - trainStarted) / 1000, 1)} s), agreement / balanced: ` +
+      `lexicon ${fmt(lexiconReads.accuracy(), 2)} / ${fmt(lexiconReads.balanced(), 2)}, workspace model ${fmt(modelReads.accuracy(), 2)} / ${fmt(modelReads.balanced(), 2)}, ` +
+      `"positive" every time ${fmt(always.accuracy(), 2)} / ${fmt(always.balanced(), 2)}`,
+  );
+
   // Speed on one core: every sentence of the three sets, again and again.
   const rounds = opts.quick ? 1 : 5;
   const started = performance.now();
@@ -118,13 +174,23 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     analyzeText(s);
     one.push(performance.now() - t);
   }
+  // With a model each mention's clause is read by it too: the path of a workspace that has trained one.
+  const withModel: number[] = [];
+  for (const s of sentences.slice(0, opts.quick ? 200 : 2000)) {
+    const t = performance.now();
+    analyzeText(s, { model: fold0 });
+    withModel.push(performance.now() - t);
+  }
   return [
     { metric: 'text: theme precision (aspect sets, per sentence)', value: precision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: precision >= TARGET_PRECISION },
     { metric: 'text: theme recall (aspect sets, per sentence)', value: recall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: recall >= TARGET_RECALL },
     { metric: 'text: theme precision (aspect sets, per review)', value: reviewPrecision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: reviewPrecision >= TARGET_PRECISION },
     { metric: 'text: theme recall (aspect sets, per review)', value: reviewRecall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: reviewRecall >= TARGET_RECALL },
-    { metric: 'text: mention sentiment agrees with the stars', value: mentionsRight / Math.max(1, mentions), unit: '' },
+    { metric: 'text: mention sentiment agrees with the stars', value: lexiconReads.accuracy(), unit: '' },
+    { metric: 'text: mention sentiment vs the stars, balanced over labels', value: lexiconReads.balanced(), unit: '' },
+    { metric: 'text: mention sentiment vs the stars, balanced, workspace model', value: modelReads.balanced(), unit: '' },
     { metric: 'text: comments analysed per second (one core)', value: perS, unit: 'comments/s', target: `≥ ${fmt(TARGET_PER_S)}`, ok: perS >= TARGET_PER_S },
     { metric: 'text: analysis of one comment p99', value: percentile(one, 0.99), unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: percentile(one, 0.99) <= TARGET_P99_MS },
+    { metric: 'text: analysis of one comment p99, workspace model', value: percentile(withModel, 0.99), unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: percentile(withModel, 0.99) <= TARGET_P99_MS },
   ];
 }
