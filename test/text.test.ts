@@ -117,6 +117,9 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids('I simply love it'), []);
   const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');
   assert.deepEqual(hyphen?.mentions.map((m) => m.text), ['Set-up', 'set-up'], 'a hyphen inside the text joins a term\'s words, with its offsets');
+  // Full-width letters (East Asian keyboards) are the letters they stand for; offsets are the text's own.
+  const wide = analyzeText('Ｄｅｌｉｖｅｒｙ was ｓｌｏｗ');
+  assert.deepEqual(wide.themes.map((t) => [t.id, t.mentions[0].text, t.mentions[0].start]), [['delivery', 'Ｄｅｌｉｖｅｒｙ', 0]]);
   const hostile = '<script>alert(1)</script> \u0000 "; drop table answers; -- 💥 refund ' + 'x'.repeat(5000);
   const a = analyzeText(hostile);
   const refund = a.themes.find((t) => t.id === 'returns')?.mentions[0];

@@ -56,7 +56,11 @@ export function tokenize(text: string): Token[] {
     }
     const end = Math.min(text.length, start + value.length);
     at = end;
-    out.push({ value, lower: value.toLowerCase(), lemma: lemmas[i].toLowerCase(), start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation' });
+    // Compatibility forms (full-width letters from East Asian keyboards, ligatures) read as the
+    // letters they stand for; offsets stay those of the text as written.
+    const folded = value.normalize('NFKC');
+    const lemma = folded === value ? lemmas[i] : folded;
+    out.push({ value, lower: folded.toLowerCase(), lemma: lemma.toLowerCase(), start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation' });
   }
   return out;
 }
