@@ -116,7 +116,7 @@ describe('AppError kinds through the error handler, over HTTP', () => {
     const away = await fetch(`${url}/database-away`);
     assert.equal(away.status, 503);
     assert.equal(away.headers.get('retry-after'), '1');
-    assert.match((await away.json()).message, /database is not available/);
+    assert.match((await away.json()).message, /database is busy or not available/);
   });
 });
 

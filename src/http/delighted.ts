@@ -34,7 +34,7 @@ import { publicBase, scheduleSends, type DeliveryContext } from '../surveys/deli
 import { answerEvents } from './answers.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { AppError } from '../domain/errors.ts';
-import { databaseUnavailable, statusOf } from './errors.ts';
+import { DATABASE_UNAVAILABLE, databaseUnavailable, statusOf } from './errors.ts';
 import { timeProblem } from '../domain/limits.ts';
 import { useStrictJson } from './request-text.ts';
 
@@ -126,7 +126,7 @@ function delightedErrors(err: FastifyError & { field?: string; headers?: Record<
     message = `Malformed JSON body: ${err.message}`;
   } else if (status >= 500 && databaseUnavailable(err)) {
     status = 503;
-    message = 'The database is not available at the moment (it may be restarting); retry in a second';
+    message = DATABASE_UNAVAILABLE;
     reply.header('retry-after', '1');
   } else if (status >= 500 && !(err as { expose?: boolean }).expose) {
     status = 500;

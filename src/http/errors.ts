@@ -34,6 +34,9 @@ export function databaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** What a client is told for databaseUnavailable: busy (SQLite's lock held too long) or away (a restart, a failover). */
+export const DATABASE_UNAVAILABLE = 'The database is busy or not available at the moment (it may be restarting); retry in a second';
+
 /** One error shape for every route: { statusCode, error, message, field? }; the message names the field. */
 export function errorHandler(err: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
   let status = statusOf(err);
@@ -60,7 +63,7 @@ export function errorHandler(err: FastifyError | AppError, request: FastifyReque
     status = 413;
   } else if (status === 500 && databaseUnavailable(err)) {
     status = 503;
-    message = 'The database is not available at the moment (it may be restarting); retry in a second';
+    message = DATABASE_UNAVAILABLE;
   } else if (status >= 500 && status !== 503 && !(err as { expose?: boolean }).expose) {
     // Any other fault's words are not meant for the client (Fastify's errors that are say so with
     // `expose`). app.ts logs every 5xx with this error and the request id (X-Request-Id of the reply).
