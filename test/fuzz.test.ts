@@ -16,11 +16,9 @@
  * that requests get past the lookup into the handler.
  *
  * Bounded and reproducible: ADVOCATE_FUZZ_SEED replays a run (the seed is printed), and each route
- * gets ADVOCATE_FUZZ_CASES cases (default 12) or ADVOCATE_FUZZ_ROUTE_MS of sending (default
- * 400 ms), whichever ends first. Each run draws a new seed, so what the suite covers adds up run
- * after run at a price the suite can pay; ADVOCATE_FUZZ_CASES=100 is a deeper run by hand.
- * Everything stays on loopback: hosts and URLs in bodies (SMTP, SMS provider) are always loopback
- * addresses.
+ * gets ADVOCATE_FUZZ_CASES cases (default 20) or ADVOCATE_FUZZ_ROUTE_MS of sending (default
+ * 400 ms), whichever ends first. Everything stays on loopback: hosts and URLs in bodies (SMTP,
+ * SMS provider) are always loopback addresses.
  *
  * What the fuzz test found is pinned, case by case, in the second test of this file.
  */
@@ -45,7 +43,7 @@ process.env.ADVOCATE_JOB_POLL_MS = '30';
 process.env.ADVOCATE_JOB_BACKOFF_MS = '30';
 
 const SEED = process.env.ADVOCATE_FUZZ_SEED ? Number(process.env.ADVOCATE_FUZZ_SEED) >>> 0 : randomInt(2 ** 31);
-const CASES = Number(process.env.ADVOCATE_FUZZ_CASES ?? 12);
+const CASES = Number(process.env.ADVOCATE_FUZZ_CASES ?? 20);
 const ROUTE_MS = Number(process.env.ADVOCATE_FUZZ_ROUTE_MS ?? 400);
 /** For working on one route: ADVOCATE_FUZZ_ONLY='POST /api/v1/surveys' fuzzes the routes whose "METHOD url" contains it, ADVOCATE_FUZZ_VERBOSE=1 prints every case. */
 const ONLY_ROUTES = process.env.ADVOCATE_FUZZ_ONLY;
