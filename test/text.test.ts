@@ -115,6 +115,11 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids("It's the real deal, not a deal-breaker"), []);
   assert.deepEqual(ids('He was heart broken'), []);
   assert.deepEqual(ids('I simply love it'), []);
+  // Dealing with someone is not a deal (29 of the BT answers' 231 price comments were price by it alone).
+  assert.deepEqual(ids('The person I dealt with was very helpful'), ['staff']);
+  assert.deepEqual(ids('It was dealt with quickly, I never had to deal with anyone else'), []);
+  assert.deepEqual(ids('A good deal with free delivery'), ['price', 'delivery']);
+  assert.deepEqual(ids('I got a better deal with you'), ['price']);
   const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');
   assert.deepEqual(hyphen?.mentions.map((m) => m.text), ['Set-up', 'set-up'], 'a hyphen inside the text joins a term\'s words, with its offsets');
   // Full-width letters (East Asian keyboards) are the letters they stand for; offsets are the text's own.

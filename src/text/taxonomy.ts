@@ -20,7 +20,7 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
   // Raised with every change of the built-in terms: comments sorted with the older terms are
   // sorted again in the background (the basis of an analysis names this version). A workspace's
   // first edit becomes the version after it.
-  version: 3,
+  version: 4,
   themes: [
     {
       id: 'price',
@@ -28,7 +28,10 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       terms: ['price', 'pricing', 'cost', 'costs', 'expensive', 'overpriced', 'pricey', 'cheap', 'cheaper', 'affordable', 'value for money', 'value', 'tariff', 'deal', 'discount', 'offer', 'pay for', 'worth'],
       // "Feels cheap" and a cheap cord are about how it is made, not what it cost (Product quality
       // has those); "worth the wait" is about time.
-      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'worth the wait', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials'],
+      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'worth the wait', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials',
+        // Dealing with someone is not a deal: the verb, known by who or what comes before it ("the
+        // person I dealt with", "was dealt with", "to deal with"); a deal with free delivery stays price.
+        ...['i', 'you', 'he', 'she', 'we', 'they', 'who', 'whoever', 'be', 'being', 'have', 'and', 'ever', 'in', 'when', 'to', 'never', 'not', 'always', 'also', 'finally', 'quickly', 'promptly', 'properly', 'efficiently', 'person', 'people', 'agent', 'advisor', 'adviser', 'staff', 'someone', 'anyone', 'everyone', 'team', 'lady', 'guy', 'man', 'woman', 'gentleman'].map((w) => `${w} deal with`)],
     },
     {
       id: 'delivery',
