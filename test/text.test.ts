@@ -120,6 +120,8 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids('It was dealt with quickly, I never had to deal with anyone else'), []);
   assert.deepEqual(ids('A good deal with free delivery'), ['price', 'delivery']);
   assert.deepEqual(ids('I got a better deal with you'), ['price']);
+  assert.deepEqual(ids('Nothing was done or offered'), []);
+  assert.deepEqual(ids('I thought it was a good offer'), ['price']);
   const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');
   assert.deepEqual(hyphen?.mentions.map((m) => m.text), ['Set-up', 'set-up'], 'a hyphen inside the text joins a term\'s words, with its offsets');
   // Full-width letters (East Asian keyboards) are the letters they stand for; offsets are the text's own.

@@ -31,7 +31,10 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'worth the wait', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials',
         // Dealing with someone is not a deal: the verb, known by who or what comes before it ("the
         // person I dealt with", "was dealt with", "to deal with"); a deal with free delivery stays price.
-        ...['i', 'you', 'he', 'she', 'we', 'they', 'who', 'whoever', 'be', 'being', 'have', 'and', 'ever', 'in', 'when', 'to', 'never', 'not', 'always', 'also', 'finally', 'quickly', 'promptly', 'properly', 'efficiently', 'person', 'people', 'agent', 'advisor', 'adviser', 'staff', 'someone', 'anyone', 'everyone', 'team', 'lady', 'guy', 'man', 'woman', 'gentleman'].map((w) => `${w} deal with`)],
+        ...['i', 'you', 'he', 'she', 'we', 'they', 'who', 'whoever', 'be', 'being', 'have', 'and', 'ever', 'in', 'when', 'to', 'never', 'not', 'always', 'also', 'finally', 'quickly', 'promptly', 'properly', 'efficiently', 'person', 'people', 'agent', 'advisor', 'adviser', 'staff', 'someone', 'anyone', 'everyone', 'team', 'lady', 'guy', 'man', 'woman', 'gentleman'].map((w) => `${w} deal with`),
+        // Offering as a verb is mostly help or a visit ("was offered an engineer visit", "can offer a
+        // service"); an offer or the offers stay price.
+        ...['be', 'can', 'could', 'not', 'to', 'or', 'else', 'will', 'would', 'never'].map((w) => `${w} offer`)],
     },
     {
       id: 'delivery',
