@@ -229,6 +229,19 @@ export function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise
 }
 
 /**
+ * A transaction that reads what it writes next (the next version of a survey or of the themes):
+ * SQLite's write lock from the start (another connection's commit between the read and the write
+ * would refuse the write) and, on PostgreSQL, the lock on `key` every writer of that thing takes
+ * (two at once would both write the same next version).
+ */
+export function writeTransactionOn<T>(db: Db, key: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return writeTransaction(db, async (tx) => {
+    await dialectOf(tx).lockKeys(tx, key);
+    return fn(tx);
+  });
+}
+
+/**
  * A transaction for background work on a thread that also serves requests: on SQLite it fails at
  * once with SQLITE_BUSY when another connection (the writer thread) holds the write lock, instead of
  * blocking the whole thread in the busy wait; the caller tries again later.

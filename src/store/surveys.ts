@@ -1,7 +1,6 @@
 import { newId } from '../domain/ids.ts';
 import { normaliseDefinition, type SurveyDefinition, type SurveyDefinitionInput } from '../domain/survey-definition.ts';
-import { fromJson, toJson, writeTransaction, type Db, type Tx } from './db.ts';
-import { dialectOf } from './dialect.ts';
+import { fromJson, toJson, writeTransactionOn, type Db, type Tx } from './db.ts';
 import type { SurveyTable } from './schema.ts';
 
 export interface Survey {
@@ -42,14 +41,11 @@ export async function createSurvey(db: Db, workspaceId: string, input: SurveyDef
 }
 
 /**
- * A changed definition becomes a new version; answers keep pointing at the one they answered.
- * It reads the current version before writing the next, so it holds the write lock from the start
- * (SQLite: another connection's commit in between would refuse the write) and the survey's key
- * (PostgreSQL: two edits at once would both write the same next version).
+ * A changed definition becomes a new version; answers keep pointing at the one they answered. The
+ * current version is read before the next is written, under the survey's lock (writeTransactionOn).
  */
 export async function updateSurvey(db: Db, workspaceId: string, id: string, input: SurveyDefinitionInput, now = Date.now()): Promise<Survey | null> {
-  const result = await writeTransaction(db, async (tx) => {
-    await dialectOf(tx).lockKeys(tx, `survey:${id}`);
+  const result = await writeTransactionOn(db, `survey:${id}`, async (tx) => {
     const row = await tx.selectFrom('surveys').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
     if (!row) return null;
     const current = await tx.selectFrom('survey_versions').select('definition').where('survey_id', '=', id).where('version', '=', row.version).executeTakeFirstOrThrow();

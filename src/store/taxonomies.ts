@@ -1,6 +1,5 @@
 import { AppError } from '../domain/errors.ts';
-import { dialectOf } from './dialect.ts';
-import { fromJson, toJson, writeTransaction, type Db } from './db.ts';
+import { fromJson, toJson, writeTransactionOn, type Db } from './db.ts';
 import type { TaxonomyTable } from './schema.ts';
 
 /** What the store keeps of a taxonomy version (src/text/taxonomy.ts Theme). */
@@ -43,12 +42,11 @@ export async function taxonomyVersions(db: Db, workspaceId: string): Promise<Arr
 
 /**
  * Stores a new version (the one after the newest, or after `builtIn` for the first edit) and
- * makes it current. Two edits at once get consecutive versions: the write lock is taken first.
+ * makes it current. Two edits at once get consecutive versions (writeTransactionOn).
  */
 export async function saveTaxonomy(db: Db, workspaceId: string, themes: StoredTheme[], builtIn: number, createdBy: string | null, options: { basedOn?: number; now?: number } = {}): Promise<StoredTaxonomy> {
   const now = options.now ?? Date.now();
-  return writeTransaction(db, async (tx) => {
-    await dialectOf(tx).lockKeys(tx, `taxonomy:${workspaceId}`);
+  return writeTransactionOn(db, `taxonomy:${workspaceId}`, async (tx) => {
     const row = await tx.selectFrom('taxonomies').select((eb) => eb.fn.max('version').as('v')).where('workspace_id', '=', workspaceId).executeTakeFirst();
     // The workspace's own newest version stays its current one when a release raises the built-in
     // version past it; the next is above both, so no number means two lists in one workspace.
