@@ -75,7 +75,10 @@ function open(): Store {
 export async function resolveWorkspace(store: Store, name?: string): Promise<string> {
   if (name) {
     const ws = await findWorkspace(store.db, name);
-    if (!ws) throw new CliError(`No workspace "${name}" (by id or name)`);
+    if (!ws) {
+      const names = (await listWorkspaces(store.db)).map((w) => w.name);
+      throw new CliError(`No workspace "${name}" (by id or name)${names.length ? `; there are: ${names.join(', ')}` : ''}. Create it with \`advocate workspace create ${/^[\w.-]+$/.test(name) ? name : JSON.stringify(name)}\``);
+    }
     return ws.id;
   }
   const all = await listWorkspaces(store.db);

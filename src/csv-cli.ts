@@ -50,6 +50,18 @@ export function parseMap(specs: string[]): Record<string, string> {
 
 const n = (x: number) => x.toLocaleString('en');
 
+/** How the file's columns are read, said before the rows so a wrong guess can be stopped early. */
+export function formatColumns(kind: ImportKind, c: ImportReport['columns']): string {
+  const fields = c.fields.map((f) => `${f.field} ← "${f.column}"${f.guessed ? ' (guessed from its name)' : ''}`);
+  const lines = [`Columns: ${fields.join(', ') || 'none of the known fields'}`];
+  if (c.kept.length) lines.push(`  kept as ${kind === 'people' ? 'traits' : 'properties'}: ${c.kept.map((k) => `"${k}"`).join(', ')}`);
+  if (kind === 'answers' && !c.fields.some((f) => f.field === 'comment')) {
+    lines.push('  no comment column: the answers are stored without comments (name one "comment" or map it with --map COLUMN=comment)');
+  }
+  if (c.fields.some((f) => f.guessed)) lines.push('  (a guess is overridden with --map COLUMN=FIELD, or --map COLUMN=- to drop the column)');
+  return lines.join('\n');
+}
+
 export function formatReport(kind: ImportKind, file: string, r: ImportReport): string {
   const rate = r.seconds > 0 ? Math.round(r.rows / r.seconds) : r.rows;
   const lines = [
@@ -106,6 +118,9 @@ async function importCommand(argv: string[], store: Store, resolveWorkspace: (na
       dateFormat,
       delighted: values.delighted,
       quiet: values.quiet,
+      onColumns: (columns) => {
+        if (!values.quiet) process.stderr.write(`${formatColumns(kind as ImportKind, columns)}\n`);
+      },
     });
     console.log(formatReport(kind as ImportKind, file, report));
   } catch (err) {

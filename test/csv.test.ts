@@ -317,6 +317,37 @@ forEachBackend('csv: mapping mistakes fail up front; bad rows are counted beyond
   assert.deepEqual(good, [{ comment: 'good', properties: '{}' }]);
 });
 
+forEachBackend('csv: a file from elsewhere: its comment and score columns are found by their usual names', async (store) => {
+  const ws = await workspace(store, 'Elsewhere');
+  // The layout of a public set of labelled customer messages, its labels turned into scores.
+  const file = `tweet_id,airline_sentiment,NPS,text,tweet_created
+5703061,negative,2,@airline lost my bag again,2015-02-24 11:35:52 -0800
+5703062,positive,10,@airline thanks for the upgrade!,2015-02-24 11:15:59 -0800
+`;
+  const r = await importText(store, ws, 'answers', file, { map: { tweet_created: 'timestamp' } });
+  assert.deepEqual([r.stored, r.skippedCount], [2, 0], JSON.stringify(r.skipped));
+  assert.deepEqual(r.columns, {
+    fields: [
+      { field: 'score', column: 'NPS', guessed: true },
+      { field: 'comment', column: 'text', guessed: true },
+      { field: 'timestamp', column: 'tweet_created', guessed: false },
+    ],
+    kept: ['tweet_id', 'airline_sentiment'],
+  });
+  const rows = await store.db.selectFrom('answers').select(['score', 'comment', 'answered_at', 'properties']).where('workspace_id', '=', ws).orderBy('score').execute();
+  assert.deepEqual(rows.map((a) => [a.score, a.comment, a.answered_at]), [
+    [2, '@airline lost my bag again', Date.UTC(2015, 1, 24, 19, 35, 52)],
+    [10, '@airline thanks for the upgrade!', Date.UTC(2015, 1, 24, 19, 15, 59)],
+  ]);
+  assert.deepEqual(JSON.parse(rows[0].properties), { tweet_id: '5703061', airline_sentiment: 'negative' });
+
+  // A column named for the field wins over a guess, and a guess can be dropped.
+  const both = await importText(store, ws, 'answers', 'score,text,comment\n7,the text,the comment\n');
+  assert.deepEqual(both.columns.fields.map((f) => [f.field, f.column, f.guessed]), [['score', 'score', false], ['comment', 'comment', false]]);
+  const dropped = await importText(store, ws, 'answers', 'score,text,feedback\n8,a text,a feedback\n', { map: { text: '-' } });
+  assert.deepEqual(dropped.columns, { fields: [{ field: 'score', column: 'score', guessed: false }, { field: 'comment', column: 'feedback', guessed: true }], kept: [] });
+});
+
 describe('csv: the command line', () => {
   it('imports with --map, prints the summary, and exports to a file', () => {
     const dir = tmpDir('advocate-csv-cli-');
@@ -349,7 +380,9 @@ describe('csv: the command line', () => {
     assert.match(imported.out, /duplicates: +0\n/);
     assert.match(imported.out, /skipped: +1\n/);
     assert.match(imported.out, /line 4: score is empty/);
-
+    // How the columns are read is said before the rows.
+    assert.match(imported.err, /Columns: timestamp ← "CUSTOMER_RESPONSE_DATE", stage ← "SURVEY_SUB_TYPE", score ← "NPS_SCORE", comment ← "text"\n/);
+    assert.match(imported.err, /kept as properties: "NPS_RATING", "Qtr"/);
     const out = join(dir, 'answers.csv');
     const exported = run('export', 'answers', '--workspace', 'CliShop', '--out', out);
     assert.equal(exported.code, 0, exported.err);
@@ -365,5 +398,13 @@ describe('csv: the command line', () => {
     const unknown = run('export', 'orders', '--workspace', 'CliShop');
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.err, /unknown kind "orders": use people, events, answers/);
+    const noComment = join(dir, 'scores.csv');
+    writeFileSync(noComment, 'score,plan\n9,pro\n');
+    const scoresOnly = run('import', 'answers', noComment, '--workspace', 'CliShop');
+    assert.equal(scoresOnly.code, 0, scoresOnly.err);
+    assert.match(scoresOnly.err, /no comment column: the answers are stored without comments \(name one "comment" or map it with --map COLUMN=comment\)/);
+    const typo = run('import', 'answers', noComment, '--workspace', 'CliShp');
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.err, /No workspace "CliShp" \(by id or name\); there are: CliShop\. Create it with `advocate workspace create CliShp`/);
   });
 });

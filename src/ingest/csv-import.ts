@@ -29,6 +29,8 @@ export interface ImportOptions {
   quiet?: boolean;
   /** The running server's writer, when importing beside it (else one is made for the import and closed after). */
   writer?: EventWriter;
+  /** Called once the header is read, before any row: how the columns will be read. */
+  onColumns?: (columns: ImportReport['columns']) => void;
 }
 
 export interface ImportReport {
@@ -43,6 +45,8 @@ export interface ImportReport {
   /** All skipped rows, also those beyond the reasons kept. */
   skippedCount: number;
   seconds: number;
+  /** Which column became which field (in file order), and the columns kept as properties or traits. */
+  columns: { fields: Array<{ field: string; column: string; guessed: boolean }>; kept: string[] };
 }
 
 /** The file or the options cannot be imported at all (as opposed to one bad row). */
@@ -70,6 +74,17 @@ export const FIELDS: Record<ImportKind, readonly string[]> = {
     'type', 'name', 'user_id', 'anonymous_id', 'email', 'phone', 'timestamp', 'message_id', 'properties', 'traits', 'context',
     'previous_id', 'group_id',
   ],
+};
+
+/**
+ * Other tools' names for an answer's comment and score ("text" in a file of labelled messages,
+ * "feedback", "NPS"), taken when no column is named for the field itself and reported as guesses.
+ */
+const GUESSES: Partial<Record<ImportKind, Record<string, readonly string[]>>> = {
+  answers: {
+    score: ['nps', 'nps_score', 'likelihood_to_recommend'],
+    comment: ['text', 'comments', 'feedback', 'verbatim', 'verbatims', 'review', 'review_text', 'reason', 'why', 'nps_comment', 'nps_reason', 'open_text', 'free_text', 'message'],
+  },
 };
 
 const ALIASES: Record<ImportKind, Record<string, string>> = {
@@ -117,7 +132,7 @@ export function canonicalName(header: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
-type Target = { to: 'field'; field: string; prefix?: string } | { to: 'property' | 'trait'; key: string } | { to: 'ignore' };
+type Target = { to: 'field'; field: string; prefix?: string; guessed?: boolean } | { to: 'property' | 'trait'; key: string } | { to: 'ignore' };
 
 interface Plan {
   header: string[];
@@ -127,6 +142,7 @@ interface Plan {
   extras: Array<{ index: number; key: string; to: 'property' | 'trait' }>;
   /** For answers without a channel column. */
   channel: string;
+  columns: ImportReport['columns'];
 }
 
 function planColumns(kind: ImportKind, header: string[], options: ImportOptions): Plan {
@@ -184,6 +200,13 @@ function planColumns(kind: ImportKind, header: string[], options: ImportOptions)
 
   const canon = header.map(canonicalName);
   const fromAdvocate = EXPORT_COLUMNS[kind].every((c) => canon.includes(c));
+  for (const [field, names] of Object.entries(GUESSES[kind] ?? {})) {
+    if (taken.has(field) || header.some((h, i) => !targets.has(i) && fieldOf(h) === field)) continue;
+    const i = names.map((n) => canon.findIndex((c, j) => c === n && !targets.has(j))).find((j) => j >= 0);
+    if (i === undefined) continue;
+    taken.set(field, i);
+    targets.set(i, { to: 'field', field, guessed: true });
+  }
   header.forEach((name, i) => {
     if (targets.has(i)) return;
     const field = fieldOf(name);
@@ -194,12 +217,17 @@ function planColumns(kind: ImportKind, header: string[], options: ImportOptions)
     else targets.set(i, { to: kind === 'people' ? 'trait' : 'property', key: name.trim() });
   });
 
-  const plan: Plan = { header, fields: new Map(), prefix: new Map(), extras: [], channel: options.delighted ? 'delighted' : 'import' };
+  const columns: Plan['columns'] = { fields: [], kept: [] };
+  const plan: Plan = { header, fields: new Map(), prefix: new Map(), extras: [], channel: options.delighted ? 'delighted' : 'import', columns };
   for (const [index, t] of [...targets].sort(([a], [b]) => a - b)) {
     if (t.to === 'field') {
       plan.fields.set(t.field, index);
       if (t.prefix) plan.prefix.set(t.field, t.prefix);
-    } else if (t.to !== 'ignore') plan.extras.push({ index, key: t.key, to: t.to });
+      columns.fields.push({ field: t.field, column: header[index], guessed: !!t.guessed });
+    } else if (t.to !== 'ignore') {
+      plan.extras.push({ index, key: t.key, to: t.to });
+      columns.kept.push(header[index]);
+    }
   }
 
   // A file that cannot yield a single row is a mapping mistake: say so once, not once per row.
@@ -501,7 +529,7 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
   const bar = progress(`Importing ${kind}`, null, options.quiet);
   const writer = options.writer ?? createWriter(store);
   const build = BUILDERS[kind];
-  const report: ImportReport = { rows: 0, stored: 0, duplicates: 0, setAside: 0, skipped: [], skippedCount: 0, seconds: 0 };
+  const report: ImportReport = { rows: 0, stored: 0, duplicates: 0, setAside: 0, skipped: [], skippedCount: 0, seconds: 0, columns: { fields: [], kept: [] } };
   const skip = (line: number, reason: string) => {
     report.skippedCount++;
     if (report.skipped.length < MAX_REASONS) report.skipped.push({ line, reason });
@@ -528,6 +556,8 @@ export async function importCsv(store: Store, workspaceId: string, kind: ImportK
       lastEmpty = parser.info.empty_lines;
       try {
         plan = planColumns(kind, header, options);
+        report.columns = plan.columns;
+        options.onColumns?.(plan.columns);
       } catch (err) {
         setupError = err;
       }
