@@ -160,6 +160,19 @@ it('text: in short messages a link counts as a link, a hashtag as its word, a st
   assert.deepEqual([...features(tokenize('see https://t.co/a1')).keys()], [...features(tokenize('see http://example.com/b2?x=1')).keys()]);
 });
 
+it('text: an emoji is one sign, with the feeling it shows', () => {
+  // wink splits a presentation selector, a skin tone, a joined family and a flag off into pieces of their own.
+  const signs = tokenize('thanks 👍🏽 ❤️ 👨‍👩‍👧 🇬🇧 1️⃣').map((t) => [t.value, t.lemma, t.start, t.end]);
+  assert.deepEqual(signs, [['thanks', 'thanks', 0, 6], ['👍🏽', '👍', 7, 11], ['❤️', '❤', 12, 14], ['👨‍👩‍👧', '👨‍👩‍👧', 15, 23], ['🇬🇧', '🇬🇧', 24, 28], ['1️⃣', '1⃣', 29, 32]]);
+  // A skin tone or a selector does not make another feature.
+  assert.deepEqual([...features(tokenize('love it 👍🏽')).keys()], [...features(tokenize('love it 👍')).keys()]);
+  const label = (text: string) => analyzeText(text).sentiment.label;
+  assert.equal(label('@airline 😡😡'), 'negative');
+  assert.equal(label('@airline ❤️ you guys'), 'positive');
+  assert.equal(label('landed 👍🏽'), 'positive');
+  assert.equal(label('flight 1234 from JFK ✈'), 'neutral');
+});
+
 it('text: on the BT answers the learnt model beats the lexicon on held-out comments', (t) => {
   if (!existsSync(FILE)) return t.skip(`../shared/data absent: ${fileURLToPath(FILE)} not found`);
   const rows = parse(readFileSync(FILE), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { engine } from './tokens.ts';
 
 /**
  * Word valences (−4 … +4): VADER's lexicon (the vader-sentiment package's vader_lexicon.txt,
@@ -38,6 +39,36 @@ export function valences(): Map<string, number> {
   for (const [w, v] of Object.entries(SERVICE_WORDS)) map.set(w, v);
   lexicon = map;
   return map;
+}
+
+// wink's model scores an emoji from −1 to 1; the lexicon's scale is −4 … +4 ("❤" 0.8 is "love" 3.2).
+const EMOJI_SCALE = 4;
+// wink's list (from tweets of 2013–2015) lacks newer emoji and rates some by their other use (😭 also
+// laughs): those customers use about service, rated as SERVICE_WORDS are. Things are not feelings (✈).
+const EMOJI: Record<string, number> = {
+  '😡': -2.5, '😠': -2.2, '🤬': -3.0, '😤': -1.8, '👎': -2.0, '💔': -2.0, '😞': -1.8, '😫': -1.8, '😩': -1.8,
+  '😖': -1.8, '😭': -2.0, '😢': -2.0, '🙁': -1.5, '☹': -1.8, '🙄': -1.5, '🤦': -1.5, '🤮': -2.5, '🤢': -2.0,
+  '❌': -1.0, '🆘': -1.5, '🥰': 3.0, '🤩': 2.8, '🥳': 2.5, '🙂': 1.2, '✅': 1.2, '✈': 0,
+};
+// Distinct emoji are a few thousand, but joined sequences can be made up without end.
+const EMOJI_CACHE_MAX = 5000;
+const emojiValences = new Map<string, number>();
+
+/**
+ * An emoji's valence ("😡", "👍", "❤"): ours above, else from the emoji sentiment list of wink's model
+ * (it ships in the model package, like the rest). VADER's lexicon has emoticons (":)") but no emoji,
+ * which short messages are full of. 0 for anything else.
+ */
+export function emojiValence(sign: string): number {
+  // Below U+00A9 (©) nothing is an emoji: most words leave here.
+  if (sign.charCodeAt(0) < 0xa9) return 0;
+  let v = EMOJI[sign] ?? emojiValences.get(sign);
+  if (v !== undefined) return v;
+  if (!/\p{Extended_Pictographic}/u.test(sign)) return 0;
+  const w = engine();
+  v = EMOJI_SCALE * Number(w.readDoc(sign).out(w.its.sentiment) ?? 0);
+  if (emojiValences.size < EMOJI_CACHE_MAX) emojiValences.set(sign, v);
+  return v;
 }
 
 /** Words that strengthen or soften the next sentiment word, by how much (VADER's constants). */

@@ -1,4 +1,4 @@
-import { BOOSTERS, CONTRAST, NEGATORS, PHRASES, valences } from './lexicon.ts';
+import { BOOSTERS, CONTRAST, NEGATORS, PHRASES, emojiValence, valences } from './lexicon.ts';
 import type { Token } from './tokens.ts';
 
 export type SentimentLabel = 'negative' | 'neutral' | 'positive';
@@ -56,7 +56,7 @@ function contributions(tokens: Token[], from = 0, to = tokens.length): number[] 
     const t = tokens[i];
     if (t.punctuation && /[.;!?]/.test(t.value)) clauseStart = i + 1;
     if (taken.has(i) || t.punctuation) continue;
-    let v = lex.get(t.lower) ?? lex.get(t.lemma);
+    let v = lex.get(t.lower) ?? lex.get(t.lemma) ?? emojiValence(t.lemma);
     if (v == null || v === 0 || NEGATORS.has(t.lower) || NEGATORS.has(t.lemma)) continue;
     const prev = tokens[i - 1];
     if (prev && i - 1 >= clauseStart) {

@@ -17,7 +17,7 @@ export interface Token {
 
 // The model ships inside the npm package (about 4 MB, loaded once): nothing is fetched at run time.
 let nlp: ReturnType<typeof winkNLP> | null = null;
-function engine() {
+export function engine() {
   nlp ??= winkNLP(model);
   return nlp;
 }
@@ -56,6 +56,15 @@ export function tokenize(text: string): Token[] {
     }
     const end = Math.min(text.length, start + value.length);
     at = end;
+    const prev = out[out.length - 1];
+    // Every piece starts at U+200D or above, so words and marks leave at the first test.
+    if (value.charCodeAt(0) >= 0x200d && prev && prev.end === start && partOfEmoji(prev.value, value)) {
+      prev.value = text.slice(prev.start, end);
+      prev.end = end;
+      prev.lower = prev.value;
+      prev.lemma = emojiBase(prev.value);
+      continue;
+    }
     // Compatibility forms (full-width letters from East Asian keyboards, ligatures) read as the
     // letters they stand for; offsets stay those of the text as written.
     const folded = value.normalize('NFKC');
@@ -63,6 +72,24 @@ export function tokenize(text: string): Token[] {
     out.push({ value, lower: folded.toLowerCase(), lemma: lemma.toLowerCase(), start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation' });
   }
   return out;
+}
+
+// wink splits an emoji into pieces: its presentation selector ("❤️"), skin tone ("👍🏽"), the people
+// of a joined sequence ("👨‍👩‍👧"), the two letters of a flag ("🇬🇧") and a keycap's frame ("1️⃣").
+// Each is one sign to a reader.
+const EMOJI_PIECE = /^[\u{FE0E}\u{FE0F}\u{200D}\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}]+$/u;
+const FLAG_LETTER = /^[\u{1F1E6}-\u{1F1FF}]$/u;
+
+function partOfEmoji(before: string, value: string): boolean {
+  if (/^\u{FE0F}?\u{20E3}$/u.test(value)) return /^[0-9#*]\u{FE0F}?$/u.test(before);
+  if (EMOJI_PIECE.test(value)) return /\p{Extended_Pictographic}|[\u{1F1E6}-\u{1F1FF}]/u.test(before);
+  if (before.endsWith('\u200D')) return /\p{Extended_Pictographic}/u.test(value);
+  return FLAG_LETTER.test(value) && FLAG_LETTER.test(before);
+}
+
+/** An emoji without its presentation selector and skin tone: "👍🏽" counts as "👍". */
+function emojiBase(sign: string): string {
+  return sign.replace(/[\u{FE0E}\u{FE0F}\u{1F3FB}-\u{1F3FF}]/gu, '');
 }
 
 /** The forms of one phrase's words, as tokenize() gives them (for matching theme terms). */
