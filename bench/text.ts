@@ -47,6 +47,12 @@ class Agreement {
   }
 }
 
+/** bench/aspect-audit.json as `set#review#theme` → whether the review talks about the theme. */
+function readAudit(): Map<string, boolean> {
+  const audit = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-audit.json'), 'utf8')) as { finds: Array<{ set: string; review: number; theme: string; mentioned: boolean }> };
+  return new Map(audit.finds.map((f) => [`${f.set}#${f.review}#${f.theme}`, f.mentioned]));
+}
+
 interface Review {
   overall: number;
   reviewTextJson: Record<string, string>;
@@ -71,6 +77,11 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   // wrong sentence of their review (a speed label on "A lot of people want big memory", the speed
   // sentence further down), which a per-sentence count reads as one miss and one false find.
   const perReview = { tp: 0, fp: 0, fn: 0 };
+  // The same again with the themes a reading by hand found the reviews do talk about, among the
+  // finds the labels do not name (bench/aspect-audit.json): the labels leave many out.
+  const audit = readAudit();
+  const perReviewAudited = { tp: 0, fp: 0, fn: 0 };
+  let notRead = 0;
   const lexiconReads = new Agreement();
   const sentences: string[] = [];
   const perTheme = new Map<string, { tp: number; fp: number; fn: number }>();
@@ -81,7 +92,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const all: Array<{ review: Review; stars: SentimentLabel; right: Array<{ sentence: string; theme: string }> }> = [];
   for (const file of SETS) {
     const reviews = JSON.parse(readFileSync(join(DATA, file), 'utf8')) as Review[];
-    for (const r of reviews) {
+    for (const [index, r] of reviews.entries()) {
       const rightFinds: Array<{ sentence: string; theme: string }> = [];
       const expectedBy = new Map<number, Set<string>>();
       for (const [aspect, where] of Object.entries(r.aspects)) {
@@ -123,6 +134,13 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       all.push({ review: r, stars, right: rightFinds });
       for (const t of foundInReview) perReview[expectedInReview.has(t) ? 'tp' : 'fp']++;
       for (const e of expectedInReview) if (!foundInReview.has(e)) perReview.fn++;
+      const read = (theme: string) => audit.get(`${file}#${index}#${theme}`);
+      const talkedAbout = new Set([...expectedInReview, ...[...foundInReview].filter((t) => read(t) === true)]);
+      for (const t of foundInReview) {
+        perReviewAudited[talkedAbout.has(t) ? 'tp' : 'fp']++;
+        if (!expectedInReview.has(t) && read(t) === undefined) notRead++;
+      }
+      for (const e of talkedAbout) if (!foundInReview.has(e)) perReviewAudited.fn++;
     }
   }
   if (unjudged.size) opts.log(`found, not judged (no aspect maps to them): ${[...unjudged].map(([t, n]) => `${t} ×${n}`).join(', ')}`);
@@ -130,6 +148,12 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const recall = tp / Math.max(1, tp + fn);
   const reviewPrecision = perReview.tp / Math.max(1, perReview.tp + perReview.fp);
   const reviewRecall = perReview.tp / Math.max(1, perReview.tp + perReview.fn);
+  const auditedPrecision = perReviewAudited.tp / Math.max(1, perReviewAudited.tp + perReviewAudited.fp);
+  const auditedRecall = perReviewAudited.tp / Math.max(1, perReviewAudited.tp + perReviewAudited.fn);
+  opts.log(
+    `per review: ${perReview.tp} finds the labels name, ${perReview.fp} they do not; of those, ${perReviewAudited.tp - perReview.tp} the reviews talk about by the reading in bench/aspect-audit.json` +
+      `${notRead ? `, ${notRead} not read there (counted wrong: the themes changed since)` : ''}`,
+  );
   for (const [theme, t] of [...perTheme].sort()) {
     opts.log(`${theme}: precision ${fmt(t.tp / Math.max(1, t.tp + t.fp), 2)}, recall ${fmt(t.tp / Math.max(1, t.tp + t.fn), 2)} (${t.tp} right, ${t.fp} extra, ${t.fn} missed)`);
   }
@@ -186,6 +210,8 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     { metric: 'text: theme recall (aspect sets, per sentence)', value: recall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: recall >= TARGET_RECALL },
     { metric: 'text: theme precision (aspect sets, per review)', value: reviewPrecision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: reviewPrecision >= TARGET_PRECISION },
     { metric: 'text: theme recall (aspect sets, per review)', value: reviewRecall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: reviewRecall >= TARGET_RECALL },
+    { metric: 'text: theme precision (per review, labels + reading of extra finds)', value: auditedPrecision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: auditedPrecision >= TARGET_PRECISION },
+    { metric: 'text: theme recall (per review, labels + reading of extra finds)', value: auditedRecall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: auditedRecall >= TARGET_RECALL },
     { metric: 'text: mention sentiment agrees with the stars', value: lexiconReads.accuracy(), unit: '' },
     { metric: 'text: mention sentiment vs the stars, balanced over labels', value: lexiconReads.balanced(), unit: '' },
     { metric: 'text: mention sentiment vs the stars, balanced, workspace model', value: modelReads.balanced(), unit: '' },
