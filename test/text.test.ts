@@ -122,6 +122,13 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids('I got a better deal with you'), ['price']);
   assert.deepEqual(ids('Nothing was done or offered'), []);
   assert.deepEqual(ids('I thought it was a good offer'), ['price']);
+  // An only complaint is about what follows; delivering good sound is not a parcel; a dropped phone is not a dropped line.
+  assert.deepEqual(ids('My only complaint is the size'), []);
+  assert.deepEqual(ids('My complaint was never answered'), ['support']);
+  assert.deepEqual(ids('They deliver great sound'), []);
+  assert.deepEqual(ids('They failed to deliver the order'), ['delivery']);
+  assert.deepEqual(ids('I dropped it twice and dropped the rating to 4 stars'), []);
+  assert.deepEqual(ids('The line keeps dropping'), ['reliability']);
   const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');
   assert.deepEqual(hyphen?.mentions.map((m) => m.text), ['Set-up', 'set-up'], 'a hyphen inside the text joins a term\'s words, with its offsets');
   // Full-width letters (East Asian keyboards) are the letters they stand for; offsets are the text's own.

@@ -20,7 +20,7 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
   // Raised with every change of the built-in terms: comments sorted with the older terms are
   // sorted again in the background (the basis of an analysis names this version). A workspace's
   // first edit becomes the version after it.
-  version: 4,
+  version: 5,
   themes: [
     {
       id: 'price',
@@ -28,7 +28,7 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       terms: ['price', 'pricing', 'cost', 'costs', 'expensive', 'overpriced', 'pricey', 'cheap', 'cheaper', 'affordable', 'value for money', 'value', 'tariff', 'deal', 'discount', 'offer', 'pay for', 'worth'],
       // "Feels cheap" and a cheap cord are about how it is made, not what it cost (Product quality
       // has those); "worth the wait" is about time.
-      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'worth the wait', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials',
+      exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'worth the wait', 'worth return', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials',
         // Dealing with someone is not a deal: the verb, known by who or what comes before it ("the
         // person I dealt with", "was dealt with", "to deal with"); a deal with free delivery stays price.
         ...['i', 'you', 'he', 'she', 'we', 'they', 'who', 'whoever', 'be', 'being', 'have', 'and', 'ever', 'in', 'when', 'to', 'never', 'not', 'always', 'also', 'finally', 'quickly', 'promptly', 'properly', 'efficiently', 'person', 'people', 'agent', 'advisor', 'adviser', 'staff', 'someone', 'anyone', 'everyone', 'team', 'lady', 'guy', 'man', 'woman', 'gentleman'].map((w) => `${w} deal with`),
@@ -40,13 +40,16 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       id: 'delivery',
       name: 'Delivery and shipping',
       terms: ['delivery', 'deliver', 'delivered', 'shipping', 'shipped', 'ship', 'shipment', 'courier', 'parcel', 'package', 'postage', 'dispatch', 'dispatched', 'arrive', 'arrived', 'arrival', 'tracking', 'order arrived'],
-      exclusions: ['deliver on', 'delivered on their promise', 'package deal'],
+      // Delivering sound, speed or on a promise is doing what was said, not bringing a parcel.
+      exclusions: ['deliver on', 'delivered on their promise', 'package deal', 'out of the package',
+        ...['good', 'great', 'excellent', 'sound', 'content', 'news', 'as', 'when', 'what', 'all that', 'the advertised', 'quality', 'performance', 'results', 'value'].map((w) => `deliver ${w}`)],
     },
     {
       id: 'support',
       name: 'Customer support',
       terms: ['customer service', 'customer services', 'customer support', 'customer care', 'support', 'help desk', 'helpdesk', 'helpline', 'call centre', 'call center', 'on hold', 'agent', 'advisor', 'adviser', 'representative', 'complaint', 'complaints', 'live chat', 'chat'],
-      exclusions: ['no complaints', 'support the'],
+      // "My only complaint is the size" is about the size, not about complaining to the company.
+      exclusions: ['no complaints', 'support the', ...['only', 'only other', 'other', 'one', 'biggest', 'main', 'minor', 'small', 'slight'].map((w) => `${w} complaint`)],
     },
     {
       id: 'quality',
@@ -82,7 +85,9 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       name: 'Reliability and uptime',
       terms: ['reliable', 'reliability', 'unreliable', 'outage', 'outages', 'keeps going down', 'went down', 'drops', 'dropping', 'dropped', 'disconnect', 'disconnects', 'disconnected', 'signal', 'connection', 'speed', 'speeds', 'stable', 'unstable', 'not working', 'uptime', 'broadband', 'internet', 'wifi', 'coverage'],
       // A price that drops is good news about the price, not a line that drops.
-      exclusions: ['price dropped', 'price drop', 'prices dropped', 'dropped the price', 'dropped in price', 'dropped its price'],
+      exclusions: ['price dropped', 'price drop', 'prices dropped', 'dropped the price', 'dropped in price', 'dropped its price',
+        // Dropping a thing or a rating is not a line that drops (terms match by lemma: "drop it" is also "dropped it").
+        'drop it', 'drop them', 'drop my', 'drop the rating', 'drop a star', 'drop one star'],
     },
     {
       id: 'staff',
