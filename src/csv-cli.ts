@@ -58,6 +58,9 @@ export function formatColumns(kind: ImportKind, c: ImportReport['columns']): str
   if (kind === 'answers' && !c.fields.some((f) => f.field === 'comment')) {
     lines.push('  no comment column: the answers are stored without comments (name one "comment" or map it with --map COLUMN=comment)');
   }
+  if (kind === 'answers' && !c.fields.some((f) => f.field === 'timestamp')) {
+    lines.push('  no date column: each answer is dated when it is imported (name one "timestamp" or map it with --map COLUMN=timestamp)');
+  }
   if (c.fields.some((f) => f.guessed)) lines.push('  (a guess is overridden with --map COLUMN=FIELD, or --map COLUMN=- to drop the column)');
   return lines.join('\n');
 }

@@ -346,6 +346,11 @@ forEachBackend('csv: a file from elsewhere: its comment and score columns are fo
   assert.deepEqual(both.columns.fields.map((f) => [f.field, f.column, f.guessed]), [['score', 'score', false], ['comment', 'comment', false]]);
   const dropped = await importText(store, ws, 'answers', 'score,text,feedback\n8,a text,a feedback\n', { map: { text: '-' } });
   assert.deepEqual(dropped.columns, { fields: [{ field: 'score', column: 'score', guessed: false }, { field: 'comment', column: 'feedback', guessed: true }], kept: [] });
+  // A date column by another name dates the answers; without one they would all be dated today.
+  const dated = await importText(store, ws, 'answers', 'Score,Feedback,Date\n6,slow,2024-03-01 09:30\n');
+  assert.deepEqual(dated.columns.fields.map((f) => [f.field, f.column, f.guessed]), [['score', 'Score', false], ['comment', 'Feedback', true], ['timestamp', 'Date', true]]);
+  const slow = await store.db.selectFrom('answers').select('answered_at').where('workspace_id', '=', ws).where('comment', '=', 'slow').executeTakeFirstOrThrow();
+  assert.equal(slow.answered_at, Date.UTC(2024, 2, 1, 9, 30));
 });
 
 describe('csv: the command line', () => {
@@ -403,6 +408,7 @@ describe('csv: the command line', () => {
     const scoresOnly = run('import', 'answers', noComment, '--workspace', 'CliShop');
     assert.equal(scoresOnly.code, 0, scoresOnly.err);
     assert.match(scoresOnly.err, /no comment column: the answers are stored without comments \(name one "comment" or map it with --map COLUMN=comment\)/);
+    assert.match(scoresOnly.err, /no date column: each answer is dated when it is imported \(name one "timestamp" or map it with --map COLUMN=timestamp\)/);
     const typo = run('import', 'answers', noComment, '--workspace', 'CliShp');
     assert.notEqual(typo.code, 0);
     assert.match(typo.err, /No workspace "CliShp" \(by id or name\); there are: CliShop\. Create it with `advocate workspace create CliShp`/);

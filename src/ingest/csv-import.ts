@@ -77,12 +77,14 @@ export const FIELDS: Record<ImportKind, readonly string[]> = {
 };
 
 /**
- * Other tools' names for an answer's comment and score ("text" in a file of labelled messages,
- * "feedback", "NPS"), taken when no column is named for the field itself and reported as guesses.
+ * Other tools' names for an answer's comment, score and date ("text" in a file of labelled messages,
+ * "feedback", "NPS", "Date"), taken when no column is named for the field itself and reported as
+ * guesses. Without a date every answer would be dated the day of the import, which no trend survives.
  */
 const GUESSES: Partial<Record<ImportKind, Record<string, readonly string[]>>> = {
   answers: {
     score: ['nps', 'nps_score', 'likelihood_to_recommend'],
+    timestamp: ['date', 'created_at', 'created', 'submitted_at', 'responded_at', 'response_date', 'survey_date', 'datetime', 'date_time'],
     comment: ['text', 'comments', 'feedback', 'verbatim', 'verbatims', 'review', 'review_text', 'reason', 'why', 'nps_comment', 'nps_reason', 'open_text', 'free_text', 'message'],
   },
 };
