@@ -124,6 +124,35 @@ describe('the Themes page in Chromium', { skip: NO_BROWSER }, () => {
       // The marked word, then (for screen readers) which theme and how it was felt.
       assert.match(await hostile.locator('mark.theme-mark').first().innerText(), /^delivery\s*\(Delivery and shipping, \w+\)$/);
       assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+
+      // The sentiment model: none while no passive has written a comment, and the page says what is
+      // missing; trained from the page once there are, its held-out figures next to the lexicon's.
+      await page.goto(`${s.url}/app/themes?range=all`);
+      const model = page.locator('#sentiment-model');
+      await model.getByText('No sentiment model yet').waitFor();
+      assert.match(await model.innerText(), /at least 10 of each\. There are 21 comments from detractors, 0 from passives and 12 from promoters\./);
+      await model.getByRole('button', { name: 'Train now' }).click();
+      await model.getByRole('status').filter({ hasText: 'too few comments' }).waitFor();
+      assert.match(await model.getByRole('status').innerText(), /short of neutral/);
+      // The refusal is an answer (409), which the browser reports on its console.
+      problems.splice(0, problems.length, ...problems.filter((p) => !/status of 409/.test(p)));
+      for (let i = 0; i < 12; i++) {
+        const r = await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `passive${i}` }, score: 7 + (i % 2), comment: `It was fine, nothing special (${i})` });
+        assert.equal(r.status, 201, r.text);
+      }
+      await model.getByRole('button', { name: 'Train now' }).click();
+      await model.getByRole('status').filter({ hasText: 'Trained.' }).waitFor();
+      const evaluation = model.locator('table[data-model-evaluation]');
+      await evaluation.waitFor();
+      const trained = (await s.call('GET', '/api/v1/text/model', s.ws.secretKey)).json;
+      assert.equal(trained.model.examples, 45);
+      assert.match(await model.innerText(), /Learnt from 45 comments/);
+      const pct = (x: number) => `${Math.round(x * 100)}%`;
+      assert.equal(await evaluation.locator('tr', { hasText: 'Labels right' }).innerText(), `Labels right\t${pct(trained.model.evaluation.accuracy)}\t${pct(trained.model.evaluation.lexiconAccuracy)}`);
+      assert.ok(await model.getByRole('button', { name: 'Retrain now' }).isVisible());
+      // The stored comments are read again with the new model, and the panel follows until all are.
+      await model.getByText('All 45 comments are read by this model.').waitFor({ timeout: 30_000 });
+      await model.screenshot({ path: join(artifactsDir(), 'sentiment-model.png') });
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

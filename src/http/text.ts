@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.ts';
 import { analyzeText } from '../text/analyze.ts';
 import { analysisCoverage } from '../store/answer-texts.ts';
-import { retrainTextModel, summaryOf, type TextModels } from '../text/training.ts';
+import { learningStatus, retrainTextModel, summaryOf, type TextModels } from '../text/training.ts';
 import { AnalyzeReply, AnalyzeRequest, TextModelReply } from '../api-types/text.ts';
 import { authenticate, type KeyCache } from './auth.ts';
 import { secretSecurity, withErrors } from './schemas.ts';
@@ -35,7 +35,7 @@ export async function textRoutes(app: FastifyInstance, opts: { db: Db; keys: Key
     const ws = request.principal.workspaceId;
     const { model, taxonomy } = await opts.models.basis(ws);
     const coverage = await analysisCoverage(opts.db, ws, { taxonomyVersion: taxonomy.taxonomy.version, modelId: model?.id ?? null });
-    return { model: model ? summaryOf(model.id, model.model) : null, analysis: { comments: coverage.commented, current: coverage.analyzed } };
+    return { model: model ? summaryOf(model.id, model.model) : null, analysis: { comments: coverage.commented, current: coverage.analyzed }, learning: await learningStatus(opts.db, ws) };
   });
 
   app.post('/api/v1/text/model/train', {

@@ -91,6 +91,16 @@ export function textRetrainEveryHours(): number {
   return Number.isFinite(hours) && hours > 0 ? hours : 24;
 }
 
+/** What a model learns from: commented answers by the label each teaches, how many of each it needs, how often it is learnt again. */
+export async function learningStatus(db: Db, workspaceId: string) {
+  const counts = await commentCounts(db, workspaceId);
+  return {
+    comments: { negative: counts.detractor ?? 0, neutral: counts.passive ?? 0, positive: counts.promoter ?? 0 },
+    needed: MIN_PER_LABEL,
+    everyHours: textRetrainEveryHours(),
+  };
+}
+
 /**
  * Asks for a retraining, as a job, of every workspace whose model is older than
  * ADVOCATE_TEXT_RETRAIN_HOURS (or that has none) and has comments enough to learn from. The dedupe key names the model it replaces and

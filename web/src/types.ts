@@ -92,3 +92,4 @@ export type TaxonomyVersions = Static<typeof Text.TaxonomyVersions>;
 export type TaxonomyVersionReply = Pick<Static<typeof Text.TaxonomyVersionReply>, 'version' | 'themes'>;
 export type DiscoveredReply = Static<typeof Drivers.DiscoveredReply>;
 export type TextAnalysis = Static<typeof Text.TextAnalysisReply>;
+export type TextModelReply = Static<typeof Text.TextModelReply>;

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, download, explain } from '../api.ts';
 import { AnswerList, answerItem } from '../components/answer-list.tsx';
 import { FilterBar } from '../components/filter-bar.tsx';
+import { SentimentModel } from '../components/sentiment-model.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Empty, ErrorNotice, Loading, Stale } from '../components/states.tsx';
 import { ThemeManager, type Sorting } from '../components/theme-manager.tsx';
@@ -71,6 +72,7 @@ export default function Themes() {
         ? <ThemeManager taxonomy={themes.data} sorting={themes.sorting} onSaved={changed} />
         : <section class="panel" id="manage" aria-labelledby="h-manage"><h2 id="h-manage" tabIndex={-1}>Manage themes</h2>{themes.error ? <ErrorNotice error={themes.error} retry={themes.reload} /> : <Loading what="Reading the themes" />}</section>}
       <Discovered taxonomy={themes.data} onAdopted={changed} />
+      <SentimentModel />
     </>
   );
 }
