@@ -4,7 +4,8 @@ import { netSentiment, splitPoints, themeImpact, themeRegression, themeSentiment
 import { npsSummary, type NpsCounts } from '../src/domain/nps.ts';
 import { Random } from '../src/domain/random.ts';
 import { representativeQuotes } from '../src/text/quotes.ts';
-import { discoverThemes, knownKeys } from '../src/text/discover.ts';
+import { discoverThemes } from '../src/text/discover.ts';
+import { ThemeMatcher } from '../src/text/themes.ts';
 import { DEFAULT_TAXONOMY } from '../src/text/taxonomy.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { latestTaxonomy, saveTaxonomy, taxonomyVersion, taxonomyVersions } from '../src/store/taxonomies.ts';
@@ -348,11 +349,14 @@ test('discovered themes: noun phrases many comments share, grouped when used tog
     ...Array.from({ length: 5 }, (_, i) => ({ id: `l${i}`, text: `My loyalty card was refused at the till (${i})` })),
     ...Array.from({ length: 6 }, (_, i) => ({ id: `d${i}`, text: `The delivery was late by ${i} days` })),
     { id: 'x', text: 'Great experience overall' },
+    // Not themes: praise ("love" read as a noun), a phrase holding a theme's mention, a saying, a relative told.
+    ...Array.from({ length: 6 }, (_, i) => ({ id: `n${i}`, text: `Love this shop! Great value for money, a no-brainer. Told my sister (${i})` })),
   ];
-  const found = discoverThemes(comments, knownKeys({ version: 1, themes: [{ id: 'delivery', name: 'Delivery', terms: ['delivery'] }] }), { minComments: 3 });
-  assert.deepEqual(found.map((f) => [f.name, f.ids.length]), [['oat milk', 8], ['loyalty card', 5]]);
-  assert.deepEqual(found[1].terms.slice(0, 2), ['loyalty card', 'card'], 'its head noun joins it');
-  assert.deepEqual(discoverThemes([], new Set()), []);
+  const matcher = new ThemeMatcher({ version: 1, themes: [{ id: 'delivery', name: 'Delivery', terms: ['delivery'] }, { id: 'price', name: 'Price', terms: ['value for money'] }] });
+  const found = discoverThemes(comments, matcher, { minComments: 3 });
+  assert.deepEqual(found.map((f) => [f.name, f.ids.length]), [['oat milk', 8], ['shop', 6], ['loyalty card', 5]]);
+  assert.deepEqual(found[2].terms.slice(0, 2), ['loyalty card', 'card'], 'its head noun joins it');
+  assert.deepEqual(discoverThemes([], matcher), []);
 });
 
 forEachBackend('discovered themes over HTTP: proposed with volume, NPS and quotes; adopting one makes a theme and sorts history again', async (store) => {

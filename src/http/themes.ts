@@ -7,7 +7,7 @@ import { answersWithIds, commentedAnswers } from '../store/answers.ts';
 import { analysisCoverage } from '../store/answer-texts.ts';
 import type { Db } from '../store/db.ts';
 import { saveTaxonomy, taxonomyVersion, taxonomyVersions } from '../store/taxonomies.ts';
-import { discoverThemes, knownKeys } from '../text/discover.ts';
+import { discoverThemes } from '../text/discover.ts';
 import { basisKey } from '../text/taxonomies.ts';
 import { representativeQuotes } from '../text/quotes.ts';
 import { DEFAULT_TAXONOMY, type Theme } from '../text/taxonomy.ts';
@@ -137,7 +137,7 @@ export async function themeRoutes(app: FastifyInstance, opts: { db: Db; keys: Ke
     const key = `${taxonomy.taxonomy.version}:${sample.length}:${sample[0]?.id ?? ''}`;
     const kept = discovered.get(ws);
     if (kept && kept.key === key && Date.now() - kept.at < DISCOVER_KEEP_MS) return kept.reply;
-    const found = discoverThemes(sample.map((a) => ({ id: a.id, text: a.comment })), knownKeys(taxonomy.taxonomy));
+    const found = discoverThemes(sample.map((a) => ({ id: a.id, text: a.comment })), taxonomy.matcher);
     const byId = new Map(sample.map((a) => [a.id, a]));
     const quoteIds = found.map((f) => representativeQuotes(f.ids.map((id) => ({ id, text: byId.get(id)!.comment })), 2));
     const shown = new Map((await namedAnswers(opts.db, ws, await answersWithIds(opts.db, ws, quoteIds.flat()))).map((a) => [a.id, a]));

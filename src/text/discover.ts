@@ -1,13 +1,13 @@
-import winkNLP from 'wink-nlp';
-import model from 'wink-eng-lite-web-model';
 import { valences } from './lexicon.ts';
-import { phraseForms } from './tokens.ts';
+import type { ThemeMatcher } from './themes.ts';
+import { phraseForms, tokenize, type Token } from './tokens.ts';
 import type { Taxonomy } from './taxonomy.ts';
 
 /**
  * Themes the taxonomy does not have yet, found in the comments themselves: the noun phrases many
- * comments use ("oat milk", "loyalty card"), less the ones every comment uses and the ones the
- * taxonomy knows, grouped when the same comments use them together (co-occurrence), largest first.
+ * comments use ("oat milk", "loyalty card"), less the ones every comment uses and the ones that
+ * are (or hold) a mention of a theme it has, grouped when the same comments use them together
+ * (co-occurrence), largest first.
  * Proposed to the workspace to adopt, rename or fold into a theme it has.
  */
 export interface DiscoveredTheme {
@@ -33,6 +33,9 @@ const GENERIC = new Set([
   'issue', 'issues', 'reason', 'fact', 'point', 'kind', 'part', 'place', 'number', 'case', 'job', 'work', 'use', 'need', 'thank', 'thanks',
   'question', 'answer', 'score', 'rating', 'survey', 'recommend', 'friend', 'friends', 'family', 'nps', 'rest', 'end', 'start', 'yes', 'no',
   'service', 'order', 'call', 'date', 'hour', 'minute', 'second', 'lady', 'guy', 'man', 'woman', 'someone', 'anyone', 'everyone', 'nobody',
+  // Ratings, sayings and the people a customer told ("five stars", "a no-brainer", "told my sister", "room for").
+  'star', 'stars', 'review', 'reviews', 'brainer', 'room', 'item', 'items', 'stuff', 'overall', 'sister', 'brother', 'wife', 'husband', 'partner',
+  'mother', 'father', 'mum', 'mom', 'dad', 'son', 'daughter', 'kid', 'kids', 'child', 'children', 'colleague', 'colleagues', 'neighbour', 'neighbor',
 ]);
 const WORD = /^\p{L}[\p{L}\p{N}-]*$/u;
 /** A phrase in more than this share of the comments says nothing about any of them. */
@@ -42,43 +45,45 @@ const TOGETHER = 0.5;
 const MAX_WORDS = 3;
 const lead = (key: string) => [0, 2, 0, 1][Math.min(3, key.split(' ').length)];
 
-let nlp: ReturnType<typeof winkNLP> | null = null;
-
-/** Noun phrases of a text: runs of adjectives and nouns ending in a noun, by lemma, with how they were written. */
-export function nounPhrases(text: string): Array<{ key: string; surface: string }> {
-  nlp ??= winkNLP(model);
-  const its = nlp.its;
-  const tokens = nlp.readDoc(text).tokens();
-  const pos = tokens.out(its.pos) as string[];
-  const values = tokens.out(its.value) as string[];
-  const lemmas = (tokens.out(its.lemma as never) as string[]).map((l) => l.toLowerCase());
+/**
+ * Noun phrases of a comment: runs of adjectives and nouns ending in a noun, by lemma, with how they
+ * were written. A run touching one of `covered` (the comment's theme mentions) is about a theme the
+ * workspace has ("value for money", "delivery driver"), and is left out whole.
+ */
+export function nounPhrases(tokens: Token[], covered: Array<[number, number]> = []): Array<{ key: string; surface: string }> {
   const lex = valences();
+  const isNoun = (i: number) => tokens[i].pos === 'NOUN' || tokens[i].pos === 'PROPN';
   const out: Array<{ key: string; surface: string }> = [];
   let run: number[] = [];
   const flush = () => {
+    const touches = run.some((i) => covered.some(([a, b]) => tokens[i].start < b && a < tokens[i].end));
     // A feeling is not a topic: "great customer service" is about customer service (but a
     // "loyalty card" is a card, however warm the word loyalty).
-    while (run.length && pos[run[0]] !== 'NOUN' && (lex.get(lemmas[run[0]]) ?? 0) !== 0) run.shift();
-    while (run.length && pos[run[run.length - 1]] !== 'NOUN' && pos[run[run.length - 1]] !== 'PROPN') run.pop();
-    if (run.length && run.length <= MAX_WORDS) {
-      const words = run.map((i) => lemmas[i]);
+    while (run.length && tokens[run[0]].pos !== 'NOUN' && (lex.get(tokens[run[0]].lemma) ?? 0) !== 0) run.shift();
+    while (run.length && !isNoun(run[run.length - 1])) run.pop();
+    // Nor is praise on its own, however the tagger reads it ("Love this shop", "room for improvement");
+    // a complaint names its subject with a word of feeling ("the delay") and stays.
+    if (run.length === 1 && (lex.get(tokens[run[0]].lemma) ?? 0) > 0) run = [];
+    if (!touches && run.length && run.length <= MAX_WORDS) {
+      const words = run.map((i) => tokens[i].lemma);
       if (words.every((w) => WORD.test(w) && w.length > 1)) {
         // The phrase, the shorter phrases inside it that end in a noun ("loyalty card" in "loyalty
         // card stamps") and its head noun ("phone line" is also about the line).
         for (let a = 0; a < run.length; a++) {
           for (let b = a + 1; b <= run.length; b++) {
             const end = run[b - 1];
-            if (pos[end] !== 'NOUN' && pos[end] !== 'PROPN') continue;
-            if (b - a === 1 && (a !== run.length - 1 && run.length > 1 ? true : GENERIC.has(lemmas[end]))) continue;
-            out.push({ key: words.slice(a, b).join(' '), surface: run.slice(a, b).map((i) => values[i]).join(' ') });
+            if (!isNoun(end)) continue;
+            if (b - a === 1 && (a !== run.length - 1 && run.length > 1 ? true : GENERIC.has(tokens[end].lemma))) continue;
+            out.push({ key: words.slice(a, b).join(' '), surface: run.slice(a, b).map((i) => tokens[i].value).join(' ') });
           }
         }
       }
     }
     run = [];
   };
-  for (let i = 0; i < pos.length; i++) {
-    if (pos[i] === 'NOUN' || pos[i] === 'PROPN' || pos[i] === 'ADJ') run.push(i);
+  for (let i = 0; i < tokens.length; i++) {
+    const pos = tokens[i].pos;
+    if (pos === 'NOUN' || pos === 'PROPN' || pos === 'ADJ') run.push(i);
     else flush();
   }
   flush();
@@ -86,7 +91,7 @@ export function nounPhrases(text: string): Array<{ key: string; surface: string 
 }
 
 /** The taxonomy's terms as noun-phrase keys (lemmas), so a known word is not proposed again. */
-export function knownKeys(taxonomy: Taxonomy): Set<string> {
+function knownKeys(taxonomy: Taxonomy): Set<string> {
   const out = new Set<string>();
   for (const t of taxonomy.themes) {
     for (const term of t.terms) {
@@ -98,14 +103,17 @@ export function knownKeys(taxonomy: Taxonomy): Set<string> {
   return out;
 }
 
-export function discoverThemes(comments: Array<{ id: string; text: string }>, known: Set<string>, options: DiscoverOptions = {}): DiscoveredTheme[] {
+export function discoverThemes(comments: Array<{ id: string; text: string }>, matcher: ThemeMatcher, options: DiscoverOptions = {}): DiscoveredTheme[] {
   const n = comments.length;
   if (!n) return [];
+  const known = knownKeys(matcher.taxonomy);
   const minComments = options.minComments ?? Math.max(3, Math.ceil(n * 0.01));
   const docs = new Map<string, Set<number>>();
   const surfaces = new Map<string, Map<string, number>>();
   comments.forEach((c, d) => {
-    for (const p of nounPhrases(c.text)) {
+    const tokens = tokenize(c.text);
+    const mentions = matcher.match(c.text, tokens).flatMap((t) => t.mentions.map((m): [number, number] => [m.start, m.end]));
+    for (const p of nounPhrases(tokens, mentions)) {
       if (known.has(p.key) || p.key.split(' ').some((w) => known.has(w))) continue;
       let set = docs.get(p.key);
       if (!set) docs.set(p.key, (set = new Set()));

@@ -21,6 +21,7 @@ const SERVICE_WORDS: Record<string, number> = {
   excellent: 3.0, brilliant: 2.8, superb: 3.0, outstanding: 3.0, fantastic: 3.0, spot: 0,
   // Departments and account words, named far more often than meant as feelings ("support never replied").
   support: 0, care: 0, credit: 0,
+  decent: 0.9, reasonable: 0.8, reasonably: 0.6, mediocre: -1.5,
   cheap: 0.8, cheaper: 0.8, uncompetitive: -1.8, competitive: 1.2, brill: 2.5, value: 0.6, affordable: 1.3, recommend: 1.5, recommended: 1.5,
 };
 
@@ -103,6 +104,7 @@ export const PHRASES: ReadonlyArray<{ words: string[]; valence: number }> = [
   { words: ['still', 'waiting'], valence: -2.0 },
   { words: ['still', 'not'], valence: -1.2 },
   { words: ['no', 'complaints'], valence: 1.8 },
+  { words: ['no', 'brainer'], valence: 2.0 },
   { words: ['no', 'problems'], valence: 1.6 },
   { words: ['no', 'issues'], valence: 1.6 },
   { words: ['no', 'hassle'], valence: 1.8 },

@@ -43,12 +43,18 @@ function contributions(tokens: Token[], from = 0, to = tokens.length): number[] 
   const taken = new Set<number>();
   for (let i = from; i < to; i++) {
     for (const p of PHRASES) {
-      if (i + p.words.length > to) continue;
+      // A hyphen between the words is the same phrase ("no-brainer").
       let k = 0;
-      while (k < p.words.length && (tokens[i + k].lower === p.words[k] || (p.words[k] === 'not' && tokens[i + k].lemma === 'not'))) k++;
+      let j = i;
+      while (k < p.words.length && j < to) {
+        if (k > 0 && tokens[j].value === '-' && j + 1 < to) j++;
+        if (!(tokens[j].lower === p.words[k] || (p.words[k] === 'not' && tokens[j].lemma === 'not'))) break;
+        k++;
+        j++;
+      }
       if (k < p.words.length) continue;
       out[i - from] = p.valence;
-      for (let j = i; j < i + k; j++) taken.add(j);
+      for (let t = i; t < j; t++) taken.add(t);
     }
   }
   let clauseStart = from;

@@ -13,6 +13,8 @@ export interface Token {
   end: number;
   sentence: number;
   punctuation: boolean;
+  /** Part of speech (Universal Dependencies: NOUN, VERB, ADJ, PROPN, …), as wink's model tags it. */
+  pos: string;
 }
 
 // The model ships inside the npm package (about 4 MB, loaded once): nothing is fetched at run time.
@@ -37,6 +39,7 @@ export function tokenize(text: string): Token[] {
   // Its type in wink's declarations does not fit out(); the values are strings.
   const lemmas = tokens.out(its.lemma as never) as string[];
   const types = tokens.out(its.type) as string[];
+  const pos = tokens.out(its.pos) as string[];
   const sentenceOf = new Array<number>(values.length).fill(0);
   let s = 0;
   doc.sentences().each((sentence: any) => {
@@ -69,7 +72,7 @@ export function tokenize(text: string): Token[] {
     // letters they stand for; offsets stay those of the text as written.
     const folded = value.normalize('NFKC');
     const lemma = folded === value ? lemmas[i] : folded;
-    out.push({ value, lower: folded.toLowerCase(), lemma: lemma.toLowerCase(), start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation' });
+    out.push({ value, lower: folded.toLowerCase(), lemma: lemma.toLowerCase(), start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation', pos: pos[i] });
   }
   return out;
 }
