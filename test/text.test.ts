@@ -129,6 +129,8 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids('They failed to deliver the order'), ['delivery']);
   assert.deepEqual(ids('I dropped it twice and dropped the rating to 4 stars'), []);
   assert.deepEqual(ids('The line keeps dropping'), ['reliability']);
+  assert.deepEqual(ids('They are easy to throw in a bag and easier to store'), []);
+  assert.deepEqual(ids('Easy to place an order'), ['ease']);
   const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');
   assert.deepEqual(hyphen?.mentions.map((m) => m.text), ['Set-up', 'set-up'], 'a hyphen inside the text joins a term\'s words, with its offsets');
   // Full-width letters (East Asian keyboards) are the letters they stand for; offsets are the text's own.

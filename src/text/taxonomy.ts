@@ -61,7 +61,8 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       id: 'ease',
       name: 'Ease of use',
       terms: ['easy', 'easier', 'ease', 'simple', 'straightforward', 'user friendly', 'intuitive', 'complicated', 'confusing', 'difficult', 'hassle', 'hassle free', 'painless', 'process', 'seamless', 'smooth', 'smoothly'],
-      exclusions: ['easy going'],
+      // Handling a thing is not using it ("easy to carry", "easier to store", "easy on the eyes").
+      exclusions: ['easy going', 'easy on the eye', 'easy on the eyes', ...['carry', 'throw', 'store', 'pack', 'clean', 'wear', 'hold', 'lose', 'break', 'fit'].map((v) => `easy to ${v}`)],
     },
     {
       id: 'billing',
