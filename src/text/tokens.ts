@@ -49,6 +49,7 @@ export function tokenize(text: string): Token[] {
     s++;
   });
   const out: Token[] = [];
+  const joined = new Set<Token>();
   let at = 0;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
@@ -61,11 +62,10 @@ export function tokenize(text: string): Token[] {
     at = end;
     const prev = out[out.length - 1];
     // Every piece starts at U+200D or above, so words and marks leave at the first test.
-    if (value.charCodeAt(0) >= 0x200d && prev && prev.end === start && partOfEmoji(prev.value, value)) {
-      prev.value = text.slice(prev.start, end);
+    if (value.charCodeAt(0) >= 0x200d && prev && prev.end === start && partOfEmoji(text.slice(prev.start, Math.min(prev.end, prev.start + 8)), values[i - 1], value)) {
+      // Its forms are spelt once the sign is whole (below): a hostile run of pieces stays linear.
       prev.end = end;
-      prev.lower = prev.value;
-      prev.lemma = emojiBase(prev.value);
+      joined.add(prev);
       continue;
     }
     // Compatibility forms (full-width letters from East Asian keyboards, ligatures) read as the
@@ -73,6 +73,11 @@ export function tokenize(text: string): Token[] {
     const folded = value.normalize('NFKC');
     const lemma = folded === value ? lemmas[i] : folded;
     out.push({ value, lower: folded.toLowerCase(), lemma: lemma.toLowerCase(), start, end, sentence: sentenceOf[i], punctuation: types[i] === 'punctuation', pos: pos[i] });
+  }
+  for (const t of joined) {
+    t.value = text.slice(t.start, t.end);
+    t.lower = t.value;
+    t.lemma = emojiBase(t.value);
   }
   return out;
 }
@@ -83,11 +88,12 @@ export function tokenize(text: string): Token[] {
 const EMOJI_PIECE = /^[\u{FE0E}\u{FE0F}\u{200D}\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}]+$/u;
 const FLAG_LETTER = /^[\u{1F1E6}-\u{1F1FF}]$/u;
 
-function partOfEmoji(before: string, value: string): boolean {
-  if (/^\u{FE0F}?\u{20E3}$/u.test(value)) return /^[0-9#*]\u{FE0F}?$/u.test(before);
-  if (EMOJI_PIECE.test(value)) return /\p{Extended_Pictographic}|[\u{1F1E6}-\u{1F1FF}]/u.test(before);
-  if (before.endsWith('\u200D')) return /\p{Extended_Pictographic}/u.test(value);
-  return FLAG_LETTER.test(value) && FLAG_LETTER.test(before);
+/** Whether `value` continues the sign before it: `head` is that sign's start (a few code units), `last` its last piece. */
+function partOfEmoji(head: string, last: string, value: string): boolean {
+  if (/^\u{FE0F}?\u{20E3}$/u.test(value)) return /^[0-9#*]\u{FE0F}?$/u.test(head);
+  if (EMOJI_PIECE.test(value)) return /\p{Extended_Pictographic}|[\u{1F1E6}-\u{1F1FF}]/u.test(head);
+  if (last.endsWith('\u200D')) return /\p{Extended_Pictographic}/u.test(value);
+  return FLAG_LETTER.test(value) && FLAG_LETTER.test(head);
 }
 
 /** An emoji without its presentation selector and skin tone: "👍🏽" counts as "👍". */
