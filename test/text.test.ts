@@ -277,6 +277,30 @@ else forEachBackend(MODEL_TITLE, async (store) => {
   }
 });
 
+forEachBackend('text: the clock learns a workspace its first model minutes after it has the comments one needs', async (store) => {
+  const s = await startServer(store);
+  try {
+    const t0 = Date.now();
+    const jobs = () => store.db.selectFrom('jobs').select('status').where('kind', '=', 'text-train').where('workspace_id', '=', s.ws.id).execute();
+    await s.tick(t0);
+    assert.equal((await jobs()).length, 0, 'nothing to learn from yet');
+    let n = 0;
+    for (const [score, text] of [[2, 'Slow and rude, awful'], [7, 'It was fine, nothing special'], [10, 'Brilliant and quick, thank you']] as const) {
+      for (let i = 0; i < 10; i++) assert.equal((await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `c${n++}` }, score, comment: `${text} (${i})` })).status, 201);
+    }
+    const before = (await s.call('GET', '/api/v1/text/model', s.ws.secretKey)).json;
+    assert.equal(before.model, null);
+    assert.deepEqual(before.learning, { comments: { negative: 10, neutral: 10, positive: 10 }, needed: 10, everyHours: 24 });
+    await s.tick(t0 + 60_000);
+    assert.equal((await jobs()).length, 0, 'a minute on, not looked at again yet');
+    await s.tick(t0 + 6 * 60_000);
+    await until('the first model', async () => { const j = await jobs(); return (j.length === 1 && j[0].status === 'done') || null; }, 30_000);
+    assert.equal((await s.call('GET', '/api/v1/text/model', s.ws.secretKey)).json.model.examples, 30);
+  } finally {
+    await s.close();
+  }
+});
+
 forEachBackend('text: every answer is analysed as it arrives (on the bus), filterable by theme, sentiment and words; edits, erasure and back-fill keep it right', async (store) => {
   const s = await startServer(store);
   try {

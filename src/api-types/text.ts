@@ -58,7 +58,7 @@ export const TextModelReply = Type.Object({
   learning: Type.Optional(Type.Object({
     comments: Type.Object({ negative: Type.Integer(), neutral: Type.Integer(), positive: Type.Integer() }, { description: 'Commented answers by the label each teaches: detractors negative, passives neutral, promoters positive' }),
     needed: Type.Integer({ description: 'Comments of each label a model needs (POST /api/v1/text/model/train answers 409 below)' }),
-    everyHours: Type.Number({ description: 'A model older than this is learnt again (ADVOCATE_TEXT_RETRAIN_HOURS); a workspace without one is looked at every hour until it has the comments' }),
+    everyHours: Type.Number({ description: 'A model older than this is learnt again (ADVOCATE_TEXT_RETRAIN_HOURS); a workspace without one is looked at every five minutes until it has the comments' }),
   })),
 });
 

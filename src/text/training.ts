@@ -85,6 +85,7 @@ export async function queueReanalysis(db: Db, workspaceId: string, basis: string
   await enqueue(db, { kind: TEXT_REANALYZE_JOB, workspaceId, payload: { basis, part }, maxAttempts: 5, dedupeKey: `${TEXT_REANALYZE_JOB}:${workspaceId}:${basis}:${part}` }, now);
 }
 const HOUR = 3_600_000;
+const FIRST_MODEL_LOOK_MS = 5 * 60_000;
 
 export function textRetrainEveryHours(): number {
   const hours = Number(process.env.ADVOCATE_TEXT_RETRAIN_HOURS ?? 24);
@@ -105,7 +106,8 @@ export async function learningStatus(db: Db, workspaceId: string) {
  * Asks for a retraining, as a job, of every workspace whose model is older than
  * ADVOCATE_TEXT_RETRAIN_HOURS (or that has none) and has comments enough to learn from. The dedupe key names the model it replaces and
  * the period, so however many processes run this clock, one job per workspace and period exists.
- * A workspace with too few comments is tried again the next period.
+ * A workspace with too few comments is looked at again in five minutes while it has no model, in an
+ * hour when it has one.
  */
 export function textRetrainTask(db: Db): ClockTask {
   const nextLook = new Map<string, number>();
@@ -124,7 +126,8 @@ export function textRetrainTask(db: Db): ClockTask {
         // Only where there is enough to learn from: most workspaces need no job at all.
         const counts = await commentCounts(db, ws.id);
         if (['detractor', 'passive', 'promoter'].some((c) => (counts[c] ?? 0) < MIN_PER_LABEL)) {
-          nextLook.set(ws.id, now + Math.min(everyMs, HOUR));
+          // Without a model, soon again: an import or a busy day brings the comments a first one needs.
+        nextLook.set(ws.id, now + Math.min(everyMs, current ? HOUR : FIRST_MODEL_LOOK_MS));
           continue;
         }
         nextLook.set(ws.id, now + everyMs);

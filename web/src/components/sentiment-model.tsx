@@ -59,7 +59,7 @@ function NotYet({ reply }: { reply: TextModelReply }) {
     <Empty title="No sentiment model yet">
       <p>
         Until the workspace has its own, sentiment comes from a lexicon (with negation, contrast and intensifiers).
-        {l && <> The model learns from the answers: each comment labelled by its score (0–6 negative, 7–8 neutral, 9–10 positive), at least {fmtInt(l.needed)} of each. There are {fmtInt(l.comments.negative)} comments from detractors, {fmtInt(l.comments.neutral)} from passives and {fmtInt(l.comments.positive)} from promoters{enough ? ': enough, it is learnt within the hour.' : '.'}</>}
+        {l && <> The model learns from the answers: each comment labelled by its score (0–6 negative, 7–8 neutral, 9–10 positive), at least {fmtInt(l.needed)} of each. There are {fmtInt(l.comments.negative)} comments from detractors, {fmtInt(l.comments.neutral)} from passives and {fmtInt(l.comments.positive)} from promoters{enough ? ': enough, it is learnt within minutes.' : '.'}</>}
       </p>
     </Empty>
   );
