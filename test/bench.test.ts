@@ -44,8 +44,8 @@ const EXPECTED_METRICS = [
 
 function runQuick(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    // Its own process group, so a timeout takes down npx, tsx, the runner and its servers together.
-    const child = spawn('npx', ['tsx', 'bench/run.ts', '--quick'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a timeout takes down the runner and its servers together.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

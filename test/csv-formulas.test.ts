@@ -52,7 +52,7 @@ function cliExport(store: { backend: string; location: string }, ws: string): st
     env.DATABASE_URL = store.location;
   }
   const out = join(tmpDir('advocate-csv-formulas-'), 'answers.csv');
-  const r = spawnSync('npx', ['tsx', 'src/cli.ts', 'export', 'answers', '--workspace', ws, '--out', out, '--quiet'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'export', 'answers', '--workspace', ws, '--out', out, '--quiet'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   return readFileSync(out, 'utf8');
 }

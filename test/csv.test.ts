@@ -360,7 +360,7 @@ describe('csv: the command line', () => {
     // The CLI picks PostgreSQL when DATABASE_URL is set; this test is about the command, on SQLite.
     delete env.DATABASE_URL;
     const run = (...args: string[]) => {
-      const r = spawnSync('npx', ['tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
     const file = join(dir, 'nps.csv');
