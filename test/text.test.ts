@@ -15,7 +15,7 @@ import { backfillTexts } from '../src/text/answers.ts';
 import { features, labelOfScore, predict, train, trainAndEvaluate, type Example } from '../src/text/model.ts';
 import { trainInThread } from '../src/text/train-thread.ts';
 import { tokenize } from '../src/text/tokens.ts';
-import { forEachBackend } from './helpers/backends.ts';
+import { backends, forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
 import { importCsv } from '../src/ingest/csv-import.ts';
@@ -274,6 +274,31 @@ else forEachBackend(MODEL_TITLE, async (store) => {
     assert.equal((await s.call('POST', '/api/v1/text/analyze', s.other.secretKey, { texts: ['fine'] })).json.model, null);
   } finally {
     await s.close();
+  }
+});
+
+it('text: a request of 100 texts of 10,000 characters leaves the server answering others while it is read', async () => {
+  const store = await backends()[0].open();
+  const s = await startServer(store);
+  try {
+    const long = 'The delivery was slow but the staff were lovely and the price was fair. '.repeat(140).slice(0, 10_000);
+    let doneAt = 0;
+    const big = s.call('POST', '/api/v1/text/analyze', s.ws.secretKey, { texts: Array(100).fill(long) }).then((r) => ((doneAt = performance.now()), r));
+    // One check after another while it is read: answered in between, not queued behind it.
+    const answered: number[] = [];
+    while (!doneAt && answered.length < 10_000) {
+      assert.equal((await s.call('GET', '/health')).status, 200);
+      answered.push(performance.now());
+    }
+    const r = await big;
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.items.length, 100);
+    assert.deepEqual(r.json.items[99], analyzeText(long));
+    const meanwhile = answered.filter((t) => t < doneAt).length;
+    assert.ok(meanwhile >= 10, `${meanwhile} health checks answered while the texts were read`);
+  } finally {
+    await s.close();
+    await store.close();
   }
 });
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.ts';
-import { analyzeText } from '../text/analyze.ts';
+import { analyzeText, eachYielding } from '../text/analyze.ts';
 import { analysisCoverage } from '../store/answer-texts.ts';
 import { learningStatus, retrainTextModel, summaryOf, type TextModels } from '../text/training.ts';
 import { AnalyzeReply, AnalyzeRequest, TextModelReply } from '../api-types/text.ts';
@@ -21,7 +21,8 @@ export async function textRoutes(app: FastifyInstance, opts: { db: Db; keys: Key
   }, async (request) => {
     const { texts } = request.body as { texts: string[] };
     const { model, taxonomy } = await opts.models.basis(request.principal.workspaceId);
-    return { items: texts.map((t) => analyzeText(t, { model: model?.model, matcher: taxonomy.matcher })), taxonomyVersion: taxonomy.taxonomy.version, model: model?.id ?? null };
+    const items = await eachYielding(texts, (t) => analyzeText(t, { model: model?.model, matcher: taxonomy.matcher }));
+    return { items, taxonomyVersion: taxonomy.taxonomy.version, model: model?.id ?? null };
   });
 
   app.get('/api/v1/text/model', {

@@ -4,7 +4,7 @@ import { analysedAnswerIds, analysisCoverage, storeAnalyses, unanalyzedAnswers, 
 import type { DurableConsumer } from '../store/bus.ts';
 import { writeTransaction, type Db, type Tx } from '../store/db.ts';
 import { listWorkspaces } from '../store/workspaces.ts';
-import { analyzeText } from './analyze.ts';
+import { analyzeText, eachYielding } from './analyze.ts';
 import type { SentimentModel } from './model.ts';
 import { queueReanalysis, type TextModels } from './training.ts';
 import type { CurrentTaxonomy } from './taxonomies.ts';
@@ -34,13 +34,9 @@ async function workOf(db: Db | Tx, models: TextModels, batch: FactBatch): Promis
   const comments = await answerComments(db, batch.workspaceId, upserted);
   const { model, taxonomy } = await models.basis(batch.workspaceId);
   const now = Date.now();
-  const save: AnswerText[] = [];
-  const uncommented: string[] = [];
-  for (const id of upserted) {
-    const comment = comments.get(id);
-    if (comment) save.push(stored(id, comment, model, taxonomy, now));
-    else uncommented.push(id); // no comment (any more), or gone since
-  }
+  const save = await eachYielding(upserted.filter((id) => comments.get(id)), (id) => stored(id, comments.get(id)!, model, taxonomy, now));
+  // No comment (any more), or gone since.
+  const uncommented = upserted.filter((id) => !comments.get(id));
   // Most answers have no comment and never had one: nothing to write for them.
   const forget = uncommented.length ? [...(await analysedAnswerIds(db, batch.workspaceId, uncommented))] : [];
   return save.length || forget.length ? { save, forget } : null;
@@ -63,8 +59,6 @@ export function textOfAnswers(models: TextModels): DurableConsumer<Work> {
     },
   };
 }
-
-const YIELD_EVERY = 25;
 
 export interface BackfillProgress {
   workspaceId: string;
@@ -98,12 +92,8 @@ export async function backfillTexts(
       const page = await unanalyzedAnswers(db, workspaceId, basis, after, pageSize);
       if (!page.length) break;
       const now = Date.now();
-      const texts: AnswerText[] = [];
-      for (const a of page) {
-        texts.push(stored(a.id, a.comment, model, taxonomy, now));
-        // Requests are served between comments: a page is a few hundred milliseconds of reading.
-        if (texts.length % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      }
+      // Requests are served meanwhile: a page is a few hundred milliseconds of reading.
+      const texts = await eachYielding(page, (a) => stored(a.id, a.comment, model, taxonomy, now));
       await writeTransaction(db, (tx) => storeAnalyses(tx, workspaceId, texts));
       done += page.length;
       analysed += page.length;
