@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, explain } from '../api.ts';
+import { useEffect } from 'preact/hooks';
+import { api } from '../api.ts';
 import { fmtDateTime, fmtDecimal, fmtInt, fmtPct } from '../format.ts';
 import { useCan } from '../session.ts';
 import type { TextModelReply } from '../types.ts';
+import { useAction } from '../use-action.ts';
 import { useApi } from '../use-api.ts';
 import { Async, Empty } from './states.tsx';
 
@@ -16,8 +17,7 @@ type Model = NonNullable<TextModelReply['model']>;
 export function SentimentModel() {
   const canTrain = useCan('analyst');
   const state = useApi<TextModelReply>('/api/v1/text/model');
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, message, run } = useAction();
   // While the stored comments are read again (after a training), the count is looked at again every two seconds.
   const reading = !!state.data?.analysis && state.data.analysis.current < state.data.analysis.comments;
   useEffect(() => {
@@ -25,19 +25,10 @@ export function SentimentModel() {
     const timer = setTimeout(state.reload, 2000);
     return () => clearTimeout(timer);
   }, [reading, state.loading, state.data]);
-  const train = async () => {
-    setBusy(true);
-    setMessage(null);
-    try {
-      await api('/api/v1/text/model/train', { method: 'POST' });
-      setMessage('Trained. The stored comments are read again with it in the background.');
-      state.reload();
-    } catch (err) {
-      setMessage(explain(err, 'analyst'));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const train = () => run(async () => {
+    await api('/api/v1/text/model/train', { method: 'POST' });
+    state.reload();
+  }, 'Trained. The stored comments are read again with it in the background.');
   return (
     <section class="panel" id="sentiment-model" aria-labelledby="h-model">
       <div class="row" style={{ justifyContent: 'space-between' }}>

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
-import { api, explain } from '../api.ts';
+import { api } from '../api.ts';
 import { fmtDateTime, fmtInt } from '../format.ts';
 import { BASE } from '../links.ts';
 import { useCan } from '../session.ts';
 import type { Condition, RunList, SurveyView } from '../types.ts';
+import { useAction } from '../use-action.ts';
 import { useApi } from '../use-api.ts';
 import { ConditionsEditor } from './conditions.tsx';
 import { dimensionValueLabel } from '../../../src/domain/dimension-labels.ts';
@@ -15,22 +16,14 @@ export function SurveyRuns({ survey }: { survey: SurveyView }) {
   const runs = useApi<RunList>(`/api/v1/surveys/${encodeURIComponent(survey.id)}/runs`);
   const [channel, setChannel] = useState<'email' | 'sms'>('email');
   const [conditions, setConditions] = useState<Condition[]>([]);
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, message, run, refused } = useAction();
 
-  async function start(e: Event) {
+  function start(e: Event) {
     e.preventDefault();
-    setBusy(true);
-    setMessage(null);
-    try {
+    void run(async () => {
       await api(`/api/v1/surveys/${encodeURIComponent(survey.id)}/runs`, { method: 'POST', body: { channel, conditions } });
-      setMessage('Started: people are being scheduled in the background.');
       runs.reload();
-    } catch (err) {
-      setMessage(explain(err, 'analyst'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'Started: people are being scheduled in the background.');
   }
 
   return (
@@ -71,7 +64,7 @@ export function SurveyRuns({ survey }: { survey: SurveyView }) {
                           await api(`/api/v1/surveys/${encodeURIComponent(survey.id)}/runs/${encodeURIComponent(run.id)}`, { method: 'DELETE' });
                           runs.reload();
                         } catch (err) {
-                          setMessage(explain(err, 'analyst'));
+                          refused(err);
                         }
                       }}>Stop</button>}</td>
                     </tr>

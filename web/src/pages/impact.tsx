@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { api, explain } from '../api.ts';
+import { api } from '../api.ts';
 import { IntervalPlot } from '../components/interval-plot.tsx';
 import { useTitle } from '../components/shell.tsx';
 import { Async, Empty } from '../components/states.tsx';
@@ -9,6 +9,7 @@ import { fmtDate, fmtDecimal, fmtInt, fmtInterval, fmtMoney, fmtNps, fmtPct } fr
 import { PersonLink } from '../components/person-link.tsx';
 import { useCan } from '../session.ts';
 import type { TaxonomyReply, AtRiskPage as AtRiskReply, Behaviour, CampaignImpact, CampaignList, ChurnFactor, ChurnModelReply, Proportion } from '../types.ts';
+import { useAction } from '../use-action.ts';
 import { useApi, useShared } from '../use-api.ts';
 
 export default function Impact() {
@@ -156,26 +157,16 @@ function Churn() {
   const canRetrain = useCan('analyst');
   const model = useApi<ChurnModelReply>('/api/v1/churn/model');
   const [pages, setPages] = useState<Array<string | null>>([null]);
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, message, run } = useAction();
   return (
     <section class="panel" id="churn" aria-labelledby="h-churn">
       <div class="row" style={{ justifyContent: 'space-between' }}>
         <h2 id="h-churn">Churn risk</h2>
-        {canRetrain && <button type="button" disabled={busy} onClick={async () => {
-          setBusy(true);
-          setMessage(null);
-          try {
-            await api('/api/v1/churn/model', { method: 'POST' });
-            setMessage('Retrained.');
-            model.reload();
-            setPages([null]);
-          } catch (err) {
-            setMessage(explain(err, 'analyst'));
-          } finally {
-            setBusy(false);
-          }
-        }}>{busy ? 'Training…' : 'Retrain now'}</button>}
+        {canRetrain && <button type="button" disabled={busy} onClick={() => void run(async () => {
+          await api('/api/v1/churn/model', { method: 'POST' });
+          model.reload();
+          setPages([null]);
+        }, 'Retrained.')}>{busy ? 'Training…' : 'Retrain now'}</button>}
       </div>
       {message && <p role="status" class="small">{message}</p>}
       <Async state={model}>
