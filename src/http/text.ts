@@ -36,7 +36,7 @@ export async function textRoutes(app: FastifyInstance, opts: { db: Db; keys: Key
     const ws = request.principal.workspaceId;
     const { model, taxonomy } = await opts.models.basis(ws);
     const coverage = await analysisCoverage(opts.db, ws, { taxonomyVersion: taxonomy.taxonomy.version, modelId: model?.id ?? null });
-    return { model: model ? summaryOf(model.id, model.model) : null, analysis: { comments: coverage.commented, current: coverage.analyzed }, learning: await learningStatus(opts.db, ws) };
+    return { model: model ? summaryOf(model.id, model.model) : null, analysis: { comments: coverage.commented, current: coverage.analyzed }, learning: learningStatus(coverage.byCategory) };
   });
 
   app.post('/api/v1/text/model/train', {

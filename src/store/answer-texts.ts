@@ -4,6 +4,7 @@ import type { Schema } from './schema.ts';
 import { fromJson, toJson } from './db.ts';
 import { themeSentiment } from '../domain/drivers.ts';
 import { appendWorkspaceFacts } from './facts.ts';
+import { commentCounts } from './answers.ts';
 
 type Label = 'negative' | 'neutral' | 'positive';
 
@@ -119,11 +120,12 @@ export async function unanalyzedAnswers(db: Db, workspaceId: string, basis: Anal
 }
 
 /** How many commented answers a workspace has, and how many of them are analysed on this basis (the rest wait for a back-fill). */
-export async function analysisCoverage(db: Db, workspaceId: string, basis: AnalysisBasis): Promise<{ commented: number; analyzed: number }> {
-  const commented = await db.selectFrom('answers').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('workspace_id', '=', workspaceId).where('comment', 'is not', null).where('comment', '<>', '').executeTakeFirstOrThrow();
+export async function analysisCoverage(db: Db, workspaceId: string, basis: AnalysisBasis): Promise<{ commented: number; analyzed: number; byCategory: Record<string, number> }> {
+  // Counted by category in the same pass: what a sentiment model has to learn from.
+  const byCategory = await commentCounts(db, workspaceId);
+  const commented = Object.values(byCategory).reduce((a, n) => a + n, 0);
   const all = await db.selectFrom('answer_texts').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow();
   const outdated = await db.selectFrom('answer_texts').select((eb) => eb.fn.countAll<number>().as('n'))
     .where('workspace_id', '=', workspaceId).where((eb) => stale(eb, basis)).executeTakeFirstOrThrow();
-  return { commented: Number(commented.n), analyzed: Number(all.n) - Number(outdated.n) };
+  return { commented, analyzed: Number(all.n) - Number(outdated.n), byCategory };
 }

@@ -92,9 +92,11 @@ export function textRetrainEveryHours(): number {
   return Number.isFinite(hours) && hours > 0 ? hours : 24;
 }
 
-/** What a model learns from: commented answers by the label each teaches, how many of each it needs, how often it is learnt again. */
-export async function learningStatus(db: Db, workspaceId: string) {
-  const counts = await commentCounts(db, workspaceId);
+/**
+ * What a model learns from: commented answers (`counts`, by NPS category) by the label each teaches,
+ * how many of each it needs, how often it is learnt again.
+ */
+export function learningStatus(counts: Record<string, number>) {
   return {
     comments: { negative: counts.detractor ?? 0, neutral: counts.passive ?? 0, positive: counts.promoter ?? 0 },
     needed: MIN_PER_LABEL,
