@@ -15,6 +15,7 @@ import { backfillTexts } from '../src/text/answers.ts';
 import { features, labelOfScore, predict, train, trainAndEvaluate, type Example } from '../src/text/model.ts';
 import { trainInThread } from '../src/text/train-thread.ts';
 import { tokenize } from '../src/text/tokens.ts';
+import type { Store } from '../src/store/db.ts';
 import { backends, forEachBackend } from './helpers/backends.ts';
 import { startServer } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
@@ -224,6 +225,9 @@ forEachBackend('text: POST /api/v1/text/analyze answers up to 100 texts with a s
   }
 });
 
+/** The workspace's sentiment-model training jobs, by status. */
+const trainJobs = (store: Store, workspaceId: string) => store.db.selectFrom('jobs').select('status').where('kind', '=', 'text-train').where('workspace_id', '=', workspaceId).execute();
+
 const MODEL_TITLE = 'text: the workspace model is learnt from its imported answers on demand, reported with its held-out accuracy, and then scores analyses';
 if (!existsSync(FILE)) it(MODEL_TITLE, (t) => t.skip(`../shared/data absent: ${fileURLToPath(FILE)} not found`));
 else forEachBackend(MODEL_TITLE, async (store) => {
@@ -264,8 +268,7 @@ else forEachBackend(MODEL_TITLE, async (store) => {
     await s.tick(Date.now() + 3_600_000);
     assert.equal((await s.call('GET', '/api/v1/text/model', key)).json.model.id, m.id);
     await s.tick(Date.now() + 25 * 3_600_000);
-    const jobs = () => store.db.selectFrom('jobs').select('status').where('kind', '=', 'text-train').where('workspace_id', '=', s.ws.id).execute();
-    await until('the daily retraining', async () => { const j = await jobs(); return j.length === 1 && j[0].status === 'done'; }, 30_000);
+    await until('the daily retraining', async () => { const j = await trainJobs(store, s.ws.id); return j.length === 1 && j[0].status === 'done'; }, 30_000);
     const again = (await s.call('GET', '/api/v1/text/model', key)).json.model;
     assert.notEqual(again.id, m.id);
     assert.equal(again.examples, m.examples);
@@ -306,9 +309,8 @@ forEachBackend('text: the clock learns a workspace its first model minutes after
   const s = await startServer(store);
   try {
     const t0 = Date.now();
-    const jobs = () => store.db.selectFrom('jobs').select('status').where('kind', '=', 'text-train').where('workspace_id', '=', s.ws.id).execute();
     await s.tick(t0);
-    assert.equal((await jobs()).length, 0, 'nothing to learn from yet');
+    assert.equal((await trainJobs(store, s.ws.id)).length, 0, 'nothing to learn from yet');
     let n = 0;
     for (const [score, text] of [[2, 'Slow and rude, awful'], [7, 'It was fine, nothing special'], [10, 'Brilliant and quick, thank you']] as const) {
       for (let i = 0; i < 10; i++) assert.equal((await s.call('POST', '/api/v1/answers', s.ws.writeKey, { person: { userId: `c${n++}` }, score, comment: `${text} (${i})` })).status, 201);
@@ -317,9 +319,9 @@ forEachBackend('text: the clock learns a workspace its first model minutes after
     assert.equal(before.model, null);
     assert.deepEqual(before.learning, { comments: { negative: 10, neutral: 10, positive: 10 }, needed: 10, everyHours: 24 });
     await s.tick(t0 + 60_000);
-    assert.equal((await jobs()).length, 0, 'a minute on, not looked at again yet');
+    assert.equal((await trainJobs(store, s.ws.id)).length, 0, 'a minute on, not looked at again yet');
     await s.tick(t0 + 6 * 60_000);
-    await until('the first model', async () => { const j = await jobs(); return (j.length === 1 && j[0].status === 'done') || null; }, 30_000);
+    await until('the first model', async () => { const j = await trainJobs(store, s.ws.id); return (j.length === 1 && j[0].status === 'done') || null; }, 30_000);
     assert.equal((await s.call('GET', '/api/v1/text/model', s.ws.secretKey)).json.model.examples, 30);
   } finally {
     await s.close();
