@@ -57,12 +57,12 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       location: server,
       verify: (acked, ackedCount) => verify(server, acked, ackedCount),
       async raw(rows, bodies, upTo) {
-        const seconds = opts.quick ? 1 : RAW_MAX_SECONDS;
+        const seconds = opts.quick ? 0.5 : RAW_MAX_SECONDS;
         const slim = await rawInsert(await fresh('slim'), rows, 1000, seconds, upTo, true);
         opts.log(`raw insert of events rows as projection writes them, 1,000-row statements: ${fmt(slim.events)} events in ${slim.seconds.toFixed(1)} s`);
         const whole = await rawInsert(await fresh('whole'), rows, 1000, seconds, upTo, false);
         opts.log(`raw insert of whole events rows, 1,000-row statements: ${fmt(whole.events)} events in ${whole.seconds.toFixed(1)} s`);
-        const accepted = await rawAccept(await fresh('accept'), bodies, opts.quick ? 1 : 5);
+        const accepted = await rawAccept(await fresh('accept'), bodies, opts.quick ? 0.5 : 5);
         opts.log(`raw insert of accepted batches (1 per transaction, one connection): ${fmt(accepted.events)} events in ${accepted.seconds.toFixed(1)} s`);
         return { slim: slim.events / slim.seconds, whole: whole.events / whole.seconds, accepted: accepted.events / accepted.seconds };
       },

@@ -65,13 +65,13 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     location: file,
     verify: async (acked, ackedCount) => verify(file, acked, ackedCount),
     async raw(rows, bodies, upTo) {
-      const seconds = opts.quick ? 1 : RAW_MAX_SECONDS;
+      const seconds = opts.quick ? 0.5 : RAW_MAX_SECONDS;
       const slim = await rawInsert(join(opts.dir, 'raw-slim.db'), rows, 1000, seconds, upTo, true);
       opts.log(`raw insert of events rows as projection writes them (keys, a pointer into the log, track properties), 1,000-row transactions: ${fmt(slim.events)} events in ${slim.seconds.toFixed(1)} s`);
       const whole = await rawInsert(join(opts.dir, 'raw-whole.db'), rows, 1000, seconds, upTo);
       opts.log(`raw insert of whole events rows (payload included), 1,000-row transactions: ${fmt(whole.events)} events in ${whole.seconds.toFixed(1)} s`);
       // What accepting itself writes: each 100-event batch's text in the log and a pending mark.
-      const accepted = await rawInboxInsert(join(opts.dir, 'raw-inbox.db'), bodies, opts.quick ? 2 : 5);
+      const accepted = await rawInboxInsert(join(opts.dir, 'raw-inbox.db'), bodies, opts.quick ? 0.5 : 5);
       opts.log(`raw insert of accepted batches (1 per transaction): ${fmt(accepted.events)} events in ${accepted.seconds.toFixed(1)} s`);
       return { slim: slim.events / slim.seconds, whole: whole.events / whole.seconds, accepted: accepted.events / accepted.seconds };
     },
@@ -83,7 +83,7 @@ export async function runIngest(opts: BenchOptions, target: IngestTarget): Promi
   // Quick is a smoke run: a short burst keeps its catch-up short too (5 s accepted 260k events, 17 s
   // to project; 2 s took 5 s on SQLite and 10 s on PostgreSQL to catch up).
   const seconds = opts.quick ? 1 : 20;
-  const warmup = opts.quick ? 1 : 3;
+  const warmup = opts.quick ? 0.3 : 3;
 
   const started = Date.now();
   const bodies = new BatchBodies(new MessageMaker(people(PEOPLE)), TEMPLATES);
