@@ -8,6 +8,7 @@ import { accessOf, KeyCache, neededRole, type Access } from './auth.ts';
 import { signInRoutes } from './sign-in.ts';
 import { userRoutes } from './users.ts';
 import { liveRoutes } from './live.ts';
+import { closeConnectionsOnShutdown } from './shutdown.ts';
 import type { Role } from '../domain/roles.ts';
 import { errorHandler } from './errors.ts';
 import { checkFraming, checkRequestText, useStrictJson } from './request-text.ts';
@@ -138,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   services.listeningAt(() => app.server.address());
   app.addHook('onReady', () => services.start());
   app.addHook('onClose', () => services.stop());
+  closeConnectionsOnShutdown(app);
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
   });
