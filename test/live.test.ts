@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { LiveAnswers, type LiveItem } from '../src/analytics/live-answers.ts';
 import { answerTextsOf, storeAnalyses } from '../src/store/answer-texts.ts';
 import { writeTransaction } from '../src/store/db.ts';
+import { TEXT_OF_ANSWERS } from '../src/text/answers.ts';
 import { forEachBackend } from './helpers/backends.ts';
 import { basic, startServer, type TestServer } from './helpers/server.ts';
 import { addUser, signIn } from './helpers/sign-in.ts';
@@ -178,7 +179,7 @@ forEachBackend('live feed: a comment\'s themes follow its answer as an `analysis
     const { answer: plain } = await answer(s, s.ws.writeKey, { person: { userId: 'quiet' }, score: 9 });
     const shown = JSON.parse((await nextOf(ours, 'answer')).data!);
     assert.deepEqual([shown.id, shown.comment, shown.text], [plain.id, null, null]);
-    await s.bus.catchUp();
+    await s.bus.catchUp([TEXT_OF_ANSWERS]);
     await quiet(ours, 1500);
 
     // The other workspace's stream saw none of it, and its own answers' analyses stay on it.
@@ -186,7 +187,7 @@ forEachBackend('live feed: a comment\'s themes follow its answer as an `analysis
     const { answer: t } = await answer(s, s.other.writeKey, { person: { userId: 'theirs' }, score: 4, comment: 'support was slow' });
     assert.equal(JSON.parse((await nextOf(theirs, 'answer')).data!).id, t.id);
     assert.equal(JSON.parse((await nextOf(theirs, 'analysis', ANALYSIS_MS)).data!).id, t.id);
-    await s.bus.catchUp();
+    await s.bus.catchUp([TEXT_OF_ANSWERS]);
     await quiet(ours, 1500);
     assert.ok(!ours.text().includes(t.id) && !theirs.text().includes(a.id));
   } finally {
@@ -204,7 +205,7 @@ forEachBackend('live feed: comments analysed again long after they changed (afte
     const { answer: recent } = await answer(s, s.ws.writeKey, { person: { userId: 'recent' }, score: 4, comment: 'support was slow' });
     // What they brought first: their answers and analyses (twice, when the back-fill that starts with
     // the server analysed one too).
-    await s.bus.catchUp();
+    await s.bus.catchUp([TEXT_OF_ANSWERS]);
     const first = new Set<string>();
     for (let e: SseEvent | null = await stream.next(ANALYSIS_MS); e; e = await stream.next(1500).catch(() => null)) first.add(`${e.event} ${JSON.parse(e.data!).id}`);
     assert.deepEqual(first, new Set([`answer ${old.id}`, `answer ${recent.id}`, `analysis ${old.id}`, `analysis ${recent.id}`]));
@@ -232,9 +233,9 @@ forEachBackend('live feed: Last-Event-ID resumes after the last answer seen, wit
     // Missed while away: two new answers, the second with a comment analysed meanwhile, and a change
     // to the one already seen (analysed too). Each analysis is stored before the next commit.
     const missed = [await answer(s, s.ws.writeKey, { person: { userId: 'p2' }, score: 6 }), await answer(s, s.ws.writeKey, { person: { userId: 'p3' }, score: 7, comment: LATE })];
-    await s.bus.catchUp();
+    await s.bus.catchUp([TEXT_OF_ANSWERS]);
     await s.call('PATCH', `/api/v1/answers/${JSON.parse(seen.data!).id}`, s.ws.secretKey, { comment: 'later' });
-    await s.bus.catchUp();
+    await s.bus.catchUp([TEXT_OF_ANSWERS]);
 
     const resumed = await openSse(`${s.url}/api/v1/live/answers`, { authorization: basic(s.ws.secretKey), 'last-event-id': seen.id! });
     try {
@@ -253,7 +254,7 @@ forEachBackend('live feed: Last-Event-ID resumes after the last answer seen, wit
       // New answers follow on the same stream, once each; one without a comment has no analysis to follow.
       const live = await answer(s, s.ws.writeKey, { person: { userId: 'p4' }, score: 0 });
       assert.equal(JSON.parse((await resumed.next(1000)).data!).id, live.answer.id);
-      await s.bus.catchUp();
+      await s.bus.catchUp([TEXT_OF_ANSWERS]);
       await quiet(resumed, 1500);
       // Ids never go backwards, so resuming from the latest one repeats nothing.
       const ids = resumed.events.filter((e) => e.id).map((e) => e.id!);
