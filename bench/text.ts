@@ -157,12 +157,12 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const labelsOnlyBest = perReview.tp / Math.max(1, perReview.tp + rightButUnlabelled);
   const moreToFind = Math.max(0, Math.ceil((TARGET_PRECISION * rightButUnlabelled) / (1 - TARGET_PRECISION)) - perReview.tp);
   opts.log(
-    `labels alone, every wrong extra find dropped: precision ${fmt(labelsOnlyBest, 2)}; ${TARGET_PRECISION} would also take ` +
-      `${moreToFind} more finds the labels name (${perReview.fn} missed now) with no wrong find added`,
+    `per review: ${perReview.tp} finds the labels name, ${perReview.fp} they do not; of those, ${rightButUnlabelled} the reviews talk about by the reading in bench/aspect-audit.json` +
+      `${notRead ? `, ${notRead} not read there (counted wrong: the themes changed since)` : ''}`,
   );
   opts.log(
-    `per review: ${perReview.tp} finds the labels name, ${perReview.fp} they do not; of those, ${perReviewAudited.tp - perReview.tp} the reviews talk about by the reading in bench/aspect-audit.json` +
-      `${notRead ? `, ${notRead} not read there (counted wrong: the themes changed since)` : ''}`,
+    `labels alone, every wrong extra find dropped: precision ${fmt(labelsOnlyBest, 2)}; ${TARGET_PRECISION} would also take ` +
+      `${moreToFind} more finds the labels name (${perReview.fn} missed now) with no wrong find added`,
   );
   for (const [theme, t] of [...perTheme].sort()) {
     opts.log(`${theme}: precision ${fmt(t.tp / Math.max(1, t.tp + t.fp), 2)}, recall ${fmt(t.tp / Math.max(1, t.tp + t.fn), 2)} (${t.tp} right, ${t.fp} extra, ${t.fn} missed)`);

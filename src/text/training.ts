@@ -129,7 +129,7 @@ export function textRetrainTask(db: Db): ClockTask {
         const counts = await commentCounts(db, ws.id);
         if (['detractor', 'passive', 'promoter'].some((c) => (counts[c] ?? 0) < MIN_PER_LABEL)) {
           // Without a model, soon again: an import or a busy day brings the comments a first one needs.
-        nextLook.set(ws.id, now + Math.min(everyMs, current ? HOUR : FIRST_MODEL_LOOK_MS));
+          nextLook.set(ws.id, now + Math.min(everyMs, current ? HOUR : FIRST_MODEL_LOOK_MS));
           continue;
         }
         nextLook.set(ws.id, now + everyMs);
