@@ -53,6 +53,26 @@ function readAudit(): Map<string, boolean> {
   return new Map(audit.finds.map((f) => [`${f.set}#${f.review}#${f.theme}`, f.mentioned]));
 }
 
+/** bench/aspect-blind.json: reader → `set#review#theme` of each extra find it read → whether the review talks about the theme. */
+function readBlindReadings(): Map<string, Map<string, boolean>> {
+  const blind = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-blind.json'), 'utf8')) as {
+    items: Array<{ id: number; set: string; review: number; theme: string; kind: string }>;
+    readers: Record<string, Record<string, boolean>>;
+  };
+  const extra = blind.items.filter((i) => i.kind === 'extra');
+  return new Map(Object.entries(blind.readers).map(([reader, answers]) => [reader, new Map(extra.map((i) => [`${i.set}#${i.review}#${i.theme}`, answers[String(i.id)]]))]));
+}
+
+/** bench/aspect-blind.json: per reader, how many of the sampled pairs neither the labels nor the analysis name it said the review talks about. */
+function readBlindUnnamed(): Map<string, { yes: number; of: number }> {
+  const blind = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-blind.json'), 'utf8')) as {
+    items: Array<{ id: number; kind: string }>;
+    readers: Record<string, Record<string, boolean>>;
+  };
+  const decoys = blind.items.filter((i) => i.kind === 'decoy');
+  return new Map(Object.entries(blind.readers).map(([reader, answers]) => [reader, { yes: decoys.filter((i) => answers[String(i.id)]).length, of: decoys.length }]));
+}
+
 interface Review {
   overall: number;
   reviewTextJson: Record<string, string>;
@@ -68,7 +88,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   }
   // Only themes some aspect maps to can be judged: the reviews were not labelled for the others
   // (staff, setup, communication, returns), which are reported apart.
-  const judged = new Set(Object.values(mapping).filter((t): t is string => typeof t === 'string' && !t.startsWith('_')));
+  const judged = new Set(Object.entries(mapping).filter(([aspect]) => !aspect.startsWith('_')).map(([, t]) => t).filter((t): t is string => typeof t === 'string'));
   const unjudged = new Map<string, number>();
   let tp = 0;
   let fp = 0;
@@ -82,6 +102,12 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const audit = readAudit();
   const perReviewAudited = { tp: 0, fp: 0, fn: 0 };
   let notRead = 0;
+  // And with each blind second reading of the same extra finds (bench/aspect-blind.json): precision only,
+  // as those readers were not asked about themes neither the labels nor the analysis name.
+  const blindReadings = readBlindReadings();
+  const perReader = new Map([...blindReadings.keys()].map((r) => [r, { tp: 0, fp: 0 }]));
+  // Review and theme pairs neither the labels nor the analysis name: the readers saw a sample of them.
+  let unnamedPairs = 0;
   const lexiconReads = new Agreement();
   const sentences: string[] = [];
   const perTheme = new Map<string, { tp: number; fp: number; fn: number }>();
@@ -139,7 +165,11 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       for (const t of foundInReview) {
         perReviewAudited[talkedAbout.has(t) ? 'tp' : 'fp']++;
         if (!expectedInReview.has(t) && read(t) === undefined) notRead++;
+        for (const [reader, answers] of blindReadings) {
+          perReader.get(reader)![expectedInReview.has(t) || answers.get(`${file}#${index}#${t}`) === true ? 'tp' : 'fp']++;
+        }
       }
+      unnamedPairs += [...judged].filter((t) => !expectedInReview.has(t) && !foundInReview.has(t)).length;
       for (const e of talkedAbout) if (!foundInReview.has(e)) perReviewAudited.fn++;
     }
   }
@@ -164,6 +194,22 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     `labels alone, every wrong extra find dropped: precision ${fmt(labelsOnlyBest, 2)}; ${TARGET_PRECISION} would also take ` +
       `${moreToFind} more finds the labels name (${perReview.fn} missed now) with no wrong find added`,
   );
+  const blindPrecision = [...perReader].map(([reader, c]) => ({ reader, precision: c.tp / Math.max(1, c.tp + c.fp) }));
+  const strictestBlind = Math.min(...blindPrecision.map((b) => b.precision));
+  opts.log(
+    `per review, labels + blind second reading of the extra finds (bench/aspect-blind.json; \`npx tsx bench/aspect-blind.ts\` for agreement): precision ` +
+      blindPrecision.map((b) => `${fmt(b.precision, 2)} by reader ${b.reader}`).join(', '),
+  );
+  // Recall is judged against the labels (and the first reading's extra finds); the readers also found
+  // themes talked about that neither names, so recall against everything the reviews talk about is lower.
+  for (const [reader, u] of readBlindUnnamed()) {
+    const c = perReader.get(reader)!;
+    const unnamed = (u.yes / u.of) * unnamedPairs;
+    opts.log(
+      `reader ${reader} also says ${u.yes} of ${u.of} sampled pairs neither the labels nor the analysis name are talked about: about ${Math.round(unnamed)} of all ${unnamedPairs}; ` +
+        `recall against labels + that reading would be about ${fmt(c.tp / (c.tp + perReview.fn + unnamed), 2)}`,
+    );
+  }
   for (const [theme, t] of [...perTheme].sort()) {
     opts.log(`${theme}: precision ${fmt(t.tp / Math.max(1, t.tp + t.fp), 2)}, recall ${fmt(t.tp / Math.max(1, t.tp + t.fn), 2)} (${t.tp} right, ${t.fp} extra, ${t.fn} missed)`);
   }
@@ -222,6 +268,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     { metric: 'text: theme recall (aspect sets, per review)', value: reviewRecall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: reviewRecall >= TARGET_RECALL },
     { metric: 'text: theme precision on the labels, every wrong extra find dropped (per review)', value: labelsOnlyBest, unit: '' },
     { metric: 'text: theme precision (per review, labels + reading of extra finds)', value: auditedPrecision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: auditedPrecision >= TARGET_PRECISION },
+    { metric: 'text: theme precision (per review, labels + blind second reading, stricter reader)', value: strictestBlind, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: strictestBlind >= TARGET_PRECISION },
     { metric: 'text: theme recall (per review, labels + reading of extra finds)', value: auditedRecall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: auditedRecall >= TARGET_RECALL },
     { metric: 'text: mention sentiment agrees with the stars', value: lexiconReads.accuracy(), unit: '' },
     { metric: 'text: mention sentiment vs the stars, balanced over labels', value: lexiconReads.balanced(), unit: '' },
