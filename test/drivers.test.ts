@@ -334,7 +334,7 @@ forEachBackend('themes: a workspace\'s own themes stay current, and editable fro
   const themes = [{ id: 'coffee', name: 'Coffee', terms: ['latte'], exclusions: [] }];
   // Saved under a release whose built-in themes were version 1.
   assert.equal((await saveTaxonomy(store.db, ws, themes, 1, null)).version, 2);
-  // This release's are version 5: the workspace is still at its own 2, and an edit made from it is saved above both.
+  // A release whose built-in themes are version 5: the workspace is still at its own 2, and an edit made from it is saved above both.
   assert.equal((await latestTaxonomy(store.db, ws))!.version, 2);
   assert.equal((await saveTaxonomy(store.db, ws, themes, 5, null, { basedOn: 2 })).version, 6);
   await assert.rejects(saveTaxonomy(store.db, ws, themes, 5, null, { basedOn: 5 }), /at version 6 now, not 5/);

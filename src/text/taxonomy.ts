@@ -20,12 +20,12 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
   // Raised with every change of the built-in terms: comments sorted with the older terms are
   // sorted again in the background (the basis of an analysis names this version). A workspace's
   // first edit becomes the version after it.
-  version: 5,
+  version: 6,
   themes: [
     {
       id: 'price',
       name: 'Price and value',
-      terms: ['price', 'pricing', 'cost', 'costs', 'expensive', 'overpriced', 'pricey', 'cheap', 'cheaper', 'affordable', 'value for money', 'value', 'tariff', 'deal', 'discount', 'offer', 'pay for', 'worth'],
+      terms: ['price', 'pricing', 'cost', 'costs', 'expensive', 'overpriced', 'pricey', 'cheap', 'cheaper', 'affordable', 'value for money', 'value', 'tariff', 'deal', 'discount', 'offer', 'pay for', 'worth', 'for the money', 'for my money', 'waste of money'],
       // "Feels cheap" and a cheap cord are about how it is made, not what it cost (Product quality
       // has those); "worth the wait" is about time.
       exclusions: ['value your', 'great deal of', 'a good deal of', 'worth mentioning', 'worth the wait', 'worth return', 'real deal', 'big deal', 'deal breaker', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheaply made', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials',
@@ -39,7 +39,7 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     {
       id: 'delivery',
       name: 'Delivery and shipping',
-      terms: ['delivery', 'deliver', 'delivered', 'shipping', 'shipped', 'ship', 'shipment', 'courier', 'parcel', 'package', 'postage', 'dispatch', 'dispatched', 'arrive', 'arrived', 'arrival', 'tracking', 'order arrived'],
+      terms: ['delivery', 'deliver', 'delivered', 'shipping', 'shipped', 'ship', 'shipment', 'courier', 'parcel', 'package', 'packaging', 'postage', 'dispatch', 'dispatched', 'arrive', 'arrived', 'arrival', 'tracking', 'order arrived'],
       // Delivering sound, speed or on a promise is doing what was said, not bringing a parcel.
       exclusions: ['deliver on', 'delivered on their promise', 'package deal', 'out of the package',
         ...['good', 'great', 'excellent', 'sound', 'content', 'news', 'as', 'when', 'what', 'all that', 'the advertised', 'quality', 'performance', 'results', 'value'].map((w) => `deliver ${w}`)],
@@ -54,7 +54,11 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     {
       id: 'quality',
       name: 'Product quality',
-      terms: ['quality', 'build quality', 'sound quality', 'defective', 'faulty', 'broken', 'broke', 'durable', 'durability', 'stopped working', 'well made', 'poorly made', 'badly made', 'cheaply made', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials', 'fell apart', 'falls apart', 'wore out', 'product', 'products', 'works great', 'works well', 'sturdy', 'flimsy'],
+      terms: ['quality', 'build quality', 'sound quality', 'defective', 'faulty', 'broken', 'broke', 'durable', 'durability', 'stopped working', 'well made', 'poorly made', 'badly made', 'cheaply made', 'feel cheap', 'look cheap', 'cheap looking', 'cheap feeling', 'cheap plastic', 'cheap cord', 'cheap cable', 'cheap material', 'cheap materials', 'fell apart', 'falls apart', 'wore out', 'product', 'products', 'works great', 'works well', 'sturdy', 'flimsy',
+        // Doing what it was bought to do. Not a bare "as advertised" or "as expected": "delivery as
+        // advertised", "the order is going ahead as expected" are about the order.
+        'works fine', 'works perfectly', 'works flawlessly', 'works like a charm', 'works as advertised', 'works as expected', 'works as described', 'works as it should',
+        'does what it says', 'does what it claims', 'does what it is supposed to', "does what it's supposed to"],
       exclusions: ['heart broken', 'broke my heart', 'broken heart', 'broke the bank'],
     },
     {
@@ -84,11 +88,15 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     {
       id: 'reliability',
       name: 'Reliability and uptime',
-      terms: ['reliable', 'reliability', 'unreliable', 'outage', 'outages', 'keeps going down', 'went down', 'drops', 'dropping', 'dropped', 'disconnect', 'disconnects', 'disconnected', 'signal', 'connection', 'speed', 'speeds', 'stable', 'unstable', 'not working', 'uptime', 'broadband', 'internet', 'wifi', 'coverage'],
+      terms: ['reliable', 'reliability', 'unreliable', 'outage', 'outages', 'keeps going down', 'went down', 'drops', 'dropping', 'dropped', 'disconnect', 'disconnects', 'disconnected', 'signal', 'connection', 'speed', 'speeds', 'stable', 'unstable', 'not working', 'uptime', 'broadband', 'internet', 'wifi', 'coverage',
+        // Software and streaming that stall. Not "slow" or "fast": in comments those are mostly about delivery, support or the process.
+        'crash', 'crashes', 'crashed', 'crashing', 'glitch', 'glitches', 'glitchy', 'buggy', 'lag', 'lags', 'laggy', 'freeze', 'freezes', 'froze', 'freezing', 'buffering', 'downtime'],
       // A price that drops is good news about the price, not a line that drops.
       exclusions: ['price dropped', 'price drop', 'prices dropped', 'dropped the price', 'dropped in price', 'dropped its price',
         // Dropping a thing or a rating is not a line that drops (terms match by lemma: "drop it" is also "dropped it").
-        'drop it', 'drop them', 'drop my', 'drop the rating', 'drop a star', 'drop one star'],
+        'drop it', 'drop them', 'drop my', 'drop the rating', 'drop a star', 'drop one star',
+        // A frozen price or account is not a device that freezes.
+        'price freeze', 'freeze the price', 'freeze my account', 'froze my account', 'freezing cold'],
     },
     {
       id: 'staff',
@@ -105,7 +113,7 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     {
       id: 'digital',
       name: 'Website and app',
-      terms: ['website', 'web site', 'site', 'app', 'apps', 'online', 'login', 'log in', 'portal', 'web page', 'webpage', 'checkout', 'my account', 'online account'],
+      terms: ['website', 'web site', 'site', 'app', 'apps', 'online', 'login', 'log in', 'portal', 'web page', 'webpage', 'checkout', 'my account', 'online account', 'browser', 'browsing'],
     },
   ],
 };
