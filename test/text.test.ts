@@ -132,6 +132,12 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids('The line keeps dropping'), ['reliability']);
   assert.deepEqual(ids('They are easy to throw in a bag and easier to store'), []);
   assert.deepEqual(ids('Easy to place an order'), ['ease']);
+  // Working as it should is the product; arriving or going as expected is the order; a frozen price is a price.
+  assert.deepEqual(ids('It worked as advertised and does what it says'), ['quality']);
+  assert.deepEqual(ids('Price and delivery as advertised, the order went ahead as expected'), ['price', 'delivery']);
+  assert.deepEqual(ids('They offered a price freeze for two years'), ['price']);
+  const freezes = analyzeText('The app freezes and keeps crashing').themes.find((t) => t.id === 'reliability');
+  assert.deepEqual(freezes?.mentions.map((m) => [m.text, m.sentiment.label]), [['freezes', 'negative'], ['crashing', 'negative']]);
   const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');
   assert.deepEqual(hyphen?.mentions.map((m) => m.text), ['Set-up', 'set-up'], 'a hyphen inside the text joins a term\'s words, with its offsets');
   // Full-width letters (East Asian keyboards) are the letters they stand for; offsets are the text's own.

@@ -21,6 +21,9 @@ const SERVICE_WORDS: Record<string, number> = {
   excellent: 3.0, brilliant: 2.8, superb: 3.0, outstanding: 3.0, fantastic: 3.0, spot: 0,
   // Departments and account words, named far more often than meant as feelings ("support never replied").
   support: 0, care: 0, credit: 0,
+  // Software and streams that stall (the reliability theme's words), which VADER leaves neutral.
+  freeze: -1.3, freezes: -1.5, froze: -1.5, frozen: -1.0, buffering: -1.5, lags: -1.2, laggy: -1.8,
+  glitch: -1.5, glitches: -1.5, glitchy: -1.8, buggy: -1.8,
   decent: 0.9, reasonable: 0.8, reasonably: 0.6, mediocre: -1.5,
   cheap: 0.8, cheaper: 0.8, uncompetitive: -1.8, competitive: 1.2, brill: 2.5, value: 0.6, affordable: 1.3, recommend: 1.5, recommended: 1.5,
 };

@@ -8,6 +8,7 @@ import type { Db } from '../store/db.ts';
 import { latestTextModel, latestTextModelId, saveTextModel, textModelById } from '../store/text-models.ts';
 import { LABELS, labelOfScore, type SentimentModel } from './model.ts';
 import { trainInThread } from './train-thread.ts';
+import type { SentimentLabel } from './sentiment.ts';
 import { basisKey, Taxonomies, workspaceTaxonomy, type CurrentTaxonomy } from './taxonomies.ts';
 
 // The newest comments learnt from: enough for a vocabulary, bounded so a retraining takes seconds.
@@ -97,11 +98,16 @@ export function textRetrainEveryHours(): number {
  * how many of each it needs, how often it is learnt again.
  */
 export function learningStatus(counts: Record<string, number>) {
-  return {
-    comments: { negative: counts.detractor ?? 0, neutral: counts.passive ?? 0, positive: counts.promoter ?? 0 },
-    needed: MIN_PER_LABEL,
-    everyHours: textRetrainEveryHours(),
-  };
+  return { comments: commentsByLabel(counts), needed: MIN_PER_LABEL, everyHours: textRetrainEveryHours() };
+}
+
+function commentsByLabel(counts: Record<string, number>): Record<SentimentLabel, number> {
+  return { negative: counts.detractor ?? 0, neutral: counts.passive ?? 0, positive: counts.promoter ?? 0 };
+}
+
+/** Whether commented answers (`counts`, by NPS category) teach every label often enough for a model. */
+function enoughToLearn(counts: Record<string, number>): boolean {
+  return Object.values(commentsByLabel(counts)).every((n) => n >= MIN_PER_LABEL);
 }
 
 /**
@@ -127,7 +133,7 @@ export function textRetrainTask(db: Db): ClockTask {
         }
         // Only where there is enough to learn from: most workspaces need no job at all.
         const counts = await commentCounts(db, ws.id);
-        if (['detractor', 'passive', 'promoter'].some((c) => (counts[c] ?? 0) < MIN_PER_LABEL)) {
+        if (!enoughToLearn(counts)) {
           // Without a model, soon again: an import or a busy day brings the comments a first one needs.
           nextLook.set(ws.id, now + Math.min(everyMs, current ? HOUR : FIRST_MODEL_LOOK_MS));
           continue;
