@@ -55,24 +55,21 @@ function readAudit(): Map<string, boolean> {
   return new Map(audit.finds.map((f) => [`${f.set}#${f.review}#${f.theme}`, f.mentioned]));
 }
 
-/** bench/aspect-blind.json: reader → `set#review#theme` of each extra find it read → whether the review talks about the theme. */
-function readBlindReadings(): Map<string, Map<string, boolean>> {
+/**
+ * bench/aspect-blind.json, per reader: each extra find it read (`set#review#theme` → whether the review
+ * talks about the theme), and how many of the sampled pairs neither the labels nor the analysis name it said yes to.
+ */
+function readBlind(): Map<string, { finds: Map<string, boolean>; unnamed: { yes: number; of: number } }> {
   const blind = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-blind.json'), 'utf8')) as {
     items: Array<{ id: number; set: string; review: number; theme: string; kind: string }>;
     readers: Record<string, Record<string, boolean>>;
   };
   const extra = blind.items.filter((i) => i.kind === 'extra');
-  return new Map(Object.entries(blind.readers).map(([reader, answers]) => [reader, new Map(extra.map((i) => [`${i.set}#${i.review}#${i.theme}`, answers[String(i.id)]]))]));
-}
-
-/** bench/aspect-blind.json: per reader, how many of the sampled pairs neither the labels nor the analysis name it said the review talks about. */
-function readBlindUnnamed(): Map<string, { yes: number; of: number }> {
-  const blind = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-blind.json'), 'utf8')) as {
-    items: Array<{ id: number; kind: string }>;
-    readers: Record<string, Record<string, boolean>>;
-  };
   const decoys = blind.items.filter((i) => i.kind === 'decoy');
-  return new Map(Object.entries(blind.readers).map(([reader, answers]) => [reader, { yes: decoys.filter((i) => answers[String(i.id)]).length, of: decoys.length }]));
+  return new Map(Object.entries(blind.readers).map(([reader, answers]) => [reader, {
+    finds: new Map(extra.map((i) => [`${i.set}#${i.review}#${i.theme}`, answers[String(i.id)]])),
+    unnamed: { yes: decoys.filter((i) => answers[String(i.id)]).length, of: decoys.length },
+  }]));
 }
 
 interface Review {
@@ -106,8 +103,9 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   let notRead = 0;
   // And with each blind second reading of the same extra finds (bench/aspect-blind.json): precision only,
   // as those readers were not asked about themes neither the labels nor the analysis name.
-  const blindReadings = readBlindReadings();
+  const blindReadings = readBlind();
   const perReader = new Map([...blindReadings.keys()].map((r) => [r, { tp: 0, fp: 0 }]));
+  let notReadBlind = 0;
   // Review and theme pairs neither the labels nor the analysis name: the readers saw a sample of them.
   let unnamedPairs = 0;
   const lexiconReads = new Agreement();
@@ -167,9 +165,9 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       for (const t of foundInReview) {
         perReviewAudited[talkedAbout.has(t) ? 'tp' : 'fp']++;
         if (!expectedInReview.has(t) && read(t) === undefined) notRead++;
-        for (const [reader, answers] of blindReadings) {
-          perReader.get(reader)![expectedInReview.has(t) || answers.get(`${file}#${index}#${t}`) === true ? 'tp' : 'fp']++;
-        }
+        const blindKey = `${file}#${index}#${t}`;
+        for (const [reader, { finds }] of blindReadings) perReader.get(reader)![expectedInReview.has(t) || finds.get(blindKey) === true ? 'tp' : 'fp']++;
+        if (!expectedInReview.has(t) && ![...blindReadings.values()].some((r) => r.finds.has(blindKey))) notReadBlind++;
       }
       unnamedPairs += [...judged].filter((t) => !expectedInReview.has(t) && !foundInReview.has(t)).length;
       for (const e of talkedAbout) if (!foundInReview.has(e)) perReviewAudited.fn++;
@@ -200,11 +198,12 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const strictestBlind = Math.min(...blindPrecision.map((b) => b.precision));
   opts.log(
     `per review, labels + blind second reading of the extra finds (bench/aspect-blind.json; \`npx tsx bench/aspect-blind.ts\` for agreement): precision ` +
-      blindPrecision.map((b) => `${fmt(b.precision, 2)} by reader ${b.reader}`).join(', '),
+      blindPrecision.map((b) => `${fmt(b.precision, 2)} by reader ${b.reader}`).join(', ') +
+      `${notReadBlind ? ` (${notReadBlind} extra finds not in that reading count as wrong: the themes changed since)` : ''}`,
   );
   // Recall is judged against the labels (and the first reading's extra finds); the readers also found
   // themes talked about that neither names, so recall against everything the reviews talk about is lower.
-  for (const [reader, u] of readBlindUnnamed()) {
+  for (const [reader, { unnamed: u }] of blindReadings) {
     const c = perReader.get(reader)!;
     const unnamed = (u.yes / u.of) * unnamedPairs;
     opts.log(
