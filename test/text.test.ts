@@ -136,6 +136,9 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids('It worked as advertised and does what it says'), ['quality']);
   assert.deepEqual(ids('Price and delivery as advertised, the order went ahead as expected'), ['price', 'delivery']);
   assert.deepEqual(ids('They offered a price freeze for two years'), ['price']);
+  assert.deepEqual(ids('I froze my membership after the car crash, when I crashed into a wall'), []);
+  assert.deepEqual(ids('Their card was frozen'), []);
+  assert.deepEqual(ids('The screen is frozen'), ['reliability']);
   const freezes = analyzeText('The app freezes and keeps crashing').themes.find((t) => t.id === 'reliability');
   assert.deepEqual(freezes?.mentions.map((m) => [m.text, m.sentiment.label]), [['freezes', 'negative'], ['crashing', 'negative']]);
   const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');

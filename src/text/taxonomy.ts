@@ -95,8 +95,9 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
       exclusions: ['price dropped', 'price drop', 'prices dropped', 'dropped the price', 'dropped in price', 'dropped its price',
         // Dropping a thing or a rating is not a line that drops (terms match by lemma: "drop it" is also "dropped it").
         'drop it', 'drop them', 'drop my', 'drop the rating', 'drop a star', 'drop one star',
-        // A frozen price or account is not a device that freezes.
-        'price freeze', 'freeze the price', 'freeze my account', 'froze my account', 'freezing cold'],
+        // A frozen price, account or membership is not a device that freezes, nor a car crash a system that crashes.
+        'price freeze', 'freeze the price', 'freeze my account', 'account freeze', 'account was frozen', 'frozen account', 'card was frozen', 'freeze my membership', 'membership freeze', 'freezing cold',
+        'car crash', 'crash my car', 'crash into', 'crash on the motorway', 'road crash', 'bike crash'],
     },
     {
       id: 'staff',
