@@ -139,6 +139,7 @@ it('text: words match whole, exclusions hold, hostile text is only text', () => 
   assert.deepEqual(ids('I froze my membership after the car crash, when I crashed into a wall'), []);
   assert.deepEqual(ids('Their card was frozen'), []);
   assert.deepEqual(ids('The screen is frozen'), ['reliability']);
+  assert.deepEqual(ids('Browsing the shop was lovely, web browsing on the tablet less so'), ['digital']);
   const freezes = analyzeText('The app freezes and keeps crashing').themes.find((t) => t.id === 'reliability');
   assert.deepEqual(freezes?.mentions.map((m) => [m.text, m.sentiment.label]), [['freezes', 'negative'], ['crashing', 'negative']]);
   const hyphen = analyzeText('Set-up was a deal-breaker for us; the set-up took an hour').themes.find((t) => t.id === 'setup');

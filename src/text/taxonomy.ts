@@ -114,7 +114,7 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     {
       id: 'digital',
       name: 'Website and app',
-      terms: ['website', 'web site', 'site', 'app', 'apps', 'online', 'login', 'log in', 'portal', 'web page', 'webpage', 'checkout', 'my account', 'online account', 'browser', 'browsing'],
+      terms: ['website', 'web site', 'site', 'app', 'apps', 'online', 'login', 'log in', 'portal', 'web page', 'webpage', 'checkout', 'my account', 'online account', 'browser', 'web browsing'],
     },
   ],
 };
