@@ -16,7 +16,8 @@ import { discoverThemes } from '../src/text/discover.ts';
 import { builtInTaxonomy } from '../src/text/taxonomies.ts';
 import { labelOfScore, trainAndEvaluate, type SentimentModel } from '../src/text/model.ts';
 import type { SentimentLabel } from '../src/text/sentiment.ts';
-import { fmt, type BenchOptions, type Row } from './lib/harness.ts';
+import { basicAuth, fmt, withServer, type BenchOptions, type Row } from './lib/harness.ts';
+import { seedNpsWorkspace } from './lib/nps-seed.ts';
 import { percentile } from './lib/stats.ts';
 
 export const name = 'text';
@@ -269,6 +270,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     analyzeText(s, { model: fold0 });
     withModel.push(performance.now() - t);
   }
+  const overHttp = await analyzeOverHttp(opts, sentences);
   return [
     { metric: 'text: theme precision (aspect sets, per sentence)', value: precision, unit: '', target: `≥ ${TARGET_PRECISION}`, ok: precision >= TARGET_PRECISION },
     { metric: 'text: theme recall (aspect sets, per sentence)', value: recall, unit: '', target: `≥ ${TARGET_RECALL}`, ok: recall >= TARGET_RECALL },
@@ -284,5 +286,36 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     { metric: 'text: comments analysed per second (one core)', value: perS, unit: 'comments/s', target: `≥ ${fmt(TARGET_PER_S)}`, ok: perS >= TARGET_PER_S },
     { metric: 'text: analysis of one comment p99', value: percentile(one, 0.99), unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: percentile(one, 0.99) <= TARGET_P99_MS },
     { metric: 'text: analysis of one comment p99, workspace model', value: percentile(withModel, 0.99), unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: percentile(withModel, 0.99) <= TARGET_P99_MS },
+    { metric: 'text: POST /api/v1/text/analyze, one comment, p50 over HTTP', value: percentile(overHttp, 0.5), unit: 'ms' },
+    { metric: 'text: POST /api/v1/text/analyze, one comment, p99 over HTTP', value: percentile(overHttp, 0.99), unit: 'ms', target: `≤ ${TARGET_P99_MS}`, ok: percentile(overHttp, 0.99) <= TARGET_P99_MS },
   ];
+}
+
+/**
+ * One comment's analysis as a client waits for it: POST /api/v1/text/analyze over loopback, one
+ * request at a time, secret key checked, from a workspace that has learnt its own model (from the
+ * comments of seeded answers). Returns each request's milliseconds, after a warm-up.
+ */
+async function analyzeOverHttp(opts: BenchOptions, texts: string[]): Promise<number[]> {
+  const file = join(opts.dir, 'text-http.db');
+  const seed = await seedNpsWorkspace(file, { profiles: 1_000, answers: 5_000 });
+  return withServer(file, { workspaceId: seed.workspaceId, cpuProfDir: opts.cpuProfDir }, async (server) => {
+    const headers = { authorization: basicAuth(server.secretKey), 'content-type': 'application/json' };
+    const trained = await fetch(`${server.url}/api/v1/text/model/train`, { method: 'POST', headers, body: '{}' });
+    if (!trained.ok) throw new Error(`training the workspace model: ${trained.status} ${await trained.text()}`);
+    const model = ((await trained.json()) as { model: { id: string; examples: number } }).model;
+    const warmup = 50;
+    const count = opts.quick ? 200 : 2_000;
+    const times: number[] = [];
+    for (let i = 0; i < warmup + count; i++) {
+      const started = performance.now();
+      const res = await fetch(`${server.url}/api/v1/text/analyze`, { method: 'POST', headers, body: JSON.stringify({ texts: [texts[i % texts.length]] }) });
+      const body = (await res.json()) as { items?: unknown[]; model?: string | null };
+      // Read by the model just learnt, not the lexicon: the path of a workspace with one.
+      if (res.status !== 200 || body.items?.length !== 1 || body.model !== model.id) throw new Error(`analyze answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      if (i >= warmup) times.push(performance.now() - started);
+    }
+    opts.log(`over HTTP: ${fmt(count)} analyses of one comment, one at a time, with the workspace model (learnt from ${fmt(model.examples)} comments): p50 ${fmt(percentile(times, 0.5), 2)} ms, p99 ${fmt(percentile(times, 0.99), 2)} ms`);
+    return times;
+  });
 }
