@@ -21,9 +21,41 @@ export interface ThemeHit {
 interface CompiledTheme {
   id: string;
   name: string;
-  /** Longest first, so "customer service" wins over "service". */
-  terms: Forms[];
-  exclusions: Forms[];
+  terms: Phrases;
+  exclusions: Phrases;
+}
+
+/**
+ * Phrases, longest first so "customer service" wins over "service", indexed by the form and lemma
+ * of their first word: a token is tried against the few phrases it can start, not all of them.
+ */
+interface Phrases {
+  list: Forms[];
+  byLower: Map<string, number[]>;
+  byLemma: Map<string, number[]>;
+}
+
+function compilePhrases(phrases: string[]): Phrases {
+  const list = phrases.map(phraseForms).filter((f) => f.length).sort((a, b) => b.length - a.length);
+  const byLower = new Map<string, number[]>();
+  const byLemma = new Map<string, number[]>();
+  list.forEach((p, i) => {
+    (byLower.get(p[0].lower) ?? byLower.set(p[0].lower, []).get(p[0].lower)!).push(i);
+    (byLemma.get(p[0].lemma) ?? byLemma.set(p[0].lemma, []).get(p[0].lemma)!).push(i);
+  });
+  return { list, byLower, byLemma };
+}
+
+const NONE: number[] = [];
+
+/** The phrases whose first word `t` can be (as sameWord decides), in list order. */
+function startingWith(t: Token, phrases: Phrases): number[] {
+  const a = phrases.byLower.get(t.lower) ?? NONE;
+  const b = phrases.byLemma.get(t.lemma) ?? NONE;
+  const c = t.lower.length > 3 && t.lower.endsWith('s') ? phrases.byLower.get(t.lower.slice(0, -1)) ?? NONE : NONE;
+  if (!b.length && !c.length) return a;
+  if (!a.length && !c.length) return b;
+  return [...new Set([...a, ...b, ...c])].sort((x, y) => x - y);
 }
 
 /** A taxonomy turned into word forms once (tokenizing its phrases), for matching many texts. */
@@ -31,8 +63,7 @@ export class ThemeMatcher {
   private readonly themes: CompiledTheme[];
 
   constructor(readonly taxonomy: Taxonomy) {
-    const compile = (phrases: string[]) => phrases.map(phraseForms).filter((f) => f.length).sort((a, b) => b.length - a.length);
-    this.themes = taxonomy.themes.map((t) => ({ id: t.id, name: t.name, terms: compile(t.terms), exclusions: compile(t.exclusions ?? []) }));
+    this.themes = taxonomy.themes.map((t) => ({ id: t.id, name: t.name, terms: compilePhrases(t.terms), exclusions: compilePhrases(t.exclusions ?? []) }));
   }
 
   /**
@@ -64,12 +95,14 @@ function sameWord(t: Token, f: Forms[number]): boolean {
 }
 
 /** Where any of the phrases occurs, as token ranges [from, to), without overlaps (longest first). */
-function spans(tokens: Token[], phrases: Forms[]): Array<[number, number]> {
+function spans(tokens: Token[], phrases: Phrases): Array<[number, number]> {
   const out: Array<[number, number]> = [];
+  if (!phrases.list.length) return out;
   for (let i = 0; i < tokens.length; ) {
     let matched = 0;
     if (!tokens[i].punctuation) {
-      for (const p of phrases) {
+      for (const n of startingWith(tokens[i], phrases)) {
+        const p = phrases.list[n];
         // A hyphen inside the text joins the words it sits between: "deal-breaker" is "deal breaker".
         let k = 0;
         let j = i;
