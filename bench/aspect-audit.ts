@@ -4,26 +4,10 @@
  *
  *   npx tsx bench/aspect-audit.ts [theme] [yes|no]
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readAudit, reviewsOf } from './lib/aspects.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = resolve(ROOT, '..', 'shared', 'data');
-
-interface Find {
-  set: string;
-  review: number;
-  sentences: number[];
-  theme: string;
-  words: string[];
-  mentioned: boolean;
-}
-
-const audit = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-audit.json'), 'utf8')) as { rules: Record<string, string>; finds: Find[] };
+const audit = readAudit();
 const [theme, verdict] = process.argv.slice(2);
-const sets = new Map<string, Array<{ reviewTextJson: Record<string, string>; aspects: Record<string, number[]> }>>();
-const reviewsOf = (set: string) => sets.get(set) ?? sets.set(set, JSON.parse(readFileSync(join(DATA, set), 'utf8'))).get(set)!;
 
 let shown = 0;
 for (const f of audit.finds) {

@@ -10,34 +10,15 @@
  * The reviews come from ../shared/data and are not copied into the repository.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
+import { findKey, readAudit, readBlind, reviewsOf, type BlindKind, type BlindReading } from './lib/aspects.ts';
+import { ROOT } from './lib/harness.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = resolve(ROOT, '..', 'shared', 'data');
 const PRODUCT: Record<string, string> = {
   'aspects_headphone100.json': 'headphones',
   'aspects_kindle100.json': 'Kindle e-reader/tablet',
   'aspects_sandisk100.json': 'SanDisk memory card',
 };
-
-type Kind = 'extra' | 'agreed' | 'missed' | 'decoy';
-interface BlindItem {
-  id: number;
-  set: string;
-  review: number;
-  theme: string;
-  kind: Kind;
-}
-interface BlindReading {
-  items: BlindItem[];
-  /** reader → item id → does the review talk about the theme */
-  readers: Record<string, Record<string, boolean>>;
-}
-
-function readBlind(): BlindReading {
-  return JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-blind.json'), 'utf8')) as BlindReading;
-}
 
 /** Share of the same answers, and Cohen's kappa (that agreement beyond what each reader's yes-rate gives by chance). */
 function agreement(a: boolean[], b: boolean[]): { same: number; kappa: number } {
@@ -50,9 +31,6 @@ function agreement(a: boolean[], b: boolean[]): { same: number; kappa: number } 
 }
 
 function writeItems(dir: string, blind: BlindReading): void {
-  const audit = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-audit.json'), 'utf8')) as { rules: Record<string, string> };
-  const sets = new Map<string, Array<{ reviewTextJson: Record<string, string> }>>();
-  const reviewsOf = (set: string) => sets.get(set) ?? sets.set(set, JSON.parse(readFileSync(join(DATA, set), 'utf8'))).get(set)!;
   const items = blind.items.map((item) => {
     const sentences = reviewsOf(item.set)[item.review].reviewTextJson;
     const review = Object.keys(sentences).sort((x, y) => Number(x) - Number(y)).map((k) => sentences[k]);
@@ -60,7 +38,7 @@ function writeItems(dir: string, blind: BlindReading): void {
     return { id: item.id, product: PRODUCT[item.set], theme: item.theme, review };
   });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'items.json'), JSON.stringify({ rules: audit.rules, items }, null, 1));
+  writeFileSync(join(dir, 'items.json'), JSON.stringify({ rules: readAudit().rules, items }, null, 1));
   copyFileSync(join(ROOT, 'bench', 'aspect-blind.md'), join(dir, 'INSTRUCTIONS.md'));
   console.log(`${items.length} items and the instructions written to ${dir}`);
 }
@@ -79,10 +57,9 @@ function readAnswers(file: string, blind: BlindReading): Record<string, boolean>
 }
 
 function report(blind: BlindReading): void {
-  const audit = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-audit.json'), 'utf8')) as { finds: Array<{ set: string; review: number; theme: string; mentioned: boolean }> };
-  const first = new Map(audit.finds.map((f) => [`${f.set}#${f.review}#${f.theme}`, f.mentioned]));
+  const first = new Map(readAudit().finds.map((f) => [findKey(f.set, f.review, f.theme), f.mentioned]));
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-  const kinds: Array<[Kind, string]> = [
+  const kinds: Array<[BlindKind, string]> = [
     ['extra', 'extra finds (the analysis finds, the labels do not name)'],
     ['agreed', 'finds the labels agree with'],
     ['missed', 'labelled themes the analysis misses'],
@@ -96,7 +73,7 @@ function report(blind: BlindReading): void {
     console.log(`  ${label} (${items.length}): ${rates.join(', ')}`);
   }
   const extra = blind.items.filter((i) => i.kind === 'extra');
-  const firstReading = extra.map((i) => first.get(`${i.set}#${i.review}#${i.theme}`) === true);
+  const firstReading = extra.map((i) => first.get(findKey(i.set, i.review, i.theme)) === true);
   console.log(`  first reading (bench/aspect-audit.json), extra finds: ${pct(firstReading.filter(Boolean).length / extra.length)}`);
   console.log('agreement on the extra finds (same answers, kappa):');
   const answersOf = (r: string) => extra.map((i) => blind.readers[r][String(i.id)]);

@@ -9,22 +9,19 @@
  * without a model and with one.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { analyzeText } from '../src/text/analyze.ts';
 import { discoverThemes } from '../src/text/discover.ts';
 import { builtInTaxonomy } from '../src/text/taxonomies.ts';
 import { labelOfScore, trainAndEvaluate, type SentimentModel } from '../src/text/model.ts';
 import type { SentimentLabel } from '../src/text/sentiment.ts';
-import { basicAuth, fmt, withServer, type BenchOptions, type Row } from './lib/harness.ts';
+import { DATA, findKey, readAudit, readBlind, reviewsOf, SETS, type Review } from './lib/aspects.ts';
+import { basicAuth, fmt, ROOT, withServer, type BenchOptions, type Row } from './lib/harness.ts';
 import { seedNpsWorkspace } from './lib/nps-seed.ts';
 import { percentile } from './lib/stats.ts';
 
 export const name = 'text';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = resolve(ROOT, '..', 'shared', 'data');
-const SETS = ['aspects_headphone100.json', 'aspects_kindle100.json', 'aspects_sandisk100.json'];
 const TARGET_PRECISION = 0.75;
 const TARGET_RECALL = 0.6;
 const TARGET_PER_S = 2000;
@@ -50,33 +47,23 @@ class Agreement {
   }
 }
 
-/** bench/aspect-audit.json as `set#review#theme` → whether the review talks about the theme. */
-function readAudit(): Map<string, boolean> {
-  const audit = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-audit.json'), 'utf8')) as { finds: Array<{ set: string; review: number; theme: string; mentioned: boolean }> };
-  return new Map(audit.finds.map((f) => [`${f.set}#${f.review}#${f.theme}`, f.mentioned]));
+/** bench/aspect-audit.json as findKey → whether the review talks about the theme. */
+function firstReading(): Map<string, boolean> {
+  return new Map(readAudit().finds.map((f) => [findKey(f.set, f.review, f.theme), f.mentioned]));
 }
 
 /**
- * bench/aspect-blind.json, per reader: each extra find it read (`set#review#theme` → whether the review
- * talks about the theme), and how many of the sampled pairs neither the labels nor the analysis name it said yes to.
+ * bench/aspect-blind.json, per reader: each extra find it read (findKey → whether the review talks
+ * about the theme), and how many of the sampled pairs neither the labels nor the analysis name it said yes to.
  */
-function readBlind(): Map<string, { finds: Map<string, boolean>; unnamed: { yes: number; of: number } }> {
-  const blind = JSON.parse(readFileSync(join(ROOT, 'bench', 'aspect-blind.json'), 'utf8')) as {
-    items: Array<{ id: number; set: string; review: number; theme: string; kind: string }>;
-    readers: Record<string, Record<string, boolean>>;
-  };
+function readBlindReadings(): Map<string, { finds: Map<string, boolean>; unnamed: { yes: number; of: number } }> {
+  const blind = readBlind();
   const extra = blind.items.filter((i) => i.kind === 'extra');
   const decoys = blind.items.filter((i) => i.kind === 'decoy');
   return new Map(Object.entries(blind.readers).map(([reader, answers]) => [reader, {
-    finds: new Map(extra.map((i) => [`${i.set}#${i.review}#${i.theme}`, answers[String(i.id)]])),
+    finds: new Map(extra.map((i) => [findKey(i.set, i.review, i.theme), answers[String(i.id)]])),
     unnamed: { yes: decoys.filter((i) => answers[String(i.id)]).length, of: decoys.length },
   }]));
-}
-
-interface Review {
-  overall: number;
-  reviewTextJson: Record<string, string>;
-  aspects: Record<string, number[]>;
 }
 
 export async function run(opts: BenchOptions): Promise<Row[]> {
@@ -99,12 +86,12 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const perReview = { tp: 0, fp: 0, fn: 0 };
   // The same again with the themes a reading by hand found the reviews do talk about, among the
   // finds the labels do not name (bench/aspect-audit.json): the labels leave many out.
-  const audit = readAudit();
+  const audit = firstReading();
   const perReviewAudited = { tp: 0, fp: 0, fn: 0 };
   let notRead = 0;
   // And with each blind second reading of the same extra finds (bench/aspect-blind.json): precision only,
   // as those readers were not asked about themes neither the labels nor the analysis name.
-  const blindReadings = readBlind();
+  const blindReadings = readBlindReadings();
   const perReader = new Map([...blindReadings.keys()].map((r) => [r, { tp: 0, fp: 0 }]));
   let notReadBlind = 0;
   // Review and theme pairs neither the labels nor the analysis name: the readers saw a sample of them.
@@ -118,8 +105,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   };
   const all: Array<{ review: Review; stars: SentimentLabel; right: Array<{ sentence: string; theme: string }> }> = [];
   for (const file of SETS) {
-    const reviews = JSON.parse(readFileSync(join(DATA, file), 'utf8')) as Review[];
-    for (const [index, r] of reviews.entries()) {
+    for (const [index, r] of reviewsOf(file).entries()) {
       const rightFinds: Array<{ sentence: string; theme: string }> = [];
       const expectedBy = new Map<number, Set<string>>();
       for (const [aspect, where] of Object.entries(r.aspects)) {
@@ -161,12 +147,12 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       all.push({ review: r, stars, right: rightFinds });
       for (const t of foundInReview) perReview[expectedInReview.has(t) ? 'tp' : 'fp']++;
       for (const e of expectedInReview) if (!foundInReview.has(e)) perReview.fn++;
-      const read = (theme: string) => audit.get(`${file}#${index}#${theme}`);
+      const read = (theme: string) => audit.get(findKey(file, index, theme));
       const talkedAbout = new Set([...expectedInReview, ...[...foundInReview].filter((t) => read(t) === true)]);
       for (const t of foundInReview) {
         perReviewAudited[talkedAbout.has(t) ? 'tp' : 'fp']++;
         if (!expectedInReview.has(t) && read(t) === undefined) notRead++;
-        const blindKey = `${file}#${index}#${t}`;
+        const blindKey = findKey(file, index, t);
         for (const [reader, { finds }] of blindReadings) perReader.get(reader)![expectedInReview.has(t) || finds.get(blindKey) === true ? 'tp' : 'fp']++;
         if (!expectedInReview.has(t) && ![...blindReadings.values()].some((r) => r.finds.has(blindKey))) notReadBlind++;
       }
@@ -218,8 +204,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   // Most labelled themes missed are the product's own words ("bass", "read/write"), which a built-in
   // taxonomy for every business should not carry: discovery proposes them for the workspace to adopt.
   for (const file of SETS) {
-    const reviews = JSON.parse(readFileSync(join(DATA, file), 'utf8')) as Review[];
-    const proposed = discoverThemes(reviews.map((r, i) => ({ id: String(i), text: Object.values(r.reviewTextJson).join(' ') })), builtInTaxonomy().matcher);
+    const proposed = discoverThemes(reviewsOf(file).map((r, i) => ({ id: String(i), text: Object.values(r.reviewTextJson).join(' ') })), builtInTaxonomy().matcher);
     opts.log(`${file}: discovered themes to adopt: ${proposed.slice(0, 5).map((d) => `${d.terms.slice(0, 3).join('/')} (${d.ids.length} reviews)`).join(', ')}`);
   }
 
